@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'region-scout',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/apps/region-scout',
+};

@@ -1,0 +1,30 @@
+import { KubectlMissingError, validateTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
+import { CliError, EXIT } from '../errors';
+import { readSpec, type Io, type Workspace } from '../context';
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+
+export async function runValidation(ws: Workspace, spec: FleetSpec): Promise<ValidationReport> {
+  try {
+    return await validateTree(ws.root, spec, { catalog: ws.catalog });
+  } catch (e) {
+    if (e instanceof KubectlMissingError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
+export const formatFinding = (f: Finding) => `${f.scope}${f.object ? ` ${f.object}` : ''}: ${f.message}`;
+
+export async function validate(ws: Workspace, io: Io, opts: { json?: boolean }): Promise<number> {
+  const spec = readSpec(ws);
+  const report = await runValidation(ws, spec);
+  const objects = [...report.built.values()].reduce((n, o) => n + o.length, 0);
+  if (opts.json) {
+    io.out(JSON.stringify({ ok: report.findings.length === 0, folders: report.built.size, objects, findings: report.findings, timingsMs: report.timingsMs }));
+  } else if (report.findings.length) {
+    io.out(`validate: ${report.findings.length} problem(s):`);
+    for (const f of report.findings) io.out(`  ${formatFinding(f)}`);
+  } else {
+    io.out(`validate: ${ws.specLabel} ok; ${report.built.size} folders built with kustomize, ${objects} objects valid against the schemas and fleet invariants`);
+  }
+  return report.findings.length ? EXIT.checkFailed : EXIT.ok;
+}

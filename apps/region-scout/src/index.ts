@@ -1,0 +1,2 @@
+export { run, buildProgram } from './program';
+export { EXIT, CliError } from './errors';

@@ -1,0 +1,15 @@
+#!/usr/bin/env node
+import { run } from './program';
+
+run(process.argv.slice(2), {
+  cwd: process.cwd(),
+  io: { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') },
+}).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (e: unknown) => {
+    process.stderr.write(`error: ${(e as Error).message}\n`);
+    process.exitCode = 2;
+  },
+);

@@ -1,0 +1,43 @@
+import nx from '@nx/eslint-plugin';
+
+/** SDKs, network and process APIs: banned from pure libraries (domain and data). */
+const IO_IMPORTS = [
+  'child_process', 'node:child_process', 'http', 'node:http', 'https', 'node:https', 'net', 'node:net',
+  'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'dgram', 'node:dgram',
+  '@google-cloud/*', 'googleapis', 'google-auth-library', 'octokit', '@octokit/*', '@kubernetes/*', 'p-retry', 'undici',
+];
+
+export default [
+  ...nx.configs['flat/base'],
+  ...nx.configs['flat/typescript'],
+  ...nx.configs['flat/javascript'],
+  { ignores: ['**/dist', '**/node_modules', '**/coverage', '.nx', 'tmp', '**/*.cjs', '.gpu-fleet-*'] },
+  {
+    files: ['**/*.ts', '**/*.js', '**/*.mjs'],
+    rules: {
+      '@nx/enforce-module-boundaries': [
+        'error',
+        {
+          enforceBuildableLibDependency: false,
+          allow: [],
+          depConstraints: [
+            // Layers: app → feature → domain → data. Pure layers may not do I/O.
+            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util'] },
+            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util'] },
+            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'] },
+            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
+            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
+            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util'] },
+            // Scopes: shared libs know nothing of the scout.
+            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:scout', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
+            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
+          ],
+        },
+      ],
+      // noUncheckedIndexedAccess makes `!` the honest way to say "checked above".
+      '@typescript-eslint/no-non-null-assertion': 'off',
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+];

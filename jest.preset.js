@@ -1,0 +1,15 @@
+// Shared jest settings for every project (referenced by each project's jest.config.ts).
+// SWC strips types only; `nx run-many -t build` runs tsc for type checking.
+const nxPreset = require('@nx/jest/preset').default;
+
+module.exports = {
+  ...nxPreset,
+  testEnvironment: 'node',
+  transform: {
+    '^.+\\.[tj]s$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+  },
+  moduleFileExtensions: ['ts', 'js', 'json'],
+  // ESM-only dependencies are transformed to CommonJS for jest's module system.
+  transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue|p-retry|is-network-error)/)'],
+  testMatch: ['**/?(*.)+(spec|test).ts'],
+};

@@ -1,0 +1,10 @@
+export * from './lib/schema';
+export { parseFleetSpec, loadFleetSpec, describeZodIssue } from './lib/load';
+export type { LoadedSpec, ParseOptions, ParseResult } from './lib/load';
+export { SpecError, formatIssue, formatPath, show } from './lib/issues';
+export type { SpecIssue } from './lib/issues';
+export { findPlaceholders } from './lib/placeholders';
+export type { Placeholder } from './lib/placeholders';
+export { cpuQuantity, memoryGiB } from './lib/semantic';
+export * from './lib/derived';
+export { fleetJsonSchema, fleetSpecMarkdown } from './lib/json-schema';

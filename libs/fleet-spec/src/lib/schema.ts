@@ -1,0 +1,293 @@
+import { z } from 'zod';
+
+/**
+ * The fleet spec (fleet-config/fleet.yaml): the single source of truth for types, validation,
+ * the editor JSON Schema (fleet-config/fleet.schema.json) and docs/reference/fleet-spec.md.
+ * Every field carries a description; defaults are documented where they are set.
+ */
+
+const DNS1123_LABEL = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const dnsLabel = (what: string, max: number) =>
+  z
+    .string()
+    .max(max, { message: `must be at most ${max} characters (${what})` })
+    .regex(DNS1123_LABEL, {
+      message: `must be a DNS-1123 label: lowercase letters, digits and "-", starting with a letter and not ending with "-" (${what})`,
+    });
+
+export const API_VERSION = 'gpu-fleet.dev/v1alpha1';
+
+export const ClusterMode = z
+  .enum(['active', 'standby', 'draining'])
+  .describe(
+    'active: serves traffic (listed in the MultiClusterService) with `replicas` pods. ' +
+      'draining: removed from the load balancer, pods kept so in-flight generations finish. ' +
+      'standby: no pods (replicas 0) but the cluster stays ready to take over and to run GPU probes.',
+  );
+
+export const GpuProvisioning = z
+  .enum(['on-demand', 'spot', 'spot-then-on-demand'])
+  .describe(
+    'on-demand: standard VMs. spot: Spot VMs only (cheaper, preemptible; GKE caps the termination grace period of Spot Pods). ' +
+      'spot-then-on-demand: the ComputeClass tries Spot first, then on-demand, for each GPU type.',
+  );
+
+const Quantity = (what: string) =>
+  z
+    .string()
+    .regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, {
+      message: `must be a Kubernetes quantity such as "4", "500m", "16Gi" (${what})`,
+    });
+
+export const AppSpec = z
+  .strictObject({
+    name: dnsLabel('used for the Deployment, Service and Kubernetes ServiceAccount', 40).describe(
+      'Name of the app; used for the Deployment, Service, MultiClusterService and ServiceAccount.',
+    ),
+    namespace: dnsLabel('a Kubernetes namespace', 63)
+      .optional()
+      .describe('Namespace of the app in every cluster (fleet namespace sameness). Defaults to the app name.'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._\-/][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, {
+        message: 'must be an image reference such as "us-docker.pkg.dev/p/repo/webui:v1.10.1" or "...@sha256:<64 hex>"',
+      })
+      .describe('Container image of the WebUI. Pin it by digest (`@sha256:…`) for reproducible rollouts; a tag is accepted, `latest` or no tag is not.'),
+    port: z.number().int().min(1).max(65535).default(7860).describe('Container port the WebUI listens on (Stable Diffusion WebUI default: 7860).'),
+    args: z
+      .array(z.string())
+      .default(['--listen', '--api', '--port=7860', '--xformers', '--enable-insecure-extension-access'])
+      .describe('Container arguments. `--api` serves the HTTP API; `--listen` binds 0.0.0.0 so the load balancer can reach it.'),
+    env: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }), z.string())
+      .default({})
+      .describe('Environment variables (name → value). Rendered sorted by name. Do not put secrets here.'),
+    resources: z
+      .strictObject({
+        cpu: Quantity('CPU').default('4').describe('CPU request per pod (Autopilot bills requests; limits are set equal).'),
+        memory: Quantity('memory').default('16Gi').describe('Memory request per pod.'),
+        ephemeralStorage: Quantity('ephemeral storage').default('30Gi').describe('Ephemeral storage request per pod (model cache, outputs).'),
+      })
+      .prefault({})
+      .describe('Resource requests per pod; must fit what Autopilot accepts for the GPU type and count.'),
+    probes: z
+      .strictObject({
+        readinessPath: z
+          .string()
+          .regex(/^\/\S*$/, { message: 'must be an absolute HTTP path starting with "/"' })
+          .default('/sdapi/v1/sd-models')
+          .describe(
+            'HTTP path that answers 200 only once the model is loaded. With `--api`, the WebUI serves /sdapi/v1/* only after start-up (model load) completes. Also used by the load balancer health check.',
+          ),
+        livenessPath: z
+          .string()
+          .regex(/^\/\S*$/, { message: 'must be an absolute HTTP path starting with "/"' })
+          .default('/internal/ping')
+          .describe('Cheap HTTP path that answers while the server process is alive.'),
+        startupTimeoutSeconds: z
+          .number()
+          .int()
+          .min(60)
+          .max(3600)
+          .default(1200)
+          .describe('How long a new pod may take to pull the image and load the model before it is restarted.'),
+      })
+      .prefault({})
+      .describe('Health probes of the WebUI container.'),
+    terminationGracePeriodSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(3600)
+      .optional()
+      .describe('Seconds a stopping pod gets to finish in-flight generations. Defaults to ingress.backendTimeoutSec + 30.'),
+    serviceAccount: z
+      .strictObject({
+        gcpServiceAccount: z
+          .email({ message: 'must be a Google service account email (name@project.iam.gserviceaccount.com)' })
+          .optional()
+          .describe('Google service account the pods impersonate through Workload Identity (annotation iam.gke.io/gcp-service-account). Omit to grant IAM to the Kubernetes ServiceAccount principal directly.'),
+      })
+      .prefault({})
+      .describe('Identity of the WebUI pods.'),
+    modelStorage: z
+      .strictObject({
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, { message: 'must be a Cloud Storage bucket name (lowercase letters, digits, ".", "_", "-")' })
+          .describe('Cloud Storage bucket holding the models, mounted read-only with the GCS FUSE CSI driver.'),
+        mountPath: z
+          .string()
+          .regex(/^\/\S+$/, { message: 'must be an absolute path' })
+          .default('/models')
+          .describe('Where the bucket is mounted in the container.'),
+        onlyDir: z.string().optional().describe('Mount only this folder of the bucket.'),
+      })
+      .optional()
+      .describe('Optional model storage: a GCS bucket mounted read-only (pods need roles/storage.objectViewer on it).'),
+  })
+  .describe('The GPU web app (Stable Diffusion WebUI) served by every active cluster.');
+
+export const GpuSpec = z
+  .strictObject({
+    preferences: z
+      .array(z.string().regex(/^nvidia-[a-z0-9-]+$/, { message: 'must be a GKE accelerator type such as "nvidia-l4"' }))
+      .min(1, { message: 'must list at least one GPU type' })
+      .describe('Accelerator types in order of preference (GKE names, e.g. nvidia-l4, nvidia-tesla-t4). Each cluster’s ComputeClass tries them in this order, limited to what its region offers.'),
+    count: z.number().int().min(1).max(16).default(1).describe('GPUs per pod.'),
+    provisioning: GpuProvisioning.default('on-demand'),
+    selection: z
+      .enum(['compute-class', 'node-selector'])
+      .default('compute-class')
+      .describe('compute-class: a per-cluster custom ComputeClass with a priority list (in-region fallback). node-selector: the plain cloud.google.com/gke-accelerator selector for the cluster’s GPU only.'),
+  })
+  .describe('GPU preferences.');
+
+export const IngressSpec = z
+  .strictObject({
+    api: z
+      .enum(['multi-cluster-ingress'])
+      .default('multi-cluster-ingress')
+      .describe('Traffic API in the config cluster. Multi-cluster Gateway is planned behind the same builder.'),
+    staticIp: z
+      .strictObject({
+        name: dnsLabel('a Compute Engine global address name', 63)
+          .optional()
+          .describe('Name of the reserved global static IP (created by infra/). Required unless `disabled` is true.'),
+        address: z
+          .ipv4({ message: 'must be an IPv4 address' })
+          .optional()
+          .describe('Machine-written: the address behind `name`, filled from the Terraform output or Compute globalAddresses.get. MultiClusterIngress needs the address itself; never paste it by hand.'),
+        disabled: z.boolean().default(false).describe('true: use an ephemeral IP (HTTPS is then impossible). Needs `reason`.'),
+        reason: z.string().min(10, { message: 'must explain why (at least 10 characters)' }).optional().describe('Why the fleet runs without a static IP (required when disabled).'),
+      })
+      .describe('Reserved global static IP of the load balancer (required for HTTPS), or an explicit opt-out with a reason.'),
+    domains: z
+      .array(z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { message: 'must be a lowercase DNS name such as "sd.example.org"' }))
+      .default([])
+      .describe('Host names served. Empty: any host.'),
+    preSharedCertificates: z
+      .array(dnsLabel('a Compute Engine SSL certificate name', 63))
+      .default([])
+      .describe('Names of Compute Engine SSL certificates (Google-managed or self-managed) attached to the load balancer. ManagedCertificate resources do not work with MultiClusterIngress. When set, HTTP redirects to HTTPS.'),
+    iap: z
+      .strictObject({
+        enabled: z.boolean().default(true).describe('Protect the app with Identity-Aware Proxy (default). Turning it off needs `reason`.'),
+        oauthSecretName: dnsLabel('a Kubernetes Secret name', 63)
+          .default('iap-oauth')
+          .describe('Secret (keys client_id, client_secret) in the app namespace of the config cluster holding the IAP OAuth client.'),
+        reason: z.string().min(10, { message: 'must explain why (at least 10 characters)' }).optional().describe('Why the app is public without IAP (required when enabled is false).'),
+      })
+      .prefault({})
+      .describe('Identity-Aware Proxy: on by default; turning it off needs a reason.'),
+    backendTimeoutSec: z
+      .number()
+      .int()
+      .min(30)
+      .max(86400)
+      .default(900)
+      .describe('Load balancer backend timeout: must cover the longest generation (seconds).'),
+    sessionAffinity: z
+      .enum(['generated-cookie', 'none'])
+      .default('generated-cookie')
+      .describe('generated-cookie keeps a browser on one pod (the WebUI keeps per-session state); none spreads requests.'),
+    affinityCookieTtlSec: z.number().int().min(0).max(1209600).default(3600).describe('Lifetime of the affinity cookie (seconds).'),
+    healthCheck: z
+      .strictObject({
+        checkIntervalSec: z.number().int().min(1).max(300).default(5).describe('Seconds between health checks.'),
+        timeoutSec: z.number().int().min(1).max(300).default(5).describe('Health check timeout (seconds); must not exceed the interval.'),
+        healthyThreshold: z.number().int().min(1).max(10).default(1).describe('Consecutive successes to mark a backend healthy.'),
+        unhealthyThreshold: z.number().int().min(1).max(10).default(2).describe('Consecutive failures to mark a backend unhealthy. Failover time ≈ checkIntervalSec × unhealthyThreshold.'),
+      })
+      .prefault({})
+      .describe('Load balancer health check on the readiness path; tuned for fast failover between regions.'),
+    connectionDrainingSec: z.number().int().min(0).max(3600).default(60).describe('Seconds the load balancer keeps existing connections to a removed backend.'),
+  })
+  .describe('The global entry point: MultiClusterIngress and MultiClusterService in the config cluster.');
+
+export const PlacementPolicy = z
+  .strictObject({
+    candidateRegions: z
+      .array(z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' }))
+      .min(1, { message: 'must list at least one region' })
+      .describe('Regions the fleet may serve from. Every cluster must be in one of them.'),
+    minServingRegions: z.number().int().min(1).default(1).describe('Never fewer active regions than this; the scout will not go below it on its own judgement.'),
+    maxServingRegions: z.number().int().min(1).default(2).describe('Never more active regions than this.'),
+    badSweepsBeforeDrop: z.number().int().min(1).max(100).default(3).describe('Hysteresis: consecutive bad sweeps before a serving region is drained.'),
+    switchMargin: z.number().min(0).max(1).default(0.2).describe('Hysteresis: a replacement must score this fraction better than the current region.'),
+    minDwellMinutes: z.number().int().min(0).max(10080).default(60).describe('A region stays in its mode at least this long before the scout changes it again.'),
+    maxChangesPerSweep: z.number().int().min(1).max(20).default(1).describe('At most this many cluster changes per proposal.'),
+  })
+  .describe('Where the fleet may run and how cautiously the scout changes it.');
+
+export const ClusterSpec = z
+  .strictObject({
+    name: dnsLabel('a GKE cluster name', 40).describe('GKE cluster and fleet membership name; also the folder clusters/<name>/.'),
+    region: z
+      .string()
+      .regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' })
+      .describe('Region of the Autopilot cluster.'),
+    mode: ClusterMode,
+    gpu: z.string().regex(/^nvidia-[a-z0-9-]+$/, { message: 'must be a GKE accelerator type such as "nvidia-l4"' }).describe('GPU type this cluster runs first (one of gpu.preferences offered in its region).'),
+    replicas: z.number().int().min(0).max(100).default(1).describe('Pods when active or draining (standby renders 0).'),
+  })
+  .describe('One GKE Autopilot cluster of the fleet.');
+
+export const ConfigSyncGit = z
+  .strictObject({
+    repo: z
+      .string()
+      .regex(/^(https:\/\/|git@)[^\s]+$/, { message: 'must be an https:// or git@ URL of the repository' })
+      .describe('Git repository Config Sync reads (this repository).'),
+    branch: z.string().min(1).default('main').describe('Branch Config Sync reads.'),
+    dir: z
+      .string()
+      .regex(/^$|^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { message: 'must be a relative folder without leading or trailing "/" (empty for the repository root)' })
+      .default('')
+      .describe('Folder of this gpu-fleet tree inside the repository ("" = root). Each cluster syncs <dir>/clusters/<cluster>, the config cluster <dir>/fleet-config/config-cluster.'),
+    auth: z
+      .enum(['none', 'token', 'githubapp', 'gcpserviceaccount'])
+      .default('token')
+      .describe('How Config Sync authenticates to Git: none (public repo), token (Secret git-creds), githubapp, or gcpserviceaccount (Secure Source Manager / Cloud Source).'),
+  })
+  .describe('The Git source Config Sync applies.');
+
+export const ScoutSpec = z
+  .strictObject({
+    gcpServiceAccount: z
+      .email({ message: 'must be a Google service account email' })
+      .optional()
+      .describe('Google service account region-scout runs as. Defaults to region-scout@<project>.iam.gserviceaccount.com. It is granted the probe Role in every cluster (through Connect Gateway).'),
+    probeNamespace: dnsLabel('a Kubernetes namespace', 63).default('gpu-fleet-probes').describe('Namespace of the short-lived GPU probe Jobs in every cluster.'),
+    probeMaxGpus: z.number().int().min(0).max(16).default(1).describe('ResourceQuota cap on GPUs the probes may request at once in one cluster.'),
+  })
+  .prefault({})
+  .describe('region-scout settings rendered into the clusters.');
+
+export const FleetSpec = z
+  .strictObject({
+    $schema: z.string().optional().describe('JSON Schema reference for editors.'),
+    apiVersion: z.literal(API_VERSION).describe(`Spec version; must be ${API_VERSION}.`),
+    kind: z.literal('Fleet').describe('Must be Fleet.'),
+    project: z
+      .string()
+      .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { message: 'must be a GCP project id: 6-30 lowercase letters, digits or "-", starting with a letter' })
+      .describe('Google Cloud project id hosting the fleet.'),
+    configSync: ConfigSyncGit,
+    app: AppSpec,
+    gpu: GpuSpec,
+    ingress: IngressSpec,
+    placement: PlacementPolicy,
+    scout: ScoutSpec,
+    clusters: z.array(ClusterSpec).min(1, { message: 'must list at least one cluster' }).describe('The fleet’s clusters: the section region-scout edits.'),
+  })
+  .describe('gpu-fleet spec: one GPU web app served from GKE Autopilot clusters behind one global URL.');
+
+export type FleetSpec = z.output<typeof FleetSpec>;
+export type FleetSpecInput = z.input<typeof FleetSpec>;
+export type ClusterSpec = z.output<typeof ClusterSpec>;
+export type ClusterMode = z.output<typeof ClusterMode>;
+export type AppSpec = z.output<typeof AppSpec>;
+export type IngressSpec = z.output<typeof IngressSpec>;
+export type GpuSpec = z.output<typeof GpuSpec>;
+export type PlacementPolicy = z.output<typeof PlacementPolicy>;

@@ -1,0 +1,202 @@
+import { closest, distance } from 'fastest-levenshtein';
+import type { z } from 'zod';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { AppSpec, ClusterSpec, GpuSpec, IngressSpec, PlacementPolicy } from './schema';
+import { show, type PathSegment } from './issues';
+import { findPlaceholders } from './placeholders';
+
+export interface RawIssue {
+  path: PathSegment[];
+  message: string;
+}
+
+/**
+ * Cross-field checks that need the catalog. They run section by section on whatever parsed, so a
+ * single run reports every problem, not just the first layer of them.
+ */
+export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatalog): RawIssue[] {
+  const issues: RawIssue[] = [];
+  const add = (path: PathSegment[], message: string) => issues.push({ path, message });
+
+  const gpu = GpuSpec.safeParse(raw.gpu).data;
+  const placement = PlacementPolicy.safeParse(raw.placement).data;
+  const app = AppSpec.safeParse(raw.app).data;
+  const ingress = IngressSpec.safeParse(raw.ingress).data;
+  const rawClusters = Array.isArray(raw.clusters) ? raw.clusters : [];
+  // Field by field, so a bad `replicas` does not hide a GPU the region does not offer.
+  const clusters = rawClusters.map((c) => validFields(ClusterSpec, c));
+
+  const knownGpus = catalog.gpuTypes();
+  const autopilotGpus = catalog.autopilotGpuTypes();
+  const knownRegions = catalog.regions().map((r) => r.region);
+  const didYouMean = (value: string, options: string[]) => {
+    const c = closest(value, options);
+    return c && distance(value, c) <= 3 ? `; did you mean ${show(c)}?` : '';
+  };
+  const checkRegion = (path: PathSegment[], region: string): boolean => {
+    if (catalog.region(region)) return true;
+    add(path, `${show(region)} is not a Google Cloud region${didYouMean(region, knownRegions)}`);
+    return false;
+  };
+
+  // --- GPU preferences -------------------------------------------------------------------------
+  const validPrefs: string[] = [];
+  if (gpu) {
+    const seen = new Set<string>();
+    gpu.preferences.forEach((t, i) => {
+      const path = ['gpu', 'preferences', i];
+      if (seen.has(t)) return add(path, `${show(t)} is listed twice; keep its first position`);
+      seen.add(t);
+      const info = catalog.gpu(t);
+      if (!info) return add(path, `${show(t)} is not a GKE accelerator type${didYouMean(t, knownGpus)} (known: ${knownGpus.join(', ')})`);
+      if (info.autopilotSupported !== true) {
+        const state = info.autopilotSupported === null ? 'is not verified to work on GKE Autopilot' : 'is not supported on GKE Autopilot';
+        return add(path, `${show(t)} ${state}; supported: ${autopilotGpus.join(', ')}`);
+      }
+      if (!info.counts.includes(gpu.count)) {
+        add(['gpu', 'count'], `${gpu.count} × ${t} is not a machine shape Google offers; valid counts for ${t}: ${info.counts.join(', ')}`);
+      }
+      validPrefs.push(t);
+    });
+    if (gpu.provisioning !== 'on-demand' && gpu.selection === 'node-selector' && gpu.provisioning === 'spot-then-on-demand') {
+      add(['gpu', 'provisioning'], `"spot-then-on-demand" needs gpu.selection "compute-class" (a plain node selector cannot fall back); use "spot" or "on-demand", or selection "compute-class"`);
+    }
+  }
+
+  // --- Placement policy ------------------------------------------------------------------------
+  const candidates = new Set<string>();
+  if (placement) {
+    placement.candidateRegions.forEach((r, i) => {
+      const path = ['placement', 'candidateRegions', i];
+      if (candidates.has(r)) return add(path, `${show(r)} is listed twice`);
+      candidates.add(r);
+      if (!checkRegion(path, r)) return;
+      if (validPrefs.length && !validPrefs.some((g) => catalog.offers(r, g))) {
+        add(path, `${show(r)} offers none of gpu.preferences (${validPrefs.join(', ')}); it offers: ${catalog.gpusInRegion(r).join(', ') || 'no GPUs'}`);
+      }
+    });
+    if (placement.minServingRegions > placement.maxServingRegions) {
+      add(['placement', 'minServingRegions'], `${placement.minServingRegions} is greater than placement.maxServingRegions (${placement.maxServingRegions}); lower it or raise the maximum`);
+    }
+    if (placement.maxServingRegions > candidates.size) {
+      add(['placement', 'maxServingRegions'], `${placement.maxServingRegions} exceeds the number of candidate regions (${candidates.size}); add candidates or lower it`);
+    }
+  }
+
+  // --- Clusters ----------------------------------------------------------------------------------
+  const names = new Map<string, number>();
+  const regions = new Map<string, number>();
+  clusters.forEach((c, i) => {
+    const at = (field: string) => ['clusters', i, field];
+    if (c.name !== undefined) {
+      const firstName = names.get(c.name);
+      if (firstName !== undefined) add(at('name'), `${show(c.name)} is already used by clusters[${firstName}]; cluster names must be unique`);
+      else names.set(c.name, i);
+    }
+    let regionOk = false;
+    if (c.region !== undefined) {
+      const firstRegion = regions.get(c.region);
+      if (firstRegion !== undefined) add(at('region'), `${show(c.region)} already has clusters[${firstRegion}]; gpu-fleet runs one cluster per region`);
+      else regions.set(c.region, i);
+      regionOk = checkRegion(at('region'), c.region);
+      if (regionOk && placement && !candidates.has(c.region)) {
+        add(at('region'), `${show(c.region)} is not in placement.candidateRegions (${[...candidates].join(', ')}); add it there first`);
+      }
+    }
+    if (c.gpu === undefined) {
+      // reported by the schema
+    } else if (gpu && !gpu.preferences.includes(c.gpu)) {
+      add(at('gpu'), `${show(c.gpu)} is not in gpu.preferences (${gpu.preferences.join(', ')}); add it there or pick one of them`);
+    } else if (regionOk && c.region && catalog.gpu(c.gpu) && !catalog.offers(c.region, c.gpu)) {
+      const offered = catalog.gpusInRegion(c.region).filter((g) => !gpu || gpu.preferences.includes(g));
+      const all = catalog.gpusInRegion(c.region);
+      add(at('gpu'), `${show(c.gpu)} is not offered in ${c.region}; offered there: ${(offered.length ? offered : all).join(', ') || 'no GPUs'}`);
+    }
+    if (c.mode === 'active' && c.replicas !== undefined && c.replicas < 1) {
+      add(at('replicas'), `0 with mode "active" serves nothing; set replicas to 1 or more, or mode "standby"`);
+    }
+  });
+  if (placement && clusters.length && clusters.every((c) => c.mode !== undefined && c.region !== undefined)) {
+    const active = [...new Set(clusters.filter((c) => c.mode === 'active').map((c) => c.region!))];
+    if (active.length < placement.minServingRegions) {
+      add(['clusters'], `${active.length} active region(s)${active.length ? ` (${active.join(', ')})` : ''} but placement.minServingRegions is ${placement.minServingRegions}; set more clusters to mode "active"`);
+    }
+    if (active.length > placement.maxServingRegions) {
+      add(['clusters'], `${active.length} active regions (${active.join(', ')}) but placement.maxServingRegions is ${placement.maxServingRegions}; set some to "standby" or raise the maximum`);
+    }
+  }
+
+  // --- App ---------------------------------------------------------------------------------------
+  if (app) {
+    const ref = app.image.split('@')[0]!;
+    const tag = ref.includes(':', ref.lastIndexOf('/')) ? ref.slice(ref.lastIndexOf(':') + 1) : undefined;
+    if (!app.image.includes('@sha256:') && (!tag || tag === 'latest')) {
+      add(['app', 'image'], `${show(app.image)} is not pinned; use a version tag (":v1.10.1") or better a digest ("@sha256:…")`);
+    }
+    const portArg = app.args.map((a) => /^--port[= ](\d+)$/.exec(a)).find(Boolean);
+    if (portArg && Number(portArg[1]) !== app.port) {
+      add(['app', 'port'], `${app.port} differs from the WebUI argument "${portArg[0]}"; make them equal`);
+    }
+    if (gpu) {
+      const cpu = cpuQuantity(app.resources.cpu);
+      const mem = memoryGiB(app.resources.memory);
+      for (const t of validPrefs) {
+        const b = catalog.autopilotBounds(t, gpu.count);
+        if (!b) continue;
+        if (cpu > b.maxCpu) add(['app', 'resources', 'cpu'], `${show(app.resources.cpu)} exceeds what Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxCpu} vCPU); lower it`);
+        if (mem > b.maxMemoryGiB) add(['app', 'resources', 'memory'], `${show(app.resources.memory)} exceeds what Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxMemoryGiB}Gi); lower it`);
+      }
+    }
+  }
+
+  // --- Ingress -----------------------------------------------------------------------------------
+  if (ingress) {
+    const ip = ingress.staticIp;
+    if (ip.disabled) {
+      if (!ip.reason) add(['ingress', 'staticIp', 'reason'], `is required when staticIp.disabled is true; say why the fleet runs without a static IP`);
+      if (ip.name || ip.address) add(['ingress', 'staticIp'], `has both disabled: true and a name/address; remove one`);
+      if (ingress.preSharedCertificates.length) add(['ingress', 'preSharedCertificates'], `HTTPS needs a reserved static IP, but ingress.staticIp.disabled is true; set ingress.staticIp.name`);
+    } else if (!ip.name) {
+      add(['ingress', 'staticIp', 'name'], `is required: name the reserved global address (see infra/), or set disabled: true with a reason`);
+    }
+    if (ingress.iap.enabled && ingress.preSharedCertificates.length === 0) {
+      add(['ingress', 'iap'], `IAP needs HTTPS; add ingress.preSharedCertificates, or set iap.enabled: false with a reason`);
+    }
+    if (!ingress.iap.enabled && !ingress.iap.reason) {
+      add(['ingress', 'iap', 'reason'], `is required when iap.enabled is false; say why the app is public`);
+    }
+    if (ingress.healthCheck.timeoutSec > ingress.healthCheck.checkIntervalSec) {
+      add(['ingress', 'healthCheck', 'timeoutSec'], `${ingress.healthCheck.timeoutSec} is longer than checkIntervalSec (${ingress.healthCheck.checkIntervalSec}); Google rejects that`);
+    }
+  }
+
+  for (const p of findPlaceholders(raw)) {
+    add(p.path.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s)), `${show(p.value)} looks like ${p.why}; set the real value`);
+  }
+  return issues;
+}
+
+/** The fields of an object that are valid on their own (used to keep checking past bad siblings). */
+function validFields<S extends z.ZodObject>(schema: S, raw: unknown): Partial<z.output<S>> {
+  if (!raw || typeof raw !== 'object') return {};
+  const out: Record<string, unknown> = {};
+  for (const [key, field] of Object.entries(schema.shape)) {
+    const r = (field as z.ZodType).safeParse((raw as Record<string, unknown>)[key]);
+    if (r.success) out[key] = r.data;
+  }
+  return out as Partial<z.output<S>>;
+}
+
+/** Kubernetes CPU quantity → cores. */
+export function cpuQuantity(q: string): number {
+  return q.endsWith('m') ? Number(q.slice(0, -1)) / 1000 : Number(q);
+}
+
+/** Kubernetes memory quantity → GiB. */
+export function memoryGiB(q: string): number {
+  const m = /^([0-9.]+)(Ki|Mi|Gi|Ti|m)?$/.exec(q);
+  if (!m) return NaN;
+  const n = Number(m[1]);
+  const unit = { Ki: 1 / 1024 / 1024, Mi: 1 / 1024, Gi: 1, Ti: 1024, m: 1e-3 / 1024 ** 3 }[m[2] as 'Ki'] ?? 1 / 1024 ** 3;
+  return n * unit;
+}

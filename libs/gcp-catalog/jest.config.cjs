@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'gcp-catalog',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/libs/gcp-catalog',
+};

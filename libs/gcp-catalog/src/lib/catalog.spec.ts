@@ -1,0 +1,51 @@
+import { GpuCatalog } from '../index';
+
+const catalog = GpuCatalog.bundled();
+
+describe('GpuCatalog (bundled data)', () => {
+  it('knows where L4 and T4 are offered, from the real catalog', () => {
+    expect(catalog.offers('us-central1', 'nvidia-l4')).toBe(true);
+    expect(catalog.offers('europe-west4', 'nvidia-l4')).toBe(true);
+    // australia-southeast1 only has T4 in the bundled catalog
+    expect(catalog.gpusInRegion('australia-southeast1')).toContain('nvidia-tesla-t4');
+    expect(catalog.offers('australia-southeast1', 'nvidia-l4')).toBe(false);
+  });
+
+  it('lists zones per region and GPU, each zone belonging to the region', () => {
+    const zones = catalog.zonesOffering('us-central1', 'nvidia-l4');
+    expect(zones.length).toBeGreaterThan(0);
+    for (const z of zones) expect(z.startsWith('us-central1-')).toBe(true);
+    for (const o of catalog.offerings()) expect(catalog.region(o.region)?.zones).toContain(o.zone);
+  });
+
+  it('has Autopilot support facts with an explicit unknown state', () => {
+    expect(catalog.gpu('nvidia-l4')?.autopilotSupported).toBe(true);
+    expect(catalog.gpu('nvidia-b200')?.autopilotSupported).toBeNull();
+    expect(catalog.autopilotGpuTypes()).toContain('nvidia-tesla-t4');
+    expect(catalog.autopilotGpuTypes()).not.toContain('nvidia-b200');
+  });
+
+  it('returns the cheapest price across the region and distinguishes spot', () => {
+    const od = catalog.pricePerGpuHour('us-central1', 'nvidia-l4', false);
+    const spot = catalog.pricePerGpuHour('us-central1', 'nvidia-l4', true);
+    expect(od).toBeGreaterThan(0);
+    expect(spot).toBeGreaterThan(0);
+    expect(catalog.pricePerGpuHour('us-central1', 'nvidia-not-a-gpu', false)).toBeNull();
+  });
+
+  it('names quota metrics, including types missing from the bundled mapping', () => {
+    expect(catalog.quotaMetric('nvidia-tesla-t4', false)).toBe('NVIDIA_T4_GPUS');
+    expect(catalog.quotaMetric('nvidia-tesla-t4', true)).toBe('PREEMPTIBLE_NVIDIA_T4_GPUS');
+    expect(catalog.quotaMetric('nvidia-l4', false)).toBe('NVIDIA_L4_GPUS');
+    expect(catalog.quotaMetric('nvidia-l4', true)).toBe('PREEMPTIBLE_NVIDIA_L4_GPUS');
+    expect(catalog.quotaMetric('nvidia-h100-mega-80gb', false)).toBe('NVIDIA_H100_MEGA_GPUS');
+  });
+
+  it('has coordinates and a continent for every region', () => {
+    expect(catalog.regions().length).toBeGreaterThanOrEqual(40);
+    for (const r of catalog.regions()) {
+      expect(Math.abs(r.latitude)).toBeLessThanOrEqual(90);
+      expect(r.continent).toMatch(/^(africa|asia|europe|middle-east|north-america|oceania|south-america)$/);
+    }
+  });
+});

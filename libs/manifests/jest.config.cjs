@@ -1,0 +1,6 @@
+module.exports = {
+  displayName: 'manifests',
+  preset: '../../jest.preset.js',
+  rootDir: '.',
+  coverageDirectory: '../../coverage/libs/manifests',
+};

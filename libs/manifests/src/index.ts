@@ -1,0 +1,13 @@
+export { renderTree, OWNED_DIRS, OWNED_FILES, PATCHES_DIR, BASE_DIR, CONFIG_CLUSTER_DIR, clusterDir } from './lib/tree';
+export type { RenderedTree } from './lib/tree';
+export { writeTree, diffTree, hasDrift, readOwnedTree, ownedFilesOnDisk, RenderConflictError } from './lib/fs-tree';
+export type { Drift } from './lib/fs-tree';
+export { GENERATED_HEADER, generatedYaml, stableYaml, isGenerated } from './lib/yaml';
+export * from './lib/labels';
+export * from './lib/gke-types';
+export { deployment, namespace, podDisruptionBudget, service, serviceAccount, GPU_RESOURCE } from './lib/builders/workload';
+export { probeResources } from './lib/builders/probes';
+export { computeClass, clusterGpuOrder, acceleratorSelectorPatch } from './lib/builders/compute-class';
+export { trafficLayer, multiClusterIngressLayer } from './lib/builders/traffic';
+export type { TrafficLayer } from './lib/builders/traffic';
+export * from './lib/validate/index';

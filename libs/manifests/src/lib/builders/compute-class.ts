@@ -1,0 +1,59 @@
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { appNamespace, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { ComputeClass, ComputeClassPriority } from '../gke-types';
+import { commonLabels, computeClassName } from '../labels';
+
+/**
+ * GPU types a cluster tries, in order: its own GPU first, then the spec's other preferences that
+ * its region offers. Crossing regions is the scout's job; within a region the ComputeClass falls
+ * back by itself.
+ */
+export function clusterGpuOrder(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatalog): string[] {
+  const order = [cluster.gpu, ...spec.gpu.preferences.filter((g) => g !== cluster.gpu)];
+  return order.filter((g) => catalog.offers(cluster.region, g));
+}
+
+/**
+ * Per-cluster custom ComputeClass with one priority rule per (GPU type, spot/on-demand)
+ * (https://cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes).
+ * `whenUnsatisfiable: DoNotScaleUp` keeps a stocked-out GPU pod Pending (a visible stockout signal)
+ * instead of landing on a node without a GPU.
+ */
+export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatalog): ComputeClass {
+  const priorities: ComputeClassPriority[] = clusterGpuOrder(spec, cluster, catalog).flatMap((type) => {
+    const gpu = { type, count: spec.gpu.count };
+    switch (spec.gpu.provisioning) {
+      case 'spot':
+        return [{ gpu, spot: true }];
+      case 'spot-then-on-demand':
+        return [{ gpu, spot: true }, { gpu, spot: false }];
+      default:
+        return [{ gpu, spot: false }];
+    }
+  });
+  return {
+    apiVersion: 'cloud.google.com/v1',
+    kind: 'ComputeClass',
+    metadata: { name: computeClassName(spec), labels: commonLabels(spec) },
+    spec: {
+      description: `GPU preference order for ${spec.app.name} in ${cluster.region}`,
+      priorities,
+      whenUnsatisfiable: 'DoNotScaleUp',
+      nodePoolAutoCreation: { enabled: true },
+      // Move back to the first choice when it becomes available again.
+      activeMigration: { optimizeRulePriority: true },
+    },
+  };
+}
+
+/** Strategic-merge patch used instead when `gpu.selection: node-selector`. */
+export function acceleratorSelectorPatch(spec: FleetSpec, cluster: ClusterSpec) {
+  const nodeSelector: Record<string, string> = { 'cloud.google.com/gke-accelerator': cluster.gpu };
+  if (spec.gpu.provisioning === 'spot') nodeSelector['cloud.google.com/gke-spot'] = 'true';
+  return {
+    apiVersion: 'apps/v1',
+    kind: 'Deployment',
+    metadata: { name: spec.app.name, namespace: appNamespace(spec) },
+    spec: { template: { spec: { nodeSelector } } },
+  };
+}

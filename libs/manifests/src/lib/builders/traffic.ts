@@ -1,0 +1,105 @@
+import type { Namespace } from 'kubernetes-types/core/v1';
+import { appNamespace, servingClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { BackendConfig, FrontendConfig, MultiClusterIngress, MultiClusterService } from '../gke-types';
+import { commonLabels, selectorLabels } from '../labels';
+import { namespace } from './workload';
+
+/** A traffic layer: the objects the config cluster needs to expose the app at one global VIP. */
+export interface TrafficLayer {
+  readonly api: FleetSpec['ingress']['api'];
+  objects(spec: FleetSpec): Array<Namespace | MultiClusterService | BackendConfig | FrontendConfig | MultiClusterIngress>;
+}
+
+/**
+ * Multi Cluster Ingress. MCI/MCS are read only in the fleet's config membership
+ * (https://cloud.google.com/kubernetes-engine/docs/concepts/multi-cluster-ingress). Google now calls
+ * MCI the previous API and recommends multi-cluster Gateway; a Gateway layer can be added beside
+ * this one behind the same TrafficLayer interface.
+ */
+export const multiClusterIngressLayer: TrafficLayer = {
+  api: 'multi-cluster-ingress',
+  objects(spec) {
+    const ns = appNamespace(spec);
+    const name = spec.app.name;
+    const labels = commonLabels(spec);
+    const { ingress } = spec;
+    const https = ingress.preSharedCertificates.length > 0;
+
+    // Backends restricted to the active clusters: draining/standby clusters get no traffic.
+    // Links are "<location>/<cluster>" (https://cloud.google.com/kubernetes-engine/docs/how-to/multi-cluster-ingress#cluster_selection).
+    const mcs: MultiClusterService = {
+      apiVersion: 'networking.gke.io/v1',
+      kind: 'MultiClusterService',
+      metadata: {
+        name,
+        namespace: ns,
+        labels,
+        annotations: { 'cloud.google.com/backend-config': JSON.stringify({ ports: { [String(spec.app.port)]: name } }) },
+      },
+      spec: {
+        template: { spec: { selector: selectorLabels(spec), ports: [{ name: 'http', protocol: 'TCP', port: spec.app.port, targetPort: spec.app.port }] } },
+        clusters: servingClusters(spec)
+          .map((c) => ({ link: `${c.region}/${c.name}` }))
+          .sort((a, b) => a.link.localeCompare(b.link)),
+      },
+    };
+
+    // Failover time ≈ checkIntervalSec × unhealthyThreshold; timeoutSec covers a long generation.
+    const backendConfig: BackendConfig = {
+      apiVersion: 'cloud.google.com/v1',
+      kind: 'BackendConfig',
+      metadata: { name, namespace: ns, labels },
+      spec: {
+        timeoutSec: ingress.backendTimeoutSec,
+        connectionDraining: { drainingTimeoutSec: ingress.connectionDrainingSec },
+        healthCheck: {
+          type: 'HTTP',
+          requestPath: spec.app.probes.readinessPath,
+          port: spec.app.port,
+          ...ingress.healthCheck,
+        },
+        sessionAffinity:
+          ingress.sessionAffinity === 'generated-cookie'
+            ? { affinityType: 'GENERATED_COOKIE', affinityCookieTtlSec: ingress.affinityCookieTtlSec }
+            : { affinityType: 'NONE' },
+        iap: ingress.iap.enabled ? { enabled: true, oauthclientCredentials: { secretName: ingress.iap.oauthSecretName } } : { enabled: false },
+        logging: { enable: true, sampleRate: 1 },
+      },
+    };
+
+    const frontendConfig: FrontendConfig | undefined = https
+      ? {
+          apiVersion: 'networking.gke.io/v1beta1',
+          kind: 'FrontendConfig',
+          metadata: { name, namespace: ns, labels },
+          spec: { redirectToHttps: { enabled: true, responseCodeName: 'MOVED_PERMANENTLY_DEFAULT' } },
+        }
+      : undefined;
+
+    const annotations: Record<string, string> = {};
+    // MCI takes the address itself, not the address name (DESIGN.md §4).
+    if (ingress.staticIp.address) annotations['networking.gke.io/static-ip'] = ingress.staticIp.address;
+    if (https) {
+      annotations['networking.gke.io/pre-shared-certs'] = ingress.preSharedCertificates.join(',');
+      annotations['networking.gke.io/frontend-config'] = name;
+    }
+    const backend = { serviceName: name, servicePort: spec.app.port };
+    const mci: MultiClusterIngress = {
+      apiVersion: 'networking.gke.io/v1',
+      kind: 'MultiClusterIngress',
+      metadata: { name, namespace: ns, labels, ...(Object.keys(annotations).length ? { annotations } : {}) },
+      spec: {
+        template: {
+          spec: ingress.domains.length
+            ? { backend, rules: ingress.domains.map((host) => ({ host, http: { paths: [{ path: '/*', backend }] } })) }
+            : { backend },
+        },
+      },
+    };
+    return [namespace(spec), mcs, backendConfig, ...(frontendConfig ? [frontendConfig] : []), mci];
+  },
+};
+
+const LAYERS: Record<FleetSpec['ingress']['api'], TrafficLayer> = { 'multi-cluster-ingress': multiClusterIngressLayer };
+
+export const trafficLayer = (spec: FleetSpec): TrafficLayer => LAYERS[spec.ingress.api];

@@ -1,0 +1,78 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { CONFIG_CLUSTER_DIR, clusterDir } from '../tree';
+import { kustomizeBuildAll, type K8sObject, type KustomizeOptions } from './kustomize';
+import { SchemaValidator } from './schemas';
+import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, type Finding } from './invariants';
+
+export interface ValidationReport {
+  findings: Finding[];
+  /** Objects built per folder. */
+  built: Map<string, K8sObject[]>;
+  timingsMs: { kustomize: number; schemas: number; invariants: number };
+}
+
+export interface ValidateOptions extends KustomizeOptions {
+  catalog: GpuCatalog;
+  schemas?: SchemaValidator;
+}
+
+/**
+ * Validate the rendered tree on disk: build every cluster folder and the config-cluster folder with
+ * the real kustomize, check every object against the vendored schemas, then the fleet invariants.
+ */
+export async function validateTree(root: string, spec: FleetSpec, options: ValidateOptions): Promise<ValidationReport> {
+  const findings: Finding[] = [];
+  const built = new Map<string, K8sObject[]>();
+  const scopes = [...spec.clusters.map((c) => clusterDir(c.name)), CONFIG_CLUSTER_DIR];
+
+  const clustersRoot = join(root, 'clusters');
+  if (existsSync(clustersRoot)) {
+    const expected = new Set(spec.clusters.map((c) => c.name));
+    for (const d of readdirSync(clustersRoot, { withFileTypes: true })) {
+      if (d.isDirectory() && !expected.has(d.name)) findings.push({ scope: `clusters/${d.name}`, message: 'is not in the spec; run `npm run scout -- render` to remove it' });
+    }
+  }
+  const present = scopes.filter((s) => {
+    if (existsSync(join(root, s, 'kustomization.yaml'))) return true;
+    findings.push({ scope: s, message: 'is missing (no kustomization.yaml); run `npm run scout -- render`' });
+    return false;
+  });
+
+  let t = performance.now();
+  const results = await kustomizeBuildAll(present.map((s) => join(root, s)), options);
+  const kustomizeMs = performance.now() - t;
+  for (const s of present) {
+    const r = results.get(join(root, s))!;
+    if (r instanceof Error) findings.push({ scope: s, message: r.message.replace(join(root, s), s) });
+    else built.set(s, r);
+  }
+
+  t = performance.now();
+  const schemas = options.schemas ?? new SchemaValidator();
+  for (const [scope, objects] of built) {
+    for (const o of objects) for (const p of schemas.validate(o)) findings.push({ scope, object: objectId(o), message: p.message });
+  }
+  const schemasMs = performance.now() - t;
+
+  t = performance.now();
+  for (const cluster of spec.clusters) {
+    const scope = clusterDir(cluster.name);
+    const objects = built.get(scope);
+    if (objects) findings.push(...clusterInvariants(scope, spec, cluster, objects, options.catalog));
+  }
+  const cc = built.get(CONFIG_CLUSTER_DIR);
+  if (cc) findings.push(...configClusterInvariants(CONFIG_CLUSTER_DIR, spec, cc));
+  for (const [scope, objects] of built) findings.push(...placeholderFindings(scope, objects));
+  const invariantsMs = performance.now() - t;
+
+  return { findings, built, timingsMs: { kustomize: kustomizeMs, schemas: schemasMs, invariants: invariantsMs } };
+}
+
+export { KubectlMissingError, KustomizeBuildError, kustomizeBuild, kustomizeBuildAll } from './kustomize';
+export type { K8sObject, KustomizeOptions } from './kustomize';
+export { SchemaValidator, defaultSchemaDir } from './schemas';
+export { clusterInvariants, configClusterInvariants, placeholderFindings, objectId } from './invariants';
+export type { Finding } from './invariants';
