@@ -7,6 +7,12 @@ const IO_IMPORTS = [
   '@google-cloud/*', 'googleapis', 'google-auth-library', 'octokit', '@octokit/*', '@kubernetes/*', 'p-retry', 'undici',
 ];
 
+/**
+ * Pure libraries (tags type:domain / type:data). Nx's bannedExternalImports only sees npm packages,
+ * not Node builtins, so the same list is also enforced here by path with no-restricted-imports.
+ */
+const PURE_LIBS = ['libs/gcp-catalog/**/*.ts', 'libs/fleet-spec/**/*.ts'];
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -38,6 +44,17 @@ export default [
       // noUncheckedIndexedAccess makes `!` the honest way to say "checked above".
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
+    },
+  },
+  {
+    files: PURE_LIBS,
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: IO_IMPORTS, message: 'pure libraries (type:domain, type:data) may not do I/O or import SDKs: inject a port instead' }],
+        },
+      ],
     },
   },
 ];

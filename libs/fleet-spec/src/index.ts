@@ -8,3 +8,4 @@ export type { Placeholder } from './lib/placeholders';
 export { cpuQuantity, memoryGiB } from './lib/semantic';
 export * from './lib/derived';
 export { fleetJsonSchema, fleetSpecMarkdown } from './lib/json-schema';
+export { EXAMPLE_FLEET_YAML } from './testing/example-fleet';

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { FleetSpec } from './schema';
 
-/** The editor JSON Schema of fleet.yaml, generated from the zod schema (input side: defaults optional). */
+/** The editor JSON Schema of fleet.yaml, generated from the zod schema (input side: defaults optional; draft-07 for the widest editor support). */
 export function fleetJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(FleetSpec, { io: 'input', target: 'draft-2020-12', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(FleetSpec, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as Record<string, unknown>;
   return {
     $schema: schema.$schema,
     $id: 'https://gpu-fleet.dev/schemas/fleet.schema.json',

@@ -28,18 +28,15 @@ export function parseFleetSpec(text: string, options: ParseOptions = {}): ParseR
   const file = options.file ?? 'fleet.yaml';
   const catalog = options.catalog ?? GpuCatalog.bundled();
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true, uniqueKeys: true });
   if (document.errors.length) {
     return {
       ok: false,
       issues: document.errors.map((e) => {
         const pos = e.linePos?.[0];
-        return {
-          path: pos ? `${file}:${pos.line}:${pos.col}` : file,
-          message: `YAML syntax error: ${e.message.split('\n')[0]}`,
-          line: pos?.line,
-          column: pos?.col,
-        };
+        // The position is already in the path; drop yaml's own " at line L, column C:" suffix.
+        const text = e.message.split('\n')[0]!.replace(/ at line \d+, column \d+:?$/, '');
+        return { path: pos ? `${file}:${pos.line}:${pos.col}` : file, message: `YAML syntax error: ${text}` };
       }),
     };
   }
@@ -71,7 +68,8 @@ export function parseFleetSpec(text: string, options: ParseOptions = {}): ParseR
   for (const { path, message } of crossFieldIssues(raw as Record<string, unknown>, catalog)) {
     issues.push({ path: formatPath(path), message, ...locate(path) });
   }
-  if (issues.length) return { ok: false, issues: dedupe(issues) };
+  // In file order, like a compiler: easier to fix top to bottom.
+  if (issues.length) return { ok: false, issues: dedupe(issues).sort((a, b) => (a.line ?? 0) - (b.line ?? 0)) };
   return { ok: true, spec: parsed.data!, document };
 }
 

@@ -1,0 +1,95 @@
+import { EXAMPLE_FLEET_YAML, formatIssue, loadFleetSpec, parseFleetSpec, SpecError } from '../index';
+
+/** Apply text replacements to the example and return the formatted issues. */
+function problems(edit: (y: string) => string): string[] {
+  const r = parseFleetSpec(edit(EXAMPLE_FLEET_YAML), { file: 'fleet.yaml' });
+  if (r.ok) throw new Error('expected the edited spec to be invalid');
+  return r.issues.map(formatIssue);
+}
+const replace = (from: string | RegExp, to: string) => (y: string) => {
+  const out = y.replace(from, to);
+  if (out === y) throw new Error(`fixture edit did not apply: ${String(from)}`);
+  return out;
+};
+
+describe('parseFleetSpec: the example', () => {
+  it('accepts the example and fills documented defaults', () => {
+    const { spec } = loadFleetSpec(EXAMPLE_FLEET_YAML);
+    expect(spec.app.port).toBe(7860);
+    expect(spec.app.args).toContain('--api');
+    expect(spec.gpu.provisioning).toBe('on-demand');
+    expect(spec.gpu.selection).toBe('compute-class');
+    expect(spec.ingress.iap).toEqual({ enabled: true, oauthSecretName: 'iap-oauth' });
+    expect(spec.ingress.sessionAffinity).toBe('generated-cookie');
+    expect(spec.ingress.healthCheck).toEqual({ checkIntervalSec: 5, timeoutSec: 5, healthyThreshold: 1, unhealthyThreshold: 2 });
+    expect(spec.scout.probeNamespace).toBe('gpu-fleet-probes');
+    expect(spec.clusters.map((c) => c.mode)).toEqual(['active', 'active', 'standby']);
+  });
+
+  it('keeps the YAML document (with comments) for machine edits', () => {
+    const { document } = loadFleetSpec(EXAMPLE_FLEET_YAML);
+    expect(document.toString()).toContain('# the scout edits this list');
+  });
+});
+
+describe('parseFleetSpec: bad input gets exact, located messages', () => {
+  it.each<[string, (y: string) => string, string[]]>([
+    ['empty file', () => '', ['fleet.yaml: is empty; start from the example fleet-config/fleet.yaml in the repository (see README "Edit the spec")']],
+    ['only comments', () => '# nothing here\n', ['fleet.yaml: is empty; start from the example fleet-config/fleet.yaml in the repository (see README "Edit the spec")']],
+    ['a list instead of a mapping', () => '- a\n- b\n', ['fleet.yaml: must be a mapping (apiVersion, kind, project, …), got a list']],
+    ['YAML syntax error', replace('  branch: main', '  branch: [main'), ['fleet.yaml:8:1: YAML syntax error: Flow sequence in block collection must be sufficiently indented and end with a ]']],
+    ['duplicate YAML key', replace('kind: Fleet', 'kind: Fleet\nkind: Fleet'), ['fleet.yaml:4:1: YAML syntax error: Map keys must be unique']],
+    ['wrong type', replace('count: 1', 'count: one'), ['gpu.count: expected a number, got string "one" (line 18)']],
+    ['missing required field', replace(/^project: .*\n/m, ''), ['project: is required (a string) (line 2)']],
+    ['unknown key with a suggestion', replace('  count: 1', '  count: 1\n  provisoning: spot'), ['gpu.provisoning: unknown key; did you mean "provisioning"? allowed here: preferences, count, provisioning, selection (line 19)']],
+    ['bad enum value', replace('    mode: standby', '    mode: paused'), ['clusters[2].mode: "paused" is not allowed; allowed: active, standby, draining (line 43)']],
+    ['wrong apiVersion', replace('apiVersion: gpu-fleet.dev/v1alpha1', 'apiVersion: v1'), ['apiVersion: must be "gpu-fleet.dev/v1alpha1", got "v1" (line 2)']],
+    ['unknown GPU type', replace('preferences: [nvidia-l4, nvidia-tesla-t4]', 'preferences: [nvidia-l5, nvidia-tesla-t4]'), [
+      'gpu.preferences[0]: "nvidia-l5" is not a GKE accelerator type; did you mean "nvidia-l4"? (known: nvidia-a100-80gb, nvidia-b200, nvidia-h100-80gb, nvidia-h100-mega-80gb, nvidia-h200-141gb, nvidia-l4, nvidia-rtx-pro-6000, nvidia-tesla-a100, nvidia-tesla-p100, nvidia-tesla-p4, nvidia-tesla-t4, nvidia-tesla-v100) (line 17)',
+      'clusters[0].gpu: "nvidia-l4" is not in gpu.preferences (nvidia-l5, nvidia-tesla-t4); add it there or pick one of them (line 34)',
+      'clusters[1].gpu: "nvidia-l4" is not in gpu.preferences (nvidia-l5, nvidia-tesla-t4); add it there or pick one of them (line 39)',
+    ]],
+    ['GPU not supported on Autopilot', replace('preferences: [nvidia-l4, nvidia-tesla-t4]', 'preferences: [nvidia-l4, nvidia-tesla-t4, nvidia-b200]'), [
+      'gpu.preferences[2]: "nvidia-b200" is not verified to work on GKE Autopilot; supported: nvidia-a100-80gb, nvidia-h100-80gb, nvidia-h100-mega-80gb, nvidia-h200-141gb, nvidia-l4, nvidia-tesla-a100, nvidia-tesla-p100, nvidia-tesla-p4, nvidia-tesla-t4, nvidia-tesla-v100 (line 17)',
+    ]],
+    ['GPU not offered in the region', (y) => replace('asia-northeast1]', 'asia-northeast1, australia-southeast1]')(y).replace(/region: asia-northeast1/, 'region: australia-southeast1').replace('mode: standby\n    gpu: nvidia-tesla-t4', 'mode: standby\n    gpu: nvidia-l4'), [
+      'clusters[2].gpu: "nvidia-l4" is not offered in australia-southeast1; offered there: nvidia-tesla-t4 (line 44)',
+    ]],
+    ['duplicate cluster names', replace('name: sd-europe-west4', 'name: sd-us-central1'), ['clusters[1].name: "sd-us-central1" is already used by clusters[0]; cluster names must be unique (line 36)']],
+    ['cluster name not DNS-1123', replace('name: sd-europe-west4', 'name: SD_Europe'), ['clusters[1].name: "SD_Europe" must be a DNS-1123 label: lowercase letters, digits and "-", starting with a letter and not ending with "-" (a GKE cluster name) (line 36)']],
+    ['min > max', replace('minServingRegions: 2', 'minServingRegions: 4'), [
+      'placement.minServingRegions: 4 is greater than placement.maxServingRegions (3); lower it or raise the maximum (line 27)',
+      'clusters: 2 active region(s) (us-central1, europe-west4) but placement.minServingRegions is 4; set more clusters to mode "active" (line 31)',
+    ]],
+    ['max > candidates', replace('maxServingRegions: 3', 'maxServingRegions: 5'), ['placement.maxServingRegions: 5 exceeds the number of candidate regions (3); add candidates or lower it (line 28)']],
+    ['fewer active than the minimum', replace('    mode: active\n    gpu: nvidia-l4\n    replicas: 2', '    mode: standby\n    gpu: nvidia-l4\n    replicas: 2'), [
+      'clusters: 1 active region(s) (us-central1) but placement.minServingRegions is 2; set more clusters to mode "active" (line 31)',
+    ]],
+    ['cluster outside the candidates', replace('candidateRegions: [us-central1, europe-west4, asia-northeast1]', 'candidateRegions: [us-central1, europe-west4, us-east4]'), [
+      'clusters[2].region: "asia-northeast1" is not in placement.candidateRegions (us-central1, europe-west4, us-east4); add it there first (line 42)',
+    ]],
+    ['misspelt region', replace('region: europe-west4', 'region: europe-wset4'), [
+      'clusters[1].region: "europe-wset4" is not a Google Cloud region; did you mean "europe-west4"? (line 37)',
+    ]],
+    ['placeholder project', replace('project: sd-fleet-test-4821', 'project: my-project'), ['project: "my-project" looks like the documentation example project id; set the real value (line 4)']],
+    ['IAP without HTTPS', replace('  preSharedCertificates: [sd-webui-cert]\n', ''), ['ingress.iap: IAP needs HTTPS; add ingress.preSharedCertificates, or set iap.enabled: false with a reason (line 20)']],
+    ['unpinned image', replace(/image: .*/, 'image: ghcr.io/acme/webui:latest'), ['app.image: "ghcr.io/acme/webui:latest" is not pinned; use a version tag (":v1.10.1") or better a digest ("@sha256:…") (line 10)']],
+    ['requests Autopilot cannot place', replace('cpu: "4"', 'cpu: "40"'), ['app.resources.cpu: "40" exceeds what Autopilot accepts with 1 × nvidia-l4 (at most 31 vCPU); lower it (line 12)']],
+  ])('%s', (_name, edit, expected) => {
+    expect(problems(edit)).toEqual(expected);
+  });
+
+  it('collects every problem of a badly broken spec at once', () => {
+    const broken = problems((y) =>
+      y.replace('count: 1', 'count: "x"').replace('mode: standby', 'mode: paused').replace('region: europe-west4', 'region: nowhere1').replace('project: sd-fleet-test-4821', 'project: my-project'),
+    );
+    expect(broken).toHaveLength(4);
+    // reported in file order
+    expect(broken.map((l) => l.split(':')[0])).toEqual(['project', 'gpu.count', 'clusters[1].region', 'clusters[2].mode']);
+  });
+
+  it('throws a SpecError listing every issue from loadFleetSpec', () => {
+    expect(() => loadFleetSpec('', { file: 'x/fleet.yaml' })).toThrow(SpecError);
+    expect(() => loadFleetSpec('', { file: 'x/fleet.yaml' })).toThrow(/x\/fleet\.yaml: 1 problem:\n {2}x\/fleet\.yaml: is empty/);
+  });
+});
