@@ -49,7 +49,7 @@ describe('Deployment', () => {
   });
 
   it('omits the model volume when the spec has no bucket', () => {
-    const spec = specFrom((y) => y.replace(/  modelStorage:\n    bucket: .*\n/, ''));
+    const spec = specFrom((y) => y.replace(/ {2}modelStorage:\n {4}bucket: .*\n/, ''));
     const d = deployment(spec);
     expect(d.spec!.template.spec!.volumes).toBeUndefined();
     expect(d.spec!.template.metadata!.annotations).toBeUndefined();
