@@ -79,6 +79,11 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
     expect(problems(edit)).toEqual(expected);
   });
 
+  it('counts serving regions, not clusters: two active clusters in one region are one region', () => {
+    const twoInOneRegion = (y: string) => y.replace('name: sd-europe-west4\n    region: europe-west4', 'name: sd-us-central1-b\n    region: us-central1');
+    expect(problems(twoInOneRegion)).toEqual(['clusters: 1 active region(s) (us-central1) but placement.minServingRegions is 2; set more clusters to mode "active" (line 31)']);
+  });
+
   it('collects every problem of a badly broken spec at once', () => {
     const broken = problems((y) =>
       y.replace('count: 1', 'count: "x"').replace('mode: standby', 'mode: paused').replace('region: europe-west4', 'region: nowhere1').replace('project: sd-fleet-test-4821', 'project: my-project'),

@@ -85,7 +85,6 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
 
   // --- Clusters ----------------------------------------------------------------------------------
   const names = new Map<string, number>();
-  const regions = new Map<string, number>();
   clusters.forEach((c, i) => {
     const at = (field: string) => ['clusters', i, field];
     if (c.name !== undefined) {
@@ -95,9 +94,6 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     }
     let regionOk = false;
     if (c.region !== undefined) {
-      const firstRegion = regions.get(c.region);
-      if (firstRegion !== undefined) add(at('region'), `${show(c.region)} already has clusters[${firstRegion}]; gpu-fleet runs one cluster per region`);
-      else regions.set(c.region, i);
       regionOk = checkRegion(at('region'), c.region);
       if (regionOk && placement && !candidates.has(c.region)) {
         add(at('region'), `${show(c.region)} is not in placement.candidateRegions (${[...candidates].join(', ')}); add it there first`);

@@ -47,7 +47,10 @@ export interface SchemaProblem {
 }
 
 export class SchemaValidator {
-  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false });
+  // The standalone schemas inline every definition (the Deployment one is ~1 MB); Ajv's code
+  // optimiser makes compiling it 2-3× slower for no measurable gain on a few hundred objects
+  // (docs/benchmarks.md).
+  private readonly ajv = new Ajv({ strict: false, allErrors: true, validateFormats: false, logger: false, code: { optimize: false } });
   private readonly compiled = new Map<string, ValidateFunction>();
 
   constructor(private readonly dir: string = defaultSchemaDir()) {}
