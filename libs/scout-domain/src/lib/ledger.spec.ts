@@ -1,0 +1,88 @@
+import { EvidenceLedger, LedgerSnapshotSchema } from './ledger';
+import { ProbeBudget } from './probe-budget';
+import type { Observation } from './types';
+
+const t0 = new Date('2026-11-23T12:00:00Z');
+const minutes = (m: number) => new Date(t0.getTime() + m * 60_000);
+const obs = (outcome: Observation['outcome'], at: Date, extra: Partial<Observation> = {}): Observation => ({
+  source: 'probe',
+  region: 'us-central1',
+  zone: 'us-central1-a',
+  gpu: 'nvidia-l4',
+  spot: false,
+  outcome,
+  at: at.toISOString(),
+  details: outcome,
+  ...extra,
+});
+const key = { region: 'us-central1', gpu: 'nvidia-l4', spot: false };
+
+describe('EvidenceLedger decay', () => {
+  it('a stockout halves its weight every 30 minutes', () => {
+    const l = new EvidenceLedger([obs('stockout', t0)]);
+    expect(l.evidenceFor(key, t0).stockoutWeight).toBeCloseTo(1);
+    expect(l.evidenceFor(key, minutes(30)).stockoutWeight).toBeCloseTo(0.5);
+    expect(l.evidenceFor(key, minutes(90)).stockoutWeight).toBeCloseTo(0.125);
+  });
+
+  it('a success fades over hours, a quota limit over a day', () => {
+    const l = new EvidenceLedger([obs('success', t0), obs('quota', t0, { source: 'quota', details: 'NVIDIA_L4_GPUS: limit 0' })]);
+    const at2h = l.evidenceFor(key, minutes(120));
+    expect(at2h.capacity).toBeCloseTo(0.5);
+    expect(at2h.quotaWeight).toBeCloseTo(0.5 ** (120 / 1440));
+  });
+
+  it('recent stockouts outweigh an older success', () => {
+    const l = new EvidenceLedger([obs('success', t0), obs('stockout', minutes(100)), obs('stockout', minutes(110))]);
+    expect(l.evidenceFor(key, minutes(115)).capacity).toBeLessThan(0);
+    // ... and a fresh success after the stockouts fade wins again
+    l.add(obs('success', minutes(300)));
+    expect(l.evidenceFor(key, minutes(300)).capacity).toBeGreaterThan(0.5);
+  });
+
+  it('knows nothing without observations, and ignores the future', () => {
+    const l = new EvidenceLedger([obs('success', minutes(10))]);
+    expect(l.evidenceFor(key, t0)).toMatchObject({ capacity: 0, confidence: 0, lastSeen: null });
+  });
+
+  it('keys evidence by region, GPU and spot', () => {
+    const l = new EvidenceLedger([obs('success', t0), obs('stockout', t0, { spot: true }), obs('stockout', t0, { region: 'europe-west4' })]);
+    expect(l.query(t0).map((e) => [e.region, e.spot, Math.sign(e.capacity)])).toEqual([
+      ['europe-west4', false, -1],
+      ['us-central1', false, 1],
+      ['us-central1', true, -1],
+    ]);
+  });
+
+  it('records the same event once, even when seen by several sweeps', () => {
+    const l = new EvidenceLedger();
+    expect(l.add(obs('stockout', t0), obs('stockout', t0))).toBe(1);
+    expect(l.add(obs('stockout', t0))).toBe(0);
+    expect(l.all()).toHaveLength(1);
+  });
+
+  it('compacts: forgets decayed observations and bounds its size, newest kept', () => {
+    const many = Array.from({ length: 50 }, (_, i) => obs('success', minutes(i), { details: `probe ${i}` }));
+    const l = new EvidenceLedger([...many, obs('transient', t0, { details: 'old blip' })], { maxObservations: 10 });
+    const snap = l.snapshot(minutes(200));
+    expect(snap.observations).toHaveLength(10);
+    expect(snap.observations.map((o) => o.details)).toEqual(Array.from({ length: 10 }, (_, i) => `probe ${40 + i}`));
+    expect(LedgerSnapshotSchema.parse(snap)).toEqual(snap);
+  });
+});
+
+describe('ProbeBudget', () => {
+  it('charges probes and GPU-minutes per UTC day', () => {
+    const b = new ProbeBudget({ maxProbesPerDay: 2, maxGpuMinutesPerDay: 25 });
+    expect(b.tryCharge(t0, 10)).toEqual({ ok: true });
+    expect(b.tryCharge(t0, 20)).toEqual({ ok: false, reason: 'daily GPU-minute budget left 15 < 20 needed' });
+    expect(b.tryCharge(t0, 10)).toEqual({ ok: true });
+    expect(b.tryCharge(t0, 1)).toEqual({ ok: false, reason: 'daily probe budget spent (2 probes)' });
+    expect(b.tryCharge(new Date('2026-11-24T00:00:01Z'), 10)).toEqual({ ok: true });
+  });
+
+  it('rebuilds today’s spending from the ledger after a restart', () => {
+    const b = ProbeBudget.fromObservations({ maxProbesPerDay: 3, maxGpuMinutesPerDay: 100 }, [obs('success', t0), obs('stockout', t0), obs('quota', t0, { source: 'quota' })], 10);
+    expect(b.remaining(t0)).toEqual({ probes: 1, gpuMinutes: 80 });
+  });
+});

@@ -1,0 +1,178 @@
+import { z } from 'zod';
+import type { EvidenceSource, Observation, Outcome } from './types';
+
+/**
+ * How long an observation stays relevant, as a half-life in minutes. A stockout is a moving target
+ * (zones refill within the hour); a probe that got a GPU is good news for a couple of hours; a quota
+ * limit changes only when someone asks for more; a rejection (type unsupported) is structural.
+ */
+export const HALF_LIFE_MINUTES: Readonly<Record<Outcome, number>> = {
+  stockout: 30,
+  success: 120,
+  quota: 24 * 60,
+  rejected: 7 * 24 * 60,
+  timeout: 30,
+  transient: 10,
+  unknown: 10,
+};
+
+/** How much each outcome says about capacity: +1 a GPU was had, −1 none was. */
+const CAPACITY_VALUE: Readonly<Record<Outcome, number>> = {
+  success: 1,
+  stockout: -1,
+  timeout: -0.5,
+  quota: 0,
+  rejected: 0,
+  transient: 0,
+  unknown: 0,
+};
+
+/** How much a source is trusted: a probe is a direct measurement, a pending app pod nearly so. */
+const SOURCE_TRUST: Readonly<Record<EvidenceSource, number>> = { probe: 1, passive: 0.8, quota: 1, catalog: 0.5 };
+
+export const weightAt = (o: Observation, now: Date): number => {
+  const ageMin = Math.max(0, (now.getTime() - Date.parse(o.at)) / 60_000);
+  return SOURCE_TRUST[o.source] * 0.5 ** (ageMin / HALF_LIFE_MINUTES[o.outcome]);
+};
+
+export interface EvidenceKey {
+  region: string;
+  gpu: string;
+  spot: boolean;
+}
+export const keyOf = (k: EvidenceKey) => `${k.region}|${k.gpu}|${k.spot ? 'spot' : 'on-demand'}`;
+
+export interface DecayedEvidence extends EvidenceKey {
+  /** −1 (consistently no capacity) … +1 (consistently got GPUs); 0 when nothing is known. */
+  capacity: number;
+  /** Sum of decayed weights behind `capacity`: how much is known. */
+  confidence: number;
+  /** Decayed weight of stockout observations (≥ 0.5 ≈ within the last half-life). */
+  stockoutWeight: number;
+  quotaWeight: number;
+  rejectedWeight: number;
+  lastSeen: string | null;
+  /** The observations behind it, newest first, with their current weight. */
+  observations: Array<Observation & { weight: number }>;
+}
+
+export const LEDGER_SCHEMA_VERSION = 1;
+
+export const ObservationSchema = z.object({
+  source: z.enum(['probe', 'passive', 'quota', 'catalog']),
+  region: z.string(),
+  zone: z.string().nullable(),
+  gpu: z.string(),
+  spot: z.boolean(),
+  outcome: z.enum(['success', 'stockout', 'quota', 'rejected', 'timeout', 'transient', 'unknown']),
+  at: z.iso.datetime(),
+  details: z.string(),
+  sweepId: z.string().optional(),
+});
+
+export const LedgerSnapshotSchema = z.object({
+  schemaVersion: z.literal(LEDGER_SCHEMA_VERSION),
+  observations: z.array(ObservationSchema),
+});
+export type LedgerSnapshot = z.infer<typeof LedgerSnapshotSchema>;
+
+export interface LedgerOptions {
+  /** Keep at most this many observations (newest kept). */
+  maxObservations?: number;
+  /** Forget observations whose weight fell below this. */
+  minWeight?: number;
+}
+
+/** The evidence history: append observations, query decayed evidence per (region, GPU, spot). */
+export class EvidenceLedger {
+  private observations: Observation[];
+  private readonly max: number;
+  private readonly minWeight: number;
+
+  constructor(observations: Observation[] = [], options: LedgerOptions = {}) {
+    this.observations = [...observations];
+    this.max = options.maxObservations ?? 5000;
+    this.minWeight = options.minWeight ?? 0.001;
+  }
+
+  static fromSnapshot(snapshot: LedgerSnapshot, options?: LedgerOptions): EvidenceLedger {
+    return new EvidenceLedger(snapshot.observations as Observation[], options);
+  }
+
+  /** Append observations; the same event seen again by a later sweep is recorded once. */
+  add(...obs: Observation[]): number {
+    const seen = new Set(this.observations.map(identity));
+    let added = 0;
+    for (const o of obs) {
+      if (seen.has(identity(o))) continue;
+      seen.add(identity(o));
+      this.observations.push(o);
+      added++;
+    }
+    return added;
+  }
+
+  all(): readonly Observation[] {
+    return this.observations;
+  }
+
+  /** Drop what has decayed away and bound the size; call before saving. */
+  compact(now: Date): void {
+    this.observations = this.observations
+      .filter((o) => weightAt(o, now) >= this.minWeight)
+      .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
+      .slice(-this.max);
+  }
+
+  snapshot(now: Date): LedgerSnapshot {
+    this.compact(now);
+    return { schemaVersion: LEDGER_SCHEMA_VERSION, observations: this.observations };
+  }
+
+  /** Decayed evidence for every key with observations. */
+  query(now: Date): DecayedEvidence[] {
+    const groups = new Map<string, Observation[]>();
+    for (const o of this.observations) {
+      const k = keyOf(o);
+      groups.set(k, [...(groups.get(k) ?? []), o]);
+    }
+    return [...groups.values()]
+      .map((obs) => summarise(obs, now))
+      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+  }
+
+  evidenceFor(key: EvidenceKey, now: Date): DecayedEvidence {
+    return summarise(this.observations.filter((o) => keyOf(o) === keyOf(key)), now, key);
+  }
+}
+
+const identity = (o: Observation) => `${keyOf(o)}|${o.source}|${o.at}|${o.outcome}|${o.details}`;
+
+function summarise(obs: Observation[], now: Date, key?: EvidenceKey): DecayedEvidence {
+  const weighted = obs
+    .filter((o) => Date.parse(o.at) <= now.getTime())
+    .map((o) => ({ ...o, weight: weightAt(o, now) }))
+    .sort((a, b) => Date.parse(b.at) - Date.parse(a.at));
+  const k = key ?? { region: obs[0]!.region, gpu: obs[0]!.gpu, spot: obs[0]!.spot };
+  let num = 0;
+  let den = 0;
+  const byOutcome = (outcome: Outcome) => weighted.filter((o) => o.outcome === outcome).reduce((s, o) => s + o.weight, 0);
+  for (const o of weighted) {
+    const v = CAPACITY_VALUE[o.outcome];
+    if (v === 0) continue;
+    num += v * o.weight;
+    den += o.weight;
+  }
+  return {
+    region: k.region,
+    gpu: k.gpu,
+    spot: k.spot,
+    capacity: den > 0 ? num / Math.max(den, 1) : 0,
+    confidence: den,
+    stockoutWeight: byOutcome('stockout'),
+    quotaWeight: byOutcome('quota'),
+    rejectedWeight: byOutcome('rejected'),
+    lastSeen: weighted[0]?.at ?? null,
+    observations: weighted,
+  };
+}
