@@ -1,0 +1,283 @@
+import { HttpError, googleError, paginate, type Handler } from './http';
+import { AdmissionError, type SandboxWorld, type PodView, type ProbeJob } from './world';
+
+const GCE = 'https://www.googleapis.com/compute/v1';
+const iso = (t: number) => new Date(t).toISOString();
+const notFound = (what: string) => new HttpError(404, `The resource '${what}' was not found`, googleError(404, `The resource '${what}' was not found`, 'notFound'));
+
+function checkProject(world: SandboxWorld, p: string | undefined) {
+  if (p !== world.project) throw new HttpError(403, `Permission denied on resource project ${p}.`, googleError(403, `Permission denied on resource project ${p}.`, 'forbidden'));
+}
+
+/** Compute Engine v1 REST: acceleratorTypes.aggregatedList, regions.list, projects.get, globalAddresses.get. */
+export function computeApi(world: SandboxWorld): Handler {
+  return async ({ method, path, query }) => {
+    if (method !== 'GET') throw new HttpError(405, `${method} not supported by the sandbox`);
+    let m = /^\/compute\/v1\/projects\/([^/]+)\/aggregated\/acceleratorTypes$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      const zones = world.catalog.regions().flatMap((r) => r.zones).sort();
+      const { page, nextPageToken } = paginate(zones, query, 'maxResults', 500);
+      const items: Record<string, unknown> = {};
+      for (const zone of page) {
+        const region = zone.replace(/-[a-z]$/, '');
+        const types = world.catalog.offerings().filter((o) => o.zone === zone);
+        items[`zones/${zone}`] = types.length
+          ? {
+              acceleratorTypes: types.map((o) => ({
+                kind: 'compute#acceleratorType',
+                id: String(1000 + (o.gpu.length * 7919 + zone.length)),
+                name: o.gpu,
+                description: world.catalog.gpu(o.gpu)?.displayName ?? o.gpu,
+                zone: `${GCE}/projects/${world.project}/zones/${zone}`,
+                selfLink: `${GCE}/projects/${world.project}/zones/${zone}/acceleratorTypes/${o.gpu}`,
+                maximumCardsPerInstance: Math.max(...o.counts),
+              })),
+            }
+          : { warning: { code: 'NO_RESULTS_ON_PAGE', message: `There are no results for scope 'zones/${zone}' on this page.`, data: [{ key: 'scope', value: `zones/${zone}` }] } };
+        void region;
+      }
+      return { body: { kind: 'compute#acceleratorTypeAggregatedList', id: `projects/${world.project}/aggregated/acceleratorTypes`, items, selfLink: `${GCE}${path}`, ...(nextPageToken ? { nextPageToken } : {}) } };
+    }
+    m = /^\/compute\/v1\/projects\/([^/]+)\/regions$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      const regions = world.catalog.regions().map((r) => r.region).sort();
+      const { page, nextPageToken } = paginate(regions, query, 'maxResults', 500);
+      return {
+        body: {
+          kind: 'compute#regionList',
+          items: page.map((r) => ({
+            kind: 'compute#region',
+            name: r,
+            status: 'UP',
+            zones: (world.catalog.region(r)?.zones ?? []).map((z) => `${GCE}/projects/${world.project}/zones/${z}`),
+            quotas: world.regionQuotas(r),
+            selfLink: `${GCE}/projects/${world.project}/regions/${r}`,
+          })),
+          ...(nextPageToken ? { nextPageToken } : {}),
+        },
+      };
+    }
+    m = /^\/compute\/v1\/projects\/([^/]+)$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      return { body: { kind: 'compute#project', name: world.project, id: world.projectNumber, quotas: world.projectQuotas() } };
+    }
+    m = /^\/compute\/v1\/projects\/([^/]+)\/global\/addresses\/([^/]+)$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      const ip = world.spec.ingress.staticIp;
+      if (m[2] !== ip.name) throw notFound(`projects/${world.project}/global/addresses/${m[2]}`);
+      return { body: { kind: 'compute#address', name: ip.name, address: ip.address ?? '34.149.46.112', addressType: 'EXTERNAL', status: 'RESERVED', networkTier: 'PREMIUM' } };
+    }
+    throw notFound(path);
+  };
+}
+
+/** GKE v1 REST: projects.locations.clusters.list / get. Honours enum-encoding=int like Google. */
+export function containerApi(world: SandboxWorld): Handler {
+  const STATUS = { RUNNING: 2 };
+  return async ({ method, path, query }) => {
+    if (method !== 'GET') throw new HttpError(405, `${method} not supported by the sandbox`);
+    const ints = (query.get('$alt') ?? '').includes('enum-encoding=int');
+    const cluster = (c: { name: string; location: string }, i: number) => ({
+      name: c.name,
+      location: c.location,
+      locations: world.catalog.region(c.location)?.zones ?? [],
+      status: ints ? STATUS.RUNNING : 'RUNNING',
+      autopilot: { enabled: true },
+      endpoint: `10.${(i * 7) % 250}.0.2`,
+      currentMasterVersion: '1.33.5-gke.1162000',
+      releaseChannel: { channel: ints ? 2 : 'REGULAR' },
+      selfLink: `https://container.googleapis.com/v1/projects/${world.project}/locations/${c.location}/clusters/${c.name}`,
+    });
+    let m = /^\/v1\/projects\/([^/]+)\/locations\/-\/clusters$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      return { body: { clusters: world.clusters().map(cluster) } };
+    }
+    m = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      const i = world.clusters().findIndex((c) => c.location === m![2] && c.name === m![3]);
+      if (i < 0) throw notFound(`projects/${m[1]}/locations/${m[2]}/clusters/${m[3]}`);
+      return { body: cluster(world.clusters()[i]!, i) };
+    }
+    throw notFound(path);
+  };
+}
+
+/** GKE Hub v1 REST: memberships.list, features.get(configmanagement). */
+export function gkehubApi(world: SandboxWorld): Handler {
+  return async ({ method, path, query }) => {
+    if (method !== 'GET') throw new HttpError(405, `${method} not supported by the sandbox`);
+    let m = /^\/v1\/projects\/([^/]+)\/locations\/global\/memberships$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      const { page, nextPageToken } = paginate(world.clusters(), query, 'pageSize', 100);
+      return {
+        body: {
+          resources: page.map((c) => ({
+            name: `projects/${world.project}/locations/global/memberships/${c.name}`,
+            endpoint: { gkeCluster: { resourceLink: `//container.googleapis.com/projects/${world.project}/locations/${c.location}/clusters/${c.name}` } },
+            state: { code: 'READY' },
+            uniqueId: c.name.split('').reduce((a, ch) => a + ch.charCodeAt(0), 0).toString(16),
+          })),
+          ...(nextPageToken ? { nextPageToken } : {}),
+        },
+      };
+    }
+    m = /^\/v1\/projects\/([^/]+)\/locations\/global\/features\/configmanagement$/.exec(path);
+    if (m) {
+      checkProject(world, m[1]);
+      const token = world.syncToken();
+      const states: Record<string, unknown> = {};
+      for (const c of world.clusters()) {
+        // Hub keys membership states by project NUMBER, not id.
+        states[`projects/${world.projectNumber}/locations/global/memberships/${c.name}`] = {
+          state: { code: 'OK', description: 'Config Sync is synced' },
+          configmanagement: {
+            configSyncState: {
+              syncState: { code: 'SYNCED', syncToken: token, sourceToken: token, lastSyncTime: new Date(world.now()).toISOString() },
+              deploymentState: { reconcilerManager: 'INSTALLED', rootReconciler: 'INSTALLED' },
+            },
+          },
+        };
+      }
+      return { body: { name: `projects/${world.project}/locations/global/features/configmanagement`, membershipStates: states } };
+    }
+    throw notFound(path);
+  };
+}
+
+// ---- Kubernetes through Connect Gateway ---------------------------------------------------------
+
+function matchesSelector(labels: Record<string, string>, selector: string | null): boolean {
+  if (!selector) return true;
+  return selector.split(',').every((term) => {
+    const [k, v] = term.split('=');
+    return v === undefined ? k! in labels : labels[k!] === v;
+  });
+}
+
+const k8sStatus = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+
+function podObject(p: PodView) {
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: p.name, namespace: p.namespace, uid: p.uid, labels: p.labels, creationTimestamp: iso(p.createdAt), ...(p.ownerJob ? { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: p.ownerJob, uid: p.uid, controller: true }] } : {}) },
+    spec: { nodeName: p.zone ? `gk3-node-${p.zone}` : undefined, containers: [{ name: 'main', image: 'sandbox' }] },
+    status: {
+      phase: p.phase,
+      ...(p.startedAt ? { startTime: iso(p.startedAt) } : {}),
+      conditions: p.phase === 'Pending' ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: iso(p.createdAt) }] : [{ type: 'PodScheduled', status: 'True', lastTransitionTime: iso(p.startedAt ?? p.createdAt) }],
+      ...(p.zone ? { hostIP: '10.128.0.9' } : {}),
+    },
+  };
+}
+
+function jobObject(world: SandboxWorld, j: ProbeJob) {
+  const pod = world.pods(j.membership, j.namespace).find((p) => p.ownerJob === j.name);
+  return {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { name: j.name, namespace: j.namespace, uid: j.uid, labels: j.labels, creationTimestamp: iso(j.createdAt) },
+    spec: j.body.spec,
+    status: {
+      startTime: iso(j.createdAt),
+      active: pod && pod.phase !== 'Succeeded' ? 1 : 0,
+      succeeded: pod?.phase === 'Succeeded' ? 1 : 0,
+      ...(pod?.phase === 'Succeeded' ? { completionTime: iso((pod.startedAt ?? j.createdAt) + 20_000) } : {}),
+    },
+  };
+}
+
+/** The Kubernetes API of each fleet member at <gateway>/v1/projects/<number>/locations/global/gkeMemberships/<m>. */
+export function connectGatewayApi(world: SandboxWorld): Handler {
+  return async ({ method, path, query, body }) => {
+    const m = /^\/v1\/projects\/([^/]+)\/locations\/global\/gkeMemberships\/([^/]+)(\/.*)$/.exec(path);
+    if (!m) throw new HttpError(404, `no route ${path}`);
+    if (m[1] !== world.projectNumber) throw new HttpError(403, `Permission denied on project ${m[1]} (Connect Gateway expects the project number)`);
+    const membership = m[2]!;
+    if (!world.clusters().some((c) => c.name === membership)) throw new HttpError(404, `membership ${membership} not found`, googleError(404, `Resource 'projects/${m[1]}/locations/global/memberships/${membership}' was not found`, 'notFound'));
+    const rest = m[3]!;
+    const sel = query.get('labelSelector');
+    let k: RegExpExecArray | null;
+
+    if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(rest))) {
+      const pods = world.pods(membership, k[1]).filter((p) => matchesSelector(p.labels, sel));
+      if (method === 'GET') return { body: { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(world.now()) }, items: pods.map(podObject) } };
+      if (method === 'DELETE') {
+        for (const p of pods) if (p.ownerJob) world.deleteJob(membership, k[1]!, p.ownerJob);
+        return { body: { apiVersion: 'v1', kind: 'PodList', metadata: {}, items: pods.map(podObject) } };
+      }
+    }
+    if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(rest)) && method === 'GET') {
+      const pod = world.pods(membership, k[1]).find((p) => p.name === k![2]);
+      if (!pod) throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `pods "${k[2]}" not found`));
+      if (pod.phase === 'Pending') throw new HttpError(400, 'pending', k8sStatus(400, 'BadRequest', `container "main" in pod "${pod.name}" is waiting to start: ContainerCreating`));
+      return { body: pod.log, contentType: 'text/plain' };
+    }
+    if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(rest)) && method === 'GET') {
+      const field = /involvedObject\.name=([^,]+)/.exec(query.get('fieldSelector') ?? '')?.[1];
+      const items = world
+        .pods(membership, k[1])
+        .filter((p) => !field || p.name === field)
+        .flatMap((p) =>
+          p.events.map((e, i) => ({
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: `${p.name}.${i}`, namespace: p.namespace },
+            involvedObject: { kind: 'Pod', name: p.name, namespace: p.namespace, uid: p.uid },
+            reason: e.reason,
+            message: e.message,
+            type: e.type,
+            source: { component: e.reason.includes('ScaleUp') ? 'cluster-autoscaler' : 'default-scheduler' },
+            firstTimestamp: iso(e.at),
+            lastTimestamp: iso(e.at),
+            count: 1,
+          })),
+        );
+      return { body: { apiVersion: 'v1', kind: 'EventList', metadata: {}, items } };
+    }
+    if ((k = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(rest))) {
+      const ns = k[1]!;
+      if (method === 'POST') {
+        try {
+          const job = world.createJob(membership, ns, body as Record<string, unknown>);
+          return { status: 201, body: jobObject(world, job) };
+        } catch (e) {
+          if (e instanceof AdmissionError) throw new HttpError(403, e.message, k8sStatus(403, 'Forbidden', e.message));
+          if ((e as Error).message.startsWith('AlreadyExists')) throw new HttpError(409, 'exists', k8sStatus(409, 'AlreadyExists', (e as Error).message));
+          throw e;
+        }
+      }
+      const jobs = world.listJobs(membership, ns).filter((j) => matchesSelector(j.labels, sel));
+      if (method === 'GET') return { body: { apiVersion: 'batch/v1', kind: 'JobList', metadata: {}, items: jobs.map((j) => jobObject(world, j)) } };
+      if (method === 'DELETE') {
+        for (const j of jobs) world.deleteJob(membership, ns, j.name);
+        return { body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' } };
+      }
+    }
+    if ((k = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs\/([^/]+)$/.exec(rest))) {
+      const job = world.getJob(membership, k[1]!, k[2]!);
+      if (!job) throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `jobs.batch "${k[2]}" not found`));
+      if (method === 'GET') return { body: jobObject(world, job) };
+      if (method === 'DELETE') {
+        world.deleteJob(membership, k[1]!, k[2]!);
+        return { body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: k[2], group: 'batch', kind: 'jobs' } } };
+      }
+    }
+    throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `the server could not find the requested resource (${method} ${rest})`));
+  };
+}
+
+/** GitHub REST: the subset the PR step uses is served by the placement issue; this answers the basics. */
+export function githubApi(world: SandboxWorld): Handler {
+  return async ({ method, path }) => {
+    if (method === 'GET' && path === '/rate_limit') return { body: { resources: { core: { limit: 5000, remaining: 5000, reset: Math.floor(world.now() / 1000) + 3600, used: 0 } } } };
+    throw new HttpError(404, 'Not Found', { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+  };
+}

@@ -1,0 +1,118 @@
+import http, { type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+
+export type ApiName = 'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github';
+
+/** Fault injection, applied per request before the handler. */
+export interface Fault {
+  api: ApiName;
+  /** Only requests whose path matches. */
+  path?: RegExp;
+  kind: 'latency' | 'status' | 'rate-limit' | 'timeout' | 'drop';
+  /** latency: milliseconds to wait (real time). */
+  ms?: number;
+  /** status: HTTP status to answer (5xx). */
+  status?: number;
+  /** rate-limit: Retry-After seconds. */
+  retryAfterSec?: number;
+  /** How many requests it applies to (default: all). */
+  times?: number;
+}
+
+export interface RequestLog {
+  api: ApiName;
+  method: string;
+  path: string;
+  status: number;
+}
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly body?: unknown,
+  ) {
+    super(message);
+  }
+}
+
+export type Handler = (req: { method: string; path: string; query: URLSearchParams; body: unknown; headers: IncomingMessage['headers'] }) => Promise<{ status?: number; body: unknown; contentType?: string; headers?: Record<string, string> }>;
+
+/** Google's JSON error body (https://cloud.google.com/apis/design/errors#http_mapping). */
+export function googleError(status: number, message: string, reason = 'backendError'): unknown {
+  const statusName: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ALREADY_EXISTS', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
+  return { error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: statusName[status] ?? 'UNKNOWN' } };
+}
+
+export interface ApiServer {
+  url: string;
+  close(): Promise<void>;
+}
+
+export async function startApiServer(api: ApiName, handler: Handler, ctx: { faults: Fault[]; log: RequestLog[]; token: string; errorBody: (status: number, message: string) => unknown }): Promise<ApiServer> {
+  const sockets = new Set<Socket>();
+  const server = http.createServer((req, res) => void serve(req, res));
+  server.on('connection', (s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse) {
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const entry: RequestLog = { api, method: req.method ?? 'GET', path: url.pathname, status: 0 };
+    ctx.log.push(entry);
+    const send = (status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}) => {
+      entry.status = status;
+      if (res.destroyed) return;
+      res.writeHead(status, { 'content-type': contentType, ...headers });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+    };
+    try {
+      for (const f of ctx.faults) {
+        if (f.api !== api || (f.path && !f.path.test(url.pathname)) || f.times === 0) continue;
+        if (f.times !== undefined) f.times--;
+        if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.ms ?? 100));
+        else if (f.kind === 'status') return send(f.status ?? 503, ctx.errorBody(f.status ?? 503, 'The service is currently unavailable.'));
+        else if (f.kind === 'rate-limit') return send(429, ctx.errorBody(429, 'Rate Limit Exceeded'), 'application/json', { 'retry-after': String(f.retryAfterSec ?? 1) });
+        else if (f.kind === 'timeout') return; // never answer; the client's timeout must fire
+        else if (f.kind === 'drop') {
+          entry.status = -1;
+          return req.socket.destroy();
+        }
+      }
+      const auth = req.headers.authorization ?? '';
+      if (api !== 'github' && auth !== `Bearer ${ctx.token}`) return send(401, ctx.errorBody(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'));
+      const chunks: Buffer[] = [];
+      for await (const c of req) chunks.push(c as Buffer);
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const body = raw ? (JSON.parse(raw) as unknown) : undefined;
+      const out = await handler({ method: entry.method, path: url.pathname, query: url.searchParams, body, headers: req.headers });
+      send(out.status ?? 200, out.body, out.contentType, out.headers);
+    } catch (e) {
+      if (e instanceof HttpError) return send(e.status, e.body ?? ctx.errorBody(e.status, e.message));
+      send(500, ctx.errorBody(500, (e as Error).message));
+    }
+  }
+
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Offset pagination with an opaque token, as Google list APIs do. */
+export function paginate<T>(items: T[], query: URLSearchParams, sizeParam: string, defaultSize: number): { page: T[]; nextPageToken?: string } {
+  const size = Math.max(1, Number(query.get(sizeParam) ?? defaultSize) || defaultSize);
+  const token = query.get('pageToken');
+  const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace('offset:', '')) : 0;
+  if (!Number.isInteger(offset) || offset < 0) throw new HttpError(400, `Invalid page token: ${token}`);
+  const page = items.slice(offset, offset + size);
+  const next = offset + size < items.length ? Buffer.from(`offset:${offset + size}`).toString('base64url') : undefined;
+  return { page, ...(next ? { nextPageToken: next } : {}) };
+}

@@ -1,0 +1,62 @@
+import { startApiServer, googleError, type ApiName, type ApiServer, type Fault, type RequestLog } from './http';
+import { computeApi, connectGatewayApi, containerApi, githubApi, gkehubApi } from './apis';
+import type { SandboxWorld } from './world';
+
+export interface SandboxEndpoints {
+  compute: string;
+  container: string;
+  gkehub: string;
+  connectgateway: string;
+  github: string;
+  project: string;
+}
+
+export interface Sandbox {
+  endpoints: SandboxEndpoints;
+  /** The bearer token the servers accept (a fixed fake; never a real credential). */
+  token: string;
+  world: SandboxWorld;
+  /** Fault rules, mutable while running. */
+  faults: Fault[];
+  /** Every request served, for tests and benchmarks. */
+  requests: RequestLog[];
+  close(): Promise<void>;
+}
+
+export const SANDBOX_TOKEN = 'sandbox-token';
+
+/** Start the loopback servers (one per API) over a world. */
+export async function startSandbox(world: SandboxWorld, options: { faults?: Fault[] } = {}): Promise<Sandbox> {
+  const faults = options.faults ?? [];
+  const requests: RequestLog[] = [];
+  const ctx = (api: ApiName) => ({
+    faults,
+    log: requests,
+    token: SANDBOX_TOKEN,
+    errorBody: api === 'connectgateway' ? (status: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status }) : (status: number, message: string) => googleError(status, message),
+  });
+  const servers: Record<ApiName, ApiServer> = {
+    compute: await startApiServer('compute', computeApi(world), ctx('compute')),
+    container: await startApiServer('container', containerApi(world), ctx('container')),
+    gkehub: await startApiServer('gkehub', gkehubApi(world), ctx('gkehub')),
+    connectgateway: await startApiServer('connectgateway', connectGatewayApi(world), ctx('connectgateway')),
+    github: await startApiServer('github', githubApi(world), ctx('github')),
+  };
+  return {
+    endpoints: {
+      compute: servers.compute.url,
+      container: servers.container.url,
+      gkehub: servers.gkehub.url,
+      connectgateway: servers.connectgateway.url,
+      github: servers.github.url,
+      project: world.project,
+    },
+    token: SANDBOX_TOKEN,
+    world,
+    faults,
+    requests,
+    close: async () => {
+      await Promise.all(Object.values(servers).map((s) => s.close()));
+    },
+  };
+}

@@ -1,0 +1,325 @@
+import { createHash } from 'node:crypto';
+import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { appNamespace, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { exponential, hash32, keyedRng } from './rng';
+import type { SimClock } from './clock';
+
+/**
+ * The seeded world behind the sandbox servers: regions, zones and the GPU offering per zone from the
+ * bundled catalog; quotas; a stockout process per (zone, GPU type); GPU node provisioning delays;
+ * Autopilot admission; the fleet's clusters, memberships and Config Sync state; and the pods, Jobs
+ * and events the Kubernetes API shows. Deterministic for a seed and a clock reading.
+ */
+export interface WorldOptions {
+  seed: number;
+  clock: SimClock;
+  spec: FleetSpec;
+  catalog?: GpuCatalog;
+  projectNumber?: string;
+}
+
+/** Mean minutes a (zone, GPU) stays available, then stocked out: scarcer GPUs stock out more. */
+const STOCKOUT_PROFILE: Record<string, { availableMean: number; stockoutMean: number }> = {
+  'nvidia-l4': { availableMean: 150, stockoutMean: 60 },
+  'nvidia-tesla-t4': { availableMean: 360, stockoutMean: 30 },
+  'nvidia-h100-80gb': { availableMean: 60, stockoutMean: 120 },
+};
+const DEFAULT_PROFILE = { availableMean: 240, stockoutMean: 45 };
+/** The process starts here; state at any later time is a deterministic walk from it. */
+const EPOCH = Date.parse('2026-01-01T00:00:00Z');
+
+export interface Override {
+  /** Zone or region. */
+  where: string;
+  gpu: string;
+  from: Date;
+  until: Date;
+}
+
+export class AdmissionError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AdmissionError';
+  }
+}
+
+export interface ProbeJob {
+  membership: string;
+  namespace: string;
+  name: string;
+  uid: string;
+  labels: Record<string, string>;
+  body: Record<string, unknown>;
+  gpu: string;
+  count: number;
+  spot: boolean;
+  createdAt: number;
+  provisionDelayMs: number;
+}
+
+interface PodView {
+  name: string;
+  namespace: string;
+  uid: string;
+  labels: Record<string, string>;
+  phase: 'Pending' | 'Running' | 'Succeeded';
+  zone: string | null;
+  createdAt: number;
+  startedAt: number | null;
+  gpu: string;
+  count: number;
+  spot: boolean;
+  events: Array<{ reason: string; message: string; type: 'Normal' | 'Warning'; at: number }>;
+  log: string;
+  ownerJob?: string;
+}
+
+export class SandboxWorld {
+  readonly project: string;
+  readonly projectNumber: string;
+  readonly catalog: GpuCatalog;
+  readonly clock: SimClock;
+  readonly spec: FleetSpec;
+  readonly configCluster: { name: string; location: string };
+  private readonly seed: number;
+  private readonly stockouts: Override[] = [];
+  private readonly capacity: Override[] = [];
+  private readonly quotaOverrides = new Map<string, number>();
+  private readonly jobs = new Map<string, ProbeJob>();
+  private readonly walks = new Map<string, Array<[number, boolean]>>();
+
+  constructor(opts: WorldOptions) {
+    this.seed = opts.seed;
+    this.clock = opts.clock;
+    this.spec = opts.spec;
+    this.catalog = opts.catalog ?? GpuCatalog.bundled();
+    this.project = opts.spec.project;
+    this.projectNumber = opts.projectNumber ?? String(100000000000 + (hash32(`${opts.seed}|${this.project}`) % 899999999999));
+    this.configCluster = { name: 'fleet-config', location: opts.spec.placement.candidateRegions[0]! };
+  }
+
+  now(): number {
+    return this.clock.now().getTime();
+  }
+
+  // ---- GPU capacity ---------------------------------------------------------------------------
+
+  /** Force a stockout of `gpu` in a zone or a whole region for a time window (tests, demos). */
+  forceStockout(where: string, gpu: string, from: Date, until: Date): void {
+    this.stockouts.push({ where, gpu, from, until });
+  }
+
+  /** Force capacity (no stockout) of `gpu` in a zone or region for a time window. */
+  forceCapacity(where: string, gpu: string, from: Date, until: Date): void {
+    this.capacity.push({ where, gpu, from, until });
+  }
+
+  setQuota(region: string, metric: string, limit: number): void {
+    this.quotaOverrides.set(`${region}|${metric}`, limit);
+  }
+
+  /** Start of the current stockout of (zone, gpu) at time t, or null when it has capacity. */
+  stockoutSince(zone: string, gpu: string, t: number): number | null {
+    const region = zone.replace(/-[a-z]$/, '');
+    const inWindow = (o: Override) => (o.where === zone || o.where === region) && o.gpu === gpu && o.from.getTime() <= t && t < o.until.getTime();
+    if (this.capacity.some(inWindow)) return null;
+    const forced = this.stockouts.find((o) => (o.where === zone || o.where === region) && o.gpu === gpu && o.from.getTime() <= t && t < o.until.getTime());
+    if (forced) return forced.from.getTime();
+    // Alternating available/stocked-out periods with exponential durations, walked from EPOCH.
+    const key = `${zone}|${gpu}`;
+    let walk = this.walks.get(key);
+    if (!walk) {
+      walk = [[EPOCH, false]];
+      this.walks.set(key, walk);
+    }
+    const profile = STOCKOUT_PROFILE[gpu] ?? DEFAULT_PROFILE;
+    while (walk[walk.length - 1]![0] <= t) {
+      const [start, out] = walk[walk.length - 1]!;
+      const r = keyedRng(this.seed, 'stockout', zone, gpu, String(walk.length));
+      const mean = out ? profile.stockoutMean : profile.availableMean;
+      walk.push([start + Math.max(5, exponential(r, mean)) * 60_000, !out]);
+    }
+    // the last entry starts after t; the one before it is the state at t
+    const idx = walk.findIndex(([start]) => start > t) - 1;
+    const [start, out] = walk[idx]!;
+    return out ? start : null;
+  }
+
+  zonesWithCapacity(region: string, gpu: string, t: number): string[] {
+    return this.catalog.zonesOffering(region, gpu).filter((z) => this.stockoutSince(z, gpu, t) === null);
+  }
+
+  // ---- Quotas ---------------------------------------------------------------------------------
+
+  quotaLimit(region: string, metric: string): number {
+    const forced = this.quotaOverrides.get(`${region}|${metric}`);
+    if (forced !== undefined) return forced;
+    const r = keyedRng(this.seed, 'quota', region, metric)();
+    return r < 0.1 ? 0 : r < 0.45 ? 4 : r < 0.8 ? 8 : 16;
+  }
+
+  /** GPUs in use in a region for a quota metric: the running app pods (probes are short and few). */
+  quotaUsage(region: string, metric: string): number {
+    let used = 0;
+    for (const c of this.spec.clusters.filter((x) => x.region === region)) {
+      for (const p of this.appPods(c.name)) {
+        if (p.phase === 'Running' && this.catalog.quotaMetric(p.gpu, p.spot) === metric) used += p.count;
+      }
+    }
+    return used;
+  }
+
+  regionQuotas(region: string): Array<{ metric: string; limit: number; usage: number }> {
+    const metrics = new Set<string>();
+    for (const gpu of this.catalog.gpusInRegion(region)) for (const spot of [false, true]) metrics.add(this.catalog.quotaMetric(gpu, spot));
+    const gpuQuotas = [...metrics].sort().map((metric) => ({ metric, limit: this.quotaLimit(region, metric), usage: this.quotaUsage(region, metric) }));
+    return [{ metric: 'CPUS', limit: 500, usage: 0 }, ...gpuQuotas, { metric: 'IN_USE_ADDRESSES', limit: 69, usage: 0 }];
+  }
+
+  projectQuotas(): Array<{ metric: string; limit: number; usage: number }> {
+    const used = this.catalog
+      .regions()
+      .map((r) => this.regionQuotas(r.region).filter((q) => q.metric.includes('NVIDIA')).reduce((s, q) => s + q.usage, 0))
+      .reduce((a, b) => a + b, 0);
+    return [{ metric: 'GPUS_ALL_REGIONS', limit: this.quotaOverrides.get('global|GPUS_ALL_REGIONS') ?? 64, usage: used }];
+  }
+
+  private headroom(region: string, gpu: string, spot: boolean): number {
+    const metric = this.catalog.quotaMetric(gpu, spot);
+    return this.quotaLimit(region, metric) - this.quotaUsage(region, metric);
+  }
+
+  // ---- Fleet ----------------------------------------------------------------------------------
+
+  clusters(): Array<{ name: string; location: string }> {
+    return [...this.spec.clusters.map((c) => ({ name: c.name, location: c.region })), this.configCluster].sort((a, b) => a.name.localeCompare(b.name));
+  }
+
+  clusterOf(membership: string) {
+    return this.spec.clusters.find((c) => c.name === membership);
+  }
+
+  /** The Git commit every cluster has applied (the sandbox's Config Sync is always in sync). */
+  syncToken(): string {
+    return createHash('sha1').update(JSON.stringify(this.spec.clusters)).digest('hex');
+  }
+
+  // ---- Kubernetes: pods, probe Jobs, events -----------------------------------------------------
+
+  /**
+   * Autopilot admission for a pod spec: a GPU request needs a supported accelerator selector
+   * (or a compute class), the type must be offered in the region and the count valid. Messages
+   * are the forms Autopilot's webhooks return (see libs/gcp-catalog/src/data/autopilot-gpus.json).
+   */
+  admit(region: string, podSpec: { nodeSelector?: Record<string, string>; containers?: Array<{ resources?: { limits?: Record<string, string> } }> }): { gpu: string; count: number; spot: boolean } {
+    const limits = podSpec.containers?.[0]?.resources?.limits ?? {};
+    const count = Number(limits['nvidia.com/gpu'] ?? 0);
+    const sel = podSpec.nodeSelector ?? {};
+    const gpu = sel['cloud.google.com/gke-accelerator'];
+    const spot = sel['cloud.google.com/gke-spot'] === 'true';
+    const warden = 'admission webhook "warden-validating.common-webhooks.networking.gke.io" denied the request: GKE Warden rejected the request because it violates one or more constraints. ';
+    if (count > 0 && !gpu) {
+      throw new AdmissionError(`${warden}When requesting 'nvidia.com/gpu' resources, you must specify either node selector 'cloud.google.com/gke-accelerator' with accelerator type or node selector 'cloud.google.com/compute-class' with existing custom compute class which has at least one GPU priority rule.`);
+    }
+    if (!gpu) throw new AdmissionError(`${warden}probe pods must request a GPU`);
+    const allowed = this.catalog.autopilotGpuTypes();
+    if (!allowed.includes(gpu)) throw new AdmissionError(`${warden}The requested GPU type '${gpu}' is not supported in Autopilot; allowed values are: [${allowed.join(', ')}].`);
+    const counts = this.catalog.gpu(gpu)?.counts ?? [];
+    if (!counts.includes(count)) throw new AdmissionError(`${warden}GPU count ${count} is not valid for ${gpu}; valid counts: ${counts.join(', ')}.`);
+    if (!this.catalog.offers(region, gpu)) {
+      throw new AdmissionError(`${warden}The requested accelerator type ${gpu} isn't available in region ${region}.`);
+    }
+    return { gpu, count, spot };
+  }
+
+  createJob(membership: string, namespace: string, body: Record<string, unknown>): ProbeJob {
+    const cluster = this.clusterOf(membership);
+    if (!cluster) throw new AdmissionError(`membership ${membership} has no GPU cluster`);
+    const meta = (body.metadata ?? {}) as { name?: string; generateName?: string; labels?: Record<string, string> };
+    const podSpec = ((body.spec as { template?: { spec?: unknown } })?.template?.spec ?? {}) as Parameters<SandboxWorld['admit']>[1];
+    const { gpu, count, spot } = this.admit(cluster.region, podSpec);
+    const name = meta.name ?? `${meta.generateName ?? 'job-'}${(hash32(`${this.now()}|${this.jobs.size}`) % 46656).toString(36).padStart(3, '0')}`;
+    const key = `${membership}/${namespace}/${name}`;
+    if (this.jobs.has(key)) throw new Error(`AlreadyExists: jobs.batch "${name}" already exists`);
+    const delayMin = 2 + keyedRng(this.seed, 'provision', key)() * 5; // GPU nodes take minutes
+    const job: ProbeJob = { membership, namespace, name, uid: uid(key), labels: meta.labels ?? {}, body, gpu, count, spot, createdAt: this.now(), provisionDelayMs: delayMin * 60_000 };
+    this.jobs.set(key, job);
+    return job;
+  }
+
+  listJobs(membership: string, namespace: string): ProbeJob[] {
+    return [...this.jobs.values()].filter((j) => j.membership === membership && j.namespace === namespace);
+  }
+
+  getJob(membership: string, namespace: string, name: string): ProbeJob | undefined {
+    return this.jobs.get(`${membership}/${namespace}/${name}`);
+  }
+
+  deleteJob(membership: string, namespace: string, name: string): boolean {
+    return this.jobs.delete(`${membership}/${namespace}/${name}`);
+  }
+
+  /** Every pod in a membership's cluster (app pods from the spec, probe pods from Jobs). */
+  pods(membership: string, namespace?: string): PodView[] {
+    const cluster = this.clusterOf(membership);
+    if (!cluster) return [];
+    const t = this.now();
+    const out: PodView[] = !namespace || namespace === appNamespace(this.spec) ? this.appPods(membership) : [];
+    for (const j of this.jobs.values()) {
+      if (j.membership !== membership || (namespace && j.namespace !== namespace)) continue;
+      const labels = { ...(((j.body.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}), 'job-name': j.name, 'batch.kubernetes.io/job-name': j.name };
+      const info = this.catalog.gpu(j.gpu);
+      const memMiB = Math.round((info?.memoryMiB ?? 16384) * 0.94);
+      const pod = this.podState({ name: `${j.name}-${(hash32(j.uid) % 46656).toString(36)}`, namespace: j.namespace, labels, region: cluster.region, gpu: j.gpu, count: j.count, spot: j.spot, createdAt: j.createdAt, delay: j.provisionDelayMs, t, log: `${info?.displayName ?? j.gpu}, ${memMiB} MiB, 550.90.07\n`, finishes: true });
+      pod.ownerJob = j.name;
+      out.push(pod);
+    }
+    return out;
+  }
+
+  /** The app's pods as Config Sync would have created them from the spec (none when standby). */
+  appPods(membership: string): PodView[] {
+    const cluster = this.clusterOf(membership);
+    if (!cluster || cluster.mode === 'standby') return [];
+    const t = this.now();
+    return Array.from({ length: cluster.replicas }, (_, i) => {
+      const name = `${this.spec.app.name}-${(hash32(`${membership}|${this.syncToken()}`) % 1e6).toString(36)}-${i}`;
+      return this.podState({ name, namespace: appNamespace(this.spec), labels: { 'app.kubernetes.io/name': this.spec.app.name }, region: cluster.region, gpu: cluster.gpu, count: this.spec.gpu.count, spot: this.spec.gpu.provisioning === 'spot', createdAt: EPOCH, delay: 5 * 60_000, t, log: 'Model loaded in 95.2s\n' });
+    });
+  }
+
+  private podState(p: { name: string; namespace: string; labels: Record<string, string>; region: string; gpu: string; count: number; spot: boolean; createdAt: number; delay: number; t: number; log: string; finishes?: boolean }): PodView {
+    const base: PodView = { name: p.name, namespace: p.namespace, uid: uid(`${p.namespace}/${p.name}`), labels: p.labels, phase: 'Pending', zone: null, createdAt: p.createdAt, startedAt: null, gpu: p.gpu, count: p.count, spot: p.spot, events: [], log: '' };
+    const zonesAll = this.catalog.zonesOffering(p.region, p.gpu);
+    const decideAt = p.createdAt + p.delay;
+    if (p.finishes && this.headroom(p.region, p.gpu, p.spot) < p.count) {
+      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.createdAt + 30_000, message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE quota exceeded. Pod is at risk of not being scheduled.` });
+      return base;
+    }
+    if (p.t < decideAt) {
+      base.events.push({ reason: 'TriggeredScaleUp', type: 'Normal', at: p.createdAt + 10_000, message: `pod triggered scale-up: [{${p.region} ${p.gpu} 0->1 (max: 1000)}]` });
+      return base;
+    }
+    // App pods track capacity now (a running pod keeps its node); probe pods get their answer once.
+    const at = p.finishes ? decideAt : Math.max(decideAt, p.t);
+    const zones = this.zonesWithCapacity(p.region, p.gpu, at);
+    if (!zones.length) {
+      const since = Math.max(p.createdAt, ...zonesAll.map((z) => this.stockoutSince(z, p.gpu, at) ?? p.createdAt));
+      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.finishes ? decideAt : since, message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.` });
+      return base;
+    }
+    base.zone = zones[keyedRng(this.seed, 'zone', p.name)() * zones.length | 0]!;
+    base.startedAt = decideAt;
+    base.phase = p.finishes && p.t >= decideAt + 20_000 ? 'Succeeded' : 'Running';
+    base.log = p.log;
+    base.events.push({ reason: 'Scheduled', type: 'Normal', at: decideAt, message: `Successfully assigned ${p.namespace}/${p.name} to gk3-node-${base.zone}` });
+    return base;
+  }
+}
+
+const uid = (key: string) => {
+  const h = createHash('sha1').update(key).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20, 32)}`;
+};
+
+export type { PodView };

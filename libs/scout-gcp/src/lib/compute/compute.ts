@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import type { CatalogPort, Quota, QuotaPort, RegionQuotas, ZoneAccelerators } from '@gpu-fleet/scout-domain';
+import type { GcpClients } from '../connection/connection';
+import type { CallPolicy } from '../policy/policy';
+
+/** gax retries off: CallPolicy is the single retry layer (and honours Retry-After). */
+export const NO_GAX_RETRY = { retry: null, autoPaginate: false } as const;
+
+const ZoneScopedAccelerators = z.object({
+  acceleratorTypes: z.array(z.object({ name: z.string().min(1), maximumCardsPerInstance: z.number().int().nullish() })).nullish(),
+});
+const RegionSchema = z.object({
+  name: z.string().min(1),
+  quotas: z.array(z.object({ metric: z.string().min(1), limit: z.number(), usage: z.number() })).nullish(),
+});
+const ProjectSchema = z.object({ quotas: z.array(z.object({ metric: z.string().min(1), limit: z.number(), usage: z.number() })).nullish() });
+
+/**
+ * Compute Engine signals: the accelerator offering of every zone in one aggregated call (paginated
+ * by the client), and GPU quotas from regions.list and projects.get.
+ * https://cloud.google.com/compute/docs/reference/rest/v1/acceleratorTypes/aggregatedList
+ */
+export class ComputeSignals implements CatalogPort, QuotaPort {
+  constructor(
+    private readonly clients: Pick<GcpClients, 'accelerators' | 'regions' | 'projects'>,
+    private readonly project: string,
+    private readonly policy: CallPolicy,
+  ) {}
+
+  acceleratorsByZone(): Promise<ZoneAccelerators[]> {
+    return this.policy.run('compute', {}, async () => {
+      const out: ZoneAccelerators[] = [];
+      for await (const [scope, value] of this.clients.accelerators.aggregatedListAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never)) {
+        const zone = /^zones\/(.+)$/.exec(scope)?.[1];
+        if (!zone) continue;
+        const parsed = ZoneScopedAccelerators.parse(value);
+        const accelerators = (parsed.acceleratorTypes ?? []).map((a) => ({ gpu: a.name, maxPerInstance: a.maximumCardsPerInstance ?? 1 }));
+        if (accelerators.length) out.push({ zone, region: zone.replace(/-[a-z]$/, ''), accelerators });
+      }
+      return out.sort((a, b) => a.zone.localeCompare(b.zone));
+    });
+  }
+
+  regionQuotas(): Promise<RegionQuotas[]> {
+    return this.policy.run('compute', {}, async () => {
+      const out: RegionQuotas[] = [];
+      for await (const r of this.clients.regions.listAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never)) {
+        const parsed = RegionSchema.parse(r);
+        out.push({ region: parsed.name, quotas: (parsed.quotas ?? []) as Quota[] });
+      }
+      return out;
+    });
+  }
+
+  projectQuotas(): Promise<Quota[]> {
+    return this.policy.run('compute', {}, async () => {
+      const [project] = await this.clients.projects.get({ project: this.project }, NO_GAX_RETRY as never);
+      return (ProjectSchema.parse(project).quotas ?? []).filter((q) => q.metric.includes('GPU'));
+    });
+  }
+}

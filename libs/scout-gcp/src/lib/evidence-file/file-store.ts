@@ -1,0 +1,50 @@
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { LedgerSnapshotSchema, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+
+/** The evidence file could not be read; it was moved aside (never overwritten) to `movedTo`. */
+export class CorruptEvidenceError extends Error {
+  constructor(
+    readonly file: string,
+    readonly movedTo: string,
+    reason: string,
+  ) {
+    super(`evidence store ${file} is unreadable (${reason}); moved it to ${movedTo} and starting a new history`);
+    this.name = 'CorruptEvidenceError';
+  }
+}
+
+/**
+ * The default evidence store: one JSON file, schema-versioned, written atomically (write a
+ * temporary file beside it, then rename over it), bounded by the ledger's compaction.
+ */
+export class FileEvidenceStore implements EvidenceStore {
+  constructor(
+    readonly file: string,
+    private readonly now: () => Date = () => new Date(),
+  ) {}
+
+  async load(): Promise<LedgerSnapshot | null> {
+    if (!existsSync(this.file)) return null;
+    const text = readFileSync(this.file, 'utf8');
+    let reason: string;
+    try {
+      const parsed = LedgerSnapshotSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data as LedgerSnapshot;
+      const version = (JSON.parse(text) as { schemaVersion?: unknown }).schemaVersion;
+      reason = version !== 1 ? `schemaVersion ${JSON.stringify(version)} is not supported (expected 1)` : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ');
+    } catch (e) {
+      reason = `not JSON: ${(e as Error).message}`;
+    }
+    const movedTo = `${this.file}.corrupt-${this.now().toISOString().replace(/[:.]/g, '-')}`;
+    renameSync(this.file, movedTo);
+    throw new CorruptEvidenceError(this.file, movedTo, reason);
+  }
+
+  async save(snapshot: LedgerSnapshot): Promise<void> {
+    mkdirSync(dirname(this.file), { recursive: true });
+    const tmp = `${this.file}.tmp-${process.pid}`;
+    writeFileSync(tmp, JSON.stringify(snapshot, null, 1) + '\n');
+    renameSync(tmp, this.file);
+  }
+}
