@@ -10,6 +10,6 @@ module.exports = {
   },
   moduleFileExtensions: ['ts', 'js', 'json'],
   // ESM-only dependencies are transformed to CommonJS for jest's module system.
-  transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue|p-retry|is-network-error)/)'],
+  transformIgnorePatterns: ['/node_modules/(?!(p-limit|yocto-queue|p-retry|is-network-error|@kubernetes/client-node|openid-client|oauth4webapi|jose|rfc4648|jsonpath-plus|@jsep-plugin|jsep|gaxios|node-fetch|fetch-blob|data-uri-to-buffer|formdata-polyfill|node-domexception)/)'],
   testMatch: ['**/?(*.)+(spec|test).ts'],
 };

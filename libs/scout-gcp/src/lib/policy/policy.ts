@@ -11,6 +11,8 @@ export interface CallPolicyOptions {
   concurrencyPerHost?: number;
   minBackoffMs?: number;
   maxBackoffMs?: number;
+  /** Longest Retry-After honoured; a server asking for more is not retried (the next run will). */
+  maxRetryAfterMs?: number;
   logger?: Logger;
 }
 
@@ -91,7 +93,7 @@ export class CallPolicy {
   readonly calls = new Map<string, number>();
 
   constructor(options: CallPolicyOptions = {}) {
-    this.o = { timeoutMs: 15_000, retries: 3, concurrencyPerHost: 8, minBackoffMs: 200, maxBackoffMs: 5_000, logger: silentLogger, ...options };
+    this.o = { timeoutMs: 15_000, retries: 3, concurrencyPerHost: 8, minBackoffMs: 200, maxBackoffMs: 5_000, maxRetryAfterMs: 30_000, logger: silentLogger, ...options };
   }
 
   async run<T>(api: string, scope: { region?: string; cluster?: string }, fn: () => Promise<T>): Promise<T> {
@@ -114,8 +116,9 @@ export class CallPolicy {
         if (!isTransient(e)) throw new AbortError(e as Error);
         const wait = retryAfterSeconds(e);
         if (wait !== null) {
+          if (wait * 1000 > this.o.maxRetryAfterMs) throw new AbortError(e as Error);
           this.o.logger.debug({ api, waitSeconds: wait }, 'honouring Retry-After');
-          await new Promise((r) => setTimeout(r, Math.min(wait * 1000, this.o.maxBackoffMs * 4)));
+          await new Promise((r) => setTimeout(r, wait * 1000));
         }
         throw e;
       } finally {

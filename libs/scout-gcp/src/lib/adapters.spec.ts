@@ -1,0 +1,121 @@
+import { EvidenceLedger, gatherSignals, SignalError } from '@gpu-fleet/scout-domain';
+import { ComputeSignals, CallPolicy } from '../index';
+import { harness, hours, type Harness } from '../test/harness';
+
+jest.setTimeout(30_000);
+
+describe('adapters against the sandbox, with the official clients', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await harness({ setup: (w) => w.forceStockout('us-central1', 'nvidia-l4', hours(-2), hours(3)) });
+  });
+  afterAll(() => h.close());
+
+  it('reads every zone’s accelerators in one aggregated call, following pagination', async () => {
+    const before = h.sandbox.requests.length;
+    const small = new ComputeSignals(h.adapters.clients, h.spec.project, new CallPolicy());
+    // maxResults 500 covers every zone in one page; the sandbox pages by zone, so force small pages
+    const zones = await small.acceleratorsByZone();
+    const calls = h.sandbox.requests.slice(before).filter((r) => r.path.endsWith('/aggregated/acceleratorTypes'));
+    expect(calls).toHaveLength(1);
+    expect(zones.find((z) => z.zone === 'us-central1-a')?.accelerators.map((a) => a.gpu)).toContain('nvidia-l4');
+    expect(new Set(zones.map((z) => z.region)).size).toBeGreaterThan(25);
+  });
+
+  it('follows nextPageToken when the server pages', async () => {
+    const before = h.sandbox.requests.length;
+    const zones: string[] = [];
+    for await (const [scope] of h.adapters.clients.accelerators.aggregatedListAsync({ project: h.spec.project, maxResults: 40 }, { retry: null, autoPaginate: false } as never)) zones.push(scope);
+    const pages = h.sandbox.requests.slice(before).length;
+    expect(pages).toBeGreaterThan(2);
+    expect(new Set(zones).size).toBe(zones.length);
+    expect(zones.length).toBe(h.world.catalog.regions().flatMap((r) => r.zones).length);
+  });
+
+  it('reads GPU quotas per region and the project-wide limit', async () => {
+    const regions = await h.adapters.ports.quota.regionQuotas();
+    const usc1 = regions.find((r) => r.region === 'us-central1')!;
+    expect(usc1.quotas.find((q) => q.metric === 'NVIDIA_L4_GPUS')).toEqual({ metric: 'NVIDIA_L4_GPUS', limit: h.world.quotaLimit('us-central1', 'NVIDIA_L4_GPUS'), usage: 0 });
+    expect(await h.adapters.ports.quota.projectQuotas()).toEqual([expect.objectContaining({ metric: 'GPUS_ALL_REGIONS', limit: 64 })]);
+  });
+
+  it('lists clusters (int-encoded enums decoded), memberships and Config Sync state', async () => {
+    const clusters = await h.adapters.ports.fleet.clusters();
+    expect(clusters.find((c) => c.name === 'sd-us-central1')).toEqual({ name: 'sd-us-central1', location: 'us-central1', status: 'RUNNING', autopilot: true, endpoint: expect.any(String) });
+    const ms = await h.adapters.ports.fleet.memberships();
+    expect(ms.find((m) => m.id === 'sd-europe-west4')).toEqual({ id: 'sd-europe-west4', cluster: 'europe-west4/sd-europe-west4', state: 'READY' });
+    const sync = await h.adapters.ports.fleet.configSync();
+    expect(sync.find((s) => s.membership === 'sd-europe-west4')).toMatchObject({ code: 'SYNCED', syncToken: h.world.syncToken() });
+    expect(await h.adapters.ports.fleet.projectNumber()).toBe(h.world.projectNumber);
+  });
+
+  it('turns pending app pods into classified stockout evidence (passive signal)', async () => {
+    const ledger = new EvidenceLedger();
+    const report = await gatherSignals(h.spec, h.adapters.ports, ledger);
+    expect(report.problems).toEqual([]);
+    const usc1 = report.regions.find((r) => r.region === 'us-central1')!;
+    expect(usc1.status).toBe('ok');
+    expect(usc1.clusters[0]).toMatchObject({ name: 'sd-us-central1', pendingPods: 1, syncCode: 'SYNCED' });
+    const passive = report.newObservations.filter((o) => o.source === 'passive');
+    expect(passive).toEqual([expect.objectContaining({ region: 'us-central1', gpu: 'nvidia-l4', outcome: 'stockout', zone: 'us-central1-a' })]);
+    expect(passive[0]!.details).toContain('GCE out of resources');
+    // gathering again does not double-count the same event
+    const again = await gatherSignals(h.spec, h.adapters.ports, ledger);
+    expect(again.newObservations.filter((o) => o.source === 'passive')).toEqual([]);
+  });
+
+  it('sends Google’s error body back as a SignalError naming the API', async () => {
+    const wrong = new ComputeSignals(h.adapters.clients, 'not-our-project', new CallPolicy({ retries: 0 }));
+    await expect(wrong.acceleratorsByZone()).rejects.toThrow(SignalError);
+    await expect(wrong.acceleratorsByZone()).rejects.toThrow(/compute: .*Permission denied on resource project not-our-project/);
+  });
+});
+
+describe('failure isolation (fault injection)', () => {
+  it('5xx on one cluster marks that region unknown and leaves the others intact', async () => {
+    const h = await harness({ faults: [{ api: 'connectgateway', path: /gkeMemberships\/sd-us-central1\//, kind: 'status', status: 503 }] });
+    try {
+      const report = await gatherSignals(h.spec, h.adapters.ports, new EvidenceLedger());
+      const byRegion = Object.fromEntries(report.regions.map((r) => [r.region, r]));
+      expect(byRegion['us-central1']!.status).toBe('unknown');
+      expect(byRegion['us-central1']!.problems.join()).toMatch(/sd-us-central1: workload signal unknown \(connectgateway \(sd-us-central1\): HTTP 503/);
+      expect(byRegion['us-central1']!.offered.map((o) => o.gpu)).toEqual(['nvidia-l4', 'nvidia-tesla-t4']);
+      expect(byRegion['europe-west4']!.status).toBe('ok');
+      expect(byRegion['europe-west4']!.clusters[0]!.pendingPods).toBe(0);
+      // retried before giving up: 1 + 2 retries
+      expect(h.sandbox.requests.filter((r) => r.path.includes('sd-us-central1/api/v1/namespaces/sd-webui/pods')).length).toBe(3);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('429 with Retry-After is retried after the delay and then succeeds', async () => {
+    const h = await harness({ faults: [{ api: 'compute', path: /aggregated/, kind: 'rate-limit', retryAfterSec: 0.3, times: 1 }] });
+    try {
+      const t = Date.now();
+      const zones = await h.adapters.ports.catalog.acceleratorsByZone();
+      expect(zones.length).toBeGreaterThan(0);
+      expect(Date.now() - t).toBeGreaterThanOrEqual(290);
+      expect(h.sandbox.requests.filter((r) => r.path.endsWith('/aggregated/acceleratorTypes')).map((r) => r.status)).toEqual([429, 200]);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a timeout or dropped connection on the catalog falls back to the bundled offering, marked unknown', async () => {
+    for (const kind of ['timeout', 'drop'] as const) {
+      const h = await harness({ faults: [{ api: 'compute', path: /aggregated/, kind }], timeoutMs: 300, retries: 1 });
+      try {
+        const report = await gatherSignals(h.spec, h.adapters.ports, new EvidenceLedger());
+        expect(report.problems.join()).toMatch(/Compute acceleratorTypes: compute: /);
+        const euw4 = report.regions.find((r) => r.region === 'europe-west4')!;
+        expect(euw4.status).toBe('unknown');
+        expect(euw4.offered.every((o) => o.source === 'bundled')).toBe(true);
+        // quotas came from another call and are still known
+        expect(euw4.quota.every((q) => q.headroom !== null)).toBe(true);
+      } finally {
+        await h.close();
+      }
+    }
+  });
+});

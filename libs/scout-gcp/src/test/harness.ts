@@ -1,0 +1,45 @@
+import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { compressedClock, SandboxWorld, startSandbox, type Fault, type Sandbox, type SimClock } from '@gpu-fleet/sandbox';
+import { silentLogger } from '@gpu-fleet/scout-domain';
+import { createGcpAdapters, type GcpAdapters } from '../index';
+
+export const T0 = new Date('2026-11-23T12:00:00Z');
+export const hours = (h: number) => new Date(T0.getTime() + h * 3600_000);
+
+export interface Harness {
+  spec: FleetSpec;
+  world: SandboxWorld;
+  sandbox: Sandbox;
+  adapters: GcpAdapters;
+  clock: SimClock;
+  close(): Promise<void>;
+}
+
+/**
+ * The sandbox servers over the example fleet, and the real adapters (official clients) pointed at
+ * them. The clock runs 600× (a 5-minute GPU node appears in 0.5 s); scenarios that need a fixed
+ * outcome force capacity or stockouts over a window wide enough to make the result certain.
+ */
+export async function harness(opts: { faults?: Fault[]; setup?: (w: SandboxWorld) => void; factor?: number; timeoutMs?: number; retries?: number } = {}): Promise<Harness> {
+  const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
+  const clock = compressedClock(T0, opts.factor ?? 600);
+  const world = new SandboxWorld({ seed: 42, clock, spec });
+  opts.setup?.(world);
+  const sandbox = await startSandbox(world, { faults: opts.faults });
+  const adapters = await createGcpAdapters(
+    { project: spec.project, endpoints: sandbox.endpoints, token: sandbox.token },
+    { clock, logger: silentLogger, bundled: GpuCatalog.bundled(), spec, policy: { timeoutMs: opts.timeoutMs ?? 2000, retries: opts.retries ?? 2, minBackoffMs: 10, maxBackoffMs: 50 } },
+  );
+  return {
+    spec,
+    world,
+    sandbox,
+    adapters,
+    clock,
+    close: async () => {
+      await adapters.close();
+      await sandbox.close();
+    },
+  };
+}
