@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { run } from './program';
+import { defaultErr } from './progress';
 
 run(process.argv.slice(2), {
   cwd: process.cwd(),
-  io: { out: (l) => process.stdout.write(l + '\n'), err: (l) => process.stderr.write(l + '\n') },
+  io: { out: (l) => process.stdout.write(l + '\n'), err: defaultErr },
 }).then(
   (code) => {
     process.exitCode = code;

@@ -1,4 +1,10 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import type { Logger } from '@gpu-fleet/scout-domain';
+import { createLogger } from './logger';
+import { classifyCommand } from './commands/classify';
+import { sandboxCommand } from './commands/sandbox';
+import { signalsCommand } from './commands/signals';
+import { probeCommand } from './commands/probe';
 import { CliError, EXIT } from './errors';
 import { workspace, type GlobalOptions, type Io } from './context';
 import { render } from './commands/render';
@@ -8,23 +14,47 @@ import { start } from './commands/start';
 export interface RunOptions {
   io: Io;
   cwd: string;
+  stdin?: NodeJS.ReadableStream;
+  logger?: Logger;
+  /** Stops long-running commands (sandbox) in tests. */
+  signal?: AbortSignal;
+}
+
+const integer = (name: string, min: number, max: number) => (value: string) => {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got "${value}".`);
+  return n;
+};
+
+/** Options shared by the commands that talk to Google or, without --project, the embedded sandbox. */
+function withCloud(cmd: Command): Command {
+  return cmd
+    .option('--project <id>', 'GCP project to query with Application Default Credentials (default: the embedded sandbox)')
+    .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
+    .addOption(new Option('--time-factor <n>', 'sandbox: simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)))
+    .option('--evidence <file>', 'evidence store (default: .gpu-fleet/evidence.json, or sandbox-evidence.json in the sandbox)');
 }
 
 /**
  * Build the region-scout CLI. Commands return an exit code; errors become one clear line (exit 2)
  * unless --debug asks for the stack.
  */
-export function buildProgram({ io, cwd }: RunOptions, setExit: (code: number) => void): Command {
+export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOptions, setExit: (code: number) => void): Command {
   const program = new Command('region-scout')
     .description('Keep a GPU web app running wherever GPUs can be had on Google Cloud: render, validate and (soon) sweep the fleet.')
     .option('--root <dir>', 'repository root holding fleet-config/ and clusters/', '.')
     .option('--spec <file>', 'fleet spec (default: <root>/fleet-config/fleet.yaml)')
-    .option('--debug', 'print stack traces on errors')
+    .option('--debug', 'print stack traces on errors and debug logs')
+    .option('--verbose', 'info-level logs on stderr')
     .showHelpAfterError('(run with --help for usage)')
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
 
   const ws = () => workspace(program.opts<GlobalOptions>(), cwd);
+  const logger = (): Logger => {
+    const o = program.opts<{ debug?: boolean; verbose?: boolean }>();
+    return injected ?? createLogger({ level: o.debug ? 'debug' : o.verbose ? 'info' : 'warn' });
+  };
 
   program
     .command('render')
@@ -42,6 +72,33 @@ export function buildProgram({ io, cwd }: RunOptions, setExit: (code: number) =>
     .command('start')
     .description('The main job on the embedded default: render and validate the fleet and print its summary.')
     .action(async () => setExit(await start(ws(), io)));
+
+  program
+    .command('classify')
+    .description('Classify GCE/GKE error and event messages read from stdin, one per line; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.')
+    .action(async () => setExit(await classifyCommand(stdin ?? process.stdin, io)));
+
+  program
+    .command('sandbox')
+    .description('Serve the embedded sandbox (Compute, GKE, GKE Hub, Connect Gateway, GitHub wire formats on loopback) until interrupted; prints its endpoints as one JSON line.')
+    .addOption(new Option('--seed <n>', 'world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
+    .addOption(new Option('--time-factor <n>', 'simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)))
+    .action(async (o: { seed: number; timeFactor: number }) => setExit(await sandboxCommand(ws(), io, { ...o, signal })));
+
+  withCloud(program.command('signals'))
+    .description('Gather every signal once (GPU offering, quotas, clusters and Config Sync, pending pods, evidence) and print a table per region.')
+    .option('--json', 'print the report as JSON')
+    .option('--all-regions', 'every catalog region, not only the spec’s candidates')
+    .action(async (o: { project?: string; json?: boolean; seed: number; timeFactor: number; evidence?: string; allRegions?: boolean }) => setExit(await signalsCommand(ws(), io, logger(), o)));
+
+  withCloud(program.command('probe'))
+    .description('Run one short-lived GPU probe Job in a cluster (within the daily probe budget) and record the outcome.')
+    .requiredOption('--cluster <name>', 'cluster of the spec to probe in')
+    .requiredOption('--gpu <type>', 'accelerator type, e.g. nvidia-l4')
+    .option('--spot', 'probe Spot capacity')
+    .addOption(new Option('--count <n>', 'GPUs (default: gpu.count of the spec)').argParser(integer('--count', 1, 16)))
+    .option('--json', 'print the result as JSON')
+    .action(async (o: { cluster: string; gpu: string; spot?: boolean; count?: number; project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean }) => setExit(await probeCommand(ws(), io, logger(), o)));
 
   return program;
 }

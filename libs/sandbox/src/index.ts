@@ -5,3 +5,6 @@ export type { SimClock } from './lib/clock';
 export { startSandbox, SANDBOX_TOKEN } from './lib/sandbox';
 export type { Sandbox, SandboxEndpoints } from './lib/sandbox';
 export type { Fault, RequestLog, ApiName } from './lib/http';
+export { startEmbeddedSandbox } from './lib/embedded';
+export type { EmbeddedOptions } from './lib/embedded';
+export type { EmbeddedSandbox } from './lib/sandbox';

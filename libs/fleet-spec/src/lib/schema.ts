@@ -260,6 +260,14 @@ export const ScoutSpec = z
       .describe('Google service account region-scout runs as. Defaults to region-scout@<project>.iam.gserviceaccount.com. It is granted the probe Role in every cluster (through Connect Gateway).'),
     probeNamespace: dnsLabel('a Kubernetes namespace', 63).default('gpu-fleet-probes').describe('Namespace of the short-lived GPU probe Jobs in every cluster.'),
     probeMaxGpus: z.number().int().min(0).max(16).default(1).describe('ResourceQuota cap on GPUs the probes may request at once in one cluster.'),
+    probeDeadlineSeconds: z.number().int().min(60).max(3600).default(900).describe('How long a probe waits for a GPU before it counts as a timeout (GPU nodes take minutes to appear).'),
+    probeBudget: z
+      .strictObject({
+        maxProbesPerDay: z.number().int().min(0).max(1000).default(24).describe('Probes per UTC day across the fleet.'),
+        maxGpuMinutesPerDay: z.number().int().min(0).max(100000).default(360).describe('GPU-minutes per UTC day the probes may spend (each probe is charged count × deadline up front).'),
+      })
+      .prefault({})
+      .describe('Daily probe budget, enforced before each probe starts.'),
   })
   .prefault({})
   .describe('region-scout settings rendered into the clusters.');

@@ -60,3 +60,11 @@ export async function startSandbox(world: SandboxWorld, options: { faults?: Faul
     },
   };
 }
+
+export interface EmbeddedSandbox {
+  sandbox: Sandbox;
+  world: SandboxWorld;
+  /** Connection settings for the adapters: same clients as production, loopback endpoints. */
+  connection: { project: string; endpoints: SandboxEndpoints; token: string };
+  close(): Promise<void>;
+}

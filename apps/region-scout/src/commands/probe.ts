@@ -1,0 +1,56 @@
+import { ProbeBudget } from '@gpu-fleet/scout-domain';
+import type { Logger } from '@gpu-fleet/scout-domain';
+import { readSpec, type Io, type Workspace } from '../context';
+import { CliError, EXIT } from '../errors';
+import { openSession } from '../session';
+import { progress } from '../progress';
+
+export interface ProbeCommandOptions {
+  cluster: string;
+  gpu: string;
+  spot?: boolean;
+  count?: number;
+  project?: string;
+  seed: number;
+  timeFactor: number;
+  evidence?: string;
+  json?: boolean;
+}
+
+/** Run one GPU probe in a cluster, record it as evidence and print the outcome. */
+export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: ProbeCommandOptions): Promise<number> {
+  const spec = readSpec(ws);
+  const cluster = spec.clusters.find((c) => c.name === o.cluster);
+  if (!cluster) throw new CliError(`--cluster: "${o.cluster}" is not a cluster of the spec; clusters: ${spec.clusters.map((c) => c.name).join(', ')}`);
+  const info = ws.catalog.gpu(o.gpu);
+  if (!info) throw new CliError(`--gpu: "${o.gpu}" is not a GKE accelerator type; known: ${ws.catalog.gpuTypes().join(', ')}`);
+  const count = o.count ?? spec.gpu.count;
+  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  try {
+    const now = session.clock.now();
+    const deadline = spec.scout.probeDeadlineSeconds;
+    const gpuMinutes = Math.ceil((count * deadline) / 60);
+    const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, session.ledger.all(), gpuMinutes);
+    const charge = budget.tryCharge(now, gpuMinutes);
+    if (!charge.ok) throw new CliError(`probe not run: ${charge.reason} (scout.probeBudget in the spec)`, EXIT.checkFailed);
+    const projectNumber = await session.adapters.ports.fleet.projectNumber();
+    const prober = await session.adapters.prober(cluster.name, projectNumber, session.mode === 'sandbox' ? { pollMs: 50 } : {});
+    const removed = await prober.cleanup(spec.scout.probeNamespace);
+    if (removed) io.err(`removed ${removed} probe Job(s) left by an earlier run`);
+    const bar = progress(io, `probing ${count} × ${o.gpu}${o.spot ? ' (spot)' : ''} in ${cluster.name} (${cluster.region})`);
+    const sweepId = `probe-${now.getTime().toString(36)}`;
+    const result = await prober.run({ membership: cluster.name, region: cluster.region, gpu: o.gpu, count, spot: !!o.spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId, deadlineSeconds: deadline });
+    bar.done();
+    session.ledger.add({ source: 'probe', region: cluster.region, zone: result.zone, gpu: o.gpu, spot: !!o.spot, outcome: result.outcome, at: session.clock.now().toISOString(), details: result.details, sweepId });
+    await session.saveEvidence();
+    if (o.json) io.out(JSON.stringify({ cluster: cluster.name, region: cluster.region, gpu: o.gpu, spot: !!o.spot, count, ...result }));
+    else {
+      const took = result.secondsToRunning !== null ? `, Running after ${result.secondsToRunning} s` : '';
+      io.out(`probe ${cluster.name} (${cluster.region}) ${count} × ${o.gpu}${o.spot ? ' spot' : ''}: ${result.outcome}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`);
+      io.out(`budget today: ${budget.remaining(session.clock.now()).probes} probe(s), ${budget.remaining(session.clock.now()).gpuMinutes} GPU-minute(s) left`);
+    }
+    return result.outcome === 'success' ? EXIT.ok : EXIT.checkFailed;
+  } finally {
+    await session.close();
+  }
+}

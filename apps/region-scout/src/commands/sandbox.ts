@@ -1,0 +1,22 @@
+import { startEmbeddedSandbox } from '@gpu-fleet/sandbox';
+import { readSpec, type Io, type Workspace } from '../context';
+import { EXIT } from '../errors';
+
+/**
+ * Serve the sandbox until interrupted, printing its endpoints as one JSON line so any standard
+ * client (gcloud-style REST, kubectl through the gateway URL, octokit) can be pointed at it.
+ */
+export async function sandboxCommand(ws: Workspace, io: Io, o: { seed: number; timeFactor: number; signal?: AbortSignal }): Promise<number> {
+  const spec = readSpec(ws);
+  const sb = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor });
+  io.out(JSON.stringify({ ...sb.sandbox.endpoints, projectNumber: sb.world.projectNumber, token: sb.sandbox.token }));
+  io.err(`sandbox serving (seed ${o.seed}, clock ×${o.timeFactor}); Kubernetes API of membership M at ${sb.sandbox.endpoints.connectgateway}/v1/projects/${sb.world.projectNumber}/locations/global/gkeMemberships/M. Ctrl-C to stop.`);
+  await new Promise<void>((resolve) => {
+    const stop = () => resolve();
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+    o.signal?.addEventListener('abort', stop);
+  });
+  await sb.close();
+  return EXIT.ok;
+}

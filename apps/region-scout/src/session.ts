@@ -1,0 +1,73 @@
+import { join } from 'node:path';
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { EvidenceLedger, type Clock, type Logger } from '@gpu-fleet/scout-domain';
+import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, type GcpAdapters } from '@gpu-fleet/scout-gcp';
+import { startEmbeddedSandbox, type EmbeddedSandbox } from '@gpu-fleet/sandbox';
+import type { Workspace } from './context';
+
+export interface SessionOptions {
+  /** GCP project: talk to Google. Absent: the embedded sandbox. */
+  project?: string;
+  seed?: number;
+  timeFactor?: number;
+  evidenceFile?: string;
+  logger: Logger;
+  onWarning?: (message: string) => void;
+}
+
+/** One scout run's wiring: adapters over Google or the embedded sandbox, the clock, the evidence. */
+export interface ScoutSession {
+  mode: 'google' | 'sandbox';
+  description: string;
+  adapters: GcpAdapters;
+  clock: Clock;
+  ledger: EvidenceLedger;
+  store: FileEvidenceStore;
+  sandbox?: EmbeddedSandbox;
+  saveEvidence(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOptions): Promise<ScoutSession> {
+  let sandbox: EmbeddedSandbox | undefined;
+  let clock: Clock = { now: () => new Date() };
+  let connection;
+  if (o.project) {
+    connection = { project: o.project };
+  } else {
+    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor });
+    clock = sandbox.world.clock;
+    connection = sandbox.connection;
+  }
+  try {
+    const adapters = await createGcpAdapters(connection, { clock, logger: o.logger, bundled: ws.catalog, spec });
+    const store = new FileEvidenceStore(o.evidenceFile ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'), () => clock.now());
+    let ledger: EvidenceLedger;
+    try {
+      const snap = await store.load();
+      ledger = snap ? EvidenceLedger.fromSnapshot(snap) : new EvidenceLedger();
+    } catch (e) {
+      if (!(e instanceof CorruptEvidenceError)) throw e;
+      o.onWarning?.(e.message);
+      o.logger.warn({ file: e.file, movedTo: e.movedTo }, 'evidence store was corrupt; set aside');
+      ledger = new EvidenceLedger();
+    }
+    return {
+      mode: sandbox ? 'sandbox' : 'google',
+      description: sandbox ? `embedded sandbox (seed ${o.seed ?? 1}, clock ×${o.timeFactor ?? 120}, project ${connection.project})` : `Google Cloud project ${connection.project}`,
+      adapters,
+      clock,
+      ledger,
+      store,
+      sandbox,
+      saveEvidence: () => store.save(ledger.snapshot(clock.now())),
+      close: async () => {
+        await adapters.close();
+        await sandbox?.close();
+      },
+    };
+  } catch (e) {
+    await sandbox?.close();
+    throw e;
+  }
+}

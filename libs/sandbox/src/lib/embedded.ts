@@ -1,0 +1,23 @@
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { compressedClock } from './clock';
+import { startSandbox, type EmbeddedSandbox } from './sandbox';
+import { SandboxWorld } from './world';
+import type { Fault } from './http';
+
+export interface EmbeddedOptions {
+  spec: FleetSpec;
+  seed?: number;
+  /** Simulated seconds per real second. */
+  timeFactor?: number;
+  /** Simulated start time (default: now). */
+  start?: Date;
+  faults?: Fault[];
+}
+
+/** The embedded default: a seeded world over the spec and its loopback servers, ready for the adapters. */
+export async function startEmbeddedSandbox(opts: EmbeddedOptions): Promise<EmbeddedSandbox> {
+  const clock = compressedClock(opts.start ?? new Date(), opts.timeFactor ?? 120);
+  const world = new SandboxWorld({ seed: opts.seed ?? 1, clock, spec: opts.spec });
+  const sandbox = await startSandbox(world, { faults: opts.faults });
+  return { sandbox, world, connection: { project: world.project, endpoints: sandbox.endpoints, token: sandbox.token }, close: () => sandbox.close() };
+}
