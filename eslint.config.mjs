@@ -13,6 +13,32 @@ const IO_IMPORTS = [
  */
 const PURE_LIBS = ['libs/gcp-catalog/**/*.ts', 'libs/fleet-spec/**/*.ts', 'libs/scout-domain/**/*.ts'];
 
+/**
+ * Layers: app → feature → adapter → domain → data. Pure layers may not do I/O. The sandbox (the
+ * embedded default and the test double of every cloud API) may be used by the app, and by adapters
+ * only in their tests.
+ */
+function boundaries(inTests) {
+  const sandbox = inTests ? ['type:sandbox'] : [];
+  return {
+    enforceBuildableLibDependency: false,
+    allow: [],
+    depConstraints: [
+      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:sandbox', 'type:domain', 'type:data', 'type:util'] },
+      { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util', ...sandbox] },
+      { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util', ...sandbox] },
+      { sourceTag: 'type:sandbox', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'], bannedExternalImports: ['@google-cloud/*', 'googleapis', 'google-auth-library', 'octokit', '@octokit/*', '@kubernetes/*'] },
+      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
+      { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
+      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:sandbox', 'type:domain', 'type:data', 'type:util'] },
+      // Scopes: shared libs know nothing of the scout.
+      { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
+      { sourceTag: 'scope:scout', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
+      { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
+    ],
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -21,26 +47,7 @@ export default [
   {
     files: ['**/*.ts', '**/*.js', '**/*.mjs'],
     rules: {
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          enforceBuildableLibDependency: false,
-          allow: [],
-          depConstraints: [
-            // Layers: app → feature → domain → data. Pure layers may not do I/O.
-            { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util'] },
-            { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util'] },
-            { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'] },
-            { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
-            { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
-            { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util'] },
-            // Scopes: shared libs know nothing of the scout.
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:scout', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
-            { sourceTag: 'scope:tools', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': ['error', boundaries(false)],
       // noUncheckedIndexedAccess makes `!` the honest way to say "checked above".
       '@typescript-eslint/no-non-null-assertion': 'off',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
@@ -56,5 +63,9 @@ export default [
         },
       ],
     },
+  },
+  {
+    files: ['**/*.spec.ts', '**/src/test/**/*.ts'],
+    rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
 ];

@@ -67,4 +67,11 @@ describe('module boundaries', () => {
     const deep = await errorsFor('apps/region-scout/src/x.ts', "import { renderTree } from '../../../libs/manifests/src/lib/tree';\nexport const x = renderTree;\n");
     expect(deep.some((e) => e.startsWith('@nx/enforce-module-boundaries:'))).toBe(true);
   });
+
+  it('an adapter may use the sandbox in its tests only', async () => {
+    const code = "import { startSandbox } from '@gpu-fleet/sandbox';\nexport const x = startSandbox;\n";
+    const prod = await errorsFor('libs/scout-gcp/src/lib/x.ts', code);
+    expect(prod.some((e) => e.startsWith('@nx/enforce-module-boundaries:'))).toBe(true);
+    expect(await errorsFor('libs/scout-gcp/src/lib/x.spec.ts', code)).toEqual([]);
+  });
 });

@@ -1,4 +1,5 @@
 import type { ProbeRequest } from '@gpu-fleet/scout-domain';
+import type { SandboxWorld } from '@gpu-fleet/sandbox';
 import { kubeApis, connectGatewayKubeConfig, parseNvidiaSmi, type KubeProbeRunner } from '../../index';
 import { harness, hours, type Harness } from '../../test/harness';
 
@@ -7,7 +8,7 @@ const M = 'sd-europe-west4';
 const NS = 'gpu-fleet-probes';
 const req = (over: Partial<ProbeRequest> = {}): ProbeRequest => ({ membership: M, region: 'europe-west4', gpu: 'nvidia-l4', count: 1, spot: false, namespace: NS, computeClass: null, sweepId: 'sweep-1', deadlineSeconds: 900, ...over });
 
-async function withProber(setup: Parameters<typeof harness>[0]['setup'], fn: (p: KubeProbeRunner, h: Harness) => Promise<void>) {
+async function withProber(setup: ((w: SandboxWorld) => void) | undefined, fn: (p: KubeProbeRunner, h: Harness) => Promise<void>) {
   const h = await harness({ setup });
   try {
     const prober = (await h.adapters.prober(M, h.world.projectNumber, { pollMs: 10 })) as KubeProbeRunner;
