@@ -1,0 +1,98 @@
+import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import { ManualClock } from './clock';
+import { AdmissionError, SandboxWorld } from './world';
+import { startSandbox } from './sandbox';
+
+const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
+const T0 = new Date('2026-11-23T12:00:00Z');
+const world = (seed = 1) => new SandboxWorld({ seed, clock: new ManualClock(T0), spec });
+
+describe('SandboxWorld stockout process', () => {
+  it('is deterministic for a seed and differs between seeds', () => {
+    const timeline = (w: SandboxWorld) => Array.from({ length: 48 }, (_, i) => w.stockoutSince('us-central1-a', 'nvidia-l4', T0.getTime() + i * 1800_000) !== null);
+    expect(timeline(world(1))).toEqual(timeline(world(1)));
+    expect(timeline(world(1))).not.toEqual(timeline(world(2)));
+  });
+
+  it('keeps L4 stocked out for a realistic share of the time, in episodes of tens of minutes', () => {
+    const w = world(7);
+    const step = 5 * 60_000;
+    let out = 0;
+    let episodes = 0;
+    let prev = false;
+    const samples = (30 * 24 * 3600_000) / step;
+    for (let i = 0; i < samples; i++) {
+      const now = w.stockoutSince('europe-west4-b', 'nvidia-l4', T0.getTime() + i * step) !== null;
+      if (now) out++;
+      if (now && !prev) episodes++;
+      prev = now;
+    }
+    const share = out / samples;
+    // profile: available ~150 min, stockout ~60 min → ~29 % of the time
+    expect(share).toBeGreaterThan(0.15);
+    expect(share).toBeLessThan(0.45);
+    const meanEpisodeMin = (out * 5) / episodes;
+    expect(meanEpisodeMin).toBeGreaterThan(30);
+    expect(meanEpisodeMin).toBeLessThan(120);
+  });
+
+  it('honours forced stockouts and forced capacity, capacity winning', () => {
+    const w = world();
+    const from = new Date(T0.getTime() - 3600_000);
+    const until = new Date(T0.getTime() + 3600_000);
+    w.forceStockout('us-central1', 'nvidia-l4', from, until);
+    expect(w.zonesWithCapacity('us-central1', 'nvidia-l4', T0.getTime())).toEqual([]);
+    expect(w.stockoutSince('us-central1-b', 'nvidia-l4', T0.getTime())).toBe(from.getTime());
+    w.forceCapacity('us-central1-c', 'nvidia-l4', from, until);
+    expect(w.zonesWithCapacity('us-central1', 'nvidia-l4', T0.getTime())).toEqual(['us-central1-c']);
+  });
+});
+
+describe('SandboxWorld Autopilot admission', () => {
+  const w = world();
+  const pod = (sel: Record<string, string> | undefined, gpus = '1') => ({ nodeSelector: sel, containers: [{ resources: { limits: { 'nvidia.com/gpu': gpus } } }] });
+  it.each([
+    ['no accelerator selector', pod(undefined), /you must specify either node selector 'cloud.google.com\/gke-accelerator'/],
+    ['unsupported GPU type', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-h100' }), /The requested GPU type 'nvidia-h100' is not supported in Autopilot; allowed values are: \[nvidia-a100-80gb, /],
+    ['invalid count', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' }, '3'), /GPU count 3 is not valid for nvidia-l4; valid counts: 1, 2, 4, 8/],
+    ['type not offered in the region', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-tesla-p4' }), /isn't available in region asia-northeast1/],
+  ])('rejects %s with Warden’s wording', (_n, spec, msg) => {
+    expect(() => w.admit('asia-northeast1', spec)).toThrow(AdmissionError);
+    expect(() => w.admit('asia-northeast1', spec)).toThrow(msg);
+  });
+  it('admits a supported, offered GPU', () => {
+    expect(w.admit('asia-northeast1', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-spot': 'true' }))).toEqual({ gpu: 'nvidia-l4', count: 1, spot: true });
+  });
+});
+
+describe('SandboxWorld quotas and pods', () => {
+  it('lists GPU quota metrics per region, seeded, with overrides and usage by running app pods', () => {
+    const w = world();
+    w.forceCapacity('us-central1', 'nvidia-l4', new Date(0), new Date(T0.getTime() + 3600_000));
+    w.setQuota('us-central1', 'NVIDIA_L4_GPUS', 3);
+    const q = w.regionQuotas('us-central1');
+    expect(q.find((x) => x.metric === 'NVIDIA_L4_GPUS')).toEqual({ metric: 'NVIDIA_L4_GPUS', limit: 3, usage: 1 });
+    expect(q.map((x) => x.metric)).toContain('PREEMPTIBLE_NVIDIA_T4_GPUS');
+    expect(w.appPods('sd-us-central1')).toEqual([expect.objectContaining({ phase: 'Running', zone: expect.stringMatching(/^us-central1-/) })]);
+    expect(w.appPods('sd-asia-northeast1')).toEqual([]); // standby
+  });
+});
+
+describe('sandbox servers', () => {
+  it('require the bearer token and answer with Google’s error body', async () => {
+    const sb = await startSandbox(world());
+    try {
+      const noAuth = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions`);
+      expect(noAuth.status).toBe(401);
+      expect(await noAuth.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+      const bad = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions?pageToken=zzz`, { headers: { authorization: `Bearer ${sb.token}` } });
+      expect(bad.status).toBe(400);
+      expect(await bad.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid page token: zzz' } });
+      const gw = await fetch(`${sb.endpoints.connectgateway}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`, { headers: { authorization: `Bearer ${sb.token}` } });
+      expect(gw.status).toBe(403); // Connect Gateway wants the project number, not the id
+      expect(sb.requests.map((r) => r.status)).toEqual([401, 400, 403]);
+    } finally {
+      await sb.close();
+    }
+  });
+});
