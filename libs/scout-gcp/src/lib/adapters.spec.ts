@@ -119,3 +119,18 @@ describe('failure isolation (fault injection)', () => {
     }
   });
 });
+
+describe('caching', () => {
+  it('reuses the accelerator offering within its TTL, but never quotas or Config Sync state', async () => {
+    const h = await harness();
+    try {
+      const count = (re: RegExp) => h.sandbox.requests.filter((r) => re.test(r.path)).length;
+      for (let i = 0; i < 3; i++) await gatherSignals(h.spec, h.adapters.ports, new EvidenceLedger());
+      expect(count(/aggregated\/acceleratorTypes$/)).toBe(1);
+      expect(count(/\/regions$/)).toBe(3);
+      expect(count(/features\/configmanagement$/)).toBe(3);
+    } finally {
+      await h.close();
+    }
+  });
+});

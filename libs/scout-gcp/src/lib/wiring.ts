@@ -21,7 +21,7 @@ export interface GcpAdapters {
 export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Clock; logger: Logger; bundled: GpuCatalog; policy?: CallPolicyOptions; spec: FleetSpec }): Promise<GcpAdapters> {
   const clients = await createGcpClients(conn);
   const policy = new CallPolicy({ logger: deps.logger, ...deps.policy });
-  const compute = new ComputeSignals(clients, conn.project, policy);
+  const compute = new ComputeSignals(clients, conn.project, policy, deps.clock);
   const fleet = new GkeFleet(clients, conn.project, policy);
   const token = await clients.accessToken();
   const apisFor = (membership: string, projectNumber: string) => kubeApis(connectGatewayKubeConfig(clients.connectGateway, projectNumber, membership, token));

@@ -21,13 +21,33 @@ const ProjectSchema = z.object({ quotas: z.array(z.object({ metric: z.string().m
  * https://cloud.google.com/compute/docs/reference/rest/v1/acceleratorTypes/aggregatedList
  */
 export class ComputeSignals implements CatalogPort, QuotaPort {
+  private cached?: { at: number; value: Promise<ZoneAccelerators[]> };
+
+  /**
+   * @param catalogTtlMs how long the accelerator offering is reused: it changes when Google adds a
+   *   GPU type to a zone, not from minute to minute (default one hour). Quotas are never cached.
+   */
   constructor(
     private readonly clients: Pick<GcpClients, 'accelerators' | 'regions' | 'projects'>,
     private readonly project: string,
     private readonly policy: CallPolicy,
+    private readonly clock: { now(): Date } = { now: () => new Date() },
+    private readonly catalogTtlMs = 3600_000,
   ) {}
 
   acceleratorsByZone(): Promise<ZoneAccelerators[]> {
+    const now = this.clock.now().getTime();
+    if (this.cached && now - this.cached.at < this.catalogTtlMs) return this.cached.value;
+    const value = this.fetchAccelerators();
+    this.cached = { at: now, value };
+    // a failure is not cached: the next call asks again
+    value.catch(() => {
+      if (this.cached?.value === value) this.cached = undefined;
+    });
+    return value;
+  }
+
+  private fetchAccelerators(): Promise<ZoneAccelerators[]> {
     return this.policy.run('compute', {}, async () => {
       const out: ZoneAccelerators[] = [];
       for await (const [scope, value] of this.clients.accelerators.aggregatedListAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never)) {

@@ -93,11 +93,16 @@ export class GkeFleet implements FleetPort {
     });
   }
 
+  /** One request serves concurrent callers (configSync and projectNumber); never cached after. */
   private configManagement() {
-    this.feature ??= this.policy.run('gkehub', {}, async () => {
-      const res = await this.clients.gkehub.projects.locations.features.get({ name: `projects/${this.project}/locations/global/features/configmanagement` }, { retry: false });
-      return FeatureSchema.parse(res.data);
-    });
+    this.feature ??= this.policy
+      .run('gkehub', {}, async () => {
+        const res = await this.clients.gkehub.projects.locations.features.get({ name: `projects/${this.project}/locations/global/features/configmanagement` }, { retry: false });
+        return FeatureSchema.parse(res.data);
+      })
+      .finally(() => {
+        this.feature = undefined;
+      });
     return this.feature;
   }
 
