@@ -201,11 +201,32 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
     if (!m) throw new HttpError(404, `no route ${path}`);
     if (m[1] !== world.projectNumber) throw new HttpError(403, `Permission denied on project ${m[1]} (Connect Gateway expects the project number)`);
     const membership = m[2]!;
-    if (!world.clusters().some((c) => c.name === membership)) throw new HttpError(404, `membership ${membership} not found`, googleError(404, `Resource 'projects/${m[1]}/locations/global/memberships/${membership}' was not found`, 'notFound'));
+    if (!world.isMember(membership)) throw new HttpError(404, `membership ${membership} not found`, googleError(404, `Resource 'projects/${m[1]}/locations/global/memberships/${membership}' was not found`, 'notFound'));
     const rest = m[3]!;
     const sel = query.get('labelSelector');
     let k: RegExpExecArray | null;
 
+    if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(rest))) {
+      const [ns, name] = [k[1]!, k[2]];
+      const obj = (n: string, cm: { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, namespace: ns, labels: cm.labels, resourceVersion: String(cm.resourceVersion) }, data: cm.data });
+      const write = (n: string, create: boolean) => {
+        const b = body as { metadata?: { labels?: Record<string, string>; resourceVersion?: string }; data?: Record<string, string> };
+        try {
+          return obj(n, world.putConfigMap(membership, ns, n, { data: b.data, labels: b.metadata?.labels, resourceVersion: b.metadata?.resourceVersion }, create));
+        } catch (e) {
+          const [reason] = (e as Error).message.split(':');
+          const code = { AlreadyExists: 409, Conflict: 409, NotFound: 404 }[reason as 'Conflict'] ?? 500;
+          throw new HttpError(code, (e as Error).message, k8sStatus(code, reason!, (e as Error).message));
+        }
+      };
+      if (method === 'POST' && !name) return { status: 201, body: write((body as { metadata?: { name?: string } }).metadata?.name ?? '', true) };
+      if (name && method === 'PUT') return { body: write(name, false) };
+      if (name && method === 'GET') {
+        const cm = world.getConfigMap(membership, ns, name);
+        if (!cm) throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `configmaps "${name}" not found`));
+        return { body: obj(name, cm) };
+      }
+    }
     if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(rest))) {
       const pods = world.pods(membership, k[1]).filter((p) => matchesSelector(p.labels, sel));
       if (method === 'GET') return { body: { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(world.now()) }, items: pods.map(podObject) } };

@@ -87,6 +87,8 @@ export class SandboxWorld {
   private readonly quotaOverrides = new Map<string, number>();
   private readonly jobs = new Map<string, ProbeJob>();
   private readonly walks = new Map<string, Array<[number, boolean]>>();
+  private readonly configMaps = new Map<string, { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }>();
+  private resourceVersion = 1000;
 
   constructor(opts: WorldOptions) {
     this.seed = opts.seed;
@@ -195,6 +197,10 @@ export class SandboxWorld {
     return [...this.spec.clusters.map((c) => ({ name: c.name, location: c.region })), this.configCluster].sort((a, b) => a.name.localeCompare(b.name));
   }
 
+  isMember(membership: string): boolean {
+    return this.clusters().some((c) => c.name === membership);
+  }
+
   clusterOf(membership: string) {
     return this.spec.clusters.find((c) => c.name === membership);
   }
@@ -202,6 +208,26 @@ export class SandboxWorld {
   /** The Git commit every cluster has applied (the sandbox's Config Sync is always in sync). */
   syncToken(): string {
     return createHash('sha1').update(JSON.stringify(this.spec.clusters)).digest('hex');
+  }
+
+  // ---- Kubernetes: ConfigMaps (optimistic concurrency as the API server does) ---------------------
+
+  getConfigMap(membership: string, namespace: string, name: string) {
+    return this.configMaps.get(`${membership}/${namespace}/${name}`);
+  }
+
+  /** Create (no resourceVersion) or replace (matching resourceVersion); a stale write is a conflict. */
+  putConfigMap(membership: string, namespace: string, name: string, cm: { data?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string }, create: boolean) {
+    const key = `${membership}/${namespace}/${name}`;
+    const current = this.configMaps.get(key);
+    if (create && current) throw new Error(`AlreadyExists: configmaps "${name}" already exists`);
+    if (!create && !current) throw new Error(`NotFound: configmaps "${name}" not found`);
+    if (!create && cm.resourceVersion !== undefined && cm.resourceVersion !== String(current!.resourceVersion)) {
+      throw new Error(`Conflict: Operation cannot be fulfilled on configmaps "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+    }
+    const next = { data: cm.data ?? {}, labels: cm.labels ?? {}, resourceVersion: ++this.resourceVersion };
+    this.configMaps.set(key, next);
+    return next;
   }
 
   // ---- Kubernetes: pods, probe Jobs, events -----------------------------------------------------
