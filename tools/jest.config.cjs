@@ -1,6 +1,1 @@
-module.exports = {
-  displayName: 'tools',
-  preset: '../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/ci/count-reporter.cjs', { project: 'tools' }]],
-};
+module.exports = require('./ci/jest-project.cjs')('tools', __dirname);

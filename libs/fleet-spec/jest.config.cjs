@@ -1,7 +1,1 @@
-module.exports = {
-  displayName: 'fleet-spec',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/../../tools/ci/count-reporter.cjs', { project: 'fleet-spec' }]],
-  coverageDirectory: '../../coverage/libs/fleet-spec',
-};
+module.exports = require('../../tools/ci/jest-project.cjs')('fleet-spec', __dirname);

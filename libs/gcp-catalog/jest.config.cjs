@@ -1,7 +1,1 @@
-module.exports = {
-  displayName: 'gcp-catalog',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/../../tools/ci/count-reporter.cjs', { project: 'gcp-catalog' }]],
-  coverageDirectory: '../../coverage/libs/gcp-catalog',
-};
+module.exports = require('../../tools/ci/jest-project.cjs')('gcp-catalog', __dirname);

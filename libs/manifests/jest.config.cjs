@@ -1,7 +1,1 @@
-module.exports = {
-  displayName: 'manifests',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/../../tools/ci/count-reporter.cjs', { project: 'manifests' }]],
-  coverageDirectory: '../../coverage/libs/manifests',
-};
+module.exports = require('../../tools/ci/jest-project.cjs')('manifests', __dirname);

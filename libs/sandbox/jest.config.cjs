@@ -1,7 +1,1 @@
-module.exports = {
-  displayName: 'sandbox',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/../../tools/ci/count-reporter.cjs', { project: 'sandbox' }]],
-  coverageDirectory: '../../coverage/libs/sandbox',
-};
+module.exports = require('../../tools/ci/jest-project.cjs')('sandbox', __dirname);

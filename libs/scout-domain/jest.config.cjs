@@ -1,7 +1,1 @@
-module.exports = {
-  displayName: 'scout-domain',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/../../tools/ci/count-reporter.cjs', { project: 'scout-domain' }]],
-  coverageDirectory: '../../coverage/libs/scout-domain',
-};
+module.exports = require('../../tools/ci/jest-project.cjs')('scout-domain', __dirname);

@@ -1,7 +1,1 @@
-module.exports = {
-  displayName: 'scout-gcp',
-  preset: '../../jest.preset.js',
-  rootDir: '.',
-  reporters: ['default', ['<rootDir>/../../tools/ci/count-reporter.cjs', { project: 'scout-gcp' }]],
-  coverageDirectory: '../../coverage/libs/scout-gcp',
-};
+module.exports = require('../../tools/ci/jest-project.cjs')('scout-gcp', __dirname);

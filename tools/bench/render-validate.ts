@@ -6,9 +6,10 @@
  *
  * Target (issue "Monorepo foundation"): render + validate under 3 s on a 2-core machine.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { recordInDocs } from './record';
 import { stringify } from 'yaml';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
@@ -77,14 +78,7 @@ async function main() {
   ].join('\n');
   console.log(table);
   if (write) {
-    const doc = join(__dirname, '../../docs/benchmarks.md');
-    const text = readFileSync(doc, 'utf8');
-    const start = '<!-- bench:render-validate:start -->';
-    const end = '<!-- bench:render-validate:end -->';
-    const i = text.indexOf(start);
-    const j = text.indexOf(end);
-    if (i < 0 || j < 0) throw new Error(`${doc}: markers ${start} … ${end} not found`);
-    writeFileSync(doc, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+    const doc = recordInDocs('render-validate', table);
     console.log(`recorded in ${doc}`);
   }
   if (median('totalMs') > 3000) process.exitCode = 1;

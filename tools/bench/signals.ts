@@ -7,9 +7,8 @@
  *   npm run bench:signals            # print the table
  *   npm run bench:signals -- --write # also record it in docs/benchmarks.md
  */
-import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join } from 'node:path';
+import { recordInDocs } from './record';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { compressedClock, SandboxWorld, startSandbox } from '@gpu-fleet/sandbox';
@@ -73,14 +72,7 @@ async function main() {
     process.exitCode = 1;
   }
   if (process.argv.includes('--write')) {
-    const doc = join(__dirname, '../../docs/benchmarks.md');
-    const text = readFileSync(doc, 'utf8');
-    const start = '<!-- bench:signals:start -->';
-    const end = '<!-- bench:signals:end -->';
-    const i = text.indexOf(start);
-    const j = text.indexOf(end);
-    if (i < 0 || j < 0) throw new Error(`${doc}: markers ${start} … ${end} not found`);
-    writeFileSync(doc, `${text.slice(0, i + start.length)}\n${table}\n${text.slice(j)}`);
+    const doc = recordInDocs('signals', table);
     console.log(`recorded in ${doc}`);
   }
 }

@@ -58,7 +58,7 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
       }
       validPrefs.push(t);
     });
-    if (gpu.provisioning !== 'on-demand' && gpu.selection === 'node-selector' && gpu.provisioning === 'spot-then-on-demand') {
+    if (gpu.selection === 'node-selector' && gpu.provisioning === 'spot-then-on-demand') {
       add(['gpu', 'provisioning'], `"spot-then-on-demand" needs gpu.selection "compute-class" (a plain node selector cannot fall back); use "spot" or "on-demand", or selection "compute-class"`);
     }
   }

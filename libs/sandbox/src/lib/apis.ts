@@ -20,7 +20,6 @@ export function computeApi(world: SandboxWorld): Handler {
       const { page, nextPageToken } = paginate(zones, query, 'maxResults', 500);
       const items: Record<string, unknown> = {};
       for (const zone of page) {
-        const region = zone.replace(/-[a-z]$/, '');
         const types = world.catalog.offerings().filter((o) => o.zone === zone);
         items[`zones/${zone}`] = types.length
           ? {
@@ -35,7 +34,6 @@ export function computeApi(world: SandboxWorld): Handler {
               })),
             }
           : { warning: { code: 'NO_RESULTS_ON_PAGE', message: `There are no results for scope 'zones/${zone}' on this page.`, data: [{ key: 'scope', value: `zones/${zone}` }] } };
-        void region;
       }
       return { body: { kind: 'compute#acceleratorTypeAggregatedList', id: `projects/${world.project}/aggregated/acceleratorTypes`, items, selfLink: `${GCE}${path}`, ...(nextPageToken ? { nextPageToken } : {}) } };
     }

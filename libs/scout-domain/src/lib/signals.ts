@@ -217,6 +217,7 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
 
   const added = observations.filter((o) => ledger.add(o) === 1);
   const at = clock.now();
-  for (const r of regionReports) r.evidence = ledger.query(at).filter((e) => e.region === r.region);
+  const evidence = ledger.query(at);
+  for (const r of regionReports) r.evidence = evidence.filter((e) => e.region === r.region);
   return { project: spec.project, at: at.toISOString(), regions: regionReports, projectQuotas: projectQuotas.ok ? projectQuotas.value : null, newObservations: added, problems };
 }

@@ -76,7 +76,7 @@ export class KubeProbeRunner implements ProbePort {
                 command: ['/usr/local/nvidia/bin/nvidia-smi', '--query-gpu=name,memory.total,driver_version', '--format=csv,noheader'],
                 env: [{ name: 'LD_LIBRARY_PATH', value: '/usr/local/nvidia/lib64' }],
                 resources: { limits: { 'nvidia.com/gpu': String(req.count), cpu: '500m', memory: '1Gi' }, requests: { 'nvidia.com/gpu': String(req.count), cpu: '500m', memory: '1Gi' } },
-                securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: false },
+                securityContext: { allowPrivilegeEscalation: false },
               },
             ],
           },
