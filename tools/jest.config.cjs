@@ -1,1 +1,1 @@
-module.exports = require('./ci/jest-project.cjs')('tools', __dirname);
+module.exports = require('../jest.project.cjs')('tools', __dirname);

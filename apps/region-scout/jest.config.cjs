@@ -1,1 +1,1 @@
-module.exports = require('../../tools/ci/jest-project.cjs')('region-scout', __dirname);
+module.exports = require('../../jest.project.cjs')('region-scout', __dirname);

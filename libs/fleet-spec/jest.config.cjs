@@ -1,1 +1,1 @@
-module.exports = require('../../tools/ci/jest-project.cjs')('fleet-spec', __dirname);
+module.exports = require('../../jest.project.cjs')('fleet-spec', __dirname);

@@ -1,1 +1,1 @@
-module.exports = require('../../tools/ci/jest-project.cjs')('gcp-catalog', __dirname);
+module.exports = require('../../jest.project.cjs')('gcp-catalog', __dirname);
