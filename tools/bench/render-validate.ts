@@ -13,7 +13,7 @@ import { recordInDocs } from './record';
 import { stringify } from 'yaml';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
-import { renderTree, validateTree, writeTree } from '@gpu-fleet/manifests';
+import { builtObjectCount, renderTree, validateTree, writeTree } from '@gpu-fleet/manifests';
 import { parse } from 'yaml';
 
 const CLUSTERS = 40;
@@ -56,7 +56,7 @@ async function main() {
       const report = await validateTree(root, spec, { catalog });
       const validateMs = performance.now() - t;
       if (report.findings.length) throw new Error(`synthetic fleet did not validate:\n${report.findings.map((f) => f.message).join('\n')}`);
-      rows.push({ parseMs, renderMs, writeMs, kustomizeMs: report.timingsMs.kustomize, schemasMs: report.timingsMs.schemas, invariantsMs: report.timingsMs.invariants, validateMs, totalMs: parseMs + renderMs + writeMs + validateMs, files: tree.files.size, objects: [...report.built.values()].reduce((a, o) => a + o.length, 0) });
+      rows.push({ parseMs, renderMs, writeMs, kustomizeMs: report.timingsMs.kustomize, schemasMs: report.timingsMs.schemas, invariantsMs: report.timingsMs.invariants, validateMs, totalMs: parseMs + renderMs + writeMs + validateMs, files: tree.files.size, objects: builtObjectCount(report) });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

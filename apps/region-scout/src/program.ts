@@ -26,13 +26,19 @@ const integer = (name: string, min: number, max: number) => (value: string) => {
   return n;
 };
 
+/** The sandbox world's seed and clock speed. */
+function withSimulation(cmd: Command): Command {
+  return cmd
+    .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
+    .addOption(new Option('--time-factor <n>', 'sandbox: simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)));
+}
+
 /** Options shared by the commands that talk to Google or, without --project, the embedded sandbox. */
 function withCloud(cmd: Command): Command {
-  return cmd
-    .option('--project <id>', 'GCP project to query with Application Default Credentials (default: the embedded sandbox)')
-    .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
-    .addOption(new Option('--time-factor <n>', 'sandbox: simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)))
-    .option('--evidence <file>', 'evidence store (default: .gpu-fleet/evidence.json, or sandbox-evidence.json in the sandbox)');
+  return withSimulation(cmd.option('--project <id>', 'GCP project to query with Application Default Credentials (default: the embedded sandbox)')).option(
+    '--evidence <file>',
+    'evidence store (default: .gpu-fleet/evidence.json, or sandbox-evidence.json in the sandbox)',
+  );
 }
 
 /**
@@ -78,11 +84,8 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .description('Classify GCE/GKE error and event messages read from stdin, one per line; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.')
     .action(async () => setExit(await classifyCommand(stdin ?? process.stdin, io)));
 
-  program
-    .command('sandbox')
+  withSimulation(program.command('sandbox'))
     .description('Serve the embedded sandbox (Compute, GKE, GKE Hub, Connect Gateway, GitHub wire formats on loopback) until interrupted; prints its endpoints as one JSON line.')
-    .addOption(new Option('--seed <n>', 'world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
-    .addOption(new Option('--time-factor <n>', 'simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)))
     .action(async (o: { seed: number; timeFactor: number }) => setExit(await sandboxCommand(ws(), io, { ...o, signal })));
 
   withCloud(program.command('signals'))

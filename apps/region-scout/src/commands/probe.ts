@@ -47,7 +47,8 @@ export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: Pro
     else {
       const took = result.secondsToRunning !== null ? `, Running after ${result.secondsToRunning} s` : '';
       io.out(`probe ${cluster.name} (${cluster.region}) ${count} × ${o.gpu}${o.spot ? ' spot' : ''}: ${result.outcome}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`);
-      io.out(`budget today: ${budget.remaining(session.clock.now()).probes} probe(s), ${budget.remaining(session.clock.now()).gpuMinutes} GPU-minute(s) left`);
+      const left = budget.remaining(session.clock.now());
+      io.out(`budget today: ${left.probes} probe(s), ${left.gpuMinutes} GPU-minute(s) left`);
     }
     return result.outcome === 'success' ? EXIT.ok : EXIT.checkFailed;
   } finally {

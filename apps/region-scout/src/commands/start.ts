@@ -1,4 +1,5 @@
-import { renderTree, writeTree, clusterGpuOrder } from '@gpu-fleet/manifests';
+import { builtObjectCount, renderTree, writeTree, clusterGpuOrder } from '@gpu-fleet/manifests';
+import { table } from '../table';
 import { appNamespace, renderedReplicas, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EXIT } from '../errors';
 import { readSpec, type Io, type Workspace } from '../context';
@@ -17,7 +18,7 @@ export async function start(ws: Workspace, io: Io): Promise<number> {
   const drift = writeTree(ws.root, tree);
   io.out(describeDrift(drift, tree.files.size));
   const report = await runValidation(ws, spec);
-  const objects = [...report.built.values()].reduce((n, o) => n + o.length, 0);
+  const objects = builtObjectCount(report);
   io.out('');
   for (const line of summaryTable(spec, ws)) io.out(line);
   io.out('');
@@ -43,14 +44,10 @@ export function summaryTable(spec: FleetSpec, ws: Workspace): string[] {
       c.mode === 'active' ? 'yes' : 'no',
       `clusters/${c.name}/`,
     ]);
-  const header = ['CLUSTER', 'REGION', 'MODE', 'GPU (in-region order)', 'PODS', 'SERVING', 'CONFIG SYNC DIR'];
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
-  const fmt = (r: string[]) => r.map((c, i) => c.padEnd(widths[i]!)).join('  ').trimEnd();
   const active = spec.clusters.filter((c) => c.mode === 'active').length;
   return [
     `${spec.clusters.length} clusters: ${active} active (min ${spec.placement.minServingRegions}, max ${spec.placement.maxServingRegions}), app ${spec.app.name} in namespace ${appNamespace(spec)}`,
-    fmt(header),
-    ...rows.map(fmt),
+    ...table(['CLUSTER', 'REGION', 'MODE', 'GPU (in-region order)', 'PODS', 'SERVING', 'CONFIG SYNC DIR'], rows),
   ];
 }
 

@@ -1,4 +1,4 @@
-import { KubectlMissingError, validateTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
+import { builtObjectCount, KubectlMissingError, validateTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
 import { CliError, EXIT } from '../errors';
 import { readSpec, type Io, type Workspace } from '../context';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
@@ -17,7 +17,7 @@ export const formatFinding = (f: Finding) => `${f.scope}${f.object ? ` ${f.objec
 export async function validate(ws: Workspace, io: Io, opts: { json?: boolean }): Promise<number> {
   const spec = readSpec(ws);
   const report = await runValidation(ws, spec);
-  const objects = [...report.built.values()].reduce((n, o) => n + o.length, 0);
+  const objects = builtObjectCount(report);
   if (opts.json) {
     io.out(JSON.stringify({ ok: report.findings.length === 0, folders: report.built.size, objects, findings: report.findings, timingsMs: report.timingsMs }));
   } else if (report.findings.length) {

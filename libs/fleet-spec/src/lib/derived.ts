@@ -14,10 +14,3 @@ export const renderedReplicas = (c: ClusterSpec): number => (c.mode === 'standby
 
 /** Clusters that receive traffic from the load balancer. */
 export const servingClusters = (spec: FleetSpec): ClusterSpec[] => spec.clusters.filter((c) => c.mode === 'active');
-
-/** Config Sync folder of a cluster inside the Git repository. */
-export const clusterSyncDir = (spec: FleetSpec, cluster: string): string =>
-  [spec.configSync.dir, 'clusters', cluster].filter(Boolean).join('/');
-
-export const configClusterSyncDir = (spec: FleetSpec): string =>
-  [spec.configSync.dir, 'fleet-config', 'config-cluster'].filter(Boolean).join('/');

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { OWNED_DIRS, OWNED_FILES, type RenderedTree } from './tree';
 import { isGenerated } from './yaml';
@@ -116,5 +116,3 @@ export function writeTree(root: string, tree: RenderedTree): Drift {
 export function readOwnedTree(root: string): Map<string, string> {
   return new Map(ownedFilesOnDisk(root).map((p) => [p, readFileSync(join(root, p), 'utf8')]));
 }
-
-export const isDirectory = (p: string) => existsSync(p) && statSync(p).isDirectory();

@@ -179,10 +179,9 @@ export class SandboxWorld {
   }
 
   projectQuotas(): Array<{ metric: string; limit: number; usage: number }> {
-    const used = this.catalog
-      .regions()
-      .map((r) => this.regionQuotas(r.region).filter((q) => q.metric.includes('NVIDIA')).reduce((s, q) => s + q.usage, 0))
-      .reduce((a, b) => a + b, 0);
+    // GPU usage comes only from running app pods (as in quotaUsage), so sum those directly
+    // instead of computing every metric of every region.
+    const used = this.spec.clusters.flatMap((c) => this.appPods(c.name)).filter((p) => p.phase === 'Running').reduce((s, p) => s + p.count, 0);
     return [{ metric: 'GPUS_ALL_REGIONS', limit: this.quotaOverrides.get('global|GPUS_ALL_REGIONS') ?? 64, usage: used }];
   }
 

@@ -7,6 +7,9 @@ import { kustomizeBuildAll, type K8sObject, type KustomizeOptions } from './kust
 import { SchemaValidator } from './schemas';
 import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, type Finding } from './invariants';
 
+/** Objects built across every folder of a report. */
+export const builtObjectCount = (report: Pick<ValidationReport, 'built'>): number => [...report.built.values()].reduce((n, objects) => n + objects.length, 0);
+
 export interface ValidationReport {
   findings: Finding[];
   /** Objects built per folder. */

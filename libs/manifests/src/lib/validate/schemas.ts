@@ -55,11 +55,6 @@ export class SchemaValidator {
 
   constructor(private readonly dir: string = defaultSchemaDir()) {}
 
-  /** Kinds with a vendored schema, as "apiVersion/Kind". */
-  static knownKinds(): string[] {
-    return Object.keys(SCHEMA_FILES).sort();
-  }
-
   validate(obj: K8sObject): SchemaProblem[] {
     const key = `${obj.apiVersion}/${obj.kind}`;
     const file = SCHEMA_FILES[key];
