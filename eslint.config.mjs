@@ -11,7 +11,7 @@ const IO_IMPORTS = [
  * Pure libraries (tags type:domain / type:data). Nx's bannedExternalImports only sees npm packages,
  * not Node builtins, so the same list is also enforced here by path with no-restricted-imports.
  */
-const PURE_LIBS = ['libs/gcp-catalog/**/*.ts', 'libs/fleet-spec/**/*.ts', 'libs/scout-domain/**/*.ts'];
+const PURE_LIBS = ['libs/gcp-catalog/**/*.ts', 'libs/fleet-spec/**/*.ts', 'libs/scout-domain/**/*.ts', 'libs/scout-decide/**/*.ts'];
 
 /**
  * Layers: app → feature → adapter → domain → data. Pure layers may not do I/O. The sandbox (the

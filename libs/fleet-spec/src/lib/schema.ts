@@ -217,6 +217,21 @@ export const PlacementPolicy = z
     switchMargin: z.number().min(0).max(1).default(0.2).describe('Hysteresis: a replacement must score this fraction better than the current region.'),
     minDwellMinutes: z.number().int().min(0).max(10080).default(60).describe('A region stays in its mode at least this long before the scout changes it again.'),
     maxChangesPerSweep: z.number().int().min(1).max(20).default(1).describe('At most this many cluster changes per proposal.'),
+    excludedRegions: z
+      .array(z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' }))
+      .default([])
+      .describe('Regions the scout never activates (data residency, a known incident). Clusters already there are left as they are.'),
+    weights: z
+      .strictObject({
+        capacity: z.number().min(0).max(10).default(4).describe('Decayed capacity evidence: probes and app pods that got (or did not get) GPUs, newest weighing most.'),
+        price: z.number().min(0).max(10).default(2).describe('Cheaper GPU-hour in the region (bundled price list) scores higher.'),
+        spread: z.number().min(0).max(10).default(1.5).describe('A continent no other serving region covers scores higher (users nearer, failures independent).'),
+        stickiness: z.number().min(0).max(10).default(1.5).describe('The current placement scores higher: moving has a cost (cold model load, cache).'),
+        probe: z.number().min(0).max(10).default(1).describe('A recent successful GPU probe in the region confirms capacity.'),
+        preference: z.number().min(0).max(10).default(1).describe('GPU types earlier in gpu.preferences score higher.'),
+      })
+      .prefault({})
+      .describe('Relative weights of the placement score (each part is 0…1; the score is their weighted mean).'),
   })
   .describe('Where the fleet may run and how cautiously the scout changes it.');
 
@@ -230,6 +245,9 @@ export const ClusterSpec = z
     mode: ClusterMode,
     gpu: z.string().regex(/^nvidia-[a-z0-9-]+$/, { message: 'must be a GKE accelerator type such as "nvidia-l4"' }).describe('GPU type this cluster runs first (one of gpu.preferences offered in its region).'),
     replicas: z.number().int().min(0).max(100).default(1).describe('Pods when active or draining (standby renders 0).'),
+    replaces: dnsLabel('a cluster name', 40)
+      .optional()
+      .describe('Written by region-scout (make-before-break): this cluster was activated to replace the named one, which the scout drains only once this cluster has ready replicas. Remove it to cancel the replacement.'),
   })
   .describe('One GKE Autopilot cluster of the fleet.');
 
@@ -268,6 +286,22 @@ export const ScoutSpec = z
       })
       .prefault({})
       .describe('Daily probe budget, enforced before each probe starts.'),
+    probesPerSweep: z.number().int().min(0).max(10).default(2).describe('A sweep probes at most this many of its best candidate regions (those without recent probe evidence), within the daily budget.'),
+    proposal: z
+      .strictObject({
+        branch: z
+          .string()
+          .regex(/^[A-Za-z0-9._/-]+$/, { message: 'must be a Git branch name' })
+          .default('region-scout/placement')
+          .describe('The one branch the scout commits placement proposals to; its pull request is updated in place.'),
+        labels: z.array(z.string().min(1).max(50)).default(['region-scout', 'placement']).describe('Labels put on the pull request.'),
+        autoMerge: z
+          .enum(['off', 'add-capacity'])
+          .default('off')
+          .describe('off: a person merges every proposal. add-capacity: enable GitHub auto-merge when the proposal only adds serving capacity (activations, no drain or GPU change).'),
+      })
+      .prefault({})
+      .describe('How the scout proposes placement changes.'),
   })
   .prefault({})
   .describe('region-scout settings rendered into the clusters.');

@@ -117,9 +117,22 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     if (active.length < placement.minServingRegions) {
       add(['clusters'], `${active.length} active region(s)${active.length ? ` (${active.join(', ')})` : ''} but placement.minServingRegions is ${placement.minServingRegions}; set more clusters to mode "active"`);
     }
-    if (active.length > placement.maxServingRegions) {
+    // Make-before-break: a replacement may be active next to the cluster it replaces until it is ready.
+    const replaced = new Set(clusters.filter((c) => c.mode === 'active' && c.replaces).map((c) => c.replaces!));
+    const beingReplaced = clusters.filter((c) => c.mode === 'active' && c.name !== undefined && replaced.has(c.name)).length;
+    if (active.length > placement.maxServingRegions + beingReplaced) {
       add(['clusters'], `${active.length} active regions (${active.join(', ')}) but placement.maxServingRegions is ${placement.maxServingRegions}; set some to "standby" or raise the maximum`);
     }
+  }
+  clusters.forEach((c, i) => {
+    if (c.replaces === undefined) return;
+    const path = ['clusters', i, 'replaces'];
+    if (c.replaces === c.name) return add(path, `a cluster cannot replace itself; remove "replaces"`);
+    if (!names.has(c.replaces)) return add(path, `${show(c.replaces)} is not a cluster of the spec (${[...names.keys()].join(', ')}); remove "replaces" or fix the name`);
+    if (c.mode !== 'active') add(path, `only an active cluster can replace another (this one is ${show(c.mode)}); remove "replaces"`);
+  });
+  if (placement) {
+    placement.excludedRegions.forEach((r, i) => checkRegion(['placement', 'excludedRegions', i], r));
   }
 
   // --- App ---------------------------------------------------------------------------------------

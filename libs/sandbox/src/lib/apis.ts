@@ -170,7 +170,13 @@ function podObject(p: PodView) {
     status: {
       phase: p.phase,
       ...(p.startedAt ? { startTime: iso(p.startedAt) } : {}),
-      conditions: p.phase === 'Pending' ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: iso(p.createdAt) }] : [{ type: 'PodScheduled', status: 'True', lastTransitionTime: iso(p.startedAt ?? p.createdAt) }],
+      conditions:
+        p.phase === 'Pending'
+          ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: iso(p.createdAt) }]
+          : [
+              { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(p.startedAt ?? p.createdAt) },
+              { type: 'Ready', status: p.ready ? 'True' : 'False', lastTransitionTime: iso(p.readyAt ?? p.startedAt ?? p.createdAt) },
+            ],
       ...(p.zone ? { hostIP: '10.128.0.9' } : {}),
     },
   };

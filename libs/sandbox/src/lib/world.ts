@@ -27,6 +27,7 @@ const STOCKOUT_PROFILE: Record<string, { availableMean: number; stockoutMean: nu
 const DEFAULT_PROFILE = { availableMean: 240, stockoutMean: 45 };
 /** The process starts here; state at any later time is a deterministic walk from it. */
 const EPOCH = Date.parse('2026-01-01T00:00:00Z');
+const MODEL_LOAD_MS = 95_000;
 
 export interface Override {
   /** Zone or region. */
@@ -72,6 +73,8 @@ interface PodView {
   events: Array<{ reason: string; message: string; type: 'Normal' | 'Warning'; at: number }>;
   log: string;
   ownerJob?: string;
+  ready?: boolean;
+  readyAt?: number;
 }
 
 export class SandboxWorld {
@@ -79,7 +82,8 @@ export class SandboxWorld {
   readonly projectNumber: string;
   readonly catalog: GpuCatalog;
   readonly clock: SimClock;
-  readonly spec: FleetSpec;
+  /** The spec Config Sync has applied (applySpec simulates merging a placement change). */
+  spec: FleetSpec;
   readonly configCluster: { name: string; location: string };
   private readonly seed: number;
   private readonly stockouts: Override[] = [];
@@ -89,6 +93,8 @@ export class SandboxWorld {
   private readonly walks = new Map<string, Array<[number, boolean]>>();
   private readonly configMaps = new Map<string, { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }>();
   private resourceVersion = 1000;
+  /** When each cluster last changed mode or GPU type (its app pods were recreated then). */
+  private readonly changedAt = new Map<string, number>();
 
   constructor(opts: WorldOptions) {
     this.seed = opts.seed;
@@ -191,6 +197,19 @@ export class SandboxWorld {
   }
 
   // ---- Fleet ----------------------------------------------------------------------------------
+
+  /**
+   * Config Sync applied a new commit: clusters whose mode or GPU type changed get new app pods from
+   * now on (they provision and load the model before they are ready); new clusters appear.
+   */
+  applySpec(spec: FleetSpec): void {
+    const t = this.now();
+    for (const c of spec.clusters) {
+      const old = this.spec.clusters.find((x) => x.name === c.name);
+      if (!old || old.mode !== c.mode || old.gpu !== c.gpu || old.replicas !== c.replicas) this.changedAt.set(c.name, t);
+    }
+    this.spec = spec;
+  }
 
   clusters(): Array<{ name: string; location: string }> {
     return [...this.spec.clusters.map((c) => ({ name: c.name, location: c.region })), this.configCluster].sort((a, b) => a.name.localeCompare(b.name));
@@ -307,9 +326,10 @@ export class SandboxWorld {
     const cluster = this.clusterOf(membership);
     if (!cluster || cluster.mode === 'standby') return [];
     const t = this.now();
+    const createdAt = this.changedAt.get(membership) ?? EPOCH;
     return Array.from({ length: cluster.replicas }, (_, i) => {
-      const name = `${this.spec.app.name}-${(hash32(`${membership}|${this.syncToken()}`) % 1e6).toString(36)}-${i}`;
-      return this.podState({ name, namespace: appNamespace(this.spec), labels: { 'app.kubernetes.io/name': this.spec.app.name }, region: cluster.region, gpu: cluster.gpu, count: this.spec.gpu.count, spot: this.spec.gpu.provisioning === 'spot', createdAt: EPOCH, delay: 5 * 60_000, t, log: 'Model loaded in 95.2s\n' });
+      const name = `${this.spec.app.name}-${(hash32(`${membership}|${cluster.mode}|${cluster.gpu}|${createdAt}`) % 1e6).toString(36)}-${i}`;
+      return this.podState({ name, namespace: appNamespace(this.spec), labels: { 'app.kubernetes.io/name': this.spec.app.name }, region: cluster.region, gpu: cluster.gpu, count: this.spec.gpu.count, spot: this.spec.gpu.provisioning === 'spot', createdAt, delay: 5 * 60_000, t, log: 'Model loaded in 95.2s\n' });
     });
   }
 
@@ -325,7 +345,8 @@ export class SandboxWorld {
       base.events.push({ reason: 'TriggeredScaleUp', type: 'Normal', at: p.createdAt + 10_000, message: `pod triggered scale-up: [{${p.region} ${p.gpu} 0->1 (max: 1000)}]` });
       return base;
     }
-    // App pods track capacity now (a running pod keeps its node); probe pods get their answer once.
+    // Probe pods get their answer once. App pods follow capacity now: a simplification that stands for
+    // nodes being recycled (Spot preemption, upgrades) and not coming back during a stockout.
     const at = p.finishes ? decideAt : Math.max(decideAt, p.t);
     const zones = this.zonesWithCapacity(p.region, p.gpu, at);
     if (!zones.length) {
@@ -336,6 +357,9 @@ export class SandboxWorld {
     base.zone = zones[keyedRng(this.seed, 'zone', p.name)() * zones.length | 0]!;
     base.startedAt = decideAt;
     base.phase = p.finishes && p.t >= decideAt + 20_000 ? 'Succeeded' : 'Running';
+    // The WebUI answers its readiness path once the model is loaded (~95 s after start).
+    base.readyAt = decideAt + MODEL_LOAD_MS;
+    base.ready = base.phase === 'Running' && !p.finishes && p.t >= base.readyAt;
     base.log = p.log;
     base.events.push({ reason: 'Scheduled', type: 'Normal', at: decideAt, message: `Successfully assigned ${p.namespace}/${p.name} to gk3-node-${base.zone}` });
     return base;

@@ -93,9 +93,17 @@ export interface PendingPod {
   events: PodEvent[];
 }
 
+/** The app's pods in one cluster: how many are ready, and the pending ones with their events. */
+export interface AppPods {
+  total: number;
+  /** Running with condition Ready=True (what the load balancer sends traffic to). */
+  ready: number;
+  pending: PendingPod[];
+}
+
 /** Read-only view of one cluster's workloads (through Connect Gateway). */
 export interface WorkloadPort {
-  pendingPods(namespace: string, labelSelector: string): Promise<PendingPod[]>;
+  appPods(namespace: string, labelSelector: string): Promise<AppPods>;
 }
 
 export interface ProbeRequest {

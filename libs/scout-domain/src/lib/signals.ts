@@ -3,7 +3,7 @@ import { appNamespace, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { classify } from './classify';
 import { EvidenceLedger, type DecayedEvidence } from './ledger';
 import type { Observation } from './types';
-import type { CatalogPort, Clock, ConfigSyncStatus, FleetPort, GkeCluster, Logger, Membership, PendingPod, Quota, QuotaPort, RegionQuotas, WorkloadPort, ZoneAccelerators } from './ports';
+import type { AppPods, CatalogPort, Clock, ConfigSyncStatus, FleetPort, GkeCluster, Logger, Membership, Quota, QuotaPort, RegionQuotas, WorkloadPort, ZoneAccelerators } from './ports';
 
 export interface SignalPorts {
   catalog: CatalogPort;
@@ -43,6 +43,8 @@ export interface ClusterSignals {
   syncCode: string;
   syncToken: string | null;
   pendingPods: number | null;
+  /** Ready app pods (null when the cluster's workloads could not be read, or it is on standby). */
+  readyPods: number | null;
 }
 
 export interface RegionSignals {
@@ -115,21 +117,21 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
 
   // Passive signal: pending app pods in clusters that should be serving, classified.
   const membershipOf = (c: { name: string; region: string }, ms: Membership[]) => ms.find((m) => m.cluster === `${c.region}/${c.name}` || m.id === c.name);
-  const passive = new Map<string, Settled<PendingPod[]>>();
+  const passive = new Map<string, Settled<AppPods>>();
   if (memberships.ok && projectNumber.ok) {
     const serving = spec.clusters.filter((c) => c.mode !== 'standby');
     const results = await Promise.all(
       serving.map(async (c) => {
         const m = membershipOf(c, memberships.value);
         if (!m) return [c.name, { ok: false as const, error: 'no fleet membership' }] as const;
-        return [c.name, await settle(ports.workloads(m.id, projectNumber.value).pendingPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
+        return [c.name, await settle(ports.workloads(m.id, projectNumber.value).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
       }),
     );
     for (const [name, r] of results) passive.set(name, r);
     for (const c of serving) {
       const r = passive.get(c.name);
       if (!r?.ok) continue;
-      for (const pod of r.value) {
+      for (const pod of r.value.pending) {
         for (const ev of pod.events) {
           const cls = classify(ev.message);
           if (cls.kind === 'unknown' || cls.kind === 'transient') continue;
@@ -199,7 +201,8 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
           status: clusters.ok ? (gke?.status ?? 'MISSING') : 'UNKNOWN',
           syncCode: sync.ok ? (s?.code ?? 'NOT_CONFIGURED') : 'UNKNOWN',
           syncToken: s?.syncToken ?? null,
-          pendingPods: pods?.ok ? pods.value.length : null,
+          pendingPods: pods?.ok ? pods.value.pending.length : null,
+          readyPods: pods?.ok ? pods.value.ready : null,
         };
       });
     return {

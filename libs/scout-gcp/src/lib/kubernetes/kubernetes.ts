@@ -1,6 +1,6 @@
 import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { z } from 'zod';
-import type { PendingPod, WorkloadPort } from '@gpu-fleet/scout-domain';
+import type { AppPods, WorkloadPort } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 
 /**
@@ -33,7 +33,12 @@ export const kubeApis = (kc: KubeConfig): KubeApis => ({ core: kc.makeApiClient(
 
 const PodSchema = z.object({
   metadata: z.object({ name: z.string(), creationTimestamp: z.union([z.date(), z.string()]).nullish() }),
-  status: z.object({ phase: z.string().nullish() }).nullish(),
+  status: z
+    .object({
+      phase: z.string().nullish(),
+      conditions: z.array(z.object({ type: z.string(), status: z.string() })).nullish(),
+    })
+    .nullish(),
 });
 export const EventSchema = z.object({
   reason: z.string().nullish(),
@@ -49,7 +54,7 @@ export const eventTime = (e: z.infer<typeof EventSchema>) => {
   return t ? new Date(t).toISOString() : new Date(0).toISOString();
 };
 
-/** Pending app pods and their events in one cluster: stockout evidence at zero cost. */
+/** The app's pods in one cluster: ready ones (serving) and pending ones with events (stockout evidence at zero cost). */
 export class KubeWorkloads implements WorkloadPort {
   constructor(
     private readonly apis: KubeApis,
@@ -57,19 +62,23 @@ export class KubeWorkloads implements WorkloadPort {
     private readonly policy: CallPolicy,
   ) {}
 
-  pendingPods(namespace: string, labelSelector: string): Promise<PendingPod[]> {
+  appPods(namespace: string, labelSelector: string): Promise<AppPods> {
     return this.policy.run('connectgateway', { cluster: this.membership }, async () => {
       const pods = (await this.apis.core.listNamespacedPod({ namespace, labelSelector })).items.map((p) => PodSchema.parse(p));
+      // Ready as the endpoints controller sees it: Running and condition Ready=True
+      // (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions).
+      const ready = pods.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
       const pending = pods.filter((p) => p.status?.phase === 'Pending');
-      if (!pending.length) return [];
+      if (!pending.length) return { total: pods.length, ready, pending: [] };
       const events = (await this.apis.core.listNamespacedEvent({ namespace })).items.map((e) => EventSchema.parse(e));
-      return pending.map((p) => ({
+      const withEvents = pending.map((p) => ({
         name: p.metadata.name,
         since: p.metadata.creationTimestamp ? new Date(p.metadata.creationTimestamp).toISOString() : new Date(0).toISOString(),
         events: events
           .filter((e) => e.involvedObject.name === p.metadata.name)
           .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', at: eventTime(e) })),
       }));
+      return { total: pods.length, ready, pending: withEvents };
     });
   }
 }

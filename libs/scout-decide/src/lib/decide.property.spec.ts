@@ -1,0 +1,167 @@
+import fc from 'fast-check';
+import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { Observation } from '@gpu-fleet/scout-domain';
+import { decide } from './decide';
+import { applyPlan } from './state';
+import type { FleetState, Health, Plan, SweepRecord } from './types';
+import { at, baseSpec, catalog, observation, signals, type RegionSetup } from '../testing/world';
+
+/**
+ * Invariants of the decision engine over random fleets, evidence, observations and histories.
+ * Each property names the safety rule it guards.
+ */
+const REGIONS = ['us-central1', 'us-east4', 'europe-west4', 'europe-west1', 'asia-northeast1', 'asia-southeast1'];
+const GPUS = ['nvidia-l4', 'nvidia-tesla-t4'];
+const NOW = 300;
+
+const arbCluster = (region: string) =>
+  fc.record({
+    name: fc.constant(`sd-${region}`),
+    region: fc.constant(region),
+    mode: fc.constantFrom<ClusterSpec['mode']>('active', 'active', 'standby', 'draining'),
+    gpu: fc.constantFrom(...GPUS.filter((g) => catalog.offers(region, g))),
+    replicas: fc.integer({ min: 1, max: 3 }),
+  });
+
+const arbObservation: fc.Arbitrary<Observation> = fc
+  .record({
+    region: fc.constantFrom(...REGIONS),
+    gpu: fc.constantFrom(...GPUS),
+    outcome: fc.constantFrom<Observation['outcome']>('success', 'stockout', 'stockout', 'quota', 'rejected', 'timeout'),
+    minute: fc.integer({ min: 0, max: NOW }),
+    source: fc.constantFrom<Observation['source']>('probe', 'passive'),
+  })
+  .map((o) => observation(o.region, o.gpu, o.outcome, at(o.minute), o.source));
+
+const arbSetup: fc.Arbitrary<RegionSetup> = fc.record(
+  {
+    offered: fc.subarray(GPUS),
+    quota: fc.record({ 'nvidia-l4': fc.constantFrom<number | null>(null, 0, 1, 8), 'nvidia-tesla-t4': fc.constantFrom<number | null>(null, 0, 1, 8) }),
+    status: fc.constantFrom<'ok' | 'unknown'>('ok', 'ok', 'unknown'),
+  },
+  { requiredKeys: [] },
+);
+
+interface Scenario {
+  spec: FleetSpec;
+  obs: Observation[];
+  setup: Record<string, RegionSetup>;
+  fleet: FleetState;
+}
+
+const scenarios = ({ minDwell = 0, minHistory = 0 } = {}): fc.Arbitrary<Scenario> =>
+  fc
+  .record({
+    clusters: fc.uniqueArray(fc.constantFrom(...REGIONS), { minLength: 1, maxLength: 6 }).chain((rs) => fc.tuple(...rs.map(arbCluster))),
+    min: fc.integer({ min: 1, max: 3 }),
+    extra: fc.integer({ min: 0, max: 2 }),
+    bad: fc.integer({ min: 1, max: 4 }),
+    k: fc.integer({ min: 1, max: 3 }),
+    margin: fc.constantFrom(0, 0.1, 0.2, 0.5),
+    dwell: fc.constantFrom(0, 30, 60, 240).filter((d) => d >= minDwell),
+    obs: fc.array(arbObservation, { maxLength: 25 }),
+    setup: fc.dictionary(fc.constantFrom(...REGIONS), arbSetup),
+    ready: fc.array(fc.constantFrom<number | null>(null, 0, 1, 2, 3), { minLength: 6, maxLength: 6 }),
+    exists: fc.array(fc.constantFrom<boolean | null>(true, true, true, false, null), { minLength: 6, maxLength: 6 }),
+    historyLen: fc.integer({ min: minHistory, max: 6 }),
+    historyHealth: fc.array(fc.constantFrom<Health>('good', 'bad', 'bad', 'unknown', 'pending'), { minLength: 36, maxLength: 36 }),
+    replaces: fc.option(fc.tuple(fc.nat(5), fc.nat(5)), { nil: undefined }),
+  })
+  .map((r) => {
+    const base = baseSpec();
+    const clusters: ClusterSpec[] = r.clusters.map((c) => ({ ...c }));
+    if (r.replaces) {
+      const [a, b] = [clusters[r.replaces[0] % clusters.length]!, clusters[r.replaces[1] % clusters.length]!];
+      if (a !== b && a.mode === 'active' && b.mode === 'active') a.replaces = b.name;
+    }
+    const spec: FleetSpec = {
+      ...base,
+      placement: { ...base.placement, candidateRegions: REGIONS, minServingRegions: r.min, maxServingRegions: r.min + r.extra, badSweepsBeforeDrop: r.bad, maxChangesPerSweep: r.k, switchMargin: r.margin, minDwellMinutes: r.dwell },
+      clusters,
+    };
+    const history: SweepRecord[] = Array.from({ length: r.historyLen }, (_, i) => ({
+      id: `h${i}`,
+      at: at(NOW - (r.historyLen - i) * 15).toISOString(),
+      clusters: clusters.map((c, j) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: c.mode === 'active' ? r.historyHealth[i * 6 + j]! : ('idle' as const) })),
+    }));
+    // A standby cluster runs no app pods (replicas render as 0).
+    const fleet: FleetState = { observed: clusters.map((c, i) => ({ name: c.name, exists: r.exists[i]!, readyReplicas: c.mode === 'standby' && r.ready[i] !== null ? 0 : r.ready[i]! })), history };
+    return { spec, obs: r.obs, setup: r.setup, fleet };
+  });
+
+const arbScenario = scenarios();
+
+const decideOn = (s: Scenario, spec = s.spec): Plan => decide(spec, signals(spec, at(NOW), s.obs, s.setup), s.fleet, at(NOW), { catalog, sweepId: 'p' });
+
+const readyActive = (s: Scenario, clusters: ClusterSpec[]) =>
+  clusters.filter((c) => {
+    const o = s.fleet.observed.find((x) => x.name === c.name);
+    return c.mode === 'active' && o?.exists !== false && o?.readyReplicas !== null && o !== undefined && o.readyReplicas! >= c.replicas;
+  }).length;
+
+const realChanges = (p: Plan) => p.changes.filter((c) => c.kind !== 'tidy');
+const RUNS = { numRuns: Number(process.env.FC_RUNS ?? 400), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) };
+
+describe('decide: properties', () => {
+  it('is deterministic: the same input gives the same plan', () => {
+    fc.assert(fc.property(arbScenario, (s) => expect(decideOn(s)).toEqual(decideOn(s))), RUNS);
+  });
+
+  it('makes at most placement.maxChangesPerSweep changes', () => {
+    fc.assert(fc.property(arbScenario, (s) => realChanges(decideOn(s)).length <= s.spec.placement.maxChangesPerSweep), RUNS);
+  });
+
+  it('never leaves fewer ready serving regions than the minimum (make-before-break)', () => {
+    fc.assert(
+      fc.property(arbScenario, (s) => {
+        const plan = decideOn(s);
+        const before = readyActive(s, s.spec.clusters);
+        return readyActive(s, plan.clusters) >= Math.min(s.spec.placement.minServingRegions, before);
+      }),
+      RUNS,
+    );
+  });
+
+  it('never drains or changes a healthy or unseen serving cluster unless a ready replacement was merged for it', () => {
+    fc.assert(
+      fc.property(arbScenario, (s) => {
+        const plan = decideOn(s);
+        for (const c of s.spec.clusters.filter((x) => x.mode === 'active')) {
+          const o = s.fleet.observed.find((x) => x.name === c.name)!;
+          const healthyOrUnknown = o.readyReplicas === null || (o.exists !== false && o.readyReplicas >= c.replicas);
+          if (!healthyOrUnknown) continue;
+          const replacedByMerge = s.spec.clusters.some((x) => x.mode === 'active' && x.replaces === c.name);
+          const after = plan.clusters.find((x) => x.name === c.name)!;
+          if (!replacedByMerge && (after.mode !== 'active' || after.gpu !== c.gpu)) return false;
+        }
+        return true;
+      }),
+      RUNS,
+    );
+  });
+
+  // The scout always has its previous sweep in the history, and a dwell time; with minDwellMinutes 0
+  // a cluster the plan just stood by may be picked again by the next sweep (the policy allows it).
+  it('is idempotent: applying the plan and deciding again on the same evidence changes nothing more than held-back changes and make-before-break completions', () => {
+    fc.assert(
+      fc.property(scenarios({ minDwell: 30, minHistory: 1 }), (s) => {
+        const first = decideOn(s);
+        const second = decideOn(s, applyPlan(s.spec, first));
+        // The only follow-ups: changes the budget held back, and make-before-break completions (the
+        // replacement now serves, so the cluster it replaces drains).
+        const heldBack = first.notes.some((n) => n.startsWith('held back'));
+        const applied = applyPlan(s.spec, first);
+        for (const ch of realChanges(second)) {
+          const completion = ch.kind === 'drain' && applied.clusters.some((c) => c.mode === 'active' && c.replaces === ch.cluster);
+          expect(completion || heldBack).toBe(true);
+        }
+        // Never undoes what it just proposed.
+        for (const ch of realChanges(second)) {
+          const undo = realChanges(first).find((f) => f.cluster === ch.cluster && f.from && f.from.mode === ch.to.mode && f.from.gpu === ch.to.gpu);
+          expect(undo).toBeUndefined();
+        }
+      }),
+      RUNS,
+    );
+  });
+});

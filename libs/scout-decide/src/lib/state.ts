@@ -1,0 +1,27 @@
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { RegionSignals } from '@gpu-fleet/scout-domain';
+import type { ObservedCluster, Plan, SweepRecord } from './types';
+
+/** Sweeps kept in the history: enough for hysteresis and a day of hourly dwell times, small for a ConfigMap. */
+export const HISTORY_LIMIT = 96;
+
+/** The spec with the plan's clusters section (what merging the proposal produces). */
+export function applyPlan(spec: FleetSpec, plan: Pick<Plan, 'clusters'>): FleetSpec {
+  return { ...spec, clusters: plan.clusters.map((c) => ({ ...c })) };
+}
+
+/** What the signals saw of each cluster: GKE status and ready app pods; null where it could not see. */
+export function observedFromSignals(regions: RegionSignals[]): ObservedCluster[] {
+  return regions.flatMap((r) =>
+    r.clusters.map((c) => ({
+      name: c.name,
+      exists: c.status === 'UNKNOWN' ? null : c.status !== 'MISSING',
+      readyReplicas: c.mode === 'standby' ? 0 : c.readyPods,
+    })),
+  );
+}
+
+/** Append a sweep to the history, oldest dropped beyond the limit. */
+export function appendHistory(history: SweepRecord[], record: SweepRecord, limit = HISTORY_LIMIT): SweepRecord[] {
+  return [...history.filter((h) => h.id !== record.id), record].slice(-limit);
+}
