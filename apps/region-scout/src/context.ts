@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { SpecError, parseFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { Document } from 'yaml';
 import { CliError } from './errors';
 
 export interface Io {
@@ -35,11 +36,16 @@ export function workspace(opts: GlobalOptions, cwd: string): Workspace {
 
 /** Read and validate the spec; every problem becomes one line of a CliError (exit 2). */
 export function readSpec(ws: Workspace): FleetSpec {
+  return readSpecDocument(ws).spec;
+}
+
+/** The spec and its YAML document (for edits that keep comments). */
+export function readSpecDocument(ws: Workspace): { spec: FleetSpec; document: Document } {
   if (!existsSync(ws.specPath)) {
     throw new CliError(`${ws.specLabel}: file not found. Run region-scout from the repository root, or pass --root <dir> / --spec <file>.`);
   }
   const text = readFileSync(ws.specPath, 'utf8');
   const r = parseFleetSpec(text, { file: ws.specLabel, catalog: ws.catalog });
   if (!r.ok) throw new CliError(new SpecError(ws.specLabel, r.issues).message);
-  return r.spec;
+  return { spec: r.spec, document: r.document };
 }

@@ -10,6 +10,8 @@ import { workspace, type GlobalOptions, type Io } from './context';
 import { render } from './commands/render';
 import { validate } from './commands/validate';
 import { start } from './commands/start';
+import { planCommand, sweepCommand } from './commands/sweep';
+import { statusCommand } from './commands/status';
 
 export interface RunOptions {
   io: Io;
@@ -47,7 +49,7 @@ function withCloud(cmd: Command): Command {
  */
 export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOptions, setExit: (code: number) => void): Command {
   const program = new Command('region-scout')
-    .description('Keep a GPU web app running wherever GPUs can be had on Google Cloud: render, validate and (soon) sweep the fleet.')
+    .description('Keep a GPU web app running wherever GPUs can be had on Google Cloud: sweep for GPUs, decide safely, propose the placement as one pull request; render and validate the fleet.')
     .option('--root <dir>', 'repository root holding fleet-config/ and clusters/', '.')
     .option('--spec <file>', 'fleet spec (default: <root>/fleet-config/fleet.yaml)')
     .option('--debug', 'print stack traces on errors and debug logs')
@@ -76,8 +78,33 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
 
   program
     .command('start')
-    .description('The main job on the embedded default: render and validate the fleet and print its summary.')
-    .action(async () => setExit(await start(ws(), io)));
+    .description('The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).')
+    .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
+    .addOption(new Option('--time-factor <n>', 'sandbox: simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)))
+    .action(async (o: { seed: number; timeFactor: number }) => setExit(await start(ws(), io, logger(), o)));
+
+  const withProposal = (cmd: Command) =>
+    cmd
+      .addOption(new Option('--proposal <target>', 'where the proposal goes: local (a branch in this repository), github (a pull request), none').choices(['local', 'github', 'none']).default('local'))
+      .option('--repo <owner/name>', 'GitHub repository (default: from configSync.repo)')
+      .option('--github-api <url>', 'GitHub API root (GitHub Enterprise); default https://api.github.com');
+
+  withProposal(withCloud(program.command('sweep')))
+    .description('One sweep: gather signals, probe the best candidates, decide, write fleet.yaml, render, validate and propose (one idempotent branch / pull request).')
+    .option('--dry-run', 'print everything, write nothing (no evidence, no files, no proposal)')
+    .option('--no-probes', 'decide on the signals and evidence only')
+    .option('--json', 'print the plan, the evidence and the proposal result as JSON')
+    .action(async (o: { project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean; dryRun?: boolean; probes?: boolean; proposal: 'local' | 'github' | 'none'; repo?: string; githubApi?: string }) => setExit(await sweepCommand(ws(), io, logger(), o)));
+
+  withCloud(program.command('plan'))
+    .description('Show the placement decision on current signals and evidence, without probes or a proposal; writes nothing.')
+    .option('--json', 'print the plan as JSON')
+    .action(async (o: { project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean }) => setExit(await planCommand(ws(), io, logger(), o)));
+
+  withCloud(program.command('status'))
+    .description("Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.")
+    .option('--json', 'print the status as JSON')
+    .action(async (o: { project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean }) => setExit(await statusCommand(ws(), io, logger(), o)));
 
   program
     .command('classify')

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EvidenceLedger, type Clock, type Logger } from '@gpu-fleet/scout-domain';
@@ -11,6 +12,8 @@ export interface SessionOptions {
   seed?: number;
   timeFactor?: number;
   evidenceFile?: string;
+  /** Sandbox: simulated start time (default: now). */
+  start?: Date;
   logger: Logger;
   onWarning?: (message: string) => void;
 }
@@ -35,7 +38,7 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
   if (o.project) {
     connection = { project: o.project };
   } else {
-    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor });
+    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor, start: o.start, githubFiles: { [ws.specLabel]: readFileSync(ws.specPath, 'utf8') } });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
   }

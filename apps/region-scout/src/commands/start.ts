@@ -1,54 +1,77 @@
-import { builtObjectCount, renderTree, writeTree, clusterGpuOrder } from '@gpu-fleet/manifests';
-import { table } from '../table';
-import { appNamespace, renderedReplicas, type FleetSpec } from '@gpu-fleet/fleet-spec';
-import { EXIT } from '../errors';
-import { readSpec, type Io, type Workspace } from '../context';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { renderTree, writeTree } from '@gpu-fleet/manifests';
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { Logger } from '@gpu-fleet/scout-domain';
+import type { SweepResult } from '@gpu-fleet/scout-sweep';
+import { readSpecDocument, type Io, type Workspace } from '../context';
+import { openSession } from '../session';
 import { describeDrift } from './render';
-import { formatFinding, runValidation } from './validate';
+import { formatSweep, sweepExit, sweepOnce } from './sweep';
 
-/**
- * The main job on the embedded default. Until the scout's sweep exists: render the example fleet,
- * validate it with the real kustomize and schemas, and print what it would serve.
- */
-export async function start(ws: Workspace, io: Io): Promise<number> {
-  const t0 = performance.now();
-  const spec = readSpec(ws);
-  io.out(`gpu-fleet · project ${spec.project} · spec ${ws.specLabel}`);
-  const tree = renderTree(spec, ws.catalog);
-  const drift = writeTree(ws.root, tree);
-  io.out(describeDrift(drift, tree.files.size));
-  const report = await runValidation(ws, spec);
-  const objects = builtObjectCount(report);
-  io.out('');
-  for (const line of summaryTable(spec, ws)) io.out(line);
-  io.out('');
-  io.out(`Global URL: ${globalUrl(spec)}`);
-  if (report.findings.length) {
-    io.out(`validate: ${report.findings.length} problem(s):`);
-    for (const f of report.findings) io.out(`  ${formatFinding(f)}`);
-    return EXIT.checkFailed;
-  }
-  io.out(`validate: ${report.built.size} folders built with kustomize, ${objects} objects pass the schemas and fleet invariants (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-  return EXIT.ok;
+/** The demo's simulated morning: fixed, so a second `npm start` finds the same plan already proposed. */
+export const DEMO_START = new Date('2026-11-23T08:00:00Z');
+const SWEEP_EVERY_MIN = 10;
+
+export interface StartOptions {
+  seed: number;
+  timeFactor: number;
 }
 
-export function summaryTable(spec: FleetSpec, ws: Workspace): string[] {
-  const rows = [...spec.clusters]
-    .sort((a, b) => a.name.localeCompare(b.name))
-    .map((c) => [
-      c.name,
-      c.region,
-      c.mode,
-      (spec.gpu.selection === 'compute-class' ? clusterGpuOrder(spec, c, ws.catalog) : [c.gpu]).join(' > '),
-      String(renderedReplicas(c)),
-      c.mode === 'active' ? 'yes' : 'no',
-      `clusters/${c.name}/`,
-    ]);
-  const active = spec.clusters.filter((c) => c.mode === 'active').length;
-  return [
-    `${spec.clusters.length} clusters: ${active} active (min ${spec.placement.minServingRegions}, max ${spec.placement.maxServingRegions}), app ${spec.app.name} in namespace ${appNamespace(spec)}`,
-    ...table(['CLUSTER', 'REGION', 'MODE', 'GPU (in-region order)', 'PODS', 'SERVING', 'CONFIG SYNC DIR'], rows),
-  ];
+/**
+ * The main job on the embedded default: a complete sweep cycle against the sandbox. GPUs run out
+ * in the first serving region; the scout sweeps every 10 simulated minutes (clock compressed) until
+ * hysteresis lets it act, then proposes the new placement as a branch of this repository.
+ */
+export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptions): Promise<number> {
+  const t0 = performance.now();
+  const { spec, document } = readSpecDocument(ws);
+  io.out(`gpu-fleet · project ${spec.project} · spec ${ws.specLabel}`);
+  const tree = renderTree(spec, ws.catalog);
+  io.out(describeDrift(writeTree(ws.root, tree), tree.files.size));
+
+  const evidenceDir = mkdtempSync(join(tmpdir(), 'gpu-fleet-demo-'));
+  const session = await openSession(ws, spec, { seed: o.seed, timeFactor: o.timeFactor, start: DEMO_START, evidenceFile: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  try {
+    const world = session.sandbox!.world;
+    const victim = spec.clusters.find((c) => c.mode === 'active');
+    if (victim) {
+      // The incident: every preferred GPU type runs out in the first serving region.
+      for (const gpu of spec.gpu.preferences) world.forceStockout(victim.region, gpu, new Date(DEMO_START.getTime() - 15 * 60_000), new Date(DEMO_START.getTime() + 6 * 3600_000));
+      io.out(`sandbox: ${session.description}; scenario: ${spec.gpu.preferences.join(' and ')} stocked out in ${victim.region} since ${new Date(DEMO_START.getTime() - 15 * 60_000).toISOString().slice(11, 16)}Z (simulated)`);
+    }
+    const rounds = Math.max(1, spec.placement.badSweepsBeforeDrop);
+    let last: SweepResult | undefined;
+    for (let i = 1; i <= rounds; i++) {
+      if (i > 1) await new Promise((r) => setTimeout(r, world.clock.realMs(SWEEP_EVERY_MIN * 60_000)));
+      const final = i === rounds;
+      last = await sweepOnce(ws, spec, document, session, logger, {
+        dryRun: !final,
+        probes: true,
+        proposal: 'local',
+        sweepId: `demo-${i}`,
+        onStep: final ? (s, d) => io.err(`  · ${s}: ${d}`) : undefined,
+      });
+      const victimHealth = last.plan.health.find((h) => h.cluster === victim?.name);
+      io.out(`sweep ${i}/${rounds} at ${session.clock.now().toISOString().slice(11, 16)}Z: ${last.plan.summary}${victimHealth ? ` [${victim!.name}: ${victimHealth.health}${victimHealth.badSweeps ? ` ${victimHealth.badSweeps}/${spec.placement.badSweepsBeforeDrop}` : ''}]` : ''}`);
+      for (const p of last.probes) io.out(`  probe ${p.cluster} ${p.gpu}: ${p.result ? p.result.outcome : `skipped (${p.skipped})`}`);
+      // Earlier rounds are dry runs, but their verdicts are the history hysteresis counts.
+      if (!final) session.ledger.recordSweep(last.plan.record);
+    }
+    const r = last!;
+    for (const line of formatSweep(spec, r).slice(r.probes.length + 1)) io.out(line);
+    if (r.proposal) {
+      for (const line of ['', 'pull request preview (also in .gpu-fleet/proposal.md):', '─'.repeat(72), ...r.proposal.body.split('\n').slice(0, 14).map((l) => `  ${l}`), '  …', '─'.repeat(72)]) io.out(line);
+    }
+    io.out('');
+    io.out(`Global URL: ${globalUrl(spec)}`);
+    io.out(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s. Next: \`git diff ${spec.configSync.branch}...${spec.scout.proposal.branch}\`; \`npm run scout -- --help\` for every command.`);
+    return sweepExit(r);
+  } finally {
+    await session.close();
+    rmSync(evidenceDir, { recursive: true, force: true });
+  }
 }
 
 export function globalUrl(spec: FleetSpec): string {

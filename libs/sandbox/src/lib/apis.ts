@@ -261,8 +261,8 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
             type: e.type,
             source: { component: e.reason.includes('ScaleUp') ? 'cluster-autoscaler' : 'default-scheduler' },
             firstTimestamp: iso(e.at),
-            lastTimestamp: iso(e.at),
-            count: 1,
+            lastTimestamp: iso(e.lastAt ?? e.at),
+            count: e.count ?? 1,
           })),
         );
       return { body: { apiVersion: 'v1', kind: 'EventList', metadata: {}, items } };
@@ -296,13 +296,5 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
       }
     }
     throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `the server could not find the requested resource (${method} ${rest})`));
-  };
-}
-
-/** GitHub REST: the subset the PR step uses is served by the placement issue; this answers the basics. */
-export function githubApi(world: SandboxWorld): Handler {
-  return async ({ method, path }) => {
-    if (method === 'GET' && path === '/rate_limit') return { body: { resources: { core: { limit: 5000, remaining: 5000, reset: Math.floor(world.now() / 1000) + 3600, used: 0 } } } };
-    throw new HttpError(404, 'Not Found', { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
   };
 }

@@ -12,12 +12,14 @@ export interface EmbeddedOptions {
   /** Simulated start time (default: now). */
   start?: Date;
   faults?: Fault[];
+  /** Files on the sandbox GitHub repository's default branch. */
+  githubFiles?: Record<string, string>;
 }
 
 /** The embedded default: a seeded world over the spec and its loopback servers, ready for the adapters. */
 export async function startEmbeddedSandbox(opts: EmbeddedOptions): Promise<EmbeddedSandbox> {
   const clock = compressedClock(opts.start ?? new Date(), opts.timeFactor ?? 120);
   const world = new SandboxWorld({ seed: opts.seed ?? 1, clock, spec: opts.spec });
-  const sandbox = await startSandbox(world, { faults: opts.faults });
+  const sandbox = await startSandbox(world, { faults: opts.faults, githubFiles: opts.githubFiles });
   return { sandbox, world, connection: { project: world.project, endpoints: sandbox.endpoints, token: sandbox.token }, close: () => sandbox.close() };
 }

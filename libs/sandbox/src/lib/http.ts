@@ -8,7 +8,8 @@ export interface Fault {
   api: ApiName;
   /** Only requests whose path matches. */
   path?: RegExp;
-  kind: 'latency' | 'status' | 'rate-limit' | 'timeout' | 'drop';
+  /** secondary-rate-limit: GitHub's abuse limit (403 with Retry-After), https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits */
+  kind: 'latency' | 'status' | 'rate-limit' | 'secondary-rate-limit' | 'timeout' | 'drop';
   /** latency: milliseconds to wait (real time). */
   ms?: number;
   /** status: HTTP status to answer (5xx). */
@@ -74,7 +75,9 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
         if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.ms ?? 100));
         else if (f.kind === 'status') return send(f.status ?? 503, ctx.errorBody(f.status ?? 503, 'The service is currently unavailable.'));
         else if (f.kind === 'rate-limit') return send(429, ctx.errorBody(429, 'Rate Limit Exceeded'), 'application/json', { 'retry-after': String(f.retryAfterSec ?? 1) });
-        else if (f.kind === 'timeout') return; // never answer; the client's timeout must fire
+        else if (f.kind === 'secondary-rate-limit') {
+          return send(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' }, 'application/json', { 'retry-after': String(f.retryAfterSec ?? 60) });
+        } else if (f.kind === 'timeout') return; // never answer; the client's timeout must fire
         else if (f.kind === 'drop') {
           entry.status = -1;
           return req.socket.destroy();

@@ -1,5 +1,6 @@
 import { startApiServer, googleError, type ApiName, type ApiServer, type Fault, type RequestLog } from './http';
-import { computeApi, connectGatewayApi, containerApi, githubApi, gkehubApi } from './apis';
+import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
+import { githubApi, SandboxGitHub } from './github';
 import type { SandboxWorld } from './world';
 
 export interface SandboxEndpoints {
@@ -16,6 +17,8 @@ export interface Sandbox {
   /** The bearer token the servers accept (a fixed fake; never a real credential). */
   token: string;
   world: SandboxWorld;
+  /** The GitHub repository behind the github endpoint (the repository of spec.configSync). */
+  github: SandboxGitHub;
   /** Fault rules, mutable while running. */
   faults: Fault[];
   /** Every request served, for tests and benchmarks. */
@@ -26,21 +29,40 @@ export interface Sandbox {
 export const SANDBOX_TOKEN = 'sandbox-token';
 
 /** Start the loopback servers (one per API) over a world. */
-export async function startSandbox(world: SandboxWorld, options: { faults?: Fault[] } = {}): Promise<Sandbox> {
+export interface SandboxOptions {
+  faults?: Fault[];
+  /** Files on the sandbox GitHub repository's default branch (default: none). */
+  githubFiles?: Record<string, string>;
+}
+
+/** owner/repo of a GitHub URL (https://github.com/o/r(.git) or git@github.com:o/r.git). */
+export function githubRepoOf(url: string): { owner: string; repo: string } {
+  const m = /github\.com[/:]([^/]+)\/([^/]+?)(\.git)?\/?$/.exec(url);
+  return m ? { owner: m[1]!, repo: m[2]! } : { owner: 'gpu-fleet', repo: 'fleet' };
+}
+
+export async function startSandbox(world: SandboxWorld, options: SandboxOptions = {}): Promise<Sandbox> {
   const faults = options.faults ?? [];
   const requests: RequestLog[] = [];
   const ctx = (api: ApiName) => ({
     faults,
     log: requests,
     token: SANDBOX_TOKEN,
-    errorBody: api === 'connectgateway' ? (status: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status }) : (status: number, message: string) => googleError(status, message),
+    errorBody:
+      api === 'connectgateway'
+        ? (status: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status })
+        : api === 'github'
+          ? (_status: number, message: string) => ({ message, documentation_url: 'https://docs.github.com/rest' })
+          : (status: number, message: string) => googleError(status, message),
   });
+  const now = () => world.clock.now();
+  const github = new SandboxGitHub({ ...githubRepoOf(world.spec.configSync.repo), defaultBranch: world.spec.configSync.branch, files: options.githubFiles ?? {}, now });
   const servers: Record<ApiName, ApiServer> = {
     compute: await startApiServer('compute', computeApi(world), ctx('compute')),
     container: await startApiServer('container', containerApi(world), ctx('container')),
     gkehub: await startApiServer('gkehub', gkehubApi(world), ctx('gkehub')),
     connectgateway: await startApiServer('connectgateway', connectGatewayApi(world), ctx('connectgateway')),
-    github: await startApiServer('github', githubApi(world), ctx('github')),
+    github: await startApiServer('github', githubApi(github, now), ctx('github')),
   };
   return {
     endpoints: {
@@ -53,6 +75,7 @@ export async function startSandbox(world: SandboxWorld, options: { faults?: Faul
     },
     token: SANDBOX_TOKEN,
     world,
+    github,
     faults,
     requests,
     close: async () => {

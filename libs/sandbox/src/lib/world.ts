@@ -70,7 +70,8 @@ interface PodView {
   gpu: string;
   count: number;
   spot: boolean;
-  events: Array<{ reason: string; message: string; type: 'Normal' | 'Warning'; at: number }>;
+  /** An event that repeats (the autoscaler retrying) has a series: first at, last lastAt, count. */
+  events: Array<{ reason: string; message: string; type: 'Normal' | 'Warning'; at: number; lastAt?: number; count?: number }>;
   log: string;
   ownerJob?: string;
   ready?: boolean;
@@ -351,7 +352,11 @@ export class SandboxWorld {
     const zones = this.zonesWithCapacity(p.region, p.gpu, at);
     if (!zones.length) {
       const since = Math.max(p.createdAt, ...zonesAll.map((z) => this.stockoutSince(z, p.gpu, at) ?? p.createdAt));
-      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.finishes ? decideAt : since, message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.` });
+      // The autoscaler retries about every few minutes while the pod stays unschedulable, so the
+      // event series' lastTimestamp keeps moving (https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/).
+      const retry = 5 * 60_000;
+      const lastAt = p.finishes ? decideAt : since + Math.floor((p.t - since) / retry) * retry;
+      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.finishes ? decideAt : since, lastAt, count: p.finishes ? 1 : 1 + Math.floor((p.t - since) / retry), message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.` });
       return base;
     }
     base.zone = zones[keyedRng(this.seed, 'zone', p.name)() * zones.length | 0]!;

@@ -43,7 +43,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   // ---- Health of the current clusters --------------------------------------------------------
   const health: ClusterHealth[] = spec.clusters.map((c) => {
     const o = observed.get(c.name);
-    const [h, reason] = healthOf(c, o?.exists ?? null, o?.readyReplicas ?? null, evidenceOf(c.region, c.gpu));
+    const [h, reason] = healthOf(c, o?.exists ?? null, o?.readyReplicas ?? null, evidenceOf(c.region, c.gpu), now);
     return { cluster: c.name, region: c.region, mode: c.mode, gpu: c.gpu, health: h, badSweeps: h === 'bad' ? 1 + trailingBad(fleet.history, c) : 0, since: since(fleet.history, c, at), readyReplicas: o?.readyReplicas ?? null, reason };
   });
   const healthOfName = new Map(health.map((h) => [h.cluster, h]));
@@ -89,7 +89,9 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   const context = (region: string, gpu: string): PluginContext => {
     const cluster = clusterIn(region);
     const replicas = cluster && cluster.replicas > 0 ? cluster.replicas : defaultReplicas;
-    return { spec, catalog: opts.catalog, now, spot, region: regionSignals.get(region), regionName: region, gpu, evidence: evidenceOf(region, gpu), cluster, needed: spec.gpu.count * replicas };
+    const h = cluster && healthOfName.get(cluster.name);
+    const serving = cluster?.mode === 'active' && cluster.gpu === gpu && h?.health === 'good' && h.gpu === gpu ? h.reason : undefined;
+    return { spec, catalog: opts.catalog, now, spot, region: regionSignals.get(region), regionName: region, gpu, evidence: evidenceOf(region, gpu), cluster, needed: spec.gpu.count * replicas, serving };
   };
   const evaluate = (region: string, gpus: string[] = prefs, leaving?: string): Candidate => {
     const prices = regions.flatMap((r) => prefs.map((g) => opts.catalog.pricePerGpuHour(r, g, spot))).filter((p): p is number => p !== null);
@@ -102,7 +104,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       const eligible = filters.every((f) => f.pass);
       const { score, parts } = runScores({ ...ctx, cheapest, servedContinents: served }, filters);
       const cluster = ctx.cluster?.name ?? newName(region);
-      const cand: Candidate = { region, continent: ctx.region?.continent ?? 'unknown', gpu, eligible, filters, score, parts, cluster, newCluster: !ctx.cluster };
+      const cand: Candidate = { region, continent: ctx.region?.continent ?? 'unknown', gpu, eligible, filters, score, parts, cluster, newCluster: !spec.clusters.some((c) => c.name === cluster) };
       if (eligible) return cand;
       // Report the attempt that got furthest (ties: the preferred type).
       if (!best || passes(cand) > passes(best)) best = cand;
@@ -209,8 +211,9 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   // 4. Drained clusters go to standby once in-flight requests had time to finish.
   const drainMinutes = Math.ceil((spec.ingress.backendTimeoutSec + spec.ingress.connectionDrainingSec) / 60);
   for (const c of work.filter((x) => x.mode === 'draining' && !touched.has(x.name))) {
-    const s = healthOfName.get(c.name)?.since;
-    // Without history the drain may have just begun: wait until a sweep has seen it draining.
+    // Unchanged for the whole history: draining at least since its oldest record. Without any
+    // history the drain may have just begun: wait until a sweep has seen it draining.
+    const s = healthOfName.get(c.name)?.since ?? fleet.history[0]?.at;
     if (!s) {
       notes.push(`${c.name} draining; standby once the history shows it drained for ${drainMinutes} min`);
       continue;
@@ -244,15 +247,19 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
 
 const passes = (c: Candidate) => c.filters.filter((f) => f.pass).length;
 
-function healthOf(c: ClusterSpec, exists: boolean | null, ready: number | null, e: DecayedEvidence | undefined): [Health, string] {
+function healthOf(c: ClusterSpec, exists: boolean | null, ready: number | null, e: DecayedEvidence | undefined, now: Date): [Health, string] {
   if (c.mode !== 'active') return ['idle', c.mode];
   if (exists === false) return ['pending', 'no GKE cluster yet (infra/ creates it)'];
   if (ready === null) return ['unknown', 'workloads not visible this sweep'];
   if (ready >= c.replicas) return ['good', `${ready}/${c.replicas} ready`];
   const stock = e && e.stockoutWeight >= STOCKOUT_BLOCK_WEIGHT && e.capacity < 0;
-  if (stock) return ['bad', `${ready}/${c.replicas} ready, ${c.gpu} stockout: ${newestOf(e, 'stockout')?.details.slice(0, 120) ?? ''}`];
-  if (e && e.quotaWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, quota: ${newestOf(e, 'quota')?.details ?? ''}`];
-  if (e && e.rejectedWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, rejected: ${newestOf(e, 'rejected')?.details ?? ''}`];
+  const seen = (outcome: string) => {
+    const o = newestOf(e, outcome)!;
+    return `${o.source}, ${Math.max(0, Math.round((now.getTime() - Date.parse(o.at)) / MIN))} min ago`;
+  };
+  if (stock) return ['bad', `${ready}/${c.replicas} ready, ${c.gpu} stockout (${seen('stockout')})`];
+  if (e && e.quotaWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, quota exhausted (${seen('quota')})`];
+  if (e && e.rejectedWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, rejected by Autopilot (${seen('rejected')})`];
   return ['pending', `${ready}/${c.replicas} ready, starting`];
 }
 
@@ -269,17 +276,19 @@ function trailingBad(history: SweepRecord[], c: ClusterSpec): number {
   return n;
 }
 
-/** When the cluster entered its current mode and GPU: the oldest run of records showing it so. */
+/**
+ * When the cluster entered its current mode and GPU, if the history saw it happen: the first record
+ * after the last one that showed it differently (or now, when even the last sweep saw it differently).
+ * null when the history shows no change (it has been so for longer than the history knows).
+ */
 function since(history: SweepRecord[], c: ClusterSpec, now: string): string | null {
-  if (!history.length) return null;
   let s: string | null = null;
   for (let i = history.length - 1; i >= 0; i--) {
     const h = history[i]!.clusters.find((x) => x.name === c.name);
     if (!h || h.mode !== c.mode || h.gpu !== c.gpu) return s ?? now;
     s = history[i]!.at;
   }
-  // Unchanged as far back as the history goes.
-  return s;
+  return null;
 }
 
 /** New clusters follow the naming of the existing ones: "sd-us-central1" → "sd-<region>". */

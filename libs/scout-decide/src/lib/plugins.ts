@@ -27,6 +27,8 @@ export interface PluginContext {
   cluster: ClusterSpec | undefined;
   /** GPUs the activation needs (count × replicas). */
   needed: number;
+  /** The cluster serves here on this GPU with every replica ready: capacity seen first-hand. */
+  serving?: string;
 }
 
 export type FilterPlugin = (c: PluginContext) => FilterResult;
@@ -110,6 +112,7 @@ export type ScorePlugin = (c: ScoreContext, weight: number) => ScorePart;
 
 export const SCORES: Readonly<Record<ScorePart['name'], ScorePlugin>> = {
   capacity(c, weight) {
+    if (c.serving) return { name: 'capacity', value: 1, weight, reason: `serving: ${c.serving}` };
     const e = c.evidence;
     const value = 0.5 + 0.5 * (e?.capacity ?? 0) * Math.min(1, e?.confidence ?? 0);
     return { name: 'capacity', value, weight, reason: e && e.confidence > 0 ? `capacity ${e.capacity.toFixed(2)} at confidence ${e.confidence.toFixed(2)}` : 'no capacity evidence' };
@@ -130,6 +133,7 @@ export const SCORES: Readonly<Record<ScorePart['name'], ScorePlugin>> = {
     return { name: 'stickiness', value, weight, reason: !k ? 'new cluster' : `cluster ${k.name} is ${k.mode} on ${k.gpu}` };
   },
   probe(c, weight) {
+    if (c.serving) return { name: 'probe', value: 1, weight, reason: `confirmed by the running app (${c.serving})` };
     const ok = c.evidence?.observations.find((o) => o.source === 'probe' && o.outcome === 'success' && o.weight >= PROBE_CONFIRM_WEIGHT);
     return { name: 'probe', value: ok ? 1 : 0, weight, reason: ok ? `probe got a GPU ${minutesAgo(c.now, ok.at)} min ago` : 'no recent successful probe' };
   },

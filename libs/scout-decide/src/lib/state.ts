@@ -2,9 +2,6 @@ import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { RegionSignals } from '@gpu-fleet/scout-domain';
 import type { ObservedCluster, Plan, SweepRecord } from './types';
 
-/** Sweeps kept in the history: enough for hysteresis and a day of hourly dwell times, small for a ConfigMap. */
-export const HISTORY_LIMIT = 96;
-
 /** The spec with the plan's clusters section (what merging the proposal produces). */
 export function applyPlan(spec: FleetSpec, plan: Pick<Plan, 'clusters'>): FleetSpec {
   return { ...spec, clusters: plan.clusters.map((c) => ({ ...c })) };
@@ -21,7 +18,7 @@ export function observedFromSignals(regions: RegionSignals[]): ObservedCluster[]
   );
 }
 
-/** Append a sweep to the history, oldest dropped beyond the limit. */
-export function appendHistory(history: SweepRecord[], record: SweepRecord, limit = HISTORY_LIMIT): SweepRecord[] {
-  return [...history.filter((h) => h.id !== record.id), record].slice(-limit);
+/** Append a sweep to a history (tests and simulations; the ledger keeps the real one), same id replaced. */
+export function appendHistory(history: SweepRecord[], record: SweepRecord): SweepRecord[] {
+  return [...history.filter((h) => h.id !== record.id), record];
 }

@@ -70,9 +70,22 @@ export const ObservationSchema = z.object({
   sweepId: z.string().optional(),
 });
 
+/** One sweep's verdict per cluster: the history behind hysteresis (bad sweeps in a row) and dwell times. */
+export const SweepRecordSchema = z.object({
+  id: z.string(),
+  at: z.iso.datetime(),
+  clusters: z.array(z.object({ name: z.string(), mode: z.enum(['active', 'standby', 'draining']), gpu: z.string(), health: z.enum(['good', 'bad', 'pending', 'unknown', 'idle']) })),
+});
+export type StoredSweep = z.infer<typeof SweepRecordSchema>;
+
+/** Sweeps kept: enough for hysteresis and a day of dwell times at 15-minute sweeps, small for a ConfigMap. */
+export const SWEEP_HISTORY_LIMIT = 96;
+
 export const LedgerSnapshotSchema = z.object({
   schemaVersion: z.literal(LEDGER_SCHEMA_VERSION),
   observations: z.array(ObservationSchema),
+  /** Added after v1 shipped; absent in older files (read as no history). */
+  sweeps: z.array(SweepRecordSchema).optional(),
 });
 export type LedgerSnapshot = z.infer<typeof LedgerSnapshotSchema>;
 
@@ -86,6 +99,7 @@ export interface LedgerOptions {
 /** The evidence history: append observations, query decayed evidence per (region, GPU, spot). */
 export class EvidenceLedger {
   private observations: Observation[];
+  private history: StoredSweep[] = [];
   private readonly max: number;
   private readonly minWeight: number;
 
@@ -96,7 +110,19 @@ export class EvidenceLedger {
   }
 
   static fromSnapshot(snapshot: LedgerSnapshot, options?: LedgerOptions): EvidenceLedger {
-    return new EvidenceLedger(snapshot.observations as Observation[], options);
+    const l = new EvidenceLedger(snapshot.observations as Observation[], options);
+    l.history = [...(snapshot.sweeps ?? [])];
+    return l;
+  }
+
+  /** Earlier sweeps, oldest first. */
+  sweeps(): readonly StoredSweep[] {
+    return this.history;
+  }
+
+  /** Record a sweep (a re-run of the same sweep id replaces it), oldest dropped beyond the limit. */
+  recordSweep(record: StoredSweep): void {
+    this.history = [...this.history.filter((h) => h.id !== record.id), record].slice(-SWEEP_HISTORY_LIMIT);
   }
 
   /** Append observations; the same event seen again by a later sweep is recorded once. */
@@ -126,7 +152,7 @@ export class EvidenceLedger {
 
   snapshot(now: Date): LedgerSnapshot {
     this.compact(now);
-    return { schemaVersion: LEDGER_SCHEMA_VERSION, observations: this.observations };
+    return { schemaVersion: LEDGER_SCHEMA_VERSION, observations: this.observations, sweeps: this.history };
   }
 
   /** Decayed evidence for every key with observations. */

@@ -155,3 +155,83 @@ export class SignalError extends Error {
     this.name = 'SignalError';
   }
 }
+
+// ---- Proposals: one branch, one pull request -------------------------------------------------
+
+/** A file the proposal writes (content) or removes (null), relative to the repository root. */
+export interface ProposalFile {
+  path: string;
+  content: string | null;
+}
+
+export interface ProposalRequest {
+  /** Branch the change is proposed against (Config Sync's branch). */
+  base: string;
+  /** The one branch the scout owns, e.g. region-scout/placement. */
+  branch: string;
+  title: string;
+  /** Pull request body, ending with the metadata comment (see metadataComment). */
+  body: string;
+  /** Commit message, ending with the plan trailer (see planTrailer). */
+  commitMessage: string;
+  /** Only the files that differ from the base. */
+  files: ProposalFile[];
+  /** Hash of title and files: the same plan gives the same hash, and no new commit. */
+  planHash: string;
+  /** Hash of what the body says (plan and the evidence behind it): the PR is edited only when it changes. */
+  bodyHash: string;
+  labels: string[];
+  /** Ask the host to merge once checks pass (only for changes the policy marks safe). */
+  autoMerge: boolean;
+}
+
+export type ProposalAction = 'created' | 'updated' | 'unchanged' | 'left-alone' | 'closed' | 'nothing-open' | 'stopped';
+
+export interface ProposalResult {
+  action: ProposalAction;
+  branch: string;
+  /** Head commit of the branch after the call. */
+  commit: string | null;
+  /** Pull request URL and number (GitHub), null for local git. */
+  url: string | null;
+  number: number | null;
+  /** One line for people: what happened and why. */
+  message: string;
+}
+
+/** Where proposals go: a GitHub pull request, or a branch in the local repository. */
+export interface GitHostPort {
+  describe(): string;
+  /** Create or update the proposal; idempotent for the same planHash and bodyHash. */
+  propose(req: ProposalRequest): Promise<ProposalResult>;
+  /** The plan became empty: close the open proposal with a comment (never one a person pushed to). */
+  withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult>;
+}
+
+/** Trailer on every scout commit; a branch head without it was pushed by a person. */
+export const PLAN_TRAILER = 'Region-Scout-Plan';
+export const planTrailer = (planHash: string) => `${PLAN_TRAILER}: ${planHash}`;
+export function readPlanTrailer(message: string): string | null {
+  const m = new RegExp(`^${PLAN_TRAILER}: ([0-9a-f]{8,64})$`, 'm').exec(message);
+  return m ? m[1]! : null;
+}
+
+export interface ProposalMetadata {
+  v: 1;
+  plan: string;
+  body: string;
+  sweep: string;
+}
+const META = /<!-- region-scout (\{.*?\}) -->/;
+/** Machine metadata at the end of the PR body: invisible on GitHub, read back to skip no-op edits. */
+export const metadataComment = (m: ProposalMetadata) => `<!-- region-scout ${JSON.stringify(m)} -->`;
+export function readMetadata(body: string | null | undefined): ProposalMetadata | null {
+  const m = META.exec(body ?? '');
+  if (!m) return null;
+  try {
+    const v = JSON.parse(m[1]!) as Partial<ProposalMetadata>;
+    return v.v === 1 && typeof v.plan === 'string' && typeof v.body === 'string' ? (v as ProposalMetadata) : null;
+  } catch {
+    return null;
+  }
+}

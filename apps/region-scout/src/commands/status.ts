@@ -1,0 +1,55 @@
+import { decide, observedFromSignals } from '@gpu-fleet/scout-decide';
+import { gatherSignals, type Logger } from '@gpu-fleet/scout-domain';
+import { readSpec, type Io, type Workspace } from '../context';
+import { EXIT } from '../errors';
+import { openSession } from '../session';
+import { table } from '../table';
+
+export interface StatusOptions {
+  project?: string;
+  seed: number;
+  timeFactor: number;
+  evidence?: string;
+  json?: boolean;
+}
+
+/** Each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health. Writes nothing. */
+export async function statusCommand(ws: Workspace, io: Io, logger: Logger, o: StatusOptions): Promise<number> {
+  const spec = readSpec(ws);
+  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  try {
+    const report = await gatherSignals(spec, session.adapters.ports, session.ledger, { sweepId: `status-${session.clock.now().getTime()}` });
+    const plan = decide(spec, report, { observed: observedFromSignals(report.regions), history: [...session.ledger.sweeps()] }, session.clock.now(), { catalog: ws.catalog });
+    const clusters = report.regions.flatMap((r) => r.clusters.map((c) => ({ region: r.region, ...c })));
+    const rows = spec.clusters.map((c) => {
+      const s = clusters.find((x) => x.name === c.name);
+      const h = plan.health.find((x) => x.cluster === c.name)!;
+      return {
+        cluster: c.name,
+        region: c.region,
+        mode: c.mode,
+        gpu: c.gpu,
+        gke: s?.status ?? 'UNKNOWN',
+        sync: s ? `${s.syncCode}${s.syncToken ? ` @${s.syncToken.slice(0, 7)}` : ''}` : 'UNKNOWN',
+        ready: s?.readyPods ?? null,
+        desired: c.mode === 'standby' ? 0 : c.replicas,
+        serving: c.mode === 'active' && h.health === 'good',
+        health: h.health,
+        reason: h.reason,
+      };
+    });
+    if (o.json) io.out(JSON.stringify({ source: session.mode, at: report.at, clusters: rows, problems: report.problems }));
+    else {
+      io.out(`status · ${session.description} · ${report.at}`);
+      io.out('');
+      for (const l of table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'GKE', 'CONFIG SYNC', 'READY', 'SERVING', 'HEALTH'], rows.map((r) => [r.cluster, r.region, r.mode, r.gpu, r.gke, r.sync, `${r.ready ?? '?'}/${r.desired}`, r.serving ? 'yes' : 'no', `${r.health}: ${r.reason}`]))) io.out(l);
+      const serving = rows.filter((r) => r.serving).length;
+      io.out('');
+      io.out(`${serving} of ${rows.filter((r) => r.mode === 'active').length} active cluster(s) serving (min ${spec.placement.minServingRegions})`);
+      for (const p of report.problems) io.out(`warning: ${p}`);
+    }
+    return rows.filter((r) => r.serving).length >= spec.placement.minServingRegions ? EXIT.ok : EXIT.checkFailed;
+  } finally {
+    await session.close();
+  }
+}

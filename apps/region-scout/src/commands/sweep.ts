@@ -1,0 +1,158 @@
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { validateTree } from '@gpu-fleet/manifests';
+import { shortGpu, type Plan } from '@gpu-fleet/scout-decide';
+import type { Logger } from '@gpu-fleet/scout-domain';
+import { runSweep, type SweepResult, type SweepStep } from '@gpu-fleet/scout-sweep';
+import type { Document } from 'yaml';
+import { readSpecDocument, type Io, type Workspace } from '../context';
+import { EXIT } from '../errors';
+import { proposalHost, type ProposalTarget } from '../host';
+import { openSession, type ScoutSession } from '../session';
+import { table } from '../table';
+import { formatFinding } from './validate';
+
+export interface SweepCommandOptions {
+  project?: string;
+  seed: number;
+  timeFactor: number;
+  evidence?: string;
+  json?: boolean;
+  dryRun?: boolean;
+  probes?: boolean;
+  proposal: ProposalTarget;
+  repo?: string;
+  githubApi?: string;
+}
+
+/** Run one sweep in an open session (also used by `start` and the benchmark). */
+export async function sweepOnce(
+  ws: Workspace,
+  spec: FleetSpec,
+  document: Document,
+  session: ScoutSession,
+  logger: Logger,
+  o: { dryRun: boolean; probes: boolean; proposal: ProposalTarget; repo?: string; githubApi?: string; sweepId?: string; onStep?: (s: SweepStep, d: string) => void },
+): Promise<SweepResult> {
+  const host = o.dryRun ? null : proposalHost(ws, spec, session, { proposal: o.proposal, repo: o.repo, githubApi: o.githubApi }, logger);
+  const sweepId = o.sweepId ?? `sweep-${session.clock.now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+  return runSweep(
+    {
+      root: ws.root,
+      spec,
+      document,
+      specPath: ws.specLabel,
+      catalog: ws.catalog,
+      ports: session.adapters.ports,
+      ledger: session.ledger,
+      prober: (cluster, projectNumber) => session.adapters.prober(cluster, projectNumber, session.mode === 'sandbox' ? { pollMs: 20 } : {}),
+      host,
+      validate: (root, s) => validateTree(root, s, { catalog: ws.catalog }),
+      logger,
+      onStep: o.onStep,
+    },
+    { sweepId, probes: o.probes, dryRun: o.dryRun },
+  );
+}
+
+/** `sweep`: gather → probe → decide → render → validate → propose. */
+export async function sweepCommand(ws: Workspace, io: Io, logger: Logger, o: SweepCommandOptions): Promise<number> {
+  const { spec, document } = readSpecDocument(ws);
+  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  try {
+    const started = performance.now();
+    const steps = o.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
+    const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: !!o.dryRun, probes: o.probes !== false, proposal: o.proposal, repo: o.repo, githubApi: o.githubApi, onStep: steps });
+    if (!o.dryRun) await session.saveEvidence();
+    if (o.json) io.out(JSON.stringify(sweepJson(r)));
+    else {
+      io.out(`sweep ${r.sweepId} · ${session.description}${o.dryRun ? ' · dry run: nothing written' : ''}`);
+      for (const line of formatSweep(spec, r)) io.out(line);
+      io.out(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+    }
+    return sweepExit(r);
+  } finally {
+    await session.close();
+  }
+}
+
+/** `plan`: the decision on current signals and evidence, without probes or a proposal; writes nothing. */
+export async function planCommand(ws: Workspace, io: Io, logger: Logger, o: Omit<SweepCommandOptions, 'proposal' | 'dryRun' | 'probes'>): Promise<number> {
+  const { spec, document } = readSpecDocument(ws);
+  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  try {
+    const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: true, probes: false, proposal: 'none' });
+    if (o.json) io.out(JSON.stringify({ plan: r.plan, files: r.files.map((f) => ({ path: f.path, deleted: f.content === null })), validation: r.validation }));
+    else for (const line of formatPlan(spec, r.plan)) io.out(line);
+    return EXIT.ok;
+  } finally {
+    await session.close();
+  }
+}
+
+export const sweepExit = (r: SweepResult) => (r.stopped || r.result?.action === 'stopped' ? EXIT.checkFailed : EXIT.ok);
+
+export function sweepJson(r: SweepResult) {
+  return {
+    sweepId: r.sweepId,
+    plan: r.plan,
+    evidence: r.signals.regions.map((x) => ({ region: x.region, status: x.status, problems: x.problems, evidence: x.evidence.map(({ observations, ...e }) => ({ ...e, observations: observations.slice(0, 5) })) })),
+    probes: r.probes,
+    files: r.stats,
+    validation: r.validation,
+    proposal: r.proposal ? { title: r.proposal.title, body: r.proposal.body } : null,
+    result: r.result,
+    stopped: r.stopped,
+  };
+}
+
+/** The placement table (now → proposed), the decision and its reasons. */
+export function formatPlan(spec: FleetSpec, plan: Plan): string[] {
+  const before = new Map(spec.clusters.map((c) => [c.name, c]));
+  const health = new Map(plan.health.map((h) => [h.cluster, h]));
+  const rows = plan.clusters.map((c) => {
+    const was = before.get(c.name);
+    const h = health.get(c.name);
+    const mode = !was ? `(new) → ${c.mode}` : was.mode !== c.mode ? `${was.mode} → ${c.mode}` : c.mode;
+    const gpu = was && was.gpu !== c.gpu ? `${shortGpu(was.gpu)} → ${shortGpu(c.gpu)}` : shortGpu(c.gpu);
+    const ready = h?.readyReplicas === null || h?.readyReplicas === undefined ? '?' : String(h.readyReplicas);
+    const cand = plan.candidates.find((x) => x.region === c.region);
+    return [c.name, c.region, mode, gpu, `${ready}/${c.mode === 'standby' ? 0 : c.replicas}`, h ? `${h.health}${h.badSweeps ? ` (${h.badSweeps}/${spec.placement.badSweepsBeforeDrop})` : ''}` : 'new', cand ? cand.score.toFixed(2) : '', c.replaces ? `replaces ${c.replaces}` : ''];
+  });
+  const out = ['', ...table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'READY', 'HEALTH', 'SCORE', ''], rows), '', plan.summary, plan.eligibility];
+  const shown = plan.changes.filter((c) => c.kind !== 'tidy');
+  if (shown.length) {
+    out.push('', 'changes:');
+    for (const c of plan.changes) out.push(`  ${c.cluster} ${c.kind}: ${c.reason}`);
+  }
+  if (plan.notes.length) {
+    out.push('', 'notes:');
+    for (const n of plan.notes) out.push(`  ${n}`);
+  }
+  if (plan.quotaRequests.length) {
+    out.push('', 'quota requests:');
+    for (const q of plan.quotaRequests) out.push(`  ${q.note}`);
+  }
+  const ineligible = plan.candidates.filter((c) => !c.eligible);
+  if (ineligible.length) {
+    out.push('', 'not eligible:');
+    for (const c of ineligible) out.push(`  ${c.region}: ${c.filters.filter((f) => !f.pass).map((f) => f.reason).join('; ')}`);
+  }
+  return out;
+}
+
+export function formatSweep(spec: FleetSpec, r: SweepResult): string[] {
+  const out: string[] = [];
+  const unknown = r.signals.regions.filter((x) => x.status === 'unknown');
+  out.push(`signals: ${r.signals.regions.length} regions, ${r.signals.newObservations.length} new observation(s)${unknown.length ? `; could not see everything in ${unknown.map((x) => x.region).join(', ')} (kept as unknown, not unavailable)` : ''}`);
+  for (const p of r.probes) {
+    out.push(`probe ${p.cluster} ${p.gpu}: ${p.result ? `${p.result.outcome}${p.result.secondsToRunning !== null ? ` (Running after ${p.result.secondsToRunning} s)` : ''} — ${p.result.details}` : `skipped: ${p.skipped}`}`);
+  }
+  out.push(...formatPlan(spec, r.plan));
+  if (r.validation) {
+    out.push('', r.validation.ok ? `validate: proposed tree ok (${r.stats.length} file(s) change: +${r.stats.reduce((s, f) => s + f.added, 0)} −${r.stats.reduce((s, f) => s + f.removed, 0)})` : `validate: ${r.validation.findings.length} problem(s):`);
+    for (const f of r.validation.findings) out.push(`  ${formatFinding(f)}`);
+  }
+  if (r.stopped) out.push('', `stopped: ${r.stopped}`);
+  if (r.result) out.push('', `proposal: ${r.result.action} — ${r.result.message}${r.result.url ? ` ${r.result.url}` : ''}`);
+  return out;
+}

@@ -1,0 +1,55 @@
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { GitHostPort, Logger } from '@gpu-fleet/scout-domain';
+import { GitHubHost, LocalGitHost, type GitHubAuth } from '@gpu-fleet/scout-git';
+import { githubRepoOf } from '@gpu-fleet/sandbox';
+import { CliError } from './errors';
+import type { Workspace } from './context';
+import type { ScoutSession } from './session';
+
+export type ProposalTarget = 'local' | 'github' | 'none';
+
+export interface HostOptions {
+  proposal: ProposalTarget;
+  /** owner/repo (default: from configSync.repo). */
+  repo?: string;
+  githubApi?: string;
+  env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Where proposals go. local: a branch in this repository (the sandbox default). github: a pull
+ * request, with GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY,
+ * GITHUB_APP_INSTALLATION_ID); in the sandbox it talks to the sandbox's GitHub server.
+ */
+export function proposalHost(ws: Workspace, spec: FleetSpec, session: ScoutSession, o: HostOptions, logger: Logger): GitHostPort | null {
+  if (o.proposal === 'none') return null;
+  if (o.proposal === 'local') return new LocalGitHost({ root: ws.root, logger, now: () => session.clock.now() });
+  const env = o.env ?? process.env;
+  const { owner, repo } = parseRepo(o.repo, spec);
+  if (session.sandbox) {
+    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: session.sandbox.sandbox.token }, baseUrl: session.sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10 });
+  }
+  return new GitHubHost({ owner, repo, auth: githubAuth(env), baseUrl: o.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com', logger });
+}
+
+function parseRepo(flag: string | undefined, spec: FleetSpec): { owner: string; repo: string } {
+  if (flag) {
+    const m = /^([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)$/.exec(flag);
+    if (!m) throw new CliError(`--repo: "${flag}" is not owner/name; for example --repo gpu-fleet/gpu-fleet`);
+    return { owner: m[1]!, repo: m[2]! };
+  }
+  if (!/github\.com[/:]/.test(spec.configSync.repo)) throw new CliError(`--repo: configSync.repo "${spec.configSync.repo}" is not a GitHub repository; pass --repo owner/name`);
+  return githubRepoOf(spec.configSync.repo);
+}
+
+function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth {
+  if (env.GITHUB_APP_ID || env.GITHUB_APP_PRIVATE_KEY || env.GITHUB_APP_INSTALLATION_ID) {
+    const missing = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_APP_INSTALLATION_ID'].filter((k) => !env[k]);
+    if (missing.length) throw new CliError(`GitHub App auth needs ${missing.join(', ')} as well (or use GITHUB_TOKEN instead)`);
+    const installationId = Number(env.GITHUB_APP_INSTALLATION_ID);
+    if (!Number.isInteger(installationId) || installationId <= 0) throw new CliError(`GITHUB_APP_INSTALLATION_ID: "${env.GITHUB_APP_INSTALLATION_ID}" is not a number; copy it from the app's installation URL`);
+    return { kind: 'app', appId: env.GITHUB_APP_ID!, privateKey: env.GITHUB_APP_PRIVATE_KEY!.replace(/\\n/g, '\n'), installationId };
+  }
+  if (!env.GITHUB_TOKEN) throw new CliError('--proposal github needs GITHUB_TOKEN (contents and pull-requests write) or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID); or use --proposal local');
+  return { kind: 'token', token: env.GITHUB_TOKEN };
+}

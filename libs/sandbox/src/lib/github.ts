@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import { HttpError, type Handler } from './http';
+
+/**
+ * A GitHub repository behind the sandbox's REST server: the subset of the wire format the scout's
+ * pull-request step uses (Git Data API, pulls, issue comments and labels, one GraphQL mutation),
+ * with GitHub's status codes and messages for the conflicts that matter: an existing ref, a
+ * non-fast-forward update, a second pull request for the same head.
+ * https://docs.github.com/en/rest/git https://docs.github.com/en/rest/pulls/pulls
+ */
+export interface SandboxCommit {
+  sha: string;
+  tree: string;
+  parents: string[];
+  message: string;
+  author: { name: string; email: string; date: string };
+}
+
+export interface SandboxPull {
+  number: number;
+  node_id: string;
+  state: 'open' | 'closed';
+  title: string;
+  body: string;
+  head: string;
+  base: string;
+  labels: string[];
+  comments: string[];
+  autoMerge: boolean;
+  /** How many times title or body were edited after creation. */
+  edits: number;
+}
+
+const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
+
+export class SandboxGitHub {
+  readonly owner: string;
+  readonly repo: string;
+  private readonly blobs = new Map<string, string>();
+  private readonly trees = new Map<string, Map<string, string>>();
+  readonly commits = new Map<string, SandboxCommit>();
+  readonly refs = new Map<string, string>();
+  readonly pulls: SandboxPull[] = [];
+  private readonly now: () => Date;
+
+  constructor(opts: { owner: string; repo: string; files: Record<string, string>; defaultBranch?: string; now: () => Date }) {
+    this.owner = opts.owner;
+    this.repo = opts.repo;
+    this.now = opts.now;
+    const tree = this.writeTree(new Map(Object.entries(opts.files).map(([p, c]) => [p, this.writeBlob(c)])));
+    const commit = this.writeCommit({ tree, parents: [], message: 'Initial commit', author: { name: 'Platform Team', email: 'platform@example.com', date: this.now().toISOString() } });
+    this.refs.set(`heads/${opts.defaultBranch ?? 'main'}`, commit);
+  }
+
+  writeBlob(content: string): string {
+    const sha = sha1(`blob ${content}`);
+    this.blobs.set(sha, content);
+    return sha;
+  }
+
+  writeTree(entries: Map<string, string>): string {
+    const sorted = new Map([...entries].sort(([a], [b]) => a.localeCompare(b)));
+    const sha = sha1(`tree ${JSON.stringify([...sorted])}`);
+    this.trees.set(sha, sorted);
+    return sha;
+  }
+
+  writeCommit(c: Omit<SandboxCommit, 'sha'>): string {
+    const sha = sha1(`commit ${JSON.stringify(c)}|${this.commits.size}`);
+    this.commits.set(sha, { sha, ...c });
+    return sha;
+  }
+
+  treeEntries(sha: string): Map<string, string> | undefined {
+    return this.trees.get(sha);
+  }
+
+  /** Files at a ref or commit (tests). */
+  files(refOrSha: string): Map<string, string> {
+    const sha = this.refs.get(`heads/${refOrSha}`) ?? refOrSha;
+    const tree = this.trees.get(this.commits.get(sha)?.tree ?? '') ?? new Map<string, string>();
+    return new Map([...tree].map(([p, b]) => [p, this.blobs.get(b)!]));
+  }
+
+  /** A person pushes a commit to a branch (tests). */
+  pushAsPerson(branch: string, files: Record<string, string>, message = 'Tweak replicas by hand'): string {
+    const head = this.refs.get(`heads/${branch}`);
+    if (!head) throw new Error(`no branch ${branch}`);
+    const entries = new Map(this.trees.get(this.commits.get(head)!.tree));
+    for (const [p, c] of Object.entries(files)) entries.set(p, this.writeBlob(c));
+    const sha = this.writeCommit({ tree: this.writeTree(entries), parents: [head], message, author: { name: 'A Person', email: 'person@example.com', date: this.now().toISOString() } });
+    this.refs.set(`heads/${branch}`, sha);
+    return sha;
+  }
+
+  isAncestor(ancestor: string, of: string): boolean {
+    const seen = new Set<string>();
+    const stack = [of];
+    while (stack.length) {
+      const s = stack.pop()!;
+      if (s === ancestor) return true;
+      if (seen.has(s)) continue;
+      seen.add(s);
+      stack.push(...(this.commits.get(s)?.parents ?? []));
+    }
+    return false;
+  }
+
+  commitJson(base: string, c: SandboxCommit) {
+    return { sha: c.sha, node_id: `C_${c.sha.slice(0, 12)}`, url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${c.sha}`, message: c.message, tree: { sha: c.tree, url: `${base}/repos/${this.owner}/${this.repo}/git/trees/${c.tree}` }, parents: c.parents.map((p) => ({ sha: p, url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${p}` })), author: c.author, committer: c.author };
+  }
+
+  refJson(base: string, ref: string) {
+    const sha = this.refs.get(ref)!;
+    return { ref: `refs/${ref}`, node_id: `REF_${sha1(ref).slice(0, 10)}`, url: `${base}/repos/${this.owner}/${this.repo}/git/refs/${ref}`, object: { sha, type: 'commit', url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${sha}` } };
+  }
+
+  pullJson(base: string, p: SandboxPull) {
+    return {
+      number: p.number,
+      node_id: p.node_id,
+      state: p.state,
+      title: p.title,
+      body: p.body,
+      html_url: `https://github.com/${this.owner}/${this.repo}/pull/${p.number}`,
+      url: `${base}/repos/${this.owner}/${this.repo}/pulls/${p.number}`,
+      head: { ref: p.head, label: `${this.owner}:${p.head}`, sha: this.refs.get(`heads/${p.head}`) ?? null },
+      base: { ref: p.base, label: `${this.owner}:${p.base}`, sha: this.refs.get(`heads/${p.base}`) ?? null },
+      labels: p.labels.map((name, i) => ({ id: i + 1, name })),
+      auto_merge: p.autoMerge ? { merge_method: 'squash' } : null,
+    };
+  }
+}
+
+const notFound = () => new HttpError(404, 'Not Found', { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+const unprocessable = (message: string, extra: object = {}) => new HttpError(422, message, { message, documentation_url: 'https://docs.github.com/rest', ...extra });
+
+/** GitHub REST (+ the auto-merge GraphQL mutation) over a SandboxGitHub; unknown routes answer 404 as GitHub does. */
+export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
+  return async ({ method, path, query, body, headers }) => {
+    const base = `http://${headers.host ?? 'localhost'}`;
+    if (method === 'GET' && path === '/rate_limit') return { body: { resources: { core: { limit: 5000, remaining: 5000, reset: Math.floor(now().getTime() / 1000) + 3600, used: 0 } } } };
+    if (!/^(token|Bearer) \S+/.test(String(headers.authorization ?? ''))) throw new HttpError(401, 'Requires authentication', { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' });
+    const b = (body ?? {}) as Record<string, unknown>;
+
+    if (method === 'POST' && path === '/graphql') {
+      const q = String(b.query ?? '');
+      const id = String((b.variables as { pullRequestId?: string } | undefined)?.pullRequestId ?? '');
+      if (!q.includes('enablePullRequestAutoMerge')) return { body: { errors: [{ message: 'sandbox: only enablePullRequestAutoMerge is served' }] } };
+      const pr = gh.pulls.find((p) => p.node_id === id);
+      if (!pr) return { body: { data: null, errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${id}'.` }] } };
+      pr.autoMerge = true;
+      return { body: { data: { enablePullRequestAutoMerge: { pullRequest: { number: pr.number } } } } };
+    }
+
+    const prefix = `/repos/${gh.owner}/${gh.repo}`;
+    if (!path.startsWith(prefix)) throw notFound();
+    const rest = path.slice(prefix.length);
+    let m: RegExpExecArray | null;
+
+    if (method === 'GET' && rest === '') return { body: { name: gh.repo, full_name: `${gh.owner}/${gh.repo}`, default_branch: 'main', allow_auto_merge: true } };
+
+    if ((m = /^\/git\/ref\/(heads\/.+)$/.exec(rest)) && method === 'GET') {
+      if (!gh.refs.has(m[1]!)) throw notFound();
+      return { body: gh.refJson(base, m[1]!) };
+    }
+    if (rest === '/git/refs' && method === 'POST') {
+      const ref = String(b.ref ?? '').replace(/^refs\//, '');
+      const sha = String(b.sha ?? '');
+      if (!ref.startsWith('heads/')) throw unprocessable('Reference name must start with refs/heads/');
+      if (!gh.commits.has(sha)) throw unprocessable('Object does not exist');
+      if (gh.refs.has(ref)) throw unprocessable('Reference already exists');
+      gh.refs.set(ref, sha);
+      return { status: 201, body: gh.refJson(base, ref) };
+    }
+    if ((m = /^\/git\/refs\/(heads\/.+)$/.exec(rest))) {
+      const ref = m[1]!;
+      if (!gh.refs.has(ref)) throw unprocessable('Reference does not exist');
+      if (method === 'PATCH') {
+        const sha = String(b.sha ?? '');
+        if (!gh.commits.has(sha)) throw unprocessable('Object does not exist');
+        if (!b.force && !gh.isAncestor(gh.refs.get(ref)!, sha)) throw unprocessable('Update is not a fast forward');
+        gh.refs.set(ref, sha);
+        return { body: gh.refJson(base, ref) };
+      }
+      if (method === 'DELETE') {
+        gh.refs.delete(ref);
+        return { status: 204, body: '' };
+      }
+    }
+    if ((m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      const c = gh.commits.get(m[1]!);
+      if (!c) throw notFound();
+      return { body: gh.commitJson(base, c) };
+    }
+    if (rest === '/git/commits' && method === 'POST') {
+      const tree = String(b.tree ?? '');
+      const parents = (b.parents as string[] | undefined) ?? [];
+      if (!gh.treeEntries(tree) || parents.some((p) => !gh.commits.has(p))) throw unprocessable('Tree SHA or parent SHA does not exist');
+      const author = (b.author as SandboxCommit['author'] | undefined) ?? { name: 'sandbox', email: 'sandbox@example.com', date: now().toISOString() };
+      const sha = gh.writeCommit({ tree, parents, message: String(b.message ?? ''), author: { ...author, date: author.date ?? now().toISOString() } });
+      return { status: 201, body: gh.commitJson(base, gh.commits.get(sha)!) };
+    }
+    if (rest === '/git/trees' && method === 'POST') {
+      const baseTree = b.base_tree ? String(b.base_tree) : null;
+      const start = new Map<string, string>(baseTree ? gh.treeEntries(baseTree) : undefined);
+      if (baseTree && !gh.treeEntries(baseTree)) throw unprocessable('base_tree is not a valid tree');
+      for (const e of (b.tree as Array<{ path: string; mode: string; type: string; sha?: string | null; content?: string }>) ?? []) {
+        if (e.mode !== '100644' || e.type !== 'blob') throw unprocessable(`tree.mode/type not supported by the sandbox: ${e.mode}/${e.type}`);
+        if (e.content !== undefined) start.set(e.path, gh.writeBlob(e.content));
+        else if (e.sha === null) start.delete(e.path);
+        else if (e.sha) start.set(e.path, e.sha);
+      }
+      const sha = gh.writeTree(start);
+      return { status: 201, body: { sha, url: `${base}${prefix}/git/trees/${sha}`, truncated: false, tree: [...start].map(([p, s]) => ({ path: p, mode: '100644', type: 'blob', sha: s })) } };
+    }
+
+    if (rest === '/pulls' && method === 'GET') {
+      const head = query.get('head')?.split(':').pop();
+      const state = query.get('state') ?? 'open';
+      const list = gh.pulls.filter((p) => (!head || p.head === head) && (state === 'all' || p.state === state));
+      return { body: list.map((p) => gh.pullJson(base, p)) };
+    }
+    if (rest === '/pulls' && method === 'POST') {
+      const head = String(b.head ?? '').split(':').pop()!;
+      if (!gh.refs.has(`heads/${head}`)) throw unprocessable('Validation Failed', { errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] });
+      if (gh.pulls.some((p) => p.head === head && p.state === 'open')) {
+        throw unprocessable('Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${gh.owner}:${head}.` }] });
+      }
+      const number = gh.pulls.length + 1;
+      const pr: SandboxPull = { number, node_id: `PR_${sha1(String(number)).slice(0, 12)}`, state: 'open', title: String(b.title ?? ''), body: String(b.body ?? ''), head, base: String(b.base ?? 'main'), labels: [], comments: [], autoMerge: false, edits: 0 };
+      gh.pulls.push(pr);
+      return { status: 201, body: gh.pullJson(base, pr) };
+    }
+    if ((m = /^\/pulls\/(\d+)$/.exec(rest))) {
+      const pr = gh.pulls.find((p) => p.number === Number(m![1]));
+      if (!pr) throw notFound();
+      if (method === 'GET') return { body: gh.pullJson(base, pr) };
+      if (method === 'PATCH') {
+        if (typeof b.title === 'string' || typeof b.body === 'string') pr.edits++;
+        if (typeof b.title === 'string') pr.title = b.title;
+        if (typeof b.body === 'string') pr.body = b.body;
+        if (b.state === 'closed' || b.state === 'open') pr.state = b.state;
+        return { body: gh.pullJson(base, pr) };
+      }
+    }
+    if ((m = /^\/issues\/(\d+)\/(comments|labels)$/.exec(rest)) && method === 'POST') {
+      const pr = gh.pulls.find((p) => p.number === Number(m![1]));
+      if (!pr) throw notFound();
+      if (m[2] === 'comments') {
+        pr.comments.push(String(b.body ?? ''));
+        return { status: 201, body: { id: pr.comments.length, body: b.body } };
+      }
+      for (const l of (b.labels as string[]) ?? []) if (!pr.labels.includes(l)) pr.labels.push(l);
+      return { body: pr.labels.map((name, i) => ({ id: i + 1, name })) };
+    }
+    throw notFound();
+  };
+}

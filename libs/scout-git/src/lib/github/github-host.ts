@@ -1,0 +1,227 @@
+import { App, Octokit, RequestError } from 'octokit';
+import { z } from 'zod';
+import { readMetadata, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+
+export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
+
+export interface GitHubHostOptions {
+  owner: string;
+  repo: string;
+  auth: GitHubAuth;
+  /** API root (https://api.github.com, GitHub Enterprise, or the sandbox). */
+  baseUrl?: string;
+  logger: Logger;
+  /** Base of plugin-retry's quadratic back-off on 5xx (default 1000 ms). */
+  retryBaseMs?: number;
+  /** Wait for a primary rate limit at most this long before giving up (default 60 s). */
+  maxRateLimitWaitSec?: number;
+  author?: { name: string; email: string };
+}
+
+// Narrow views of the responses the adapter reads (parsed at the boundary).
+const RefSchema = z.object({ object: z.object({ sha: z.string() }) });
+const CommitSchema = z.object({ sha: z.string(), message: z.string(), tree: z.object({ sha: z.string() }), parents: z.array(z.object({ sha: z.string() })) });
+const ShaSchema = z.object({ sha: z.string() });
+const PullSchema = z.object({ number: z.number(), node_id: z.string(), title: z.string(), body: z.string().nullable(), html_url: z.string(), head: z.object({ ref: z.string() }) });
+type Pull = z.infer<typeof PullSchema>;
+
+/**
+ * Proposals as one GitHub pull request from one branch, written through the Git Data API (blobs
+ * inline in one tree, one commit, a fast-forward ref update) so no checkout is needed.
+ * - The branch is the scout's only while its head carries the plan trailer; otherwise a person
+ *   pushed to it and the scout leaves it alone.
+ * - The ref is moved without force: a concurrent sweep that moved it first makes ours fail with
+ *   "Update is not a fast forward" (compare-and-swap), and we re-read and converge.
+ * - Secondary rate limits are never retried (GitHub asks clients to stop); 5xx are retried by
+ *   plugin-retry. https://docs.github.com/en/rest/using-the-rest-api/best-practices-for-using-the-rest-api
+ */
+export class GitHubHost implements GitHostPort {
+  private octokitPromise: Promise<InstanceType<typeof Octokit>> | null = null;
+
+  constructor(private readonly o: GitHubHostOptions) {}
+
+  describe(): string {
+    return `GitHub ${this.o.owner}/${this.o.repo}${this.o.baseUrl && !this.o.baseUrl.includes('api.github.com') ? ` at ${this.o.baseUrl}` : ''}`;
+  }
+
+  private client(): Promise<InstanceType<typeof Octokit>> {
+    if (this.octokitPromise) return this.octokitPromise;
+    const { logger } = this.o;
+    const maxWait = this.o.maxRateLimitWaitSec ?? 60;
+    const options = {
+      baseUrl: this.o.baseUrl ?? 'https://api.github.com',
+      userAgent: 'gpu-fleet-region-scout',
+      retry: { retryAfterBaseValue: this.o.retryBaseMs ?? 1000 },
+      throttle: {
+        onRateLimit: (retryAfter: number, opts: { method: string; url: string }, _o: unknown, retryCount: number) => {
+          logger.warn({ retryAfter, method: opts.method, url: opts.url }, 'GitHub rate limit');
+          return retryCount < 1 && retryAfter <= maxWait;
+        },
+        // Never retry a secondary rate limit: stop the sweep and let the next one try.
+        onSecondaryRateLimit: (retryAfter: number, opts: { method: string; url: string }) => {
+          logger.warn({ retryAfter, method: opts.method, url: opts.url }, 'GitHub secondary rate limit; stopping');
+          return false;
+        },
+      },
+      log: { debug: () => undefined, info: () => undefined, warn: (m: string) => logger.debug({ octokit: m }, 'octokit'), error: (m: string) => logger.debug({ octokit: m }, 'octokit') },
+    };
+    const auth = this.o.auth;
+    this.octokitPromise =
+      auth.kind === 'token'
+        ? Promise.resolve(new Octokit({ ...options, auth: auth.token }))
+        : new App({ appId: auth.appId, privateKey: auth.privateKey, Octokit: Octokit.defaults(options) }).getInstallationOctokit(auth.installationId) as Promise<InstanceType<typeof Octokit>>;
+    return this.octokitPromise;
+  }
+
+  async propose(req: ProposalRequest): Promise<ProposalResult> {
+    return this.guard(req.branch, async () => {
+      // One retry of the whole step covers a concurrent sweep winning the ref race.
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await this.proposeOnce(req);
+        } catch (e) {
+          if (attempt < 3 && e instanceof RequestError && e.status === 422 && /fast forward|already exists/i.test(e.message)) {
+            this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading');
+            continue;
+          }
+          throw e;
+        }
+      }
+    });
+  }
+
+  private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {
+    const gh = await this.client();
+    const repo = { owner: this.o.owner, repo: this.o.repo };
+    const baseSha = RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${req.base}` })).data).object.sha;
+    const baseCommit = CommitSchema.parse((await gh.rest.git.getCommit({ ...repo, commit_sha: baseSha })).data);
+    const head = await this.branchHead(req.branch);
+
+    let commit = head?.sha ?? null;
+    if (head) {
+      const trailer = readPlanTrailer(head.message);
+      if (!trailer) return this.leftAlone(req.branch, head.sha);
+      if (trailer !== req.planHash) commit = await this.commit(req, baseCommit, head);
+    } else {
+      commit = await this.commit(req, baseCommit, null);
+    }
+
+    const pr = await this.openPull(req.branch);
+    if (!pr) {
+      const created = await this.createPull(req);
+      if (created.fresh) await this.decorate(created.pull, req);
+      return { action: created.fresh ? 'created' : 'updated', branch: req.branch, commit, url: created.pull.html_url, number: created.pull.number, message: `${created.fresh ? 'opened' : 'found'} pull request #${created.pull.number}` };
+    }
+    const meta = readMetadata(pr.body);
+    const committed = commit !== head?.sha;
+    if (meta?.body === req.bodyHash && pr.title === req.title && !committed) {
+      return { action: 'unchanged', branch: req.branch, commit, url: pr.html_url, number: pr.number, message: `pull request #${pr.number} already proposes this plan` };
+    }
+    if (meta?.body !== req.bodyHash || pr.title !== req.title) await gh.rest.pulls.update({ ...repo, pull_number: pr.number, title: req.title, body: req.body });
+    return { action: 'updated', branch: req.branch, commit, url: pr.html_url, number: pr.number, message: `updated pull request #${pr.number}${committed ? ' with a new commit' : ' (description only)'}` };
+  }
+
+  async withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult> {
+    return this.guard(req.branch, async () => {
+      const gh = await this.client();
+      const repo = { owner: this.o.owner, repo: this.o.repo };
+      const pr = await this.openPull(req.branch);
+      const head = await this.branchHead(req.branch);
+      if (!pr) return { action: 'nothing-open', branch: req.branch, commit: head?.sha ?? null, url: null, number: null, message: 'no open proposal' };
+      if (head && !readPlanTrailer(head.message)) return this.leftAlone(req.branch, head.sha, pr);
+      await gh.rest.issues.createComment({ ...repo, issue_number: pr.number, body: req.comment });
+      await gh.rest.pulls.update({ ...repo, pull_number: pr.number, state: 'closed' });
+      if (head) await gh.rest.git.deleteRef({ ...repo, ref: `heads/${req.branch}` });
+      return { action: 'closed', branch: req.branch, commit: null, url: pr.html_url, number: pr.number, message: `closed pull request #${pr.number}: the plan is empty` };
+    });
+  }
+
+  /** Turn GitHub's refusals into a clean stop with one line; anything else is a bug and propagates. */
+  private async guard(branch: string, fn: () => Promise<ProposalResult>): Promise<ProposalResult> {
+    try {
+      return await fn();
+    } catch (e) {
+      if (e instanceof RequestError) {
+        const secondary = e.status === 403 && /secondary rate limit/i.test(e.message);
+        const why = secondary ? 'GitHub secondary rate limit: stopped; the next sweep retries' : `GitHub answered ${e.status}: ${e.message.split('\n')[0]} (${e.request.method} ${new URL(e.request.url).pathname})`;
+        this.o.logger.warn({ status: e.status, branch }, why);
+        return { action: 'stopped', branch, commit: null, url: null, number: null, message: why };
+      }
+      throw e;
+    }
+  }
+
+  private leftAlone(branch: string, sha: string, pr?: Pull): ProposalResult {
+    const message = `${branch} has a commit a person pushed (${sha.slice(0, 7)}): left alone; delete the branch or merge the pull request to let the scout propose again`;
+    this.o.logger.warn({ branch, sha }, message);
+    return { action: 'left-alone', branch, commit: sha, url: pr?.html_url ?? null, number: pr?.number ?? null, message };
+  }
+
+  private async branchHead(branch: string): Promise<z.infer<typeof CommitSchema> | null> {
+    const gh = await this.client();
+    const repo = { owner: this.o.owner, repo: this.o.repo };
+    try {
+      const sha = RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${branch}` })).data).object.sha;
+      return CommitSchema.parse((await gh.rest.git.getCommit({ ...repo, commit_sha: sha })).data);
+    } catch (e) {
+      if (e instanceof RequestError && e.status === 404) return null;
+      throw e;
+    }
+  }
+
+  /**
+   * One commit: the base tree plus the files (inline contents, deletions as sha null). Its parents
+   * are the branch head (so the ref update is a fast-forward, our compare-and-swap) and the base
+   * when the head does not already sit on it (so the pull request diff is only the plan).
+   */
+  private async commit(req: ProposalRequest, base: z.infer<typeof CommitSchema>, head: z.infer<typeof CommitSchema> | null): Promise<string> {
+    const gh = await this.client();
+    const repo = { owner: this.o.owner, repo: this.o.repo };
+    const tree = ShaSchema.parse(
+      (
+        await gh.rest.git.createTree({
+          ...repo,
+          base_tree: base.tree.sha,
+          tree: req.files.map((f) => (f.content === null ? { path: f.path, mode: '100644' as const, type: 'blob' as const, sha: null } : { path: f.path, mode: '100644' as const, type: 'blob' as const, content: f.content })),
+        })
+      ).data,
+    ).sha;
+    const parents = head ? (head.sha === base.sha || head.parents.some((p) => p.sha === base.sha) ? [head.sha] : [head.sha, base.sha]) : [base.sha];
+    const author = { ...(this.o.author ?? { name: 'region-scout', email: 'region-scout@users.noreply.github.com' }) };
+    const sha = ShaSchema.parse((await gh.rest.git.createCommit({ ...repo, message: req.commitMessage, tree, parents, author })).data).sha;
+    if (head) await gh.rest.git.updateRef({ ...repo, ref: `heads/${req.branch}`, sha, force: false });
+    else await gh.rest.git.createRef({ ...repo, ref: `refs/heads/${req.branch}`, sha });
+    return sha;
+  }
+
+  private async openPull(branch: string): Promise<Pull | null> {
+    const gh = await this.client();
+    const list = (await gh.rest.pulls.list({ owner: this.o.owner, repo: this.o.repo, head: `${this.o.owner}:${branch}`, state: 'open', per_page: 10 })).data;
+    const pulls = z.array(PullSchema).parse(list);
+    return pulls.find((p) => p.head.ref === branch) ?? null;
+  }
+
+  /** Open the pull request; if a concurrent sweep just opened it, use theirs. */
+  private async createPull(req: ProposalRequest): Promise<{ pull: Pull; fresh: boolean }> {
+    const gh = await this.client();
+    try {
+      const pull = PullSchema.parse((await gh.rest.pulls.create({ owner: this.o.owner, repo: this.o.repo, head: req.branch, base: req.base, title: req.title, body: req.body, maintainer_can_modify: true })).data);
+      return { pull, fresh: true };
+    } catch (e) {
+      if (e instanceof RequestError && e.status === 422 && /already exists/i.test(JSON.stringify(e.response?.data ?? ''))) {
+        const pull = await this.openPull(req.branch);
+        if (pull) return { pull, fresh: false };
+      }
+      throw e;
+    }
+  }
+
+  private async decorate(pr: Pull, req: ProposalRequest): Promise<void> {
+    const gh = await this.client();
+    if (req.labels.length) await gh.rest.issues.addLabels({ owner: this.o.owner, repo: this.o.repo, issue_number: pr.number, labels: req.labels });
+    if (req.autoMerge) {
+      // Auto-merge is GraphQL-only: https://docs.github.com/en/graphql/reference/mutations#enablepullrequestautomerge
+      await gh.graphql('mutation($pullRequestId: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: SQUASH }) { pullRequest { number } } }', { pullRequestId: pr.node_id });
+    }
+  }
+}

@@ -1,0 +1,146 @@
+import { execFile } from 'node:child_process';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+
+export interface LocalGitHostOptions {
+  /** Repository root (the working tree is never touched). */
+  root: string;
+  logger: Logger;
+  /** Where the pull-request body preview is written (default: <root>/.gpu-fleet/proposal.md). */
+  previewFile?: string;
+  /** Commit timestamps (the injected clock), so sandbox runs are reproducible. */
+  now?: () => Date;
+}
+
+export class GitError extends Error {
+  constructor(
+    readonly args: string[],
+    readonly stderr: string,
+  ) {
+    super(`git ${args.join(' ')}: ${stderr.trim().split('\n')[0]}`);
+    this.name = 'GitError';
+  }
+}
+
+const ZERO = '0'.repeat(40);
+
+/**
+ * Proposals as a branch of the local repository, written with git plumbing (hash-object, a
+ * private index, write-tree, commit-tree, update-ref) so the working tree, the index and the
+ * checked-out branch are never touched. update-ref with the old value is a compare-and-swap: a
+ * concurrent sweep that moved the branch first makes ours fail, and we re-read and converge.
+ * Same idempotency as GitHub: the same plan makes no new commit; a head without the plan trailer
+ * was committed by a person and is left alone.
+ */
+export class LocalGitHost implements GitHostPort {
+  constructor(private readonly o: LocalGitHostOptions) {}
+
+  describe(): string {
+    return `local git repository ${this.o.root}`;
+  }
+
+  private git(args: string[], opts: { env?: Record<string, string>; input?: string; allowFail?: boolean } = {}): Promise<{ ok: boolean; out: string }> {
+    return new Promise((resolve, reject) => {
+      const child = execFile('git', args, { cwd: this.o.root, env: { ...process.env, ...opts.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        if (err && !opts.allowFail) return reject(new GitError(args, stderr || err.message));
+        resolve({ ok: !err, out: stdout.trim() });
+      });
+      if (opts.input !== undefined) child.stdin?.end(opts.input);
+    });
+  }
+
+  private async resolve(ref: string): Promise<string | null> {
+    const r = await this.git(['rev-parse', '--verify', '--quiet', `${ref}^{commit}`], { allowFail: true });
+    return r.ok && r.out ? r.out : null;
+  }
+
+  async propose(req: ProposalRequest): Promise<ProposalResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.proposeOnce(req);
+      } catch (e) {
+        if (attempt < 3 && e instanceof GitError && e.args[0] === 'update-ref') {
+          this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading');
+          continue;
+        }
+        throw e;
+      }
+    }
+  }
+
+  private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {
+    const base = await this.resolve(`refs/heads/${req.base}`);
+    if (!base) throw new GitError(['rev-parse', req.base], `base branch "${req.base}" does not exist in ${this.o.root}; commit the fleet there first (configSync.branch)`);
+    const ref = `refs/heads/${req.branch}`;
+    const head = await this.resolve(ref);
+    await this.preview(req);
+    if (head) {
+      const message = (await this.git(['log', '-1', '--format=%B', head])).out;
+      const trailer = readPlanTrailer(message);
+      if (!trailer) {
+        const msg = `${req.branch} has a commit a person made (${head.slice(0, 7)}): left alone; delete the branch or merge it to let the scout propose again`;
+        this.o.logger.warn({ branch: req.branch, head }, msg);
+        return { action: 'left-alone', branch: req.branch, commit: head, url: null, number: null, message: msg };
+      }
+      if (trailer === req.planHash) return { action: 'unchanged', branch: req.branch, commit: head, url: null, number: null, message: `${req.branch} already proposes this plan (${head.slice(0, 7)})` };
+    }
+    const commit = await this.commit(req, base, head);
+    await this.git(['update-ref', '-m', 'region-scout: propose placement', ref, commit, head ?? ZERO]);
+    return {
+      action: head ? 'updated' : 'created',
+      branch: req.branch,
+      commit,
+      url: null,
+      number: null,
+      message: `${head ? 'updated' : 'created'} branch ${req.branch} at ${commit.slice(0, 7)} (review: git diff ${req.base}...${req.branch})`,
+    };
+  }
+
+  async withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult> {
+    const ref = `refs/heads/${req.branch}`;
+    const head = await this.resolve(ref);
+    if (!head) return { action: 'nothing-open', branch: req.branch, commit: null, url: null, number: null, message: 'no open proposal' };
+    const message = (await this.git(['log', '-1', '--format=%B', head])).out;
+    if (!readPlanTrailer(message)) {
+      return { action: 'left-alone', branch: req.branch, commit: head, url: null, number: null, message: `${req.branch} has a commit a person made (${head.slice(0, 7)}): left alone` };
+    }
+    // The branch is the proposal: removing it (compare-and-swap on its head) closes it.
+    await this.git(['update-ref', '-m', `region-scout: ${req.comment}`, '-d', ref, head]);
+    return { action: 'closed', branch: req.branch, commit: null, url: null, number: null, message: `deleted branch ${req.branch}: ${req.comment}` };
+  }
+
+  /** A commit of the base tree plus the files, built in a private index. */
+  private async commit(req: ProposalRequest, base: string, head: string | null): Promise<string> {
+    const dir = await mkdtemp(join(tmpdir(), 'region-scout-index-'));
+    const env = { GIT_INDEX_FILE: join(dir, 'index') };
+    try {
+      await this.git(['read-tree', base], { env });
+      for (const f of req.files) {
+        if (f.content === null) {
+          await this.git(['update-index', '--force-remove', '--', f.path], { env });
+          continue;
+        }
+        const blob = (await this.git(['hash-object', '-w', '--stdin'], { input: f.content })).out;
+        await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${f.path}`], { env });
+      }
+      const tree = (await this.git(['write-tree'], { env })).out;
+      const headParents = head ? (await this.git(['log', '-1', '--format=%P', head])).out.split(' ') : [];
+      const parents = head ? (head === base || headParents.includes(base) ? [head] : [head, base]) : [base];
+      const when = (this.o.now?.() ?? new Date()).toISOString();
+      const who = { GIT_AUTHOR_NAME: 'region-scout', GIT_AUTHOR_EMAIL: 'region-scout@localhost', GIT_COMMITTER_NAME: 'region-scout', GIT_COMMITTER_EMAIL: 'region-scout@localhost', GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when };
+      return (await this.git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], { env: who, input: req.commitMessage })).out;
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  private async preview(req: ProposalRequest): Promise<void> {
+    const file = this.o.previewFile ?? join(this.o.root, '.gpu-fleet', 'proposal.md');
+    await mkdir(dirname(file), { recursive: true });
+    // Written aside and renamed: a reader never sees half a preview.
+    await writeFile(`${file}.tmp`, `# ${req.title}\n\n${req.body}\n`);
+    await rename(`${file}.tmp`, file);
+  }
+}

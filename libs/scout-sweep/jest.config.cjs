@@ -1,0 +1,1 @@
+module.exports = require('../../jest.project.cjs')('scout-sweep', __dirname);

@@ -1,0 +1,236 @@
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { diffLines } from 'diff';
+import { formatIssue, parseFleetSpec, writeClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { ownedFilesOnDisk, PATCHES_DIR, renderTree, writeTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
+import { decide, observedFromSignals, renderProposal, type FileStat, type Plan, type ProposalText } from '@gpu-fleet/scout-decide';
+import {
+  gatherSignals,
+  metadataComment,
+  planTrailer,
+  ProbeBudget,
+  type EvidenceLedger,
+  type GitHostPort,
+  type Logger,
+  type ProbePort,
+  type ProbeResult,
+  type ProposalFile,
+  type ProposalResult,
+  type SignalPorts,
+  type SignalsReport,
+} from '@gpu-fleet/scout-domain';
+import type { Document } from 'yaml';
+
+export type SweepStep = 'signals' | 'probes' | 'decide' | 'render' | 'validate' | 'propose';
+
+export interface SweepDeps {
+  /** Repository root (clusters/, fleet-config/). */
+  root: string;
+  /** The spec as loaded, with its YAML document (comments kept when the clusters section is rewritten). */
+  spec: FleetSpec;
+  document: Document;
+  /** Path of the spec relative to the root, e.g. fleet-config/fleet.yaml. */
+  specPath: string;
+  catalog: GpuCatalog;
+  ports: SignalPorts;
+  ledger: EvidenceLedger;
+  /** A prober for a fleet member, or null when probes cannot run there. */
+  prober: (cluster: string, projectNumber: string) => Promise<ProbePort>;
+  /** Where the proposal goes; null: write nothing (plan, dry run). */
+  host: GitHostPort | null;
+  validate: (root: string, spec: FleetSpec) => Promise<ValidationReport>;
+  logger: Logger;
+  onStep?: (step: SweepStep, detail: string) => void;
+}
+
+export interface SweepOptions {
+  sweepId: string;
+  /** Run GPU probes in the best candidates (within scout.probesPerSweep and the daily budget). */
+  probes: boolean;
+  /** Decide and render, but write and propose nothing. */
+  dryRun: boolean;
+}
+
+export interface ProbeRun {
+  cluster: string;
+  region: string;
+  gpu: string;
+  result: ProbeResult | null;
+  skipped?: string;
+}
+
+export interface SweepResult {
+  sweepId: string;
+  signals: SignalsReport;
+  probes: ProbeRun[];
+  plan: Plan;
+  /** The proposed fleet.yaml text, when the plan changes it. */
+  specText: string | null;
+  files: ProposalFile[];
+  stats: FileStat[];
+  proposal: ProposalText | null;
+  validation: { ok: boolean; findings: Finding[] } | null;
+  result: ProposalResult | null;
+  /** Why nothing was proposed, when nothing was. */
+  stopped: string | null;
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
+
+/**
+ * One sweep: gather signals → probe the top candidates (within budget) → decide → write the plan
+ * into fleet.yaml's clusters section → render → validate (kustomize + schemas, in a scratch copy)
+ * → propose. Nothing is proposed when validation fails; a dry run writes nothing at all.
+ */
+export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepResult> {
+  const { spec, ports, ledger, logger } = deps;
+  const step = (s: SweepStep, detail: string) => {
+    logger.info({ step: s, sweep: opts.sweepId }, detail);
+    deps.onStep?.(s, detail);
+  };
+
+  step('signals', 'gathering signals');
+  const signals = await gatherSignals(spec, ports, ledger, { sweepId: opts.sweepId });
+  const fleetState = () => ({ observed: observedFromSignals(signals.regions), history: [...ledger.sweeps()] });
+  const decideNow = () => decide(spec, signals, fleetState(), ports.clock.now(), { catalog: deps.catalog, sweepId: opts.sweepId });
+
+  // Probes: only where they can change the decision — the best eligible regions not serving yet
+  // that have a cluster to run in and no recent successful probe.
+  const probes: ProbeRun[] = [];
+  if (opts.probes && spec.scout.probesPerSweep > 0) {
+    const pre = decideNow();
+    const targets = pre.candidates
+      .filter((c) => c.eligible && !c.newCluster && !spec.clusters.some((k) => k.region === c.region && k.mode === 'active' && k.gpu === c.gpu))
+      .filter((c) => (c.parts.find((p) => p.name === 'probe')?.value ?? 0) === 0)
+      .sort((a, b) => b.score - a.score || a.region.localeCompare(b.region))
+      .slice(0, spec.scout.probesPerSweep);
+    step('probes', targets.length ? `probing ${targets.map((t) => `${t.gpu} in ${t.cluster}`).join(', ')}` : 'no probe needed');
+    if (targets.length) probes.push(...(await runProbes(deps, opts, targets.map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu })))));
+    refreshEvidence(signals, ledger, ports.clock.now());
+  }
+
+  step('decide', 'deciding the placement');
+  const plan = decideNow();
+  if (!opts.dryRun) ledger.recordSweep(plan.record);
+  const base: SweepResult = { sweepId: opts.sweepId, signals, probes, plan, specText: null, files: [], stats: [], proposal: null, validation: null, result: null, stopped: null };
+
+  if (!plan.changes.length) {
+    if (deps.host && !opts.dryRun) {
+      step('propose', 'no change: closing any open proposal');
+      const result = await deps.host.withdraw({ base: spec.configSync.branch, branch: spec.scout.proposal.branch, comment: `region-scout: the placement needs no change any more (${plan.summary}) — closing.` });
+      return { ...base, result };
+    }
+    return base;
+  }
+
+  // Write the plan into the spec text and check it is still a valid spec.
+  const specText = writeClusters(deps.document, plan.clusters);
+  const parsed = parseFleetSpec(specText, { file: deps.specPath, catalog: deps.catalog });
+  if (!parsed.ok) {
+    return { ...base, specText, stopped: `the proposed spec is invalid, nothing proposed:\n${parsed.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}` };
+  }
+
+  step('render', 'rendering the proposed tree');
+  const tree = renderTree(parsed.spec, deps.catalog);
+  const files = changedFiles(deps.root, tree.files, deps.specPath, specText);
+  const stats = files.map((f) => fileStat(deps.root, f));
+
+  step('validate', 'validating the proposed tree (kustomize, schemas, invariants)');
+  const scratch = mkdtempSync(join(tmpdir(), 'region-scout-sweep-'));
+  let report: ValidationReport;
+  try {
+    if (existsSync(join(deps.root, PATCHES_DIR))) cpSync(join(deps.root, PATCHES_DIR), join(scratch, PATCHES_DIR), { recursive: true });
+    writeTree(scratch, tree);
+    report = await deps.validate(scratch, parsed.spec);
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+  const validation = { ok: report.findings.length === 0, findings: report.findings };
+  if (!validation.ok) {
+    return { ...base, specText, files, stats, validation, stopped: `validation failed, nothing proposed: ${report.findings.length} problem(s)` };
+  }
+
+  const text = renderProposal(spec, plan, signals, stats, { catalog: deps.catalog, sweepId: opts.sweepId });
+  const planHash = sha([text.title, ...files.map((f) => `${f.path}\0${f.content ?? '\0deleted'}`)].join('\n'));
+  const bodyHash = sha(text.digest);
+  const withFiles = { ...base, specText, files, stats, validation, proposal: text };
+  if (!deps.host || opts.dryRun) return withFiles;
+
+  step('propose', `proposing on ${deps.host.describe()}`);
+  const result = await deps.host.propose({
+    base: spec.configSync.branch,
+    branch: spec.scout.proposal.branch,
+    title: text.title,
+    body: `${text.body}\n\n${metadataComment({ v: 1, plan: planHash, body: bodyHash, sweep: opts.sweepId })}`,
+    commitMessage: `${text.commitMessage}\n\n${planTrailer(planHash)}`,
+    files,
+    planHash,
+    bodyHash,
+    labels: spec.scout.proposal.labels,
+    autoMerge: spec.scout.proposal.autoMerge === 'add-capacity' && text.addsCapacityOnly,
+  });
+  return { ...withFiles, result };
+}
+
+/** Probe in parallel, each charged to the daily budget first; outcomes go into the ledger. */
+async function runProbes(deps: SweepDeps, opts: SweepOptions, targets: Array<{ cluster: string; region: string; gpu: string }>): Promise<ProbeRun[]> {
+  const { spec, ports, ledger } = deps;
+  const count = spec.gpu.count;
+  const gpuMinutes = Math.ceil((count * spec.scout.probeDeadlineSeconds) / 60);
+  const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, ledger.all(), gpuMinutes);
+  const spot = spec.gpu.provisioning === 'spot';
+  let projectNumber: string;
+  try {
+    projectNumber = await ports.fleet.projectNumber();
+  } catch (e) {
+    return targets.map((t) => ({ ...t, result: null, skipped: `project number unknown: ${(e as Error).message}` }));
+  }
+  return Promise.all(
+    targets.map(async (t): Promise<ProbeRun> => {
+      const charge = budget.tryCharge(ports.clock.now(), gpuMinutes);
+      if (!charge.ok) return { ...t, result: null, skipped: charge.reason };
+      try {
+        const prober = await deps.prober(t.cluster, projectNumber);
+        await prober.cleanup(spec.scout.probeNamespace);
+        const result = await prober.run({ membership: t.cluster, region: t.region, gpu: t.gpu, count, spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId: opts.sweepId, deadlineSeconds: spec.scout.probeDeadlineSeconds });
+        ledger.add({ source: 'probe', region: t.region, zone: result.zone, gpu: t.gpu, spot, outcome: result.outcome, at: ports.clock.now().toISOString(), details: result.details, sweepId: opts.sweepId });
+        return { ...t, result };
+      } catch (e) {
+        // A probe that could not run says nothing about capacity (fail-static).
+        deps.logger.warn({ cluster: t.cluster, err: (e as Error).message }, 'probe failed to run');
+        return { ...t, result: null, skipped: `probe could not run: ${(e as Error).message}` };
+      }
+    }),
+  );
+}
+
+function refreshEvidence(signals: SignalsReport, ledger: EvidenceLedger, now: Date): void {
+  const evidence = ledger.query(now);
+  for (const r of signals.regions) r.evidence = evidence.filter((e) => e.region === r.region);
+}
+
+/** Files the proposal writes: the spec and every rendered file that differs from the checkout; owned files no longer rendered are removed. */
+export function changedFiles(root: string, rendered: Map<string, string>, specPath: string, specText: string): ProposalFile[] {
+  const read = (p: string) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null);
+  const out: ProposalFile[] = [];
+  if (read(specPath) !== specText) out.push({ path: specPath, content: specText });
+  for (const [path, content] of [...rendered].sort(([a], [b]) => a.localeCompare(b))) if (read(path) !== content) out.push({ path, content });
+  for (const path of ownedFilesOnDisk(root)) if (!rendered.has(path)) out.push({ path, content: null });
+  return out;
+}
+
+function fileStat(root: string, f: ProposalFile): FileStat {
+  const before = existsSync(join(root, f.path)) ? readFileSync(join(root, f.path), 'utf8') : null;
+  if (f.content === null) return { path: f.path, added: 0, removed: (before ?? '').split('\n').length - 1, status: 'deleted' };
+  if (before === null) return { path: f.path, added: f.content.split('\n').length - 1, removed: 0, status: 'added' };
+  let added = 0;
+  let removed = 0;
+  for (const part of diffLines(before, f.content)) {
+    if (part.added) added += part.count ?? 0;
+    if (part.removed) removed += part.count ?? 0;
+  }
+  return { path: f.path, added, removed, status: 'modified' };
+}
