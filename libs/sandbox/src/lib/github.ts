@@ -137,7 +137,9 @@ const unprocessable = (message: string, extra: object = {}) => new HttpError(422
 
 /** GitHub REST (+ the auto-merge GraphQL mutation) over a SandboxGitHub; unknown routes answer 404 as GitHub does. */
 export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
-  return async ({ method, path, query, body, headers }) => {
+  return async ({ method, path: rawPath, query, body, headers }) => {
+    // Clients encode the "/" in ref names (heads%2Fmain); GitHub accepts both forms.
+    const path = decodeURIComponent(rawPath);
     const base = `http://${headers.host ?? 'localhost'}`;
     if (method === 'GET' && path === '/rate_limit') return { body: { resources: { core: { limit: 5000, remaining: 5000, reset: Math.floor(now().getTime() / 1000) + 3600, used: 0 } } } };
     if (!/^(token|Bearer) \S+/.test(String(headers.authorization ?? ''))) throw new HttpError(401, 'Requires authentication', { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' });

@@ -16,6 +16,11 @@ export interface GitHubHostOptions {
   /** Wait for a primary rate limit at most this long before giving up (default 60 s). */
   maxRateLimitWaitSec?: number;
   author?: { name: string; email: string };
+  /**
+   * plugin-throttling spaces writes ≥ 1 s apart as GitHub asks of integrations (default on). Off
+   * only against the sandbox, which has no such limit, to keep tests fast.
+   */
+  throttle?: boolean;
 }
 
 // Narrow views of the responses the adapter reads (parsed at the boundary).
@@ -53,6 +58,7 @@ export class GitHubHost implements GitHostPort {
       userAgent: 'gpu-fleet-region-scout',
       retry: { retryAfterBaseValue: this.o.retryBaseMs ?? 1000 },
       throttle: {
+        enabled: this.o.throttle !== false,
         onRateLimit: (retryAfter: number, opts: { method: string; url: string }, _o: unknown, retryCount: number) => {
           logger.warn({ retryAfter, method: opts.method, url: opts.url }, 'GitHub rate limit');
           return retryCount < 1 && retryAfter <= maxWait;

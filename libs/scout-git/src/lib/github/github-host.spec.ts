@@ -1,0 +1,139 @@
+import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
+import { metadataComment, planTrailer, readMetadata, silentLogger, type ProposalRequest } from '@gpu-fleet/scout-domain';
+import { GitHubHost } from './github-host';
+
+/** The adapter with the real octokit (retry + throttling plugins) against the sandbox's GitHub wire format. */
+let sandbox: Sandbox;
+beforeEach(async () => {
+  const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
+  const world = new SandboxWorld({ seed: 1, clock: new ManualClock(new Date('2026-11-23T12:00:00Z')), spec });
+  sandbox = await startSandbox(world, { githubFiles: { 'fleet-config/fleet.yaml': 'clusters: []\n', 'clusters/old/kustomization.yaml': 'old\n' } });
+});
+afterEach(() => sandbox.close());
+
+/** Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. */
+const host = (throttle = false) =>
+  new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.token }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle });
+
+const request = (plan: string, body = `body ${plan}`, extra: Partial<ProposalRequest> = {}): ProposalRequest => ({
+  base: 'main',
+  branch: 'region-scout/placement',
+  title: `region-scout: plan ${plan}`,
+  body: `${body}\n\n${metadataComment({ v: 1, plan: `${plan}0000000000`, body: body.replace(/\s/g, ''), sweep: 's' })}`,
+  commitMessage: `plan ${plan}\n\n${planTrailer(`${plan}0000000000`)}`,
+  files: [
+    { path: 'fleet-config/fleet.yaml', content: `clusters: [${plan}]\n` },
+    { path: 'clusters/old/kustomization.yaml', content: null },
+  ],
+  planHash: `${plan}0000000000`,
+  bodyHash: body.replace(/\s/g, ''),
+  labels: ['region-scout', 'placement'],
+  autoMerge: false,
+  ...extra,
+});
+const writes = () => sandbox.requests.filter((r) => r.api === 'github' && r.method !== 'GET').length;
+const pulls = () => sandbox.github.pulls;
+
+describe('GitHubHost: one idempotent pull request', () => {
+  it('opens one PR from one commit on the fixed branch, with labels (throttled as on GitHub)', async () => {
+    const r = await host(true).propose(request('a'));
+    expect(r).toMatchObject({ action: 'created', number: 1, url: 'https://github.com/gpu-fleet/gpu-fleet/pull/1' });
+    expect(pulls()).toHaveLength(1);
+    expect(pulls()[0]).toMatchObject({ head: 'region-scout/placement', base: 'main', title: 'region-scout: plan a', labels: ['region-scout', 'placement'], autoMerge: false });
+    const files = sandbox.github.files('region-scout/placement');
+    expect(files.get('fleet-config/fleet.yaml')).toBe('clusters: [a]\n');
+    expect(files.has('clusters/old/kustomization.yaml')).toBe(false);
+    const head = sandbox.github.commits.get(sandbox.github.refs.get('heads/region-scout/placement')!)!;
+    expect(head.parents).toEqual([sandbox.github.refs.get('heads/main')]);
+    }, 20_000);
+
+  it('run twice: the same plan writes nothing; new evidence edits the body only; a new plan adds a commit to the same PR', async () => {
+    await host().propose(request('a'));
+    const before = writes();
+    expect((await host().propose(request('a'))).action).toBe('unchanged');
+    expect(writes()).toBe(before);
+
+    const edited = await host().propose(request('a', 'body a, newer evidence'));
+    expect(edited).toMatchObject({ action: 'updated', number: 1 });
+    expect(pulls()[0]!.edits).toBe(1);
+    expect(readMetadata(pulls()[0]!.body)!.body).toBe('bodya,newerevidence');
+
+    const headA = sandbox.github.refs.get('heads/region-scout/placement');
+    const moved = await host().propose(request('b'));
+    expect(moved).toMatchObject({ action: 'updated', number: 1 });
+    expect(pulls()).toHaveLength(1);
+    expect(sandbox.github.commits.get(moved.commit!)!.parents).toEqual([headA]);
+    expect(sandbox.github.files('region-scout/placement').get('fleet-config/fleet.yaml')).toBe('clusters: [b]\n');
+  });
+
+  it('leaves a branch a person pushed to alone, and says so', async () => {
+    await host().propose(request('a'));
+    const theirs = sandbox.github.pushAsPerson('region-scout/placement', { 'fleet-config/fleet.yaml': 'clusters: [mine]\n' });
+    const before = writes();
+    const r = await host().propose(request('b'));
+    expect(r.action).toBe('left-alone');
+    expect(r.message).toMatch(/a person pushed .* left alone/);
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe('left-alone');
+    expect(writes()).toBe(before);
+    expect(sandbox.github.refs.get('heads/region-scout/placement')).toBe(theirs);
+  });
+
+  it('closes the PR with a comment when the plan empties', async () => {
+    await host().propose(request('a'));
+    const r = await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'region-scout: no change needed any more' });
+    expect(r).toMatchObject({ action: 'closed', number: 1 });
+    expect(pulls()[0]).toMatchObject({ state: 'closed', comments: ['region-scout: no change needed any more'] });
+    expect(sandbox.github.refs.has('heads/region-scout/placement')).toBe(false);
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe('nothing-open');
+  });
+
+  it('two concurrent sweeps produce one PR and no lost update', async () => {
+    const results = await Promise.all([host().propose(request('a')), host().propose(request('a'))]);
+    expect(pulls().filter((p) => p.state === 'open')).toHaveLength(1);
+    expect(results.map((r) => r.number)).toEqual([1, 1]);
+    const [c, d] = await Promise.all([host().propose(request('c')), host().propose(request('d'))]);
+    expect(pulls()).toHaveLength(1);
+    // The ref only ever fast-forwarded: both commits are in the branch history.
+    const head = sandbox.github.refs.get('heads/region-scout/placement')!;
+    expect(sandbox.github.isAncestor(c.commit!, head) && sandbox.github.isAncestor(d.commit!, head)).toBe(true);
+  });
+
+  it('retries GitHub 5xx and then succeeds', async () => {
+    sandbox.faults.push({ api: 'github', kind: 'status', status: 502, times: 2, path: /\/git\/trees$/ });
+    expect((await host().propose(request('a'))).action).toBe('created');
+  });
+
+  it('stops cleanly on persistent 5xx: no branch, no PR', async () => {
+    sandbox.faults.push({ api: 'github', kind: 'status', status: 503, path: /\/git\/commits$/ });
+    const r = await host().propose(request('a'));
+    expect(r.action).toBe('stopped');
+    expect(r.message).toMatch(/GitHub answered 503/);
+    expect(sandbox.github.refs.has('heads/region-scout/placement')).toBe(false);
+    expect(pulls()).toHaveLength(0);
+  });
+
+  it('stops on a secondary rate limit without retrying, nothing half-written', async () => {
+    sandbox.faults.push({ api: 'github', kind: 'secondary-rate-limit', retryAfterSec: 60, path: /\/pulls$/ });
+    const r = await host(true).propose(request('a'));
+    expect(r).toMatchObject({ action: 'stopped', message: 'GitHub secondary rate limit: stopped; the next sweep retries' });
+    expect(sandbox.requests.filter((q) => q.api === 'github' && q.status === 403)).toHaveLength(1);
+    expect(pulls()).toHaveLength(0);
+    // The commit on the branch is complete and the next sweep resumes from it: same plan, PR opened, no second commit.
+    const head = sandbox.github.refs.get('heads/region-scout/placement');
+    sandbox.faults.length = 0;
+    const next = await host().propose(request('a'));
+    expect(next).toMatchObject({ action: 'created', commit: head });
+  }, 20_000);
+
+  it('enables auto-merge only when asked (policy add-capacity and an additive plan)', async () => {
+    await host().propose(request('a', 'b', { autoMerge: true }));
+    expect(pulls()[0]!.autoMerge).toBe(true);
+  });
+
+  it('reports a rejected token as a clean stop', async () => {
+    const r = await new GitHubHost({ owner: 'nobody', repo: 'nothing', auth: { kind: 'token', token: 't' }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5 }).propose(request('a'));
+    expect(r).toMatchObject({ action: 'stopped' });
+    expect(r.message).toMatch(/GitHub answered 404/);
+  });
+});
