@@ -93,6 +93,17 @@ export class SandboxGitHub {
     return sha;
   }
 
+  /** A person merges a pull request: the base branch takes the head commit; the branch is deleted (tests). */
+  merge(number: number): void {
+    const pr = this.pulls.find((p) => p.number === number && p.state === 'open');
+    if (!pr) throw new Error(`no open pull request #${number}`);
+    const head = this.refs.get(`heads/${pr.head}`)!;
+    const base = this.refs.get(`heads/${pr.base}`)!;
+    this.refs.set(`heads/${pr.base}`, this.writeCommit({ tree: this.commits.get(head)!.tree, parents: [base, head], message: `Merge pull request #${number}`, author: { name: 'A Person', email: 'person@example.com', date: this.now().toISOString() } }));
+    this.refs.delete(`heads/${pr.head}`);
+    pr.state = 'closed';
+  }
+
   isAncestor(ancestor: string, of: string): boolean {
     const seen = new Set<string>();
     const stack = [of];

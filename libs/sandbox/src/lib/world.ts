@@ -87,8 +87,8 @@ export class SandboxWorld {
   spec: FleetSpec;
   readonly configCluster: { name: string; location: string };
   private readonly seed: number;
-  private readonly stockouts: Override[] = [];
-  private readonly capacity: Override[] = [];
+  /** Forced windows; where they overlap, the one forced last wins. */
+  private readonly overrides: Array<Override & { stockout: boolean }> = [];
   private readonly quotaOverrides = new Map<string, number>();
   private readonly jobs = new Map<string, ProbeJob>();
   private readonly walks = new Map<string, Array<[number, boolean]>>();
@@ -115,12 +115,12 @@ export class SandboxWorld {
 
   /** Force a stockout of `gpu` in a zone or a whole region for a time window (tests, demos). */
   forceStockout(where: string, gpu: string, from: Date, until: Date): void {
-    this.stockouts.push({ where, gpu, from, until });
+    this.overrides.push({ where, gpu, from, until, stockout: true });
   }
 
   /** Force capacity (no stockout) of `gpu` in a zone or region for a time window. */
   forceCapacity(where: string, gpu: string, from: Date, until: Date): void {
-    this.capacity.push({ where, gpu, from, until });
+    this.overrides.push({ where, gpu, from, until, stockout: false });
   }
 
   setQuota(region: string, metric: string, limit: number): void {
@@ -131,9 +131,8 @@ export class SandboxWorld {
   stockoutSince(zone: string, gpu: string, t: number): number | null {
     const region = zone.replace(/-[a-z]$/, '');
     const inWindow = (o: Override) => (o.where === zone || o.where === region) && o.gpu === gpu && o.from.getTime() <= t && t < o.until.getTime();
-    if (this.capacity.some(inWindow)) return null;
-    const forced = this.stockouts.find((o) => (o.where === zone || o.where === region) && o.gpu === gpu && o.from.getTime() <= t && t < o.until.getTime());
-    if (forced) return forced.from.getTime();
+    const forced = this.overrides.filter(inWindow).pop();
+    if (forced) return forced.stockout ? forced.from.getTime() : null;
     // Alternating available/stocked-out periods with exponential durations, walked from EPOCH.
     const key = `${zone}|${gpu}`;
     let walk = this.walks.get(key);

@@ -104,10 +104,18 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
 describe('decide: in-region GPU fallback', () => {
   it('prefers changing the GPU type of the cluster over moving the region', () => {
     const spec = baseSpec();
-    const obs = [stockout('us-central1', L4, 99)];
+    const obs = [stockout('us-central1', L4, 99), observation('us-central1', T4, 'success', at(97))];
     const plan = run(spec, obs, fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100);
     expect(plan.changes).toEqual([expect.objectContaining({ cluster: 'sd-us-central1', kind: 'switch-gpu', from: expect.objectContaining({ gpu: L4 }), to: expect.objectContaining({ gpu: T4, mode: 'active' }) })]);
     expect(plan.changes[0]!.reason).toMatch(/changes GPU type instead of moving region/);
+  });
+
+  it('does not switch GPU type on no evidence: the ComputeClass already tried it; moves region instead', () => {
+    const spec = baseSpec();
+    const plan = run(spec, [stockout('us-central1', L4, 99)], fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100);
+    expect(plan.changes.map((c) => c.kind)).not.toContain('switch-gpu');
+    expect(plan.changes[0]).toMatchObject({ replaces: 'sd-us-central1' });
+    expect(plan.notes.join('\n')).toMatch(/nvidia-tesla-t4 in us-central1 is not confirmed by a probe/);
   });
 });
 

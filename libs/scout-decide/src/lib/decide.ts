@@ -172,9 +172,13 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       continue;
     }
     if (replacedSoon(c.name)) continue; // a replacement is on its way (step 1)
-    // In-region fallback: another preferred GPU type here beats moving the region.
+    // In-region fallback: another preferred GPU type here beats moving the region — but only on
+    // positive evidence (a probe or pods got it): the cluster's ComputeClass already tries every
+    // preferred type in the region, so its failing pods say nothing good about the others.
     const fallback = evaluate(c.region, prefs.filter((g) => g !== c.gpu));
-    if (fallback.eligible) {
+    const confirmed = (evidenceOf(c.region, fallback.gpu)?.capacity ?? 0) > 0;
+    if (fallback.eligible && !confirmed) notes.push(`${c.name}: ${fallback.gpu} in ${c.region} is not confirmed by a probe; moving region instead of switching GPU type`);
+    if (fallback.eligible && confirmed) {
       change(c, 'switch-gpu', { gpu: fallback.gpu }, `${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${fallback.gpu} is eligible there, so the cluster changes GPU type instead of moving region`);
       continue;
     }
