@@ -42,7 +42,8 @@ function parseRepo(flag: string | undefined, spec: FleetSpec): { owner: string; 
   return githubRepoOf(spec.configSync.repo);
 }
 
-function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth {
+/** GitHub credentials from the environment; a CliError naming what is missing. */
+export function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth {
   if (env.GITHUB_APP_ID || env.GITHUB_APP_PRIVATE_KEY || env.GITHUB_APP_INSTALLATION_ID) {
     const missing = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_APP_INSTALLATION_ID'].filter((k) => !env[k]);
     if (missing.length) throw new CliError(`GitHub App auth needs ${missing.join(', ')} as well (or use GITHUB_TOKEN instead)`);

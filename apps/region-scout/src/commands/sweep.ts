@@ -6,7 +6,7 @@ import { runSweep, type SweepResult, type SweepStep } from '@gpu-fleet/scout-swe
 import type { Document } from 'yaml';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
-import { proposalHost, type ProposalTarget } from '../host';
+import { githubAuth, proposalHost, type ProposalTarget } from '../host';
 import { openSession, type ScoutSession } from '../session';
 import { table } from '../table';
 import { formatFinding } from './validate';
@@ -57,6 +57,8 @@ export async function sweepOnce(
 /** `sweep`: gather → probe → decide → render → validate → propose. */
 export async function sweepCommand(ws: Workspace, io: Io, logger: Logger, o: SweepCommandOptions): Promise<number> {
   const { spec, document } = readSpecDocument(ws);
+  // Bad credentials are bad input: say so before any call to Google.
+  if (o.project && o.proposal === 'github' && !o.dryRun) githubAuth(process.env);
   const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
   try {
     const started = performance.now();

@@ -1,0 +1,98 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EXAMPLE_FLEET_YAML, loadFleetSpec, writeClusters } from '@gpu-fleet/fleet-spec';
+import { run } from './program';
+
+/** The CLI's sweep, plan, status and start on the embedded sandbox, in a scratch git repository. */
+let root: string;
+const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'P', GIT_AUTHOR_EMAIL: 'p@x', GIT_COMMITTER_NAME: 'P', GIT_COMMITTER_EMAIL: 'p@x' } }).trim();
+async function cli(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await run(argv, { cwd: root, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
+  return { code, out: out.join('\n'), err: err.join('\n') };
+}
+
+beforeEach(async () => {
+  root = mkdtempSync(join(tmpdir(), 'region-scout-sweep-'));
+  mkdirSync(join(root, 'fleet-config'));
+  writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML);
+  expect((await cli('render')).code).toBe(0);
+  git('init', '-q', '-b', 'main');
+  git('add', '.');
+  git('commit', '-q', '-m', 'fleet');
+});
+afterEach(() => rmSync(root, { recursive: true, force: true }));
+jest.setTimeout(60_000);
+
+describe('region-scout start (the main job on the sandbox)', () => {
+  it('runs an incident through three sweeps to one proposal on the local branch, idempotently, without touching the checkout', async () => {
+    const first = await cli('start', '--time-factor', '1200');
+    expect(first.code).toBe(0);
+    expect(first.out).toMatch(/scenario: nvidia-l4 and nvidia-tesla-t4 stocked out in us-central1/);
+    expect(first.out).toMatch(/sweep 1\/3 .*\[sd-us-central1: bad 1\/3\]/);
+    expect(first.out).toMatch(/sweep 3\/3 .*replaces sd-us-central1/);
+    expect(first.out).toMatch(/proposal: created — created branch region-scout\/placement at [0-9a-f]{7}/);
+    expect(first.out).toContain('pull request preview');
+    const proposed = git('show', 'region-scout/placement:fleet-config/fleet.yaml');
+    expect(proposed).toContain('replaces: sd-us-central1');
+    expect(git('status', '--porcelain')).toBe('?? .gpu-fleet/');
+    expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
+
+    const second = await cli('start', '--time-factor', '1200');
+    expect(second.out).toMatch(/proposal: unchanged — region-scout\/placement already proposes this plan/);
+    expect(git('rev-list', '--count', 'main..region-scout/placement')).toBe('1');
+  });
+});
+
+describe('region-scout sweep / plan / status', () => {
+  it('sweep --dry-run --json prints the plan, evidence and result and writes nothing', async () => {
+    const r = await cli('sweep', '--dry-run', '--json', '--no-probes');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out) as { plan: { summary: string; eligibility: string; clusters: unknown[] }; evidence: unknown[]; result: unknown };
+    expect(j.plan.summary).toMatch(/region\(s\) serve/);
+    expect(j.plan.eligibility).toMatch(/regions eligible/);
+    expect(j.evidence.length).toBeGreaterThan(0);
+    expect(j.result).toBeNull();
+    expect(existsSync(join(root, '.gpu-fleet'))).toBe(false);
+    expect(git('branch', '--list', 'region-scout/placement')).toBe('');
+  });
+
+  it('plan shows the placement table and every ineligible region with its reason', async () => {
+    const r = await cli('plan', '--seed', '3');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/CLUSTER\s+REGION\s+MODE\s+GPU\s+READY\s+HEALTH\s+SCORE/);
+    expect(r.out).toMatch(/\d\/3 regions eligible/);
+  });
+
+  it('status shows mode, GPU, GKE and Config Sync state and serving health', async () => {
+    const r = await cli('status', '--json');
+    const j = JSON.parse(r.out) as { clusters: Array<{ cluster: string; gke: string; sync: string; serving: boolean; desired: number }> };
+    expect(j.clusters.map((c) => c.cluster)).toEqual(['sd-us-central1', 'sd-europe-west4', 'sd-asia-northeast1']);
+    expect(j.clusters.every((c) => c.gke === 'RUNNING' && c.sync.startsWith('SYNCED'))).toBe(true);
+    expect(j.clusters[2]).toMatchObject({ desired: 0, serving: false });
+    expect(r.code).toBe(j.clusters.filter((c) => c.serving).length >= 2 ? 0 : 1);
+  });
+
+  it('sweep --proposal github needs credentials outside the sandbox, and says which', async () => {
+    const token = process.env.GITHUB_TOKEN;
+    delete process.env.GITHUB_TOKEN;
+    try {
+      const r = await cli('sweep', '--project', 'some-project-123', '--proposal', 'github');
+      expect(r.code).toBe(2);
+      expect(r.err).toMatch(/--proposal github needs GITHUB_TOKEN .* or a GitHub App \(GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID\)/);
+    } finally {
+      if (token !== undefined) process.env.GITHUB_TOKEN = token;
+    }
+  });
+});
+
+describe('the repository spec', () => {
+  it('fleet-config/fleet.yaml round-trips through the scout’s editor byte for byte', () => {
+    const text = readFileSync(join(__dirname, '../../../fleet-config/fleet.yaml'), 'utf8');
+    const { spec, document } = loadFleetSpec(text);
+    expect(writeClusters(document, spec.clusters)).toBe(text);
+  });
+});
