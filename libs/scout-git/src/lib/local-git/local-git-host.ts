@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -139,8 +140,9 @@ export class LocalGitHost implements GitHostPort {
   private async preview(req: ProposalRequest): Promise<void> {
     const file = this.o.previewFile ?? join(this.o.root, '.gpu-fleet', 'proposal.md');
     await mkdir(dirname(file), { recursive: true });
-    // Written aside and renamed: a reader never sees half a preview.
-    await writeFile(`${file}.tmp`, `# ${req.title}\n\n${req.body}\n`);
-    await rename(`${file}.tmp`, file);
+    // Written aside (a name per writer: sweeps may run concurrently) and renamed: a reader never sees half a preview.
+    const tmp = `${file}.${randomUUID()}.tmp`;
+    await writeFile(tmp, `# ${req.title}\n\n${req.body}\n`);
+    await rename(tmp, file);
   }
 }
