@@ -3,15 +3,15 @@ import type { Logger } from '@gpu-fleet/scout-domain';
 import { createLogger } from './logger';
 import { classifyCommand } from './commands/classify';
 import { sandboxCommand } from './commands/sandbox';
-import { signalsCommand } from './commands/signals';
-import { probeCommand } from './commands/probe';
+import { signalsCommand, type SignalsOptions } from './commands/signals';
+import { probeCommand, type ProbeCommandOptions } from './commands/probe';
 import { CliError, EXIT } from './errors';
 import { workspace, type GlobalOptions, type Io } from './context';
 import { render } from './commands/render';
 import { validate } from './commands/validate';
 import { start } from './commands/start';
-import { planCommand, sweepCommand } from './commands/sweep';
-import { statusCommand } from './commands/status';
+import { planCommand, sweepCommand, type SweepCommandOptions } from './commands/sweep';
+import { statusCommand, type StatusOptions } from './commands/status';
 
 export interface RunOptions {
   io: Io;
@@ -94,17 +94,17 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--dry-run', 'print everything, write nothing (no evidence, no files, no proposal)')
     .option('--no-probes', 'decide on the signals and evidence only')
     .option('--json', 'print the plan, the evidence and the proposal result as JSON')
-    .action(async (o: { project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean; dryRun?: boolean; probes?: boolean; proposal: 'local' | 'github' | 'none'; repo?: string; githubApi?: string }) => setExit(await sweepCommand(ws(), io, logger(), o)));
+    .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('plan'))
     .description('Show the placement decision on current signals and evidence, without probes or a proposal; writes nothing.')
     .option('--json', 'print the plan as JSON')
-    .action(async (o: { project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean }) => setExit(await planCommand(ws(), io, logger(), o)));
+    .action(async (o: StatusOptions) => setExit(await planCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('status'))
     .description("Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.")
     .option('--json', 'print the status as JSON')
-    .action(async (o: { project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean }) => setExit(await statusCommand(ws(), io, logger(), o)));
+    .action(async (o: StatusOptions) => setExit(await statusCommand(ws(), io, logger(), o)));
 
   program
     .command('classify')
@@ -119,7 +119,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .description('Gather every signal once (GPU offering, quotas, clusters and Config Sync, pending pods, evidence) and print a table per region.')
     .option('--json', 'print the report as JSON')
     .option('--all-regions', 'every catalog region, not only the spec’s candidates')
-    .action(async (o: { project?: string; json?: boolean; seed: number; timeFactor: number; evidence?: string; allRegions?: boolean }) => setExit(await signalsCommand(ws(), io, logger(), o)));
+    .action(async (o: SignalsOptions) => setExit(await signalsCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('probe'))
     .description('Run one short-lived GPU probe Job in a cluster (within the daily probe budget) and record the outcome.')
@@ -128,7 +128,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--spot', 'probe Spot capacity')
     .addOption(new Option('--count <n>', 'GPUs (default: gpu.count of the spec)').argParser(integer('--count', 1, 16)))
     .option('--json', 'print the result as JSON')
-    .action(async (o: { cluster: string; gpu: string; spot?: boolean; count?: number; project?: string; seed: number; timeFactor: number; evidence?: string; json?: boolean }) => setExit(await probeCommand(ws(), io, logger(), o)));
+    .action(async (o: ProbeCommandOptions) => setExit(await probeCommand(ws(), io, logger(), o)));
 
   return program;
 }

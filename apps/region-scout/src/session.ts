@@ -4,7 +4,7 @@ import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EvidenceLedger, type Clock, type Logger } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, type GcpAdapters } from '@gpu-fleet/scout-gcp';
 import { startEmbeddedSandbox, type EmbeddedSandbox } from '@gpu-fleet/sandbox';
-import type { Workspace } from './context';
+import type { Io, Workspace } from './context';
 
 export interface SessionOptions {
   /** GCP project: talk to Google. Absent: the embedded sandbox. */
@@ -29,6 +29,19 @@ export interface ScoutSession {
   sandbox?: EmbeddedSandbox;
   saveEvidence(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The options every cloud command takes (--project, --seed, --time-factor, --evidence). */
+export interface CloudOptions {
+  project?: string;
+  seed: number;
+  timeFactor: number;
+  evidence?: string;
+}
+
+/** A session for a cloud command: warnings (a corrupt evidence store set aside) go to stderr. */
+export function openCloudSession(ws: Workspace, spec: FleetSpec, io: Io, logger: Logger, o: CloudOptions): Promise<ScoutSession> {
+  return openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
 }
 
 export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOptions): Promise<ScoutSession> {

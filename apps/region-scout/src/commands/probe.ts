@@ -2,18 +2,14 @@ import { ProbeBudget } from '@gpu-fleet/scout-domain';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
-import { openSession } from '../session';
+import { openCloudSession, type CloudOptions } from '../session';
 import { progress } from '../progress';
 
-export interface ProbeCommandOptions {
+export interface ProbeCommandOptions extends CloudOptions {
   cluster: string;
   gpu: string;
   spot?: boolean;
   count?: number;
-  project?: string;
-  seed: number;
-  timeFactor: number;
-  evidence?: string;
   json?: boolean;
 }
 
@@ -25,7 +21,7 @@ export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: Pro
   const info = ws.catalog.gpu(o.gpu);
   if (!info) throw new CliError(`--gpu: "${o.gpu}" is not a GKE accelerator type; known: ${ws.catalog.gpuTypes().join(', ')}`);
   const count = o.count ?? spec.gpu.count;
-  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openCloudSession(ws, spec, io, logger, o);
   try {
     const now = session.clock.now();
     const deadline = spec.scout.probeDeadlineSeconds;

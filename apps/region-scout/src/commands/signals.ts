@@ -2,23 +2,19 @@ import { gatherSignals, type RegionSignals, type SignalsReport } from '@gpu-flee
 import { readSpec, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
 import type { Logger } from '@gpu-fleet/scout-domain';
-import { openSession } from '../session';
+import { openCloudSession, type CloudOptions } from '../session';
 import { table } from '../table';
 import { progress } from '../progress';
 
-export interface SignalsOptions {
-  project?: string;
+export interface SignalsOptions extends CloudOptions {
   json?: boolean;
-  seed: number;
-  timeFactor: number;
-  evidence?: string;
   allRegions?: boolean;
 }
 
 /** Gather every signal once and print a table per region (or JSON). */
 export async function signalsCommand(ws: Workspace, io: Io, logger: Logger, o: SignalsOptions): Promise<number> {
   const spec = readSpec(ws);
-  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openCloudSession(ws, spec, io, logger, o);
   try {
     const bar = progress(io, `gathering signals from ${session.description}`);
     const regions = o.allRegions ? ws.catalog.regions().map((r) => r.region) : undefined;

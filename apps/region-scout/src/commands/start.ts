@@ -8,7 +8,7 @@ import type { SweepResult } from '@gpu-fleet/scout-sweep';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { openSession } from '../session';
 import { describeDrift } from './render';
-import { formatSweep, sweepExit, sweepOnce } from './sweep';
+import { formatOutcome, formatPlan, sweepExit, sweepOnce } from './sweep';
 
 /** The demo's simulated morning: fixed, so a second `npm start` finds the same plan already proposed. */
 export const DEMO_START = new Date('2026-11-23T08:00:00Z');
@@ -60,7 +60,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
       if (!final) session.ledger.recordSweep(last.plan.record);
     }
     const r = last!;
-    for (const line of formatSweep(spec, r).slice(r.probes.length + 1)) io.out(line);
+    for (const line of [...formatPlan(spec, r.plan), ...formatOutcome(r)]) io.out(line);
     if (r.proposal) {
       for (const line of ['', 'pull request preview (also in .gpu-fleet/proposal.md):', '─'.repeat(72), ...r.proposal.body.split('\n').slice(0, 14).map((l) => `  ${l}`), '  …', '─'.repeat(72)]) io.out(line);
     }

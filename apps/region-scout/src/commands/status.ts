@@ -2,21 +2,17 @@ import { decide, observedFromSignals } from '@gpu-fleet/scout-decide';
 import { gatherSignals, type Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
-import { openSession } from '../session';
+import { openCloudSession, type CloudOptions } from '../session';
 import { table } from '../table';
 
-export interface StatusOptions {
-  project?: string;
-  seed: number;
-  timeFactor: number;
-  evidence?: string;
+export interface StatusOptions extends CloudOptions {
   json?: boolean;
 }
 
 /** Each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health. Writes nothing. */
 export async function statusCommand(ws: Workspace, io: Io, logger: Logger, o: StatusOptions): Promise<number> {
   const spec = readSpec(ws);
-  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openCloudSession(ws, spec, io, logger, o);
   try {
     const report = await gatherSignals(spec, session.adapters.ports, session.ledger, { sweepId: `status-${session.clock.now().getTime()}` });
     const plan = decide(spec, report, { observed: observedFromSignals(report.regions), history: [...session.ledger.sweeps()] }, session.clock.now(), { catalog: ws.catalog });

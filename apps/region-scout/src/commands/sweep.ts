@@ -1,21 +1,17 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { validateTree } from '@gpu-fleet/manifests';
-import { shortGpu, type Plan } from '@gpu-fleet/scout-decide';
+import { realChanges, shortGpu, type Plan } from '@gpu-fleet/scout-decide';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { runSweep, type SweepResult, type SweepStep } from '@gpu-fleet/scout-sweep';
 import type { Document } from 'yaml';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
 import { githubAuth, proposalHost, type ProposalTarget } from '../host';
-import { openSession, type ScoutSession } from '../session';
+import { openCloudSession, type CloudOptions, type ScoutSession } from '../session';
 import { table } from '../table';
 import { formatFinding } from './validate';
 
-export interface SweepCommandOptions {
-  project?: string;
-  seed: number;
-  timeFactor: number;
-  evidence?: string;
+export interface SweepCommandOptions extends CloudOptions {
   json?: boolean;
   dryRun?: boolean;
   probes?: boolean;
@@ -59,7 +55,7 @@ export async function sweepCommand(ws: Workspace, io: Io, logger: Logger, o: Swe
   const { spec, document } = readSpecDocument(ws);
   // Bad credentials are bad input: say so before any call to Google.
   if (o.project && o.proposal === 'github' && !o.dryRun) githubAuth(process.env);
-  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openCloudSession(ws, spec, io, logger, o);
   try {
     const started = performance.now();
     const steps = o.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
@@ -80,7 +76,7 @@ export async function sweepCommand(ws: Workspace, io: Io, logger: Logger, o: Swe
 /** `plan`: the decision on current signals and evidence, without probes or a proposal; writes nothing. */
 export async function planCommand(ws: Workspace, io: Io, logger: Logger, o: Omit<SweepCommandOptions, 'proposal' | 'dryRun' | 'probes'>): Promise<number> {
   const { spec, document } = readSpecDocument(ws);
-  const session = await openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openCloudSession(ws, spec, io, logger, o);
   try {
     const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: true, probes: false, proposal: 'none' });
     if (o.json) io.out(JSON.stringify({ plan: r.plan, files: r.files.map((f) => ({ path: f.path, deleted: f.content === null })), validation: r.validation }));
@@ -121,8 +117,7 @@ export function formatPlan(spec: FleetSpec, plan: Plan): string[] {
     return [c.name, c.region, mode, gpu, `${ready}/${c.mode === 'standby' ? 0 : c.replicas}`, h ? `${h.health}${h.badSweeps ? ` (${h.badSweeps}/${spec.placement.badSweepsBeforeDrop})` : ''}` : 'new', cand ? cand.score.toFixed(2) : '', c.replaces ? `replaces ${c.replaces}` : ''];
   });
   const out = ['', ...table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'READY', 'HEALTH', 'SCORE', ''], rows), '', plan.summary, plan.eligibility];
-  const shown = plan.changes.filter((c) => c.kind !== 'tidy');
-  if (shown.length) {
+  if (realChanges(plan.changes).length) {
     out.push('', 'changes:');
     for (const c of plan.changes) out.push(`  ${c.cluster} ${c.kind}: ${c.reason}`);
   }
@@ -142,6 +137,7 @@ export function formatPlan(spec: FleetSpec, plan: Plan): string[] {
   return out;
 }
 
+/** Signals and probes, the plan, then validation and where the proposal went. */
 export function formatSweep(spec: FleetSpec, r: SweepResult): string[] {
   const out: string[] = [];
   const unknown = r.signals.regions.filter((x) => x.status === 'unknown');
@@ -149,7 +145,12 @@ export function formatSweep(spec: FleetSpec, r: SweepResult): string[] {
   for (const p of r.probes) {
     out.push(`probe ${p.cluster} ${p.gpu}: ${p.result ? `${p.result.outcome}${p.result.secondsToRunning !== null ? ` (Running after ${p.result.secondsToRunning} s)` : ''} — ${p.result.details}` : `skipped: ${p.skipped}`}`);
   }
-  out.push(...formatPlan(spec, r.plan));
+  return [...out, ...formatPlan(spec, r.plan), ...formatOutcome(r)];
+}
+
+/** Validation of the proposed tree, why nothing was proposed, and where the proposal went. */
+export function formatOutcome(r: SweepResult): string[] {
+  const out: string[] = [];
   if (r.validation) {
     out.push('', r.validation.ok ? `validate: proposed tree ok (${r.stats.length} file(s) change: +${r.stats.reduce((s, f) => s + f.added, 0)} −${r.stats.reduce((s, f) => s + f.removed, 0)})` : `validate: ${r.validation.findings.length} problem(s):`);
     for (const f of r.validation.findings) out.push(`  ${formatFinding(f)}`);

@@ -354,8 +354,8 @@ export class SandboxWorld {
       // The autoscaler retries about every few minutes while the pod stays unschedulable, so the
       // event series' lastTimestamp keeps moving (https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/).
       const retry = 5 * 60_000;
-      const lastAt = p.finishes ? decideAt : since + Math.floor((p.t - since) / retry) * retry;
-      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.finishes ? decideAt : since, lastAt, count: p.finishes ? 1 : 1 + Math.floor((p.t - since) / retry), message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.` });
+      const retries = p.finishes ? 0 : Math.floor((p.t - since) / retry);
+      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.finishes ? decideAt : since, lastAt: p.finishes ? decideAt : since + retries * retry, count: 1 + retries, message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.` });
       return base;
     }
     base.zone = zones[keyedRng(this.seed, 'zone', p.name)() * zones.length | 0]!;

@@ -1,7 +1,7 @@
 import { decide } from './decide';
-import { applyPlan, appendHistory } from './state';
+import { applyPlan } from './state';
 import type { FleetState, SweepRecord } from './types';
-import { at, baseSpec, catalog, fleet, observation, signals, withClusters } from '../testing/world';
+import { appendHistory, at, baseSpec, catalog, fleet, observation, signals, withClusters } from '../testing/world';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Observation } from '@gpu-fleet/scout-domain';
 

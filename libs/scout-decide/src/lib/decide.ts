@@ -1,8 +1,8 @@
 import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
-import { newestOf, runFilters, runScores, shortGpu, STOCKOUT_BLOCK_WEIGHT, type PluginContext } from './plugins';
-import type { Candidate, Change, ClusterHealth, ClusterShape, FleetState, Health, Plan, QuotaRequest, SweepRecord } from './types';
+import { minutesAgo, newestOf, runFilters, runScores, shortGpu, STOCKOUT_BLOCK_WEIGHT, type PluginContext } from './plugins';
+import { CHANGE_VERB, realChanges, type Candidate, type Change, type ClusterHealth, type ClusterShape, type FleetState, type Health, type Plan, type QuotaRequest, type SweepRecord } from './types';
 
 export interface PlacementSignals {
   /** Signals per region (gatherSignals' report), including the decayed evidence of each. */
@@ -59,16 +59,19 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   const changes: Change[] = [];
   const notes: string[] = [];
   const touched = new Set<string>();
-  const budgetLeft = () => policy.maxChangesPerSweep - changes.filter((c) => c.kind !== 'tidy').length;
+  const budgetLeft = () => policy.maxChangesPerSweep - realChanges(changes).length;
+  const holdBack = (what: string, reason: string) => notes.push(`held back by placement.maxChangesPerSweep (${policy.maxChangesPerSweep}): ${what} — ${reason}`);
   const shape = (c: ClusterSpec): ClusterShape => ({ mode: c.mode, gpu: c.gpu, replicas: c.replicas });
   const activeWork = () => work.filter((c) => c.mode === 'active');
   const isGood = (name: string) => !touched.has(name) && healthOfName.get(name)?.health === 'good';
+  /** Active clusters other than `name` with every replica ready: what still serves if `name` goes. */
+  const readyOthers = (name: string) => activeWork().filter((o) => o.name !== name && isGood(o.name)).length;
   const clusterIn = (region: string) => work.find((c) => c.region === region);
   const defaultReplicas = Math.max(1, ...spec.clusters.filter((c) => c.mode === 'active').map((c) => c.replicas));
 
   const change = (c: ClusterSpec, kind: Change['kind'], to: Partial<ClusterShape> & { replaces?: string | null }, reason: string, isNew = false): boolean => {
     if (kind !== 'tidy' && budgetLeft() <= 0) {
-      notes.push(`held back by placement.maxChangesPerSweep (${policy.maxChangesPerSweep}): ${c.name} ${kind} — ${reason}`);
+      holdBack(`${c.name} ${kind}`, reason);
       return false;
     }
     const from = isNew ? null : shape(c);
@@ -86,6 +89,8 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   // ---- Candidates: filter → score, per region and GPU type -------------------------------------
   const regions = [...new Set([...policy.candidateRegions, ...spec.clusters.map((c) => c.region)])].sort();
   const newName = newClusterNamer(spec);
+  const prices = regions.flatMap((r) => prefs.map((g) => opts.catalog.pricePerGpuHour(r, g, spot))).filter((p): p is number => p !== null);
+  const cheapest = prices.length ? Math.min(...prices) : null;
   const context = (region: string, gpu: string): PluginContext => {
     const cluster = clusterIn(region);
     const replicas = cluster && cluster.replicas > 0 ? cluster.replicas : defaultReplicas;
@@ -94,8 +99,6 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
     return { spec, catalog: opts.catalog, now, spot, region: regionSignals.get(region), regionName: region, gpu, evidence: evidenceOf(region, gpu), cluster, needed: spec.gpu.count * replicas, serving };
   };
   const evaluate = (region: string, gpus: string[] = prefs, leaving?: string): Candidate => {
-    const prices = regions.flatMap((r) => prefs.map((g) => opts.catalog.pricePerGpuHour(r, g, spot))).filter((p): p is number => p !== null);
-    const cheapest = prices.length ? Math.min(...prices) : null;
     const served = new Set(activeWork().filter((c) => c.region !== region && c.name !== leaving && !replacedSoon(c.name)).map((c) => regionSignals.get(c.region)?.continent ?? 'unknown'));
     let best: Candidate | undefined;
     for (const gpu of gpus) {
@@ -134,7 +137,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       return change(existing, 'activate', { mode: 'active', gpu: cand.gpu, replicas, replaces: replaces ?? null }, reason);
     }
     if (budgetLeft() <= 0) {
-      notes.push(`held back by placement.maxChangesPerSweep (${policy.maxChangesPerSweep}): add cluster ${cand.cluster} (${cand.region}) — ${reason}`);
+      holdBack(`add cluster ${cand.cluster} (${cand.region})`, reason);
       return false;
     }
     const c: ClusterSpec = { name: cand.cluster, region: cand.region, mode: 'standby', gpu: cand.gpu, replicas: defaultReplicas };
@@ -149,9 +152,9 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       change(x, 'tidy', { replaces: null }, `${x.replaces} no longer serves; replacement finished`);
       continue;
     }
-    const readyOthers = activeWork().filter((o) => o.name !== old.name && isGood(o.name)).length;
-    if (isGood(x.name) && readyOthers < policy.minServingRegions) {
-      notes.push(`${old.name} keeps serving: ${x.name} is ready, but draining ${old.name} would leave ${readyOthers} ready region(s), below the minimum of ${policy.minServingRegions}`);
+    const remaining = readyOthers(old.name);
+    if (isGood(x.name) && remaining < policy.minServingRegions) {
+      notes.push(`${old.name} keeps serving: ${x.name} is ready, but draining ${old.name} would leave ${remaining} ready region(s), below the minimum of ${policy.minServingRegions}`);
     } else if (isGood(x.name)) {
       const h = healthOfName.get(x.name)!;
       if (change(old, 'drain', { mode: 'draining', replaces: null }, `replaced by ${x.name} (${x.region}), which has ${h.readyReplicas}/${x.replicas} ready replicas: make-before-break`)) {
@@ -163,7 +166,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   }
 
   // 2. Serving clusters that have been bad long enough.
-  const eligibilityLine = () => eligibilitySummary(regions.map((r) => evaluate(r)), now);
+  const eligibilityLine = () => eligibilitySummary(regions.map((r) => evaluate(r)));
   for (const c of activeWork()) {
     const h = healthOfName.get(c.name)!;
     if (touched.has(c.name) || h.health !== 'bad') continue;
@@ -182,14 +185,14 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       change(c, 'switch-gpu', { gpu: fallback.gpu }, `${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${fallback.gpu} is eligible there, so the cluster changes GPU type instead of moving region`);
       continue;
     }
-    const readyOthers = activeWork().filter((o) => o.name !== c.name && isGood(o.name)).length;
-    const repl = bestReplacement(c, readyOthers < policy.minServingRegions);
+    const remaining = readyOthers(c.name);
+    const repl = bestReplacement(c, remaining < policy.minServingRegions);
     if (repl) {
       activate(repl, `replaces ${c.name}: ${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${repl.region} scores ${repl.score.toFixed(2)} on ${repl.gpu}. ${c.name} is drained only once ${repl.cluster} is ready`, c.name);
-    } else if (readyOthers >= policy.minServingRegions) {
-      change(c, 'drain', { mode: 'draining' }, `failing for ${h.badSweeps} sweeps (${h.reason}) and no eligible replacement; ${readyOthers} other region(s) still serve (min ${policy.minServingRegions})`);
+    } else if (remaining >= policy.minServingRegions) {
+      change(c, 'drain', { mode: 'draining' }, `failing for ${h.badSweeps} sweeps (${h.reason}) and no eligible replacement; ${remaining} other region(s) still serve (min ${policy.minServingRegions})`);
     } else {
-      notes.push(`${c.name} stays active although failing (${h.reason}): no eligible replacement (${eligibilityLine()}) and draining it would leave ${readyOthers} serving region(s), below the minimum of ${policy.minServingRegions}`);
+      notes.push(`${c.name} stays active although failing (${h.reason}): no eligible replacement (${eligibilityLine()}) and draining it would leave ${remaining} serving region(s), below the minimum of ${policy.minServingRegions}`);
     }
   }
 
@@ -209,7 +212,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
     if (!activate(cand, `only ${counting()} region(s) serve, below placement.minServingRegions (${policy.minServingRegions}); ${cand.region} is the best eligible region (score ${cand.score.toFixed(2)})`)) break;
   }
   if (counting() < policy.minServingRegions && budgetLeft() <= 0) {
-    notes.push(`held back by placement.maxChangesPerSweep (${policy.maxChangesPerSweep}): ${policy.minServingRegions - counting()} more region(s) needed to reach placement.minServingRegions (${policy.minServingRegions}); the next sweep continues`);
+    holdBack(`${policy.minServingRegions - counting()} more region(s)`, `needed to reach placement.minServingRegions (${policy.minServingRegions}); the next sweep continues`);
   }
 
   // 4. Drained clusters go to standby once in-flight requests had time to finish.
@@ -245,7 +248,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
 
   const candidates = regions.map((r) => evaluate(r));
   const quotaRequests = quotaRequestsFor(regions, candidates, context);
-  const eligibility = eligibilitySummary(candidates, now);
+  const eligibility = eligibilitySummary(candidates);
   return { at, clusters: work, changes, health, candidates, quotaRequests, notes, eligibility, summary: summarize(work, changes, eligibility), record };
 }
 
@@ -259,7 +262,7 @@ function healthOf(c: ClusterSpec, exists: boolean | null, ready: number | null, 
   const stock = e && e.stockoutWeight >= STOCKOUT_BLOCK_WEIGHT && e.capacity < 0;
   const seen = (outcome: string) => {
     const o = newestOf(e, outcome)!;
-    return `${o.source}, ${Math.max(0, Math.round((now.getTime() - Date.parse(o.at)) / MIN))} min ago`;
+    return `${o.source}, ${minutesAgo(now, o.at)} min ago`;
   };
   if (stock) return ['bad', `${ready}/${c.replicas} ready, ${c.gpu} stockout (${seen('stockout')})`];
   if (e && e.quotaWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, quota exhausted (${seen('quota')})`];
@@ -330,7 +333,7 @@ function quotaRequestsFor(regions: string[], candidates: Candidate[], ctx: (r: s
 }
 
 /** "4/6 regions eligible", or with nothing eligible, why: grouped first failures, largest group first. */
-export function eligibilitySummary(candidates: Candidate[], now: Date): string {
+export function eligibilitySummary(candidates: Candidate[]): string {
   const ok = candidates.filter((c) => c.eligible).length;
   const head = `${ok}/${candidates.length} regions eligible`;
   if (ok > 0) return head;
@@ -339,24 +342,19 @@ export function eligibilitySummary(candidates: Candidate[], now: Date): string {
     const f = c.filters.find((x) => !x.pass)!;
     const g = groups.get(f.label) ?? { n: 0, maxAge: 0 };
     g.n++;
-    if (f.filter === 'stockout') {
-      const m = /stockout (\d+) min ago/.exec(f.reason);
-      if (m) g.maxAge = Math.max(g.maxAge, Number(m[1]));
-    }
+    if (f.ageMinutes !== undefined) g.maxAge = Math.max(g.maxAge, f.ageMinutes);
     groups.set(f.label, g);
   }
   const parts = [...groups]
     .sort((a, b) => b[1].n - a[1].n || a[0].localeCompare(b[0]))
     .map(([label, g]) => `${g.n} ${label}${label === 'stockout' ? ` (last ${Math.max(1, g.maxAge)}m)` : ''}`);
-  void now;
   return `${head}: ${parts.join(', ')}`;
 }
 
 function summarize(work: ClusterSpec[], changes: Change[], eligibility: string): string {
   const serving = work.filter((c) => c.mode === 'active').map((c) => `${c.region} (${shortGpu(c.gpu)})`);
-  const real = changes.filter((c) => c.kind !== 'tidy');
+  const real = realChanges(changes);
   if (!real.length) return `No change: ${serving.length} region(s) serve: ${serving.join(', ') || 'none'}; ${eligibility}.`;
-  const verbs: Record<Change['kind'], string> = { activate: 'activate', 'add-cluster': 'add', drain: 'drain', standby: 'stand by', 'switch-gpu': 'switch GPU of', tidy: 'tidy' };
-  const first = real.map((c) => `${verbs[c.kind]} ${c.cluster} (${c.region}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''})`).join(', ');
+  const first = real.map((c) => `${CHANGE_VERB[c.kind]} ${c.cluster} (${c.region}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''})`).join(', ');
   return `${first[0]!.toUpperCase()}${first.slice(1)}: ${real[0]!.reason.split(';')[0]}.`;
 }

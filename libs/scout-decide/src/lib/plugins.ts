@@ -33,7 +33,7 @@ export interface PluginContext {
 
 export type FilterPlugin = (c: PluginContext) => FilterResult;
 
-const minutesAgo = (now: Date, iso: string) => Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
+export const minutesAgo = (now: Date, iso: string) => Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
 
 export const newestOf = (e: DecayedEvidence | undefined, outcome: string) => e?.observations.find((o) => o.outcome === outcome);
 
@@ -88,6 +88,7 @@ export const FILTERS: ReadonlyArray<FilterPlugin> = [
       filter: 'stockout',
       pass: !hit,
       label: 'stockout',
+      ...(hit ? { ageMinutes: minutesAgo(c.now, last!.at) } : {}),
       reason: hit ? `stockout ${minutesAgo(c.now, last!.at)} min ago (${last!.source})` : last ? `last stockout ${minutesAgo(c.now, last.at)} min ago, since outweighed` : 'no recent stockout',
     };
   },

@@ -1,8 +1,8 @@
 import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type RegionSignals } from '@gpu-fleet/scout-domain';
-import { shortGpu } from './plugins';
-import type { Change, Plan } from './types';
+import { minutesAgo, shortGpu } from './plugins';
+import { CHANGE_VERB, realChanges, type Plan } from './types';
 
 export interface FileStat {
   path: string;
@@ -25,21 +25,18 @@ export interface ProposalText {
   addsCapacityOnly: boolean;
 }
 
-const MIN = 60_000;
 const ago = (now: Date, iso: string) => {
-  const m = Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / MIN));
+  const m = minutesAgo(now, iso);
   return m < 90 ? `${m} min ago` : `${Math.round(m / 60)} h ago`;
 };
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-const VERB: Record<Change['kind'], string> = { activate: 'Activate', 'add-cluster': 'Add', drain: 'Drain', standby: 'Stand by', 'switch-gpu': 'Switch GPU of', tidy: 'Tidy' };
-
 /** Title, body and commit message of a placement proposal. Pure and deterministic for a plan. */
 export function renderProposal(spec: FleetSpec, plan: Plan, signals: { regions: RegionSignals[] }, stats: FileStat[], opts: { catalog: GpuCatalog; sweepId: string }): ProposalText {
   const now = new Date(plan.at);
-  const real = plan.changes.filter((c) => c.kind !== 'tidy');
+  const real = realChanges(plan.changes);
   const title = real.length
-    ? `region-scout: ${real.map((c) => `${VERB[c.kind].toLowerCase()} ${c.cluster}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''}`).join(', ')}`
+    ? `region-scout: ${real.map((c) => `${CHANGE_VERB[c.kind]} ${c.cluster}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''}`).join(', ')}`
     : plan.changes.length
       ? `region-scout: ${plan.changes.map((c) => c.reason).join('; ')}`
       : 'region-scout: no placement change';

@@ -1,6 +1,6 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { RegionSignals } from '@gpu-fleet/scout-domain';
-import type { ObservedCluster, Plan, SweepRecord } from './types';
+import type { ObservedCluster, Plan } from './types';
 
 /** The spec with the plan's clusters section (what merging the proposal produces). */
 export function applyPlan(spec: FleetSpec, plan: Pick<Plan, 'clusters'>): FleetSpec {
@@ -16,9 +16,4 @@ export function observedFromSignals(regions: RegionSignals[]): ObservedCluster[]
       readyReplicas: c.mode === 'standby' ? 0 : c.readyPods,
     })),
   );
-}
-
-/** Append a sweep to a history (tests and simulations; the ledger keeps the real one), same id replaced. */
-export function appendHistory(history: SweepRecord[], record: SweepRecord): SweepRecord[] {
-  return [...history.filter((h) => h.id !== record.id), record];
 }

@@ -1,4 +1,5 @@
 import type { ClusterMode, ClusterSpec } from '@gpu-fleet/fleet-spec';
+import type { StoredSweep } from '@gpu-fleet/scout-domain';
 
 /**
  * How a cluster fared this sweep.
@@ -6,14 +7,10 @@ import type { ClusterMode, ClusterSpec } from '@gpu-fleet/fleet-spec';
  * quota, rejected). pending: starting or being created, nothing says it failed. unknown: the scout
  * could not see (fail-static: never treated as unavailable). idle: standby or draining.
  */
-export type Health = 'good' | 'bad' | 'pending' | 'unknown' | 'idle';
+export type Health = StoredSweep['clusters'][number]['health'];
 
-/** One sweep's view of the fleet, kept in the evidence store for hysteresis and dwell times. */
-export interface SweepRecord {
-  id: string;
-  at: string;
-  clusters: Array<{ name: string; mode: ClusterMode; gpu: string; health: Health }>;
-}
+/** One sweep's view of the fleet, kept in the evidence store (the ledger) for hysteresis and dwell times. */
+export type SweepRecord = StoredSweep;
 
 /** What the scout saw of a cluster of the spec right now. */
 export interface ObservedCluster {
@@ -41,6 +38,8 @@ export interface FilterResult {
   reason: string;
   /** The filter passed without seeing its signal (fail-static); the score is discounted. */
   unknown?: boolean;
+  /** stockout: minutes since the newest stockout observation. */
+  ageMinutes?: number;
 }
 
 export type ScoreName = 'capacity' | 'price' | 'spread' | 'stickiness' | 'probe' | 'preference';
@@ -74,6 +73,12 @@ export interface ClusterShape {
   gpu: string;
   replicas: number;
 }
+
+/** Verbs for change kinds in summaries, titles and tables. */
+export const CHANGE_VERB: Readonly<Record<ChangeKind, string>> = { activate: 'activate', 'add-cluster': 'add', drain: 'drain', standby: 'stand by', 'switch-gpu': 'switch GPU of', tidy: 'tidy' };
+
+/** Changes to serving (a tidy only clears the `replaces` marker). */
+export const realChanges = (changes: readonly Change[]): Change[] => changes.filter((c) => c.kind !== 'tidy');
 
 export interface Change {
   cluster: string;

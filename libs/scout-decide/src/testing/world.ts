@@ -56,6 +56,13 @@ export function signals(spec: FleetSpec, now: Date, observations: Observation[],
   };
 }
 
+/** Append a sweep to a test history as the ledger does (a record with the same id replaced). */
+export function appendHistory(history: SweepRecord[], record: SweepRecord): SweepRecord[] {
+  const ledger = new EvidenceLedger();
+  for (const h of [...history, record]) ledger.recordSweep(h);
+  return [...ledger.sweeps()];
+}
+
 /** Every active cluster ready unless listed in `ready`. */
 export function fleet(spec: FleetSpec, ready: Record<string, number | null> = {}, history: SweepRecord[] = []): FleetState {
   const observed: ObservedCluster[] = spec.clusters.map((c) => ({ name: c.name, exists: true, readyReplicas: c.name in ready ? ready[c.name]! : c.mode === 'active' ? c.replicas : 0 }));

@@ -208,6 +208,16 @@ export interface GitHostPort {
   withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult>;
 }
 
+/**
+ * Parents of a proposal commit: the branch head (so moving the ref is a fast-forward, the
+ * compare-and-swap) plus the base when the head does not already sit on it (so the branch's diff
+ * against the base stays the plan); just the base for a new branch.
+ */
+export function proposalParents(base: string, head: { sha: string; parents: string[] } | null): string[] {
+  if (!head) return [base];
+  return head.sha === base || head.parents.includes(base) ? [head.sha] : [head.sha, base];
+}
+
 /** Trailer on every scout commit; a branch head without it was pushed by a person. */
 export const PLAN_TRAILER = 'Region-Scout-Plan';
 export const planTrailer = (planHash: string) => `${PLAN_TRAILER}: ${planHash}`;

@@ -70,6 +70,12 @@ export interface SignalsReport {
   problems: string[];
 }
 
+/** Set each region's decayed evidence from the ledger (after gathering, and again after probes). */
+export function attachEvidence(regions: RegionSignals[], ledger: EvidenceLedger, now: Date): void {
+  const evidence = ledger.query(now);
+  for (const r of regions) r.evidence = evidence.filter((e) => e.region === r.region);
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
   p.then(
@@ -220,7 +226,6 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
 
   const added = observations.filter((o) => ledger.add(o) === 1);
   const at = clock.now();
-  const evidence = ledger.query(at);
-  for (const r of regionReports) r.evidence = evidence.filter((e) => e.region === r.region);
+  attachEvidence(regionReports, ledger, at);
   return { project: spec.project, at: at.toISOString(), regions: regionReports, projectQuotas: projectQuotas.ok ? projectQuotas.value : null, newObservations: added, problems };
 }

@@ -8,6 +8,7 @@ import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { ownedFilesOnDisk, PATCHES_DIR, renderTree, writeTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
 import { decide, observedFromSignals, renderProposal, type FileStat, type Plan, type ProposalText } from '@gpu-fleet/scout-decide';
 import {
+  attachEvidence,
   gatherSignals,
   metadataComment,
   planTrailer,
@@ -109,7 +110,7 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
       .slice(0, spec.scout.probesPerSweep);
     step('probes', targets.length ? `probing ${targets.map((t) => `${t.gpu} in ${t.cluster}`).join(', ')}` : 'no probe needed');
     if (targets.length) probes.push(...(await runProbes(deps, opts, targets.map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu })))));
-    refreshEvidence(signals, ledger, ports.clock.now());
+    attachEvidence(signals.regions, ledger, ports.clock.now());
   }
 
   step('decide', 'deciding the placement');
@@ -135,8 +136,9 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
 
   step('render', 'rendering the proposed tree');
   const tree = renderTree(parsed.spec, deps.catalog);
-  const files = changedFiles(deps.root, tree.files, deps.specPath, specText);
-  const stats = files.map((f) => fileStat(deps.root, f));
+  const changed = changedFiles(deps.root, tree.files, deps.specPath, specText);
+  const files = changed.map((c) => c.file);
+  const stats = changed.map((c) => fileStat(c.file, c.before));
 
   step('validate', 'validating the proposed tree (kustomize, schemas, invariants)');
   const scratch = mkdtempSync(join(tmpdir(), 'region-scout-sweep-'));
@@ -207,23 +209,24 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, targets: Array<{ c
   );
 }
 
-function refreshEvidence(signals: SignalsReport, ledger: EvidenceLedger, now: Date): void {
-  const evidence = ledger.query(now);
-  for (const r of signals.regions) r.evidence = evidence.filter((e) => e.region === r.region);
-}
-
-/** Files the proposal writes: the spec and every rendered file that differs from the checkout; owned files no longer rendered are removed. */
-export function changedFiles(root: string, rendered: Map<string, string>, specPath: string, specText: string): ProposalFile[] {
+/**
+ * Files the proposal writes: the spec and every rendered file that differs from the checkout; owned
+ * files no longer rendered are removed. Each comes with its content in the checkout, read once.
+ */
+export function changedFiles(root: string, rendered: Map<string, string>, specPath: string, specText: string): Array<{ file: ProposalFile; before: string | null }> {
   const read = (p: string) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null);
-  const out: ProposalFile[] = [];
-  if (read(specPath) !== specText) out.push({ path: specPath, content: specText });
-  for (const [path, content] of [...rendered].sort(([a], [b]) => a.localeCompare(b))) if (read(path) !== content) out.push({ path, content });
-  for (const path of ownedFilesOnDisk(root)) if (!rendered.has(path)) out.push({ path, content: null });
+  const out: Array<{ file: ProposalFile; before: string | null }> = [];
+  const consider = (path: string, content: string | null) => {
+    const before = read(path);
+    if (before !== content) out.push({ file: { path, content }, before });
+  };
+  consider(specPath, specText);
+  for (const [path, content] of [...rendered].sort(([a], [b]) => a.localeCompare(b))) consider(path, content);
+  for (const path of ownedFilesOnDisk(root)) if (!rendered.has(path)) consider(path, null);
   return out;
 }
 
-function fileStat(root: string, f: ProposalFile): FileStat {
-  const before = existsSync(join(root, f.path)) ? readFileSync(join(root, f.path), 'utf8') : null;
+function fileStat(f: ProposalFile, before: string | null): FileStat {
   if (f.content === null) return { path: f.path, added: 0, removed: (before ?? '').split('\n').length - 1, status: 'deleted' };
   if (before === null) return { path: f.path, added: f.content.split('\n').length - 1, removed: 0, status: 'added' };
   let added = 0;

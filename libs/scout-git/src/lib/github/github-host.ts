@@ -1,6 +1,6 @@
 import { App, Octokit, RequestError } from 'octokit';
 import { z } from 'zod';
-import { readMetadata, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+import { proposalParents, readMetadata, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
 
 export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
 
@@ -175,11 +175,7 @@ export class GitHubHost implements GitHostPort {
     }
   }
 
-  /**
-   * One commit: the base tree plus the files (inline contents, deletions as sha null). Its parents
-   * are the branch head (so the ref update is a fast-forward, our compare-and-swap) and the base
-   * when the head does not already sit on it (so the pull request diff is only the plan).
-   */
+  /** One commit: the base tree plus the files (inline contents, deletions as sha null); parents per proposalParents. */
   private async commit(req: ProposalRequest, base: z.infer<typeof CommitSchema>, head: z.infer<typeof CommitSchema> | null): Promise<string> {
     const gh = await this.client();
     const repo = { owner: this.o.owner, repo: this.o.repo };
@@ -192,7 +188,7 @@ export class GitHubHost implements GitHostPort {
         })
       ).data,
     ).sha;
-    const parents = head ? (head.sha === base.sha || head.parents.some((p) => p.sha === base.sha) ? [head.sha] : [head.sha, base.sha]) : [base.sha];
+    const parents = proposalParents(base.sha, head && { sha: head.sha, parents: head.parents.map((p) => p.sha) });
     const author = { ...(this.o.author ?? { name: 'region-scout', email: 'region-scout@users.noreply.github.com' }) };
     const sha = ShaSchema.parse((await gh.rest.git.createCommit({ ...repo, message: req.commitMessage, tree, parents, author })).data).sha;
     if (head) await gh.rest.git.updateRef({ ...repo, ref: `heads/${req.branch}`, sha, force: false });

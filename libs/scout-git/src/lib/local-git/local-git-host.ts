@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+import { proposalParents, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
 
 export interface LocalGitHostOptions {
   /** Repository root (the working tree is never touched). */
@@ -127,8 +127,7 @@ export class LocalGitHost implements GitHostPort {
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${f.path}`], { env });
       }
       const tree = (await this.git(['write-tree'], { env })).out;
-      const headParents = head ? (await this.git(['log', '-1', '--format=%P', head])).out.split(' ') : [];
-      const parents = head ? (head === base || headParents.includes(base) ? [head] : [head, base]) : [base];
+      const parents = proposalParents(base, head ? { sha: head, parents: (await this.git(['log', '-1', '--format=%P', head])).out.split(' ') } : null);
       const when = (this.o.now?.() ?? new Date()).toISOString();
       const who = { GIT_AUTHOR_NAME: 'region-scout', GIT_AUTHOR_EMAIL: 'region-scout@localhost', GIT_COMMITTER_NAME: 'region-scout', GIT_COMMITTER_EMAIL: 'region-scout@localhost', GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when };
       return (await this.git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], { env: who, input: req.commitMessage })).out;
