@@ -7,7 +7,9 @@ jest.setTimeout(30_000);
 describe('adapters against the sandbox, with the official clients', () => {
   let h: Harness;
   beforeAll(async () => {
-    h = await harness({ setup: (w) => w.forceStockout('us-central1', 'nvidia-l4', hours(-2), hours(3)) });
+    // Real-time clock: nothing here waits for GPU nodes, and a pending pod's FailedScaleUp series
+    // moves its lastTimestamp every 5 simulated minutes (0.5 s at ×600), which is new evidence.
+    h = await harness({ factor: 1, setup: (w) => w.forceStockout('us-central1', 'nvidia-l4', hours(-2), hours(3)) });
   });
   afterAll(() => h.close());
 
