@@ -1,7 +1,7 @@
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { githubRepository, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GitHostPort, Logger } from '@gpu-fleet/scout-domain';
 import { GitHubHost, LocalGitHost, type GitHubAuth } from '@gpu-fleet/scout-git';
-import { githubRepoOf } from '@gpu-fleet/sandbox';
+import type { EmbeddedSandbox } from '@gpu-fleet/sandbox';
 import { CliError } from './errors';
 import type { Workspace } from './context';
 import type { ScoutSession } from './session';
@@ -24,22 +24,30 @@ export interface HostOptions {
 export function proposalHost(ws: Workspace, spec: FleetSpec, session: ScoutSession, o: HostOptions, logger: Logger): GitHostPort | null {
   if (o.proposal === 'none') return null;
   if (o.proposal === 'local') return new LocalGitHost({ root: ws.root, logger, now: () => session.clock.now() });
-  const env = o.env ?? process.env;
-  const { owner, repo } = parseRepo(o.repo, spec);
-  if (session.sandbox) {
-    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: session.sandbox.sandbox.token }, baseUrl: session.sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10 });
+  return githubHost(parseRepo(o.repo, spec), session.sandbox, o, logger);
+}
+
+/** GitHub for one repository: the sandbox's server in the sandbox, otherwise GitHub with credentials from the environment. */
+export function githubHost(target: { owner: string; repo: string }, sandbox: EmbeddedSandbox | undefined, o: Pick<HostOptions, 'githubApi' | 'env'>, logger: Logger): GitHubHost {
+  const { owner, repo } = target;
+  if (sandbox) {
+    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.token }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10 });
   }
+  const env = o.env ?? process.env;
   return new GitHubHost({ owner, repo, auth: githubAuth(env), baseUrl: o.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com', logger });
 }
 
-function parseRepo(flag: string | undefined, spec: FleetSpec): { owner: string; repo: string } {
+/** owner/name from --repo, else from the spec's configSync.repo. */
+export function parseRepo(flag: string | undefined, spec: FleetSpec | null): { owner: string; repo: string } {
   if (flag) {
     const m = /^([A-Za-z0-9-]+)\/([A-Za-z0-9._-]+)$/.exec(flag);
     if (!m) throw new CliError(`--repo: "${flag}" is not owner/name; for example --repo gpu-fleet/gpu-fleet`);
     return { owner: m[1]!, repo: m[2]! };
   }
-  if (!/github\.com[/:]/.test(spec.configSync.repo)) throw new CliError(`--repo: configSync.repo "${spec.configSync.repo}" is not a GitHub repository; pass --repo owner/name`);
-  return githubRepoOf(spec.configSync.repo);
+  if (!spec) throw new CliError('--repo is required with --from-github (there is no local spec to read configSync.repo from); for example --repo gpu-fleet/gpu-fleet');
+  const repo = githubRepository(spec);
+  if (!repo) throw new CliError(`--repo: configSync.repo "${spec.configSync.repo}" is not a GitHub repository; pass --repo owner/name`);
+  return repo;
 }
 
 /** GitHub credentials from the environment; a CliError naming what is missing. */

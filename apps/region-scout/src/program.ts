@@ -12,6 +12,7 @@ import { validate } from './commands/validate';
 import { start } from './commands/start';
 import { planCommand, sweepCommand, type SweepCommandOptions } from './commands/sweep';
 import { statusCommand, type StatusOptions } from './commands/status';
+import { get, pin, type PinOptions } from './commands/pin';
 
 export interface RunOptions {
   io: Io;
@@ -38,8 +39,8 @@ function withSimulation(cmd: Command): Command {
 /** Options shared by the commands that talk to Google or, without --project, the embedded sandbox. */
 function withCloud(cmd: Command): Command {
   return withSimulation(cmd.option('--project <id>', 'GCP project to query with Application Default Credentials (default: the embedded sandbox)')).option(
-    '--evidence <file>',
-    'evidence store (default: .gpu-fleet/evidence.json, or sandbox-evidence.json in the sandbox)',
+    '--evidence <file|configmap:ns/name>',
+    'evidence store: a file (default: .gpu-fleet/evidence.json, or sandbox-evidence.json in the sandbox), or configmap:<namespace>/<name> in the config cluster (shared by every runner)',
   );
 }
 
@@ -77,6 +78,19 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .action(async (o: { json?: boolean }) => setExit(await validate(ws(), io, o)));
 
   program
+    .command('pin')
+    .description('Write machine-owned values into the spec and re-render: the static IP address (a Terraform output) and the scout image digest (a build). Validated first; nothing is written on bad input.')
+    .option('--static-ip-address <ip>', 'the address of ingress.staticIp.name, e.g. "$(terraform -chdir=infra output -raw static_ip_address)"')
+    .option('--scout-image <ref@sha256:digest>', 'the region-scout image the CronJob runs, pinned by digest')
+    .action((o: PinOptions) => setExit(pin(ws(), io, o)));
+
+  program
+    .command('get')
+    .description('Print one value of the validated spec, defaults applied (e.g. `get project`, `get configCluster.name`); strings raw, the rest as JSON.')
+    .argument('<path>', 'dotted field path')
+    .action((path: string) => setExit(get(ws(), io, path)));
+
+  program
     .command('start')
     .description('The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).')
     .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
@@ -94,6 +108,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--dry-run', 'print everything, write nothing (no evidence, no files, no proposal)')
     .option('--no-probes', 'decide on the signals and evidence only')
     .option('--json', 'print the plan, the evidence and the proposal result as JSON')
+    .option('--from-github <branch>', 'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('plan'))

@@ -1,17 +1,20 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import { EvidenceLedger, type Clock, type Logger } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, type Clock, type EvidenceStore, type Logger } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, type GcpAdapters } from '@gpu-fleet/scout-gcp';
+import { readCheckout } from '@gpu-fleet/manifests';
 import { startEmbeddedSandbox, type EmbeddedSandbox } from '@gpu-fleet/sandbox';
 import type { Io, Workspace } from './context';
+import { CliError } from './errors';
 
 export interface SessionOptions {
   /** GCP project: talk to Google. Absent: the embedded sandbox. */
   project?: string;
   seed?: number;
   timeFactor?: number;
-  evidenceFile?: string;
+  /** Evidence store: a file path (default .gpu-fleet/…), or configmap:<namespace>/<name> in the config cluster. */
+  evidence?: string;
   /** Sandbox: simulated start time (default: now). */
   start?: Date;
   logger: Logger;
@@ -25,7 +28,7 @@ export interface ScoutSession {
   adapters: GcpAdapters;
   clock: Clock;
   ledger: EvidenceLedger;
-  store: FileEvidenceStore;
+  store: EvidenceStore;
   sandbox?: EmbeddedSandbox;
   saveEvidence(): Promise<void>;
   close(): Promise<void>;
@@ -41,7 +44,7 @@ export interface CloudOptions {
 
 /** A session for a cloud command: warnings (a corrupt evidence store set aside) go to stderr. */
 export function openCloudSession(ws: Workspace, spec: FleetSpec, io: Io, logger: Logger, o: CloudOptions): Promise<ScoutSession> {
-  return openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidenceFile: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  return openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidence: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
 }
 
 export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOptions): Promise<ScoutSession> {
@@ -51,13 +54,16 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
   if (o.project) {
     connection = { project: o.project };
   } else {
-    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor, start: o.start, githubFiles: { [ws.specLabel]: readFileSync(ws.specPath, 'utf8') } });
+    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor, start: o.start, githubFiles: sandboxRepository(ws) });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
   }
   try {
     const adapters = await createGcpAdapters(connection, { clock, logger: o.logger, bundled: ws.catalog, spec });
-    const store = new FileEvidenceStore(o.evidenceFile ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'), () => clock.now());
+    const configMap = parseConfigMapRef(o.evidence);
+    const store = configMap
+      ? await adapters.evidenceConfigMap(configMap.namespace, configMap.name)
+      : new FileEvidenceStore(o.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'), () => clock.now());
     let ledger: EvidenceLedger;
     try {
       const snap = await store.load();
@@ -86,4 +92,17 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
     await sandbox?.close();
     throw e;
   }
+}
+
+/** `configmap:<namespace>/<name>` → its parts; any other value is a file path (null). */
+export function parseConfigMapRef(value: string | undefined): { namespace: string; name: string } | null {
+  if (!value?.startsWith('configmap:')) return null;
+  const m = /^configmap:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(value);
+  if (!m) throw new CliError(`--evidence: "${value}" is not configmap:<namespace>/<name>; for example --evidence configmap:gpu-fleet-system/region-scout-evidence`);
+  return { namespace: m[1]!, name: m[3]! };
+}
+
+/** The sandbox GitHub repository starts as this checkout: the spec and every file a sweep reads. */
+function sandboxRepository(ws: Workspace): Record<string, string> {
+  return { ...Object.fromEntries(readCheckout(ws.root)), [ws.specLabel]: readFileSync(ws.specPath, 'utf8') };
 }

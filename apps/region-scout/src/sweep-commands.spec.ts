@@ -89,6 +89,68 @@ describe('region-scout sweep / plan / status', () => {
   });
 });
 
+describe('the scheduled sweep without a checkout (as the CronJob runs it)', () => {
+  it('reads the repository from GitHub, keeps evidence in the config cluster ConfigMap and leaves the local tree alone', async () => {
+    const r = await cli('sweep', '--proposal', 'github', '--from-github', 'main', '--no-probes', '--evidence', 'configmap:gpu-fleet-system/region-scout-evidence');
+    expect(r.code).toBe(0);
+    expect(r.err).toMatch(/· checkout: \d+ files of GitHub gpu-fleet\/gpu-fleet at http:\/\/127\.0\.0\.1:\d+ at main \([0-9a-f]{7}\)/);
+    expect(r.out).toMatch(/proposal: nothing-open/);
+    // Evidence went to the ConfigMap, not to a file; the local checkout is untouched.
+    expect(existsSync(join(root, '.gpu-fleet'))).toBe(false);
+    expect(git('status', '--porcelain')).toBe('');
+  });
+
+  it('names the mistake: --from-github without --proposal github, a bad ConfigMap reference, a branch that does not exist', async () => {
+    const local = await cli('sweep', '--from-github', 'main');
+    expect(local.code).toBe(2);
+    expect(local.err).toContain('--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal local)');
+    const cm = await cli('sweep', '--dry-run', '--evidence', 'configmap:Bad/x');
+    expect(cm.code).toBe(2);
+    expect(cm.err).toContain('--evidence: "configmap:Bad/x" is not configmap:<namespace>/<name>');
+    const branch = await cli('sweep', '--proposal', 'github', '--from-github', 'release');
+    expect(branch.code).toBe(2);
+    expect(branch.err).toMatch(/branch "release" not found; check configSync.branch/);
+  });
+});
+
+describe('pin and get: machine-owned values, never pasted by hand', () => {
+  const digest = `us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/region-scout@sha256:${'d'.repeat(64)}`;
+
+  it('writes the Terraform address and the image digest into the spec, re-renders, and is idempotent', async () => {
+    const r = await cli('pin', '--static-ip-address', '34.120.9.9', '--scout-image', digest);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/ingress.staticIp.address = 34.120.9.9, scout.image = .*; render: \d+ generated files \(\d+ added, \d+ changed/);
+    const mci = readFileSync(join(root, 'fleet-config/config-cluster/multiclusteringress.yaml'), 'utf8');
+    expect(mci).toContain("networking.gke.io/static-ip: 34.120.9.9");
+    expect(readFileSync(join(root, 'fleet-config/config-cluster/region-scout.yaml'), 'utf8')).toContain(`image: ${digest}`);
+    expect((await cli('render', '--check')).code).toBe(0);
+    expect((await cli('get', 'scout.image')).out).toBe(digest);
+    const again = await cli('pin', '--static-ip-address', '34.120.9.9');
+    expect(again.out).toContain('already has ingress.staticIp.address = 34.120.9.9; render: ');
+    expect(again.out).toContain('already up to date');
+  });
+
+  it('refuses a bad value naming the field, and writes nothing', async () => {
+    const before = readFileSync(join(root, 'fleet-config/fleet.yaml'), 'utf8');
+    const r = await cli('pin', '--scout-image', 'ghcr.io/acme/region-scout:latest');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('scout.image: "ghcr.io/acme/region-scout:latest" must be an image pinned by digest');
+    expect(r.err).toContain('Nothing was written.');
+    expect(readFileSync(join(root, 'fleet-config/fleet.yaml'), 'utf8')).toBe(before);
+    expect(git('status', '--porcelain')).toBe('');
+    expect((await cli('pin')).err).toContain('pin: nothing to write');
+  });
+
+  it('get prints one value (defaults applied) and names an unknown field', async () => {
+    expect((await cli('get', 'project')).out).toBe('sd-fleet-test-4821');
+    expect((await cli('get', 'configCluster.name')).out).toBe('fleet-config');
+    expect(JSON.parse((await cli('get', 'scout.schedule')).out)).toEqual({ cron: '*/20 * * * *', runner: 'github-actions' });
+    const bad = await cli('get', 'configCluster.zone');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('get: "configCluster.zone" is not a field of the spec (at "zone")');
+  });
+});
+
 describe('the repository spec', () => {
   it('fleet-config/fleet.yaml round-trips through the scout’s editor byte for byte', () => {
     const text = readFileSync(join(__dirname, '../../../fleet-config/fleet.yaml'), 'utf8');

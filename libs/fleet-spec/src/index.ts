@@ -9,4 +9,4 @@ export { cpuQuantity, memoryGiB } from './lib/semantic';
 export * from './lib/derived';
 export { fleetJsonSchema, fleetSpecMarkdown } from './lib/json-schema';
 export { EXAMPLE_FLEET_YAML } from './testing/example-fleet';
-export { writeClusters, YAML_WRITE_OPTIONS } from './lib/edit';
+export { writeClusters, writeMachineFields, MACHINE_FIELDS, YAML_WRITE_OPTIONS } from './lib/edit';

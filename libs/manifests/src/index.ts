@@ -1,6 +1,6 @@
-export { renderTree, OWNED_DIRS, OWNED_FILES, PATCHES_DIR, BASE_DIR, CONFIG_CLUSTER_DIR, clusterDir } from './lib/tree';
+export { renderTree, CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, PATCHES_DIR, BASE_DIR, CONFIG_CLUSTER_DIR, clusterDir } from './lib/tree';
 export type { RenderedTree } from './lib/tree';
-export { writeTree, diffTree, hasDrift, readOwnedTree, ownedFilesOnDisk, RenderConflictError } from './lib/fs-tree';
+export { writeTree, diffTree, hasDrift, readOwnedTree, ownedFilesOnDisk, readCheckout, writeCheckout, RenderConflictError } from './lib/fs-tree';
 export type { Drift } from './lib/fs-tree';
 export { GENERATED_HEADER, generatedYaml, stableYaml, isGenerated } from './lib/yaml';
 export * from './lib/labels';
@@ -11,3 +11,5 @@ export { computeClass, clusterGpuOrder, acceleratorSelectorPatch } from './lib/b
 export { trafficLayer, multiClusterIngressLayer } from './lib/builders/traffic';
 export type { TrafficLayer } from './lib/builders/traffic';
 export * from './lib/validate/index';
+export { scoutResources, scoutSweepArgs, SCOUT_NAME, SCOUT_UID } from './lib/builders/scout';
+export { sweepWorkflow, ACTIONS, WORKFLOW_VARIABLES, SWEEP_WORKFLOW } from './lib/builders/workflows';

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { renderTree, writeTree } from '@gpu-fleet/manifests';
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { certificateNames, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import type { SweepResult } from '@gpu-fleet/scout-sweep';
 import { readSpecDocument, type Io, type Workspace } from '../context';
@@ -32,7 +32,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
   io.out(describeDrift(writeTree(ws.root, tree), tree.files.size));
 
   const evidenceDir = mkdtempSync(join(tmpdir(), 'gpu-fleet-demo-'));
-  const session = await openSession(ws, spec, { seed: o.seed, timeFactor: o.timeFactor, start: DEMO_START, evidenceFile: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openSession(ws, spec, { seed: o.seed, timeFactor: o.timeFactor, start: DEMO_START, evidence: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
   try {
     const world = session.sandbox!.world;
     const victim = spec.clusters.find((c) => c.mode === 'active');
@@ -75,7 +75,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
 }
 
 export function globalUrl(spec: FleetSpec): string {
-  const https = spec.ingress.preSharedCertificates.length > 0;
+  const https = certificateNames(spec).length > 0;
   const host = spec.ingress.domains[0] ?? spec.ingress.staticIp.address ?? '(ephemeral IP assigned by the load balancer)';
   const via = spec.ingress.staticIp.address ? ` (anycast ${spec.ingress.staticIp.address}${spec.ingress.iap.enabled ? ', IAP' : ''})` : '';
   return `${https ? 'https' : 'http'}://${host}/${via}`;

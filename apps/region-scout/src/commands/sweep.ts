@@ -1,18 +1,24 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import { validateTree } from '@gpu-fleet/manifests';
+import { CHECKOUT_PATHS, validateTree, writeCheckout } from '@gpu-fleet/manifests';
+import type { GitHubHost } from '@gpu-fleet/scout-git';
+import { rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { realChanges, shortGpu, type Plan } from '@gpu-fleet/scout-decide';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { runSweep, type SweepResult, type SweepStep } from '@gpu-fleet/scout-sweep';
 import type { Document } from 'yaml';
-import { readSpecDocument, type Io, type Workspace } from '../context';
-import { EXIT } from '../errors';
-import { githubAuth, proposalHost, type ProposalTarget } from '../host';
+import { DEFAULT_SPEC, readSpecDocument, type Io, type Workspace } from '../context';
+import { CliError, EXIT } from '../errors';
+import { githubAuth, githubHost, parseRepo, proposalHost, type ProposalTarget } from '../host';
 import { openCloudSession, type CloudOptions, type ScoutSession } from '../session';
 import { table } from '../table';
 import { formatFinding } from './validate';
 
 export interface SweepCommandOptions extends CloudOptions {
   json?: boolean;
+  /** Read the repository from GitHub at this branch instead of the local checkout (the CronJob has none). */
+  fromGithub?: string;
   dryRun?: boolean;
   probes?: boolean;
   proposal: ProposalTarget;
@@ -51,26 +57,58 @@ export async function sweepOnce(
 }
 
 /** `sweep`: gather → probe → decide → render → validate → propose. */
-export async function sweepCommand(ws: Workspace, io: Io, logger: Logger, o: SweepCommandOptions): Promise<number> {
-  const { spec, document } = readSpecDocument(ws);
-  // Bad credentials are bad input: say so before any call to Google.
-  if (o.project && o.proposal === 'github' && !o.dryRun) githubAuth(process.env);
-  const session = await openCloudSession(ws, spec, io, logger, o);
-  try {
-    const started = performance.now();
-    const steps = o.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
-    const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: !!o.dryRun, probes: o.probes !== false, proposal: o.proposal, repo: o.repo, githubApi: o.githubApi, onStep: steps });
-    if (!o.dryRun) await session.saveEvidence();
-    if (o.json) io.out(JSON.stringify(sweepJson(r)));
-    else {
-      io.out(`sweep ${r.sweepId} · ${session.description}${o.dryRun ? ' · dry run: nothing written' : ''}`);
-      for (const line of formatSweep(spec, r)) io.out(line);
-      io.out(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
-    }
-    return sweepExit(r);
-  } finally {
-    await session.close();
+export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: SweepCommandOptions): Promise<number> {
+  if (o.fromGithub !== undefined && o.proposal !== 'github') {
+    throw new CliError(`--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal ${o.proposal})`);
   }
+  // Bad credentials are bad input: say so before any call to Google.
+  if (o.project && o.proposal === 'github' && (!o.dryRun || o.fromGithub !== undefined)) githubAuth(process.env);
+  let checkout: string | undefined;
+  const fromGithub = async (host: GitHubHost): Promise<Workspace> => {
+    const ws = await githubCheckout(local, host, o.fromGithub!, io);
+    checkout = ws.root;
+    return ws;
+  };
+  try {
+    // Against Google the repository comes first: without a checkout there is no spec to start from.
+    let ws = o.project && o.fromGithub !== undefined ? await fromGithub(githubHost(parseRepo(o.repo, null), undefined, o, logger)) : local;
+    let { spec, document } = readSpecDocument(ws);
+    const session = await openCloudSession(ws, spec, io, logger, o);
+    try {
+      // In the sandbox, its GitHub server was seeded from the local checkout when the session opened.
+      if (!o.project && o.fromGithub !== undefined) {
+        ws = await fromGithub(githubHost(parseRepo(o.repo, spec), session.sandbox, o, logger));
+        ({ spec, document } = readSpecDocument(ws));
+      }
+      const started = performance.now();
+      const steps = o.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
+      const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: !!o.dryRun, probes: o.probes !== false, proposal: o.proposal, repo: o.repo, githubApi: o.githubApi, onStep: steps });
+      if (!o.dryRun) await session.saveEvidence();
+      if (o.json) io.out(JSON.stringify(sweepJson(r)));
+      else {
+        io.out(`sweep ${r.sweepId} · ${session.description}${o.dryRun ? ' · dry run: nothing written' : ''}`);
+        for (const line of formatSweep(spec, r)) io.out(line);
+        io.out(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      }
+      return sweepExit(r);
+    } finally {
+      await session.close();
+    }
+  } finally {
+    if (checkout) rmSync(checkout, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The files a sweep reads (the spec, user patches, everything render owns) at the head of a
+ * GitHub branch, written to a temporary folder that then serves as the workspace.
+ */
+async function githubCheckout(local: Workspace, host: GitHubHost, branch: string, io: Io): Promise<Workspace> {
+  const { commit, files } = await host.readFiles(branch, CHECKOUT_PATHS);
+  if (!files.has(DEFAULT_SPEC)) throw new CliError(`--from-github ${branch}: ${host.describe()} has no ${DEFAULT_SPEC} on that branch; check --repo and the branch name`);
+  const root = writeCheckout(tmpdir(), files);
+  io.err(`· checkout: ${files.size} files of ${host.describe()} at ${branch} (${commit.slice(0, 7)})`);
+  return { ...local, root, specPath: join(root, DEFAULT_SPEC), specLabel: DEFAULT_SPEC };
 }
 
 /** `plan`: the decision on current signals and evidence, without probes or a proposal; writes nothing. */

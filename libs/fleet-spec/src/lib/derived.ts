@@ -14,3 +14,15 @@ export const renderedReplicas = (c: ClusterSpec): number => (c.mode === 'standby
 
 /** Clusters that receive traffic from the load balancer. */
 export const servingClusters = (spec: FleetSpec): ClusterSpec[] => spec.clusters.filter((c) => c.mode === 'active');
+
+/** The config cluster's region: as set, or the first candidate region. */
+export const configClusterRegion = (spec: FleetSpec): string => spec.configCluster.region ?? spec.placement.candidateRegions[0]!;
+
+/** SSL certificates the load balancer presents: the managed one (created by infra/) first, then the pre-shared ones. */
+export const certificateNames = (spec: FleetSpec): string[] => [...(spec.ingress.managedCertificate ? [spec.ingress.managedCertificate.name] : []), ...spec.ingress.preSharedCertificates];
+
+/** owner/name of the GitHub repository Config Sync reads, or null when configSync.repo is not on GitHub. */
+export const githubRepository = (spec: FleetSpec): { owner: string; repo: string } | null => {
+  const m = /github\.com[/:]([^/]+)\/([^/]+?)(\.git)?\/?$/.exec(spec.configSync.repo);
+  return m ? { owner: m[1]!, repo: m[2]! } : null;
+};

@@ -1,4 +1,4 @@
-import { EXAMPLE_FLEET_YAML, formatIssue, loadFleetSpec, parseFleetSpec, writeClusters } from '../index';
+import { EXAMPLE_FLEET_YAML, formatIssue, loadFleetSpec, parseFleetSpec, writeClusters, writeMachineFields } from '../index';
 
 describe('writeClusters: the scout edits only the clusters section', () => {
   // The repository's fleet-config/fleet.yaml is checked the same way by the region-scout app tests.
@@ -53,5 +53,26 @@ describe('clusters[].replaces (make-before-break marker)', () => {
     expect(r.ok ? [] : r.issues.map(formatIssue)).toEqual([]);
     const over = parseFleetSpec(text.replace(/\n\s+replaces: sd-us-central1/, ''));
     expect(over.ok ? [] : over.issues.map(formatIssue).join('\n')).toMatch(/3 active regions .* but placement.maxServingRegions is 2/);
+  });
+});
+
+describe('writeMachineFields: Terraform outputs and build digests written into the spec', () => {
+  const digest = `us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/region-scout@sha256:${'ab'.repeat(32)}`;
+
+  it('replaces an existing value in place and adds a missing one, changing no other line', () => {
+    const { document } = loadFleetSpec(EXAMPLE_FLEET_YAML);
+    const out = writeMachineFields(document, { staticIpAddress: '34.120.1.2', scoutImage: digest });
+    const reparsed = parseFleetSpec(out);
+    if (!reparsed.ok) throw new Error(reparsed.issues.map(formatIssue).join('\n'));
+    expect(reparsed.spec.ingress.staticIp.address).toBe('34.120.1.2');
+    expect(reparsed.spec.scout.image).toBe(digest);
+    const removed = EXAMPLE_FLEET_YAML.split('\n').filter((l) => !out.split('\n').includes(l));
+    expect(removed).toEqual([expect.stringMatching(/^ {4}address: /)]);
+  });
+
+  it('is idempotent: writing the current values gives the same text', () => {
+    const { document } = loadFleetSpec(EXAMPLE_FLEET_YAML);
+    const once = writeMachineFields(document, { staticIpAddress: '34.120.1.2', scoutImage: digest });
+    expect(writeMachineFields(loadFleetSpec(once).document, { staticIpAddress: '34.120.1.2', scoutImage: digest })).toBe(once);
   });
 });

@@ -44,3 +44,26 @@ export function writeClusters(document: Document, clusters: ClusterSpec[]): stri
   seq.items = items;
   return doc.toString(YAML_WRITE_OPTIONS);
 }
+
+/** Fields only machines write: the static IP behind its name (from Terraform) and the scout image digest (from a build). */
+export const MACHINE_FIELDS = {
+  staticIpAddress: ['ingress', 'staticIp', 'address'],
+  scoutImage: ['scout', 'image'],
+} as const;
+
+/**
+ * Set machine-written fields and return the new file text; everything else (comments, order,
+ * formatting) is kept. An existing scalar keeps its style and comment; a missing one is added at the
+ * end of its section. The document passed in is not modified.
+ */
+export function writeMachineFields(document: Document, values: Partial<Record<keyof typeof MACHINE_FIELDS, string>>): string {
+  const doc = document.clone();
+  for (const [key, value] of Object.entries(values)) {
+    if (value === undefined) continue;
+    const path = MACHINE_FIELDS[key as keyof typeof MACHINE_FIELDS];
+    const node = doc.getIn(path, true);
+    if (isScalar(node)) node.value = value;
+    else doc.setIn(path, value);
+  }
+  return doc.toString(YAML_WRITE_OPTIONS);
+}

@@ -72,7 +72,19 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       'clusters[1].region: "europe-wset4" is not a Google Cloud region; did you mean "europe-west4"? (line 37)',
     ]],
     ['placeholder project', replace('project: sd-fleet-test-4821', 'project: my-project'), ['project: "my-project" looks like the documentation example project id; set the real value (line 4)']],
-    ['IAP without HTTPS', replace('  preSharedCertificates: [sd-webui-cert]\n', ''), ['ingress.iap: IAP needs HTTPS; add ingress.preSharedCertificates, or set iap.enabled: false with a reason (line 20)']],
+    ['IAP without HTTPS', replace('  preSharedCertificates: [sd-webui-cert]\n', ''), ['ingress.iap: IAP needs HTTPS; add ingress.managedCertificate or ingress.preSharedCertificates, or set iap.enabled: false with a reason (line 20)']],
+    ['managed certificate without domains', replace('  domains: [sd.gpu-fleet.dev]\n  preSharedCertificates: [sd-webui-cert]\n', '  managedCertificate:\n    name: sd-cert\n'), [
+      'ingress.managedCertificate: a Google-managed certificate needs ingress.domains (the names it certifies); add them, or remove managedCertificate (line 24)',
+    ]],
+    ['CronJob runner without an image', replace('clusters:\n', 'scout:\n  schedule: {runner: config-cluster}\nclusters:\n'), [
+      'scout.image: is required when scout.schedule.runner is "config-cluster" (the CronJob runs it); build the image and run `region-scout pin --scout-image <ref@sha256:…>`, or use runner "github-actions" (line 30)',
+    ]],
+    ['scout image by tag', replace('clusters:\n', 'scout:\n  image: ghcr.io/acme/region-scout:v1\nclusters:\n'), [
+      'scout.image: "ghcr.io/acme/region-scout:v1" must be an image pinned by digest, such as "us-docker.pkg.dev/p/gpu-fleet/region-scout@sha256:<64 hex>" (line 30)',
+    ]],
+    ['config cluster named like a GPU cluster', replace('clusters:\n', 'configCluster: {name: sd-us-central1}\nclusters:\n'), [
+      'configCluster.name: "sd-us-central1" is also the name of clusters[0]; the config cluster needs its own name (membership names are unique in a fleet) (line 29)',
+    ]],
     ['unpinned image', replace(/image: .*/, 'image: ghcr.io/acme/webui:latest'), ['app.image: "ghcr.io/acme/webui:latest" is not pinned; use a version tag (":v1.10.1") or better a digest ("@sha256:…") (line 10)']],
     ['requests Autopilot cannot place', replace('cpu: "4"', 'cpu: "40"'), ['app.resources.cpu: "40" exceeds what Autopilot accepts with 1 × nvidia-l4 (at most 31 vCPU); lower it (line 12)']],
   ])('%s', (_name, edit, expected) => {

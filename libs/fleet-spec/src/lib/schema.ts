@@ -166,6 +166,14 @@ export const IngressSpec = z
       .array(z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { message: 'must be a lowercase DNS name such as "sd.example.org"' }))
       .default([])
       .describe('Host names served. Empty: any host.'),
+    managedCertificate: z
+      .strictObject({
+        name: dnsLabel('a Compute Engine SSL certificate name', 63).describe('Name of the Google-managed SSL certificate infra/ creates for `domains`.'),
+      })
+      .optional()
+      .describe(
+        'Optional Google-managed SSL certificate for `domains`, created by infra/ (google_compute_managed_ssl_certificate) and attached like a pre-shared certificate. Needs `domains`; their DNS must point at the static IP before Google can issue it.',
+      ),
     preSharedCertificates: z
       .array(dnsLabel('a Compute Engine SSL certificate name', 63))
       .default([])
@@ -287,6 +295,49 @@ export const ScoutSpec = z
       .prefault({})
       .describe('Daily probe budget, enforced before each probe starts.'),
     probesPerSweep: z.number().int().min(0).max(10).default(2).describe('A sweep probes at most this many of its best candidate regions (those without recent probe evidence), within the daily budget.'),
+    schedule: z
+      .strictObject({
+        cron: z
+          .string()
+          .regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron expression such as "*/20 * * * *"' })
+          .default('*/20 * * * *')
+          .describe('When sweeps run (five-field cron, UTC). Used by the CronJob and by the GitHub Actions workflow, whichever is the runner.'),
+        runner: z
+          .enum(['config-cluster', 'github-actions'])
+          .default('github-actions')
+          .describe(
+            'Who runs scheduled sweeps. config-cluster: a CronJob in the config cluster (needs `scout.image`). github-actions: .github/workflows/sweep.yml on a schedule. Exactly one runs on the schedule; the other can still be started by hand (the CronJob is rendered suspended when an image is set).',
+          ),
+      })
+      .prefault({})
+      .describe('Scheduled sweeps.'),
+    image: z
+      .string()
+      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._\-/][a-z0-9]+)*)*@sha256:[a-f0-9]{64}$/, {
+        message: 'must be an image pinned by digest, such as "us-docker.pkg.dev/p/gpu-fleet/region-scout@sha256:<64 hex>"',
+      })
+      .optional()
+      .describe(
+        'Machine-written: the region-scout image, pinned by digest, the CronJob runs. Written by `region-scout pin --scout-image` after a build (see apps/region-scout/README.md); never paste it by hand. Required when schedule.runner is config-cluster.',
+      ),
+    namespace: dnsLabel('a Kubernetes namespace', 63)
+      .default('gpu-fleet-system')
+      .describe('Namespace of the CronJob, its ServiceAccount and the evidence ConfigMap in the config cluster.'),
+    evidenceConfigMap: dnsLabel('a ConfigMap name', 63)
+      .default('region-scout-evidence')
+      .describe('ConfigMap in `namespace` of the config cluster holding the evidence ledger, shared by both runners (reached through Connect Gateway, written with optimistic concurrency).'),
+    github: z
+      .strictObject({
+        auth: z
+          .enum(['token', 'app'])
+          .default('token')
+          .describe('token: a fine-grained token (contents and pull requests: write) in key `token`. app: a GitHub App, keys `app-id`, `installation-id`, `private-key`.'),
+        secretName: dnsLabel('a Kubernetes Secret name', 63)
+          .default('region-scout-github')
+          .describe('Secret in `namespace` of the config cluster holding the GitHub credentials the CronJob proposes with (created by infra/README.md step 4, never committed).'),
+      })
+      .prefault({})
+      .describe('How the scheduled scout authenticates to GitHub to open its pull request.'),
     proposal: z
       .strictObject({
         branch: z
@@ -306,6 +357,48 @@ export const ScoutSpec = z
   .prefault({})
   .describe('region-scout settings rendered into the clusters.');
 
+export const ConfigClusterSpec = z
+  .strictObject({
+    name: dnsLabel('a GKE cluster name', 40)
+      .default('fleet-config')
+      .describe('GKE cluster and fleet membership name of the config cluster (no GPUs): it holds the MultiClusterIngress and MultiClusterService, and the scout CronJob.'),
+    region: z
+      .string()
+      .regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' })
+      .optional()
+      .describe('Region of the config cluster. Defaults to the first of placement.candidateRegions. Moving it recreates the cluster (and the load balancer’s config membership).'),
+  })
+  .prefault({})
+  .describe('The config cluster: the multi-cluster ingress config membership. Created by infra/ (bootstrap).');
+
+export const InfraSpec = z
+  .strictObject({
+    releaseChannel: z
+      .enum(['RAPID', 'REGULAR', 'STABLE'])
+      .default('REGULAR')
+      .describe('GKE release channel of every cluster (Autopilot clusters are always enrolled in one).'),
+    deletionProtection: z
+      .boolean()
+      .default(true)
+      .describe('Terraform refuses to delete clusters while true. Set false (and apply) before removing a cluster from `clusters`, or before destroying the fleet.'),
+    artifactRegistry: z
+      .strictObject({
+        location: z.string().regex(/^[a-z]+(-[a-z]+[0-9]+)?$/, { message: 'must be an Artifact Registry location such as "us" or "us-central1"' }).default('us').describe('Location of the Docker repository.'),
+        repository: dnsLabel('an Artifact Registry repository id', 63).default('gpu-fleet').describe('Docker repository holding the region-scout image.'),
+      })
+      .prefault({})
+      .describe('Artifact Registry repository for the scout image (created by infra/).'),
+    githubActions: z
+      .strictObject({
+        workloadIdentityPool: dnsLabel('a workload identity pool id', 32).default('github').describe('Workload Identity Federation pool trusted by GitHub Actions.'),
+        provider: dnsLabel('a workload identity pool provider id', 32).default('github-actions').describe('OIDC provider in that pool (issuer https://token.actions.githubusercontent.com), restricted to this repository.'),
+      })
+      .prefault({})
+      .describe('Workload Identity Federation for the sweep and infra workflows (no service account keys).'),
+  })
+  .prefault({})
+  .describe('Settings only infra/ (Terraform) reads: everything else it needs comes from the rest of this spec.');
+
 export const FleetSpec = z
   .strictObject({
     $schema: z.string().optional().describe('JSON Schema reference for editors.'),
@@ -321,6 +414,8 @@ export const FleetSpec = z
     ingress: IngressSpec,
     placement: PlacementPolicy,
     scout: ScoutSpec,
+    configCluster: ConfigClusterSpec,
+    infra: InfraSpec,
     clusters: z.array(ClusterSpec).min(1, { message: 'must list at least one cluster' }).describe('The fleet’s clusters: the section region-scout edits.'),
   })
   .describe('gpu-fleet spec: one GPU web app served from GKE Autopilot clusters behind one global URL.');
@@ -333,3 +428,4 @@ export type AppSpec = z.output<typeof AppSpec>;
 export type IngressSpec = z.output<typeof IngressSpec>;
 export type GpuSpec = z.output<typeof GpuSpec>;
 export type PlacementPolicy = z.output<typeof PlacementPolicy>;
+export type ScoutSpec = z.output<typeof ScoutSpec>;

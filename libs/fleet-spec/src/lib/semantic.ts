@@ -1,7 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { AppSpec, ClusterSpec, GpuSpec, IngressSpec, PlacementPolicy } from './schema';
+import { AppSpec, ClusterSpec, ConfigClusterSpec, GpuSpec, IngressSpec, PlacementPolicy, ScoutSpec } from './schema';
 import { show, type PathSegment } from './issues';
 import { findPlaceholders } from './placeholders';
 
@@ -22,6 +22,8 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
   const placement = PlacementPolicy.safeParse(raw.placement).data;
   const app = AppSpec.safeParse(raw.app).data;
   const ingress = IngressSpec.safeParse(raw.ingress).data;
+  const scout = ScoutSpec.safeParse(raw.scout).data;
+  const configCluster = ConfigClusterSpec.safeParse(raw.configCluster).data;
   const rawClusters = Array.isArray(raw.clusters) ? raw.clusters : [];
   // Field by field, so a bad `replicas` does not hide a GPU the region does not offer.
   const clusters = rawClusters.map((c) => validFields(ClusterSpec, c));
@@ -168,8 +170,16 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     } else if (!ip.name) {
       add(['ingress', 'staticIp', 'name'], `is required: name the reserved global address (see infra/), or set disabled: true with a reason`);
     }
-    if (ingress.iap.enabled && ingress.preSharedCertificates.length === 0) {
-      add(['ingress', 'iap'], `IAP needs HTTPS; add ingress.preSharedCertificates, or set iap.enabled: false with a reason`);
+    const cert = ingress.managedCertificate;
+    if (cert && ingress.domains.length === 0) {
+      add(['ingress', 'managedCertificate'], `a Google-managed certificate needs ingress.domains (the names it certifies); add them, or remove managedCertificate`);
+    }
+    if (cert && ingress.preSharedCertificates.includes(cert.name)) {
+      add(['ingress', 'preSharedCertificates'], `${show(cert.name)} is already ingress.managedCertificate.name (attached automatically); remove it from this list`);
+    }
+    if (cert && ip.disabled) add(['ingress', 'managedCertificate'], `HTTPS needs a reserved static IP, but ingress.staticIp.disabled is true; set ingress.staticIp.name`);
+    if (ingress.iap.enabled && ingress.preSharedCertificates.length === 0 && !cert) {
+      add(['ingress', 'iap'], `IAP needs HTTPS; add ingress.managedCertificate or ingress.preSharedCertificates, or set iap.enabled: false with a reason`);
     }
     if (!ingress.iap.enabled && !ingress.iap.reason) {
       add(['ingress', 'iap', 'reason'], `is required when iap.enabled is false; say why the app is public`);
@@ -177,6 +187,17 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     if (ingress.healthCheck.timeoutSec > ingress.healthCheck.checkIntervalSec) {
       add(['ingress', 'healthCheck', 'timeoutSec'], `${ingress.healthCheck.timeoutSec} is longer than checkIntervalSec (${ingress.healthCheck.checkIntervalSec}); Google rejects that`);
     }
+  }
+
+  // --- Scout and config cluster ------------------------------------------------------------------
+  if (scout && scout.schedule.runner === 'config-cluster' && !scout.image) {
+    add(['scout', 'image'], `is required when scout.schedule.runner is "config-cluster" (the CronJob runs it); build the image and run \`region-scout pin --scout-image <ref@sha256:…>\`, or use runner "github-actions"`);
+  }
+  if (configCluster) {
+    if (names.has(configCluster.name)) {
+      add(['configCluster', 'name'], `${show(configCluster.name)} is also the name of clusters[${names.get(configCluster.name)}]; the config cluster needs its own name (membership names are unique in a fleet)`);
+    }
+    if (configCluster.region) checkRegion(['configCluster', 'region'], configCluster.region);
   }
 
   for (const p of findPlaceholders(raw)) {

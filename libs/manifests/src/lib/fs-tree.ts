@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { OWNED_DIRS, OWNED_FILES, type RenderedTree } from './tree';
+import { CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, type RenderedTree } from './tree';
 import { isGenerated } from './yaml';
 
 export interface Drift {
@@ -115,4 +115,22 @@ export function writeTree(root: string, tree: RenderedTree): Drift {
 /** For tests and tools: a content snapshot of every owned file. */
 export function readOwnedTree(root: string): Map<string, string> {
   return new Map(ownedFilesOnDisk(root).map((p) => [p, readFileSync(join(root, p), 'utf8')]));
+}
+
+/** The files a sweep reads (CHECKOUT_PATHS) as they are on disk under root. */
+export function readCheckout(root: string): Map<string, string> {
+  const paths = CHECKOUT_PATHS.flatMap((p) => (p.endsWith('/') ? listFiles(root, p.slice(0, -1)) : existsSync(join(root, p)) ? [p] : []));
+  return new Map([...new Set(paths)].sort().map((p) => [p, readFileSync(join(root, p), 'utf8')]));
+}
+
+/** Write repository files (path → content) under a new folder in `parent`; returns the folder. Paths may not leave it. */
+export function writeCheckout(parent: string, files: ReadonlyMap<string, string>): string {
+  const dir = mkdtempSync(join(parent, 'gpu-fleet-checkout-'));
+  for (const [path, content] of files) {
+    const abs = join(dir, path);
+    if (!abs.startsWith(dir + sep)) throw new Error(`refusing to write ${JSON.stringify(path)} outside the checkout`);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+  }
+  return dir;
 }

@@ -36,7 +36,7 @@ const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 export class SandboxGitHub {
   readonly owner: string;
   readonly repo: string;
-  private readonly blobs = new Map<string, string>();
+  readonly blobs = new Map<string, string>();
   private readonly trees = new Map<string, Map<string, string>>();
   readonly commits = new Map<string, SandboxCommit>();
   readonly refs = new Map<string, string>();
@@ -213,6 +213,17 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
       const author = (b.author as SandboxCommit['author'] | undefined) ?? { name: 'sandbox', email: 'sandbox@example.com', date: now().toISOString() };
       const sha = gh.writeCommit({ tree, parents, message: String(b.message ?? ''), author: { ...author, date: author.date ?? now().toISOString() } });
       return { status: 201, body: gh.commitJson(base, gh.commits.get(sha)!) };
+    }
+    if ((m = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      // The sandbox keeps flat trees, so it answers ?recursive=1 with every blob (GitHub adds the tree entries too).
+      const entries = gh.treeEntries(m[1]!);
+      if (!entries) throw notFound();
+      return { body: { sha: m[1], url: `${base}${prefix}/git/trees/${m[1]}`, truncated: false, tree: [...entries].map(([p, s]) => ({ path: p, mode: '100644', type: 'blob', sha: s, size: gh.blobs.get(s)!.length })) } };
+    }
+    if ((m = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
+      const content = gh.blobs.get(m[1]!);
+      if (content === undefined) throw notFound();
+      return { body: { sha: m[1], size: Buffer.byteLength(content), encoding: 'base64', content: Buffer.from(content).toString('base64').replace(/(.{60})/g, '$1\n') } };
     }
     if (rest === '/git/trees' && method === 'POST') {
       const baseTree = b.base_tree ? String(b.base_tree) : null;

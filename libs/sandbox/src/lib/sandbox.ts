@@ -2,6 +2,7 @@ import { startApiServer, googleError, type ApiName, type ApiServer, type Fault, 
 import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
 import { githubApi, SandboxGitHub } from './github';
 import type { SandboxWorld } from './world';
+import { githubRepository } from '@gpu-fleet/fleet-spec';
 
 export interface SandboxEndpoints {
   compute: string;
@@ -35,12 +36,6 @@ export interface SandboxOptions {
   githubFiles?: Record<string, string>;
 }
 
-/** owner/repo of a GitHub URL (https://github.com/o/r(.git) or git@github.com:o/r.git). */
-export function githubRepoOf(url: string): { owner: string; repo: string } {
-  const m = /github\.com[/:]([^/]+)\/([^/]+?)(\.git)?\/?$/.exec(url);
-  return m ? { owner: m[1]!, repo: m[2]! } : { owner: 'gpu-fleet', repo: 'fleet' };
-}
-
 export async function startSandbox(world: SandboxWorld, options: SandboxOptions = {}): Promise<Sandbox> {
   const faults = options.faults ?? [];
   const requests: RequestLog[] = [];
@@ -56,7 +51,7 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
           : (status: number, message: string) => googleError(status, message),
   });
   const now = () => world.clock.now();
-  const github = new SandboxGitHub({ ...githubRepoOf(world.spec.configSync.repo), defaultBranch: world.spec.configSync.branch, files: options.githubFiles ?? {}, now });
+  const github = new SandboxGitHub({ ...(githubRepository(world.spec) ?? { owner: 'gpu-fleet', repo: 'fleet' }), defaultBranch: world.spec.configSync.branch, files: options.githubFiles ?? {}, now });
   const servers: Record<ApiName, ApiServer> = {
     compute: await startApiServer('compute', computeApi(world), ctx('compute')),
     container: await startApiServer('container', containerApi(world), ctx('container')),

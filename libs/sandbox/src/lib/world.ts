@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { appNamespace, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, configClusterRegion, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { exponential, hash32, keyedRng } from './rng';
 import type { SimClock } from './clock';
 
@@ -104,7 +104,7 @@ export class SandboxWorld {
     this.catalog = opts.catalog ?? GpuCatalog.bundled();
     this.project = opts.spec.project;
     this.projectNumber = opts.projectNumber ?? String(100000000000 + (hash32(`${opts.seed}|${this.project}`) % 899999999999));
-    this.configCluster = { name: 'fleet-config', location: opts.spec.placement.candidateRegions[0]! };
+    this.configCluster = { name: opts.spec.configCluster.name, location: configClusterRegion(opts.spec) };
   }
 
   now(): number {

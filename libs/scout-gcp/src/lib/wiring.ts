@@ -1,6 +1,7 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import type { Clock, Logger, ProbePort, SignalPorts } from '@gpu-fleet/scout-domain';
+import type { Clock, EvidenceStore, Logger, ProbePort, SignalPorts } from '@gpu-fleet/scout-domain';
+import { ConfigMapEvidenceStore } from './evidence-configmap/configmap-store';
 import { createGcpClients, type GcpClients, type GcpConnection } from './connection/connection';
 import { CallPolicy, type CallPolicyOptions } from './policy/policy';
 import { ComputeSignals } from './compute/compute';
@@ -14,6 +15,8 @@ export interface GcpAdapters {
   clients: GcpClients;
   /** A probe runner for one fleet membership. */
   prober(membership: string, projectNumber: string, options?: Partial<ProbeOptions>): Promise<ProbePort>;
+  /** The evidence ConfigMap in the config cluster (spec.configCluster), reached through Connect Gateway like every cluster. */
+  evidenceConfigMap(namespace: string, name: string): Promise<EvidenceStore>;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Cloc
       bundled: deps.bundled,
     },
     prober: async (membership, projectNumber, options = {}) => new KubeProbeRunner(apisFor(membership, projectNumber), membership, policy, { clock: deps.clock, logger: deps.logger, ...options }),
+    evidenceConfigMap: async (namespace, name) => new ConfigMapEvidenceStore(apisFor(deps.spec.configCluster.name, await fleet.projectNumber()).core, namespace, name, policy),
     close: () => clients.close(),
   };
 }

@@ -109,6 +109,12 @@ describe('traffic layer (config cluster)', () => {
     expect(byKind('FrontendConfig').spec).toEqual({ redirectToHttps: { enabled: true, responseCodeName: 'MOVED_PERMANENTLY_DEFAULT' } });
   });
 
+  it('attaches the Google-managed certificate infra/ creates, before the pre-shared ones', () => {
+    const spec = specFrom((y) => y.replace('  preSharedCertificates: [sd-webui-cert]\n', '  managedCertificate:\n    name: sd-managed\n  preSharedCertificates: [sd-webui-cert]\n'));
+    const mci = multiClusterIngressLayer.objects(spec).find((o) => o.kind === 'MultiClusterIngress')!;
+    expect(mci.metadata!.annotations!['networking.gke.io/pre-shared-certs']).toBe('sd-managed,sd-webui-cert');
+  });
+
   it('emits no FrontendConfig and no IAP without certificates', () => {
     const spec = specFrom((y) =>
       y.replace('  preSharedCertificates: [sd-webui-cert]\n', '  iap:\n    enabled: false\n    reason: internal demo behind a VPN\n'),

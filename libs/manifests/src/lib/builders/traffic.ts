@@ -1,5 +1,5 @@
 import type { Namespace } from 'kubernetes-types/core/v1';
-import { appNamespace, servingClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, certificateNames, servingClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { BackendConfig, FrontendConfig, MultiClusterIngress, MultiClusterService } from '../gke-types';
 import { commonLabels, selectorLabels } from '../labels';
 import { namespace } from './workload';
@@ -23,7 +23,7 @@ export const multiClusterIngressLayer: TrafficLayer = {
     const name = spec.app.name;
     const labels = commonLabels(spec);
     const { ingress } = spec;
-    const https = ingress.preSharedCertificates.length > 0;
+    const https = certificateNames(spec).length > 0;
 
     // Backends restricted to the active clusters: draining/standby clusters get no traffic.
     // Links are "<location>/<cluster>" (https://cloud.google.com/kubernetes-engine/docs/how-to/multi-cluster-ingress#cluster_selection).
@@ -80,7 +80,7 @@ export const multiClusterIngressLayer: TrafficLayer = {
     // MCI takes the address itself, not the address name (DESIGN.md §4).
     if (ingress.staticIp.address) annotations['networking.gke.io/static-ip'] = ingress.staticIp.address;
     if (https) {
-      annotations['networking.gke.io/pre-shared-certs'] = ingress.preSharedCertificates.join(',');
+      annotations['networking.gke.io/pre-shared-certs'] = certificateNames(spec).join(',');
       annotations['networking.gke.io/frontend-config'] = name;
     }
     const backend = { serviceName: name, servicePort: spec.app.port };

@@ -137,3 +137,17 @@ describe('GitHubHost: one idempotent pull request', () => {
     expect(r.message).toMatch(/GitHub answered 404/);
   });
 });
+
+describe('GitHubHost.readFiles: the repository without a checkout (the CronJob)', () => {
+  it('reads exactly the files under the given folders and paths at the branch head', async () => {
+    sandbox.github.pushAsPerson('main', { 'fleet-config/patches/kustomization.yaml': 'kind: Component\n', 'README.md': 'not wanted\n', 'fleet-config-other/x': 'not wanted\n' });
+    const r = await host().readFiles('main', ['fleet-config/', 'clusters/', 'docs/reference/fleet-spec.md']);
+    expect(r.commit).toBe(sandbox.github.refs.get('heads/main'));
+    expect([...r.files.keys()]).toEqual(['clusters/old/kustomization.yaml', 'fleet-config/fleet.yaml', 'fleet-config/patches/kustomization.yaml']);
+    expect(r.files.get('fleet-config/patches/kustomization.yaml')).toBe('kind: Component\n');
+  });
+
+  it('names the branch when it does not exist', async () => {
+    await expect(host().readFiles('nope', ['fleet-config/'])).rejects.toThrow(/branch "nope" not found; check configSync.branch/);
+  });
+});

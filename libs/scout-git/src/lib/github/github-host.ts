@@ -29,6 +29,8 @@ const CommitSchema = z.object({ sha: z.string(), message: z.string(), tree: z.ob
 const ShaSchema = z.object({ sha: z.string() });
 const PullSchema = z.object({ number: z.number(), node_id: z.string(), title: z.string(), body: z.string().nullable(), html_url: z.string(), head: z.object({ ref: z.string() }) });
 type Pull = z.infer<typeof PullSchema>;
+const TreeSchema = z.object({ truncated: z.boolean(), tree: z.array(z.object({ path: z.string(), type: z.string(), sha: z.string() })) });
+const BlobSchema = z.object({ encoding: z.literal('base64'), content: z.string() });
 
 /**
  * Proposals as one GitHub pull request from one branch, written through the Git Data API (blobs
@@ -77,6 +79,32 @@ export class GitHubHost implements GitHostPort {
         ? Promise.resolve(new Octokit({ ...options, auth: auth.token }))
         : new App({ appId: auth.appId, privateKey: auth.privateKey, Octokit: Octokit.defaults(options) }).getInstallationOctokit(auth.installationId) as Promise<InstanceType<typeof Octokit>>;
     return this.octokitPromise;
+  }
+
+  /**
+   * The files under `paths` (folders end with "/", or exact files) at the head of `branch`: what a
+   * sweep needs of the repository when it has no checkout (the in-cluster CronJob). One recursive
+   * tree read and one blob read per file, a few at a time.
+   */
+  async readFiles(branch: string, paths: readonly string[]): Promise<{ commit: string; files: Map<string, string> }> {
+    const gh = await this.client();
+    const repo = { owner: this.o.owner, repo: this.o.repo };
+    const head = await this.branchHead(branch);
+    if (!head) throw new Error(`${this.describe()}: branch "${branch}" not found; check configSync.branch in the spec`);
+    const tree = TreeSchema.parse((await gh.rest.git.getTree({ ...repo, tree_sha: head.tree.sha, recursive: 'true' })).data);
+    // https://docs.github.com/en/rest/git/trees#get-a-tree: a truncated listing would silently miss files.
+    if (tree.truncated) throw new Error(`${this.describe()}: the tree of ${branch} is too large to list in one call (truncated); run the sweep from a checkout instead`);
+    const wanted = tree.tree.filter((e) => e.type === 'blob' && paths.some((p) => (p.endsWith('/') ? e.path.startsWith(p) : e.path === p)));
+    const files = new Map<string, string>();
+    const queue = [...wanted];
+    const worker = async () => {
+      for (let e = queue.shift(); e; e = queue.shift()) {
+        const blob = BlobSchema.parse((await gh.rest.git.getBlob({ ...repo, file_sha: e.sha })).data);
+        files.set(e.path, Buffer.from(blob.content, 'base64').toString('utf8'));
+      }
+    };
+    await Promise.all([worker(), worker(), worker(), worker()]);
+    return { commit: head.sha, files: new Map([...files].sort(([a], [b]) => a.localeCompare(b))) };
   }
 
   async propose(req: ProposalRequest): Promise<ProposalResult> {
