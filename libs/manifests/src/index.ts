@@ -11,5 +11,5 @@ export { computeClass, clusterGpuOrder, acceleratorSelectorPatch } from './lib/b
 export { trafficLayer, multiClusterIngressLayer } from './lib/builders/traffic';
 export type { TrafficLayer } from './lib/builders/traffic';
 export * from './lib/validate/index';
-export { scoutResources, scoutSweepArgs, SCOUT_NAME, SCOUT_UID } from './lib/builders/scout';
+export { scoutResources, scoutObserverRbac, scoutSweepArgs, SCOUT_NAME, SCOUT_UID } from './lib/builders/scout';
 export { sweepWorkflow, ACTIONS, WORKFLOW_VARIABLES, SWEEP_WORKFLOW } from './lib/builders/workflows';

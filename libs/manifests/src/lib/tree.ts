@@ -6,7 +6,7 @@ import { deployment, namespace, podDisruptionBudget, service, serviceAccount } f
 import { probeResources } from './builders/probes';
 import { acceleratorSelectorPatch, computeClass } from './builders/compute-class';
 import { trafficLayer } from './builders/traffic';
-import { scoutResources } from './builders/scout';
+import { scoutObserverRbac, scoutResources } from './builders/scout';
 import { SWEEP_WORKFLOW, sweepWorkflow } from './builders/workflows';
 
 /** Folders render owns entirely: every file in them is generated. */
@@ -44,6 +44,7 @@ export function renderTree(spec: FleetSpec, catalog: GpuCatalog = GpuCatalog.bun
     ['service.yaml', [service(spec)]],
     ['poddisruptionbudget.yaml', [podDisruptionBudget(spec)]],
     ['probes.yaml', probeResources(spec)],
+    ['scout-rbac.yaml', scoutObserverRbac(spec)],
   ];
   for (const [file, objects] of base) put(`${BASE_DIR}/${file}`, generatedYaml(objects));
   put(`${BASE_DIR}/kustomization.yaml`, generatedYaml([{ ...KUSTOMIZATION, resources: base.map(([f]) => f) }], 'Workload base shared by every cluster overlay in clusters/.'));

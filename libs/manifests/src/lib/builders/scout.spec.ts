@@ -1,7 +1,7 @@
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse } from 'yaml';
 import type { CronJob } from 'kubernetes-types/batch/v1';
-import { renderTree, scoutResources, SchemaValidator, sweepWorkflow, ACTIONS, type K8sObject } from '../../index';
+import { renderTree, scoutObserverRbac, scoutResources, SchemaValidator, sweepWorkflow, ACTIONS, type K8sObject } from '../../index';
 
 const IMAGE = `us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/region-scout@sha256:${'c'.repeat(64)}`;
 const withScout = (scout: string): FleetSpec => loadFleetSpec(EXAMPLE_FLEET_YAML.replace('clusters:\n', `scout:\n${scout}clusters:\n`)).spec;
@@ -100,5 +100,17 @@ describe('sweep workflow (GitHub Actions)', () => {
       service_account: '${{ vars.REGION_SCOUT_SERVICE_ACCOUNT }}',
     });
     expect(steps.at(-1)!.run).toContain('sweep --project sd-fleet-test-4821 --proposal github --evidence configmap:gpu-fleet-system/region-scout-evidence');
+  });
+});
+
+describe('scout observer RBAC (every GPU cluster)', () => {
+  it('lets the scout read only pods and events in the app namespace', () => {
+    const spec = withScout('  probesPerSweep: 2\n');
+    const [role, binding] = scoutObserverRbac(spec);
+    expect(role.metadata!.namespace).toBe('sd-webui');
+    expect(role.rules!.flatMap((r) => r.verbs)).toEqual(['get', 'list', 'watch', 'get', 'list', 'watch']);
+    expect(role.rules!.flatMap((r) => r.resources)).toEqual(['pods', 'events', 'events']);
+    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com' }]);
+    expect(parse(renderTree(spec).files.get('fleet-config/base/kustomization.yaml')!).resources).toContain('scout-rbac.yaml');
   });
 });

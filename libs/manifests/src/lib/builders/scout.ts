@@ -2,7 +2,7 @@ import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1';
 import type { CronJob } from 'kubernetes-types/batch/v1';
 import type { EnvVar } from 'kubernetes-types/core/v1';
 import type { Role, RoleBinding } from 'kubernetes-types/rbac/v1';
-import { githubRepository, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, githubRepository, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { commonLabels } from '../labels';
 
 /** Name of the CronJob, its Kubernetes ServiceAccount and RBAC objects in the config cluster. */
@@ -130,5 +130,34 @@ export function scoutResources(spec: FleetSpec): Array<Namespace | ServiceAccoun
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: gsa }],
     },
     cronJob,
+  ];
+}
+
+/**
+ * In every GPU cluster, what the scout reads in the app namespace: the app pods (ready, pending)
+ * and their events (FailedScaleUp = a stockout). Read-only; bound to the scout's Google identity,
+ * which is how Connect Gateway presents it to the cluster's RBAC.
+ */
+export function scoutObserverRbac(spec: FleetSpec): [Role, RoleBinding] {
+  const ns = appNamespace(spec);
+  const labels = scoutLabels(spec);
+  const name = `${SCOUT_NAME}-observer`;
+  return [
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'Role',
+      metadata: { name, namespace: ns, labels },
+      rules: [
+        { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list', 'watch'] },
+        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+      ],
+    },
+    {
+      apiVersion: 'rbac.authorization.k8s.io/v1',
+      kind: 'RoleBinding',
+      metadata: { name, namespace: ns, labels },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
+      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: scoutServiceAccount(spec) }],
+    },
   ];
 }

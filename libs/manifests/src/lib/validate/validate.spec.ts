@@ -40,7 +40,7 @@ describe('validateTree on the rendered example', () => {
     expect([...built.keys()].sort()).toEqual(['clusters/sd-asia-northeast1', 'clusters/sd-europe-west4', 'clusters/sd-us-central1', 'fleet-config/config-cluster']);
     const us = objectsOf('clusters/sd-us-central1');
     expect(us.map((o) => o.kind).sort()).toEqual(
-      ['ComputeClass', 'Deployment', 'LimitRange', 'Namespace', 'Namespace', 'PodDisruptionBudget', 'ResourceQuota', 'Role', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ComputeClass', 'Deployment', 'LimitRange', 'Namespace', 'Namespace', 'PodDisruptionBudget', 'ResourceQuota', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
     // kustomize applied the overlay: replicas and metadata labels, not pod template labels
     const dep = find(us, 'Deployment');
