@@ -1,0 +1,60 @@
+# Everything below is read from the fleet spec (fleet-config/fleet.yaml): there is no second list
+# of regions or clusters anywhere. Defaults repeat the spec schema's (libs/fleet-spec), and a test
+# (tools/infra/infra.spec.ts) fails when a path read here is not in the schema or a default differs.
+locals {
+  spec = yamldecode(file(var.spec_file))
+
+  project = local.spec.project
+
+  app_name      = local.spec.app.name
+  app_namespace = try(local.spec.app.namespace, local.app_name)
+  model_bucket  = try(local.spec.app.modelStorage.bucket, null)
+  app_gsa       = try(local.spec.app.serviceAccount.gcpServiceAccount, null)
+
+  # The GPU clusters, by name. Adding or removing an entry in the spec adds or removes a cluster.
+  clusters = { for c in local.spec.clusters : c.name => c }
+
+  config_cluster_name   = try(local.spec.configCluster.name, "fleet-config")
+  config_cluster_region = try(local.spec.configCluster.region, local.spec.placement.candidateRegions[0])
+
+  release_channel     = try(local.spec.infra.releaseChannel, "REGULAR")
+  deletion_protection = try(local.spec.infra.deletionProtection, true)
+  registry_location   = try(local.spec.infra.artifactRegistry.location, "us")
+  registry_repository = try(local.spec.infra.artifactRegistry.repository, "gpu-fleet")
+  wif_pool            = try(local.spec.infra.githubActions.workloadIdentityPool, "github")
+  wif_provider        = try(local.spec.infra.githubActions.provider, "github-actions")
+
+  sync_repo   = local.spec.configSync.repo
+  sync_branch = try(local.spec.configSync.branch, "main")
+  sync_dir    = try(local.spec.configSync.dir, "")
+  sync_auth   = try(local.spec.configSync.auth, "token")
+  # owner/name, for the Workload Identity Federation condition (GitHub repositories only).
+  github_repository = try(one(regex("github\\.com[/:]([^/]+/[^/]+?)(?:\\.git)?/?$", local.sync_repo)), null)
+
+  static_ip_disabled = try(local.spec.ingress.staticIp.disabled, false)
+  static_ip_name     = try(local.spec.ingress.staticIp.name, null)
+  domains            = try(local.spec.ingress.domains, [])
+  managed_cert_name  = try(local.spec.ingress.managedCertificate.name, null)
+
+  scout_namespace = try(local.spec.scout.namespace, "gpu-fleet-system")
+  scout_gsa_email = try(local.spec.scout.gcpServiceAccount, "region-scout@${local.project}.iam.gserviceaccount.com")
+  scout_gsa_id    = split("@", local.scout_gsa_email)[0]
+
+  workload_pool = "${local.project}.svc.id.goog"
+}
+
+# Fail the plan, not the apply, on a spec this Terraform was not written for.
+resource "terraform_data" "spec_version" {
+  input = local.spec.apiVersion
+
+  lifecycle {
+    precondition {
+      condition     = local.spec.apiVersion == "gpu-fleet.dev/v1alpha1" && local.spec.kind == "Fleet"
+      error_message = "${var.spec_file}: apiVersion must be gpu-fleet.dev/v1alpha1 and kind Fleet; run `npm run scout -- validate` first."
+    }
+    precondition {
+      condition     = !contains(keys(local.clusters), local.config_cluster_name)
+      error_message = "configCluster.name \"${local.config_cluster_name}\" is also a GPU cluster name; membership names must be unique."
+    }
+  }
+}

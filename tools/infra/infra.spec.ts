@@ -1,0 +1,99 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { EXAMPLE_FLEET_YAML, fleetJsonSchema, loadFleetSpec, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+
+/**
+ * infra/ reads the spec with yamldecode; nothing type-checks those reads. These tests tie the
+ * Terraform to the zod schema, so renaming or removing a spec field, or changing a default, fails
+ * here instead of in a `terraform plan` against a real project.
+ */
+const INFRA = join(__dirname, '../../infra');
+const files = readdirSync(INFRA).filter((f) => f.endsWith('.tf'));
+const hcl = files.map((f) => ({ file: f, text: readFileSync(join(INFRA, f), 'utf8') }));
+// Comments may quote paths and values freely; only code counts.
+const code = (text: string) => text.replace(/(^|\s)(#|\/\/).*$/gm, '$1');
+
+type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; default?: unknown; anyOf?: Schema[]; $ref?: string };
+const root = fleetJsonSchema() as Schema & { definitions?: Record<string, Schema>; $defs?: Record<string, Schema> };
+const defs = { ...(root.definitions ?? {}), ...(root.$defs ?? {}) };
+const deref = (s: Schema | undefined): Schema | undefined => {
+  if (!s) return s;
+  if (s.$ref) return deref(defs[s.$ref.split('/').pop()!]);
+  if (s.anyOf) return deref(s.anyOf.find((x) => x.type !== 'null') ?? s.anyOf[0]);
+  return s;
+};
+
+/** The schema node at a path like configSync.branch or placement.candidateRegions[0] (undefined if absent). */
+function schemaAt(path: string, from: Schema = root): Schema | undefined {
+  let node: Schema | undefined = deref(from);
+  for (const part of path.split('.')) {
+    const m = /^([A-Za-z$][\w$]*)((\[\d+\])*)$/.exec(part);
+    if (!m || !node?.properties?.[m[1]!]) return undefined;
+    node = deref(node.properties[m[1]!]);
+    for (let i = 0; i < (m[2]!.match(/\[/g) ?? []).length; i++) node = deref(node?.items);
+  }
+  return node;
+}
+
+/** Every `local.spec.<path>` read, with the file it is in. */
+const specReads = hcl.flatMap(({ file, text }) => [...code(text).matchAll(/local\.spec\.([A-Za-z][\w]*(?:\.[A-Za-z][\w]*|\[\d+\])*)/g)].map((m) => ({ file, path: m[1]! })));
+
+describe('infra/ reads only what the spec schema defines', () => {
+  it('finds the Terraform and its spec reads (the test would be vacuous otherwise)', () => {
+    expect(files).toEqual(expect.arrayContaining(['spec.tf', 'clusters.tf', 'fleet.tf', 'iam.tf', 'github.tf', 'network.tf', 'outputs.tf', 'versions.tf']));
+    expect(specReads.length).toBeGreaterThan(25);
+  });
+
+  it('every local.spec.<path> exists in the zod schema', () => {
+    const missing = specReads.filter((r) => !schemaAt(r.path)).map((r) => `${r.file}: local.spec.${r.path}`);
+    expect(missing).toEqual([]);
+  });
+
+  it('every default in try(local.spec.<path>, <default>) equals the schema default', () => {
+    const withDefaults = specReads.length ? hcl.flatMap(({ file, text }) => [...code(text).matchAll(/try\(local\.spec\.([\w.]+),\s*("(?:[^"\\]|\\.)*"|true|false|-?\d+(?:\.\d+)?|\[\])\)/g)].map((m) => ({ file, path: m[1]!, hcl: JSON.parse(m[2]!) as unknown }))) : [];
+    expect(withDefaults.length).toBeGreaterThan(10);
+    // Defaults computed from other fields mirror libs/fleet-spec's derived helpers.
+    const example = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
+    const derived: Record<string, (s: FleetSpec) => string> = { 'scout.gcpServiceAccount': scoutServiceAccount };
+    const expected = (d: { path: string; hcl: unknown }) =>
+      typeof d.hcl === 'string' && d.hcl.includes('${')
+        ? { hcl: d.hcl.replace('${local.project}', example.project), schema: derived[d.path]?.({ ...example, scout: { ...example.scout, gcpServiceAccount: undefined } }) }
+        : { hcl: d.hcl, schema: schemaAt(d.path)?.default };
+    const differing = withDefaults
+      .map((d) => ({ ...d, ...expected(d) }))
+      .filter((d) => JSON.stringify(d.hcl) !== JSON.stringify(d.schema))
+      .map((d) => `${d.file}: try(local.spec.${d.path}, ${JSON.stringify(d.hcl)}) but the schema default is ${JSON.stringify(d.schema)}`);
+    expect(differing).toEqual([]);
+  });
+
+  it('per-cluster resources read only fields of a cluster entry', () => {
+    const cluster = schemaAt('clusters')!.items!;
+    const fields = hcl.flatMap(({ file, text }) => [...code(text).matchAll(/each\.value\.(\w+)/g)].map((m) => ({ file, field: m[1]! })));
+    expect(fields.length).toBeGreaterThan(0);
+    const unknown = fields.filter((f) => !deref(cluster)!.properties![f.field]).map((f) => `${f.file}: each.value.${f.field}`);
+    // fleet.tf iterates over folder names (strings), where each.value is a path, not a cluster.
+    expect(unknown).toEqual([]);
+  });
+
+  it('holds no second list of regions: no region name is written into the Terraform', () => {
+    const regions = GpuCatalog.bundled().regions().map((r) => r.region);
+    const found = hcl.flatMap(({ file, text }) => regions.filter((r) => new RegExp(`\\b${r}\\b`).test(code(text))).map((r) => `${file}: ${r}`));
+    expect(found).toEqual([]);
+  });
+
+  it('grants IAM additively only: *_iam_member, never *_iam_binding or *_iam_policy', () => {
+    const all = hcl.map((h) => code(h.text)).join('\n');
+    expect(all).toMatch(/resource "google_project_iam_member"/);
+    expect(all).not.toMatch(/resource "google_\w+_iam_(binding|policy)"/);
+  });
+
+  it('pins every provider to an exact version and commits no state', () => {
+    const versions = code(readFileSync(join(INFRA, 'versions.tf'), 'utf8'));
+    const pins = [...versions.matchAll(/source\s*=\s*"[^"]+"\s*\n\s*version\s*=\s*"([^"]+)"/g)].map((m) => m[1]);
+    expect(pins.length).toBeGreaterThan(0);
+    for (const v of pins) expect(v).toMatch(/^\d+\.\d+\.\d+$/);
+    expect(versions).toMatch(/backend "gcs"/);
+    expect(readdirSync(INFRA).filter((f) => /\.tfstate/.test(f))).toEqual([]);
+  });
+});
