@@ -13,6 +13,7 @@ import { start } from './commands/start';
 import { planCommand, sweepCommand, type SweepCommandOptions } from './commands/sweep';
 import { statusCommand, type StatusOptions } from './commands/status';
 import { get, pin, type PinOptions } from './commands/pin';
+import { review } from './commands/review';
 
 export interface RunOptions {
   io: Io;
@@ -83,6 +84,13 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--static-ip-address <ip>', 'the address of ingress.staticIp.name, e.g. "$(terraform -chdir=infra output -raw static_ip_address)"')
     .option('--scout-image <ref@sha256:digest>', 'the region-scout image the CronJob runs, pinned by digest')
     .action((o: PinOptions) => setExit(pin(ws(), io, o)));
+
+  program
+    .command('review')
+    .description('Summarise what the spec change since --base does to the fleet: per cluster, for traffic, and what Terraform does on merge (Markdown for the pull request comment).')
+    .requiredOption('--base <ref|file>', 'the spec to compare with: a git ref (e.g. origin/main) or a file')
+    .option('--json', 'print the review as JSON')
+    .action((o: { base: string; json?: boolean }) => setExit(review(ws(), io, o)));
 
   program
     .command('get')

@@ -151,6 +151,23 @@ describe('pin and get: machine-owned values, never pasted by hand', () => {
   });
 });
 
+describe('review: the pull request comment', () => {
+  it('summarises the spec change against a git ref, and names a bad ref', async () => {
+    const spec = readFileSync(join(root, 'fleet-config/fleet.yaml'), 'utf8');
+    const { spec: parsed, document } = loadFleetSpec(spec);
+    writeFileSync(join(root, 'fleet-config/fleet.yaml'), writeClusters(document, parsed.clusters.map((c) => (c.region === 'asia-northeast1' ? { ...c, mode: 'active' as const } : c.region === 'europe-west4' ? { ...c, mode: 'draining' as const } : c))));
+    const r = await cli('review', '--base', 'main');
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^<!-- gpu-fleet:review -->/);
+    expect(r.out).toContain('**asia-northeast1** (`sd-asia-northeast1`) becomes active');
+    expect(r.out).toContain('**europe-west4** (`sd-europe-west4`) drains');
+    expect(r.out).toContain('no cluster left serving in Europe');
+    const bad = await cli('review', '--base', 'nope');
+    expect(bad.code).toBe(2);
+    expect(bad.err).toMatch(/--base: cannot read fleet-config\/fleet.yaml at "nope"/);
+  });
+});
+
 describe('the repository spec', () => {
   it('fleet-config/fleet.yaml round-trips through the scout’s editor byte for byte', () => {
     const text = readFileSync(join(__dirname, '../../../fleet-config/fleet.yaml'), 'utf8');

@@ -6,3 +6,5 @@ export type { FilterPlugin, ScorePlugin, PluginContext, ScoreContext } from './l
 export { applyPlan, observedFromSignals } from './lib/state';
 export { renderProposal } from './lib/proposal';
 export type { FileStat, ProposalText } from './lib/proposal';
+export { reviewSpecChange, formatReview, REVIEW_MARKER } from './lib/review';
+export type { SpecReview } from './lib/review';

@@ -10,6 +10,7 @@ export const ACTIONS = {
   setupNode: 'actions/setup-node@39370e3970a6d050c480ffad4ff0ed4d3fdee5af', // v4.1.0
   gcpAuth: 'google-github-actions/auth@6fc4af4b145ae7821d527454aa9bd537d1f2dc5f', // v2.1.7
   setupTerraform: 'hashicorp/setup-terraform@b9cd54a3c349d3f38e8881555d616ced269862dd', // v3.1.2
+  setupGcloud: 'google-github-actions/setup-gcloud@6189d56e4096ee891640bb02ac264be376592d6a', // v2.1.2
 } as const;
 
 /** Repository variables the workflows read; infra/ prints their values (`terraform output github_actions_variables`). */
