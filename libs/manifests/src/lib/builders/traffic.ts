@@ -96,7 +96,11 @@ export const multiClusterIngressLayer: TrafficLayer = {
         },
       },
     };
-    return [namespace(spec), mcs, backendConfig, ...(frontendConfig ? [frontendConfig] : []), mci];
+    // No MultiClusterIngress until the reserved address is pinned: created without it, MCI would take
+    // an ephemeral VIP, and the URL would change when the address arrives. `region-scout pin` (run by
+    // the infra workflow after `terraform apply`) adds it; validate says so meanwhile.
+    const addressPending = !ingress.staticIp.disabled && !ingress.staticIp.address;
+    return [namespace(spec), mcs, backendConfig, ...(frontendConfig ? [frontendConfig] : []), ...(addressPending ? [] : [mci])];
   },
 };
 

@@ -62,7 +62,15 @@ export function configClusterInvariants(scope: string, spec: FleetSpec, objects:
   const mci = objects.find((o) => o.kind === 'MultiClusterIngress');
   const bc = objects.find((o) => o.kind === 'BackendConfig') as (K8sObject & { spec?: { iap?: { enabled?: boolean } } }) | undefined;
   if (!mcs) findings.push({ scope, message: 'builds no MultiClusterService' });
-  if (!mci) findings.push({ scope, message: 'builds no MultiClusterIngress' });
+  if (!mci) {
+    const pending = !spec.ingress.staticIp.disabled && !spec.ingress.staticIp.address;
+    findings.push({
+      scope,
+      message: pending
+        ? `builds no MultiClusterIngress yet: ingress.staticIp.address is not pinned. After \`terraform apply\` (infra/), run \`npm run scout -- pin --static-ip-address "$(terraform -chdir=infra output -raw static_ip_address)"\` (the infra workflow opens that pull request)`
+        : 'builds no MultiClusterIngress',
+    });
+  }
   if (mcs) {
     const links = mcs.spec?.clusters?.map((c) => c.link);
     if (!links) {

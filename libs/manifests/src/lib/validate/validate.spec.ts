@@ -12,6 +12,7 @@ import {
   placeholderFindings,
   renderTree,
   SchemaValidator,
+  trafficLayer,
   validateTree,
   writeTree,
   type K8sObject,
@@ -140,6 +141,16 @@ describe('fleet invariants: one negative test each', () => {
     ]);
     const disabled: FleetSpec = { ...spec, ingress: { ...spec.ingress, staticIp: { disabled: true, reason: 'ephemeral demo fleet' } } };
     expect(configClusterInvariants(cc, disabled, objs)).toEqual([]);
+  });
+
+  it('before the address is pinned: no MultiClusterIngress at all (never an ephemeral VIP), and validate says how to pin it', () => {
+    const pending: FleetSpec = { ...spec, ingress: { ...spec.ingress, staticIp: { ...spec.ingress.staticIp, address: undefined } } };
+    const objs = trafficLayer(pending).objects(pending) as K8sObject[];
+    expect(objs.map((o) => o.kind)).not.toContain('MultiClusterIngress');
+    expect(objs.map((o) => o.kind)).toContain('MultiClusterService');
+    expect(configClusterInvariants(cc, pending, objs).map((f) => f.message)).toEqual([
+      'builds no MultiClusterIngress yet: ingress.staticIp.address is not pinned. After `terraform apply` (infra/), run `npm run scout -- pin --static-ip-address "$(terraform -chdir=infra output -raw static_ip_address)"` (the infra workflow opens that pull request)',
+    ]);
   });
 
   it('IAP on unless disabled with a reason', () => {

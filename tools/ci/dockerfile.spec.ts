@@ -1,0 +1,53 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { SCOUT_UID } from '@gpu-fleet/manifests';
+
+/**
+ * The image cannot be built here (no Docker engine), so its Dockerfile is checked for what the
+ * CronJob relies on: multi-stage, nothing but the bundle and kubectl at run time, non-root with the
+ * CronJob's uid, the CLI as entrypoint, and a build command that exists.
+ */
+const ROOT = join(__dirname, '../..');
+const dockerfile = readFileSync(join(ROOT, 'apps/region-scout/Dockerfile'), 'utf8');
+const instructions = dockerfile
+  .replace(/\\\n/g, ' ')
+  .split('\n')
+  .map((l) => l.trim())
+  .filter((l) => l && !l.startsWith('#'));
+const stages = instructions.reduce<string[][]>((acc, l) => (l.startsWith('FROM ') ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), []);
+
+describe('apps/region-scout/Dockerfile', () => {
+  it('is multi-stage and ends on a distroless (shell-less) Node image', () => {
+    expect(stages.length).toBeGreaterThanOrEqual(2);
+    expect(stages.at(-1)![0]).toMatch(/^FROM gcr\.io\/distroless\/nodejs20-debian12:nonroot$/);
+  });
+
+  it('runtime stage copies only the bundle, the schemas and kubectl; installs nothing', () => {
+    const runtime = stages.at(-1)!;
+    expect(runtime.filter((l) => l.startsWith('RUN '))).toEqual([]);
+    expect(runtime.filter((l) => l.startsWith('COPY '))).toEqual(['COPY --from=build /src/dist/apps/region-scout/ /app/', 'COPY --from=kubectl /kubectl /usr/local/bin/kubectl']);
+  });
+
+  it('runs as the non-root uid the CronJob expects, with the CLI as entrypoint', () => {
+    const runtime = stages.at(-1)!;
+    expect(runtime).toContain(`USER ${SCOUT_UID}:${SCOUT_UID}`);
+    expect(runtime).toContain('ENTRYPOINT ["/nodejs/bin/node", "/app/main.js"]');
+  });
+
+  it('builds with the workspace build target that exists and bundles to the path it copies', () => {
+    expect(dockerfile).toContain('RUN npx nx run region-scout:build');
+    const project = JSON.parse(readFileSync(join(ROOT, 'apps/region-scout/project.json'), 'utf8')) as { targets: { build: { options: { commands: string[] } } } };
+    expect(project.targets.build.options.commands.join('\n')).toContain('--outfile=dist/apps/region-scout/main.js');
+    // Every file the build stage copies exists.
+    const copied = instructions.filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.slice(5).split(/\s+/).slice(0, -1));
+    expect(copied.length).toBeGreaterThan(5);
+    expect(copied.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
+  });
+
+  it('kubectl is checksum-verified; the Cloud Build config builds this Dockerfile', () => {
+    expect(dockerfile).toMatch(/kubectl\.sha256.*sha256sum -c/);
+    const cloudbuild = parse(readFileSync(join(ROOT, 'apps/region-scout/cloudbuild.yaml'), 'utf8')) as { steps: Array<{ args: string[] }> };
+    expect(cloudbuild.steps[0]!.args).toEqual(expect.arrayContaining(['-f', 'apps/region-scout/Dockerfile']));
+  });
+});
