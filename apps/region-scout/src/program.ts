@@ -116,6 +116,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--dry-run', 'print everything, write nothing (no evidence, no files, no proposal)')
     .option('--no-probes', 'decide on the signals and evidence only')
     .option('--json', 'print the plan, the evidence and the proposal result as JSON')
+    .option('--base-commit <sha>', 'the commit of the base branch this checkout is (e.g. "$(git rev-parse HEAD)" in CI): the proposal is built on it, so a change merged meanwhile conflicts instead of being reverted')
     .option('--from-github <branch>', 'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(ws(), io, logger(), o)));
 

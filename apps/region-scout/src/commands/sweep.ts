@@ -19,6 +19,8 @@ export interface SweepCommandOptions extends CloudOptions {
   json?: boolean;
   /** Read the repository from GitHub at this branch instead of the local checkout (the CronJob has none). */
   fromGithub?: string;
+  /** The commit of the base branch the checkout is (see ProposalRequest.baseCommit). */
+  baseCommit?: string;
   dryRun?: boolean;
   probes?: boolean;
   proposal: ProposalTarget;
@@ -33,7 +35,7 @@ export async function sweepOnce(
   document: Document,
   session: ScoutSession,
   logger: Logger,
-  o: { dryRun: boolean; probes: boolean; proposal: ProposalTarget; repo?: string; githubApi?: string; sweepId?: string; onStep?: (s: SweepStep, d: string) => void },
+  o: { dryRun: boolean; probes: boolean; proposal: ProposalTarget; repo?: string; githubApi?: string; sweepId?: string; baseCommit?: string; onStep?: (s: SweepStep, d: string) => void },
 ): Promise<SweepResult> {
   const host = o.dryRun ? null : proposalHost(ws, spec, session, { proposal: o.proposal, repo: o.repo, githubApi: o.githubApi }, logger);
   const sweepId = o.sweepId ?? `sweep-${session.clock.now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
@@ -51,6 +53,7 @@ export async function sweepOnce(
       validate: (root, s) => validateTree(root, s, { catalog: ws.catalog }),
       logger,
       onStep: o.onStep,
+      baseCommit: o.baseCommit,
     },
     { sweepId, probes: o.probes, dryRun: o.dryRun },
   );
@@ -64,10 +67,12 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
   // Bad credentials are bad input: say so before any call to Google.
   if (o.project && o.proposal === 'github' && (!o.dryRun || o.fromGithub !== undefined)) githubAuth(process.env);
   let checkout: string | undefined;
+  let baseCommit = o.baseCommit;
   const fromGithub = async (host: GitHubHost): Promise<Workspace> => {
-    const ws = await githubCheckout(local, host, o.fromGithub!, io);
-    checkout = ws.root;
-    return ws;
+    const c = await githubCheckout(local, host, o.fromGithub!, io);
+    checkout = c.ws.root;
+    baseCommit = c.commit;
+    return c.ws;
   };
   try {
     // Against Google the repository comes first: without a checkout there is no spec to start from.
@@ -82,7 +87,7 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
       }
       const started = performance.now();
       const steps = o.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
-      const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: !!o.dryRun, probes: o.probes !== false, proposal: o.proposal, repo: o.repo, githubApi: o.githubApi, onStep: steps });
+      const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: !!o.dryRun, probes: o.probes !== false, proposal: o.proposal, repo: o.repo, githubApi: o.githubApi, baseCommit, onStep: steps });
       if (!o.dryRun) await session.saveEvidence();
       if (o.json) io.out(JSON.stringify(sweepJson(r)));
       else {
@@ -103,12 +108,12 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
  * The files a sweep reads (the spec, user patches, everything render owns) at the head of a
  * GitHub branch, written to a temporary folder that then serves as the workspace.
  */
-async function githubCheckout(local: Workspace, host: GitHubHost, branch: string, io: Io): Promise<Workspace> {
+async function githubCheckout(local: Workspace, host: GitHubHost, branch: string, io: Io): Promise<{ ws: Workspace; commit: string }> {
   const { commit, files } = await host.readFiles(branch, CHECKOUT_PATHS);
   if (!files.has(DEFAULT_SPEC)) throw new CliError(`--from-github ${branch}: ${host.describe()} has no ${DEFAULT_SPEC} on that branch; check --repo and the branch name`);
   const root = writeCheckout(tmpdir(), files);
   io.err(`· checkout: ${files.size} files of ${host.describe()} at ${branch} (${commit.slice(0, 7)})`);
-  return { ...local, root, specPath: join(root, DEFAULT_SPEC), specLabel: DEFAULT_SPEC };
+  return { ws: { ...local, root, specPath: join(root, DEFAULT_SPEC), specLabel: DEFAULT_SPEC }, commit };
 }
 
 /** `plan`: the decision on current signals and evidence, without probes or a proposal; writes nothing. */

@@ -167,6 +167,12 @@ export interface ProposalFile {
 export interface ProposalRequest {
   /** Branch the change is proposed against (Config Sync's branch). */
   base: string;
+  /**
+   * The commit of `base` the files were computed from, when known (a sweep reading GitHub at a
+   * commit). The proposal is built on it, so a change merged to `base` meanwhile shows up as a
+   * conflict or an out-of-date branch instead of being silently reverted. Default: base's head.
+   */
+  baseCommit?: string;
   /** The one branch the scout owns, e.g. region-scout/placement. */
   branch: string;
   title: string;

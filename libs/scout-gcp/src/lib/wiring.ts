@@ -41,7 +41,7 @@ export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Cloc
       bundled: deps.bundled,
     },
     prober: async (membership, projectNumber, options = {}) => new KubeProbeRunner(apisFor(membership, projectNumber), membership, policy, { clock: deps.clock, logger: deps.logger, ...options }),
-    evidenceConfigMap: async (namespace, name) => new ConfigMapEvidenceStore(apisFor(deps.spec.configCluster.name, await fleet.projectNumber()).core, namespace, name, policy),
+    evidenceConfigMap: async (namespace, name) => new ConfigMapEvidenceStore(apisFor(deps.spec.configCluster.name, await fleet.projectNumber()).core, namespace, name, policy, () => deps.clock.now()),
     close: () => clients.close(),
   };
 }

@@ -45,6 +45,8 @@ export interface SweepDeps {
   validate: (root: string, spec: FleetSpec) => Promise<ValidationReport>;
   logger: Logger;
   onStep?: (step: SweepStep, detail: string) => void;
+  /** The commit of the base branch the checkout under `root` is (see ProposalRequest.baseCommit). */
+  baseCommit?: string;
 }
 
 export interface SweepOptions {
@@ -164,6 +166,7 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   step('propose', `proposing on ${deps.host.describe()}`);
   const result = await deps.host.propose({
     base: spec.configSync.branch,
+    ...(deps.baseCommit ? { baseCommit: deps.baseCommit } : {}),
     branch: spec.scout.proposal.branch,
     title: text.title,
     body: `${text.body}\n\n${metadataComment({ v: 1, plan: planHash, body: bodyHash, sweep: opts.sweepId })}`,

@@ -64,7 +64,7 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
           },
           {
             name: 'Sweep',
-            run: `npm run --silent scout -- sweep --project ${spec.project} --proposal github --evidence ${evidence} \${{ inputs.dry-run && '--dry-run' || '' }}`,
+            run: `npm run --silent scout -- sweep --project ${spec.project} --proposal github --evidence ${evidence} --base-commit "$(git rev-parse HEAD)" \${{ inputs.dry-run && '--dry-run' || '' }}`,
             env: {
               GITHUB_TOKEN: '${{ secrets.REGION_SCOUT_GITHUB_TOKEN || github.token }}',
               GITHUB_APP_ID: '${{ secrets.REGION_SCOUT_APP_ID }}',

@@ -1,12 +1,15 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import { LedgerSnapshotSchema, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
+import { CorruptEvidenceError } from '../evidence-file/file-store';
 
 /**
  * Evidence in a ConfigMap, for the in-cluster CronJob (its filesystem is read-only and ephemeral).
  * Written with the resourceVersion read, so two writers cannot silently overwrite each other.
  * ConfigMaps hold at most 1 MiB: the ledger's compaction keeps it well below.
  */
+const KEY = 'evidence.json';
+
 export class ConfigMapEvidenceStore implements EvidenceStore {
   private resourceVersion: string | undefined;
 
@@ -15,21 +18,35 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     private readonly namespace: string,
     private readonly name: string,
     private readonly policy: CallPolicy,
+    private readonly now: () => Date = () => new Date(),
   ) {}
 
   async load(): Promise<LedgerSnapshot | null> {
+    let cm;
     try {
-      const cm = await this.policy.run('kubernetes', {}, () => this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }));
-      this.resourceVersion = cm.metadata?.resourceVersion;
-      const text = cm.data?.['evidence.json'];
-      if (!text) return null;
-      const parsed = LedgerSnapshotSchema.safeParse(JSON.parse(text));
-      if (!parsed.success) throw new Error(`ConfigMap ${this.namespace}/${this.name} holds unreadable evidence: ${parsed.error.issues[0]?.message}`);
-      return parsed.data as LedgerSnapshot;
+      cm = await this.policy.run('kubernetes', {}, () => this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }));
     } catch (e) {
       if (/HTTP 404|not found/i.test((e as Error).message)) return null;
       throw e;
     }
+    this.resourceVersion = cm.metadata?.resourceVersion;
+    const text = cm.data?.[KEY];
+    if (!text) return null;
+    let reason: string;
+    try {
+      const parsed = LedgerSnapshotSchema.safeParse(JSON.parse(text));
+      if (parsed.success) return parsed.data as LedgerSnapshot;
+      reason = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ');
+    } catch (e) {
+      reason = `not JSON: ${(e as Error).message}`;
+    }
+    // As the file store does: keep the unreadable history aside (never overwrite it), start anew.
+    // The next save replaces this ConfigMap (its resourceVersion was read above).
+    const aside = `${this.name}-corrupt-${this.now().toISOString().replace(/\D/g, '').slice(0, 14)}`;
+    await this.policy.run('kubernetes', {}, () =>
+      this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'region-scout' } }, data: { [KEY]: text } } }),
+    );
+    throw new CorruptEvidenceError(`configmap ${this.namespace}/${this.name}`, `configmap ${this.namespace}/${aside}`, reason);
   }
 
   async save(snapshot: LedgerSnapshot): Promise<void> {
@@ -37,7 +54,7 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
       apiVersion: 'v1',
       kind: 'ConfigMap',
       metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'region-scout' }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
-      data: { 'evidence.json': JSON.stringify(snapshot) },
+      data: { [KEY]: JSON.stringify(snapshot) },
     };
     const saved = this.resourceVersion
       ? await this.policy.run('kubernetes', {}, () => this.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }))

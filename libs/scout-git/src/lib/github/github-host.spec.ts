@@ -138,6 +138,22 @@ describe('GitHubHost: one idempotent pull request', () => {
   });
 });
 
+describe('GitHubHost: proposals built on the commit the sweep read', () => {
+  it('with baseCommit, a change merged meanwhile stays visible (the PR is based on what the sweep saw), not silently reverted', async () => {
+    const seen = sandbox.github.refs.get('heads/main')!;
+    const merged = sandbox.github.pushAsPerson('main', { 'fleet-config/fleet.yaml': 'clusters: [person]\n' }, 'A person edits the spec');
+    await host().propose(request('a', 'body a', { baseCommit: seen }));
+    const head = sandbox.github.commits.get(sandbox.github.refs.get('heads/region-scout/placement')!)!;
+    expect(head.parents).toEqual([seen]);
+    expect(head.parents).not.toContain(merged);
+    // Without it the proposal would sit on top of the person's commit and its diff would undo their edit.
+    await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'reset' });
+    await host().propose(request('b'));
+    const onTop = sandbox.github.commits.get(sandbox.github.refs.get('heads/region-scout/placement')!)!;
+    expect(onTop.parents).toEqual([merged]);
+  });
+});
+
 describe('GitHubHost.readFiles: the repository without a checkout (the CronJob)', () => {
   it('reads exactly the files under the given folders and paths at the branch head', async () => {
     sandbox.github.pushAsPerson('main', { 'fleet-config/patches/kustomization.yaml': 'kind: Component\n', 'README.md': 'not wanted\n', 'fleet-config-other/x': 'not wanted\n' });

@@ -127,7 +127,7 @@ export class GitHubHost implements GitHostPort {
   private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {
     const gh = await this.client();
     const repo = { owner: this.o.owner, repo: this.o.repo };
-    const baseSha = RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${req.base}` })).data).object.sha;
+    const baseSha = req.baseCommit ?? RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${req.base}` })).data).object.sha;
     const baseCommit = CommitSchema.parse((await gh.rest.git.getCommit({ ...repo, commit_sha: baseSha })).data);
     const head = await this.branchHead(req.branch);
 

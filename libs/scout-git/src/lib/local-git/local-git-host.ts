@@ -72,8 +72,10 @@ export class LocalGitHost implements GitHostPort {
   }
 
   private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {
-    const base = await this.resolve(`refs/heads/${req.base}`);
-    if (!base) throw new GitError(['rev-parse', req.base], `base branch "${req.base}" does not exist in ${this.o.root}; commit the fleet there first (configSync.branch)`);
+    const base = await this.resolve(req.baseCommit ?? `refs/heads/${req.base}`);
+    if (!base) {
+      throw new GitError(['rev-parse', req.baseCommit ?? req.base], req.baseCommit ? `base commit ${req.baseCommit} does not exist in ${this.o.root}` : `base branch "${req.base}" does not exist in ${this.o.root}; commit the fleet there first (configSync.branch)`);
+    }
     const ref = `refs/heads/${req.branch}`;
     const head = await this.resolve(ref);
     await this.preview(req);
