@@ -1,26 +1,16 @@
-# The GKE Autopilot clusters: the config cluster (bootstrap) and one per spec cluster.
-# Autopilot always runs Workload Identity (pool <project>.svc.id.goog) and is always enrolled in a
-# release channel: https://cloud.google.com/kubernetes-engine/docs/concepts/autopilot-overview
+# The GKE Autopilot clusters: the config cluster (no GPUs; bootstrap) and one per spec cluster,
+# all alike. Autopilot always runs Workload Identity (pool <project>.svc.id.goog) and is always
+# enrolled in a release channel: https://cloud.google.com/kubernetes-engine/docs/concepts/autopilot-overview
 # GPUs need no node pools: the rendered ComputeClass asks Autopilot for them per pod.
-
-resource "google_container_cluster" "config" {
-  name                = local.config_cluster_name
-  location            = local.config_cluster_region
-  enable_autopilot    = true
-  deletion_protection = local.deletion_protection
-
-  release_channel {
-    channel = local.release_channel
-  }
-  workload_identity_config {
-    workload_pool = local.workload_pool
-  }
-
-  depends_on = [google_project_service.apis]
+locals {
+  all_clusters = merge(
+    { for name, c in local.clusters : name => { region = c.region, role = "gpu" } },
+    { (local.config_cluster_name) = { region = local.config_cluster_region, role = "config" } },
+  )
 }
 
-resource "google_container_cluster" "gpu" {
-  for_each = local.clusters
+resource "google_container_cluster" "fleet" {
+  for_each = local.all_clusters
 
   name                = each.key
   location            = each.value.region
@@ -34,7 +24,7 @@ resource "google_container_cluster" "gpu" {
     workload_pool = local.workload_pool
   }
   resource_labels = {
-    "gpu-fleet-cluster" = each.key
+    "gpu-fleet-role" = each.value.role
   }
 
   depends_on = [google_project_service.apis]

@@ -3,23 +3,13 @@
 # membership syncing its own folder, and Multi Cluster Ingress with the config cluster as config
 # membership. Memberships are global, which is where the scout and Connect Gateway look for them.
 
-resource "google_gke_hub_membership" "config" {
-  membership_id = local.config_cluster_name
-  location      = "global"
-  endpoint {
-    gke_cluster {
-      resource_link = "//container.googleapis.com/${google_container_cluster.config.id}"
-    }
-  }
-}
-
-resource "google_gke_hub_membership" "gpu" {
-  for_each      = local.clusters
+resource "google_gke_hub_membership" "fleet" {
+  for_each      = google_container_cluster.fleet
   membership_id = each.key
   location      = "global"
   endpoint {
     gke_cluster {
-      resource_link = "//container.googleapis.com/${google_container_cluster.gpu[each.key].id}"
+      resource_link = "//container.googleapis.com/${each.value.id}"
     }
   }
 }
@@ -35,7 +25,7 @@ resource "google_gke_hub_feature" "multiclusteringress" {
   location = "global"
   spec {
     multiclusteringress {
-      config_membership = google_gke_hub_membership.config.id
+      config_membership = google_gke_hub_membership.fleet[local.config_cluster_name].id
     }
   }
 }
@@ -52,17 +42,13 @@ locals {
     { for name, _ in local.clusters : name => join("/", compact([local.sync_dir, "clusters", name])) },
     { (local.config_cluster_name) = join("/", compact([local.sync_dir, "fleet-config", "config-cluster"])) },
   )
-  memberships = merge(
-    { for name, m in google_gke_hub_membership.gpu : name => m.membership_id },
-    { (local.config_cluster_name) = google_gke_hub_membership.config.membership_id },
-  )
 }
 
 resource "google_gke_hub_feature_membership" "config_sync" {
   for_each   = local.sync_dirs
   location   = "global"
   feature    = google_gke_hub_feature.configmanagement.name
-  membership = local.memberships[each.key]
+  membership = google_gke_hub_membership.fleet[each.key].membership_id
 
   configmanagement {
     # Google upgrades Config Sync; no version to pin and forget.

@@ -65,55 +65,40 @@ resource "google_service_account_iam_member" "scout_github" {
   member             = "${local.wif_principals}/attribute.job_workflow_ref/${local.github_repository}/.github/workflows/sweep.yml@refs/heads/${local.sync_branch}"
 }
 
-# infra.yml plans on pull requests with a read-only identity...
-resource "google_service_account" "infra_plan" {
-  count        = local.github_enabled ? 1 : 0
-  account_id   = "gpu-fleet-infra-plan"
-  display_name = "gpu-fleet infra plan (read-only)"
+# infra.yml plans pull requests with a read-only identity any workflow run of this repository may
+# use, and applies only inside the protected environment with the identity that can change things.
+locals {
+  infra_identities = local.github_enabled ? {
+    plan  = { name = "gpu-fleet-infra-plan", title = "gpu-fleet infra plan (read-only)", roles = local.infra_plan_roles, who = "attribute.repository/${local.github_repository}" }
+    apply = { name = "gpu-fleet-infra-apply", title = "gpu-fleet infra apply", roles = local.infra_apply_roles, who = "attribute.environment/${local.infra_environment}" }
+  } : {}
+  infra_grants = merge([for id, i in local.infra_identities : { for role in i.roles : "${id} ${role}" => { id = id, role = role } }]...)
 }
 
-resource "google_project_iam_member" "infra_plan" {
-  for_each = local.github_enabled ? local.infra_plan_roles : toset([])
+resource "google_service_account" "infra" {
+  for_each     = local.infra_identities
+  account_id   = each.value.name
+  display_name = each.value.title
+}
+
+resource "google_project_iam_member" "infra" {
+  for_each = local.infra_grants
   project  = local.project
-  role     = each.key
-  member   = "serviceAccount:${google_service_account.infra_plan[0].email}"
+  role     = each.value.role
+  member   = "serviceAccount:${google_service_account.infra[each.value.id].email}"
 }
 
-resource "google_service_account_iam_member" "infra_plan_github" {
-  count              = local.github_enabled ? 1 : 0
-  service_account_id = google_service_account.infra_plan[0].name
+resource "google_service_account_iam_member" "infra_github" {
+  for_each           = local.infra_identities
+  service_account_id = google_service_account.infra[each.key].name
   role               = "roles/iam.workloadIdentityUser"
-  member             = "${local.wif_principals}/attribute.repository/${local.github_repository}"
-}
-
-# ...and applies on main only inside the protected environment.
-resource "google_service_account" "infra_apply" {
-  count        = local.github_enabled ? 1 : 0
-  account_id   = "gpu-fleet-infra-apply"
-  display_name = "gpu-fleet infra apply"
-}
-
-resource "google_project_iam_member" "infra_apply" {
-  for_each = local.github_enabled ? local.infra_apply_roles : toset([])
-  project  = local.project
-  role     = each.key
-  member   = "serviceAccount:${google_service_account.infra_apply[0].email}"
-}
-
-resource "google_service_account_iam_member" "infra_apply_github" {
-  count              = local.github_enabled ? 1 : 0
-  service_account_id = google_service_account.infra_apply[0].name
-  role               = "roles/iam.workloadIdentityUser"
-  member             = "${local.wif_principals}/attribute.environment/${local.infra_environment}"
+  member             = "${local.wif_principals}/${each.value.who}"
 }
 
 # State: plan reads it (and takes the lock), apply writes it.
 resource "google_storage_bucket_iam_member" "state" {
-  for_each = local.github_enabled ? {
-    plan  = google_service_account.infra_plan[0].email
-    apply = google_service_account.infra_apply[0].email
-  } : {}
-  bucket = var.state_bucket
-  role   = "roles/storage.objectUser"
-  member = "serviceAccount:${each.value}"
+  for_each = google_service_account.infra
+  bucket   = var.state_bucket
+  role     = "roles/storage.objectUser"
+  member   = "serviceAccount:${each.value.email}"
 }

@@ -38,7 +38,7 @@ resource "google_service_account_iam_member" "scout_cronjob" {
   service_account_id = google_service_account.scout.name
   role               = "roles/iam.workloadIdentityUser"
   member             = "serviceAccount:${local.workload_pool}[${local.scout_namespace}/region-scout]"
-  depends_on         = [google_container_cluster.config]
+  depends_on         = [google_container_cluster.fleet]
 }
 
 # --- Multi Cluster Ingress -----------------------------------------------------------------------

@@ -5,10 +5,7 @@ output "static_ip_address" {
 
 output "cluster_endpoints" {
   description = "Kubernetes API endpoint of every cluster, the config cluster included (reach them through Connect Gateway: gcloud container fleet memberships get-credentials <name>)."
-  value = merge(
-    { for name, c in google_container_cluster.gpu : name => c.endpoint },
-    { (local.config_cluster_name) = google_container_cluster.config.endpoint },
-  )
+  value       = { for name, c in google_container_cluster.fleet : name => c.endpoint }
 }
 
 output "scout_service_account" {
@@ -26,8 +23,8 @@ output "github_actions_variables" {
   value = local.github_enabled ? {
     GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.github[0].name
     REGION_SCOUT_SERVICE_ACCOUNT   = google_service_account.scout.email
-    INFRA_PLAN_SERVICE_ACCOUNT     = google_service_account.infra_plan[0].email
-    INFRA_APPLY_SERVICE_ACCOUNT    = google_service_account.infra_apply[0].email
+    INFRA_PLAN_SERVICE_ACCOUNT     = google_service_account.infra["plan"].email
+    INFRA_APPLY_SERVICE_ACCOUNT    = google_service_account.infra["apply"].email
     TF_STATE_BUCKET                = var.state_bucket
   } : {}
 }

@@ -67,13 +67,16 @@ describe('infra/ reads only what the spec schema defines', () => {
     expect(differing).toEqual([]);
   });
 
-  it('per-cluster resources read only fields of a cluster entry', () => {
-    const cluster = schemaAt('clusters')!.items!;
-    const fields = hcl.flatMap(({ file, text }) => [...code(text).matchAll(/each\.value\.(\w+)/g)].map((m) => ({ file, field: m[1]! })));
-    expect(fields.length).toBeGreaterThan(0);
-    const unknown = fields.filter((f) => !deref(cluster)!.properties![f.field]).map((f) => `${f.file}: each.value.${f.field}`);
-    // fleet.tf iterates over folder names (strings), where each.value is a path, not a cluster.
-    expect(unknown).toEqual([]);
+  it('reads only fields of a cluster entry from the spec clusters list', () => {
+    const cluster = deref(schemaAt('clusters')!.items!)!;
+    // for name, c in local.clusters : …c.region…  /  for c in local.spec.clusters : …
+    const reads = hcl.flatMap(({ file, text }) =>
+      [...code(text).matchAll(/for\s+(?:\w+\s*,\s*)?(\w+)\s+in\s+local\.(?:spec\.)?clusters\s*:([^}\]]*)/g)].flatMap((m) =>
+        [...m[2]!.matchAll(new RegExp(`\\b${m[1]}\\.(\\w+)`, 'g'))].map((f) => ({ file, field: f[1]! })),
+      ),
+    );
+    expect(reads.map((r) => r.field)).toEqual(expect.arrayContaining(['name', 'region']));
+    expect(reads.filter((r) => !cluster.properties![r.field]).map((r) => `${r.file}: ${r.field}`)).toEqual([]);
   });
 
   it('holds no second list of regions: no region name is written into the Terraform', () => {
@@ -95,5 +98,16 @@ describe('infra/ reads only what the spec schema defines', () => {
     for (const v of pins) expect(v).toMatch(/^\d+\.\d+\.\d+$/);
     expect(versions).toMatch(/backend "gcs"/);
     expect(readdirSync(INFRA).filter((f) => /\.tfstate/.test(f))).toEqual([]);
+  });
+
+  it('grants the scout exactly the roles infra/README.md documents, one per call it makes', () => {
+    const iam = code(readFileSync(join(INFRA, 'iam.tf'), 'utf8'));
+    const block = /scout_roles\s*=\s*\{([\s\S]*?)\n\s*\}/.exec(iam)![1]!;
+    const granted = [...block.matchAll(/"(roles\/[\w.]+)"\s*=/g)].map((m) => m[1]).sort();
+    const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf("## The scout's roles, per call"), readme.indexOf('## Order of operations'));
+    const documented = [...section.matchAll(/^\| `(roles\/[\w.]+)` \| (.+) \|$/gm)].map((m) => m[1]).sort();
+    expect(granted.length).toBeGreaterThanOrEqual(4);
+    expect(documented).toEqual(granted);
   });
 });
