@@ -72,7 +72,7 @@ locals {
     plan  = { name = "gpu-fleet-infra-plan", title = "gpu-fleet infra plan (read-only)", roles = local.infra_plan_roles, who = "attribute.repository/${local.github_repository}" }
     apply = { name = "gpu-fleet-infra-apply", title = "gpu-fleet infra apply", roles = local.infra_apply_roles, who = "attribute.environment/${local.infra_environment}" }
   } : {}
-  infra_grants = merge([for id, i in local.infra_identities : { for role in i.roles : "${id} ${role}" => { id = id, role = role } }]...)
+  infra_grants = merge({}, [for id, i in local.infra_identities : { for role in i.roles : "${id} ${role}" => { id = id, role = role } }]...)
 }
 
 resource "google_service_account" "infra" {
