@@ -68,7 +68,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
 
   program
     .command('render')
-    .description('Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet.schema.json and docs from the spec (atomic, deterministic).')
+    .description('Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet.schema.json, docs and .github/workflows/sweep.yml from the spec (atomic, deterministic).')
     .option('--check', 'write nothing; exit 1 and list the files that differ from a fresh render')
     .action((o: { check?: boolean }) => setExit(render(ws(), io, o)));
 

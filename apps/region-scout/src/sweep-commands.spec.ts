@@ -107,7 +107,10 @@ describe('the scheduled sweep without a checkout (as the CronJob runs it)', () =
     const cm = await cli('sweep', '--dry-run', '--evidence', 'configmap:Bad/x');
     expect(cm.code).toBe(2);
     expect(cm.err).toContain('--evidence: "configmap:Bad/x" is not configmap:<namespace>/<name>');
-    const branch = await cli('sweep', '--proposal', 'github', '--from-github', 'release');
+    const noEvidence = await cli('sweep', '--proposal', 'github', '--from-github', 'main');
+    expect(noEvidence.code).toBe(2);
+    expect(noEvidence.err).toContain('--from-github leaves no local folder to keep evidence in');
+    const branch = await cli('sweep', '--proposal', 'github', '--from-github', 'release', '--evidence', 'configmap:gpu-fleet-system/e');
     expect(branch.code).toBe(2);
     expect(branch.err).toMatch(/branch "release" not found; check configSync.branch/);
   });

@@ -64,6 +64,9 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
   if (o.fromGithub !== undefined && o.proposal !== 'github') {
     throw new CliError(`--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal ${o.proposal})`);
   }
+  if (o.fromGithub !== undefined && o.evidence === undefined) {
+    throw new CliError('--from-github leaves no local folder to keep evidence in (the checkout is temporary): pass --evidence configmap:<namespace>/<name> (as the CronJob does) or --evidence <file>');
+  }
   // Bad credentials are bad input: say so before any call to Google.
   if (o.project && o.proposal === 'github' && (!o.dryRun || o.fromGithub !== undefined)) githubAuth(process.env);
   let checkout: string | undefined;
