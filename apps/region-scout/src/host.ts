@@ -24,17 +24,18 @@ export interface HostOptions {
 export function proposalHost(ws: Workspace, spec: FleetSpec, session: ScoutSession, o: HostOptions, logger: Logger): GitHostPort | null {
   if (o.proposal === 'none') return null;
   if (o.proposal === 'local') return new LocalGitHost({ root: ws.root, logger, now: () => session.clock.now() });
-  return githubHost(parseRepo(o.repo, spec), session.sandbox, o, logger);
+  return githubHost(parseRepo(o.repo, spec), session.sandbox, { ...o, dir: spec.configSync.dir }, logger);
 }
 
 /** GitHub for one repository: the sandbox's server in the sandbox, otherwise GitHub with credentials from the environment. */
-export function githubHost(target: { owner: string; repo: string }, sandbox: EmbeddedSandbox | undefined, o: Pick<HostOptions, 'githubApi' | 'env'>, logger: Logger): GitHubHost {
+export function githubHost(target: { owner: string; repo: string }, sandbox: EmbeddedSandbox | undefined, o: Pick<HostOptions, 'githubApi' | 'env'> & { dir?: string }, logger: Logger): GitHubHost {
   const { owner, repo } = target;
+  const dir = o.dir || undefined;
   if (sandbox) {
-    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.token }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10 });
+    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.token }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10, dir });
   }
   const env = o.env ?? process.env;
-  return new GitHubHost({ owner, repo, auth: githubAuth(env), baseUrl: o.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com', logger });
+  return new GitHubHost({ owner, repo, auth: githubAuth(env), baseUrl: o.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com', logger, dir });
 }
 
 /** owner/name from --repo, else from the spec's configSync.repo. */

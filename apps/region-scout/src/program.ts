@@ -117,6 +117,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--no-probes', 'decide on the signals and evidence only')
     .option('--json', 'print the plan, the evidence and the proposal result as JSON')
     .option('--base-commit <sha>', 'the commit of the base branch this checkout is (e.g. "$(git rev-parse HEAD)" in CI): the proposal is built on it, so a change merged meanwhile conflicts instead of being reverted')
+    .option('--repo-dir <dir>', 'with --from-github: the folder of the gpu-fleet tree inside the repository (configSync.dir; default: the root)')
     .option('--from-github <branch>', 'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github')
     .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(ws(), io, logger(), o)));
 

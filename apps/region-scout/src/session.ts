@@ -54,7 +54,7 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
   if (o.project) {
     connection = { project: o.project };
   } else {
-    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor, start: o.start, githubFiles: sandboxRepository(ws) });
+    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor, start: o.start, githubFiles: sandboxRepository(ws, spec.configSync.dir) });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
   }
@@ -102,7 +102,8 @@ export function parseConfigMapRef(value: string | undefined): { namespace: strin
   return { namespace: m[1]!, name: m[3]! };
 }
 
-/** The sandbox GitHub repository starts as this checkout: the spec and every file a sweep reads. */
-function sandboxRepository(ws: Workspace): Record<string, string> {
-  return { ...Object.fromEntries(readCheckout(ws.root)), [ws.specLabel]: readFileSync(ws.specPath, 'utf8') };
+/** The sandbox GitHub repository starts as this checkout (under configSync.dir): the spec and every file a sweep reads. */
+function sandboxRepository(ws: Workspace, dir: string): Record<string, string> {
+  const files = { ...Object.fromEntries(readCheckout(ws.root)), [ws.specLabel]: readFileSync(ws.specPath, 'utf8') };
+  return Object.fromEntries(Object.entries(files).map(([p, c]) => [dir ? `${dir}/${p}` : p, c]));
 }

@@ -21,6 +21,8 @@ export interface SweepCommandOptions extends CloudOptions {
   fromGithub?: string;
   /** The commit of the base branch the checkout is (see ProposalRequest.baseCommit). */
   baseCommit?: string;
+  /** With --from-github: the folder of the gpu-fleet tree in the repository (configSync.dir). */
+  repoDir?: string;
   dryRun?: boolean;
   probes?: boolean;
   proposal: ProposalTarget;
@@ -79,13 +81,16 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
   };
   try {
     // Against Google the repository comes first: without a checkout there is no spec to start from.
-    let ws = o.project && o.fromGithub !== undefined ? await fromGithub(githubHost(parseRepo(o.repo, null), undefined, o, logger)) : local;
+    let ws = o.project && o.fromGithub !== undefined ? await fromGithub(githubHost(parseRepo(o.repo, null), undefined, { ...o, dir: o.repoDir }, logger)) : local;
     let { spec, document } = readSpecDocument(ws);
+    if (o.fromGithub !== undefined && o.project && spec.configSync.dir !== (o.repoDir ?? '')) {
+      throw new CliError(`--repo-dir "${o.repoDir ?? ''}" differs from configSync.dir "${spec.configSync.dir}" in the spec it found; pass --repo-dir ${JSON.stringify(spec.configSync.dir)}`);
+    }
     const session = await openCloudSession(ws, spec, io, logger, o);
     try {
       // In the sandbox, its GitHub server was seeded from the local checkout when the session opened.
       if (!o.project && o.fromGithub !== undefined) {
-        ws = await fromGithub(githubHost(parseRepo(o.repo, spec), session.sandbox, o, logger));
+        ws = await fromGithub(githubHost(parseRepo(o.repo, spec), session.sandbox, { ...o, dir: spec.configSync.dir }, logger));
         ({ spec, document } = readSpecDocument(ws));
       }
       const started = performance.now();

@@ -34,6 +34,11 @@ describe('region-scout CronJob (config cluster)', () => {
     ]);
   });
 
+  it('reads the tree from its folder when the spec keeps it in one (configSync.dir)', () => {
+    const inDir = loadFleetSpec(EXAMPLE_FLEET_YAML.replace('  branch: main\n', '  branch: main\n  dir: ops/fleet\n').replace('clusters:\n', `scout:\n  image: ${IMAGE}\nclusters:\n`)).spec;
+    expect(cronJobOf(inDir).spec!.jobTemplate.spec!.template.spec!.containers[0]!.args).toEqual(expect.arrayContaining(['--from-github', 'main', '--repo-dir', 'ops/fleet']));
+  });
+
   it('runs as non-root on a read-only root filesystem with requests Autopilot accepts (limits = requests)', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
     expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });

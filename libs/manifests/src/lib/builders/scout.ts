@@ -28,6 +28,7 @@ export function scoutSweepArgs(spec: FleetSpec): string[] {
     ...(repo ? ['--repo', `${repo.owner}/${repo.repo}`] : []),
     '--from-github',
     spec.configSync.branch,
+    ...(spec.configSync.dir ? ['--repo-dir', spec.configSync.dir] : []),
     '--evidence',
     `configmap:${spec.scout.namespace}/${spec.scout.evidenceConfigMap}`,
   ];

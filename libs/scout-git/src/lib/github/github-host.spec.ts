@@ -167,3 +167,16 @@ describe('GitHubHost.readFiles: the repository without a checkout (the CronJob)'
     await expect(host().readFiles('nope', ['fleet-config/'])).rejects.toThrow(/branch "nope" not found; check configSync.branch/);
   });
 });
+
+describe('GitHubHost with configSync.dir: the gpu-fleet tree in a folder of the repository', () => {
+  it('proposes and reads paths under the folder, and speaks in paths relative to it', async () => {
+    sandbox.github.pushAsPerson('main', { 'ops/fleet/fleet-config/fleet.yaml': 'clusters: []\n', 'fleet-config/fleet.yaml': 'someone else\n' });
+    const inDir = new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.token }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false, dir: 'ops/fleet' });
+    const read = await inDir.readFiles('main', ['fleet-config/']);
+    expect([...read.files]).toEqual([['fleet-config/fleet.yaml', 'clusters: []\n']]);
+    await inDir.propose(request('a'));
+    const files = sandbox.github.files('region-scout/placement');
+    expect(files.get('ops/fleet/fleet-config/fleet.yaml')).toBe('clusters: [a]\n');
+    expect(files.get('fleet-config/fleet.yaml')).toBe('someone else\n');
+  });
+});

@@ -21,6 +21,11 @@ export interface GitHubHostOptions {
    * only against the sandbox, which has no such limit, to keep tests fast.
    */
   throttle?: boolean;
+  /**
+   * Folder of the gpu-fleet tree inside the repository (the spec's configSync.dir; "" = the root).
+   * Paths given to and returned by this host are relative to it.
+   */
+  dir?: string;
 }
 
 // Narrow views of the responses the adapter reads (parsed at the boundary).
@@ -46,6 +51,15 @@ export class GitHubHost implements GitHostPort {
   private octokitPromise: Promise<InstanceType<typeof Octokit>> | null = null;
 
   constructor(private readonly o: GitHubHostOptions) {}
+
+  private prefix(): string {
+    return this.o.dir ? `${this.o.dir.replace(/\/+$/, '')}/` : '';
+  }
+
+  /** A path of the gpu-fleet tree as a path in the repository. */
+  private repoPath(path: string): string {
+    return this.prefix() + path;
+  }
 
   describe(): string {
     return `GitHub ${this.o.owner}/${this.o.repo}${this.o.baseUrl && !this.o.baseUrl.includes('api.github.com') ? ` at ${this.o.baseUrl}` : ''}`;
@@ -94,13 +108,14 @@ export class GitHubHost implements GitHostPort {
     const tree = TreeSchema.parse((await gh.rest.git.getTree({ ...repo, tree_sha: head.tree.sha, recursive: 'true' })).data);
     // https://docs.github.com/en/rest/git/trees#get-a-tree: a truncated listing would silently miss files.
     if (tree.truncated) throw new Error(`${this.describe()}: the tree of ${branch} is too large to list in one call (truncated); run the sweep from a checkout instead`);
-    const wanted = tree.tree.filter((e) => e.type === 'blob' && paths.some((p) => (p.endsWith('/') ? e.path.startsWith(p) : e.path === p)));
+    const inRepo = paths.map((p) => this.repoPath(p));
+    const wanted = tree.tree.filter((e) => e.type === 'blob' && inRepo.some((p) => (p.endsWith('/') ? e.path.startsWith(p) : e.path === p)));
     const files = new Map<string, string>();
     const queue = [...wanted];
     const worker = async () => {
       for (let e = queue.shift(); e; e = queue.shift()) {
         const blob = BlobSchema.parse((await gh.rest.git.getBlob({ ...repo, file_sha: e.sha })).data);
-        files.set(e.path, Buffer.from(blob.content, 'base64').toString('utf8'));
+        files.set(e.path.slice(this.prefix().length), Buffer.from(blob.content, 'base64').toString('utf8'));
       }
     };
     await Promise.all([worker(), worker(), worker(), worker()]);
@@ -212,7 +227,7 @@ export class GitHubHost implements GitHostPort {
         await gh.rest.git.createTree({
           ...repo,
           base_tree: base.tree.sha,
-          tree: req.files.map((f) => (f.content === null ? { path: f.path, mode: '100644' as const, type: 'blob' as const, sha: null } : { path: f.path, mode: '100644' as const, type: 'blob' as const, content: f.content })),
+          tree: req.files.map((f) => (f.content === null ? { path: this.repoPath(f.path), mode: '100644' as const, type: 'blob' as const, sha: null } : { path: this.repoPath(f.path), mode: '100644' as const, type: 'blob' as const, content: f.content })),
         })
       ).data,
     ).sha;
