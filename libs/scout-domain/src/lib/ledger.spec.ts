@@ -71,6 +71,24 @@ describe('EvidenceLedger decay', () => {
   });
 });
 
+describe('EvidenceLedger.merge: two writers of one store', () => {
+  it('keeps both writers\' observations once each and both sweep histories in time order', () => {
+    const shared = obs('success', minutes(0));
+    const a = new EvidenceLedger([shared, obs('stockout', minutes(5), { region: 'europe-west4' })]);
+    a.recordSweep({ id: 's10', at: minutes(10).toISOString(), clusters: [] });
+    const b = new EvidenceLedger([shared, obs('quota', minutes(7), { region: 'asia-northeast1' })]);
+    b.recordSweep({ id: 's5', at: minutes(5).toISOString(), clusters: [] });
+    b.recordSweep({ id: 's10', at: minutes(10).toISOString(), clusters: [] });
+    a.merge(b.snapshot(minutes(10)));
+    expect(a.all().map((o) => o.region).sort()).toEqual(['asia-northeast1', 'europe-west4', 'us-central1']);
+    expect(a.sweeps().map((s) => s.id)).toEqual(['s5', 's10']);
+    // Merging the same snapshot again changes nothing.
+    const before = a.snapshot(minutes(10));
+    a.merge(b.snapshot(minutes(10)));
+    expect(a.snapshot(minutes(10))).toEqual(before);
+  });
+});
+
 describe('ProbeBudget', () => {
   it('charges probes and GPU-minutes per UTC day', () => {
     const b = new ProbeBudget({ maxProbesPerDay: 2, maxGpuMinutesPerDay: 25 });

@@ -142,6 +142,16 @@ export class EvidenceLedger {
     return this.observations;
   }
 
+  /**
+   * Take in another writer's snapshot (two runners sharing one store): observations are a set, so
+   * the union loses nothing and counts nothing twice; sweeps are merged by id, in time order.
+   */
+  merge(other: LedgerSnapshot): void {
+    this.add(...(other.observations as Observation[]));
+    const byId = new Map([...(other.sweeps ?? []), ...this.history].map((s) => [s.id, s]));
+    this.history = [...byId.values()].sort((a, b) => Date.parse(a.at) - Date.parse(b.at)).slice(-SWEEP_HISTORY_LIMIT);
+  }
+
   /** Drop what has decayed away and bound the size; call before saving. */
   compact(now: Date): void {
     this.observations = this.observations

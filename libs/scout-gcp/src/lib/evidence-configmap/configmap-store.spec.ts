@@ -6,21 +6,25 @@ import { ConfigMapEvidenceStore } from './configmap-store';
 jest.setTimeout(30_000);
 
 describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () => {
-  it('creates, reads back and replaces the evidence; a concurrent writer gets a conflict, not a lost update', async () => {
+  it('creates, reads back and replaces the evidence; a concurrent writer is merged in, not lost', async () => {
     const h = await harness();
     try {
       const core = () => kubeApis(connectGatewayKubeConfig(h.sandbox.endpoints.connectgateway, h.world.projectNumber, 'fleet-config', h.sandbox.token)).core;
       const policy = new CallPolicy({ retries: 0 });
-      const a = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy);
-      const b = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy);
+      const a = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
+      const b = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
       expect(await a.load()).toBeNull();
-      const ledger = new EvidenceLedger([{ source: 'probe', region: 'europe-west4', zone: null, gpu: 'nvidia-l4', spot: false, outcome: 'success', at: T0.toISOString(), details: 'NVIDIA L4' }]);
+      const seen = { source: 'probe' as const, region: 'europe-west4', zone: null, gpu: 'nvidia-l4', spot: false, outcome: 'success' as const, at: T0.toISOString(), details: 'NVIDIA L4' };
+      const ledger = new EvidenceLedger([seen]);
       await a.save(ledger.snapshot(T0));
       expect(await b.load()).toEqual(ledger.snapshot(T0));
-      await a.save(ledger.snapshot(T0)); // a replaces with the version it wrote
-      await expect(b.save(ledger.snapshot(T0))).rejects.toThrow(/HTTP 409: Conflict: Operation cannot be fulfilled on configmaps "region-scout-evidence"/);
-      expect(await b.load()).toEqual(ledger.snapshot(T0));
-      await b.save(ledger.snapshot(T0)); // after re-reading, b may write
+      // a writes again; b still holds the older resourceVersion: its write conflicts, is merged and retried.
+      const fromA = new EvidenceLedger([seen, { ...seen, region: 'us-east4', outcome: 'stockout', details: 'a saw this' }]);
+      await a.save(fromA.snapshot(T0));
+      const fromB = new EvidenceLedger([seen, { ...seen, region: 'asia-northeast1', outcome: 'quota', details: 'b saw this' }]);
+      await b.save(fromB.snapshot(T0));
+      const stored = await new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy).load();
+      expect(stored!.observations.map((o) => o.region).sort()).toEqual(['asia-northeast1', 'europe-west4', 'us-east4']);
     } finally {
       await h.close();
     }

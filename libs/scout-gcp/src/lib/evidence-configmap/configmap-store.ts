@@ -1,11 +1,12 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { LedgerSnapshotSchema, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, LedgerSnapshotSchema, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
 
 /**
  * Evidence in a ConfigMap, for the in-cluster CronJob (its filesystem is read-only and ephemeral).
- * Written with the resourceVersion read, so two writers cannot silently overwrite each other.
+ * Written with the resourceVersion read, so two writers never silently overwrite each other: a
+ * conflict is merged (see save).
  * ConfigMaps hold at most 1 MiB: the ledger's compaction keeps it well below.
  */
 const KEY = 'evidence.json';
@@ -49,7 +50,29 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     throw new CorruptEvidenceError(`configmap ${this.namespace}/${this.name}`, `configmap ${this.namespace}/${aside}`, reason);
   }
 
+  /**
+   * Write with the resourceVersion last read (optimistic concurrency). When another runner wrote
+   * in between (409 Conflict), read theirs, merge both ledgers (observations are a set, sweeps are
+   * keyed by id) and write again: neither runner's evidence is lost.
+   */
   async save(snapshot: LedgerSnapshot): Promise<void> {
+    let merged = snapshot;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.write(merged);
+      } catch (e) {
+        if (attempt >= 3 || !/HTTP 409|Conflict/.test((e as Error).message)) throw e;
+        const theirs = await this.load();
+        if (theirs) {
+          const ledger = EvidenceLedger.fromSnapshot(snapshot);
+          ledger.merge(theirs);
+          merged = ledger.snapshot(this.now());
+        }
+      }
+    }
+  }
+
+  private async write(snapshot: LedgerSnapshot): Promise<void> {
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
