@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EXAMPLE_FLEET_YAML, fleetJsonSchema, loadFleetSpec, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { SCOUT_NAME } from '@gpu-fleet/manifests';
 
 /**
  * infra/ reads the spec with yamldecode; nothing type-checks those reads. These tests tie the
@@ -109,5 +110,11 @@ describe('infra/ reads only what the spec schema defines', () => {
     const documented = [...section.matchAll(/^\| `(roles\/[\w.]+)` \| (.+) \|$/gm)].map((m) => m[1]).sort();
     expect(granted.length).toBeGreaterThanOrEqual(4);
     expect(documented).toEqual(granted);
+  });
+
+  it('binds Workload Identity to the Kubernetes ServiceAccount the CronJob is rendered with', () => {
+    const iam = code(readFileSync(join(INFRA, 'iam.tf'), 'utf8'));
+    const ksa = /serviceAccount:\$\{local\.workload_pool\}\[\$\{local\.scout_namespace\}\/([\w-]+)\]/.exec(iam);
+    expect(ksa?.[1]).toBe(SCOUT_NAME);
   });
 });
