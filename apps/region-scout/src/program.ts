@@ -98,11 +98,8 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .argument('<path>', 'dotted field path')
     .action((path: string) => setExit(get(ws(), io, path)));
 
-  program
-    .command('start')
+  withSimulation(program.command('start'))
     .description('The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).')
-    .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
-    .addOption(new Option('--time-factor <n>', 'sandbox: simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)))
     .action(async (o: { seed: number; timeFactor: number }) => setExit(await start(ws(), io, logger(), o)));
 
   const withProposal = (cmd: Command) =>
