@@ -14,6 +14,7 @@ import { cpus } from 'node:os';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { compressedClock, SandboxWorld, startSandbox } from '@gpu-fleet/sandbox';
+import { SPEC_FILE } from '@gpu-fleet/manifests';
 import { EvidenceLedger, silentLogger, type ProbePort } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters } from '@gpu-fleet/scout-gcp';
 import { runSweep } from '@gpu-fleet/scout-sweep';
@@ -67,7 +68,7 @@ const sweepDeps = (spec: FleetSpec, env: Awaited<ReturnType<typeof world>>, ledg
   root: process.cwd(),
   spec,
   document: parseDocument(''),
-  specPath: 'fleet-config/fleet.yaml',
+  specPath: SPEC_FILE,
   catalog,
   ports: env.adapters.ports,
   ledger,

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { SPEC_FILE } from '@gpu-fleet/manifests';
 import { SpecError, parseFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Document } from 'yaml';
 import { CliError } from './errors';
@@ -16,7 +17,8 @@ export interface GlobalOptions {
   debug?: boolean;
 }
 
-export const DEFAULT_SPEC = 'fleet-config/fleet.yaml';
+/** Where the spec lives in a repository: the path render, the checkout and the headers all use. */
+export const DEFAULT_SPEC = SPEC_FILE;
 
 /** What every command works on: the repository root, the spec path, the catalog. */
 export interface Workspace {

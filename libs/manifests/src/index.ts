@@ -2,7 +2,7 @@ export { renderTree, CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, PATCHES_DIR, BASE_
 export type { RenderedTree } from './lib/tree';
 export { writeTree, diffTree, hasDrift, readOwnedTree, ownedFilesOnDisk, readCheckout, writeCheckout, RenderConflictError } from './lib/fs-tree';
 export type { Drift } from './lib/fs-tree';
-export { GENERATED_HEADER, generatedYaml, stableYaml, isGenerated } from './lib/yaml';
+export { GENERATED_HEADER, SPEC_FILE, generatedYaml, stableYaml, isGenerated } from './lib/yaml';
 export * from './lib/labels';
 export * from './lib/gke-types';
 export { deployment, namespace, podDisruptionBudget, service, serviceAccount, GPU_RESOURCE } from './lib/builders/workload';
