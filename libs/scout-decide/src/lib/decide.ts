@@ -1,4 +1,4 @@
-import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
+import { servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { minutesAgo, newestOf, runFilters, runScores, shortGpu, STOCKOUT_BLOCK_WEIGHT, type PluginContext } from './plugins';
@@ -67,7 +67,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   /** Active clusters other than `name` with every replica ready: what still serves if `name` goes. */
   const readyOthers = (name: string) => activeWork().filter((o) => o.name !== name && isGood(o.name)).length;
   const clusterIn = (region: string) => work.find((c) => c.region === region);
-  const defaultReplicas = Math.max(1, ...spec.clusters.filter((c) => c.mode === 'active').map((c) => c.replicas));
+  const defaultReplicas = Math.max(1, ...servingClusters(spec).map((c) => c.replicas));
 
   const change = (c: ClusterSpec, kind: Change['kind'], to: Partial<ClusterShape> & { replaces?: string | null }, reason: string, isNew = false): boolean => {
     if (kind !== 'tidy' && budgetLeft() <= 0) {

@@ -1,5 +1,5 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
+import { servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { shortGpu } from './plugins';
 
 /** Marks the one review comment on a pull request, so CI updates it in place instead of adding another. */
@@ -29,7 +29,6 @@ const CONTINENT: Record<string, string> = {
   'south-america': 'South America',
 };
 
-const serving = (s: FleetSpec) => s.clusters.filter((c) => c.mode === 'active');
 const label = (c: ClusterSpec) => `**${c.region}** (\`${c.name}\`)`;
 
 /**
@@ -65,7 +64,7 @@ export function reviewSpecChange(before: FleetSpec, after: FleetSpec, catalog: G
 
   const traffic: string[] = [];
   const warnings: string[] = [];
-  const regionsOf = (s: FleetSpec) => [...new Set(serving(s).map((c) => c.region))].sort();
+  const regionsOf = (s: FleetSpec) => [...new Set(servingClusters(s).map((c) => c.region))].sort();
   const [from, to] = [regionsOf(before), regionsOf(after)];
   if (from.join() !== to.join()) {
     traffic.push(`Serving regions: ${from.join(', ') || 'none'} → ${to.join(', ') || 'none'}`);
