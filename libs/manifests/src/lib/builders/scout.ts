@@ -4,6 +4,7 @@ import type { EnvVar } from 'kubernetes-types/core/v1';
 import type { Role, RoleBinding } from 'kubernetes-types/rbac/v1';
 import { appNamespace, githubRepository, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { commonLabels } from '../labels';
+import { scoutRole } from './rbac';
 
 /** Name of the CronJob, its Kubernetes ServiceAccount and RBAC objects in the config cluster. */
 export const SCOUT_NAME = 'region-scout';
@@ -112,53 +113,33 @@ export function scoutResources(spec: FleetSpec): Array<Namespace | ServiceAccoun
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
     { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SCOUT_NAME, namespace: ns, labels, annotations: { 'iam.gke.io/gcp-service-account': gsa } }, automountServiceAccountToken: false },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name: `${SCOUT_NAME}-evidence`, namespace: ns, labels },
+    ...scoutRole(spec, {
+      name: `${SCOUT_NAME}-evidence`,
+      namespace: ns,
+      labels,
       // create cannot be limited by resourceNames (the name is not known at authorization time).
       rules: [
         { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'update'], resourceNames: [spec.scout.evidenceConfigMap] },
         { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
       ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name: `${SCOUT_NAME}-evidence`, namespace: ns, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: `${SCOUT_NAME}-evidence` },
-      // Connect Gateway authenticates the scout as its Google service account (see probes.ts).
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: gsa }],
-    },
+    }),
     cronJob,
   ];
 }
 
 /**
  * In every GPU cluster, what the scout reads in the app namespace: the app pods (ready, pending)
- * and their events (FailedScaleUp = a stockout). Read-only; bound to the scout's Google identity,
- * which is how Connect Gateway presents it to the cluster's RBAC.
+ * and their events (FailedScaleUp = a stockout). Read-only; bound to the scout's Google identity
+ * (see scoutRole).
  */
 export function scoutObserverRbac(spec: FleetSpec): [Role, RoleBinding] {
-  const ns = appNamespace(spec);
-  const labels = scoutLabels(spec);
-  const name = `${SCOUT_NAME}-observer`;
-  return [
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'Role',
-      metadata: { name, namespace: ns, labels },
-      rules: [
-        { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list', 'watch'] },
-        { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['get', 'list', 'watch'] },
-      ],
-    },
-    {
-      apiVersion: 'rbac.authorization.k8s.io/v1',
-      kind: 'RoleBinding',
-      metadata: { name, namespace: ns, labels },
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name },
-      subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: scoutServiceAccount(spec) }],
-    },
-  ];
+  return scoutRole(spec, {
+    name: `${SCOUT_NAME}-observer`,
+    namespace: appNamespace(spec),
+    labels: scoutLabels(spec),
+    rules: [
+      { apiGroups: [''], resources: ['pods', 'events'], verbs: ['get', 'list', 'watch'] },
+      { apiGroups: ['events.k8s.io'], resources: ['events'], verbs: ['get', 'list', 'watch'] },
+    ],
+  });
 }
