@@ -1,6 +1,6 @@
 export * from './lib/types';
 export { classify } from './lib/classify';
-export { EvidenceLedger, HALF_LIFE_MINUTES, LEDGER_SCHEMA_VERSION, LedgerSnapshotSchema, ObservationSchema, SweepRecordSchema, SWEEP_HISTORY_LIMIT, keyOf, weightAt } from './lib/ledger';
+export { EvidenceLedger, HALF_LIFE_MINUTES, LEDGER_SCHEMA_VERSION, LedgerSnapshotSchema, parseLedgerSnapshot, ObservationSchema, SweepRecordSchema, SWEEP_HISTORY_LIMIT, keyOf, weightAt } from './lib/ledger';
 export type { DecayedEvidence, EvidenceKey, LedgerOptions, LedgerSnapshot, StoredSweep } from './lib/ledger';
 export * from './lib/ports';
 export { ProbeBudget } from './lib/probe-budget';

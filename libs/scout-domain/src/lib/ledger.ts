@@ -89,6 +89,22 @@ export const LedgerSnapshotSchema = z.object({
 });
 export type LedgerSnapshot = z.infer<typeof LedgerSnapshotSchema>;
 
+/** A stored ledger's text → the snapshot, or why it cannot be read (for the stores to set it aside). */
+export function parseLedgerSnapshot(text: string): { snapshot: LedgerSnapshot } | { reason: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { reason: `not JSON: ${(e as Error).message}` };
+  }
+  const parsed = LedgerSnapshotSchema.safeParse(json);
+  if (parsed.success) return { snapshot: parsed.data as LedgerSnapshot };
+  const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
+  return {
+    reason: version !== LEDGER_SCHEMA_VERSION ? `schemaVersion ${JSON.stringify(version)} is not supported (expected ${LEDGER_SCHEMA_VERSION})` : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; '),
+  };
+}
+
 export interface LedgerOptions {
   /** Keep at most this many observations (newest kept). */
   maxObservations?: number;

@@ -1,5 +1,5 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { EvidenceLedger, LedgerSnapshotSchema, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
 
@@ -33,21 +33,15 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     this.resourceVersion = cm.metadata?.resourceVersion;
     const text = cm.data?.[KEY];
     if (!text) return null;
-    let reason: string;
-    try {
-      const parsed = LedgerSnapshotSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data as LedgerSnapshot;
-      reason = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ');
-    } catch (e) {
-      reason = `not JSON: ${(e as Error).message}`;
-    }
+    const read = parseLedgerSnapshot(text);
+    if ('snapshot' in read) return read.snapshot;
     // As the file store does: keep the unreadable history aside (never overwrite it), start anew.
     // The next save replaces this ConfigMap (its resourceVersion was read above).
     const aside = `${this.name}-corrupt-${this.now().toISOString().replace(/\D/g, '').slice(0, 14)}`;
     await this.policy.run('kubernetes', {}, () =>
       this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'region-scout' } }, data: { [KEY]: text } } }),
     );
-    throw new CorruptEvidenceError(`configmap ${this.namespace}/${this.name}`, `configmap ${this.namespace}/${aside}`, reason);
+    throw new CorruptEvidenceError(`configmap ${this.namespace}/${this.name}`, `configmap ${this.namespace}/${aside}`, read.reason);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { LedgerSnapshotSchema, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+import { parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 
 /** The evidence file could not be read; it was moved aside (never overwritten) to `movedTo`. */
 export class CorruptEvidenceError extends Error {
@@ -26,19 +26,11 @@ export class FileEvidenceStore implements EvidenceStore {
 
   async load(): Promise<LedgerSnapshot | null> {
     if (!existsSync(this.file)) return null;
-    const text = readFileSync(this.file, 'utf8');
-    let reason: string;
-    try {
-      const parsed = LedgerSnapshotSchema.safeParse(JSON.parse(text));
-      if (parsed.success) return parsed.data as LedgerSnapshot;
-      const version = (JSON.parse(text) as { schemaVersion?: unknown }).schemaVersion;
-      reason = version !== 1 ? `schemaVersion ${JSON.stringify(version)} is not supported (expected 1)` : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ');
-    } catch (e) {
-      reason = `not JSON: ${(e as Error).message}`;
-    }
+    const read = parseLedgerSnapshot(readFileSync(this.file, 'utf8'));
+    if ('snapshot' in read) return read.snapshot;
     const movedTo = `${this.file}.corrupt-${this.now().toISOString().replace(/[:.]/g, '-')}`;
     renameSync(this.file, movedTo);
-    throw new CorruptEvidenceError(this.file, movedTo, reason);
+    throw new CorruptEvidenceError(this.file, movedTo, read.reason);
   }
 
   async save(snapshot: LedgerSnapshot): Promise<void> {
