@@ -42,12 +42,12 @@ export function readSpec(ws: Workspace): FleetSpec {
 }
 
 /** The spec and its YAML document (for edits that keep comments). */
-export function readSpecDocument(ws: Workspace): { spec: FleetSpec; document: Document } {
+export function readSpecDocument(ws: Workspace): { spec: FleetSpec; document: Document; text: string } {
   if (!existsSync(ws.specPath)) {
     throw new CliError(`${ws.specLabel}: file not found. Run region-scout from the repository root, or pass --root <dir> / --spec <file>.`);
   }
   const text = readFileSync(ws.specPath, 'utf8');
   const r = parseFleetSpec(text, { file: ws.specLabel, catalog: ws.catalog });
   if (!r.ok) throw new CliError(new SpecError(ws.specLabel, r.issues).message);
-  return { spec: r.spec, document: r.document };
+  return { spec: r.spec, document: r.document, text };
 }

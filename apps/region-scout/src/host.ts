@@ -30,7 +30,7 @@ export function proposalHost(ws: Workspace, spec: FleetSpec, session: ScoutSessi
 /** GitHub for one repository: the sandbox's server in the sandbox, otherwise GitHub with credentials from the environment. */
 export function githubHost(target: { owner: string; repo: string }, sandbox: EmbeddedSandbox | undefined, o: Pick<HostOptions, 'githubApi' | 'env'> & { dir?: string }, logger: Logger): GitHubHost {
   const { owner, repo } = target;
-  const dir = o.dir || undefined;
+  const { dir } = o;
   if (sandbox) {
     return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.token }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10, dir });
   }

@@ -48,6 +48,8 @@ export function openCloudSession(ws: Workspace, spec: FleetSpec, io: Io, logger:
 }
 
 export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOptions): Promise<ScoutSession> {
+  // Bad input is reported before any server starts.
+  const configMap = parseConfigMapRef(o.evidence);
   let sandbox: EmbeddedSandbox | undefined;
   let clock: Clock = { now: () => new Date() };
   let connection;
@@ -60,7 +62,6 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
   }
   try {
     const adapters = await createGcpAdapters(connection, { clock, logger: o.logger, bundled: ws.catalog, spec });
-    const configMap = parseConfigMapRef(o.evidence);
     const store = configMap
       ? await adapters.evidenceConfigMap(configMap.namespace, configMap.name)
       : new FileEvidenceStore(o.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'), () => clock.now());

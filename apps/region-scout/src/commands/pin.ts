@@ -1,9 +1,9 @@
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
 import { parseFleetSpec, SpecError, writeMachineFields } from '@gpu-fleet/fleet-spec';
-import { renderTree, writeTree, RenderConflictError } from '@gpu-fleet/manifests';
+import { renderTree } from '@gpu-fleet/manifests';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
-import { describeDrift } from './render';
+import { describeDrift, writeRendered } from './render';
 
 export interface PinOptions {
   staticIpAddress?: string;
@@ -19,21 +19,14 @@ export function pin(ws: Workspace, io: Io, o: PinOptions): number {
   if (o.staticIpAddress === undefined && o.scoutImage === undefined) {
     throw new CliError('pin: nothing to write; pass --static-ip-address "$(terraform -chdir=infra output -raw static_ip_address)" and/or --scout-image <ref@sha256:…>');
   }
-  const { document } = readSpecDocument(ws);
-  const before = readFileSync(ws.specPath, 'utf8');
+  const { document, text: before } = readSpecDocument(ws);
   const text = writeMachineFields(document, { staticIpAddress: o.staticIpAddress, scoutImage: o.scoutImage });
   const parsed = parseFleetSpec(text, { file: ws.specLabel, catalog: ws.catalog });
   if (!parsed.ok) throw new CliError(new SpecError(ws.specLabel, parsed.issues).message + '\nNothing was written.');
   const changed = text !== before;
   const tree = renderTree(parsed.spec, ws.catalog);
-  let drift;
-  try {
-    // The generated tree first: if render refuses (a hand-edited generated file), the spec is untouched.
-    drift = writeTree(ws.root, tree);
-  } catch (e) {
-    if (e instanceof RenderConflictError) throw new CliError(`${e.message}\nThe spec was not changed.`);
-    throw e;
-  }
+  // The generated tree first: if render refuses (a hand-edited generated file), the spec is untouched.
+  const drift = writeRendered(ws, tree, '\nThe spec was not changed.');
   if (changed) {
     const tmp = `${ws.specPath}.${process.pid}.tmp`;
     writeFileSync(tmp, text);

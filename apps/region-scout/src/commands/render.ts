@@ -1,4 +1,4 @@
-import { renderTree, writeTree, diffTree, hasDrift, RenderConflictError, type Drift } from '@gpu-fleet/manifests';
+import { renderTree, writeTree, diffTree, hasDrift, RenderConflictError, type Drift, type RenderedTree } from '@gpu-fleet/manifests';
 import { CliError, EXIT } from '../errors';
 import { readSpec, type Io, type Workspace } from '../context';
 
@@ -23,15 +23,19 @@ export function render(ws: Workspace, io: Io, opts: { check?: boolean; quiet?: b
     io.out('Run `npm run scout -- render` and commit the result.');
     return EXIT.checkFailed;
   }
-  let drift: Drift;
-  try {
-    drift = writeTree(ws.root, tree);
-  } catch (e) {
-    if (e instanceof RenderConflictError) throw new CliError(e.message);
-    throw e;
-  }
+  const drift = writeRendered(ws, tree);
   if (!opts.quiet) io.out(describeDrift(drift, tree.files.size));
   return EXIT.ok;
+}
+
+/** Write the generated tree; a hand-written file where render would write is bad input (exit 2), reported with `note`. */
+export function writeRendered(ws: Workspace, tree: RenderedTree, note = ''): Drift {
+  try {
+    return writeTree(ws.root, tree);
+  } catch (e) {
+    if (e instanceof RenderConflictError) throw new CliError(e.message + note);
+    throw e;
+  }
 }
 
 export function describeDrift(drift: Drift, total: number): string {
