@@ -15,7 +15,7 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { compressedClock, SandboxWorld, startSandbox } from '@gpu-fleet/sandbox';
 import { SPEC_FILE } from '@gpu-fleet/manifests';
-import { EvidenceLedger, silentLogger, type ProbePort } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, silentLogger, type MemberRef, type ProbePort } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters } from '@gpu-fleet/scout-gcp';
 import { runSweep } from '@gpu-fleet/scout-sweep';
 import { parseDocument } from 'yaml';
@@ -47,10 +47,10 @@ async function world(spec: FleetSpec, latency: boolean, setup: (w: SandboxWorld)
   setup(w);
   const apis = ['compute', 'container', 'gkehub', 'connectgateway'] as const;
   const sandbox = await startSandbox(w, { faults: latency ? apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })) : [] });
-  const adapters = await createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, token: sandbox.token }, { clock, logger: silentLogger, bundled: catalog, spec });
+  const adapters = await createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, { clock, logger: silentLogger, bundled: catalog, spec });
   const probeTimes: number[] = [];
-  const prober = async (cluster: string, projectNumber: string): Promise<ProbePort> => {
-    const p = await adapters.prober(cluster, projectNumber, { pollMs: 10 });
+  const prober = async (member: MemberRef, projectNumber: string): Promise<ProbePort> => {
+    const p = await adapters.prober(member, projectNumber, { pollMs: 10 });
     return {
       cleanup: (ns) => p.cleanup(ns),
       run: async (req) => {
@@ -110,7 +110,7 @@ async function failover(k: number) {
   let attempts = 0;
   for (const region of order) {
     attempts++;
-    const p = await base.prober(`sd-${region}`, pn);
+    const p = await base.prober({ id: `sd-${region}`, location: 'global' }, pn);
     const res = await p.run({ membership: `sd-${region}`, region, gpu: GPU, count: 1, spot: false, namespace: spec.scout.probeNamespace, computeClass: null, sweepId: 'baseline', deadlineSeconds: spec.scout.probeDeadlineSeconds });
     if (res.outcome === 'success') break;
   }

@@ -32,7 +32,7 @@ export function githubHost(target: { owner: string; repo: string }, sandbox: Emb
   const { owner, repo } = target;
   const { dir } = o;
   if (sandbox) {
-    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.token }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10, dir });
+    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.githubToken }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10, dir });
   }
   const env = o.env ?? process.env;
   return new GitHubHost({ owner, repo, auth: githubAuth(env), baseUrl: o.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com', logger, dir });

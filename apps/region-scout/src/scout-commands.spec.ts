@@ -100,14 +100,19 @@ describe('region-scout sandbox', () => {
       line = l;
       void (async () => {
         const e = JSON.parse(l) as Record<string, string>;
-        const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${e.token}` } });
+        const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${e.accessToken}` } });
         expect(res.status).toBe(200);
+        // the refresh token gets a new access token from the printed token endpoint, as Google's does
+        const tok = await fetch(e.oauth2Token!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: e.refreshToken! }) });
+        const fresh = (await tok.json()) as { access_token: string; expires_in: number };
+        expect(fresh.expires_in).toBe(3599);
+        expect((await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status).toBe(200);
         stop.abort();
       })();
     });
     const r = await done;
     expect(r.code).toBe(0);
-    expect(Object.keys(JSON.parse(line))).toEqual(['compute', 'container', 'gkehub', 'connectgateway', 'github', 'project', 'projectNumber', 'token']);
+    expect(Object.keys(JSON.parse(line))).toEqual(['compute', 'container', 'gkehub', 'connectgateway', 'github', 'oauth2Token', 'project', 'projectNumber', 'accessToken', 'refreshToken']);
   });
 });
 

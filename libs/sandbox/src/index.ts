@@ -2,7 +2,7 @@ export { SandboxWorld, AdmissionError } from './lib/world';
 export type { WorldOptions, ProbeJob } from './lib/world';
 export { compressedClock, ManualClock } from './lib/clock';
 export type { SimClock } from './lib/clock';
-export { startSandbox, SANDBOX_TOKEN } from './lib/sandbox';
+export { startSandbox, SandboxTokens, SANDBOX_REFRESH_TOKEN } from './lib/sandbox';
 export type { Sandbox, SandboxEndpoints, SandboxOptions } from './lib/sandbox';
 export { SandboxGitHub } from './lib/github';
 export type { SandboxCommit, SandboxPull } from './lib/github';

@@ -5,5 +5,5 @@ export type { DecayedEvidence, EvidenceKey, LedgerOptions, LedgerSnapshot, Store
 export * from './lib/ports';
 export { ProbeBudget } from './lib/probe-budget';
 export type { ProbeBudgetPolicy, ProbeCharge } from './lib/probe-budget';
-export { attachEvidence, gatherSignals } from './lib/signals';
+export { attachEvidence, gatherSignals, membershipFor } from './lib/signals';
 export type { ClusterSignals, OfferedGpu, QuotaHeadroom, RegionSignals, SignalPorts, SignalsReport } from './lib/signals';

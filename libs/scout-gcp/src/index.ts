@@ -1,12 +1,12 @@
 export { createGcpClients, CLOUD_PLATFORM_SCOPE } from './lib/connection/connection';
 export type { GcpClients, GcpConnection } from './lib/connection/connection';
-export { CallPolicy, CallTimeoutError, httpStatusOf, isTransient, messageOf, retryAfterSeconds } from './lib/policy/policy';
-export type { CallPolicyOptions } from './lib/policy/policy';
+export { CallPolicy, CallTimeoutError, httpStatusOf, isTransient, messageOf, reasonOf, retryAfterSeconds } from './lib/policy/policy';
+export type { CallOptions, CallPolicyOptions } from './lib/policy/policy';
 export { ComputeSignals } from './lib/compute/compute';
 export { GkeFleet } from './lib/fleet/fleet';
-export { KubeWorkloads, connectGatewayKubeConfig, kubeApis } from './lib/kubernetes/kubernetes';
-export type { KubeApis } from './lib/kubernetes/kubernetes';
-export { KubeProbeRunner, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib/probe/probe';
+export { KubeWorkloads, abortable, gatewayServer, kubeApis } from './lib/kubernetes/kubernetes';
+export type { GatewayTarget, KubeApis, TokenSource } from './lib/kubernetes/kubernetes';
+export { KubeProbeRunner, MANAGED_BY_LABEL, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib/probe/probe';
 export type { ProbeOptions } from './lib/probe/probe';
 export { FileEvidenceStore, CorruptEvidenceError } from './lib/evidence-file/file-store';
 export { ConfigMapEvidenceStore } from './lib/evidence-configmap/configmap-store';

@@ -1,4 +1,4 @@
-import { ProbeBudget } from '@gpu-fleet/scout-domain';
+import { membershipFor, ProbeBudget } from '@gpu-fleet/scout-domain';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
@@ -29,20 +29,26 @@ export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: Pro
     const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, session.ledger.all(), gpuMinutes);
     const charge = budget.tryCharge(now, gpuMinutes);
     if (!charge.ok) throw new CliError(`probe not run: ${charge.reason} (scout.probeBudget in the spec)`, EXIT.checkFailed);
-    const projectNumber = await session.adapters.ports.fleet.projectNumber();
-    const prober = await session.adapters.prober(cluster.name, projectNumber, session.mode === 'sandbox' ? { pollMs: 50 } : {});
-    const removed = await prober.cleanup(spec.scout.probeNamespace);
-    if (removed) io.err(`removed ${removed} probe Job(s) left by an earlier run`);
+    const [projectNumber, memberships] = await Promise.all([session.adapters.ports.fleet.projectNumber(), session.adapters.ports.fleet.memberships()]);
+    const member = membershipFor(cluster, memberships);
+    if (!member) throw new CliError(`--cluster: ${cluster.name} (${cluster.region}) has no fleet membership yet; infra/ registers it when it creates the cluster`, EXIT.checkFailed);
+    const prober = await session.adapters.prober(member, projectNumber, session.mode === 'sandbox' ? { pollMs: 50 } : {});
+    const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
+    if (removed) io.err(`removed ${removed} finished probe Job(s) left by an earlier run`);
+    const held = live.reduce((n, l) => n + l.gpus, 0);
+    if (held + count > spec.scout.probeMaxGpus) {
+      throw new CliError(`probe not run: ${cluster.name}'s probe namespace allows ${spec.scout.probeMaxGpus} GPU(s) (scout.probeMaxGpus) and live probe(s) ${live.map((l) => l.job).join(', ')} hold ${held}; wait for them to finish (at most scout.probeDeadlineSeconds)`, EXIT.checkFailed);
+    }
     const bar = progress(io, `probing ${count} × ${o.gpu}${o.spot ? ' (spot)' : ''} in ${cluster.name} (${cluster.region})`);
     const sweepId = `probe-${now.getTime().toString(36)}`;
     const result = await prober.run({ membership: cluster.name, region: cluster.region, gpu: o.gpu, count, spot: !!o.spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId, deadlineSeconds: deadline });
     bar.done();
-    session.ledger.add({ source: 'probe', region: cluster.region, zone: result.zone, gpu: o.gpu, spot: !!o.spot, outcome: result.outcome, at: session.clock.now().toISOString(), details: result.details, sweepId });
+    session.ledger.add({ source: 'probe', region: cluster.region, zone: result.zone, gpu: o.gpu, spot: !!o.spot, outcome: result.outcome, at: session.clock.now().toISOString(), details: result.details, sweepId, ...(result.cause ? { cause: result.cause } : {}) });
     await session.saveEvidence();
     if (o.json) io.out(JSON.stringify({ cluster: cluster.name, region: cluster.region, gpu: o.gpu, spot: !!o.spot, count, ...result }));
     else {
       const took = result.secondsToRunning !== null ? `, Running after ${result.secondsToRunning} s` : '';
-      io.out(`probe ${cluster.name} (${cluster.region}) ${count} × ${o.gpu}${o.spot ? ' spot' : ''}: ${result.outcome}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`);
+      io.out(`probe ${cluster.name} (${cluster.region}) ${count} × ${o.gpu}${o.spot ? ' spot' : ''}: ${result.outcome}${result.cause ? ` (${result.cause})` : ''}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`);
       const left = budget.remaining(session.clock.now());
       io.out(`budget today: ${left.probes} probe(s), ${left.gpuMinutes} GPU-minute(s) left`);
     }

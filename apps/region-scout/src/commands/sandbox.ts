@@ -9,8 +9,9 @@ import { EXIT } from '../errors';
 export async function sandboxCommand(ws: Workspace, io: Io, o: { seed: number; timeFactor: number; signal?: AbortSignal }): Promise<number> {
   const spec = readSpec(ws);
   const sb = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor });
-  io.out(JSON.stringify({ ...sb.sandbox.endpoints, projectNumber: sb.world.projectNumber, token: sb.sandbox.token }));
-  io.err(`sandbox serving (seed ${o.seed}, clock ×${o.timeFactor}); Kubernetes API of membership M at ${sb.sandbox.endpoints.connectgateway}/v1/projects/${sb.world.projectNumber}/locations/global/gkeMemberships/M. Ctrl-C to stop.`);
+  // An access token to start with (it expires like Google's); the refresh token gets new ones from oauth2Token.
+  io.out(JSON.stringify({ ...sb.sandbox.endpoints, projectNumber: sb.world.projectNumber, accessToken: sb.sandbox.accessToken(), refreshToken: sb.sandbox.refreshToken }));
+  io.err(`sandbox serving (seed ${o.seed}, clock ×${o.timeFactor}); Kubernetes API of membership M (location L) at ${sb.sandbox.endpoints.connectgateway}/v1/projects/${sb.world.projectNumber}/locations/L/gkeMemberships/M. Ctrl-C to stop.`);
   await new Promise<void>((resolve) => {
     const stop = () => resolve();
     process.once('SIGINT', stop);

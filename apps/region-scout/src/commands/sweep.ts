@@ -50,7 +50,7 @@ export async function sweepOnce(
       catalog: ws.catalog,
       ports: session.adapters.ports,
       ledger: session.ledger,
-      prober: (cluster, projectNumber) => session.adapters.prober(cluster, projectNumber, session.mode === 'sandbox' ? { pollMs: 20 } : {}),
+      prober: (member, projectNumber) => session.adapters.prober(member, projectNumber, session.mode === 'sandbox' ? { pollMs: 20 } : {}),
       host,
       validate: (root, s) => validateTree(root, s, { catalog: ws.catalog }),
       logger,

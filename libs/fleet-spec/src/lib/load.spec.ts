@@ -82,6 +82,9 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
     ['scout image by tag', replace('clusters:\n', 'scout:\n  image: ghcr.io/acme/region-scout:v1\nclusters:\n'), [
       'scout.image: "ghcr.io/acme/region-scout:v1" must be an image pinned by digest, such as "us-docker.pkg.dev/p/gpu-fleet/region-scout@sha256:<64 hex>" (line 30)',
     ]],
+    ['probe namespace too small for one probe', replace('clusters:\n', 'scout:\n  probeMaxGpus: 0\nclusters:\n'), [
+      "scout.probeMaxGpus: 0 cannot hold one probe of gpu.count 1 GPU(s): the probe namespace's ResourceQuota would refuse every probe pod; raise it to at least 1, or set scout.probesPerSweep to 0 (line 30)",
+    ]],
     ['config cluster named like a GPU cluster', replace('clusters:\n', 'configCluster: {name: sd-us-central1}\nclusters:\n'), [
       'configCluster.name: "sd-us-central1" is also the name of clusters[0]; the config cluster needs its own name (membership names are unique in a fleet) (line 29)',
     ]],

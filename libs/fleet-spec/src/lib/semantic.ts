@@ -190,6 +190,10 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
   }
 
   // --- Scout and config cluster ------------------------------------------------------------------
+  if (scout && gpu && scout.probesPerSweep > 0 && scout.probeMaxGpus < gpu.count) {
+    // The probe namespace's ResourceQuota (requests.nvidia.com/gpu = probeMaxGpus) would refuse every probe pod.
+    add(['scout', 'probeMaxGpus'], `${scout.probeMaxGpus} cannot hold one probe of gpu.count ${gpu.count} GPU(s): the probe namespace's ResourceQuota would refuse every probe pod; raise it to at least ${gpu.count}, or set scout.probesPerSweep to 0`);
+  }
   if (scout && scout.schedule.runner === 'config-cluster' && !scout.image) {
     add(['scout', 'image'], `is required when scout.schedule.runner is "config-cluster" (the CronJob runs it); build the image and run \`region-scout pin --scout-image <ref@sha256:…>\`, or use runner "github-actions"`);
   }

@@ -106,21 +106,30 @@ export function containerApi(world: SandboxWorld): Handler {
   };
 }
 
-/** GKE Hub v1 REST: memberships.list, features.get(configmanagement). */
+/**
+ * GKE Hub v1 REST: memberships.list, features.get(configmanagement). Memberships are global or
+ * regional; `locations/-` lists every location, as Google's API accepts
+ * (https://cloud.google.com/kubernetes-engine/fleet-management/docs/reference/rest/v1/projects.locations.memberships/list),
+ * and a location with none answers an empty list.
+ */
 export function gkehubApi(world: SandboxWorld): Handler {
+  const knownLocation = (l: string) => l === '-' || l === 'global' || !!world.catalog.region(l);
   return async ({ method, path, query }) => {
     if (method !== 'GET') throw new HttpError(405, `${method} not supported by the sandbox`);
-    let m = /^\/v1\/projects\/([^/]+)\/locations\/global\/memberships$/.exec(path);
+    let m = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/memberships$/.exec(path);
     if (m) {
       checkProject(world, m[1]);
-      const { page, nextPageToken } = paginate(world.clusters(), query, 'pageSize', 100);
+      const location = m[2]!;
+      if (!knownLocation(location)) throw new HttpError(400, `Location "${location}" is not a valid location`, googleError(400, `Invalid location: ${location}`, 'badRequest'));
+      const listed = world.memberships().filter((x) => location === '-' || x.location === location);
+      const { page, nextPageToken } = paginate(listed, query, 'pageSize', 100);
       return {
         body: {
-          resources: page.map((c) => ({
-            name: `projects/${world.project}/locations/global/memberships/${c.name}`,
-            endpoint: { gkeCluster: { resourceLink: `//container.googleapis.com/projects/${world.project}/locations/${c.location}/clusters/${c.name}` } },
+          resources: page.map((x) => ({
+            name: `projects/${world.project}/locations/${x.location}/memberships/${x.name}`,
+            endpoint: { gkeCluster: { resourceLink: `//container.googleapis.com/projects/${world.project}/locations/${x.cluster.location}/clusters/${x.cluster.name}` } },
             state: { code: 'READY' },
-            uniqueId: c.name.split('').reduce((a, ch) => a + ch.charCodeAt(0), 0).toString(16),
+            uniqueId: x.name.split('').reduce((a, ch) => a + ch.charCodeAt(0), 0).toString(16),
           })),
           ...(nextPageToken ? { nextPageToken } : {}),
         },
@@ -131,9 +140,9 @@ export function gkehubApi(world: SandboxWorld): Handler {
       checkProject(world, m[1]);
       const token = world.syncToken();
       const states: Record<string, unknown> = {};
-      for (const c of world.clusters()) {
-        // Hub keys membership states by project NUMBER, not id.
-        states[`projects/${world.projectNumber}/locations/global/memberships/${c.name}`] = {
+      for (const x of world.memberships()) {
+        // Hub keys membership states by project NUMBER, not id, and by the membership's own location.
+        states[`projects/${world.projectNumber}/locations/${x.location}/memberships/${x.name}`] = {
           state: { code: 'OK', description: 'Config Sync is synced' },
           configmanagement: {
             configSyncState: {
@@ -162,6 +171,18 @@ function matchesSelector(labels: Record<string, string>, selector: string | null
 const k8sStatus = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
 
 function podObject(p: PodView) {
+  const scheduled = p.phase !== 'Pending' || p.startedAt !== null;
+  const state = p.container?.waiting
+    ? { waiting: p.container.waiting }
+    : p.container?.terminated
+      ? { terminated: { ...p.container.terminated, startedAt: iso(p.startedAt ?? p.createdAt), finishedAt: iso((p.startedAt ?? p.createdAt) + 5_000) } }
+      : p.phase === 'Running'
+        ? { running: { startedAt: iso(p.startedAt ?? p.createdAt) } }
+        : p.phase === 'Succeeded'
+          ? { terminated: { reason: 'Completed', exitCode: 0, startedAt: iso(p.startedAt ?? p.createdAt), finishedAt: iso((p.startedAt ?? p.createdAt) + 20_000) } }
+          : scheduled
+            ? { waiting: { reason: 'ContainerCreating' } }
+            : undefined;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -169,14 +190,16 @@ function podObject(p: PodView) {
     spec: { nodeName: p.zone ? `gk3-node-${p.zone}` : undefined, containers: [{ name: 'main', image: 'sandbox' }] },
     status: {
       phase: p.phase,
+      ...(p.reason ? { reason: p.reason } : {}),
+      ...(p.message ? { message: p.message } : {}),
       ...(p.startedAt ? { startTime: iso(p.startedAt) } : {}),
-      conditions:
-        p.phase === 'Pending'
-          ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: iso(p.createdAt) }]
-          : [
-              { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(p.startedAt ?? p.createdAt) },
-              { type: 'Ready', status: p.ready ? 'True' : 'False', lastTransitionTime: iso(p.readyAt ?? p.startedAt ?? p.createdAt) },
-            ],
+      conditions: !scheduled
+        ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: iso(p.createdAt) }]
+        : [
+            { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(p.startedAt ?? p.createdAt) },
+            { type: 'Ready', status: p.ready ? 'True' : 'False', lastTransitionTime: iso(p.readyAt ?? p.startedAt ?? p.createdAt) },
+          ],
+      ...(state ? { containerStatuses: [{ name: 'main', image: 'sandbox', ready: !!p.ready, restartCount: 0, state }] } : {}),
       ...(p.zone ? { hostIP: '10.128.0.9' } : {}),
     },
   };
@@ -184,6 +207,7 @@ function podObject(p: PodView) {
 
 function jobObject(world: SandboxWorld, j: ProbeJob) {
   const pod = world.pods(j.membership, j.namespace).find((p) => p.ownerJob === j.name);
+  const conditions = world.jobConditions(j);
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
@@ -191,22 +215,34 @@ function jobObject(world: SandboxWorld, j: ProbeJob) {
     spec: j.body.spec,
     status: {
       startTime: iso(j.createdAt),
-      active: pod && pod.phase !== 'Succeeded' ? 1 : 0,
+      active: pod && (pod.phase === 'Pending' || pod.phase === 'Running') ? 1 : 0,
       succeeded: pod?.phase === 'Succeeded' ? 1 : 0,
+      failed: pod?.phase === 'Failed' ? 1 : 0,
+      ...(conditions.length ? { conditions: conditions.map((c) => ({ ...c, lastProbeTime: iso(c.lastTransitionTime), lastTransitionTime: iso(c.lastTransitionTime) })) } : {}),
       ...(pod?.phase === 'Succeeded' ? { completionTime: iso((pod.startedAt ?? j.createdAt) + 20_000) } : {}),
     },
   };
 }
 
-/** The Kubernetes API of each fleet member at <gateway>/v1/projects/<number>/locations/global/gkeMemberships/<m>. */
+/** Field selectors on events: involvedObject.kind and involvedObject.name, comma-separated (ANDed). */
+function eventFilter(fieldSelector: string | null): (o: { kind: string; name: string }) => boolean {
+  const terms = (fieldSelector ?? '').split(',').filter(Boolean).map((t) => t.split('=') as [string, string]);
+  return (o) => terms.every(([k, v]) => (k === 'involvedObject.kind' ? o.kind === v : k === 'involvedObject.name' ? o.name === v : true));
+}
+
+/**
+ * The Kubernetes API of each fleet member at
+ * <gateway>/v1/projects/<number>/locations/<membership location>/gkeMemberships/<m>: a regional
+ * membership is not found under locations/global, nor a global one under its cluster's region.
+ */
 export function connectGatewayApi(world: SandboxWorld): Handler {
   return async ({ method, path, query, body }) => {
-    const m = /^\/v1\/projects\/([^/]+)\/locations\/global\/gkeMemberships\/([^/]+)(\/.*)$/.exec(path);
+    const m = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/gkeMemberships\/([^/]+)(\/.*)$/.exec(path);
     if (!m) throw new HttpError(404, `no route ${path}`);
     if (m[1] !== world.projectNumber) throw new HttpError(403, `Permission denied on project ${m[1]} (Connect Gateway expects the project number)`);
-    const membership = m[2]!;
-    if (!world.isMember(membership)) throw new HttpError(404, `membership ${membership} not found`, googleError(404, `Resource 'projects/${m[1]}/locations/global/memberships/${membership}' was not found`, 'notFound'));
-    const rest = m[3]!;
+    const [location, membership] = [m[2]!, m[3]!];
+    if (!world.membership(location, membership)) throw new HttpError(404, `membership ${membership} not found`, googleError(404, `Resource 'projects/${m[1]}/locations/${location}/memberships/${membership}' was not found`, 'notFound'));
+    const rest = m[4]!;
     const sel = query.get('labelSelector');
     let k: RegExpExecArray | null;
 
@@ -246,10 +282,10 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
       return { body: pod.log, contentType: 'text/plain' };
     }
     if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(rest)) && method === 'GET') {
-      const field = /involvedObject\.name=([^,]+)/.exec(query.get('fieldSelector') ?? '')?.[1];
-      const items = world
+      const wanted = eventFilter(query.get('fieldSelector'));
+      const podEvents = world
         .pods(membership, k[1])
-        .filter((p) => !field || p.name === field)
+        .filter((p) => wanted({ kind: 'Pod', name: p.name }))
         .flatMap((p) =>
           p.events.map((e, i) => ({
             apiVersion: 'v1',
@@ -265,7 +301,24 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
             count: e.count ?? 1,
           })),
         );
-      return { body: { apiVersion: 'v1', kind: 'EventList', metadata: {}, items } };
+      // The Job controller's FailedCreate series on each Job whose pod it could not create.
+      const jobEvents = world
+        .listJobs(membership, k[1]!)
+        .filter((j) => j.failedCreate && wanted({ kind: 'Job', name: j.name }))
+        .map((j) => ({
+          apiVersion: 'v1',
+          kind: 'Event',
+          metadata: { name: `${j.name}.failedcreate`, namespace: j.namespace },
+          involvedObject: { kind: 'Job', apiVersion: 'batch/v1', name: j.name, namespace: j.namespace, uid: j.uid },
+          reason: 'FailedCreate',
+          message: j.failedCreate!.message,
+          type: 'Warning',
+          source: { component: 'job-controller' },
+          firstTimestamp: iso(j.failedCreate!.first),
+          lastTimestamp: iso(j.failedCreate!.last),
+          count: j.failedCreate!.count,
+        }));
+      return { body: { apiVersion: 'v1', kind: 'EventList', metadata: {}, items: [...podEvents, ...jobEvents] } };
     }
     if ((k = /^\/apis\/batch\/v1\/namespaces\/([^/]+)\/jobs$/.exec(rest))) {
       const ns = k[1]!;

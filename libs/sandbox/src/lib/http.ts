@@ -1,16 +1,20 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type ApiName = 'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github';
+export type ApiName = 'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github' | 'oauth2';
 
 /** Fault injection, applied per request before the handler. */
 export interface Fault {
   api: ApiName;
   /** Only requests whose path matches. */
   path?: RegExp;
-  /** secondary-rate-limit: GitHub's abuse limit (403 with Retry-After), https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits */
-  kind: 'latency' | 'status' | 'rate-limit' | 'secondary-rate-limit' | 'timeout' | 'drop';
-  /** latency: milliseconds to wait (real time). */
+  /**
+   * secondary-rate-limit: GitHub's abuse limit (403 with Retry-After), https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+   * slow-response: the request takes effect at once, but its answer comes `ms` later — a client
+   * that times out first does not know whether it took effect.
+   */
+  kind: 'latency' | 'status' | 'rate-limit' | 'secondary-rate-limit' | 'timeout' | 'drop' | 'slow-response';
+  /** latency, slow-response: milliseconds to wait (real time). */
   ms?: number;
   /** status: HTTP status to answer (5xx). */
   status?: number;
@@ -24,6 +28,7 @@ export interface RequestLog {
   api: ApiName;
   method: string;
   path: string;
+  /** The status answered; 499 when the client closed the connection before the answer (nginx's convention), -1 when the server dropped it. */
   status: number;
 }
 
@@ -50,7 +55,7 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(api: ApiName, handler: Handler, ctx: { faults: Fault[]; log: RequestLog[]; token: string; errorBody: (status: number, message: string) => unknown }): Promise<ApiServer> {
+export async function startApiServer(api: ApiName, handler: Handler, ctx: { faults: Fault[]; log: RequestLog[]; authorize: ((authorization: string) => boolean) | null; errorBody: (status: number, message: string) => unknown }): Promise<ApiServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => void serve(req, res));
   server.on('connection', (s) => {
@@ -62,9 +67,18 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const entry: RequestLog = { api, method: req.method ?? 'GET', path: url.pathname, status: 0 };
     ctx.log.push(entry);
-    const send = (status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}) => {
+    let answerDelayMs = 0;
+    // The client gave up (aborted, timed out) before any answer was sent.
+    res.on('close', () => {
+      if (!res.writableFinished && entry.status === 0) entry.status = 499;
+    });
+    const send = async (status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}) => {
+      if (answerDelayMs) await new Promise((r) => setTimeout(r, answerDelayMs));
+      if (res.destroyed || req.socket.destroyed) {
+        entry.status = 499;
+        return;
+      }
       entry.status = status;
-      if (res.destroyed) return;
       res.writeHead(status, { 'content-type': contentType, ...headers });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
@@ -81,19 +95,21 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
         else if (f.kind === 'drop') {
           entry.status = -1;
           return req.socket.destroy();
-        }
+        } else if (f.kind === 'slow-response') answerDelayMs = f.ms ?? 1000;
       }
-      const auth = req.headers.authorization ?? '';
-      if (api !== 'github' && auth !== `Bearer ${ctx.token}`) return send(401, ctx.errorBody(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token.'));
+      // Google answers an expired or unknown access token with 401 UNAUTHENTICATED
+      // (https://cloud.google.com/apis/design/errors#handling_errors).
+      if (ctx.authorize && !ctx.authorize(req.headers.authorization ?? '')) return send(401, ctx.errorBody(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'));
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const raw = Buffer.concat(chunks).toString('utf8');
-      const body = raw ? (JSON.parse(raw) as unknown) : undefined;
+      const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
+      const body = !raw ? undefined : form ? Object.fromEntries(new URLSearchParams(raw)) : (JSON.parse(raw) as unknown);
       const out = await handler({ method: entry.method, path: url.pathname, query: url.searchParams, body, headers: req.headers });
-      send(out.status ?? 200, out.body, out.contentType, out.headers);
+      await send(out.status ?? 200, out.body, out.contentType, out.headers);
     } catch (e) {
       if (e instanceof HttpError) return send(e.status, e.body ?? ctx.errorBody(e.status, e.message));
-      send(500, ctx.errorBody(500, (e as Error).message));
+      await send(500, ctx.errorBody(500, (e as Error).message));
     }
   }
 

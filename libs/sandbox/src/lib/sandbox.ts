@@ -1,4 +1,4 @@
-import { startApiServer, googleError, type ApiName, type ApiServer, type Fault, type RequestLog } from './http';
+import { startApiServer, googleError, HttpError, type ApiName, type Handler, type ApiServer, type Fault, type RequestLog } from './http';
 import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
 import { githubApi, SandboxGitHub } from './github';
 import type { SandboxWorld } from './world';
@@ -10,13 +10,21 @@ export interface SandboxEndpoints {
   gkehub: string;
   connectgateway: string;
   github: string;
+  /** OAuth 2.0 token endpoint: exchanges the sandbox refresh token for short-lived access tokens. */
+  oauth2Token: string;
   project: string;
 }
 
 export interface Sandbox {
   endpoints: SandboxEndpoints;
-  /** The bearer token the servers accept (a fixed fake; never a real credential). */
-  token: string;
+  /** The refresh token the sandbox's token endpoint exchanges (a fixed fake; never a real credential). */
+  refreshToken: string;
+  /** Issues a fresh access token, as the token endpoint does (for tests and `region-scout sandbox`). */
+  accessToken(): string;
+  /** The access tokens the servers accept: issued by the token endpoint, valid for their lifetime. */
+  tokens: SandboxTokens;
+  /** A token the sandbox GitHub accepts (a fixed fake; GitHub tokens do not expire like Google's). */
+  githubToken: string;
   world: SandboxWorld;
   /** The GitHub repository behind the github endpoint (the repository of spec.configSync). */
   github: SandboxGitHub;
@@ -27,22 +35,54 @@ export interface Sandbox {
   close(): Promise<void>;
 }
 
-export const SANDBOX_TOKEN = 'sandbox-token';
+export const SANDBOX_REFRESH_TOKEN = 'sandbox-refresh-token';
+
+/**
+ * Access tokens as Google issues them: opaque, short-lived (3599 s by default, like Google's
+ * https://developers.google.com/identity/protocols/oauth2#expiration), obtained from a refresh token
+ * at the token endpoint. Expiry runs on real time, as the client's own refresh logic does.
+ */
+export class SandboxTokens {
+  private readonly expiry = new Map<string, number>();
+  private n = 0;
+
+  constructor(
+    readonly lifetimeSeconds: number,
+    private readonly realNow: () => number = Date.now,
+  ) {}
+
+  issue(): { access_token: string; expires_in: number; token_type: 'Bearer'; scope: string } {
+    const token = `sandbox-at-${++this.n}-${this.realNow().toString(36)}`;
+    this.expiry.set(token, this.realNow() + this.lifetimeSeconds * 1000);
+    return { access_token: token, expires_in: this.lifetimeSeconds, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/cloud-platform' };
+  }
+
+  /** Whether an Authorization header carries an issued, unexpired token. */
+  accepts(authorization: string): boolean {
+    const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
+    const until = token ? this.expiry.get(token) : undefined;
+    return until !== undefined && this.realNow() < until;
+  }
+}
 
 /** Start the loopback servers (one per API) over a world. */
 export interface SandboxOptions {
   faults?: Fault[];
   /** Files on the sandbox GitHub repository's default branch (default: none). */
   githubFiles?: Record<string, string>;
+  /** Lifetime of the access tokens the token endpoint issues, in real seconds (default 3599, as Google's). */
+  tokenLifetimeSeconds?: number;
 }
 
 export async function startSandbox(world: SandboxWorld, options: SandboxOptions = {}): Promise<Sandbox> {
   const faults = options.faults ?? [];
   const requests: RequestLog[] = [];
+  const tokens = new SandboxTokens(options.tokenLifetimeSeconds ?? 3599);
   const ctx = (api: ApiName) => ({
     faults,
     log: requests,
-    token: SANDBOX_TOKEN,
+    // GitHub has its own token check; the token endpoint is where tokens come from.
+    authorize: api === 'github' || api === 'oauth2' ? null : (h: string) => tokens.accepts(h),
     errorBody:
       api === 'connectgateway'
         ? (status: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status })
@@ -58,6 +98,7 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     gkehub: await startApiServer('gkehub', gkehubApi(world), ctx('gkehub')),
     connectgateway: await startApiServer('connectgateway', connectGatewayApi(world), ctx('connectgateway')),
     github: await startApiServer('github', githubApi(github, now), ctx('github')),
+    oauth2: await startApiServer('oauth2', oauth2Api(tokens), ctx('oauth2')),
   };
   return {
     endpoints: {
@@ -66,9 +107,13 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
       gkehub: servers.gkehub.url,
       connectgateway: servers.connectgateway.url,
       github: servers.github.url,
+      oauth2Token: `${servers.oauth2.url}/token`,
       project: world.project,
     },
-    token: SANDBOX_TOKEN,
+    refreshToken: SANDBOX_REFRESH_TOKEN,
+    accessToken: () => tokens.issue().access_token,
+    tokens,
+    githubToken: 'sandbox-github-token',
     world,
     github,
     faults,
@@ -83,6 +128,22 @@ export interface EmbeddedSandbox {
   sandbox: Sandbox;
   world: SandboxWorld;
   /** Connection settings for the adapters: same clients as production, loopback endpoints. */
-  connection: { project: string; endpoints: SandboxEndpoints; token: string };
+  connection: { project: string; endpoints: SandboxEndpoints; refreshToken: string };
   close(): Promise<void>;
+}
+
+/**
+ * The OAuth 2.0 token endpoint (https://developers.google.com/identity/protocols/oauth2/web-server#offline):
+ * POST /token with grant_type=refresh_token answers a new access token; anything else is refused
+ * with the error body Google's endpoint uses.
+ */
+function oauth2Api(tokens: SandboxTokens): Handler {
+  return async ({ method, path, body }) => {
+    if (method !== 'POST' || path !== '/token') throw new HttpError(404, `no route ${method} ${path}`);
+    const form = (body ?? {}) as Record<string, string>;
+    if (form.grant_type !== 'refresh_token' || form.refresh_token !== SANDBOX_REFRESH_TOKEN) {
+      throw new HttpError(400, 'invalid_grant', { error: 'invalid_grant', error_description: 'Bad Request' });
+    }
+    return { body: tokens.issue() };
+  };
 }

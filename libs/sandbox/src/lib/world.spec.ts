@@ -85,10 +85,10 @@ describe('sandbox servers', () => {
       const noAuth = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions`);
       expect(noAuth.status).toBe(401);
       expect(await noAuth.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
-      const bad = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions?pageToken=zzz`, { headers: { authorization: `Bearer ${sb.token}` } });
+      const bad = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions?pageToken=zzz`, { headers: { authorization: `Bearer ${sb.accessToken()}` } });
       expect(bad.status).toBe(400);
       expect(await bad.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid page token: zzz' } });
-      const gw = await fetch(`${sb.endpoints.connectgateway}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`, { headers: { authorization: `Bearer ${sb.token}` } });
+      const gw = await fetch(`${sb.endpoints.connectgateway}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`, { headers: { authorization: `Bearer ${sb.accessToken()}` } });
       expect(gw.status).toBe(403); // Connect Gateway wants the project number, not the id
       expect(sb.requests.map((r) => r.status)).toEqual([401, 400, 403]);
     } finally {

@@ -16,6 +16,12 @@ export interface WorldOptions {
   spec: FleetSpec;
   catalog?: GpuCatalog;
   projectNumber?: string;
+  /**
+   * Where fleet memberships are registered: "global" (default; what infra/ creates) or "regional"
+   * (each in its cluster's region), or per cluster name. Both exist on Google Cloud
+   * (https://cloud.google.com/kubernetes-engine/fleet-management/docs/fleet-creation).
+   */
+  memberships?: 'global' | 'regional' | Record<string, 'global' | 'regional'>;
 }
 
 /** Mean minutes a (zone, GPU) stays available, then stocked out: scarcer GPUs stock out more. */
@@ -28,6 +34,7 @@ const DEFAULT_PROFILE = { availableMean: 240, stockoutMean: 45 };
 /** The process starts here; state at any later time is a deterministic walk from it. */
 const EPOCH = Date.parse('2026-01-01T00:00:00Z');
 const MODEL_LOAD_MS = 95_000;
+const GPU = 'nvidia.com/gpu';
 
 export interface Override {
   /** Zone or region. */
@@ -44,6 +51,14 @@ export class AdmissionError extends Error {
   }
 }
 
+/**
+ * How the next probe pods in a cluster go wrong (tests of the probe's failure handling):
+ * crash: the container exits with an error; image-pull: the image cannot be pulled once on the node;
+ * node-lost: the node becomes unreachable under the running pod; denied: an admission webhook
+ * refuses the pod itself (the Job controller reports FailedCreate).
+ */
+export type ProbePodFault = { kind: 'crash' } | { kind: 'image-pull' } | { kind: 'node-lost' } | { kind: 'denied'; message: string };
+
 export interface ProbeJob {
   membership: string;
   namespace: string;
@@ -56,6 +71,13 @@ export interface ProbeJob {
   spot: boolean;
   createdAt: number;
   provisionDelayMs: number;
+  /** spec.activeDeadlineSeconds in ms, or null. */
+  deadlineMs: number | null;
+  /** When the Job controller created the pod; null while admission or the ResourceQuota refuse it. */
+  podCreatedAt: number | null;
+  /** The Job controller's FailedCreate event series while it could not create the pod. */
+  failedCreate: { message: string; first: number; last: number; count: number } | null;
+  fault: ProbePodFault | null;
 }
 
 interface PodView {
@@ -63,7 +85,12 @@ interface PodView {
   namespace: string;
   uid: string;
   labels: Record<string, string>;
-  phase: 'Pending' | 'Running' | 'Succeeded';
+  phase: 'Pending' | 'Running' | 'Succeeded' | 'Failed';
+  /** status.reason / status.message of a failed pod (NodeLost, Evicted, …). */
+  reason?: string;
+  message?: string;
+  /** The container's state when it is not simply running: waiting (image pull) or terminated. */
+  container?: { waiting?: { reason: string; message: string }; terminated?: { reason: string; exitCode: number; message?: string } };
   zone: string | null;
   createdAt: number;
   startedAt: number | null;
@@ -96,6 +123,8 @@ export class SandboxWorld {
   private resourceVersion = 1000;
   /** When each cluster last changed mode or GPU type (its app pods were recreated then). */
   private readonly changedAt = new Map<string, number>();
+  private readonly membershipMode: NonNullable<WorldOptions['memberships']>;
+  private readonly probeFaults = new Map<string, ProbePodFault>();
 
   constructor(opts: WorldOptions) {
     this.seed = opts.seed;
@@ -105,6 +134,7 @@ export class SandboxWorld {
     this.project = opts.spec.project;
     this.projectNumber = opts.projectNumber ?? String(100000000000 + (hash32(`${opts.seed}|${this.project}`) % 899999999999));
     this.configCluster = { name: opts.spec.configCluster.name, location: configClusterRegion(opts.spec) };
+    this.membershipMode = opts.memberships ?? 'global';
   }
 
   now(): number {
@@ -215,8 +245,17 @@ export class SandboxWorld {
     return [...this.spec.clusters.map((c) => ({ name: c.name, location: c.region })), this.configCluster].sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  isMember(membership: string): boolean {
-    return this.clusters().some((c) => c.name === membership);
+  /** Fleet memberships: one per cluster, named after it, in "global" or the cluster's region. */
+  memberships(): Array<{ name: string; location: string; cluster: { name: string; location: string } }> {
+    return this.clusters().map((c) => {
+      const mode = typeof this.membershipMode === 'string' ? this.membershipMode : (this.membershipMode[c.name] ?? 'global');
+      return { name: c.name, location: mode === 'regional' ? c.location : 'global', cluster: c };
+    });
+  }
+
+  /** The membership registered as `name` in `location`, if any. */
+  membership(location: string, name: string) {
+    return this.memberships().find((m) => m.name === name && m.location === location);
   }
 
   clusterOf(membership: string) {
@@ -276,31 +315,159 @@ export class SandboxWorld {
     return { gpu, count, spot };
   }
 
+  /** Make the probe pods of Jobs created from now on in a cluster fail this way (until cleared with null). */
+  failProbePods(membership: string, fault: ProbePodFault | null): void {
+    if (fault) this.probeFaults.set(membership, fault);
+    else this.probeFaults.delete(membership);
+  }
+
   createJob(membership: string, namespace: string, body: Record<string, unknown>): ProbeJob {
     const cluster = this.clusterOf(membership);
     if (!cluster) throw new AdmissionError(`membership ${membership} has no GPU cluster`);
     const meta = (body.metadata ?? {}) as { name?: string; generateName?: string; labels?: Record<string, string> };
-    const podSpec = ((body.spec as { template?: { spec?: unknown } })?.template?.spec ?? {}) as Parameters<SandboxWorld['admit']>[1];
+    const spec = (body.spec ?? {}) as { activeDeadlineSeconds?: number; template?: { spec?: unknown } };
+    const podSpec = (spec.template?.spec ?? {}) as Parameters<SandboxWorld['admit']>[1];
     const { gpu, count, spot } = this.admit(cluster.region, podSpec);
     const name = meta.name ?? `${meta.generateName ?? 'job-'}${(hash32(`${this.now()}|${this.jobs.size}`) % 46656).toString(36).padStart(3, '0')}`;
     const key = `${membership}/${namespace}/${name}`;
     if (this.jobs.has(key)) throw new Error(`AlreadyExists: jobs.batch "${name}" already exists`);
     const delayMin = 2 + keyedRng(this.seed, 'provision', key)() * 5; // GPU nodes take minutes
-    const job: ProbeJob = { membership, namespace, name, uid: uid(key), labels: meta.labels ?? {}, body, gpu, count, spot, createdAt: this.now(), provisionDelayMs: delayMin * 60_000 };
+    const job: ProbeJob = {
+      membership,
+      namespace,
+      name,
+      uid: uid(key),
+      labels: meta.labels ?? {},
+      body,
+      gpu,
+      count,
+      spot,
+      createdAt: this.now(),
+      provisionDelayMs: delayMin * 60_000,
+      deadlineMs: spec.activeDeadlineSeconds ? spec.activeDeadlineSeconds * 1000 : null,
+      podCreatedAt: null,
+      failedCreate: null,
+      fault: this.probeFaults.get(membership) ?? null,
+    };
     this.jobs.set(key, job);
     return job;
   }
 
   listJobs(membership: string, namespace: string): ProbeJob[] {
+    this.reconcileJobs(membership, namespace);
     return [...this.jobs.values()].filter((j) => j.membership === membership && j.namespace === namespace);
   }
 
   getJob(membership: string, namespace: string, name: string): ProbeJob | undefined {
+    this.reconcileJobs(membership, namespace);
     return this.jobs.get(`${membership}/${namespace}/${name}`);
   }
 
   deleteJob(membership: string, namespace: string, name: string): boolean {
     return this.jobs.delete(`${membership}/${namespace}/${name}`);
+  }
+
+  /**
+   * GPUs the namespace's ResourceQuota allows: the probe namespace carries the rendered `gpu-probes`
+   * quota (requests.nvidia.com/gpu = scout.probeMaxGpus); other namespaces have none here.
+   */
+  resourceQuota(namespace: string): { name: string; gpus: number } | null {
+    return namespace === this.spec.scout.probeNamespace ? { name: 'gpu-probes', gpus: this.spec.scout.probeMaxGpus } : null;
+  }
+
+  /**
+   * The Job controller, as Kubernetes runs it: it creates each Job's pod once admission and the
+   * namespace's ResourceQuota allow it. Until then every attempt fails and is recorded as a
+   * FailedCreate Warning on the Job, "Error creating: <error>" (pkg/controller/controller_utils.go),
+   * the error being the quota admission's "pods "<generateName>" is forbidden: exceeded quota: <quota>,
+   * requested: …, used: …, limited: …" (k8s.io/apiserver admission/plugin/resourcequota/controller.go).
+   */
+  private reconcileJobs(membership: string, namespace: string): void {
+    const t = this.now();
+    const jobs = [...this.jobs.values()].filter((j) => j.membership === membership && j.namespace === namespace).sort((a, b) => a.createdAt - b.createdAt);
+    const quota = this.resourceQuota(namespace);
+    const refuse = (j: ProbeJob, error: string) => {
+      const message = `Error creating: pods "${j.name}-" is forbidden: ${error}`;
+      j.failedCreate = j.failedCreate ? { ...j.failedCreate, message, last: t, count: j.failedCreate.count + 1 } : { message, first: t, last: t, count: 1 };
+    };
+    for (const j of jobs) {
+      if (j.podCreatedAt !== null || this.jobFailedAt(j, t) !== null) continue;
+      if (j.fault?.kind === 'denied') {
+        refuse(j, j.fault.message);
+        continue;
+      }
+      if (quota) {
+        const used = jobs.filter((o) => o !== j && o.podCreatedAt !== null && this.podHoldsQuota(o, t)).reduce((n, o) => n + o.count, 0);
+        if (used + j.count > quota.gpus) {
+          const r = `requests.${GPU}`;
+          refuse(j, `exceeded quota: ${quota.name}, requested: ${r}=${j.count}, used: ${r}=${used}, limited: ${r}=${quota.gpus}`);
+          continue;
+        }
+      }
+      j.podCreatedAt = t;
+    }
+  }
+
+  /** A pod counts against the quota until it is terminal (Succeeded or Failed) or its Job's deadline passed. */
+  private podHoldsQuota(j: ProbeJob, t: number): boolean {
+    const pod = this.jobPod(j, t);
+    return !!pod && (pod.phase === 'Pending' || pod.phase === 'Running');
+  }
+
+  /**
+   * When the Job failed, or null: its deadline passed without success (reason DeadlineExceeded,
+   * its pods terminated), or its pod failed (backoffLimit 0: BackoffLimitExceeded).
+   * https://kubernetes.io/docs/concepts/workloads/controllers/job/#job-termination-and-cleanup
+   */
+  jobFailedAt(j: ProbeJob, t: number): number | null {
+    const pod = j.podCreatedAt === null ? null : this.jobPodAt(j, t);
+    if (pod?.phase === 'Succeeded') return null;
+    if (pod?.phase === 'Failed') return pod.startedAt ?? t;
+    if (j.deadlineMs !== null && t >= j.createdAt + j.deadlineMs) return j.createdAt + j.deadlineMs;
+    return null;
+  }
+
+  /** The Job's conditions as the Job controller sets them. */
+  jobConditions(j: ProbeJob): Array<{ type: string; status: 'True'; reason?: string; lastTransitionTime: number }> {
+    const t = this.now();
+    const pod = this.jobPod(j, t);
+    if (pod?.phase === 'Succeeded') return [{ type: 'Complete', status: 'True', lastTransitionTime: (pod.startedAt ?? t) + 20_000 }];
+    const failed = this.jobFailedAt(j, t);
+    if (failed === null) return [];
+    return [{ type: 'Failed', status: 'True', reason: pod?.phase === 'Failed' ? 'BackoffLimitExceeded' : 'DeadlineExceeded', lastTransitionTime: failed }];
+  }
+
+  /** The Job's pod at t, or null before it is created or once the deadline terminated it. */
+  private jobPod(j: ProbeJob, t: number): PodView | null {
+    if (j.podCreatedAt === null) return null;
+    const pod = this.jobPodAt(j, t);
+    if (pod.phase !== 'Succeeded' && pod.phase !== 'Failed' && j.deadlineMs !== null && t >= j.createdAt + j.deadlineMs) return null;
+    return pod;
+  }
+
+  private jobPodAt(j: ProbeJob, t: number): PodView {
+    const cluster = this.clusterOf(j.membership)!;
+    const labels = { ...(((j.body.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}), 'job-name': j.name, 'batch.kubernetes.io/job-name': j.name };
+    const info = this.catalog.gpu(j.gpu);
+    const memMiB = Math.round((info?.memoryMiB ?? 16384) * 0.94);
+    const pod = this.podState({ name: `${j.name}-${(hash32(j.uid) % 46656).toString(36)}`, namespace: j.namespace, labels, region: cluster.region, gpu: j.gpu, count: j.count, spot: j.spot, createdAt: j.podCreatedAt!, delay: j.provisionDelayMs, t, log: `${info?.displayName ?? j.gpu}, ${memMiB} MiB, 550.90.07\n`, finishes: true });
+    pod.ownerJob = j.name;
+    return this.withFault(pod, j.fault, t);
+  }
+
+  /** A probe pod that got a node, gone wrong as the fault says (status fields as the kubelet reports them). */
+  private withFault(pod: PodView, fault: ProbePodFault | null, t: number): PodView {
+    if (!fault || fault.kind === 'denied' || pod.startedAt === null || t < pod.startedAt) return pod;
+    const node = `gk3-node-${pod.zone}`;
+    switch (fault.kind) {
+      case 'crash':
+        return { ...pod, phase: 'Failed', log: 'Failed to initialize NVML: Unknown Error\n', container: { terminated: { reason: 'Error', exitCode: 255 } } };
+      case 'image-pull':
+        return { ...pod, phase: 'Pending', log: '', container: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "nvidia/cuda:12.4.1-base-ubuntu22.04"' } } };
+      case 'node-lost':
+        // pkg/util/node: NodeUnreachablePodReason "NodeLost", message "Node %v which was running pod %v is unresponsive".
+        return { ...pod, phase: 'Failed', log: '', reason: 'NodeLost', message: `Node ${node} which was running pod ${pod.name} is unresponsive` };
+    }
   }
 
   /** Every pod in a membership's cluster (app pods from the spec, probe pods from Jobs). */
@@ -309,14 +476,12 @@ export class SandboxWorld {
     if (!cluster) return [];
     const t = this.now();
     const out: PodView[] = !namespace || namespace === appNamespace(this.spec) ? this.appPods(membership) : [];
+    const namespaces = new Set([...this.jobs.values()].filter((j) => j.membership === membership && (!namespace || j.namespace === namespace)).map((j) => j.namespace));
+    for (const ns of namespaces) this.reconcileJobs(membership, ns);
     for (const j of this.jobs.values()) {
       if (j.membership !== membership || (namespace && j.namespace !== namespace)) continue;
-      const labels = { ...(((j.body.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}), 'job-name': j.name, 'batch.kubernetes.io/job-name': j.name };
-      const info = this.catalog.gpu(j.gpu);
-      const memMiB = Math.round((info?.memoryMiB ?? 16384) * 0.94);
-      const pod = this.podState({ name: `${j.name}-${(hash32(j.uid) % 46656).toString(36)}`, namespace: j.namespace, labels, region: cluster.region, gpu: j.gpu, count: j.count, spot: j.spot, createdAt: j.createdAt, delay: j.provisionDelayMs, t, log: `${info?.displayName ?? j.gpu}, ${memMiB} MiB, 550.90.07\n`, finishes: true });
-      pod.ownerJob = j.name;
-      out.push(pod);
+      const pod = this.jobPod(j, t);
+      if (pod) out.push(pod);
     }
     return out;
   }

@@ -100,8 +100,18 @@ function quotaMetric(text: string): string | null {
   return metric?.[1] ?? null;
 }
 
+/**
+ * A Kubernetes ResourceQuota admission denial: "exceeded quota: <name>, requested: <r>, used: <u>,
+ * limited: <l>" (k8s.io/apiserver admission plugin resourcequota, controller.go), e.g. as the
+ * Job controller's FailedCreate event "Error creating: pods "…" is forbidden: exceeded quota: …".
+ */
+const K8S_RESOURCE_QUOTA = /\bexceeded quota: [a-z0-9]([-a-z0-9.]*[a-z0-9])?, requested: /;
+
 export function classify(message: string): Classification {
   const text = message.trim();
+  if (K8S_RESOURCE_QUOTA.test(text)) {
+    return { kind: 'quota', scope: 'namespace', zone: null, region: null, gpu: gpuOf(text, null), suggestedZones: [], metric: /requested: ([^=,\s]+)=/.exec(text)?.[1] ?? null };
+  }
   const matches = (rules: RegExp[]) => rules.some((r) => r.test(text));
   let kind: FailureKind = 'unknown';
   if (matches(QUOTA)) kind = 'quota';

@@ -68,6 +68,8 @@ export const ObservationSchema = z.object({
   at: z.iso.datetime(),
   details: z.string(),
   sweepId: z.string().optional(),
+  // Added after v1 shipped (optional, so older ledgers still read).
+  cause: z.enum(['admission', 'probe-quota', 'crash', 'image-pull', 'node-failure', 'container-config']).optional(),
 });
 
 /** One sweep's verdict per cluster: the history behind hysteresis (bad sweeps in a row) and dwell times. */

@@ -4,6 +4,7 @@
  * them; the domain never imports an SDK. Every adapter parses responses at its boundary.
  */
 import type { LedgerSnapshot } from './ledger';
+import type { EvidenceCause } from './types';
 
 export interface Clock {
   now(): Date;
@@ -55,9 +56,15 @@ export interface GkeCluster {
   endpoint: string | null;
 }
 
-export interface Membership {
+/** A fleet membership as Connect Gateway addresses it: its id and its own location. */
+export interface MemberRef {
   /** Short membership id (last segment of the resource name). */
   id: string;
+  /** "global", or the region a regional membership was registered in. */
+  location: string;
+}
+
+export interface Membership extends MemberRef {
   /** Cluster resource link target: <location>/<cluster>, when the membership is a GKE cluster. */
   cluster: string | null;
   state: string;
@@ -65,6 +72,8 @@ export interface Membership {
 
 export interface ConfigSyncStatus {
   membership: string;
+  /** Location of the membership ("global" or a region). */
+  location: string;
   /** SYNCED, PENDING, ERROR, NOT_CONFIGURED, NOT_INSTALLED, UNAUTHORIZED, UNREACHABLE, … */
   code: string;
   /** Git commit Config Sync last applied. */
@@ -119,10 +128,17 @@ export interface ProbeRequest {
   deadlineSeconds: number;
 }
 
-export type ProbeOutcome = 'success' | 'stockout' | 'quota' | 'rejected' | 'timeout';
+/**
+ * success: a GPU was had and nvidia-smi saw it. stockout / quota: the cloud had no capacity or quota.
+ * rejected: admission denied the probe (it can never run as written). timeout: no answer before the
+ * deadline. transient: the probe failed for a reason unrelated to capacity (its `cause` says which).
+ */
+export type ProbeOutcome = 'success' | 'stockout' | 'quota' | 'rejected' | 'timeout' | 'transient';
 
 export interface ProbeResult {
   outcome: ProbeOutcome;
+  /** Why, when the outcome alone does not say (transient and rejected outcomes). */
+  cause: EvidenceCause | null;
   /** GPU name and memory reported by nvidia-smi, on success. */
   gpuName: string | null;
   gpuMemoryMiB: number | null;
@@ -132,10 +148,27 @@ export interface ProbeResult {
   details: string;
 }
 
+/** A probe Job still running in a cluster (this sweep's or another runner's). */
+export interface LiveProbe {
+  job: string;
+  sweepId: string | null;
+  gpus: number;
+}
+
+export interface ProbeCleanup {
+  /** Finished or past-deadline probe Jobs deleted (leftovers of crashed runs). */
+  removed: number;
+  /** Probe Jobs left alone because they may still be running: they hold the probe namespace's GPU quota. */
+  live: LiveProbe[];
+}
+
 export interface ProbePort {
   run(req: ProbeRequest): Promise<ProbeResult>;
-  /** Delete probe Jobs and pods left by crashed sweeps; returns how many were removed. */
-  cleanup(namespace: string): Promise<number>;
+  /**
+   * Delete the probe Jobs that can no longer be running — finished, or older than their own
+   * deadline — and report the others. Never deletes another live probe's Job.
+   */
+  cleanup(namespace: string): Promise<ProbeCleanup>;
 }
 
 export interface EvidenceStore {
@@ -144,17 +177,39 @@ export interface EvidenceStore {
   save(snapshot: LedgerSnapshot): Promise<void>;
 }
 
+/**
+ * What the server said, as typed fields: adapters branch on these, never on message text.
+ * - status: the HTTP status (null when no answer came: a timeout, a reset connection).
+ * - reason: the machine-readable reason the server gave: a Kubernetes Status `reason`
+ *   (AlreadyExists, Conflict, NotFound, Forbidden, …;
+ *   https://kubernetes.io/docs/reference/using-api/api-concepts/#response-status-kind) or Google's
+ *   `error.status` (RESOURCE_EXHAUSTED, PERMISSION_DENIED, …; https://cloud.google.com/apis/design/errors#http_mapping).
+ */
+export interface ServerAnswer {
+  status: number | null;
+  reason: string | null;
+}
+
 /** A failure an adapter attributes to one region or cluster, so the others are unaffected. */
 export class SignalError extends Error {
+  readonly status: number | null;
+  readonly reason: string | null;
+
   constructor(
     message: string,
     readonly scope: { region?: string; cluster?: string; api: string },
     readonly transient: boolean,
+    answer: Partial<ServerAnswer> = {},
   ) {
     super(message);
     this.name = 'SignalError';
+    this.status = answer.status ?? null;
+    this.reason = answer.reason ?? null;
   }
 }
+
+/** The typed answer behind an error, when it is a SignalError (null fields otherwise). */
+export const answerOf = (e: unknown): ServerAnswer => (e instanceof SignalError ? { status: e.status, reason: e.reason } : { status: null, reason: null });
 
 // ---- Proposals: one branch, one pull request -------------------------------------------------
 

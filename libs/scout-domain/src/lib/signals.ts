@@ -3,14 +3,14 @@ import { appNamespace, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { classify } from './classify';
 import { EvidenceLedger, type DecayedEvidence } from './ledger';
 import type { Observation } from './types';
-import type { AppPods, CatalogPort, Clock, ConfigSyncStatus, FleetPort, GkeCluster, Logger, Membership, Quota, QuotaPort, RegionQuotas, WorkloadPort, ZoneAccelerators } from './ports';
+import type { AppPods, MemberRef, CatalogPort, Clock, ConfigSyncStatus, FleetPort, GkeCluster, Logger, Membership, Quota, QuotaPort, RegionQuotas, WorkloadPort, ZoneAccelerators } from './ports';
 
 export interface SignalPorts {
   catalog: CatalogPort;
   quota: QuotaPort;
   fleet: FleetPort;
   /** Workload view of one fleet membership (Connect Gateway). */
-  workloads: (membership: string, projectNumber: string) => WorkloadPort;
+  workloads: (member: MemberRef, projectNumber: string) => WorkloadPort;
   clock: Clock;
   logger: Logger;
   bundled: GpuCatalog;
@@ -76,6 +76,14 @@ export function attachEvidence(regions: RegionSignals[], ledger: EvidenceLedger,
   for (const r of regions) r.evidence = evidence.filter((e) => e.region === r.region);
 }
 
+/**
+ * The fleet membership of a cluster: the one whose GKE endpoint is that cluster (any location,
+ * global or regional), else one named after it.
+ */
+export function membershipFor(c: { name: string; region: string }, memberships: readonly Membership[]): Membership | undefined {
+  return memberships.find((m) => m.cluster === `${c.region}/${c.name}`) ?? memberships.find((m) => m.id === c.name);
+}
+
 type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
 const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
   p.then(
@@ -122,15 +130,14 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
   const observations: Observation[] = [];
 
   // Passive signal: pending app pods in clusters that should be serving, classified.
-  const membershipOf = (c: { name: string; region: string }, ms: Membership[]) => ms.find((m) => m.cluster === `${c.region}/${c.name}` || m.id === c.name);
   const passive = new Map<string, Settled<AppPods>>();
   if (memberships.ok && projectNumber.ok) {
     const serving = spec.clusters.filter((c) => c.mode !== 'standby');
     const results = await Promise.all(
       serving.map(async (c) => {
-        const m = membershipOf(c, memberships.value);
+        const m = membershipFor(c, memberships.value);
         if (!m) return [c.name, { ok: false as const, error: 'no fleet membership' }] as const;
-        return [c.name, await settle(ports.workloads(m.id, projectNumber.value).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
+        return [c.name, await settle(ports.workloads(m, projectNumber.value).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
       }),
     );
     for (const [name, r] of results) passive.set(name, r);
@@ -140,7 +147,8 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
       for (const pod of r.value.pending) {
         for (const ev of pod.events) {
           const cls = classify(ev.message);
-          if (cls.kind === 'unknown' || cls.kind === 'transient') continue;
+          // A namespace ResourceQuota is the cluster's own limit, not evidence about Google's capacity.
+          if (cls.kind === 'unknown' || cls.kind === 'transient' || cls.scope === 'namespace') continue;
           observations.push({
             source: 'passive',
             region: c.region,
@@ -195,8 +203,8 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
       .filter((c) => c.region === region)
       .map((c) => {
         const gke = clusters.ok ? clusters.value.find((g: GkeCluster) => g.name === c.name && g.location === region) : undefined;
-        const m = memberships.ok ? membershipOf(c, memberships.value) : undefined;
-        const s = sync.ok && m ? sync.value.find((x: ConfigSyncStatus) => x.membership === m.id) : undefined;
+        const m = memberships.ok ? membershipFor(c, memberships.value) : undefined;
+        const s = sync.ok && m ? sync.value.find((x: ConfigSyncStatus) => x.membership === m.id && x.location === m.location) : undefined;
         const pods = passive.get(c.name);
         if (pods && !pods.ok) rp.push(`${c.name}: workload signal unknown (${pods.error})`);
         if (clusters.ok && !gke) rp.push(`${c.name}: no GKE cluster yet (created by infra/ on merge)`);

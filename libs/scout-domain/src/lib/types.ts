@@ -1,6 +1,18 @@
 /** What a signal saw, for one (region, GPU type, spot/on-demand). */
 export type Outcome = 'success' | 'stockout' | 'quota' | 'rejected' | 'timeout' | 'transient' | 'unknown';
 
+/**
+ * Why an observation says what it says, where the outcome alone does not: a probe that failed for
+ * a reason unrelated to GPU capacity is `transient` evidence, and this names the reason.
+ * - admission: Autopilot or another admission webhook denied the pod (structural: `rejected`)
+ * - probe-quota: the probe namespace's own ResourceQuota was full (another probe holds it)
+ * - crash: the probe container exited with an error (or was OOM-killed)
+ * - image-pull: the probe image could not be pulled (the node, and so the GPU, was had)
+ * - node-failure: the node went away under the pod (evicted, lost, shut down)
+ * - container-config: the container could not be configured on the node
+ */
+export type EvidenceCause = 'admission' | 'probe-quota' | 'crash' | 'image-pull' | 'node-failure' | 'container-config';
+
 /** Where an observation came from; each source has its own trust and half-life. */
 export type EvidenceSource = 'probe' | 'passive' | 'quota' | 'catalog';
 
@@ -17,10 +29,15 @@ export interface Observation {
   details: string;
   /** Sweep that recorded it, for tracing. */
   sweepId?: string;
+  /** Why, when the outcome alone does not say (see EvidenceCause). */
+  cause?: EvidenceCause;
 }
 
-/** Where a failure applies: how far the scout has to step away. */
-export type FailureScope = 'zone' | 'region' | 'project';
+/**
+ * Where a failure applies: how far the scout has to step away. `namespace`: a Kubernetes
+ * ResourceQuota of one namespace (the scout's own probe cap), which says nothing about Google.
+ */
+export type FailureScope = 'zone' | 'region' | 'project' | 'namespace';
 
 export type FailureKind = 'stockout' | 'quota' | 'rejected' | 'transient' | 'unknown';
 

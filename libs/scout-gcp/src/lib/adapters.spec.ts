@@ -45,7 +45,7 @@ describe('adapters against the sandbox, with the official clients', () => {
     const clusters = await h.adapters.ports.fleet.clusters();
     expect(clusters.find((c) => c.name === 'sd-us-central1')).toEqual({ name: 'sd-us-central1', location: 'us-central1', status: 'RUNNING', autopilot: true, endpoint: expect.any(String) });
     const ms = await h.adapters.ports.fleet.memberships();
-    expect(ms.find((m) => m.id === 'sd-europe-west4')).toEqual({ id: 'sd-europe-west4', cluster: 'europe-west4/sd-europe-west4', state: 'READY' });
+    expect(ms.find((m) => m.id === 'sd-europe-west4')).toEqual({ id: 'sd-europe-west4', location: 'global', cluster: 'europe-west4/sd-europe-west4', state: 'READY' });
     const sync = await h.adapters.ports.fleet.configSync();
     expect(sync.find((s) => s.membership === 'sd-europe-west4')).toMatchObject({ code: 'SYNCED', syncToken: h.world.syncToken() });
     expect(await h.adapters.ports.fleet.projectNumber()).toBe(h.world.projectNumber);
@@ -131,6 +131,120 @@ describe('caching', () => {
       expect(count(/aggregated\/acceleratorTypes$/)).toBe(1);
       expect(count(/\/regions$/)).toBe(3);
       expect(count(/features\/configmanagement$/)).toBe(3);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('credentials per request', () => {
+  it('outlives an access token: every Kubernetes request asks for a current one (the sandbox’s tokens expire)', async () => {
+    const h = await harness({ factor: 1, tokenLifetimeSeconds: 1 });
+    try {
+      const pn = await h.adapters.ports.fleet.projectNumber();
+      const workloads = h.adapters.ports.workloads({ id: 'sd-europe-west4', location: 'global' }, pn);
+      await workloads.appPods('sd-webui', 'app.kubernetes.io/name=sd-webui');
+      // the first access token has expired now; a client holding it would get 401 from here on
+      await new Promise((r) => setTimeout(r, 1300));
+      await expect(workloads.appPods('sd-webui', 'app.kubernetes.io/name=sd-webui')).resolves.toMatchObject({ total: h.world.appPods('sd-europe-west4').length });
+      await expect(h.adapters.ports.quota.projectQuotas()).resolves.toHaveLength(1);
+      expect(h.sandbox.requests.filter((r) => r.status === 401)).toEqual([]);
+      expect(h.sandbox.requests.filter((r) => r.api === 'oauth2').length).toBeGreaterThanOrEqual(2);
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('an expired or unknown token is refused with 401, as Google does', async () => {
+    const h = await harness({ tokenLifetimeSeconds: 1 });
+    try {
+      const token = h.sandbox.accessToken();
+      const url = `${h.sandbox.endpoints.compute}/compute/v1/projects/${h.spec.project}`;
+      expect((await fetch(url, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+      await new Promise((r) => setTimeout(r, 1100));
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
+      expect((await fetch(url, { headers: { authorization: 'Bearer made-up' } })).status).toBe(401);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('errors carry the server’s status and reason as typed fields', () => {
+  it('Kubernetes Status reasons (NotFound, AlreadyExists) and Google error statuses', async () => {
+    const h = await harness();
+    try {
+      const core = h.kube('fleet-config').core;
+      const policy = new CallPolicy({ retries: 0 });
+      const notFound = await policy.run('kubernetes', {}, () => core.readNamespacedConfigMap({ namespace: 'gpu-fleet-system', name: 'absent' })).catch((e: unknown) => e as SignalError);
+      expect(notFound).toBeInstanceOf(SignalError);
+      expect(notFound).toMatchObject({ status: 404, reason: 'NotFound', transient: false });
+      const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'twice' }, data: {} };
+      await core.createNamespacedConfigMap({ namespace: 'gpu-fleet-system', body });
+      const exists = await policy.run('kubernetes', {}, () => core.createNamespacedConfigMap({ namespace: 'gpu-fleet-system', body })).catch((e: unknown) => e as SignalError);
+      expect(exists).toMatchObject({ status: 409, reason: 'AlreadyExists' });
+      const wrong = await new ComputeSignals(h.adapters.clients, 'not-our-project', new CallPolicy({ retries: 0 })).projectQuotas().catch((e: unknown) => e as SignalError);
+      expect(wrong).toMatchObject({ status: 403, reason: 'PERMISSION_DENIED' });
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('a call that may have taken effect is not repeated unless it is marked idempotent', async () => {
+    const h = await harness({ faults: [{ api: 'compute', path: /\/projects\/[^/]+$/, kind: 'status', status: 503, times: 1 }] });
+    try {
+      const policy = new CallPolicy({ retries: 2, minBackoffMs: 1, maxBackoffMs: 2 });
+      const get = () => h.adapters.clients.projects.get({ project: h.spec.project }, { retry: null } as never);
+      await expect(policy.run('compute', {}, get, { idempotent: false })).rejects.toMatchObject({ status: 503 });
+      h.sandbox.faults.push({ api: 'compute', path: /\/projects\/[^/]+$/, kind: 'status', status: 503, times: 1 });
+      await expect(policy.run('compute', {}, get)).resolves.toBeTruthy();
+      // a 429 proves the server did not act: retried even when not idempotent
+      h.sandbox.faults.push({ api: 'compute', path: /\/projects\/[^/]+$/, kind: 'rate-limit', retryAfterSec: 0, times: 1 });
+      await expect(policy.run('compute', {}, get, { idempotent: false })).resolves.toBeTruthy();
+      expect(h.sandbox.requests.filter((r) => /\/projects\/[^/]+$/.test(r.path)).map((r) => r.status)).toEqual([503, 503, 200, 429, 200]);
+    } finally {
+      await h.close();
+    }
+  });
+});
+
+describe('regional fleet memberships', () => {
+  it('lists memberships in every location and reaches each cluster at its own location', async () => {
+    const h = await harness({ factor: 1, memberships: { 'sd-us-central1': 'regional', 'fleet-config': 'regional' } });
+    try {
+      const ms = await h.adapters.ports.fleet.memberships();
+      expect(ms.find((m) => m.id === 'sd-us-central1')).toEqual({ id: 'sd-us-central1', location: 'us-central1', cluster: 'us-central1/sd-us-central1', state: 'READY' });
+      expect(ms.find((m) => m.id === 'sd-europe-west4')).toMatchObject({ location: 'global' });
+      expect(h.sandbox.requests.filter((r) => r.api === 'gkehub' && r.path.endsWith('/memberships')).map((r) => r.path)).toEqual([`/v1/projects/${h.spec.project}/locations/-/memberships`]);
+      const report = await gatherSignals(h.spec, h.adapters.ports, new EvidenceLedger());
+      expect(report.problems).toEqual([]);
+      expect(report.regions.find((r) => r.region === 'us-central1')!.clusters[0]).toMatchObject({ name: 'sd-us-central1', syncCode: 'SYNCED', readyPods: expect.any(Number) });
+      const pods = h.sandbox.requests.filter((r) => r.api === 'connectgateway' && r.path.includes('/gkeMemberships/sd-us-central1/'));
+      expect(pods.length).toBeGreaterThan(0);
+      expect(pods.every((r) => r.path.startsWith(`/v1/projects/${h.world.projectNumber}/locations/us-central1/gkeMemberships/sd-us-central1/`) && r.status === 200)).toBe(true);
+      // the evidence ConfigMap lives in the config cluster, registered regionally here
+      const store = await h.adapters.evidenceConfigMap('gpu-fleet-system', 'region-scout-evidence');
+      await expect(store.load()).resolves.toBeNull();
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('the sandbox answers per-location listings as Google does: an empty list where a location has none', async () => {
+    const h = await harness({ memberships: { 'sd-us-central1': 'regional' } });
+    try {
+      const list = async (location: string) => {
+        const res = await fetch(`${h.sandbox.endpoints.gkehub}/v1/projects/${h.spec.project}/locations/${location}/memberships`, { headers: { authorization: `Bearer ${h.sandbox.accessToken()}` } });
+        return { status: res.status, names: (((await res.json()) as { resources?: Array<{ name: string }> }).resources ?? []).map((r) => r.name.split('/').slice(-3).join('/')) };
+      };
+      expect(await list('us-central1')).toEqual({ status: 200, names: ['us-central1/memberships/sd-us-central1'] });
+      expect(await list('asia-south1')).toEqual({ status: 200, names: [] });
+      expect((await list('global')).names).not.toContain('us-central1/memberships/sd-us-central1');
+      // and Connect Gateway does not find a regional membership under locations/global
+      const gw = await fetch(`${h.sandbox.endpoints.connectgateway}/v1/projects/${h.world.projectNumber}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/sd-webui/pods`, { headers: { authorization: `Bearer ${h.sandbox.accessToken()}` } });
+      expect(gw.status).toBe(404);
     } finally {
       await h.close();
     }

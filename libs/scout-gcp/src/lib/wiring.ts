@@ -1,12 +1,12 @@
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { configClusterRegion, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import type { Clock, EvidenceStore, Logger, ProbePort, SignalPorts } from '@gpu-fleet/scout-domain';
+import { membershipFor, type Clock, type EvidenceStore, type Logger, type MemberRef, type ProbePort, type SignalPorts } from '@gpu-fleet/scout-domain';
 import { ConfigMapEvidenceStore } from './evidence-configmap/configmap-store';
 import { createGcpClients, type GcpClients, type GcpConnection } from './connection/connection';
 import { CallPolicy, type CallPolicyOptions } from './policy/policy';
 import { ComputeSignals } from './compute/compute';
 import { GkeFleet } from './fleet/fleet';
-import { KubeWorkloads, connectGatewayKubeConfig, kubeApis } from './kubernetes/kubernetes';
+import { KubeWorkloads, kubeApis } from './kubernetes/kubernetes';
 import { KubeProbeRunner, type ProbeOptions } from './probe/probe';
 
 export interface GcpAdapters {
@@ -14,7 +14,7 @@ export interface GcpAdapters {
   policy: CallPolicy;
   clients: GcpClients;
   /** A probe runner for one fleet membership. */
-  prober(membership: string, projectNumber: string, options?: Partial<ProbeOptions>): Promise<ProbePort>;
+  prober(member: MemberRef, projectNumber: string, options?: Partial<ProbeOptions>): Promise<ProbePort>;
   /** The evidence ConfigMap in the config cluster (spec.configCluster), reached through Connect Gateway like every cluster. */
   evidenceConfigMap(namespace: string, name: string): Promise<EvidenceStore>;
   close(): Promise<void>;
@@ -26,8 +26,8 @@ export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Cloc
   const policy = new CallPolicy({ logger: deps.logger, ...deps.policy });
   const compute = new ComputeSignals(clients, conn.project, policy, deps.clock);
   const fleet = new GkeFleet(clients, conn.project, policy);
-  const token = await clients.accessToken();
-  const apisFor = (membership: string, projectNumber: string) => kubeApis(connectGatewayKubeConfig(clients.connectGateway, projectNumber, membership, token));
+  // The token source, not a token: every Kubernetes request asks for a current one.
+  const apisFor = (member: MemberRef, projectNumber: string) => kubeApis({ gateway: clients.connectGateway, projectNumber, location: member.location, membership: member.id }, () => clients.accessToken());
   return {
     policy,
     clients,
@@ -35,13 +35,19 @@ export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Cloc
       catalog: compute,
       quota: compute,
       fleet,
-      workloads: (membership, projectNumber) => new KubeWorkloads(apisFor(membership, projectNumber), membership, policy),
+      workloads: (member, projectNumber) => new KubeWorkloads(apisFor(member, projectNumber), member.id, policy),
       clock: deps.clock,
       logger: deps.logger,
       bundled: deps.bundled,
     },
-    prober: async (membership, projectNumber, options = {}) => new KubeProbeRunner(apisFor(membership, projectNumber), membership, policy, { clock: deps.clock, logger: deps.logger, ...options }),
-    evidenceConfigMap: async (namespace, name) => new ConfigMapEvidenceStore(apisFor(deps.spec.configCluster.name, await fleet.projectNumber()).core, namespace, name, policy, () => deps.clock.now()),
+    prober: async (member, projectNumber, options = {}) => new KubeProbeRunner(apisFor(member, projectNumber), member.id, policy, { clock: deps.clock, logger: deps.logger, ...options }),
+    evidenceConfigMap: async (namespace, name) => {
+      const cc = { name: deps.spec.configCluster.name, region: configClusterRegion(deps.spec) };
+      const [memberships, projectNumber] = await Promise.all([fleet.memberships(), fleet.projectNumber()]);
+      const member = membershipFor(cc, memberships);
+      if (!member) throw new Error(`the config cluster ${cc.name} (${cc.region}) has no fleet membership; its evidence ConfigMap is reached through Connect Gateway (infra/ registers it)`);
+      return new ConfigMapEvidenceStore(apisFor(member, projectNumber).core, namespace, name, policy, () => deps.clock.now());
+    },
     close: () => clients.close(),
   };
 }

@@ -5,7 +5,7 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { renderTree, validateTree, writeTree, type ValidationReport } from '@gpu-fleet/manifests';
 import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
-import { EvidenceLedger, silentLogger } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, silentLogger, type MemberRef } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, type GcpAdapters } from '@gpu-fleet/scout-gcp';
 import { GitHubHost } from '@gpu-fleet/scout-git';
 import type { Document } from 'yaml';
@@ -45,7 +45,7 @@ class Scenario {
     for (const r of ALL) for (const g of [L4, T4]) world.forceCapacity(r, g, at(-24 * 60), at(24 * 60));
     setup(world);
     const sandbox = await startSandbox(world, { githubFiles: { [SPEC_PATH]: SPEC_TEXT } });
-    const adapters = await createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, token: sandbox.token }, { clock, logger: silentLogger, bundled: catalog, spec, policy: { timeoutMs: 3000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 } });
+    const adapters = await createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, { clock, logger: silentLogger, bundled: catalog, spec, policy: { timeoutMs: 3000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 } });
     const s = new Scenario(clock, world, sandbox, adapters, mkdtempSync(join(tmpdir(), 'sweep-e2e-')));
     s.checkout(SPEC_TEXT);
     return s;
@@ -60,10 +60,12 @@ class Scenario {
     writeFileSync(join(this.root, SPEC_PATH), text);
   }
 
-  host = () => new GitHubHost({ owner: this.sandbox.github.owner, repo: this.sandbox.github.repo, auth: { kind: 'token', token: this.sandbox.token }, baseUrl: this.sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false });
+  host = () => new GitHubHost({ owner: this.sandbox.github.owner, repo: this.sandbox.github.repo, auth: { kind: 'token', token: this.sandbox.githubToken }, baseUrl: this.sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false });
 
-  async sweep(minute: number, validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport>): Promise<SweepResult> {
+  async sweep(minute: number, validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport>, opts: { probes?: boolean } = {}): Promise<SweepResult> {
     this.clock.set(at(minute));
+    // Probes poll on the hand-moved clock: each wait moves it 20 s, so outcomes do not depend on machine speed.
+    const prober = (member: MemberRef, pn: string) => this.adapters.prober(member, pn, { pollMs: 0, sleep: async () => this.clock.advance(20_000) });
     return runSweep(
       {
         root: this.root,
@@ -73,12 +75,12 @@ class Scenario {
         catalog,
         ports: this.adapters.ports,
         ledger: this.ledger,
-        prober: () => Promise.reject(new Error('probes are off in these scenarios')),
+        prober: opts.probes ? prober : () => Promise.reject(new Error('probes are off in this scenario')),
         host: this.host(),
         validate: validate ?? ((root, spec) => validateTree(root, spec, { catalog })),
         logger: silentLogger,
       },
-      { sweepId: `s${minute}`, probes: false, dryRun: false },
+      { sweepId: `s${minute}`, probes: opts.probes ?? false, dryRun: false },
     );
   }
 
@@ -107,6 +109,29 @@ afterEach(async () => {
   s = undefined;
 });
 jest.setTimeout(60_000);
+
+describe('sweep probes (sandbox)', () => {
+  it('probes the best candidate and records what it saw', async () => {
+    s = await Scenario.start(() => undefined);
+    const r = await s.sweep(0, undefined, { probes: true });
+    expect(r.probes.map((p) => [p.cluster, p.gpu, p.result?.outcome ?? p.skipped])).toEqual([['sd-asia-northeast1', L4, 'success']]);
+    expect(s.ledger.all().filter((o) => o.source === 'probe')).toEqual([expect.objectContaining({ region: 'asia-northeast1', gpu: L4, outcome: 'success', sweepId: 's0' })]);
+    expect(s.world.listJobs('sd-asia-northeast1', s.spec.scout.probeNamespace)).toEqual([]);
+  });
+
+  it('leaves another runner’s live probe alone and does not probe where the namespace’s GPU quota is held', async () => {
+    s = await Scenario.start(() => undefined);
+    const ns = s.spec.scout.probeNamespace;
+    // another runner (the CronJob while someone sweeps from a laptop) is probing in the standby cluster
+    s.clock.set(at(-2));
+    s.world.createJob('sd-asia-northeast1', ns, { metadata: { name: 'gpu-probe-other-runner-t4-od', labels: { 'gpu-fleet.dev/probe': 'true', 'gpu-fleet.dev/sweep': 'other-runner' } }, spec: { activeDeadlineSeconds: 900, template: { spec: { nodeSelector: { 'cloud.google.com/gke-accelerator': T4 }, containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] } } } });
+    const r = await s.sweep(0, undefined, { probes: true });
+    expect(r.probes).toEqual([expect.objectContaining({ cluster: 'sd-asia-northeast1', gpu: L4, result: null, skipped: expect.stringMatching(/^sd-asia-northeast1's probe namespace has no GPU quota left \(scout\.probeMaxGpus 1; held by gpu-probe-other-runner-t4-od\)/) })]);
+    expect(s.world.listJobs('sd-asia-northeast1', ns).map((j) => j.name)).toEqual(['gpu-probe-other-runner-t4-od']);
+    // nothing was learnt, so nothing was recorded (no timeout, no rejection)
+    expect(s.ledger.all().filter((o) => o.source === 'probe')).toEqual([]);
+  });
+});
 
 describe('sweep end to end (sandbox)', () => {
   it('steady state: nothing proposed', async () => {

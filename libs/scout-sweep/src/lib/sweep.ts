@@ -16,6 +16,9 @@ import {
   type EvidenceLedger,
   type GitHostPort,
   type Logger,
+  type MemberRef,
+  type Membership,
+  membershipFor,
   type ProbePort,
   type ProbeResult,
   type ProposalFile,
@@ -38,8 +41,8 @@ export interface SweepDeps {
   catalog: GpuCatalog;
   ports: SignalPorts;
   ledger: EvidenceLedger;
-  /** A prober for a fleet member, or null when probes cannot run there. */
-  prober: (cluster: string, projectNumber: string) => Promise<ProbePort>;
+  /** A prober for a fleet member (its Connect Gateway address: id and location). */
+  prober: (member: MemberRef, projectNumber: string) => Promise<ProbePort>;
   /** Where the proposal goes; null: write nothing (plan, dry run). */
   host: GitHostPort | null;
   validate: (root: string, spec: FleetSpec) => Promise<ValidationReport>;
@@ -101,17 +104,18 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   const decideNow = () => decide(spec, signals, fleetState(), ports.clock.now(), { catalog: deps.catalog, sweepId: opts.sweepId });
 
   // Probes: only where they can change the decision — the best eligible regions not serving yet
-  // that have a cluster to run in and no recent successful probe.
+  // that have a cluster to run in and no recent successful probe — and only as many in one cluster
+  // as its probe namespace's GPU quota holds.
   const probes: ProbeRun[] = [];
   if (opts.probes && spec.scout.probesPerSweep > 0) {
     const pre = decideNow();
-    const targets = pre.candidates
+    const ranked = pre.candidates
       .filter((c) => c.eligible && !c.newCluster && !spec.clusters.some((k) => k.region === c.region && k.mode === 'active' && k.gpu === c.gpu))
       .filter((c) => (c.parts.find((p) => p.name === 'probe')?.value ?? 0) === 0)
       .sort((a, b) => b.score - a.score || a.region.localeCompare(b.region))
-      .slice(0, spec.scout.probesPerSweep);
-    step('probes', targets.length ? `probing ${targets.map((t) => `${t.gpu} in ${t.cluster}`).join(', ')}` : 'no probe needed');
-    if (targets.length) probes.push(...(await runProbes(deps, opts, targets.map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu })))));
+      .map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu }));
+    step('probes', ranked.length ? `probe candidates: ${ranked.slice(0, spec.scout.probesPerSweep + 2).map((t) => `${t.gpu} in ${t.cluster}`).join(', ')}` : 'no probe needed');
+    if (ranked.length) probes.push(...(await runProbes(deps, opts, ranked)));
     attachEvidence(signals.regions, ledger, ports.clock.now());
   }
 
@@ -180,36 +184,87 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   return { ...withFiles, result };
 }
 
-/** Probe in parallel, each charged to the daily budget first; outcomes go into the ledger. */
-async function runProbes(deps: SweepDeps, opts: SweepOptions, targets: Array<{ cluster: string; region: string; gpu: string }>): Promise<ProbeRun[]> {
+/**
+ * Choose up to scout.probesPerSweep targets in rank order, each where its cluster's probe namespace
+ * has GPU quota left (scout.probeMaxGpus, less what live probes hold — another runner's, or a crashed
+ * run's before its deadline), then probe them in parallel, each charged to the daily budget first.
+ * Outcomes go into the ledger. A candidate whose cluster is full is reported as skipped, and the next
+ * candidate is tried instead: the ResourceQuota would refuse its pod (a FailedCreate on the Job).
+ */
+async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cluster: string; region: string; gpu: string }>): Promise<ProbeRun[]> {
   const { spec, ports, ledger } = deps;
   const count = spec.gpu.count;
   const gpuMinutes = Math.ceil((count * spec.scout.probeDeadlineSeconds) / 60);
   const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, ledger.all(), gpuMinutes);
   const spot = spec.gpu.provisioning === 'spot';
+  const want = spec.scout.probesPerSweep;
   let projectNumber: string;
+  let memberships: Membership[];
   try {
-    projectNumber = await ports.fleet.projectNumber();
+    [projectNumber, memberships] = await Promise.all([ports.fleet.projectNumber(), ports.fleet.memberships()]);
   } catch (e) {
-    return targets.map((t) => ({ ...t, result: null, skipped: `project number unknown: ${(e as Error).message}` }));
+    return ranked.slice(0, want).map((t) => ({ ...t, result: null, skipped: `fleet unknown: ${(e as Error).message}` }));
   }
-  return Promise.all(
-    targets.map(async (t): Promise<ProbeRun> => {
-      const charge = budget.tryCharge(ports.clock.now(), gpuMinutes);
-      if (!charge.ok) return { ...t, result: null, skipped: charge.reason };
+
+  // Per cluster: its prober and the GPUs its probe namespace has free, learnt once (cleanup first).
+  const clusters = new Map<string, { prober: ProbePort; free: number; live: string[] } | { error: string }>();
+  const clusterState = async (t: { cluster: string; region: string }) => {
+    let state = clusters.get(t.cluster);
+    if (!state) {
       try {
-        const prober = await deps.prober(t.cluster, projectNumber);
-        await prober.cleanup(spec.scout.probeNamespace);
-        const result = await prober.run({ membership: t.cluster, region: t.region, gpu: t.gpu, count, spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId: opts.sweepId, deadlineSeconds: spec.scout.probeDeadlineSeconds });
-        ledger.add({ source: 'probe', region: t.region, zone: result.zone, gpu: t.gpu, spot, outcome: result.outcome, at: ports.clock.now().toISOString(), details: result.details, sweepId: opts.sweepId });
-        return { ...t, result };
+        const member = membershipFor({ name: t.cluster, region: t.region }, memberships);
+        if (!member) throw new Error('no fleet membership');
+        const prober = await deps.prober(member, projectNumber);
+        const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
+        if (removed) deps.logger.info({ cluster: t.cluster, removed }, 'removed finished probe Jobs left by earlier runs');
+        state = { prober, free: spec.scout.probeMaxGpus - live.reduce((n, l) => n + l.gpus, 0), live: live.map((l) => l.job) };
       } catch (e) {
-        // A probe that could not run says nothing about capacity (fail-static).
-        deps.logger.warn({ cluster: t.cluster, err: (e as Error).message }, 'probe failed to run');
-        return { ...t, result: null, skipped: `probe could not run: ${(e as Error).message}` };
+        state = { error: (e as Error).message };
       }
-    }),
-  );
+      clusters.set(t.cluster, state);
+    }
+    return state;
+  };
+
+  const runs: Array<ProbeRun | Promise<ProbeRun>> = [];
+  let chosen = 0;
+  for (const t of ranked) {
+    if (chosen >= want) break;
+    const state = await clusterState(t);
+    if ('error' in state) {
+      // A probe that could not run says nothing about capacity (fail-static).
+      deps.logger.warn({ cluster: t.cluster, err: state.error }, 'probe failed to run');
+      runs.push({ ...t, result: null, skipped: `probe could not run: ${state.error}` });
+      chosen++;
+      continue;
+    }
+    if (state.free < count) {
+      runs.push({ ...t, result: null, skipped: `${t.cluster}'s probe namespace has no GPU quota left (scout.probeMaxGpus ${spec.scout.probeMaxGpus}${state.live.length ? `; held by ${state.live.join(', ')}` : ''}); trying the next candidate` });
+      continue;
+    }
+    state.free -= count;
+    chosen++;
+    const charge = budget.tryCharge(ports.clock.now(), gpuMinutes);
+    if (!charge.ok) {
+      runs.push({ ...t, result: null, skipped: charge.reason });
+      continue;
+    }
+    runs.push(
+      state.prober
+        .run({ membership: t.cluster, region: t.region, gpu: t.gpu, count, spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId: opts.sweepId, deadlineSeconds: spec.scout.probeDeadlineSeconds })
+        .then(
+          (result): ProbeRun => {
+            ledger.add({ source: 'probe', region: t.region, zone: result.zone, gpu: t.gpu, spot, outcome: result.outcome, at: ports.clock.now().toISOString(), details: result.details, sweepId: opts.sweepId, ...(result.cause ? { cause: result.cause } : {}) });
+            return { ...t, result };
+          },
+          (e: unknown): ProbeRun => {
+            deps.logger.warn({ cluster: t.cluster, err: (e as Error).message }, 'probe failed to run');
+            return { ...t, result: null, skipped: `probe could not run: ${(e as Error).message}` };
+          },
+        ),
+    );
+  }
+  return Promise.all(runs);
 }
 
 /**

@@ -6,6 +6,19 @@ import type { CallPolicy } from '../policy/policy';
 /** gax retries off: CallPolicy is the single retry layer (and honours Retry-After). */
 export const NO_GAX_RETRY = { retry: null, autoPaginate: false } as const;
 
+/**
+ * Iterate a gax async iterable, stopping (and closing the iterator) once the signal fires, so a
+ * timed-out listing fetches no further pages. gax's REST transport cannot abort a request already
+ * sent (its generated methods drop the cancellable promise), which is harmless here: every Compute
+ * and GKE call the scout makes is a read.
+ */
+async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  for await (const item of items) {
+    if (signal.aborted) return;
+    yield item;
+  }
+}
+
 const ZoneScopedAccelerators = z.object({
   acceleratorTypes: z.array(z.object({ name: z.string().min(1), maximumCardsPerInstance: z.number().int().nullish() })).nullish(),
 });
@@ -48,9 +61,9 @@ export class ComputeSignals implements CatalogPort, QuotaPort {
   }
 
   private fetchAccelerators(): Promise<ZoneAccelerators[]> {
-    return this.policy.run('compute', {}, async () => {
+    return this.policy.run('compute', {}, async (signal) => {
       const out: ZoneAccelerators[] = [];
-      for await (const [scope, value] of this.clients.accelerators.aggregatedListAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never)) {
+      for await (const [scope, value] of untilAborted(this.clients.accelerators.aggregatedListAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never), signal)) {
         const zone = /^zones\/(.+)$/.exec(scope)?.[1];
         if (!zone) continue;
         const parsed = ZoneScopedAccelerators.parse(value);
@@ -62,9 +75,9 @@ export class ComputeSignals implements CatalogPort, QuotaPort {
   }
 
   regionQuotas(): Promise<RegionQuotas[]> {
-    return this.policy.run('compute', {}, async () => {
+    return this.policy.run('compute', {}, async (signal) => {
       const out: RegionQuotas[] = [];
-      for await (const r of this.clients.regions.listAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never)) {
+      for await (const r of untilAborted(this.clients.regions.listAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never), signal)) {
         const parsed = RegionSchema.parse(r);
         out.push({ region: parsed.name, quotas: (parsed.quotas ?? []) as Quota[] });
       }

@@ -11,9 +11,13 @@ import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1';
  */
 export interface GcpConnection {
   project: string;
-  endpoints?: { compute?: string; container?: string; gkehub?: string; connectgateway?: string };
-  /** A fixed access token (sandbox). Without it, ADC is used. */
-  token?: string;
+  endpoints?: { compute?: string; container?: string; gkehub?: string; connectgateway?: string; oauth2Token?: string };
+  /**
+   * Sandbox only: an OAuth 2.0 refresh token that `endpoints.oauth2Token` exchanges for
+   * short-lived access tokens, as Google's token endpoint does. Without it, Application Default
+   * Credentials are used.
+   */
+  refreshToken?: string;
 }
 
 export interface GcpClients {
@@ -22,7 +26,10 @@ export interface GcpClients {
   projects: ProjectsClient;
   clusters: ClusterManagerClient;
   gkehub: gkehub_v1.Gkehub;
-  /** Bearer token for Connect Gateway requests. */
+  /**
+   * A current access token, for Connect Gateway requests. Ask for it before every request: the auth
+   * client caches it and refreshes it before it expires (access tokens live about an hour).
+   */
   accessToken(): Promise<string>;
   connectGateway: string;
   close(): Promise<void>;
@@ -39,9 +46,12 @@ function gaxOptions(url: string | undefined, authClient: AuthClient) {
 
 export async function createGcpClients(conn: GcpConnection): Promise<GcpClients> {
   let authClient: AuthClient;
-  if (conn.token) {
-    const c = new OAuth2Client();
-    c.setCredentials({ access_token: conn.token, expiry_date: Date.now() + 24 * 3600_000 });
+  if (conn.refreshToken) {
+    if (!conn.endpoints?.oauth2Token) throw new Error('a refresh token needs endpoints.oauth2Token (the token endpoint that exchanges it)');
+    // The same refresh flow as a user's ADC: google-auth-library exchanges the refresh token for an
+    // access token when it has none or it is about to expire.
+    const c = new OAuth2Client({ clientId: 'gpu-fleet-sandbox', clientSecret: 'gpu-fleet-sandbox', endpoints: { oauth2TokenUrl: conn.endpoints.oauth2Token }, eagerRefreshThresholdMillis: 1000 });
+    c.setCredentials({ refresh_token: conn.refreshToken });
     authClient = c;
   } else {
     authClient = (await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient()) as AuthClient;

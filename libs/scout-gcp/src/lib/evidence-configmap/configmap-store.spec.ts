@@ -1,5 +1,5 @@
 import { EvidenceLedger } from '@gpu-fleet/scout-domain';
-import { CallPolicy, connectGatewayKubeConfig, CorruptEvidenceError, kubeApis } from '../../index';
+import { CallPolicy, CorruptEvidenceError } from '../../index';
 import { harness, T0 } from '../../test/harness';
 import { ConfigMapEvidenceStore } from './configmap-store';
 
@@ -9,7 +9,7 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
   it('creates, reads back and replaces the evidence; a concurrent writer is merged in, not lost', async () => {
     const h = await harness();
     try {
-      const core = () => kubeApis(connectGatewayKubeConfig(h.sandbox.endpoints.connectgateway, h.world.projectNumber, 'fleet-config', h.sandbox.token)).core;
+      const core = () => h.kube('fleet-config').core;
       const policy = new CallPolicy({ retries: 0 });
       const a = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
       const b = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
@@ -33,7 +33,7 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
   it('sets unreadable evidence aside in a new ConfigMap (never overwritten) and starts a new history', async () => {
     const h = await harness();
     try {
-      const core = kubeApis(connectGatewayKubeConfig(h.sandbox.endpoints.connectgateway, h.world.projectNumber, 'fleet-config', h.sandbox.token)).core;
+      const core = h.kube('fleet-config').core;
       const policy = new CallPolicy({ retries: 0 });
       await core.createNamespacedConfigMap({ namespace: 'gpu-fleet-system', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'region-scout-evidence' }, data: { 'evidence.json': '{"schemaVersion": 1, "observations": "oops"' } } });
       const store = new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);

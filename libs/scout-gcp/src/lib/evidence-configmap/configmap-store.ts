@@ -1,6 +1,8 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { EvidenceLedger, parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+import { answerOf, EvidenceLedger, parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
+import { abortable } from '../kubernetes/kubernetes';
+import { MANAGED_BY_LABEL } from '../probe/probe';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
 
 /**
@@ -25,9 +27,9 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
   async load(): Promise<LedgerSnapshot | null> {
     let cm;
     try {
-      cm = await this.policy.run('kubernetes', {}, () => this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }));
+      cm = await this.policy.run('kubernetes', {}, (signal) => this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, abortable(signal)));
     } catch (e) {
-      if (/HTTP 404|not found/i.test((e as Error).message)) return null;
+      if (answerOf(e).status === 404) return null;
       throw e;
     }
     this.resourceVersion = cm.metadata?.resourceVersion;
@@ -38,9 +40,14 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     // As the file store does: keep the unreadable history aside (never overwrite it), start anew.
     // The next save replaces this ConfigMap (its resourceVersion was read above).
     const aside = `${this.name}-corrupt-${this.now().toISOString().replace(/\D/g, '').slice(0, 14)}`;
-    await this.policy.run('kubernetes', {}, () =>
-      this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'region-scout' } }, data: { [KEY]: text } } }),
-    );
+    // A fixed name: a repeated create answers 409, which means the copy is already there.
+    await this.policy
+      .run('kubernetes', {}, (signal) =>
+        this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'region-scout' } }, data: { [KEY]: text } } }, abortable(signal)),
+      )
+      .catch((e: unknown) => {
+        if (answerOf(e).status !== 409) throw e;
+      });
     throw new CorruptEvidenceError(`configmap ${this.namespace}/${this.name}`, `configmap ${this.namespace}/${aside}`, read.reason);
   }
 
@@ -55,7 +62,8 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
       try {
         return await this.write(merged);
       } catch (e) {
-        if (attempt >= 3 || !/HTTP 409|Conflict/.test((e as Error).message)) throw e;
+        // 409 Conflict: a replace with a stale resourceVersion; 409 AlreadyExists: a create raced another writer's.
+        if (attempt >= 3 || answerOf(e).status !== 409) throw e;
         const theirs = await this.load();
         if (theirs) {
           const ledger = EvidenceLedger.fromSnapshot(snapshot);
@@ -70,12 +78,14 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: this.name, namespace: this.namespace, labels: { 'app.kubernetes.io/managed-by': 'region-scout' }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
+      metadata: { name: this.name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'region-scout' }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
       data: { [KEY]: JSON.stringify(snapshot) },
     };
+    // Both are safe to repeat: a replace carries the resourceVersion it read (a repeat after it took
+    // effect answers 409 Conflict, then merged), and a repeated create answers 409 AlreadyExists.
     const saved = this.resourceVersion
-      ? await this.policy.run('kubernetes', {}, () => this.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }))
-      : await this.policy.run('kubernetes', {}, () => this.core.createNamespacedConfigMap({ namespace: this.namespace, body }));
+      ? await this.policy.run('kubernetes', {}, (signal) => this.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, abortable(signal)))
+      : await this.policy.run('kubernetes', {}, (signal) => this.core.createNamespacedConfigMap({ namespace: this.namespace, body }, abortable(signal)));
     this.resourceVersion = saved.metadata?.resourceVersion;
   }
 }

@@ -27,6 +27,9 @@ const MembershipList = z.object({
   nextPageToken: z.string().nullish(),
 });
 
+/** projects/<project>/locations/<location>/memberships/<id> (location: "global" or a region). */
+const MEMBERSHIP_NAME = /^projects\/[^/]+\/locations\/([^/]+)\/memberships\/([^/]+)$/;
+
 const FeatureSchema = z.object({
   membershipStates: z
     .record(
@@ -75,17 +78,24 @@ export class GkeFleet implements FleetPort {
     });
   }
 
+  /**
+   * Every membership of the fleet, global and regional: `locations/-` lists all locations in one
+   * call (https://cloud.google.com/kubernetes-engine/fleet-management/docs/reference/rest/v1/projects.locations.memberships/list).
+   * Each keeps its own location, which its Connect Gateway path must name.
+   */
   memberships(): Promise<Membership[]> {
-    return this.policy.run('gkehub', {}, async () => {
+    return this.policy.run('gkehub', {}, async (signal) => {
       const out: Membership[] = [];
       let pageToken: string | undefined;
       do {
-        const res = await this.clients.gkehub.projects.locations.memberships.list({ parent: `projects/${this.project}/locations/global`, pageToken }, { retry: false });
+        const res = await this.clients.gkehub.projects.locations.memberships.list({ parent: `projects/${this.project}/locations/-`, pageToken }, { retry: false, signal });
         const page = MembershipList.parse(res.data);
         for (const m of page.resources ?? []) {
           const link = m.endpoint?.gkeCluster?.resourceLink ?? '';
           const cl = /locations\/([^/]+)\/clusters\/([^/]+)$/.exec(link);
-          out.push({ id: m.name.split('/').pop()!, cluster: cl ? `${cl[1]}/${cl[2]}` : null, state: m.state?.code ?? 'UNKNOWN' });
+          const where = MEMBERSHIP_NAME.exec(m.name);
+          if (!where) throw new Error(`GKE Hub returned a membership name "${m.name}" that is not projects/*/locations/*/memberships/*`);
+          out.push({ id: where[2]!, location: where[1]!, cluster: cl ? `${cl[1]}/${cl[2]}` : null, state: m.state?.code ?? 'UNKNOWN' });
         }
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken);
@@ -96,8 +106,8 @@ export class GkeFleet implements FleetPort {
   /** One request serves concurrent callers (configSync and projectNumber); never cached after. */
   private configManagement() {
     this.feature ??= this.policy
-      .run('gkehub', {}, async () => {
-        const res = await this.clients.gkehub.projects.locations.features.get({ name: `projects/${this.project}/locations/global/features/configmanagement` }, { retry: false });
+      .run('gkehub', {}, async (signal) => {
+        const res = await this.clients.gkehub.projects.locations.features.get({ name: `projects/${this.project}/locations/global/features/configmanagement` }, { retry: false, signal });
         return FeatureSchema.parse(res.data);
       })
       .finally(() => {
@@ -110,8 +120,10 @@ export class GkeFleet implements FleetPort {
     const feature = await this.configManagement();
     return Object.entries(feature.membershipStates ?? {}).map(([key, state]) => {
       const s = state.configmanagement?.configSyncState?.syncState;
+      const where = MEMBERSHIP_NAME.exec(key);
       return {
-        membership: key.split('/').pop()!,
+        membership: where?.[2] ?? key.split('/').pop()!,
+        location: where?.[1] ?? 'global',
         code: s?.code ?? 'NOT_CONFIGURED',
         syncToken: s?.syncToken ?? null,
         errors: (s?.errors ?? []).map((e) => e.errorMessage ?? '').filter(Boolean),

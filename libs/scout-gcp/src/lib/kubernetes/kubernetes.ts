@@ -1,27 +1,49 @@
-import { BatchV1Api, CoreV1Api, KubeConfig } from '@kubernetes/client-node';
+import { BatchV1Api, CoreV1Api, createConfiguration, KubeConfig, Observable, ServerConfiguration, type ConfigurationOptions, type ObservableMiddleware, type RequestContext, type ResponseContext, type SecurityAuthentication } from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { AppPods, WorkloadPort } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 
+/** A source of Google access tokens, asked before every request (google-auth-library caches and refreshes them). */
+export type TokenSource = () => Promise<string>;
+
+/** Where one fleet member's Kubernetes API is reached through Connect Gateway. */
+export interface GatewayTarget {
+  /** Connect Gateway root, e.g. https://connectgateway.googleapis.com. */
+  gateway: string;
+  projectNumber: string;
+  /** The membership's location: "global" or the region it was registered in. */
+  location: string;
+  membership: string;
+}
+
 /**
- * The Kubernetes API of fleet member M through Connect Gateway:
- * <gateway>/v1/projects/<project number>/locations/global/gkeMemberships/<M>, authenticated with a
- * Google access token, so one credential reaches every cluster without opening control planes
+ * The Kubernetes API server URL of a fleet member through Connect Gateway:
+ * <gateway>/v1/projects/<project number>/locations/<membership location>/gkeMemberships/<membership>
  * (https://cloud.google.com/kubernetes-engine/enterprise/multicluster-management/gateway/using).
+ * The location is the membership's own: "global" for global memberships, the region for regional ones.
  */
-export function connectGatewayKubeConfig(gateway: string, projectNumber: string, membership: string, token: string): KubeConfig {
-  const kc = new KubeConfig();
-  const name = `connectgateway_${projectNumber}_${membership}`;
-  // client-node refuses plain http unless skipTLSVerify is set; only the loopback sandbox is http,
-  // and there is no TLS to verify there. https (Google) always verifies.
-  const plainHttp = new URL(gateway).protocol === 'http:';
-  kc.loadFromOptions({
-    clusters: [{ name, server: `${gateway.replace(/\/$/, '')}/v1/projects/${projectNumber}/locations/global/gkeMemberships/${membership}`, skipTLSVerify: plainHttp }],
-    users: [{ name, token }],
-    contexts: [{ name, cluster: name, user: name }],
-    currentContext: name,
-  });
-  return kc;
+export const gatewayServer = (t: GatewayTarget): string => `${t.gateway.replace(/\/$/, '')}/v1/projects/${t.projectNumber}/locations/${t.location}/gkeMemberships/${t.membership}`;
+
+/**
+ * Authentication for Connect Gateway: the KubeConfig's transport settings (TLS) and a Google access
+ * token fetched for each request, never one token baked in at start — an access token lives about an
+ * hour (https://cloud.google.com/docs/authentication/token-types#access), and a sweep waiting on GPU
+ * probes, or a long-lived process, outlives it.
+ */
+class GoogleBearerAuth implements SecurityAuthentication {
+  constructor(
+    private readonly kc: KubeConfig,
+    private readonly token: TokenSource,
+  ) {}
+
+  getName(): string {
+    return 'google-bearer';
+  }
+
+  async applySecurityAuthentication(context: RequestContext): Promise<void> {
+    await this.kc.applySecurityAuthentication(context);
+    context.setHeaderParam('Authorization', `Bearer ${await this.token()}`);
+  }
 }
 
 export interface KubeApis {
@@ -29,7 +51,36 @@ export interface KubeApis {
   batch: BatchV1Api;
 }
 
-export const kubeApis = (kc: KubeConfig): KubeApis => ({ core: kc.makeApiClient(CoreV1Api), batch: kc.makeApiClient(BatchV1Api) });
+/** The Kubernetes API clients of one fleet member through Connect Gateway, with per-request Google tokens. */
+export function kubeApis(target: GatewayTarget, token: TokenSource): KubeApis {
+  const server = gatewayServer(target);
+  const kc = new KubeConfig();
+  const name = `connectgateway_${target.projectNumber}_${target.location}_${target.membership}`;
+  // client-node refuses plain http unless skipTLSVerify is set; only the loopback sandbox is http,
+  // and there is no TLS to verify there. https (Google) always verifies.
+  const plainHttp = new URL(server).protocol === 'http:';
+  kc.loadFromOptions({
+    clusters: [{ name, server, skipTLSVerify: plainHttp }],
+    users: [{ name }],
+    contexts: [{ name, cluster: name, user: name }],
+    currentContext: name,
+  });
+  const config = createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: new GoogleBearerAuth(kc, token) } });
+  return { core: new CoreV1Api(config), batch: new BatchV1Api(config) };
+}
+
+/** Per-call options that abort the request when the signal fires (CallPolicy's timeout). */
+export function abortable(signal: AbortSignal): ConfigurationOptions {
+  // The object-parameter API runs the Observable middleware chain (gen/types/ObservableAPI.js).
+  const middleware: ObservableMiddleware = {
+    pre: (ctx: RequestContext) => {
+      ctx.setSignal(signal);
+      return new Observable(Promise.resolve(ctx));
+    },
+    post: (ctx: ResponseContext) => new Observable(Promise.resolve(ctx)),
+  };
+  return { middleware: [middleware], middlewareMergeStrategy: 'append' };
+}
 
 const PodSchema = z.object({
   metadata: z.object({ name: z.string(), creationTimestamp: z.union([z.date(), z.string()]).nullish() }),
@@ -63,14 +114,14 @@ export class KubeWorkloads implements WorkloadPort {
   ) {}
 
   appPods(namespace: string, labelSelector: string): Promise<AppPods> {
-    return this.policy.run('connectgateway', { cluster: this.membership }, async () => {
-      const pods = (await this.apis.core.listNamespacedPod({ namespace, labelSelector })).items.map((p) => PodSchema.parse(p));
+    return this.policy.run('connectgateway', { cluster: this.membership }, async (signal) => {
+      const pods = (await this.apis.core.listNamespacedPod({ namespace, labelSelector }, abortable(signal))).items.map((p) => PodSchema.parse(p));
       // Ready as the endpoints controller sees it: Running and condition Ready=True
       // (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions).
       const ready = pods.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
       const pending = pods.filter((p) => p.status?.phase === 'Pending');
       if (!pending.length) return { total: pods.length, ready, pending: [] };
-      const events = (await this.apis.core.listNamespacedEvent({ namespace })).items.map((e) => EventSchema.parse(e));
+      const events = (await this.apis.core.listNamespacedEvent({ namespace }, abortable(signal))).items.map((e) => EventSchema.parse(e));
       const withEvents = pending.map((p) => ({
         name: p.metadata.name,
         since: p.metadata.creationTimestamp ? new Date(p.metadata.creationTimestamp).toISOString() : new Date(0).toISOString(),

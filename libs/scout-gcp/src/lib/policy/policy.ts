@@ -50,27 +50,55 @@ export function retryAfterSeconds(e: unknown): number | null {
 }
 
 /**
- * The server's own message: client-node puts the Kubernetes Status in `body` (its message is just
- * "HTTP-Code: 403"), gaxios in `response.data.error`, gax in `message`.
+ * The parsed error body the server sent, wherever the client library put it: client-node in
+ * `body`, gaxios in `response.data`, gax's REST transport as the JSON text of `message`.
  */
-export function messageOf(e: unknown): string {
-  const err = e as { body?: unknown; response?: { data?: unknown }; message?: string };
-  for (const raw of [err.body, err.response?.data]) {
+function serverBody(e: unknown): { message?: string; reason?: string; raw?: string } | null {
+  const err = e as { body?: unknown; response?: { data?: unknown }; message?: unknown };
+  const jsonMessage = typeof err.message === 'string' && err.message.trimStart().startsWith('{') ? err.message : undefined;
+  for (const raw of [err.body, err.response?.data, jsonMessage]) {
     if (!raw) continue;
     let data: unknown = raw;
     if (typeof raw === 'string') {
       try {
         data = JSON.parse(raw);
       } catch {
-        if (raw.trim()) return raw.trim();
+        if (raw.trim()) return { raw: raw.trim() };
         continue;
       }
     }
-    const d = data as { message?: unknown; error?: { message?: unknown } };
-    const msg = d.error?.message ?? d.message;
-    if (typeof msg === 'string' && msg) return msg;
+    // Kubernetes Status {message, reason} or Google's {error: {message, status}}.
+    const d = data as { message?: unknown; reason?: unknown; error?: { message?: unknown; status?: unknown } };
+    const message = d.error?.message ?? d.message;
+    const reason = d.error?.status ?? d.reason;
+    return { ...(typeof message === 'string' && message ? { message } : {}), ...(typeof reason === 'string' && reason ? { reason } : {}) };
   }
-  return String(err.message ?? e).split('\n')[0]!;
+  return null;
+}
+
+/**
+ * The server's own message: client-node puts the Kubernetes Status in `body` (its message is just
+ * "HTTP-Code: 403"), gaxios in `response.data.error`, gax in `message`.
+ */
+export function messageOf(e: unknown): string {
+  const body = serverBody(e);
+  if (body?.message) return body.message;
+  if (body?.raw) return body.raw;
+  return String((e as Error)?.message ?? e).split('\n')[0]!;
+}
+
+// gRPC status names by code (https://grpc.github.io/grpc/core/md_doc_statuscodes.html), which gax
+// errors carry as `code` while REST carries the same names in error.status.
+const GRPC_STATUS = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+
+/** The machine-readable reason: a Kubernetes Status reason or Google's error status name. */
+export function reasonOf(e: unknown): string | null {
+  const body = serverBody(e);
+  if (body?.reason) return body.reason;
+  const err = e as { code?: unknown; response?: unknown; statusCode?: unknown };
+  // gax errors: `code` is a gRPC code (client-node's ApiException uses `code` for the HTTP status).
+  if (typeof err.code === 'number' && err.code < 100 && !err.response) return GRPC_STATUS[err.code] ?? null;
+  return null;
 }
 
 export function isTransient(e: unknown): boolean {
@@ -78,13 +106,35 @@ export function isTransient(e: unknown): boolean {
   const status = httpStatusOf(e);
   if (status !== null) return status === 429 || status === 408 || status >= 500;
   const code = (e as { code?: unknown }).code;
-  return typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNABORTED'].includes(code) || /socket hang up|ECONNRESET|other side closed|fetch failed/i.test(String((e as Error).message));
+  return (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNABORTED'].includes(code)) || /socket hang up|ECONNRESET|other side closed|fetch failed/i.test(String((e as Error).message));
 }
 
 /**
- * How every external call is made: bounded concurrency per API host (p-limit), a per-call timeout,
- * and retries with exponential backoff for transient failures that honour Retry-After (p-retry).
- * Failures come out as SignalError carrying the region/cluster they concern.
+ * Whether a failed request may have been processed by the server. A 429 (rate limited) and a
+ * refused connection prove it was not; a timeout, a reset connection or a 5xx prove nothing.
+ */
+function mayHaveTakenEffect(e: unknown): boolean {
+  if (httpStatusOf(e) === 429) return false;
+  const code = (e as { code?: unknown; cause?: { code?: unknown } }).code ?? (e as { cause?: { code?: unknown } }).cause?.code;
+  return code !== 'ECONNREFUSED';
+}
+
+export interface CallOptions {
+  /**
+   * Safe to send again when an attempt failed in a way that says nothing about whether the server
+   * acted on it (a timeout, a reset connection, a 5xx): reads, deletes, replaces guarded by a
+   * resourceVersion, and creates under a fixed name whose 409 AlreadyExists the caller reads back.
+   * Default true; set false for a call that would act twice.
+   */
+  idempotent?: boolean;
+}
+
+/**
+ * How every external call is made: bounded concurrency per API host (p-limit), a per-call timeout
+ * that aborts the request (the function receives an AbortSignal and hands it to its client), and
+ * retries with exponential backoff for transient failures that honour Retry-After (p-retry) — only
+ * for calls that are safe to repeat. Failures come out as SignalError carrying the region/cluster
+ * they concern and the server's status and reason as typed fields.
  */
 export class CallPolicy {
   private readonly limits = new Map<string, LimitFunction>();
@@ -96,7 +146,8 @@ export class CallPolicy {
     this.o = { timeoutMs: 15_000, retries: 3, concurrencyPerHost: 8, minBackoffMs: 200, maxBackoffMs: 5_000, maxRetryAfterMs: 30_000, logger: silentLogger, ...options };
   }
 
-  async run<T>(api: string, scope: { region?: string; cluster?: string }, fn: () => Promise<T>): Promise<T> {
+  async run<T>(api: string, scope: { region?: string; cluster?: string }, fn: (signal: AbortSignal) => Promise<T>, options: CallOptions = {}): Promise<T> {
+    const idempotent = options.idempotent ?? true;
     let limit = this.limits.get(api);
     if (!limit) {
       limit = pLimit(this.o.concurrencyPerHost);
@@ -104,16 +155,23 @@ export class CallPolicy {
     }
     const attempt = async () => {
       this.calls.set(api, (this.calls.get(api) ?? 0) + 1);
+      const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       try {
         return await Promise.race([
-          fn(),
+          fn(controller.signal),
           new Promise<never>((_, reject) => {
-            timer = setTimeout(() => reject(new CallTimeoutError(api, this.o.timeoutMs)), this.o.timeoutMs);
+            timer = setTimeout(() => {
+              const err = new CallTimeoutError(api, this.o.timeoutMs);
+              // Abort the request itself: a timed-out request must not go on and race its retry.
+              controller.abort(err);
+              reject(err);
+            }, this.o.timeoutMs);
           }),
         ]);
       } catch (e) {
         if (!isTransient(e)) throw new AbortError(e as Error);
+        if (!idempotent && mayHaveTakenEffect(e)) throw new AbortError(e as Error);
         const wait = retryAfterSeconds(e);
         if (wait !== null) {
           if (wait * 1000 > this.o.maxRetryAfterMs) throw new AbortError(e as Error);
@@ -139,7 +197,7 @@ export class CallPolicy {
     } catch (e) {
       const err = e as Error;
       const status = httpStatusOf(err);
-      throw new SignalError(`${api}${scope.cluster ? ` (${scope.cluster})` : scope.region ? ` (${scope.region})` : ''}: ${status ? `HTTP ${status}: ` : ''}${messageOf(err)}`, { api, ...scope }, isTransient(err));
+      throw new SignalError(`${api}${scope.cluster ? ` (${scope.cluster})` : scope.region ? ` (${scope.region})` : ''}: ${status ? `HTTP ${status}: ` : ''}${messageOf(err)}`, { api, ...scope }, isTransient(err), { status, reason: reasonOf(err) });
     }
   }
 }

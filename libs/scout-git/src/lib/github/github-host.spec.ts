@@ -14,7 +14,7 @@ afterEach(() => sandbox.close());
 
 /** Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. */
 const host = (throttle = false) =>
-  new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.token }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle });
+  new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.githubToken }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle });
 
 const request = (plan: string, body = `body ${plan}`, extra: Partial<ProposalRequest> = {}): ProposalRequest => ({
   base: 'main',
@@ -171,7 +171,7 @@ describe('GitHubHost.readFiles: the repository without a checkout (the CronJob)'
 describe('GitHubHost with configSync.dir: the gpu-fleet tree in a folder of the repository', () => {
   it('proposes and reads paths under the folder, and speaks in paths relative to it', async () => {
     sandbox.github.pushAsPerson('main', { 'ops/fleet/fleet-config/fleet.yaml': 'clusters: []\n', 'fleet-config/fleet.yaml': 'someone else\n' });
-    const inDir = new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.token }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false, dir: 'ops/fleet' });
+    const inDir = new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.githubToken }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false, dir: 'ops/fleet' });
     const read = await inDir.readFiles('main', ['fleet-config/']);
     expect([...read.files]).toEqual([['fleet-config/fleet.yaml', 'clusters: []\n']]);
     await inDir.propose(request('a'));
