@@ -6,7 +6,7 @@ export { ComputeSignals } from './lib/compute/compute';
 export { GkeFleet } from './lib/fleet/fleet';
 export { KubeWorkloads, abortable, gatewayServer, kubeApis } from './lib/kubernetes/kubernetes';
 export type { GatewayTarget, KubeApis, TokenSource } from './lib/kubernetes/kubernetes';
-export { KubeProbeRunner, MANAGED_BY_LABEL, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib/probe/probe';
+export { KubeProbeRunner, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib/probe/probe';
 export type { ProbeOptions } from './lib/probe/probe';
 export { FileEvidenceStore, CorruptEvidenceError } from './lib/evidence-file/file-store';
 export { ConfigMapEvidenceStore } from './lib/evidence-configmap/configmap-store';

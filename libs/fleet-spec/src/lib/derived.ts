@@ -1,5 +1,14 @@
 import type { ClusterSpec, FleetSpec } from './schema';
 
+/** Prefix of every label key gpu-fleet owns. */
+export const LABEL_PREFIX = 'gpu-fleet.dev';
+/**
+ * Who made an object: `region-scout` on everything gpu-fleet renders or creates. gpu-fleet's own key,
+ * never app.kubernetes.io/managed-by, which Config Sync overwrites on every object it applies.
+ */
+export const MANAGED_BY_LABEL = `${LABEL_PREFIX}/managed-by`;
+export const MANAGED_BY_VALUE = 'region-scout';
+
 /** Derived values with documented defaults, so builders never re-implement them. */
 export const appNamespace = (spec: FleetSpec): string => spec.app.namespace ?? spec.app.name;
 

@@ -1,4 +1,4 @@
-import { GpuCatalog } from '../index';
+import { GpuCatalog, resourceQuotaItemProblem } from '../index';
 
 const catalog = GpuCatalog.bundled();
 
@@ -47,5 +47,24 @@ describe('GpuCatalog (bundled data)', () => {
       expect(Math.abs(r.latitude)).toBeLessThanOrEqual(90);
       expect(r.continent).toMatch(/^(africa|asia|europe|middle-east|north-america|oceania|south-america)$/);
     }
+  });
+});
+
+describe('platform rules', () => {
+  it.each([
+    ['requests.nvidia.com/gpu', null],
+    ['limits.nvidia.com/gpu', 'extended'],
+    ['nvidia.com/gpu', 'extended'],
+    ['limits.example.com/widget', 'extended'],
+    ['count/jobs.batch', null],
+    ['pods', null],
+    ['limits.memory', null],
+    ['requests.ephemeral-storage', null],
+    ['gold.storageclass.storage.k8s.io/requests.storage', null],
+    ['limits.hugepages-2Mi', null],
+  ])('ResourceQuota item %s', (item, expected) => {
+    const problem = resourceQuotaItemProblem(item);
+    if (expected === null) expect(problem).toBeNull();
+    else expect(problem).toMatch(/accepts only the requests\. prefix \(use "requests\./);
   });
 });

@@ -23,9 +23,10 @@ export function probeResources(spec: FleetSpec): [Namespace, ResourceQuota, Limi
       kind: 'ResourceQuota',
       metadata: { name: 'gpu-probes', namespace: ns, labels },
       spec: {
+        // Only the requests. prefix: Kubernetes refuses limits. on an extended resource
+        // (https://kubernetes.io/docs/concepts/policy/resource-quotas/#resource-quota-for-extended-resources).
         hard: {
           [`requests.${GPU_RESOURCE}`]: String(spec.scout.probeMaxGpus),
-          [`limits.${GPU_RESOURCE}`]: String(spec.scout.probeMaxGpus),
           'count/jobs.batch': '10',
           pods: '10',
         },

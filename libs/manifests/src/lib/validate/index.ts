@@ -5,7 +5,7 @@ import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { CONFIG_CLUSTER_DIR, clusterDir } from '../tree';
 import { kustomizeBuildAll, type K8sObject, type KustomizeOptions } from './kustomize';
 import { SchemaValidator } from './schemas';
-import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, type Finding } from './invariants';
+import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, platformFindings, type Finding } from './invariants';
 
 /** Objects built across every folder of a report. */
 export const builtObjectCount = (report: Pick<ValidationReport, 'built'>): number => [...report.built.values()].reduce((n, objects) => n + objects.length, 0);
@@ -68,7 +68,7 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
   }
   const cc = built.get(CONFIG_CLUSTER_DIR);
   if (cc) findings.push(...configClusterInvariants(CONFIG_CLUSTER_DIR, spec, cc));
-  for (const [scope, objects] of built) findings.push(...placeholderFindings(scope, objects));
+  for (const [scope, objects] of built) findings.push(...placeholderFindings(scope, objects), ...platformFindings(scope, objects));
   const invariantsMs = performance.now() - t;
 
   return { findings, built, timingsMs: { kustomize: kustomizeMs, schemas: schemasMs, invariants: invariantsMs } };
@@ -77,5 +77,5 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
 export { KubectlMissingError, KustomizeBuildError, kustomizeBuild, kustomizeBuildAll } from './kustomize';
 export type { K8sObject, KustomizeOptions } from './kustomize';
 export { SchemaValidator, defaultSchemaDir } from './schemas';
-export { clusterInvariants, configClusterInvariants, placeholderFindings, objectId } from './invariants';
+export { clusterInvariants, configClusterInvariants, placeholderFindings, platformFindings, objectId } from './invariants';
 export type { Finding } from './invariants';

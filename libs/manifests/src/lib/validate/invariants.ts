@@ -1,5 +1,5 @@
-import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { findPlaceholders, renderedReplicas, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { CONFIG_SYNC_MANAGED_BY, resourceQuotaItemProblem, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { findPlaceholders, MANAGED_BY_LABEL, renderedReplicas, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { K8sObject } from './kustomize';
 import { GPU_RESOURCE } from '../builders/workload';
 
@@ -99,6 +99,40 @@ export function configClusterInvariants(scope: string, spec: FleetSpec, objects:
     findings.push({ scope, object: objectId(bc), message: 'has IAP off without ingress.iap.reason' });
   }
   return findings;
+}
+
+/**
+ * Rules the platform enforces on any object, checked on everything built (user patches included):
+ * - a ResourceQuota on an extended resource uses only the requests. prefix (Kubernetes refuses it);
+ * - nothing declares or selects app.kubernetes.io/managed-by, which Config Sync overwrites on every
+ *   object it applies (ownership would be silently lost, a selector would stop matching).
+ */
+export function platformFindings(scope: string, objects: K8sObject[]): Finding[] {
+  const findings: Finding[] = [];
+  for (const o of objects) {
+    const add = (message: string) => findings.push({ scope, object: objectId(o), message });
+    if (o.kind === 'ResourceQuota') {
+      const hard = ((o as { spec?: { hard?: Record<string, unknown> } }).spec?.hard ?? {}) as Record<string, unknown>;
+      for (const item of Object.keys(hard).sort()) {
+        const problem = resourceQuotaItemProblem(item);
+        if (problem) add(`spec.hard.${problem}`);
+      }
+    }
+    for (const path of keyPaths(o, CONFIG_SYNC_MANAGED_BY.label)) {
+      add(`${path}: Config Sync sets ${CONFIG_SYNC_MANAGED_BY.label}=${CONFIG_SYNC_MANAGED_BY.value} on every object it applies, so this would be overwritten (or select nothing); use ${MANAGED_BY_LABEL}`);
+    }
+  }
+  return findings;
+}
+
+/** Dotted paths of every object key equal to `key`, anywhere in a value. */
+function keyPaths(value: unknown, key: string, at = ''): string[] {
+  if (!value || typeof value !== 'object') return [];
+  if (Array.isArray(value)) return value.flatMap((v, i) => keyPaths(v, key, `${at}[${i}]`));
+  return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => {
+    const here = at ? `${at}.${k.includes('.') || k.includes('/') ? `"${k}"` : k}` : k;
+    return [...(k === key ? [here] : []), ...keyPaths(v, key, here)];
+  });
 }
 
 export function placeholderFindings(scope: string, objects: K8sObject[]): Finding[] {

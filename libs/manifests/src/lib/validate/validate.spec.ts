@@ -10,6 +10,7 @@ import {
   KubectlMissingError,
   kustomizeBuild,
   placeholderFindings,
+  platformFindings,
   renderTree,
   SchemaValidator,
   trafficLayer,
@@ -184,6 +185,35 @@ describe('fleet invariants: one negative test each', () => {
     delete find(objs, 'Deployment').spec.template.spec.nodeSelector;
     expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
       'requests nvidia.com/gpu without a cloud.google.com/gke-accelerator or compute-class node selector; Autopilot rejects it',
+    ]);
+  });
+
+  it('a ResourceQuota on an extended resource uses only the requests. prefix (as Kubernetes requires)', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    const quota = find(objs, 'ResourceQuota');
+    expect(Object.keys(quota.spec.hard)).toContain('requests.nvidia.com/gpu');
+    expect(platformFindings(scope, objs)).toEqual([]);
+    quota.spec.hard['limits.nvidia.com/gpu'] = '1';
+    quota.spec.hard['nvidia.com/gpu'] = '1';
+    // native resources keep both prefixes
+    quota.spec.hard['limits.memory'] = '4Gi';
+    expect(platformFindings(scope, objs).map((f) => `${f.object}: ${f.message}`)).toEqual([
+      'ResourceQuota/gpu-fleet-probes/gpu-probes: spec.hard."limits.nvidia.com/gpu": a ResourceQuota on the extended resource nvidia.com/gpu accepts only the requests. prefix (use "requests.nvidia.com/gpu"; an extended resource cannot be overcommitted, so limits equal requests)',
+      'ResourceQuota/gpu-fleet-probes/gpu-probes: spec.hard."nvidia.com/gpu": a ResourceQuota on the extended resource nvidia.com/gpu accepts only the requests. prefix (use "requests.nvidia.com/gpu"; an extended resource cannot be overcommitted, so limits equal requests)',
+    ]);
+  });
+
+  it('nothing declares or selects app.kubernetes.io/managed-by (Config Sync overwrites it)', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    for (const o of objs) expect((o.metadata?.labels as Record<string, string> | undefined)?.['gpu-fleet.dev/managed-by']).toBe('region-scout');
+    const dep = find(objs, 'Deployment');
+    dep.metadata.labels['app.kubernetes.io/managed-by'] = 'region-scout';
+    find(objs, 'PodDisruptionBudget').spec.selector.matchLabels['app.kubernetes.io/managed-by'] = 'region-scout';
+    expect(platformFindings(scope, objs).map((f) => `${f.object}: ${f.message}`)).toEqual([
+      'Deployment/sd-webui/sd-webui: metadata.labels."app.kubernetes.io/managed-by": Config Sync sets app.kubernetes.io/managed-by=configmanagement.gke.io on every object it applies, so this would be overwritten (or select nothing); use gpu-fleet.dev/managed-by',
+      'PodDisruptionBudget/sd-webui/sd-webui: spec.selector.matchLabels."app.kubernetes.io/managed-by": Config Sync sets app.kubernetes.io/managed-by=configmanagement.gke.io on every object it applies, so this would be overwritten (or select nothing); use gpu-fleet.dev/managed-by',
     ]);
   });
 

@@ -2,7 +2,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import { answerOf, EvidenceLedger, parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 import { abortable } from '../kubernetes/kubernetes';
-import { MANAGED_BY_LABEL } from '../probe/probe';
+import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
 
 /**
@@ -43,7 +43,7 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     // A fixed name: a repeated create answers 409, which means the copy is already there.
     await this.policy
       .run('kubernetes', {}, (signal) =>
-        this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'region-scout' } }, data: { [KEY]: text } } }, abortable(signal)),
+        this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }, data: { [KEY]: text } } }, abortable(signal)),
       )
       .catch((e: unknown) => {
         if (answerOf(e).status !== 409) throw e;
@@ -78,7 +78,7 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: this.name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: 'region-scout' }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
+      metadata: { name: this.name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
       data: { [KEY]: JSON.stringify(snapshot) },
     };
     // Both are safe to repeat: a replace carries the resourceVersion it read (a repeat after it took

@@ -1,18 +1,12 @@
 import type { V1Job } from '@kubernetes/client-node';
 import { z } from 'zod';
 import { answerOf, classify, type Clock, type EvidenceCause, type LiveProbe, type Logger, type ProbeCleanup, type ProbePort, type ProbeRequest, type ProbeResult, silentLogger } from '@gpu-fleet/scout-domain';
+import { LABEL_PREFIX, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
 import type { CallPolicy } from '../policy/policy';
 import { abortable, EventSchema, eventTime, type KubeApis } from '../kubernetes/kubernetes';
 
-export const PROBE_LABEL = 'gpu-fleet.dev/probe';
-export const SWEEP_LABEL = 'gpu-fleet.dev/sweep';
-/**
- * Ownership of what the scout creates at run time. Not app.kubernetes.io/managed-by: Config Sync
- * stamps that label with its own value on every object it applies
- * (https://cloud.google.com/kubernetes-engine/enterprise/config-sync/docs/reference/labels-and-annotations),
- * so nothing in gpu-fleet selects or recognises ownership by it.
- */
-export const MANAGED_BY_LABEL = 'gpu-fleet.dev/managed-by';
+export const PROBE_LABEL = `${LABEL_PREFIX}/probe`;
+export const SWEEP_LABEL = `${LABEL_PREFIX}/sweep`;
 const GPU_RESOURCE = 'nvidia.com/gpu';
 
 export interface ProbeOptions {
@@ -113,7 +107,7 @@ export class KubeProbeRunner implements ProbePort {
 
   jobFor(req: ProbeRequest): V1Job {
     const name = KubeProbeRunner.jobName(req);
-    const labels = { [MANAGED_BY_LABEL]: 'region-scout', 'app.kubernetes.io/component': 'gpu-probe', [PROBE_LABEL]: 'true', [SWEEP_LABEL]: dns(req.sweepId).slice(0, 63).replace(/-+$/, ''), 'gpu-fleet.dev/gpu': req.gpu };
+    const labels = { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE, 'app.kubernetes.io/component': 'gpu-probe', [PROBE_LABEL]: 'true', [SWEEP_LABEL]: dns(req.sweepId).slice(0, 63).replace(/-+$/, ''), [`${LABEL_PREFIX}/gpu`]: req.gpu };
     const nodeSelector: Record<string, string> = { 'cloud.google.com/gke-accelerator': req.gpu };
     if (req.spot) nodeSelector['cloud.google.com/gke-spot'] = 'true';
     return {

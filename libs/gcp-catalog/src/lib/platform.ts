@@ -1,0 +1,48 @@
+/**
+ * Rules the platform itself enforces — Kubernetes, GKE Autopilot, Config Sync, the Google load
+ * balancer — that gpu-fleet's `validate` checks before a change is proposed and the sandbox applies
+ * while it runs. One definition for both, each with its source, so the two can never disagree.
+ */
+
+/**
+ * Kubernetes ResourceQuota on an extended resource (a domain-qualified resource name outside
+ * Kubernetes' own domains, such as nvidia.com/gpu): "for extended resources, only quota items with
+ * prefix `requests.` are allowed" (https://kubernetes.io/docs/concepts/policy/resource-quotas/#resource-quota-for-extended-resources).
+ * Object counts (`count/jobs.batch`) and storage-class quotas (`<class>.storageclass.storage.k8s.io/…`)
+ * are Kubernetes' own. Returns why an item of `spec.hard` is invalid, or null.
+ */
+export function resourceQuotaItemProblem(item: string): string | null {
+  const prefix = /^(requests|limits)\./.exec(item)?.[1] ?? null;
+  const resource = prefix ? item.slice(prefix.length + 1) : item;
+  const domain = resource.includes('/') ? resource.slice(0, resource.indexOf('/')) : null;
+  const kubernetesOwn = (d: string) => d === 'kubernetes.io' || d.endsWith('.kubernetes.io') || d === 'k8s.io' || d.endsWith('.k8s.io');
+  const extended = domain !== null && domain.includes('.') && !kubernetesOwn(domain);
+  if (!extended || prefix === 'requests') return null;
+  return `"${item}": a ResourceQuota on the extended resource ${resource} accepts only the requests. prefix (use "requests.${resource}"; an extended resource cannot be overcommitted, so limits equal requests)`;
+}
+
+/**
+ * Config Sync adds and manages this label on every object it applies, with its own value
+ * ("app.kubernetes.io/managed-by: configmanagement.gke.io … Indicates that Config Sync manages the
+ * object. Safe to modify: No"; https://cloud.google.com/kubernetes-engine/enterprise/config-sync/docs/reference/labels-and-annotations).
+ * A value gpu-fleet declared would be overwritten, so nothing may declare, select or recognise
+ * ownership by it.
+ */
+export const CONFIG_SYNC_MANAGED_BY = { label: 'app.kubernetes.io/managed-by', value: 'configmanagement.gke.io' } as const;
+
+/**
+ * Termination grace on GKE Autopilot (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods):
+ * "For automatic node upgrades, the grace period can be up to one hour. For scale-down events, the
+ * grace period can be up to 10 minutes." Spot Pods get at most 25 seconds when preempted
+ * ("Spot Pods … can request a grace period of up to 25 seconds"; https://cloud.google.com/kubernetes-engine/docs/how-to/autopilot-spot-pods,
+ * the English page's "Spot Pods on Autopilot" section, quoted here from its official zh-CN rendering).
+ */
+export const AUTOPILOT_GRACE = { scaleDownMaxSeconds: 600, nodeUpgradeMaxSeconds: 3600, spotPreemptionMaxSeconds: 25 } as const;
+
+/**
+ * Load balancer connection draining: "The valid range is [0, 3600]" seconds
+ * (Compute API BackendService.connectionDraining.drainingTimeoutSec,
+ * https://cloud.google.com/compute/docs/reference/rest/v1/backendServices), as set through
+ * BackendConfig.spec.connectionDraining.drainingTimeoutSec.
+ */
+export const DRAINING_TIMEOUT_MAX_SECONDS = 3600;
