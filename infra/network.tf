@@ -19,3 +19,30 @@ resource "google_compute_managed_ssl_certificate" "ingress" {
   }
   depends_on = [google_project_service.apis]
 }
+
+# The load balancer health-checks each pod's ready gate on its own port (app.probes.readiness.port):
+# BackendConfig.healthCheck.port makes the check use that fixed port on every endpoint
+# (kubernetes/ingress-gce pkg/translator/healthchecks.go: USE_FIXED_PORT), a port the Service does
+# not list. Health checks come from Google's documented ranges 35.191.0.0/16 and 130.211.0.0/22
+# (https://cloud.google.com/load-balancing/docs/health-check-concepts#ip-ranges); this rule lets
+# them reach that one port on the clusters' network (Autopilot clusters use the default network here).
+locals {
+  ready_gate_mode = try(local.spec.app.probes.readiness.mode, "generation")
+  ready_gate_port = try(local.spec.app.probes.readiness.port, 7861)
+}
+
+resource "google_compute_firewall" "ready_gate_health_checks" {
+  count = local.ready_gate_mode == "generation" ? 1 : 0
+
+  name          = "${local.app_name}-ready-gate-health-checks"
+  network       = "default"
+  direction     = "INGRESS"
+  source_ranges = ["35.191.0.0/16", "130.211.0.0/22"]
+
+  allow {
+    protocol = "tcp"
+    ports    = [tostring(local.ready_gate_port)]
+  }
+
+  depends_on = [google_project_service.apis]
+}

@@ -5,7 +5,7 @@ export { SpecError, formatIssue, formatPath, show } from './lib/issues';
 export type { SpecIssue } from './lib/issues';
 export { findPlaceholders } from './lib/placeholders';
 export type { Placeholder } from './lib/placeholders';
-export { cpuQuantity, memoryGiB } from './lib/semantic';
+export { cpuQuantity, memoryGiB, podRequestParts } from './lib/semantic';
 export * from './lib/derived';
 export { fleetJsonSchema, fleetSpecMarkdown } from './lib/json-schema';
 export { EXAMPLE_FLEET_YAML } from './testing/example-fleet';

@@ -12,8 +12,21 @@ export const MANAGED_BY_VALUE = 'region-scout';
 /** Derived values with documented defaults, so builders never re-implement them. */
 export const appNamespace = (spec: FleetSpec): string => spec.app.namespace ?? spec.app.name;
 
-export const terminationGracePeriodSeconds = (spec: FleetSpec): number =>
-  spec.app.terminationGracePeriodSeconds ?? spec.ingress.backendTimeoutSec + 30;
+/** How long the load balancer drains a removed backend: as set, else the longest request (backendTimeoutSec). */
+export const connectionDrainingSeconds = (spec: FleetSpec): number => spec.ingress.connectionDrainingSec ?? Math.min(spec.ingress.backendTimeoutSec, 3600);
+
+/**
+ * The ready gate's stop sequence (mode generation), in seconds: it first waits `detach` for the
+ * endpoint to leave the load balancer (no new requests), then until the WebUI is idle, at most the
+ * draining time; the WebUI then gets `shutdown` to exit. The grace period must cover all three.
+ */
+export const READY_GATE_STOP = { detachSeconds: 15, shutdownSeconds: 15 } as const;
+export const stopMarginSeconds = (): number => READY_GATE_STOP.detachSeconds + READY_GATE_STOP.shutdownSeconds;
+
+export const terminationGracePeriodSeconds = (spec: FleetSpec): number => spec.app.terminationGracePeriodSeconds ?? connectionDrainingSeconds(spec) + stopMarginSeconds();
+
+/** Requests (= limits) of the ready gate sidecar: a Python process that mostly sleeps. */
+export const READY_GATE_RESOURCES = { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' } as const;
 
 export const scoutServiceAccount = (spec: FleetSpec): string =>
   spec.scout.gcpServiceAccount ?? `region-scout@${spec.project}.iam.gserviceaccount.com`;

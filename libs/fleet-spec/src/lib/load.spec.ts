@@ -41,7 +41,7 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
     ['duplicate YAML key', replace('kind: Fleet', 'kind: Fleet\nkind: Fleet'), ['fleet.yaml:4:1: YAML syntax error: Map keys must be unique']],
     ['wrong type', replace('count: 1', 'count: one'), ['gpu.count: expected a number, got string "one" (line 18)']],
     ['missing required field', replace(/^project: .*\n/m, ''), ['project: is required (a string) (line 2)']],
-    ['unknown key with a suggestion', replace('  count: 1', '  count: 1\n  provisoning: spot'), ['gpu.provisoning: unknown key; did you mean "provisioning"? allowed here: preferences, count, provisioning, selection (line 19)']],
+    ['unknown key with a suggestion', replace('  count: 1', '  count: 1\n  provisoning: spot'), ['gpu.provisoning: unknown key; did you mean "provisioning"? allowed here: preferences, count, provisioning, acceptCutGenerations, selection (line 19)']],
     ['bad enum value', replace('    mode: standby', '    mode: paused'), ['clusters[2].mode: "paused" is not allowed; allowed: active, standby, draining (line 43)']],
     ['wrong apiVersion', replace('apiVersion: gpu-fleet.dev/v1alpha1', 'apiVersion: v1'), ['apiVersion: must be "gpu-fleet.dev/v1alpha1", got "v1" (line 2)']],
     ['unknown GPU type', replace('preferences: [nvidia-l4, nvidia-tesla-t4]', 'preferences: [nvidia-l5, nvidia-tesla-t4]'), [
@@ -89,7 +89,28 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       'configCluster.name: "sd-us-central1" is also the name of clusters[0]; the config cluster needs its own name (membership names are unique in a fleet) (line 29)',
     ]],
     ['unpinned image', replace(/image: .*/, 'image: ghcr.io/acme/webui:latest'), ['app.image: "ghcr.io/acme/webui:latest" is not pinned; use a version tag (":v1.10.1") or better a digest ("@sha256:…") (line 10)']],
-    ['requests Autopilot cannot place', replace('cpu: "4"', 'cpu: "40"'), ['app.resources.cpu: "40" exceeds what Autopilot accepts with 1 × nvidia-l4 (at most 31 vCPU); lower it (line 12)']],
+    ['requests Autopilot cannot place (the Pod total, sidecars included)', replace('cpu: "4"', 'cpu: "30.8"'), [
+      'app.resources.cpu: the Pod requests 31.15 vCPU (webui 30.8 + ready gate 0.1 + Cloud Storage FUSE sidecar 0.25), more than Autopilot accepts with 1 × nvidia-l4 (at most 31 vCPU, derived: g2-standard-32 (32 vCPU, 128 GB)); lower app.resources.cpu (line 12)',
+    ]],
+    ['ephemeral storage over Autopilot’s Pod maximum', replace('cpu: "4"', 'cpu: "4"\n    ephemeralStorage: 30Gi'), [
+      "app.resources.ephemeralStorage: the Pod requests 35.06 GiB of ephemeral storage (webui 30 GiB + ready gate 0.06 GiB + Cloud Storage FUSE sidecar 5 GiB), more than the 10 GiB Autopilot allows for all containers of a Pod; lower app.resources.ephemeralStorage or app.modelStorage.sidecar.ephemeralStorage (line 13)",
+    ]],
+    ['readiness on a WebUI path that answers before the model loads', replace('  resources:', '  probes:\n    readiness: {mode: http-path, path: /sdapi/v1/sd-models}\n  resources:'), [
+      'app.probes.readiness.path: "/sdapi/v1/sd-models" answers while the model is still loading (the WebUI loads it in a background thread after its API is up: modules/initialize.py), so new pods would take traffic they cannot serve; use mode "generation" (the ready gate), or a path your image serves only once it can generate (line 12)',
+    ]],
+    ['ready gate on the app’s own port', replace('  resources:', '  probes:\n    readiness: {port: 7860}\n  resources:'), ['app.probes.readiness.port: 7860 is also app.port; the ready gate needs a port of its own, such as 7861 (line 12)']],
+    ['draining shorter than the longest request', replace('  preSharedCertificates: [sd-webui-cert]', '  preSharedCertificates: [sd-webui-cert]\n  connectionDrainingSec: 60'), [
+      'ingress.connectionDrainingSec: 60 s is shorter than ingress.backendTimeoutSec (900 s): every rollout, drain or scale-down would cut generations after 60 s; raise it to 900 or remove it (it defaults to backendTimeoutSec) (line 25)',
+    ]],
+    ['a request longer than the load balancer can drain', replace('  preSharedCertificates: [sd-webui-cert]', '  preSharedCertificates: [sd-webui-cert]\n  backendTimeoutSec: 7200'), [
+      "ingress.backendTimeoutSec: 7200 s cannot be drained: the load balancer keeps a removed backend's connections for at most 3600 s (drainingTimeoutSec), so longer generations would be cut on every rollout or drain; lower it to 3600 or less (line 25)",
+    ]],
+    ['a grace period shorter than a pod’s stop', replace('  resources:', '  terminationGracePeriodSeconds: 60\n  resources:'), [
+      "app.terminationGracePeriodSeconds: 60 s does not cover a pod's stop: 15 s for its endpoint to leave the load balancer + up to 900 s for generations in flight (the draining time) + 15 s for the WebUI to exit = 930 s; raise it to 930 or remove it (line 11)",
+    ]],
+    ['Spot with generations longer than a preempted pod gets', replace('  count: 1', '  count: 1\n  provisioning: spot'), [
+      'gpu.provisioning: "spot" runs pods on Spot VMs, and GKE gives a preempted Spot Pod at most 25 s to stop, while a generation may run 900 s (ingress.backendTimeoutSec): a preemption cuts it; use "on-demand", or set gpu.acceptCutGenerations: true to accept that (line 19)',
+    ]],
   ])('%s', (_name, edit, expected) => {
     expect(problems(edit)).toEqual(expected);
   });

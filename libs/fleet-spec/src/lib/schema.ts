@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { GCSFUSE_SIDECAR_DEFAULTS } from '@gpu-fleet/gcp-catalog';
 
 /**
  * The fleet spec (fleet-config/fleet.yaml): the single source of truth for types, validation,
@@ -66,19 +67,36 @@ export const AppSpec = z
       .strictObject({
         cpu: Quantity('CPU').default('4').describe('CPU request per pod (Autopilot bills requests; limits are set equal).'),
         memory: Quantity('memory').default('16Gi').describe('Memory request per pod.'),
-        ephemeralStorage: Quantity('ephemeral storage').default('30Gi').describe('Ephemeral storage request per pod (model cache, outputs).'),
+        ephemeralStorage: Quantity('ephemeral storage')
+          .default('4Gi')
+          .describe('Ephemeral storage request of the WebUI container (outputs, caches; a model downloaded into the image’s folders counts too). Autopilot allows at most 10 GiB for the whole Pod, sidecars included.'),
       })
       .prefault({})
       .describe('Resource requests per pod; must fit what Autopilot accepts for the GPU type and count.'),
     probes: z
       .strictObject({
-        readinessPath: z
-          .string()
-          .regex(/^\/\S*$/, { message: 'must be an absolute HTTP path starting with "/"' })
-          .default('/sdapi/v1/sd-models')
-          .describe(
-            'HTTP path that answers 200 only once the model is loaded. With `--api`, the WebUI serves /sdapi/v1/* only after start-up (model load) completes. Also used by the load balancer health check.',
-          ),
+        readiness: z
+          .strictObject({
+            mode: z
+              .enum(['generation', 'http-path'])
+              .default('generation')
+              .describe(
+                'generation (default): a small sidecar (the ready gate, run with the app image’s Python) waits for the WebUI API, runs one tiny generation — which blocks until the model has loaded — and only then answers `path` on `port` with 200; it also holds a stopping pod until in-flight generations end. The WebUI has no HTTP path that means “a generation can run”: /sdapi/v1/sd-models lists checkpoint files while the model still loads in a background thread (modules/initialize.py, initialize_rest → load_model). http-path: the app itself serves `path` on app.port and answers 200 only when it can serve (for images that add such a path).',
+              ),
+            path: z
+              .string()
+              .regex(/^\/\S*$/, { message: 'must be an absolute HTTP path starting with "/"' })
+              .default('/ready')
+              .describe('Path that answers 200 only once a generation can run: the kubelet readiness probe and the load balancer health check both use it.'),
+            port: z.number().int().min(1).max(65535).default(7861).describe('Port of the ready gate (mode generation); must differ from app.port. The load balancer health check targets it, so infra/ opens it to Google’s health checkers.'),
+            python: z
+              .string()
+              .regex(/^\S+$/, { message: 'must be a command name or path without spaces, such as "python3"' })
+              .default('python3')
+              .describe('Python interpreter in the app image that runs the ready gate (standard library only).'),
+          })
+          .prefault({})
+          .describe('When a pod counts as ready: only once a generation can run.'),
         livenessPath: z
           .string()
           .regex(/^\/\S*$/, { message: 'must be an absolute HTTP path starting with "/"' })
@@ -100,7 +118,7 @@ export const AppSpec = z
       .min(30)
       .max(3600)
       .optional()
-      .describe('Seconds a stopping pod gets to finish in-flight generations. Defaults to ingress.backendTimeoutSec + 30.'),
+      .describe('Seconds a stopping pod gets: the ready gate holds it until in-flight generations end (at most the connection draining time), then the WebUI stops. Defaults to the draining time + 30; must be at least that.'),
     serviceAccount: z
       .strictObject({
         gcpServiceAccount: z
@@ -122,6 +140,14 @@ export const AppSpec = z
           .default('/models')
           .describe('Where the bucket is mounted in the container.'),
         onlyDir: z.string().optional().describe('Mount only this folder of the bucket.'),
+        sidecar: z
+          .strictObject({
+            cpu: Quantity('CPU').default(GCSFUSE_SIDECAR_DEFAULTS.cpu).describe('CPU request (= limit) of the Cloud Storage FUSE sidecar GKE injects (the driver’s default).'),
+            memory: Quantity('memory').default(GCSFUSE_SIDECAR_DEFAULTS.memory).describe('Memory request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default).'),
+            ephemeralStorage: Quantity('ephemeral storage').default(GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage).describe('Ephemeral storage request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default); counts toward the Pod’s Autopilot maximum.'),
+          })
+          .prefault({})
+          .describe('Resources of the Cloud Storage FUSE sidecar, set explicitly through its gke-gcsfuse/* pod annotations so the Pod total is known.'),
       })
       .optional()
       .describe('Optional model storage: a GCS bucket mounted read-only (pods need roles/storage.objectViewer on it).'),
@@ -136,6 +162,12 @@ export const GpuSpec = z
       .describe('Accelerator types in order of preference (GKE names, e.g. nvidia-l4, nvidia-tesla-t4). Each cluster’s ComputeClass tries them in this order, limited to what its region offers.'),
     count: z.number().int().min(1).max(16).default(1).describe('GPUs per pod.'),
     provisioning: GpuProvisioning.default('on-demand'),
+    acceptCutGenerations: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Accept that a Spot preemption cuts in-flight generations: GKE gives a preempted Spot Pod at most 25 s to stop, while a generation may run for ingress.backendTimeoutSec. Required with provisioning spot or spot-then-on-demand.',
+      ),
     selection: z
       .enum(['compute-class', 'node-selector'])
       .default('compute-class')
@@ -194,7 +226,7 @@ export const IngressSpec = z
       .min(30)
       .max(86400)
       .default(900)
-      .describe('Load balancer backend timeout: must cover the longest generation (seconds).'),
+      .describe('Load balancer backend timeout: the longest request (generation) allowed, in seconds. Connection draining must cover it, so at most 3600.'),
     sessionAffinity: z
       .enum(['generated-cookie', 'none'])
       .default('generated-cookie')
@@ -209,7 +241,13 @@ export const IngressSpec = z
       })
       .prefault({})
       .describe('Load balancer health check on the readiness path; tuned for fast failover between regions.'),
-    connectionDrainingSec: z.number().int().min(0).max(3600).default(60).describe('Seconds the load balancer keeps existing connections to a removed backend.'),
+    connectionDrainingSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(3600)
+      .optional()
+      .describe('Seconds the load balancer keeps existing connections to a removed backend (at most 3600). Defaults to backendTimeoutSec, the longest request: a shorter drain cuts generations on every rollout, drain or scale-down.'),
   })
   .describe('The global entry point: MultiClusterIngress and MultiClusterService in the config cluster.');
 

@@ -1,9 +1,10 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
-import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB, AUTOPILOT_GRACE, DRAINING_TIMEOUT_MAX_SECONDS, webuiPathAnswersBeforeModelLoad, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { AppSpec, ClusterSpec, ConfigClusterSpec, GpuSpec, IngressSpec, PlacementPolicy, ScoutSpec } from './schema';
 import { show, type PathSegment } from './issues';
 import { findPlaceholders } from './placeholders';
+import { READY_GATE_RESOURCES, READY_GATE_STOP } from './derived';
 
 export interface RawIssue {
   path: PathSegment[];
@@ -148,15 +149,50 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     if (portArg && Number(portArg[1]) !== app.port) {
       add(['app', 'port'], `${app.port} differs from the WebUI argument "${portArg[0]}"; make them equal`);
     }
+    // Readiness means "a generation can run" (app.probes.readiness).
+    const r = app.probes.readiness;
+    if (r.mode === 'http-path' && webuiPathAnswersBeforeModelLoad(r.path)) {
+      add(['app', 'probes', 'readiness', 'path'], `${show(r.path)} answers while the model is still loading (the WebUI loads it in a background thread after its API is up: modules/initialize.py), so new pods would take traffic they cannot serve; use mode "generation" (the ready gate), or a path your image serves only once it can generate`);
+    }
+    if (r.mode === 'generation' && r.port === app.port) {
+      add(['app', 'probes', 'readiness', 'port'], `${r.port} is also app.port; the ready gate needs a port of its own, such as 7861`);
+    }
+    if (r.mode === 'generation' && !app.args.includes('--api')) {
+      add(['app', 'args'], `the ready gate runs one generation through the WebUI API, which needs "--api"; add it, or set app.probes.readiness.mode "http-path" with a path your image serves once it can generate`);
+    }
+    // What Autopilot checks: the Pod's totals, sidecars included, against the GPU type's maxima.
+    const parts = podRequestParts(app);
+    const sum = (k: 'cpu' | 'memoryGiB' | 'ephemeralGiB') => parts.reduce((n, p) => n + p[k], 0);
+    const listed = (k: 'cpu' | 'memoryGiB' | 'ephemeralGiB', unit: string) => parts.map((p) => `${p.name} ${round(p[k])}${unit}`).join(' + ');
+    if (sum('ephemeralGiB') > AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB) {
+      add(['app', 'resources', 'ephemeralStorage'], `the Pod requests ${round(sum('ephemeralGiB'))} GiB of ephemeral storage (${listed('ephemeralGiB', ' GiB')}), more than the ${AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB} GiB Autopilot allows for all containers of a Pod; lower app.resources.ephemeralStorage${app.modelStorage ? ' or app.modelStorage.sidecar.ephemeralStorage' : ''}`);
+    }
     if (gpu) {
-      const cpu = cpuQuantity(app.resources.cpu);
-      const mem = memoryGiB(app.resources.memory);
       for (const t of validPrefs) {
         const b = catalog.autopilotBounds(t, gpu.count);
         if (!b) continue;
-        if (cpu > b.maxCpu) add(['app', 'resources', 'cpu'], `${show(app.resources.cpu)} exceeds what Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxCpu} vCPU); lower it`);
-        if (mem > b.maxMemoryGiB) add(['app', 'resources', 'memory'], `${show(app.resources.memory)} exceeds what Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxMemoryGiB}Gi); lower it`);
+        if (sum('cpu') > b.maxCpu) add(['app', 'resources', 'cpu'], `the Pod requests ${round(sum('cpu'))} vCPU (${listed('cpu', '')}), more than Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxCpu} vCPU, ${b.provenance}); lower app.resources.cpu`);
+        if (sum('memoryGiB') > b.maxMemoryGiB) add(['app', 'resources', 'memory'], `the Pod requests ${round(sum('memoryGiB'))} GiB of memory (${listed('memoryGiB', ' GiB')}), more than Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxMemoryGiB} GiB, ${b.provenance}); lower app.resources.memory`);
       }
+    }
+  }
+
+  // --- Draining and stopping: a removed or stopping backend finishes the longest request ----------
+  if (ingress) {
+    const longest = ingress.backendTimeoutSec;
+    if (longest > DRAINING_TIMEOUT_MAX_SECONDS) {
+      add(['ingress', 'backendTimeoutSec'], `${longest} s cannot be drained: the load balancer keeps a removed backend's connections for at most ${DRAINING_TIMEOUT_MAX_SECONDS} s (drainingTimeoutSec), so longer generations would be cut on every rollout or drain; lower it to ${DRAINING_TIMEOUT_MAX_SECONDS} or less`);
+    }
+    const drain = ingress.connectionDrainingSec ?? Math.min(longest, DRAINING_TIMEOUT_MAX_SECONDS);
+    if (ingress.connectionDrainingSec !== undefined && ingress.connectionDrainingSec < longest) {
+      add(['ingress', 'connectionDrainingSec'], `${ingress.connectionDrainingSec} s is shorter than ingress.backendTimeoutSec (${longest} s): every rollout, drain or scale-down would cut generations after ${ingress.connectionDrainingSec} s; raise it to ${Math.min(longest, DRAINING_TIMEOUT_MAX_SECONDS)} or remove it (it defaults to backendTimeoutSec)`);
+    }
+    const need = drain + READY_GATE_STOP.detachSeconds + READY_GATE_STOP.shutdownSeconds;
+    if (app?.terminationGracePeriodSeconds !== undefined && app.terminationGracePeriodSeconds < need) {
+      add(['app', 'terminationGracePeriodSeconds'], `${app.terminationGracePeriodSeconds} s does not cover a pod's stop: ${READY_GATE_STOP.detachSeconds} s for its endpoint to leave the load balancer + up to ${drain} s for generations in flight (the draining time) + ${READY_GATE_STOP.shutdownSeconds} s for the WebUI to exit = ${need} s; raise it to ${need} or remove it`);
+    }
+    if (gpu && gpu.provisioning !== 'on-demand' && !gpu.acceptCutGenerations && longest > AUTOPILOT_GRACE.spotPreemptionMaxSeconds) {
+      add(['gpu', 'provisioning'], `${show(gpu.provisioning)} runs pods on Spot VMs, and GKE gives a preempted Spot Pod at most ${AUTOPILOT_GRACE.spotPreemptionMaxSeconds} s to stop, while a generation may run ${longest} s (ingress.backendTimeoutSec): a preemption cuts it; use "on-demand", or set gpu.acceptCutGenerations: true to accept that`);
     }
   }
 
@@ -219,6 +255,18 @@ function validFields<S extends z.ZodObject>(schema: S, raw: unknown): Partial<z.
     if (r.success) out[key] = r.data;
   }
   return out as Partial<z.output<S>>;
+}
+
+const round = (n: number) => Math.round(n * 100) / 100;
+
+/** What each container of the WebUI Pod requests (= limits): what Autopilot sums against its maxima. */
+export function podRequestParts(app: AppSpec): Array<{ name: string; cpu: number; memoryGiB: number; ephemeralGiB: number }> {
+  const part = (name: string, r: { cpu: string; memory: string; ephemeralStorage: string }) => ({ name, cpu: cpuQuantity(r.cpu), memoryGiB: memoryGiB(r.memory), ephemeralGiB: memoryGiB(r.ephemeralStorage) });
+  return [
+    part('webui', app.resources),
+    ...(app.probes.readiness.mode === 'generation' ? [part('ready gate', READY_GATE_RESOURCES)] : []),
+    ...(app.modelStorage ? [part('Cloud Storage FUSE sidecar', app.modelStorage.sidecar)] : []),
+  ];
 }
 
 /** Kubernetes CPU quantity → cores. */

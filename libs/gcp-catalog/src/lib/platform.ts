@@ -46,3 +46,23 @@ export const AUTOPILOT_GRACE = { scaleDownMaxSeconds: 600, nodeUpgradeMaxSeconds
  * BackendConfig.spec.connectionDraining.drainingTimeoutSec.
  */
 export const DRAINING_TIMEOUT_MAX_SECONDS = 3600;
+
+/**
+ * The Cloud Storage FUSE sidecar's default requests and limits, as GKE injects it
+ * (GoogleCloudPlatform/gcs-fuse-csi-driver cmd/webhook/main.go @ 5fcdc04a: sidecar-cpu-request
+ * "250m", sidecar-memory-request "256Mi", sidecar-ephemeral-storage-request "5Gi", limits equal);
+ * they count toward the Pod's Autopilot totals ("the ephemeral storage limit is at Pod level",
+ * https://github.com/GoogleCloudPlatform/gcs-fuse-csi-driver/issues/57).
+ */
+export const GCSFUSE_SIDECAR_DEFAULTS = { cpu: '250m', memory: '256Mi', ephemeralStorage: '5Gi' } as const;
+
+/**
+ * WebUI paths that answer before the model has loaded, so they cannot mean "ready": the API and
+ * its read endpoints come up first while the model loads in a background thread
+ * (AUTOMATIC1111/stable-diffusion-webui modules/initialize.py initialize_rest → load_model;
+ * modules/api/api.py; /internal/ping in modules/ui.py setup_ui_api returns {}).
+ */
+export function webuiPathAnswersBeforeModelLoad(path: string): boolean {
+  const p = path.split('?')[0]!;
+  return p === '/' || p.startsWith('/internal/') || (p.startsWith('/sdapi/v1/') && !/^\/sdapi\/v1\/(txt2img|img2img)$/.test(p));
+}

@@ -2,7 +2,7 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { fleetJsonSchema, fleetSpecMarkdown, renderedReplicas, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { generatedYaml, SPEC_FILE, REGENERATE } from './yaml';
 import { CLUSTER_LABEL, GPU_LABEL, MODE_LABEL, REGION_LABEL } from './labels';
-import { deployment, namespace, podDisruptionBudget, service, serviceAccount } from './builders/workload';
+import { deployment, namespace, podDisruptionBudget, readyGateConfigMap, service, serviceAccount } from './builders/workload';
 import { probeResources } from './builders/probes';
 import { acceleratorSelectorPatch, computeClass } from './builders/compute-class';
 import { trafficLayer } from './builders/traffic';
@@ -41,6 +41,7 @@ export function renderTree(spec: FleetSpec, catalog: GpuCatalog = GpuCatalog.bun
     ['namespace.yaml', [namespace(spec)]],
     ['serviceaccount.yaml', [serviceAccount(spec)]],
     ['deployment.yaml', [deployment(spec)]],
+    ...(readyGateConfigMap(spec).length ? ([['ready-gate.yaml', readyGateConfigMap(spec)]] as Array<[string, unknown[]]>) : []),
     ['service.yaml', [service(spec)]],
     ['poddisruptionbudget.yaml', [podDisruptionBudget(spec)]],
     ['probes.yaml', probeResources(spec)],

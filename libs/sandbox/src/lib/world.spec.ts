@@ -96,3 +96,35 @@ describe('sandbox servers', () => {
     }
   });
 });
+
+describe('SandboxWorld WebUI start-up and readiness', () => {
+  // A cluster that just became active: its pod is scheduled after the GPU node appears, then the
+  // WebUI's API answers (~20 s) well before the model has loaded (~95 s).
+  const timeline = (readiness: (typeof spec)['app']['probes']['readiness']) => {
+    const clock = new ManualClock(T0);
+    const s = { ...spec, app: { ...spec.app, probes: { ...spec.app.probes, readiness } } };
+    const w = new SandboxWorld({ seed: 3, clock, spec: s });
+    w.forceCapacity('asia-northeast1', 'nvidia-tesla-t4', new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 3600_000));
+    w.applySpec({ ...s, clusters: s.clusters.map((c) => (c.name === 'sd-asia-northeast1' ? { ...c, mode: 'active' as const } : c)) });
+    const samples: Array<{ ready: boolean; canGenerate: boolean }> = [];
+    for (let i = 0; i < 12 * 60 / 5; i++) {
+      const [pod] = w.appPods('sd-asia-northeast1');
+      samples.push({ ready: !!pod?.ready, canGenerate: !!pod?.canGenerate });
+      clock.advance(5_000);
+    }
+    return samples;
+  };
+
+  it('with the ready gate, a pod is never ready before it can generate, and becomes ready soon after', () => {
+    const samples = timeline({ mode: 'generation', path: '/ready', port: 7861, python: 'python3' });
+    expect(samples.some((x) => x.ready)).toBe(true);
+    expect(samples.filter((x) => x.ready && !x.canGenerate)).toEqual([]);
+    const firstGen = samples.findIndex((x) => x.canGenerate);
+    expect(samples.findIndex((x) => x.ready) - firstGen).toBeLessThanOrEqual(1);
+  });
+
+  it('on the WebUI’s /sdapi/v1/sd-models (what readiness used to ask), a pod is ready for over a minute before it can generate', () => {
+    const samples = timeline({ mode: 'http-path', path: '/sdapi/v1/sd-models', port: 7861, python: 'python3' });
+    expect(samples.filter((x) => x.ready && !x.canGenerate).length * 5).toBeGreaterThanOrEqual(60);
+  });
+});

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { GpuCatalog, webuiPathAnswersBeforeModelLoad } from '@gpu-fleet/gcp-catalog';
 import { appNamespace, configClusterRegion, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { exponential, hash32, keyedRng } from './rng';
 import type { SimClock } from './clock';
@@ -33,6 +33,12 @@ const STOCKOUT_PROFILE: Record<string, { availableMean: number; stockoutMean: nu
 const DEFAULT_PROFILE = { availableMean: 240, stockoutMean: 45 };
 /** The process starts here; state at any later time is a deterministic walk from it. */
 const EPOCH = Date.parse('2026-01-01T00:00:00Z');
+/**
+ * The WebUI's start, as AUTOMATIC1111/stable-diffusion-webui does it: its HTTP API answers first,
+ * then the model finishes loading in a background thread (modules/initialize.py,
+ * initialize_rest → load_model); only then can a generation run.
+ */
+const API_UP_MS = 20_000;
 const MODEL_LOAD_MS = 95_000;
 const GPU = 'nvidia.com/gpu';
 
@@ -101,8 +107,11 @@ interface PodView {
   events: Array<{ reason: string; message: string; type: 'Normal' | 'Warning'; at: number; lastAt?: number; count?: number }>;
   log: string;
   ownerJob?: string;
+  /** Ready as the kubelet reports it: when the configured readiness signal passes. */
   ready?: boolean;
   readyAt?: number;
+  /** Whether a generation can run now (the model has loaded). */
+  canGenerate?: boolean;
 }
 
 export class SandboxWorld {
@@ -486,6 +495,17 @@ export class SandboxWorld {
     return out;
   }
 
+  /**
+   * When the pod's readiness probe first passes, given the spec's readiness signal: the ready gate
+   * passes after one generation succeeded (the model has loaded, plus the generation); the app's
+   * own path passes when the app answers it — a WebUI read path already once the API is up.
+   */
+  private readySignalAt(startedAt: number, loadedAt: number): number {
+    const r = this.spec.app.probes.readiness;
+    if (r.mode === 'generation') return loadedAt + 2_000;
+    return webuiPathAnswersBeforeModelLoad(r.path) ? startedAt + API_UP_MS : loadedAt;
+  }
+
   /** The app's pods as Config Sync would have created them from the spec (none when standby). */
   appPods(membership: string): PodView[] {
     const cluster = this.clusterOf(membership);
@@ -527,8 +547,10 @@ export class SandboxWorld {
     base.startedAt = decideAt;
     base.phase = p.finishes && p.t >= decideAt + 20_000 ? 'Succeeded' : 'Running';
     // The WebUI answers its readiness path once the model is loaded (~95 s after start).
-    base.readyAt = decideAt + MODEL_LOAD_MS;
+    const loadedAt = decideAt + MODEL_LOAD_MS;
+    base.readyAt = this.readySignalAt(decideAt, loadedAt);
     base.ready = base.phase === 'Running' && !p.finishes && p.t >= base.readyAt;
+    base.canGenerate = base.phase === 'Running' && !p.finishes && p.t >= loadedAt;
     base.log = p.log;
     base.events.push({ reason: 'Scheduled', type: 'Normal', at: decideAt, message: `Successfully assigned ${p.namespace}/${p.name} to gk3-node-${base.zone}` });
     return base;

@@ -92,10 +92,10 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
     expect(drained.clusters.find((c) => c.name === repl)!.replaces).toBeUndefined();
     hist = appendHistory(hist, ready.record);
 
-    // Draining: standby only after backend timeout + connection draining (900 s + 60 s = 16 min).
+    // Draining: standby only once the longest request has ended (connection draining covers backendTimeoutSec: 900 s = 15 min).
     const soon = run(drained, obs, fleet(drained, {}, appendHistory(hist, { ...ready.record, id: 'x', at: at(125).toISOString(), clusters: drained.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: 'idle' as const })) })), 130, setup);
     expect(soon.changes).toEqual([]);
-    expect(soon.notes.join('\n')).toMatch(/sd-us-central1 draining for 5\/16 min/);
+    expect(soon.notes.join('\n')).toMatch(/sd-us-central1 draining for 5\/15 min/);
     const later = run(drained, obs, fleet(drained, {}, appendHistory(hist, { ...ready.record, id: 'x', at: at(125).toISOString(), clusters: drained.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: 'idle' as const })) })), 142, setup);
     expect(later.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-us-central1', 'standby']]);
   });

@@ -1,4 +1,4 @@
-import { servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { connectionDrainingSeconds, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { minutesAgo, newestOf, runFilters, runScores, shortGpu, STOCKOUT_BLOCK_WEIGHT, type PluginContext } from './plugins';
@@ -216,7 +216,8 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   }
 
   // 4. Drained clusters go to standby once in-flight requests had time to finish.
-  const drainMinutes = Math.ceil((spec.ingress.backendTimeoutSec + spec.ingress.connectionDrainingSec) / 60);
+  // A drained cluster's last requests end within the longest request, which connection draining covers.
+  const drainMinutes = Math.ceil(Math.max(spec.ingress.backendTimeoutSec, connectionDrainingSeconds(spec)) / 60);
   for (const c of work.filter((x) => x.mode === 'draining' && !touched.has(x.name))) {
     // Unchanged for the whole history: draining at least since its oldest record. Without any
     // history the drain may have just begun: wait until a sweep has seen it draining.
@@ -226,7 +227,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       continue;
     }
     const waited = (now.getTime() - Date.parse(s)) / MIN;
-    if (waited >= drainMinutes) change(c, 'standby', { mode: 'standby' }, `drained for ${Math.floor(waited)} min (≥ ${drainMinutes} min: backend timeout + connection draining)`);
+    if (waited >= drainMinutes) change(c, 'standby', { mode: 'standby' }, `drained for ${Math.floor(waited)} min (≥ ${drainMinutes} min: the longest request, which connection draining covers)`);
     else notes.push(`${c.name} draining for ${Math.floor(waited)}/${drainMinutes} min before standby`);
   }
 

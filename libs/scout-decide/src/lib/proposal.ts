@@ -1,4 +1,4 @@
-import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
+import { connectionDrainingSeconds, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { minutesAgo, shortGpu } from './plugins';
@@ -72,7 +72,7 @@ export function renderProposal(spec: FleetSpec, plan: Plan, signals: { regions: 
   }
   lines.push('### Safety', '');
   lines.push(
-    `- Make-before-break: a replacement serves first; the cluster it replaces is drained only once the replacement has ready replicas, and goes to standby ${Math.ceil((spec.ingress.backendTimeoutSec + spec.ingress.connectionDrainingSec) / 60)} min later.`,
+    `- Make-before-break: a replacement serves first; the cluster it replaces is drained only once the replacement has ready replicas, and goes to standby ${Math.ceil(Math.max(spec.ingress.backendTimeoutSec, connectionDrainingSeconds(spec)) / 60)} min later (connection draining covers the longest request).`,
     `- Serving regions stay between ${spec.placement.minServingRegions} and ${spec.placement.maxServingRegions}; at most ${spec.placement.maxChangesPerSweep} change(s) per sweep; a region is dropped after ${spec.placement.badSweepsBeforeDrop} bad sweeps, switched only for a ${Math.round(spec.placement.switchMargin * 100)}% better score, and kept ${spec.placement.minDwellMinutes} min in a mode.`,
   );
   for (const n of plan.notes) lines.push(`- ${esc(n)}`);

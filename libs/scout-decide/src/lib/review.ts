@@ -1,5 +1,5 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { connectionDrainingSeconds, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { shortGpu } from './plugins';
 
 /** Marks the one review comment on a pull request, so CI updates it in place instead of adding another. */
@@ -69,7 +69,7 @@ export function reviewSpecChange(before: FleetSpec, after: FleetSpec, catalog: G
   if (from.join() !== to.join()) {
     traffic.push(`Serving regions: ${from.join(', ') || 'none'} → ${to.join(', ') || 'none'}`);
     for (const r of to.filter((r) => !from.includes(r))) traffic.push(`${r} starts taking traffic once its pods are ready (the load balancer health check gates it)`);
-    for (const r of from.filter((r) => !to.includes(r))) traffic.push(`${r} stops taking new traffic; requests in flight get ${after.ingress.connectionDrainingSec} s of connection draining`);
+    for (const r of from.filter((r) => !to.includes(r))) traffic.push(`${r} stops taking new traffic; requests in flight get ${connectionDrainingSeconds(after)} s of connection draining`);
   }
   const continents = (regions: string[]) => new Set(regions.map((r) => catalog.region(r)?.continent ?? 'unknown'));
   const [cFrom, cTo] = [continents(from), continents(to)];

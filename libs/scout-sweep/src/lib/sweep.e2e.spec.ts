@@ -182,7 +182,7 @@ describe('sweep end to end (sandbox)', () => {
 
     const tooSoon = await s.sweep(40);
     expect(tooSoon.plan.changes).toEqual([]);
-    // Draining was first seen at +40: standby after 16 min (backend timeout + connection draining).
+    // Draining was first seen at +40: standby after 15 min (the longest request, which draining covers).
     const standby = await s.sweep(58);
     expect(standby.plan.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-us-central1', 'standby']]);
     s.merge(standby);

@@ -1,7 +1,7 @@
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderTree, clusterGpuOrder, computeClass, deployment, multiClusterIngressLayer, probeResources } from '../../index';
+import { renderTree, clusterGpuOrder, computeClass, deployment, multiClusterIngressLayer, probeResources, readyGateConfigMap, READY_GATE_PY } from '../../index';
 
 const catalog = GpuCatalog.bundled();
 const specFrom = (edit: (y: string) => string = (y) => y): FleetSpec => loadFleetSpec(edit(EXAMPLE_FLEET_YAML)).spec;
@@ -19,30 +19,59 @@ describe('Deployment', () => {
     expect(pod.nodeSelector).toEqual({ 'cloud.google.com/compute-class': 'sd-webui-gpu' });
   });
 
-  it('uses Autopilot-friendly requests equal to limits', () => {
-    expect(c.resources!.requests).toEqual(c.resources!.limits);
-    expect(c.resources!.requests).toMatchObject({ cpu: '4', memory: '16Gi', 'ephemeral-storage': '30Gi' });
+  it('uses Autopilot-friendly requests equal to limits, on every container', () => {
+    for (const x of [...pod.containers, ...pod.initContainers!]) expect(x.resources!.requests).toEqual(x.resources!.limits);
+    expect(c.resources!.requests).toMatchObject({ cpu: '4', memory: '16Gi', 'ephemeral-storage': '4Gi' });
   });
 
-  it('gives model loading minutes and only reports ready once the model is loaded', () => {
+  it('gives model loading minutes, and is ready only through the ready gate (a tiny generation succeeded)', () => {
     const startupBudget = c.startupProbe!.periodSeconds! * c.startupProbe!.failureThreshold!;
     expect(startupBudget).toBeGreaterThanOrEqual(example.app.probes.startupTimeoutSeconds);
     expect(startupBudget).toBeGreaterThanOrEqual(600);
-    expect(c.readinessProbe!.httpGet!.path).toBe(example.app.probes.readinessPath);
     expect(c.livenessProbe!.periodSeconds! * c.livenessProbe!.failureThreshold!).toBeGreaterThanOrEqual(120);
+    // the WebUI's own paths answer while the model loads: no readiness probe on the WebUI container
+    expect(c.readinessProbe).toBeUndefined();
+    const gate = pod.initContainers!.find((x) => x.name === 'ready-gate')!;
+    // a native sidecar: started before the WebUI, stopped after it
+    expect(gate.restartPolicy).toBe('Always');
+    expect(gate.image).toBe(example.app.image);
+    expect(gate.readinessProbe!.httpGet).toEqual({ path: '/ready', port: 'ready' });
+    expect(gate.ports).toEqual([{ name: 'ready', containerPort: 7861, protocol: 'TCP' }]);
+    expect(gate.command).toEqual(['python3', '/opt/gpu-fleet/ready_gate.py']);
+    expect(gate.args).toEqual(['--app-port', '7860', '--port', '7861', '--path', '/ready', '--drain-seconds', '900', '--detach-seconds', '15']);
+    expect(pod.volumes!.find((v) => v.name === 'ready-gate')!.configMap).toEqual({ name: 'sd-webui-ready-gate' });
+    expect(readyGateConfigMap(example)[0]!.data!['ready_gate.py']).toBe(READY_GATE_PY);
+    expect(dep.spec!.template.metadata!.annotations!['gpu-fleet.dev/ready-gate-sha256']).toMatch(/^[0-9a-f]{16}$/);
   });
 
-  it('lets an in-flight generation finish before the pod stops', () => {
-    expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(example.ingress.backendTimeoutSec);
-    expect(c.lifecycle?.preStop?.sleep?.seconds).toBeGreaterThan(0);
+  it('with readiness mode http-path: the app’s own path, no gate', () => {
+    const spec = specFrom((y) => y.replace('  resources:', '  probes:\n    readiness: {mode: http-path, path: /healthz/model}\n  resources:'));
+    const d = deployment(spec);
+    expect(d.spec!.template.spec!.initContainers).toBeUndefined();
+    expect(d.spec!.template.spec!.containers[0]!.readinessProbe!.httpGet).toEqual({ path: '/healthz/model', port: 'http' });
+    expect(readyGateConfigMap(spec)).toEqual([]);
+  });
+
+  it('holds a stopping pod until in-flight generations end: preStop asks the gate, the grace period covers the drain', () => {
+    expect(c.lifecycle!.preStop).toEqual({ httpGet: { path: '/drain', port: 7861 } });
+    // 15 s detach + 900 s draining (= backendTimeoutSec) + 15 s for the WebUI to exit
+    expect(pod.terminationGracePeriodSeconds).toBe(930);
   });
 
   it('never rolls out by removing the only ready pod', () => {
     expect(dep.spec!.strategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } });
   });
 
-  it('mounts the model bucket read-only through GCS FUSE', () => {
-    expect(dep.spec!.template.metadata!.annotations).toEqual({ 'gke-gcsfuse/volumes': 'true' });
+  it('mounts the model bucket read-only through GCS FUSE, with the sidecar’s resources explicit', () => {
+    expect(dep.spec!.template.metadata!.annotations).toMatchObject({
+      'gke-gcsfuse/volumes': 'true',
+      'gke-gcsfuse/cpu-request': '250m',
+      'gke-gcsfuse/cpu-limit': '250m',
+      'gke-gcsfuse/memory-request': '256Mi',
+      'gke-gcsfuse/memory-limit': '256Mi',
+      'gke-gcsfuse/ephemeral-storage-request': '5Gi',
+      'gke-gcsfuse/ephemeral-storage-limit': '5Gi',
+    });
     const vol = pod.volumes!.find((v) => v.name === 'models')!;
     expect(vol.csi).toMatchObject({ driver: 'gcsfuse.csi.storage.gke.io', readOnly: true, volumeAttributes: { bucketName: 'sd-fleet-test-4821-models' } });
     expect(c.volumeMounts).toEqual([{ name: 'models', mountPath: '/models', readOnly: true }]);
@@ -51,8 +80,8 @@ describe('Deployment', () => {
   it('omits the model volume when the spec has no bucket', () => {
     const spec = specFrom((y) => y.replace(/ {2}modelStorage:\n {4}bucket: .*\n/, ''));
     const d = deployment(spec);
-    expect(d.spec!.template.spec!.volumes).toBeUndefined();
-    expect(d.spec!.template.metadata!.annotations).toBeUndefined();
+    expect(d.spec!.template.spec!.volumes!.map((v) => v.name)).toEqual(['ready-gate']);
+    expect(Object.keys(d.spec!.template.metadata!.annotations!)).toEqual(['gpu-fleet.dev/ready-gate-sha256']);
   });
 });
 
@@ -69,7 +98,7 @@ describe('ComputeClass', () => {
   });
 
   it('expands spot-then-on-demand into two rules per GPU type', () => {
-    const spec = specFrom((y) => y.replace('  count: 1', '  count: 1\n  provisioning: spot-then-on-demand'));
+    const spec = specFrom((y) => y.replace('  count: 1', '  count: 1\n  provisioning: spot-then-on-demand\n  acceptCutGenerations: true'));
     const cc = computeClass(spec, cluster(spec, 'sd-us-central1'), catalog);
     expect(cc.spec.priorities).toEqual([
       { gpu: { type: 'nvidia-l4', count: 1 }, spot: true },
@@ -78,6 +107,13 @@ describe('ComputeClass', () => {
       { gpu: { type: 'nvidia-tesla-t4', count: 1 }, spot: false },
     ]);
     expect(cc.spec.whenUnsatisfiable).toBe('DoNotScaleUp');
+  });
+
+  it('turns on active migration only where a second replica keeps serving while one pod moves', () => {
+    // one replica: the PDB (minAvailable 1) would forbid the eviction, and the region would go down for a model reload
+    expect(computeClass(example, cluster(example, 'sd-us-central1'), catalog).spec.activeMigration).toBeUndefined();
+    expect(computeClass(example, cluster(example, 'sd-europe-west4'), catalog).spec.activeMigration).toEqual({ optimizeRulePriority: true });
+    expect(computeClass(example, cluster(example, 'sd-asia-northeast1'), catalog).spec.activeMigration).toBeUndefined();
   });
 });
 
@@ -91,10 +127,12 @@ describe('traffic layer (config cluster)', () => {
 
   it('configures BackendConfig for fast failover, long generations, sticky sessions and IAP', () => {
     const bc = byKind('BackendConfig').spec as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-    expect(bc.healthCheck.requestPath).toBe(example.app.probes.readinessPath);
+    // the health check asks the ready gate (its own port and path), as the kubelet does
+    expect(bc.healthCheck).toMatchObject({ type: 'HTTP', requestPath: '/ready', port: 7861 });
     expect(bc.healthCheck.checkIntervalSec * bc.healthCheck.unhealthyThreshold).toBeLessThanOrEqual(15);
     expect(bc.timeoutSec).toBe(900);
-    expect(bc.connectionDraining).toEqual({ drainingTimeoutSec: 60 });
+    // draining covers the longest request
+    expect(bc.connectionDraining).toEqual({ drainingTimeoutSec: 900 });
     expect(bc.sessionAffinity).toEqual({ affinityType: 'GENERATED_COOKIE', affinityCookieTtlSec: 3600 });
     expect(bc.iap).toEqual({ enabled: true, oauthclientCredentials: { secretName: 'iap-oauth' } });
     expect(byKind('MultiClusterService').metadata.annotations).toEqual({ 'cloud.google.com/backend-config': '{"ports":{"7860":"sd-webui"}}' });
@@ -163,7 +201,7 @@ describe('renderTree', () => {
   });
 
   it('uses an accelerator selector patch instead of a ComputeClass when asked', () => {
-    const spec = specFrom((y) => y.replace('  count: 1', '  count: 1\n  selection: node-selector\n  provisioning: spot'));
+    const spec = specFrom((y) => y.replace('  count: 1', '  count: 1\n  selection: node-selector\n  provisioning: spot\n  acceptCutGenerations: true'));
     const t = renderTree(spec, catalog);
     expect(t.files.has('clusters/sd-us-central1/computeclass.yaml')).toBe(false);
     const patch = parseAllDocuments(t.files.get('clusters/sd-asia-northeast1/gpu-patch.yaml')!)[0]!.toJS();

@@ -40,11 +40,21 @@ export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: Gpu
       priorities,
       whenUnsatisfiable: 'DoNotScaleUp',
       nodePoolAutoCreation: { enabled: true },
-      // Move back to the first choice when it becomes available again.
-      activeMigration: { optimizeRulePriority: true },
+      // Active migration moves a pod back to a higher-priority rule by evicting it, honouring the
+      // PodDisruptionBudget (a voluntary disruption). The PDB keeps minAvailable 1, so with one
+      // replica it could never move the pod — and if it could, the region would be down for a full
+      // model reload. Only a cluster with two or more replicas can migrate one pod at a time while
+      // the other serves. https://cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes
+      ...(activeMigrationAllowed(cluster) ? { activeMigration: { optimizeRulePriority: true } } : {}),
     },
   };
 }
+
+/**
+ * Whether the ComputeClass may migrate pods back to a preferred rule: only while a second replica
+ * keeps serving (PodDisruptionBudget minAvailable 1; see computeClass). A standby cluster runs no pods.
+ */
+export const activeMigrationAllowed = (cluster: ClusterSpec): boolean => cluster.mode !== 'standby' && cluster.replicas >= 2;
 
 /** Strategic-merge patch used instead when `gpu.selection: node-selector`. */
 export function acceleratorSelectorPatch(spec: FleetSpec, cluster: ClusterSpec) {

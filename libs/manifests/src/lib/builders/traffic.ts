@@ -1,8 +1,8 @@
 import type { Namespace } from 'kubernetes-types/core/v1';
-import { appNamespace, certificateNames, servingClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, certificateNames, connectionDrainingSeconds, servingClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { BackendConfig, FrontendConfig, MultiClusterIngress, MultiClusterService } from '../gke-types';
 import { commonLabels, selectorLabels } from '../labels';
-import { namespace } from './workload';
+import { namespace, readinessEndpoint } from './workload';
 
 /** A traffic layer: the objects the config cluster needs to expose the app at one global VIP. */
 export interface TrafficLayer {
@@ -44,18 +44,23 @@ export const multiClusterIngressLayer: TrafficLayer = {
       },
     };
 
-    // Failover time ≈ checkIntervalSec × unhealthyThreshold; timeoutSec covers a long generation.
+    // Failover time ≈ checkIntervalSec × unhealthyThreshold; timeoutSec covers a long generation and
+    // draining covers timeoutSec, so a removed backend finishes what it started.
+    // The health check asks the readiness signal itself (the ready gate's port and path): a set
+    // `port` makes the check use that fixed port on each endpoint, not the serving port
+    // (kubernetes/ingress-gce pkg/translator/healthchecks.go: Port → PortSpecification USE_FIXED_PORT).
+    const ready = readinessEndpoint(spec);
     const backendConfig: BackendConfig = {
       apiVersion: 'cloud.google.com/v1',
       kind: 'BackendConfig',
       metadata: { name, namespace: ns, labels },
       spec: {
         timeoutSec: ingress.backendTimeoutSec,
-        connectionDraining: { drainingTimeoutSec: ingress.connectionDrainingSec },
+        connectionDraining: { drainingTimeoutSec: connectionDrainingSeconds(spec) },
         healthCheck: {
           type: 'HTTP',
-          requestPath: spec.app.probes.readinessPath,
-          port: spec.app.port,
+          requestPath: ready.path,
+          port: ready.port,
           ...ingress.healthCheck,
         },
         sessionAffinity:

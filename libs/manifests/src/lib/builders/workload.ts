@@ -1,8 +1,10 @@
 import type { Deployment } from 'kubernetes-types/apps/v1';
-import type { Container, Namespace, Service, ServiceAccount, Volume, VolumeMount } from 'kubernetes-types/core/v1';
+import { createHash } from 'node:crypto';
+import type { ConfigMap, Container, Namespace, Service, ServiceAccount, Volume, VolumeMount } from 'kubernetes-types/core/v1';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
-import { appNamespace, terminationGracePeriodSeconds, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, connectionDrainingSeconds, READY_GATE_RESOURCES, READY_GATE_STOP, terminationGracePeriodSeconds, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { commonLabels, computeClassName, selectorLabels } from '../labels';
+import { READY_GATE_PY } from './ready-gate.py';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
 
@@ -31,6 +33,29 @@ export function serviceAccount(spec: FleetSpec): ServiceAccount {
   };
 }
 
+/** Name of the ConfigMap holding the ready gate's script (see ready-gate.py.ts). */
+export const readyGateConfigMapName = (spec: FleetSpec) => `${spec.app.name}-ready-gate`;
+const READY_GATE_DIR = '/opt/gpu-fleet';
+const READY_GATE_FILE = 'ready_gate.py';
+
+/** The ready gate's script as a ConfigMap in the app namespace (mode generation only). */
+export function readyGateConfigMap(spec: FleetSpec): ConfigMap[] {
+  if (spec.app.probes.readiness.mode !== 'generation') return [];
+  return [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: readyGateConfigMapName(spec), namespace: appNamespace(spec), labels: commonLabels(spec) }, data: { [READY_GATE_FILE]: READY_GATE_PY } }];
+}
+
+/**
+ * Where readiness is answered: the ready gate's port and path (mode generation) or the app's own
+ * path on app.port (mode http-path). The kubelet readiness probe and the load balancer health
+ * check use the same signal.
+ */
+export function readinessEndpoint(spec: FleetSpec): { port: number; path: string } {
+  const r = spec.app.probes.readiness;
+  return r.mode === 'generation' ? { port: r.port, path: r.path } : { port: spec.app.port, path: r.path };
+}
+
+const quantities = (r: { cpu: string; memory: string; ephemeralStorage: string }) => ({ cpu: r.cpu, memory: r.memory, 'ephemeral-storage': r.ephemeralStorage });
+
 /**
  * The WebUI Deployment, valid on Autopilot for every GPU type the spec allows.
  *
@@ -41,17 +66,21 @@ export function serviceAccount(spec: FleetSpec): ServiceAccount {
  * - Rollout: maxSurge 1 / maxUnavailable 0 keeps the old pod serving until the new one is Ready,
  *   so a region never drops to zero ready pods because of a rollout (it may stall if no GPU is
  *   available for the surge pod, which is the safe failure).
- * - Probes: the startup probe allows `probes.startupTimeoutSeconds` for image pull and model load;
- *   readiness only passes on the model-loaded path, so the load balancer never routes to a pod
- *   still loading; liveness is cheap and tolerant (a long generation must not look like a hang).
- * - Termination: preStop sleep lets the load balancer stop sending new requests first, then the
- *   grace period lets an in-flight generation finish.
+ * - Readiness means "a generation can run" (app.probes.readiness): the ready gate sidecar answers
+ *   only after one tiny generation succeeded. The startup probe allows
+ *   `probes.startupTimeoutSeconds` for image pull and model load; liveness is cheap and tolerant.
+ * - Stopping: the WebUI exits at SIGTERM, cutting any generation in flight, so its preStop hook asks
+ *   the ready gate to hold it until the WebUI is idle (at most the load balancer's draining time);
+ *   the grace period covers that plus the WebUI's own exit.
+ * - Resources: requests = limits on every container; the Cloud Storage FUSE sidecar's are set by
+ *   annotation, so the Pod total (what Autopilot checks) is known at render time.
  */
 export function deployment(spec: FleetSpec): Deployment {
   const { app, gpu } = spec;
   const period = 10;
   const volumes: Volume[] = [];
   const mounts: VolumeMount[] = [];
+  const annotations: Record<string, string> = {};
   if (app.modelStorage) {
     // GCS FUSE CSI ephemeral volume, read-only (https://cloud.google.com/kubernetes-engine/docs/how-to/persistent-volumes/cloud-storage-fuse-csi-driver).
     volumes.push({
@@ -66,13 +95,11 @@ export function deployment(spec: FleetSpec): Deployment {
       },
     });
     mounts.push({ name: 'models', mountPath: app.modelStorage.mountPath, readOnly: true });
+    Object.assign(annotations, { 'gke-gcsfuse/volumes': 'true', ...gcsFuseSidecarAnnotations(app.modelStorage.sidecar) });
   }
-  const requests = {
-    cpu: app.resources.cpu,
-    memory: app.resources.memory,
-    'ephemeral-storage': app.resources.ephemeralStorage,
-    [GPU_RESOURCE]: String(gpu.count),
-  };
+  const requests = { ...quantities(app.resources), [GPU_RESOURCE]: String(gpu.count) };
+  const readiness = app.probes.readiness;
+  const gated = readiness.mode === 'generation';
   const container: Container = {
     name: 'webui',
     image: app.image,
@@ -88,24 +115,39 @@ export function deployment(spec: FleetSpec): Deployment {
       timeoutSeconds: 5,
       failureThreshold: Math.ceil(app.probes.startupTimeoutSeconds / period),
     },
-    readinessProbe: {
-      httpGet: { path: app.probes.readinessPath, port: 'http' },
-      periodSeconds: 5,
-      timeoutSeconds: 5,
-      successThreshold: 1,
-      failureThreshold: 3,
-    },
+    // With the gate, the pod's readiness is the gate's (a sidecar's readiness counts for the pod).
+    readinessProbe: gated ? undefined : { httpGet: { path: readiness.path, port: 'http' }, periodSeconds: 5, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 },
     livenessProbe: {
       httpGet: { path: app.probes.livenessPath, port: 'http' },
       periodSeconds: 30,
       timeoutSeconds: 10,
       failureThreshold: 6,
     },
-    lifecycle: { preStop: { sleep: { seconds: 15 } } },
+    // Gate: hold SIGTERM until the WebUI is idle. Without it, only the pause for the endpoint to leave the load balancer.
+    lifecycle: { preStop: gated ? { httpGet: { path: '/drain', port: readiness.port } } : { sleep: { seconds: READY_GATE_STOP.detachSeconds } } },
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     volumeMounts: mounts.length ? mounts : undefined,
   };
-  const annotations: Record<string, string> = app.modelStorage ? { 'gke-gcsfuse/volumes': 'true' } : {};
+  const gate: Container | undefined = gated
+    ? {
+        name: 'ready-gate',
+        image: app.image,
+        // Native sidecar: started before the WebUI, stopped after it (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/).
+        restartPolicy: 'Always',
+        command: [readiness.python, `${READY_GATE_DIR}/${READY_GATE_FILE}`],
+        args: ['--app-port', String(app.port), '--port', String(readiness.port), '--path', readiness.path, '--drain-seconds', String(connectionDrainingSeconds(spec)), '--detach-seconds', String(READY_GATE_STOP.detachSeconds)],
+        ports: [{ name: 'ready', containerPort: readiness.port, protocol: 'TCP' }],
+        readinessProbe: { httpGet: { path: readiness.path, port: 'ready' }, periodSeconds: 5, timeoutSeconds: 3, successThreshold: 1, failureThreshold: 2 },
+        resources: { requests: quantities(READY_GATE_RESOURCES), limits: quantities(READY_GATE_RESOURCES) },
+        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+        volumeMounts: [{ name: 'ready-gate', mountPath: READY_GATE_DIR, readOnly: true }],
+      }
+    : undefined;
+  if (gate) {
+    volumes.push({ name: 'ready-gate', configMap: { name: readyGateConfigMapName(spec) } });
+    // A new script rolls the pods (a ConfigMap change alone would not).
+    annotations[READY_GATE_HASH_ANNOTATION] = createHash('sha256').update(READY_GATE_PY).digest('hex').slice(0, 16);
+  }
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -118,12 +160,13 @@ export function deployment(spec: FleetSpec): Deployment {
       // A GPU node takes minutes to appear; do not mark the rollout failed before the model can load.
       progressDeadlineSeconds: app.probes.startupTimeoutSeconds + 900,
       template: {
-        metadata: { labels: commonLabels(spec), ...(Object.keys(annotations).length ? { annotations } : {}) },
+        metadata: { labels: commonLabels(spec), ...(Object.keys(annotations).length ? { annotations: sortKeys(annotations) } : {}) },
         spec: {
           serviceAccountName: app.name,
           terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec),
           nodeSelector: gpu.selection === 'compute-class' ? { 'cloud.google.com/compute-class': computeClassName(spec) } : undefined,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+          initContainers: gate ? [gate] : undefined,
           containers: [container],
           volumes: volumes.length ? volumes : undefined,
         },
@@ -131,6 +174,24 @@ export function deployment(spec: FleetSpec): Deployment {
     },
   };
 }
+
+export const READY_GATE_HASH_ANNOTATION = 'gpu-fleet.dev/ready-gate-sha256';
+
+/**
+ * The Cloud Storage FUSE sidecar's resources as the driver's pod annotations
+ * (gke-gcsfuse/{cpu,memory,ephemeral-storage}-{request,limit}; GoogleCloudPlatform/gcs-fuse-csi-driver
+ * pkg/webhook/mutatingwebhook.go), request = limit as Autopilot requires.
+ */
+export function gcsFuseSidecarAnnotations(r: { cpu: string; memory: string; ephemeralStorage: string }): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [key, value] of [['cpu', r.cpu], ['memory', r.memory], ['ephemeral-storage', r.ephemeralStorage]] as const) {
+    out[`gke-gcsfuse/${key}-request`] = value;
+    out[`gke-gcsfuse/${key}-limit`] = value;
+  }
+  return out;
+}
+
+const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
 
 export function service(spec: FleetSpec): Service {
   return {

@@ -1,7 +1,7 @@
-import { CONFIG_SYNC_MANAGED_BY, resourceQuotaItemProblem, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { findPlaceholders, MANAGED_BY_LABEL, renderedReplicas, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB, AUTOPILOT_GRACE, CONFIG_SYNC_MANAGED_BY, DRAINING_TIMEOUT_MAX_SECONDS, GCSFUSE_SIDECAR_DEFAULTS, resourceQuotaItemProblem, webuiPathAnswersBeforeModelLoad, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { connectionDrainingSeconds, cpuQuantity, findPlaceholders, MANAGED_BY_LABEL, memoryGiB, READY_GATE_STOP, renderedReplicas, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { K8sObject } from './kustomize';
-import { GPU_RESOURCE } from '../builders/workload';
+import { GPU_RESOURCE, readinessEndpoint as readinessEndpointOf } from '../builders/workload';
 
 export interface Finding {
   /** Folder (clusters/<name>, fleet-config/config-cluster) or spec file the finding is about. */
@@ -13,7 +13,10 @@ export interface Finding {
 
 export const objectId = (o: K8sObject) => [o.kind, o.metadata?.namespace, o.metadata?.name].filter(Boolean).join('/');
 
-type Pod = { nodeSelector?: Record<string, string>; containers?: Array<{ resources?: { limits?: Record<string, string>; requests?: Record<string, string> } }> };
+type Probe = { httpGet?: { path?: string; port?: number | string } };
+type PodContainer = { name?: string; restartPolicy?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> }; readinessProbe?: Probe; ports?: Array<{ name?: string; containerPort?: number }> };
+type Pod = { nodeSelector?: Record<string, string>; terminationGracePeriodSeconds?: number; containers?: PodContainer[]; initContainers?: PodContainer[] };
+type ComputeClassObject = K8sObject & { spec?: { priorities?: Array<{ gpu?: { type?: string; count?: number }; spot?: boolean }>; activeMigration?: { optimizeRulePriority?: boolean } } };
 
 /**
  * Invariants of one built cluster overlay: GPU pods select a type its region offers (through the
@@ -21,9 +24,9 @@ type Pod = { nodeSelector?: Record<string, string>; containers?: Array<{ resourc
  */
 export function clusterInvariants(scope: string, spec: FleetSpec, cluster: ClusterSpec, objects: K8sObject[], catalog: GpuCatalog): Finding[] {
   const findings: Finding[] = [];
-  const classes = new Map(objects.filter((o) => o.kind === 'ComputeClass').map((o) => [o.metadata?.name, o as K8sObject & { spec?: { priorities?: Array<{ gpu?: { type?: string } }> } }]));
+  const classes = new Map(objects.filter((o) => o.kind === 'ComputeClass').map((o) => [o.metadata?.name, o as ComputeClassObject]));
   for (const o of objects.filter((x) => x.kind === 'Deployment')) {
-    const dep = o as K8sObject & { spec?: { replicas?: number; template?: { spec?: Pod } } };
+    const dep = o as K8sObject & { spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: Pod } } };
     const pod = dep.spec?.template?.spec ?? {};
     const wantsGpu = (pod.containers ?? []).some((c) => c.resources?.limits?.[GPU_RESOURCE] !== undefined);
     if (!wantsGpu) continue;
@@ -47,6 +50,15 @@ export function clusterInvariants(scope: string, spec: FleetSpec, cluster: Clust
     }
     const want = renderedReplicas(cluster);
     if (dep.spec?.replicas !== want) add(`has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`);
+    findings.push(...servingInvariants(spec, pod, dep.spec?.template?.metadata?.annotations ?? {}, types, catalog).map((message) => ({ scope, object: objectId(o), message })));
+    const cc = selectedClass ? classes.get(selectedClass) : undefined;
+    if (cc?.spec?.activeMigration?.optimizeRulePriority && (dep.spec?.replicas ?? 0) < 2) {
+      add(`has ${dep.spec?.replicas ?? 0} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`);
+    }
+    const spotRules = cc ? (cc.spec?.priorities ?? []).some((p) => p.spot === true) : pod.nodeSelector?.['cloud.google.com/gke-spot'] === 'true';
+    if (spotRules && !spec.gpu.acceptCutGenerations && spec.ingress.backendTimeoutSec > AUTOPILOT_GRACE.spotPreemptionMaxSeconds) {
+      add(`can run on Spot VMs, where a preempted pod gets at most ${AUTOPILOT_GRACE.spotPreemptionMaxSeconds} s to stop, but generations may run ${spec.ingress.backendTimeoutSec} s; set gpu.provisioning "on-demand" or gpu.acceptCutGenerations: true`);
+    }
   }
   if (!objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === spec.app.name)) {
     findings.push({ scope, message: `builds no Deployment "${spec.app.name}"` });
@@ -54,13 +66,71 @@ export function clusterInvariants(scope: string, spec: FleetSpec, cluster: Clust
   return findings;
 }
 
+/**
+ * The WebUI pod can serve when it says it can, finishes what it started, and fits Autopilot:
+ * - readiness comes from a signal that means "a generation can run" (the ready gate, or the app's
+ *   own path — never a WebUI path that answers while the model loads);
+ * - the grace period covers the stop: endpoint detach + the draining time + the WebUI's exit;
+ * - the Pod's totals (every container, native sidecars, the Cloud Storage FUSE sidecar from its
+ *   annotations) stay within Autopilot's maxima for each GPU type it may get.
+ */
+function servingInvariants(spec: FleetSpec, pod: Pod, annotations: Record<string, string>, gpuTypes: string[], catalog: GpuCatalog): string[] {
+  const out: string[] = [];
+  const containers = pod.containers ?? [];
+  const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
+  const probes = [...containers, ...sidecars].map((c) => ({ c, probe: c.readinessProbe?.httpGet })).filter((x) => x.probe);
+  if (!probes.length) out.push('has no HTTP readiness probe: pods would count as ready (and take traffic) before the model has loaded; render with app.probes.readiness');
+  for (const { c, probe } of probes) {
+    const onApp = containers.includes(c);
+    if (onApp && webuiPathAnswersBeforeModelLoad(probe!.path ?? '/')) {
+      out.push(`container "${c.name}" is ready on ${JSON.stringify(probe!.path)}, which the WebUI answers while the model is still loading (modules/initialize.py loads it in a background thread); use the ready gate (app.probes.readiness.mode generation)`);
+    }
+  }
+  const need = connectionDrainingSeconds(spec) + READY_GATE_STOP.detachSeconds + READY_GATE_STOP.shutdownSeconds;
+  if ((pod.terminationGracePeriodSeconds ?? 30) < need) {
+    out.push(`terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds ?? 30} does not cover a stop: ${READY_GATE_STOP.detachSeconds} s detach + ${connectionDrainingSeconds(spec)} s draining + ${READY_GATE_STOP.shutdownSeconds} s exit = ${need} s`);
+  }
+  // Autopilot checks the totals of the Pod (requests; limits equal them here).
+  const all = [...containers, ...sidecars];
+  const total = (resource: string, parse: (q: string) => number, fuse: string) => all.reduce((n, c) => n + parse(c.resources?.requests?.[resource] ?? '0'), 0) + (annotations['gke-gcsfuse/volumes'] === 'true' ? parse(annotations[`gke-gcsfuse/${fuse}-request`] ?? defaultFuse(fuse)) : 0);
+  const cpu = total('cpu', cpuQuantity, 'cpu');
+  const mem = total('memory', memoryGiB, 'memory');
+  const eph = total('ephemeral-storage', memoryGiB, 'ephemeral-storage');
+  const r2 = (n: number) => Math.round(n * 100) / 100;
+  if (eph > AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB) out.push(`requests ${r2(eph)} GiB of ephemeral storage in total (sidecars included); Autopilot allows at most ${AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB} GiB for a Pod`);
+  const count = Number(containers.find((c) => c.resources?.limits?.[GPU_RESOURCE])?.resources?.limits?.[GPU_RESOURCE] ?? 0);
+  for (const t of gpuTypes) {
+    const b = catalog.autopilotBounds(t, count);
+    if (!b) continue;
+    if (cpu > b.maxCpu) out.push(`requests ${r2(cpu)} vCPU in total (sidecars included); Autopilot accepts at most ${b.maxCpu} with ${count} × ${t} (${b.provenance})`);
+    if (mem > b.maxMemoryGiB) out.push(`requests ${r2(mem)} GiB of memory in total (sidecars included); Autopilot accepts at most ${b.maxMemoryGiB} GiB with ${count} × ${t} (${b.provenance})`);
+  }
+  return out;
+}
+
+const defaultFuse = (resource: string) => ({ cpu: GCSFUSE_SIDECAR_DEFAULTS.cpu, memory: GCSFUSE_SIDECAR_DEFAULTS.memory, 'ephemeral-storage': GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage })[resource as 'cpu'];
+
 /** Invariants of the config cluster: backends ⊆ active clusters, enough of them, static IP and IAP. */
 export function configClusterInvariants(scope: string, spec: FleetSpec, objects: K8sObject[]): Finding[] {
   const findings: Finding[] = [];
   const active = new Set(servingClusters(spec).map((c) => `${c.region}/${c.name}`));
   const mcs = objects.find((o) => o.kind === 'MultiClusterService') as (K8sObject & { spec?: { clusters?: Array<{ link: string }> } }) | undefined;
   const mci = objects.find((o) => o.kind === 'MultiClusterIngress');
-  const bc = objects.find((o) => o.kind === 'BackendConfig') as (K8sObject & { spec?: { iap?: { enabled?: boolean } } }) | undefined;
+  const bc = objects.find((o) => o.kind === 'BackendConfig') as
+    | (K8sObject & { spec?: { iap?: { enabled?: boolean }; timeoutSec?: number; connectionDraining?: { drainingTimeoutSec?: number }; healthCheck?: { requestPath?: string; port?: number } } })
+    | undefined;
+  if (bc) {
+    const add = (message: string) => findings.push({ scope, object: objectId(bc), message });
+    const timeout = bc.spec?.timeoutSec ?? 30;
+    const drain = bc.spec?.connectionDraining?.drainingTimeoutSec ?? 0;
+    if (drain < timeout) add(`drains removed backends for ${drain} s but allows requests of ${timeout} s (timeoutSec): every rollout, drain or scale-down cuts longer generations; set connectionDraining.drainingTimeoutSec to at least timeoutSec`);
+    if (drain > DRAINING_TIMEOUT_MAX_SECONDS) add(`connectionDraining.drainingTimeoutSec ${drain} is more than the load balancer accepts (${DRAINING_TIMEOUT_MAX_SECONDS})`);
+    const ready = readinessEndpointOf(spec);
+    const hc = bc.spec?.healthCheck;
+    if (hc?.requestPath !== ready.path || hc?.port !== ready.port) {
+      add(`health-checks ${hc?.requestPath ?? '(no path)'} on port ${hc?.port ?? '(serving port)'}, not the pods' readiness signal ${ready.path} on port ${ready.port}: the load balancer would send traffic to pods that cannot generate yet`);
+    }
+  }
   if (!mcs) findings.push({ scope, message: 'builds no MultiClusterService' });
   if (!mci) {
     const pending = !spec.ingress.staticIp.disabled && !spec.ingress.staticIp.address;

@@ -42,7 +42,7 @@ describe('validateTree on the rendered example', () => {
     expect([...built.keys()].sort()).toEqual(['clusters/sd-asia-northeast1', 'clusters/sd-europe-west4', 'clusters/sd-us-central1', 'fleet-config/config-cluster']);
     const us = objectsOf('clusters/sd-us-central1');
     expect(us.map((o) => o.kind).sort()).toEqual(
-      ['ComputeClass', 'Deployment', 'LimitRange', 'Namespace', 'Namespace', 'PodDisruptionBudget', 'ResourceQuota', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
+      ['ComputeClass', 'ConfigMap', 'Deployment', 'LimitRange', 'Namespace', 'Namespace', 'PodDisruptionBudget', 'ResourceQuota', 'Role', 'Role', 'RoleBinding', 'RoleBinding', 'Service', 'ServiceAccount'].sort(),
     );
     // kustomize applied the overlay: replicas and metadata labels, not pod template labels
     const dep = find(us, 'Deployment');
@@ -214,6 +214,77 @@ describe('fleet invariants: one negative test each', () => {
     expect(platformFindings(scope, objs).map((f) => `${f.object}: ${f.message}`)).toEqual([
       'Deployment/sd-webui/sd-webui: metadata.labels."app.kubernetes.io/managed-by": Config Sync sets app.kubernetes.io/managed-by=configmanagement.gke.io on every object it applies, so this would be overwritten (or select nothing); use gpu-fleet.dev/managed-by',
       'PodDisruptionBudget/sd-webui/sd-webui: spec.selector.matchLabels."app.kubernetes.io/managed-by": Config Sync sets app.kubernetes.io/managed-by=configmanagement.gke.io on every object it applies, so this would be overwritten (or select nothing); use gpu-fleet.dev/managed-by',
+    ]);
+  });
+
+  it('readiness never on a WebUI path that answers while the model loads', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    const pod = find(objs, 'Deployment').spec.template.spec;
+    pod.initContainers = [];
+    pod.containers[0].readinessProbe = { httpGet: { path: '/sdapi/v1/sd-models', port: 'http' } };
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
+      'container "webui" is ready on "/sdapi/v1/sd-models", which the WebUI answers while the model is still loading (modules/initialize.py loads it in a background thread); use the ready gate (app.probes.readiness.mode generation)',
+    ]);
+    delete pod.containers[0].readinessProbe;
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
+      'has no HTTP readiness probe: pods would count as ready (and take traffic) before the model has loaded; render with app.probes.readiness',
+    ]);
+  });
+
+  it('the grace period covers a stop: detach + draining + the WebUI’s exit', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    find(objs, 'Deployment').spec.template.spec.terminationGracePeriodSeconds = 120;
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual(['terminationGracePeriodSeconds 120 does not cover a stop: 15 s detach + 900 s draining + 15 s exit = 930 s']);
+  });
+
+  it('the Pod’s totals, sidecars included, fit Autopilot for every GPU type it may get', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    const tmpl = find(objs, 'Deployment').spec.template;
+    // e.g. a user patch raising the FUSE sidecar's ephemeral storage: 4 + 8 + 0.06 GiB
+    tmpl.metadata.annotations['gke-gcsfuse/ephemeral-storage-request'] = '8Gi';
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
+      'requests 12.06 GiB of ephemeral storage in total (sidecars included); Autopilot allows at most 10 GiB for a Pod',
+    ]);
+    tmpl.metadata.annotations['gke-gcsfuse/ephemeral-storage-request'] = '5Gi';
+    // 31.65 vCPU with the sidecars: over L4's maximum, within T4's (both in this cluster's ComputeClass)
+    tmpl.spec.containers[0].resources.requests.cpu = '31.3';
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
+      'requests 31.65 vCPU in total (sidecars included); Autopilot accepts at most 31 with 1 × nvidia-l4 (derived: g2-standard-32 (32 vCPU, 128 GB))',
+    ]);
+  });
+
+  it('activeMigration only with two or more replicas', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    find(objs, 'ComputeClass').spec.activeMigration = { optimizeRulePriority: true };
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
+      'has 1 replica(s) while ComputeClass "sd-webui-gpu" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas',
+    ]);
+  });
+
+  it('no Spot rule unless the spec accepts cut generations', () => {
+    const scope = 'clusters/sd-us-central1';
+    const objs = objectsOf(scope);
+    find(objs, 'ComputeClass').spec.priorities.unshift({ gpu: { type: 'nvidia-l4', count: 1 }, spot: true });
+    expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
+      'can run on Spot VMs, where a preempted pod gets at most 25 s to stop, but generations may run 900 s; set gpu.provisioning "on-demand" or gpu.acceptCutGenerations: true',
+    ]);
+    const accepting: FleetSpec = { ...spec, gpu: { ...spec.gpu, acceptCutGenerations: true } };
+    expect(clusterInvariants(scope, accepting, cluster('sd-us-central1'), objs, catalog)).toEqual([]);
+  });
+
+  it('BackendConfig: draining covers the longest request, and the health check asks the readiness signal', () => {
+    const objs = objectsOf(cc);
+    const bc = find(objs, 'BackendConfig');
+    bc.spec.connectionDraining.drainingTimeoutSec = 60;
+    bc.spec.healthCheck.requestPath = '/sdapi/v1/sd-models';
+    bc.spec.healthCheck.port = 7860;
+    expect(configClusterInvariants(cc, spec, objs).map((f) => f.message)).toEqual([
+      'drains removed backends for 60 s but allows requests of 900 s (timeoutSec): every rollout, drain or scale-down cuts longer generations; set connectionDraining.drainingTimeoutSec to at least timeoutSec',
+      "health-checks /sdapi/v1/sd-models on port 7860, not the pods' readiness signal /ready on port 7861: the load balancer would send traffic to pods that cannot generate yet",
     ]);
   });
 

@@ -1,0 +1,160 @@
+/**
+ * The ready gate: a Python (standard library only) sidecar of the WebUI pod. Why it exists: the
+ * WebUI has no HTTP path that means "a generation can run now". Its API comes up first and the
+ * model loads afterwards in a background thread (AUTOMATIC1111/stable-diffusion-webui
+ * modules/initialize.py, initialize_rest → load_model → Thread(target=load_model).start());
+ * /sdapi/v1/sd-models lists checkpoint files (modules/api/api.py get_sd_models) and /internal/ping
+ * returns {} (modules/ui.py setup_ui_api) whether or not a model is loaded. But /sdapi/v1/txt2img
+ * reads shared.sd_model, which waits on the model lock until loading has finished
+ * (modules/sd_models.py SdModelData.get_sd_model) — so one tiny generation that succeeds proves the
+ * pod can serve.
+ *
+ * What it does:
+ * - GET <path> on <port>: 200 once one 1-step 64×64 txt2img has succeeded and the WebUI still
+ *   answers; 503 before, while draining, and after the WebUI stopped answering (a restarted WebUI
+ *   is warmed up again). The kubelet readiness probe and the load balancer health check use it.
+ * - GET /drain (the WebUI container's preStop hook): stop reporting ready, wait for the endpoint to
+ *   leave the load balancer, then until the WebUI is idle (no job in /sdapi/v1/progress, twice in a
+ *   row) or the draining time has passed; only then does the kubelet send SIGTERM to the WebUI,
+ *   which would otherwise cut the generation in flight.
+ * - Runs as a native sidecar (an init container with restartPolicy Always), so it outlives the
+ *   WebUI container while the pod stops (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/).
+ */
+export const READY_GATE_PY = String.raw`"""gpu-fleet ready gate: ready only once the WebUI can generate; holds a stopping pod until it is idle."""
+import argparse
+import base64
+import http.server
+import json
+import os
+import signal
+import sys
+import threading
+import time
+import urllib.error
+import urllib.request
+
+p = argparse.ArgumentParser()
+p.add_argument("--app-port", type=int, required=True)
+p.add_argument("--port", type=int, required=True)
+p.add_argument("--path", required=True)
+p.add_argument("--drain-seconds", type=int, required=True)
+p.add_argument("--detach-seconds", type=int, default=15)
+p.add_argument("--poll-seconds", type=float, default=5.0)
+args = p.parse_args()
+
+APP = "http://127.0.0.1:%d" % args.app_port
+WARMUP = {"prompt": "gpu-fleet readiness check", "steps": 1, "width": 64, "height": 64, "batch_size": 1, "n_iter": 1, "send_images": False, "save_images": False}
+state = {"warm": False, "alive": False, "draining": False}
+lock = threading.Lock()
+
+
+def log(msg):
+    print("ready-gate: " + msg, flush=True)
+
+
+def call(method, path, body=None, timeout=10.0):
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(APP + path, data=data, method=method, headers={"Content-Type": "application/json"})
+    auth = os.environ.get("WEBUI_API_AUTH")  # user:password when the WebUI runs with --api-auth
+    if auth:
+        req.add_header("Authorization", "Basic " + base64.b64encode(auth.encode()).decode())
+    with urllib.request.urlopen(req, timeout=timeout) as res:
+        return res.status, json.loads(res.read() or b"null")
+
+
+def progress():
+    try:
+        status, body = call("GET", "/sdapi/v1/progress?skip_current_image=true", timeout=5.0)
+        return body if status == 200 else None
+    except (OSError, ValueError, urllib.error.URLError):
+        return None
+
+
+def idle(body):
+    st = (body or {}).get("state") or {}
+    return not st.get("job") and not st.get("job_count")
+
+
+def warm_up():
+    """Wait for the API, then one tiny generation; it blocks until the model has loaded."""
+    while not state["draining"]:
+        if progress() is None:
+            time.sleep(args.poll_seconds)
+            continue
+        try:
+            status, body = call("POST", "/sdapi/v1/txt2img", WARMUP, timeout=3600.0)
+            if status == 200 and isinstance(body, dict) and "parameters" in body:
+                with lock:
+                    state["warm"] = state["alive"] = True
+                log("warm-up generation succeeded: ready")
+                return
+            log("warm-up generation answered %s; retrying" % status)
+        except (OSError, ValueError, urllib.error.URLError) as e:
+            log("warm-up generation failed (%s); retrying" % e)
+        time.sleep(args.poll_seconds)
+
+
+def watch():
+    """Liveness of the WebUI once warm; two misses in a row mean it restarted: warm up again."""
+    misses = 0
+    while True:
+        if not state["warm"]:
+            warm_up()
+        time.sleep(args.poll_seconds)
+        ok = progress() is not None
+        misses = 0 if ok else misses + 1
+        with lock:
+            state["alive"] = ok or misses < 2
+            if misses >= 2 and not state["draining"]:
+                state["warm"] = False
+                log("the WebUI stopped answering; warming up again")
+
+
+def drain():
+    with lock:
+        state["draining"] = True
+    log("draining: waiting %ds for the load balancer to stop sending, then for the WebUI to be idle" % args.detach_seconds)
+    time.sleep(args.detach_seconds)
+    deadline = time.monotonic() + args.drain_seconds
+    quiet = 0
+    while time.monotonic() < deadline:
+        body = progress()
+        quiet = quiet + 1 if (body is None or idle(body)) else 0
+        if quiet >= 2:
+            log("idle: letting the WebUI stop")
+            return "idle"
+        time.sleep(2.0)
+    log("draining time over: letting the WebUI stop")
+    return "deadline"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        path = self.path.split("?", 1)[0]
+        if path == args.path:
+            with lock:
+                ready = state["warm"] and state["alive"] and not state["draining"]
+            self.answer(200 if ready else 503, {"ready": ready, "draining": state["draining"]})
+        elif path == "/drain":
+            self.answer(200, {"drained": drain()})
+        else:
+            self.answer(404, {"error": "not found"})
+
+    def answer(self, code, body):
+        data = json.dumps(body).encode()
+        self.send_response(code)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def log_message(self, fmt, *a):
+        pass
+
+
+# A native sidecar is stopped only after the WebUI container has exited: nothing left to wait for.
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+threading.Thread(target=watch, daemon=True).start()
+log("serving %s on :%d for the WebUI on :%d" % (args.path, args.port, args.app_port))
+http.server.ThreadingHTTPServer(("", args.port), Handler).serve_forever()
+`;

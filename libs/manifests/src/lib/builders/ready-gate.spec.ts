@@ -1,0 +1,151 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { READY_GATE_PY } from './ready-gate.py';
+
+/**
+ * The ready gate's script, run for real with python3 against a stand-in for the WebUI API that
+ * behaves as the WebUI does at start-up: the API answers first, and /sdapi/v1/txt2img waits until
+ * the model has loaded. Loopback only.
+ */
+jest.setTimeout(60_000);
+
+class FakeWebUI {
+  apiUp = false;
+  modelLoaded = false;
+  busy = false;
+  /** Generations waiting for the model. */
+  pending = 0;
+  generations: Array<Record<string, unknown>> = [];
+  private waiting: Array<() => void> = [];
+  private server = http.createServer((req, res) => void this.handle(req, res));
+  port = 0;
+
+  async start() {
+    await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  loadModel() {
+    this.modelLoaded = true;
+    for (const w of this.waiting.splice(0)) w();
+  }
+
+  private async handle(req: http.IncomingMessage, res: http.ServerResponse) {
+    if (!this.apiUp) return req.socket.destroy();
+    const json = (code: number, body: unknown) => {
+      res.writeHead(code, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(body));
+    };
+    if (req.method === 'GET' && req.url?.startsWith('/sdapi/v1/progress')) return json(200, { progress: 0, state: { job: this.busy ? 'job 1' : '', job_count: this.busy ? 1 : 0 } });
+    if (req.method === 'POST' && req.url === '/sdapi/v1/txt2img') {
+      let raw = '';
+      for await (const c of req) raw += String(c);
+      // like shared.sd_model: blocks on the model lock until loading has finished
+      if (!this.modelLoaded) {
+        this.pending++;
+        await new Promise<void>((r) => this.waiting.push(r));
+        this.pending--;
+      }
+      this.generations.push(JSON.parse(raw) as Record<string, unknown>);
+      return json(200, { images: [], parameters: {}, info: '{}' });
+    }
+    json(404, { detail: 'Not Found' });
+  }
+
+  close() {
+    for (const w of this.waiting.splice(0)) w();
+    this.server.closeAllConnections();
+    return new Promise<void>((r) => this.server.close(() => r()));
+  }
+}
+
+const python = ['python3', 'python'].find((p) => spawnSync(p, ['--version']).status === 0);
+
+async function freePort(): Promise<number> {
+  const s = http.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address() as AddressInfo;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function until(what: string, check: () => Promise<boolean>, ms = 15_000) {
+  const end = Date.now() + ms;
+  while (Date.now() < end) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+describe('ready gate (python3, against a stand-in WebUI)', () => {
+  let dir: string;
+  let webui: FakeWebUI;
+  let gate: ChildProcess;
+  let gatePort: number;
+  const ready = async () => (await fetch(`http://127.0.0.1:${gatePort}/ready`).catch(() => null))?.status ?? 0;
+
+  beforeEach(async () => {
+    if (!python) throw new Error('python3 is needed to test the ready gate (the WebUI image runs it with its own Python)');
+    dir = mkdtempSync(join(tmpdir(), 'ready-gate-'));
+    writeFileSync(join(dir, 'ready_gate.py'), READY_GATE_PY);
+    webui = new FakeWebUI();
+    await webui.start();
+    gatePort = await freePort();
+    gate = spawn(python, [join(dir, 'ready_gate.py'), '--app-port', String(webui.port), '--port', String(gatePort), '--path', '/ready', '--drain-seconds', '20', '--detach-seconds', '0', '--poll-seconds', '0.1'], { stdio: 'ignore' });
+    await until('the gate to listen', async () => (await ready()) !== 0);
+  });
+
+  afterEach(async () => {
+    gate.kill('SIGKILL');
+    await webui.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is not ready while the API is down, nor while the model loads; ready after one tiny generation', async () => {
+    expect(await ready()).toBe(503);
+    webui.apiUp = true;
+    // the API answers, the model is still loading: the warm-up generation is waiting
+    await until('the warm-up generation to wait for the model', async () => webui.pending === 1);
+    expect(await ready()).toBe(503);
+    webui.loadModel();
+    await until('ready', async () => (await ready()) === 200);
+    expect(webui.generations).toEqual([expect.objectContaining({ steps: 1, width: 64, height: 64, send_images: false, save_images: false })]);
+  });
+
+  it('drains: not ready at once, and holds the stop until the WebUI is idle', async () => {
+    webui.apiUp = true;
+    webui.loadModel();
+    await until('ready', async () => (await ready()) === 200);
+    webui.busy = true;
+    let drained: string | null = null;
+    const drain = fetch(`http://127.0.0.1:${gatePort}/drain`).then(async (r) => {
+      drained = ((await r.json()) as { drained: string }).drained;
+    });
+    await until('not ready while draining', async () => (await ready()) === 503);
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(drained).toBeNull();
+    webui.busy = false;
+    await drain;
+    expect(drained).toBe('idle');
+  });
+
+  it('warms up again after the WebUI restarts', async () => {
+    webui.apiUp = true;
+    webui.loadModel();
+    await until('ready', async () => (await ready()) === 200);
+    webui.apiUp = false;
+    webui.modelLoaded = false;
+    await until('not ready once the WebUI stops answering', async () => (await ready()) === 503);
+    webui.apiUp = true;
+    await until('a new warm-up generation to wait for the model', async () => webui.pending === 1);
+    expect(await ready()).toBe(503);
+    webui.loadModel();
+    await until('ready again', async () => (await ready()) === 200);
+    expect(webui.generations).toHaveLength(2);
+  });
+});
