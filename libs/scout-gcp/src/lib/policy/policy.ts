@@ -101,12 +101,19 @@ export function reasonOf(e: unknown): string | null {
   return null;
 }
 
+/** Network failures, by the system error code the clients carry (node-fetch, gaxios, undici's cause). */
+const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const networkCode = (e: unknown): string | null => {
+  const err = e as { code?: unknown; cause?: { code?: unknown } };
+  for (const c of [err.code, err.cause?.code]) if (typeof c === 'string' && NETWORK_CODES.has(c)) return c;
+  return null;
+};
+
 export function isTransient(e: unknown): boolean {
   if (e instanceof CallTimeoutError) return true;
   const status = httpStatusOf(e);
   if (status !== null) return status === 429 || status === 408 || status >= 500;
-  const code = (e as { code?: unknown }).code;
-  return (typeof code === 'string' && ['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNABORTED'].includes(code)) || /socket hang up|ECONNRESET|other side closed|fetch failed/i.test(String((e as Error).message));
+  return networkCode(e) !== null;
 }
 
 /**
@@ -114,9 +121,7 @@ export function isTransient(e: unknown): boolean {
  * refused connection prove it was not; a timeout, a reset connection or a 5xx prove nothing.
  */
 function mayHaveTakenEffect(e: unknown): boolean {
-  if (httpStatusOf(e) === 429) return false;
-  const code = (e as { code?: unknown; cause?: { code?: unknown } }).code ?? (e as { cause?: { code?: unknown } }).cause?.code;
-  return code !== 'ECONNREFUSED';
+  return httpStatusOf(e) !== 429 && networkCode(e) !== 'ECONNREFUSED';
 }
 
 export interface CallOptions {
