@@ -58,6 +58,11 @@ const rows: Row[] = [
     { kind: 'quota', metric: 'aiplatform.googleapis.com/custom_model_training_nvidia_l4_gpus' },
   ],
   ['GKE cluster-autoscaler visibility messageId', 'scale.up.error.quota.exceeded', { kind: 'quota' }],
+  [
+    'Kubernetes ResourceQuota denial as the Job controller reports it (FailedCreate "Error creating: %v", k8s.io/apiserver admission/plugin/resourcequota/controller.go): the namespace’s own cap, not Google’s',
+    'Error creating: pods "gpu-probe-s1-t4-od-" is forbidden: exceeded quota: gpu-probes, requested: requests.nvidia.com/gpu=1, used: requests.nvidia.com/gpu=1, limited: requests.nvidia.com/gpu=1',
+    { kind: 'quota', scope: 'namespace', region: null, zone: null, metric: 'requests.nvidia.com/gpu' },
+  ],
   // --- rejected -----------------------------------------------------------------------------
   [
     'https://pastebin.com/cVrwvR2j (Autopilot admission, 2025-05)',
