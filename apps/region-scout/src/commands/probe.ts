@@ -1,4 +1,4 @@
-import { membershipFor, ProbeBudget } from '@gpu-fleet/scout-domain';
+import { freeProbeGpus, membershipFor, ProbeBudget } from '@gpu-fleet/scout-domain';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
@@ -35,9 +35,8 @@ export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: Pro
     const prober = await session.adapters.prober(member, projectNumber, session.mode === 'sandbox' ? { pollMs: 50 } : {});
     const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
     if (removed) io.err(`removed ${removed} finished probe Job(s) left by an earlier run`);
-    const held = live.reduce((n, l) => n + l.gpus, 0);
-    if (held + count > spec.scout.probeMaxGpus) {
-      throw new CliError(`probe not run: ${cluster.name}'s probe namespace allows ${spec.scout.probeMaxGpus} GPU(s) (scout.probeMaxGpus) and live probe(s) ${live.map((l) => l.job).join(', ')} hold ${held}; wait for them to finish (at most scout.probeDeadlineSeconds)`, EXIT.checkFailed);
+    if (freeProbeGpus(spec.scout.probeMaxGpus, live) < count) {
+      throw new CliError(`probe not run: ${cluster.name}'s probe namespace allows ${spec.scout.probeMaxGpus} GPU(s) (scout.probeMaxGpus) and live probe(s) ${live.map((l) => l.job).join(', ')} hold them; wait for them to finish (at most scout.probeDeadlineSeconds)`, EXIT.checkFailed);
     }
     const bar = progress(io, `probing ${count} × ${o.gpu}${o.spot ? ' (spot)' : ''} in ${cluster.name} (${cluster.region})`);
     const sweepId = `probe-${now.getTime().toString(36)}`;

@@ -162,6 +162,9 @@ export interface ProbeCleanup {
   live: LiveProbe[];
 }
 
+/** GPUs the probe namespace's ResourceQuota still allows, with these probes live (scout.probeMaxGpus less what they hold). */
+export const freeProbeGpus = (maxGpus: number, live: readonly LiveProbe[]): number => maxGpus - live.reduce((n, l) => n + l.gpus, 0);
+
 export interface ProbePort {
   run(req: ProbeRequest): Promise<ProbeResult>;
   /**

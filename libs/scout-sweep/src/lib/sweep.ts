@@ -9,6 +9,7 @@ import { ownedFilesOnDisk, PATCHES_DIR, renderTree, writeTree, type Finding, typ
 import { decide, observedFromSignals, renderProposal, type FileStat, type Plan, type ProposalText } from '@gpu-fleet/scout-decide';
 import {
   attachEvidence,
+  freeProbeGpus,
   gatherSignals,
   metadataComment,
   planTrailer,
@@ -217,7 +218,7 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
         const prober = await deps.prober(member, projectNumber);
         const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
         if (removed) deps.logger.info({ cluster: t.cluster, removed }, 'removed finished probe Jobs left by earlier runs');
-        state = { prober, free: spec.scout.probeMaxGpus - live.reduce((n, l) => n + l.gpus, 0), live: live.map((l) => l.job) };
+        state = { prober, free: freeProbeGpus(spec.scout.probeMaxGpus, live), live: live.map((l) => l.job) };
       } catch (e) {
         state = { error: (e as Error).message };
       }

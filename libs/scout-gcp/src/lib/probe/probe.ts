@@ -194,11 +194,15 @@ export class KubeProbeRunner implements ProbePort {
     return null;
   }
 
+  /** Events about one object in the probe namespace, newest first. */
+  private async eventsOf(req: ProbeRequest, fieldSelector: string) {
+    const events = await this.policy.run('connectgateway', { cluster: this.membership, region: req.region }, (signal) => this.apis.core.listNamespacedEvent({ namespace: req.namespace, fieldSelector }, abortable(signal)));
+    return events.items.map((x) => EventSchema.parse(x)).sort((a, b) => eventTime(b).localeCompare(eventTime(a)));
+  }
+
   /** The Job controller reports a pod it could not create as a FailedCreate event on the Job. */
   private async fromJobEvents(req: ProbeRequest, job: string): Promise<(Partial<ProbeResult> & Pick<ProbeResult, 'outcome' | 'details'>) | null> {
-    const scope = { cluster: this.membership, region: req.region };
-    const events = await this.policy.run('connectgateway', scope, (signal) => this.apis.core.listNamespacedEvent({ namespace: req.namespace, fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job}` }, abortable(signal)));
-    for (const e of events.items.map((x) => EventSchema.parse(x)).sort((a, b) => eventTime(b).localeCompare(eventTime(a)))) {
+    for (const e of await this.eventsOf(req, `involvedObject.kind=Job,involvedObject.name=${job}`)) {
       if (e.reason !== 'FailedCreate' || !e.message) continue;
       const denied = this.denial(e.message);
       if (denied) return { ...denied, details: `FailedCreate: ${e.message}` };
@@ -238,8 +242,7 @@ export class KubeProbeRunner implements ProbePort {
     if (waiting?.reason && CONFIG_REASONS.has(waiting.reason)) {
       return { outcome: 'transient', cause: 'container-config', details: `probe pod ${pod.metadata.name}: ${waiting.reason}${waiting.message ? `: ${waiting.message}` : ''}`, zone };
     }
-    const events = await this.policy.run('connectgateway', scope, (signal) => this.apis.core.listNamespacedEvent({ namespace: req.namespace, fieldSelector: `involvedObject.name=${pod.metadata.name}` }, abortable(signal)));
-    for (const e of events.items.map((x) => EventSchema.parse(x)).sort((a, b) => eventTime(b).localeCompare(eventTime(a)))) {
+    for (const e of await this.eventsOf(req, `involvedObject.name=${pod.metadata.name}`)) {
       if (e.type !== 'Warning' || !e.message) continue;
       const cls = classify(e.message);
       if (cls.kind === 'stockout' || cls.kind === 'quota' || cls.kind === 'rejected') {
