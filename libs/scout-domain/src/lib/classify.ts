@@ -25,8 +25,13 @@ const NOT_CAPACITY = [
   /Required '[a-z]+\.[a-zA-Z.]+' permission|\bpermission denied\b|\bRead access to project\b[^.]*\bdenied\b/i,
   /didn't fit in the remaining quota/i,
   /ephemeral local storage usage exceeds/i,
-  // a quota named only as one possible cause is no evidence of one
-  /\bquota may have been exceeded\b/i,
+  // a cause named only as a possibility is no evidence of it
+  /\bquota may have been exceeded\b|\bmay be out of resources\b/i,
+  // Kueue's ClusterQueue quota is set by the cluster's operator
+  /couldn't assign flavors|\bunused quota for \w+ in flavor\b/i,
+  // Google's permission status without a cause, unless it carries a quota (Google reports some quota
+  // errors as PERMISSION_DENIED); Kubernetes' own "forbidden" is left to the admission rules
+  /^(?![\s\S]*quota)[\s\S]*\b(?:PERMISSION_DENIED|FORBIDDEN)\b/,
 ];
 const RATE_LIMIT = [
   /\brate ?limit|Too Many Requests|RATE_LIMIT_EXCEEDED|userRateLimitExceeded|rateLimitExceeded/i,
@@ -48,18 +53,19 @@ const QUOTA = [
 const STOCKOUT = [
   /\b(?:ZONE_|REGION_)?RESOURCE_POOL_EXHAUSTED(?:_WITH_DETAILS)?\b/,
   /\bGCE_STOCKOUT\b|state:STOCKOUT|_NO_CAPACITY\b|\bno_capacity\b/,
-  /does not have enough resources available to fulfill the request/i,
+  /does not have enough resources available|not enough resources available to fulfill/i,
+  /\bVM_MIN_COUNT_NOT_REACHED\b|failed to start due to preemption/i,
   /\bout[ .]of[ .]resources\b/i,
   /is currently unavailable in the [a-z0-9-]+ zone/i,
   /\bno more capacity\b/i,
   /\bResources are insufficient\b|\binsufficient resources in (?:the )?(?:zone|region)\b/i,
-  /Failed to acquire resources in|ResourcesUnavailableError/,
+  /Failed to acquire resources in\b/,
   /insufficient (?:reserved |reservation )?capacity|reservation[^.]*insufficient capacity|not enough capacity/i,
   /Reservation does not have enough resources|specific reservation "[^"]*" is insufficient|does not have available resources/i,
   /in backoff after failed scale-up|no\.scale\.up\.in\.backoff/i,
   /\bresource_availability\b/,
 ];
-const PASSING_STATE = [/\bresourceNotReady\b|Please wait and try again|try again once|currently (?:upgrading|reconciling|being)\b/i];
+const PASSING_STATE = [/\bresourceNotReady\b|Please wait and try again|try again once|currently (?:upgrading|reconciling|being)\b|\bincompatible operation\b|ALREADY_HAS_OPERATION|another operation is (?:in progress|running)/i];
 const REJECTED = [
   /is not supported in Autopilot|not allowed in Autopilot|are not supported in Autopilot/i,
   /must specify (?:a GPU type|either node selector)/i,
@@ -76,7 +82,9 @@ const REJECTED = [
   /accelerator type [^ ]+ (?:is not|isn't) (?:available|supported|valid)/i,
   /\bwas not found in zone\b|\breservation "[^"]+"\s+not found\b/i,
   /Invalid value for field\b|\bis not a valid\b|\bcan ?not be targeted\b|\b(?:can't|cannot) be specified\b/i,
-  /\bis (?:not supported|unsupported)\b|\bdo(?:es)? not support\b|\bnot supported for machine type\b/i,
+  /\bunsupported\b|UNSUPPORTED_OPERATION|\bis not supported\b|\bdo(?:es)? not support\b|\bnot supported for machine type\b|\bcan only be (?:set|used) (?:on|with|along)\b|\bis not possible\b/i,
+  /\bpod rejected\b|RuntimeClass "[^"]+" not found|does not contain any instances satisfying|No resource satisfying\b|No more than \d+ instances? of machine type\b/i,
+  /\bpredicate (?:failed|mismatch)\b/i,
   /\brequires\b[^.]*\bto be set to\b/i,
   /request to provision [^.]* has been denied/i,
   /No available node types can fulfill resource request/i,
@@ -89,7 +97,10 @@ const REJECTED = [
 const TRANSIENT = [
   /\btime[d ]?out\b|\btimeout\b|timed out|deadline exceeded|DEADLINE_EXCEEDED/i,
   /\b429\b/,
-  /\b50[0234]\b|Service Unavailable|Internal Server Error|Bad Gateway|backendError|\bUNAVAILABLE\b/i,
+  /\b50[0234]\b|Service Unavailable|Internal Server Error|Bad Gateway|backendError/i,
+  /\bUNAVAILABLE\b/,
+  /\b(?:backend|temporarily) unavailable\b/i,
+  /\bstopped unexpectedly\b|\b(?:system|connection) error\b/i,
   /\binternal (?:error|failure)\b|internal_failure|\bBackend Error\b|temporary error|try again in \d+/i,
   /the object has been modified; please apply your changes/i,
   /\btemporary issue\b|\bretry the operation later\b|\btry again later\b/i,
