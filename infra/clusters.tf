@@ -26,6 +26,16 @@ resource "google_container_cluster" "fleet" {
   resource_labels = {
     "gpu-fleet-role" = each.value.role
   }
+  # The nodes Autopilot creates run as gpu-fleet-nodes (roles/container.defaultNodeServiceAccount,
+  # Artifact Registry reader), not as the Compute Engine default account: "The Google Cloud Platform
+  # Service Account to be used by the node VMs created by GKE Autopilot or NAP"
+  # (https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/container_cluster).
+  cluster_autoscaling {
+    auto_provisioning_defaults {
+      service_account = google_service_account.nodes.email
+    }
+  }
 
-  depends_on = [google_project_service.apis]
+  # The node account has its roles before the first node exists.
+  depends_on = [google_project_service.apis, google_project_iam_member.grants]
 }

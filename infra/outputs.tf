@@ -13,9 +13,24 @@ output "scout_service_account" {
   value       = google_service_account.scout.email
 }
 
-output "scout_image_repository" {
-  description = "Where to push the region-scout image: docker push <this>/region-scout:<tag>."
-  value       = "${google_artifact_registry_repository.scout.location}-docker.pkg.dev/${local.project}/${google_artifact_registry_repository.scout.repository_id}"
+output "image_repository" {
+  description = "Where the fleet's images go: <this>/stable-diffusion-webui:<tag> (app.image) and <this>/region-scout:<tag> (scout.image)."
+  value       = "${google_artifact_registry_repository.images.location}-docker.pkg.dev/${local.project}/${google_artifact_registry_repository.images.repository_id}"
+}
+
+output "build_service_account" {
+  description = "The identity Cloud Build runs image builds as (gcloud builds submit --service-account)."
+  value       = google_service_account.build.id
+}
+
+output "node_service_account" {
+  description = "The identity every Autopilot node runs as."
+  value       = google_service_account.nodes.email
+}
+
+output "model_bucket" {
+  description = "Where the checkpoints go (gcloud storage cp … gs://<this>/checkpoints/)."
+  value       = one(google_storage_bucket.models[*].name)
 }
 
 output "github_actions_variables" {

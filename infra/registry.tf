@@ -1,16 +1,15 @@
-# Artifact Registry for the region-scout image (apps/region-scout/Dockerfile).
-resource "google_artifact_registry_repository" "scout" {
+# Artifact Registry for the images the fleet runs: the WebUI (app.image) and region-scout
+# (scout.image), both built by Cloud Build as gpu-fleet-build (docs/runbook.md) and pulled by the
+# nodes as gpu-fleet-nodes (grants in iam.tf).
+resource "google_artifact_registry_repository" "images" {
   location      = local.registry_location
   repository_id = local.registry_repository
   format        = "DOCKER"
-  description   = "gpu-fleet: the region-scout image"
+  description   = "gpu-fleet: the WebUI and region-scout images"
   depends_on    = [google_project_service.apis]
 }
 
-# Autopilot nodes pull with the Compute Engine default service account unless told otherwise.
-resource "google_artifact_registry_repository_iam_member" "nodes_pull" {
-  location   = google_artifact_registry_repository.scout.location
-  repository = google_artifact_registry_repository.scout.name
-  role       = "roles/artifactregistry.reader"
-  member     = "serviceAccount:${data.google_project.this.number}-compute@developer.gserviceaccount.com"
+moved {
+  from = google_artifact_registry_repository.scout
+  to   = google_artifact_registry_repository.images
 }

@@ -9,7 +9,9 @@ locals {
   app_name      = local.spec.app.name
   app_namespace = try(local.spec.app.namespace, local.app_name)
   model_bucket  = try(local.spec.app.modelStorage.bucket, null)
-  app_gsa       = try(local.spec.app.serviceAccount.gcpServiceAccount, null)
+  # Multi-region: the fleet's regions move; every one reads the same checkpoints.
+  model_bucket_location = try(local.spec.infra.modelBucketLocation, "US")
+  app_gsa               = try(local.spec.app.serviceAccount.gcpServiceAccount, null)
 
   # The GPU clusters, by name. Adding or removing an entry in the spec adds or removes a cluster.
   clusters = { for c in local.spec.clusters : c.name => c }
@@ -28,13 +30,18 @@ locals {
   sync_branch = try(local.spec.configSync.branch, "main")
   sync_dir    = try(local.spec.configSync.dir, "")
   sync_auth   = try(local.spec.configSync.auth, "token")
-  # owner/name, for the Workload Identity Federation condition (GitHub repositories only).
-  github_repository = try(one(regex("github\\.com[/:]([^/]+/[^/]+?)(?:\\.git)?/?$", local.sync_repo)), null)
+  # owner/name of a GitHub repository (null elsewhere); Workload Identity Federation trusts its
+  # numeric ids (the spec requires them for a GitHub repository).
+  github_repository          = try(one(regex("github\\.com[/:]([^/]+/[^/]+?)(?:\\.git)?/?$", local.sync_repo)), null)
+  github_repository_id       = try(local.spec.infra.githubActions.repositoryId, null)
+  github_repository_owner_id = try(local.spec.infra.githubActions.repositoryOwnerId, null)
 
   static_ip_disabled = try(local.spec.ingress.staticIp.disabled, false)
   static_ip_name     = try(local.spec.ingress.staticIp.name, null)
   domains            = try(local.spec.ingress.domains, [])
   managed_cert_name  = try(local.spec.ingress.managedCertificate.name, null)
+  iap_enabled        = try(local.spec.ingress.iap.enabled, true)
+  iap_members        = try(local.spec.ingress.iap.members, [])
 
   scout_namespace = try(local.spec.scout.namespace, "gpu-fleet-system")
   scout_gsa_email = try(local.spec.scout.gcpServiceAccount, "region-scout@${local.project}.iam.gserviceaccount.com")
@@ -55,6 +62,10 @@ resource "terraform_data" "spec_version" {
     precondition {
       condition     = !contains(keys(local.clusters), local.config_cluster_name)
       error_message = "configCluster.name \"${local.config_cluster_name}\" is also a GPU cluster name; membership names must be unique."
+    }
+    precondition {
+      condition     = local.github_repository == null || (local.github_repository_id != null && local.github_repository_owner_id != null)
+      error_message = "infra.githubActions.repositoryId and repositoryOwnerId are required for a GitHub repository (gh api repos/OWNER/REPO --jq '.id, .owner.id'); run `npm run scout -- validate` first."
     }
   }
 }

@@ -20,7 +20,9 @@ const stages = instructions.reduce<string[][]>((acc, l) => (l.startsWith('FROM '
 describe('apps/region-scout/Dockerfile', () => {
   it('is multi-stage and ends on a distroless (shell-less) Node image', () => {
     expect(stages.length).toBeGreaterThanOrEqual(2);
-    expect(stages.at(-1)![0]).toMatch(/^FROM gcr\.io\/distroless\/nodejs20-debian12:nonroot$/);
+    expect(stages.at(-1)![0]).toMatch(/^FROM gcr\.io\/distroless\/nodejs24-debian12:nonroot$/);
+    // build and runtime on the same maintained Node LTS
+    expect(dockerfile).toMatch(/^ARG NODE_VERSION=24$/m);
   });
 
   it('runtime stage copies only the bundle, the schemas and kubectl; installs nothing', () => {
@@ -45,9 +47,14 @@ describe('apps/region-scout/Dockerfile', () => {
     expect(copied.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
   });
 
-  it('kubectl is checksum-verified; the Cloud Build config builds this Dockerfile', () => {
+  it('kubectl is checksum-verified; the Cloud Build config builds this Dockerfile as the build identity infra/ creates', () => {
     expect(dockerfile).toMatch(/kubectl\.sha256.*sha256sum -c/);
-    const cloudbuild = parse(readFileSync(join(ROOT, 'apps/region-scout/cloudbuild.yaml'), 'utf8')) as { steps: Array<{ args: string[] }> };
+    const cloudbuild = parse(readFileSync(join(ROOT, 'apps/region-scout/cloudbuild.yaml'), 'utf8')) as { steps: Array<{ args: string[] }>; serviceAccount: string; options: Record<string, string> };
     expect(cloudbuild.steps[0]!.args).toEqual(expect.arrayContaining(['-f', 'apps/region-scout/Dockerfile']));
+    // the account infra/iam.tf creates and grants (Artifact Registry writer, logs writer); a build
+    // with its own account must log to Cloud Logging
+    const account = /resource "google_service_account" "build" \{[^}]*account_id\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, 'infra/iam.tf'), 'utf8'))![1];
+    expect(cloudbuild.serviceAccount).toBe(`projects/$PROJECT_ID/serviceAccounts/${account}@$PROJECT_ID.iam.gserviceaccount.com`);
+    expect(cloudbuild.options.logging).toBe('CLOUD_LOGGING_ONLY');
   });
 });

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { EXAMPLE_FLEET_YAML, fleetJsonSchema, loadFleetSpec, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { SCOUT_NAME } from '@gpu-fleet/manifests';
+import { parse } from '@cdktf/hcl2json';
 
 /**
  * infra/ reads the spec with yamldecode; nothing type-checks those reads. These tests tie the
@@ -101,15 +102,32 @@ describe('infra/ reads only what the spec schema defines', () => {
     expect(readdirSync(INFRA).filter((f) => /\.tfstate/.test(f))).toEqual([]);
   });
 
-  it('grants the scout exactly the roles infra/README.md documents, one per call it makes', () => {
-    const iam = code(readFileSync(join(INFRA, 'iam.tf'), 'utf8'));
-    const block = /scout_roles\s*=\s*\{([\s\S]*?)\n\s*\}/.exec(iam)![1]!;
-    const granted = [...block.matchAll(/"(roles\/[\w.]+)"\s*=/g)].map((m) => m[1]).sort();
+  it('infra/README.md lists exactly the grants iam.tf makes, with who, what, on what and why', async () => {
+    const parsed = (await parse('iam.tf', readFileSync(join(INFRA, 'iam.tf'), 'utf8'))) as { locals: Array<Record<string, unknown>>; resource: Record<string, Record<string, unknown>> };
+    const grants = parsed.locals.find((l) => l.grants)!.grants as Array<{ who: string; role: string; on: string; why: string }>;
+    const fromTerraform = grants.map((g) => `${g.who} | \`${g.role}\` | ${g.on} | ${g.why}`);
+    // the two grants outside the table: the conditioned IAM admin and the IAP users
+    expect(Object.keys(parsed.resource.google_project_iam_member!).sort()).toEqual(['apply_iam_admin', 'grants']);
+    expect(Object.keys(parsed.resource.google_iap_web_iam_member!)).toEqual(['users']);
+    fromTerraform.push('infra_apply | `roles/resourcemanager.projectIamAdmin` | project, with a condition');
+    fromTerraform.push('`ingress.iap.members` | `roles/iap.httpsResourceAccessor` | iap');
     const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf("## The scout's roles, per call"), readme.indexOf('## Order of operations'));
-    const documented = [...section.matchAll(/^\| `(roles\/[\w.]+)` \| (.+) \|$/gm)].map((m) => m[1]).sort();
-    expect(granted.length).toBeGreaterThanOrEqual(4);
-    expect(documented).toEqual(granted);
+    const section = readme.slice(readme.indexOf('## Identities and every grant'), readme.indexOf('## Order of operations'));
+    const rows = [...section.matchAll(/^\| (?!Who |---)(.+) \|$/gm)].map((m) => m[1]!);
+    expect(grants.length).toBeGreaterThan(25);
+    // a documented row may only add its explanation to the last two (their why is in the README alone)
+    expect(rows.map((r, i) => (i >= grants.length ? r.split(' | ').slice(0, 3).join(' | ') : r))).toEqual(fromTerraform);
+  });
+
+  it('every grant names a known identity and scope, and the apply identity cannot grant Project IAM Admin', async () => {
+    const parsed = (await parse('iam.tf', readFileSync(join(INFRA, 'iam.tf'), 'utf8'))) as { locals: Array<Record<string, unknown>> };
+    const members = Object.keys(parsed.locals.find((l) => l.members)!.members as object);
+    const grants = parsed.locals.find((l) => l.grants)!.grants as Array<{ who: string; role: string; on: string }>;
+    expect(grants.filter((g) => !members.includes(g.who)).map((g) => g.who)).toEqual([]);
+    expect(grants.filter((g) => !/^(project|repository|bucket:(models|state)|sa:(scout|nodes|config_sync|infra_plan|infra_apply))$/.test(g.on)).map((g) => g.on)).toEqual([]);
+    expect(grants.map((g) => g.role)).not.toContain('roles/resourcemanager.projectIamAdmin');
+    expect(grants.filter((g) => g.role === 'roles/storage.admin').map((g) => g.on)).toEqual(['bucket:models']);
+    expect(grants.filter((g) => g.who === 'infra_plan' && g.on === 'bucket:state').map((g) => g.role)).toEqual(['roles/storage.objectViewer']);
   });
 
   it('binds Workload Identity to the Kubernetes ServiceAccount the CronJob is rendered with', () => {

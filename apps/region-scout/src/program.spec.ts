@@ -49,7 +49,7 @@ describe('bad input: exit 2, precise errors, nothing written', () => {
     ['YAML syntax error', EXAMPLE_FLEET_YAML.replace('kind: Fleet', 'kind: [Fleet'), ['YAML syntax error']],
     ['unknown key', EXAMPLE_FLEET_YAML.replace('  count: 1', '  count: 1\n  colour: green'), ['gpu.colour: unknown key; allowed here: preferences, count, provisioning, acceptCutGenerations, selection (line 19)']],
     ['GPU not offered', EXAMPLE_FLEET_YAML.replace('mode: standby\n    gpu: nvidia-tesla-t4', 'mode: standby\n    gpu: nvidia-l4').replace('asia-northeast1]', 'asia-northeast1, australia-southeast1]').replace('region: asia-northeast1', 'region: australia-southeast1'), [
-      'clusters[2].gpu: "nvidia-l4" is not offered in australia-southeast1; offered there: nvidia-tesla-t4 (line 44)',
+      'clusters[2].gpu: "nvidia-l4" is not offered in australia-southeast1; offered there: nvidia-tesla-t4 (line 46)',
     ]],
   ])('%s', async (_name, spec, expected) => {
     await cli('render');

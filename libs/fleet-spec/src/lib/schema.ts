@@ -215,7 +215,17 @@ export const IngressSpec = z
         enabled: z.boolean().default(true).describe('Protect the app with Identity-Aware Proxy (default). Turning it off needs `reason`.'),
         oauthSecretName: dnsLabel('a Kubernetes Secret name', 63)
           .default('iap-oauth')
-          .describe('Secret (keys client_id, client_secret) in the app namespace of the config cluster holding the IAP OAuth client.'),
+          .describe('Secret (keys client_id, client_secret) in the app namespace of the config cluster holding the IAP OAuth client (docs/runbook.md: OAuth consent screen and client).'),
+        members: z
+          .array(
+            z.string().regex(/^(user|group|serviceAccount):[^@\s]+@[^@\s]+\.[a-z]{2,}$|^domain:([a-z0-9-]+\.)+[a-z]{2,}$/, {
+              message: 'must be an IAM principal: "user:alice@example.com", "group:team@example.com", "serviceAccount:x@p.iam.gserviceaccount.com" or "domain:example.com"',
+            }),
+          )
+          .default([])
+          .describe(
+            'Who may use the app: IAP admits only principals holding the IAP-secured Web App User role (roles/iap.httpsResourceAccessor), which infra/ grants to each of these, additively. Required when IAP is enabled.',
+          ),
         reason: z.string().min(10, { message: 'must explain why (at least 10 characters)' }).optional().describe('Why the app is public without IAP (required when enabled is false).'),
       })
       .prefault({})
@@ -426,10 +436,27 @@ export const InfraSpec = z
       })
       .prefault({})
       .describe('Artifact Registry repository for the scout image (created by infra/).'),
+    modelBucketLocation: z
+      .string()
+      .regex(/^[A-Za-z]+[A-Za-z0-9-]*$/, { message: 'must be a Cloud Storage location such as "US", "EU" or "us-central1"' })
+      .default('US')
+      .describe('Location of the model bucket infra/ creates for app.modelStorage.bucket. A multi-region (US, EU, ASIA) serves every region of the fleet the same checkpoints.'),
     githubActions: z
       .strictObject({
         workloadIdentityPool: dnsLabel('a workload identity pool id', 32).default('github').describe('Workload Identity Federation pool trusted by GitHub Actions.'),
         provider: dnsLabel('a workload identity pool provider id', 32).default('github-actions').describe('OIDC provider in that pool (issuer https://token.actions.githubusercontent.com), restricted to this repository.'),
+        repositoryId: z
+          .string()
+          .regex(/^[1-9][0-9]*$/, { message: 'must be the repository’s numeric id (gh api repos/OWNER/REPO --jq .id)' })
+          .optional()
+          .describe(
+            'Numeric id of the GitHub repository (`gh api repos/OWNER/REPO --jq .id`). The pool trusts tokens by id, not by name: a deleted repository’s name can be registered again by someone else. Required when configSync.repo is on GitHub.',
+          ),
+        repositoryOwnerId: z
+          .string()
+          .regex(/^[1-9][0-9]*$/, { message: 'must be the owner’s numeric id (gh api repos/OWNER/REPO --jq .owner.id)' })
+          .optional()
+          .describe('Numeric id of the repository’s owner (`gh api repos/OWNER/REPO --jq .owner.id`). Required when configSync.repo is on GitHub.'),
       })
       .prefault({})
       .describe('Workload Identity Federation for the sweep and infra workflows (no service account keys).'),

@@ -1,7 +1,7 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB, AUTOPILOT_GRACE, DRAINING_TIMEOUT_MAX_SECONDS, webuiPathAnswersBeforeModelLoad, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { AppSpec, ClusterSpec, ConfigClusterSpec, GpuSpec, IngressSpec, PlacementPolicy, ScoutSpec } from './schema';
+import { AppSpec, ClusterSpec, ConfigClusterSpec, ConfigSyncGit, GpuSpec, InfraSpec, IngressSpec, PlacementPolicy, ScoutSpec } from './schema';
 import { show, type PathSegment } from './issues';
 import { findPlaceholders } from './placeholders';
 import { READY_GATE_RESOURCES, READY_GATE_STOP } from './derived';
@@ -217,6 +217,9 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     if (ingress.iap.enabled && ingress.preSharedCertificates.length === 0 && !cert) {
       add(['ingress', 'iap'], `IAP needs HTTPS; add ingress.managedCertificate or ingress.preSharedCertificates, or set iap.enabled: false with a reason`);
     }
+    if (ingress.iap.enabled && ingress.iap.members.length === 0) {
+      add(['ingress', 'iap', 'members'], `is empty, so IAP would let nobody in (it admits only principals holding roles/iap.httpsResourceAccessor); list who may use the app, e.g. ["group:sd-users@example.com", "domain:example.com"]`);
+    }
     if (!ingress.iap.enabled && !ingress.iap.reason) {
       add(['ingress', 'iap', 'reason'], `is required when iap.enabled is false; say why the app is public`);
     }
@@ -232,6 +235,13 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
   }
   if (scout && scout.schedule.runner === 'config-cluster' && !scout.image) {
     add(['scout', 'image'], `is required when scout.schedule.runner is "config-cluster" (the CronJob runs it); build the image and run \`region-scout pin --scout-image <ref@sha256:…>\`, or use runner "github-actions"`);
+  }
+  const infra = InfraSpec.safeParse(raw.infra).data;
+  const configSync = ConfigSyncGit.safeParse(raw.configSync).data;
+  if (infra && configSync && /github\.com[/:]/.test(configSync.repo)) {
+    const gha = infra.githubActions;
+    if (!gha.repositoryId) add(['infra', 'githubActions', 'repositoryId'], `is required for a repository on GitHub: the workflows' Workload Identity Federation trusts it by numeric id; set it to the output of \`gh api repos/<owner>/<repo> --jq .id\``);
+    if (!gha.repositoryOwnerId) add(['infra', 'githubActions', 'repositoryOwnerId'], `is required for a repository on GitHub: set it to the output of \`gh api repos/<owner>/<repo> --jq .owner.id\``);
   }
   if (configCluster) {
     if (names.has(configCluster.name)) {

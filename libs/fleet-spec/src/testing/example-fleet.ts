@@ -26,10 +26,12 @@ ingress:
     address: 34.149.46.112
   domains: [sd.gpu-fleet.dev]
   preSharedCertificates: [sd-webui-cert]
+  iap: {members: [group:sd-users@gpu-fleet.dev]}
 placement:
   candidateRegions: [us-central1, europe-west4, asia-northeast1]
   minServingRegions: 2
   maxServingRegions: 3
+infra: {githubActions: {repositoryId: "893412765", repositoryOwnerId: "182736451"}}
 clusters:
   # the scout edits this list
   - name: sd-us-central1
