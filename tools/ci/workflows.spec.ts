@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ACTIONS, SWEEP_WORKFLOW, WORKFLOW_VARIABLES } from '@gpu-fleet/manifests';
+import { ACTIONS, SWEEP_WORKFLOW, WORKFLOW_NODE_VERSION, WORKFLOW_VARIABLES } from '@gpu-fleet/manifests';
 import { REVIEW_MARKER } from '@gpu-fleet/scout-decide';
 
 /** The GitHub workflows, parsed: the keys each must have, and their ties to infra/ and the CLI. */
@@ -32,9 +32,23 @@ describe('GitHub workflows', () => {
     }
   });
 
-  it('pin every action by commit, to the same commits the rendered sweep workflow uses', () => {
+  it('pin every action by commit, to the same commits the rendered sweep workflow uses, with the version beside it', () => {
     const pinned = new Set<string>(Object.values(ACTIONS));
     for (const f of files) for (const s of steps(load(f)).filter((s) => s.uses)) expect({ f, uses: s.uses, pinned: pinned.has(s.uses!) }).toEqual({ f, uses: s.uses, pinned: true });
+    const source = readFileSync(join(ROOT, 'libs/manifests/src/lib/builders/workflows.ts'), 'utf8');
+    for (const uses of Object.values(ACTIONS)) {
+      expect(uses).toMatch(/@[0-9a-f]{40}$/);
+      expect(source).toMatch(new RegExp(`'${uses.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}', // v\\d+\\.\\d+\\.\\d+`));
+    }
+    // hand-written workflows say the version too
+    for (const f of files.filter((x) => x !== 'sweep.yml')) for (const line of raw(f).split('\n').filter((l) => /uses: /.test(l))) expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+  });
+
+  it('run on a maintained Node LTS (Node 20 reached end of life on 2026-04-30), testing Node 20 as well', () => {
+    expect(WORKFLOW_NODE_VERSION).toBe(24);
+    const nodes = files.flatMap((f) => steps(load(f)).filter((s) => s.uses?.startsWith('actions/setup-node@')).map((s) => String(s.with!['node-version'])));
+    expect(nodes.filter((n) => n !== '24' && n !== '${{ matrix.node }}')).toEqual([]);
+    expect((load('validate.yml').jobs.test as Job & { strategy: { matrix: { node: number[] } } }).strategy.matrix.node).toEqual([24, 20]);
   });
 
   it('read only repository variables that infra/ outputs (github_actions_variables)', () => {
@@ -76,8 +90,13 @@ describe('GitHub workflows', () => {
     const w = load('infra.yml');
     const pr = w.on.pull_request as { paths: string[] };
     expect(pr.paths).toEqual(expect.arrayContaining(['fleet-config/fleet.yaml', 'infra/**']));
-    expect(w.concurrency!['cancel-in-progress']).toBe(false);
-    const { plan, apply } = w.jobs as { plan: Job; apply: Job };
+    const { plan, apply } = w.jobs as { plan: Job & { concurrency: { group: string } }; apply: Job & { concurrency: { group: string; 'cancel-in-progress': boolean } } };
+    // plans and the apply never share a concurrency group: a plan can never cancel a queued apply
+    expect(w.concurrency).toBeUndefined();
+    expect(plan.concurrency.group).toMatch(/^infra-plan-/);
+    expect(apply.concurrency).toEqual({ group: 'infra-apply', 'cancel-in-progress': false });
+    // the plan identity only reads the state
+    expect(plan.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra plan -lock=false/);
     expect(plan.if).toContain("github.event_name == 'pull_request'");
     expect(plan.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra plan/);
     expect(plan.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe('${{ vars.INFRA_PLAN_SERVICE_ACCOUNT }}');
@@ -87,5 +106,20 @@ describe('GitHub workflows', () => {
     // The apply identity trusts exactly this environment name (infra/github.tf).
     const trusted = /infra_environment\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, 'infra/github.tf'), 'utf8'))![1];
     expect(apply.environment).toBe(trusted);
+  });
+
+  it('infra.yml: the pin pull request commits new files, is opened with the App or a token (never GITHUB_TOKEN), and fails loudly', () => {
+    const { apply } = load('infra.yml').jobs as { apply: Job };
+    const pin = apply.steps.find((s) => s.name === 'Pin the static IP address in the spec')!;
+    expect(pin.run).toContain('git add -A');
+    expect(pin.run).not.toMatch(/commit -am/);
+    expect(pin.run).not.toMatch(/\|\| true/);
+    expect(pin.run).toMatch(/set -euo pipefail/);
+    expect(pin.run).toMatch(/::error::.*REGION_SCOUT_APP_ID.*REGION_SCOUT_GITHUB_TOKEN/);
+    expect(pin.env!.GH_TOKEN).toBe('${{ steps.app-token.outputs.token || secrets.REGION_SCOUT_GITHUB_TOKEN }}');
+    const app = apply.steps.find((s) => s.uses === ACTIONS.appToken)!;
+    expect(app.with).toEqual({ 'app-id': '${{ secrets.REGION_SCOUT_APP_ID }}', 'private-key': '${{ secrets.REGION_SCOUT_APP_PRIVATE_KEY }}' });
+    // pushes with the same token, so the pull request's updates run validate.yml too
+    expect(apply.steps.find((s) => s.uses === ACTIONS.checkout)!.with!.token).toContain('steps.app-token.outputs.token');
   });
 });

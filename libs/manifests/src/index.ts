@@ -13,4 +13,4 @@ export { trafficLayer, multiClusterIngressLayer } from './lib/builders/traffic';
 export type { TrafficLayer } from './lib/builders/traffic';
 export * from './lib/validate/index';
 export { scoutResources, scoutObserverRbac, scoutSweepArgs, SCOUT_NAME, SCOUT_UID } from './lib/builders/scout';
-export { sweepWorkflow, ACTIONS, WORKFLOW_VARIABLES, SWEEP_WORKFLOW } from './lib/builders/workflows';
+export { sweepWorkflow, ACTIONS, WORKFLOW_NODE_VERSION, WORKFLOW_VARIABLES, SWEEP_WORKFLOW } from './lib/builders/workflows';

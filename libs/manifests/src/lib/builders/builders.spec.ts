@@ -155,7 +155,9 @@ describe('traffic layer (config cluster)', () => {
 
   it('emits no FrontendConfig and no IAP without certificates', () => {
     const spec = specFrom((y) =>
-      y.replace('  preSharedCertificates: [sd-webui-cert]\n', '  iap:\n    enabled: false\n    reason: internal demo behind a VPN\n'),
+      y
+        .replace('  preSharedCertificates: [sd-webui-cert]\n', '')
+        .replace('  iap: {members: [group:sd-users@gpu-fleet.dev]}\n', '  iap:\n    enabled: false\n    reason: internal demo behind a VPN\n'),
     );
     const objs = multiClusterIngressLayer.objects(spec);
     expect(objs.map((o) => o.kind)).not.toContain('FrontendConfig');

@@ -6,12 +6,20 @@ import type { FleetSpec } from '@gpu-fleet/fleet-spec';
  * test checks.
  */
 export const ACTIONS = {
-  checkout: 'actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683', // v4.2.2
-  setupNode: 'actions/setup-node@39370e3970a6d050c480ffad4ff0ed4d3fdee5af', // v4.1.0
-  gcpAuth: 'google-github-actions/auth@6fc4af4b145ae7821d527454aa9bd537d1f2dc5f', // v2.1.7
-  setupTerraform: 'hashicorp/setup-terraform@b9cd54a3c349d3f38e8881555d616ced269862dd', // v3.1.2
-  setupGcloud: 'google-github-actions/setup-gcloud@6189d56e4096ee891640bb02ac264be376592d6a', // v2.1.2
+  checkout: 'actions/checkout@3d3c42e5aac5ba805825da76410c181273ba90b1', // v7.0.1
+  setupNode: 'actions/setup-node@820762786026740c76f36085b0efc47a31fe5020', // v7.0.0
+  gcpAuth: 'google-github-actions/auth@7c6bc770dae815cd3e89ee6cdf493a5fab2cc093', // v3.0.0
+  setupTerraform: 'hashicorp/setup-terraform@dfe3c3f87815947d99a8997f908cb6525fc44e9e', // v4.0.1
+  setupGcloud: 'google-github-actions/setup-gcloud@aa5489c8933f4cc7a4f7d45035b3b1440c9c10db', // v3.0.1
+  appToken: 'actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3', // v3.1.1
 } as const;
+
+/**
+ * The Node.js the workflows (and the scout image) run on: a maintained LTS. Node 20 reached end of
+ * life on 2026-04-30; 24 is LTS until 2028-04-30 (https://github.com/nodejs/Release). The code also
+ * runs on Node 20, where this project's development machines and CI still are.
+ */
+export const WORKFLOW_NODE_VERSION = 24;
 
 /** Repository variables the workflows read; infra/ prints their values (`terraform output github_actions_variables`). */
 export const WORKFLOW_VARIABLES = {
@@ -53,7 +61,7 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
         'timeout-minutes': Math.ceil((spec.scout.probeDeadlineSeconds + 900) / 60),
         steps: [
           { uses: ACTIONS.checkout, with: { ref: spec.configSync.branch } },
-          { uses: ACTIONS.setupNode, with: { 'node-version': 20, cache: 'npm' } },
+          { uses: ACTIONS.setupNode, with: { 'node-version': WORKFLOW_NODE_VERSION, cache: 'npm' } },
           { run: 'npm ci' },
           {
             uses: ACTIONS.gcpAuth,
