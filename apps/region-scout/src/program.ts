@@ -14,6 +14,7 @@ import { planCommand, sweepCommand, type SweepCommandOptions } from './commands/
 import { statusCommand, type StatusOptions } from './commands/status';
 import { get, pin, type PinOptions } from './commands/pin';
 import { review } from './commands/review';
+import { quotaCommand, type QuotaOptions } from './commands/quota';
 
 export interface RunOptions {
   io: Io;
@@ -127,6 +128,15 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .description("Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.")
     .option('--json', 'print the status as JSON')
     .action(async (o: StatusOptions) => setExit(await statusCommand(ws(), io, logger(), o)));
+
+  withCloud(program.command('quota'))
+    .description(
+      'Print the Compute Engine GPU quota the spec needs (per candidate region and GPU metric, and GPUS_ALL_REGIONS) with the exact gcloud command requesting each; with --live, compare with the current limits and exit 1 while a request is still needed.',
+    )
+    .option('--live', 'read the current limits: from Google with --project, otherwise from the embedded sandbox')
+    .option('--email <address>', 'contact address for the requests (Google requires one on an increase); default: "$QUOTA_EMAIL" in the commands')
+    .option('--json', 'print the needs, limits and commands as JSON')
+    .action(async (o: QuotaOptions) => setExit(await quotaCommand(ws(), io, logger(), o)));
 
   program
     .command('classify')

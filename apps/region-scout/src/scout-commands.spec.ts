@@ -116,6 +116,54 @@ describe('region-scout sandbox', () => {
   });
 });
 
+describe('region-scout quota', () => {
+  it('prints, from the spec alone, every regional and project-wide GPU quota with a command to request it', async () => {
+    const r = await cli(['quota']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^quota · project sd-fleet-test-4821 · the spec and the bundled catalog/);
+    // sd-europe-west4 runs 2 replicas: (2 + 1 surge) × 1 GPU + 1 probe GPU.
+    expect(r.out).toMatch(/europe-west4\s+NVIDIA_L4_GPUS\s+NVIDIA-L4-GPUS-per-project-region\s+4\s/);
+    expect(r.out).toContain(
+      'gcloud beta quotas preferences update gpu-fleet-nvidia-l4-gpus-per-project-region-europe-west4 --project=sd-fleet-test-4821 --service=compute.googleapis.com --quota-id=NVIDIA-L4-GPUS-per-project-region --dimensions=region=europe-west4 --preferred-value=4 --email="${QUOTA_EMAIL:?set QUOTA_EMAIL to your contact address}"',
+    );
+    expect(r.out).toMatch(/--quota-id=GPUS-ALL-REGIONS-per-project --preferred-value=\d+ /);
+    expect(r.out).not.toContain('PREEMPTIBLE_');
+    expect(r.out).toContain('gcloud services enable cloudquotas.googleapis.com --project=sd-fleet-test-4821');
+  });
+
+  it('--live compares with the limits Compute reports, prints only the requests still short and exits 1', async () => {
+    writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML.replace('    gpu: nvidia-l4\n    replicas: 1\n', '    gpu: nvidia-l4\n    replicas: 40\n'));
+    const r = await cli(['quota', '--live', '--json', '--email', 'ops@gpu-fleet.dev']);
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.out) as { source: string; requestsNeeded: number; needs: Array<{ region: string | null; metric: string; needed: number; limit: number | null; verdict: string; command: string | null }> };
+    expect(report.source).toMatch(/^embedded sandbox/);
+    const l4 = report.needs.find((n) => n.region === 'us-central1' && n.metric === 'NVIDIA_L4_GPUS')!;
+    expect(l4.needed).toBe(42);
+    expect(l4.limit).toBeLessThan(42);
+    expect(l4.verdict).toBe('request');
+    expect(l4.command).toContain('--preferred-value=42 --email=ops@gpu-fleet.dev');
+    for (const n of report.needs) expect(n.command === null).toBe(n.verdict === 'ok');
+    expect(report.requestsNeeded).toBe(report.needs.filter((n) => n.verdict !== 'ok').length);
+    expect(report.needs.some((n) => n.verdict === 'ok')).toBe(true);
+  });
+
+  it('--live exits 0 when every quota is granted', async () => {
+    const r = await cli(['quota', '--live']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/every quota the spec needs is granted \(\d+ checked\)/);
+    expect(r.out).not.toContain('gcloud beta quotas');
+  });
+
+  it('refuses a bad --email and --project without --live (exit 2)', async () => {
+    const bad = await cli(['quota', '--email', 'ops at example']);
+    expect(bad.code).toBe(2);
+    expect(bad.err).toContain('--email: "ops at example" is not an email address');
+    const project = await cli(['quota', '--project', 'my-proj']);
+    expect(project.code).toBe(2);
+    expect(project.err).toContain('--project "my-proj" only applies with --live');
+  });
+});
+
 describe('logs', () => {
   it('are JSON off a TTY and never contain tokens or secrets', () => {
     const lines: string[] = [];

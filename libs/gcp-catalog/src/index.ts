@@ -1,4 +1,4 @@
-export { GpuCatalog } from './lib/catalog';
+export { computeQuotaId, GpuCatalog } from './lib/catalog';
 export type { CatalogData, Continent, GpuInfo, GpuOffering, GpuType, RegionInfo } from './lib/catalog';
 export { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB } from './lib/autopilot-limits';
 export type { AutopilotGpuBounds } from './lib/autopilot-limits';

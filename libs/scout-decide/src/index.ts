@@ -8,3 +8,5 @@ export { renderProposal } from './lib/proposal';
 export type { FileStat, ProposalText } from './lib/proposal';
 export { reviewSpecChange, formatReview, REVIEW_MARKER } from './lib/review';
 export type { SpecReview } from './lib/review';
+export { quotaPlan, quotaVerdict, quotaPreferenceId } from './lib/quota-plan';
+export type { QuotaNeed, QuotaPlan, QuotaReading, QuotaVerdict } from './lib/quota-plan';

@@ -1,4 +1,4 @@
-import { GpuCatalog, resourceQuotaItemProblem } from '../index';
+import { computeQuotaId, GpuCatalog, resourceQuotaItemProblem } from '../index';
 
 const catalog = GpuCatalog.bundled();
 
@@ -66,5 +66,33 @@ describe('platform rules', () => {
     const problem = resourceQuotaItemProblem(item);
     if (expected === null) expect(problem).toBeNull();
     else expect(problem).toMatch(/accepts only the requests\. prefix \(use "requests\./);
+  });
+});
+
+describe('computeQuotaId', () => {
+  // Compute's own quota error names the metric and its limit name (the Cloud Quotas quota ID) together.
+  // Reported at https://github.com/GoogleCloudPlatform/pubsec-declarative-toolkit/issues/625
+  const real = "Quota 'N2_CPUS' exceeded.  Limit: 8.0 in region northamerica-northeast1.\n\tmetric name = compute.googleapis.com/n2_cpus\n\tlimit name = N2-CPUS-per-project-region";
+
+  it('derives the limit name Compute reports from the metric', () => {
+    const metric = /Quota '([A-Z0-9_]+)'/.exec(real)![1]!;
+    const limit = /limit name = (\S+)/.exec(real)![1]!;
+    expect(computeQuotaId(metric, 'region')).toBe(limit);
+  });
+
+  it('names regional GPU quotas per project and region, GPUS_ALL_REGIONS per project', () => {
+    expect(computeQuotaId(catalog.quotaMetric('nvidia-l4', false), 'region')).toBe('NVIDIA-L4-GPUS-per-project-region');
+    expect(computeQuotaId(catalog.quotaMetric('nvidia-tesla-t4', true), 'region')).toBe('PREEMPTIBLE-NVIDIA-T4-GPUS-per-project-region');
+    expect(computeQuotaId('GPUS_ALL_REGIONS', 'project')).toBe('GPUS-ALL-REGIONS-per-project');
+  });
+
+  it('refuses what is not a Compute metric name', () => {
+    expect(() => computeQuotaId('nvidia-l4', 'region')).toThrow(/"nvidia-l4" is not a Compute quota metric/);
+  });
+
+  it('confirms the per-model metric of the bundled mapping, L4 and T4, not of newer families', () => {
+    expect(catalog.quotaMetricConfirmed('nvidia-l4')).toBe(true);
+    expect(catalog.quotaMetricConfirmed('nvidia-tesla-a100')).toBe(true);
+    expect(catalog.quotaMetricConfirmed('nvidia-h100-80gb')).toBe(false);
   });
 });

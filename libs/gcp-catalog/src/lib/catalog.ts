@@ -137,6 +137,17 @@ export class GpuCatalog {
     return spot ? (row?.spotMetric ?? `PREEMPTIBLE_${base}`) : base;
   }
 
+  /**
+   * Whether the per-model quota metric of this GPU type is confirmed rather than derived from the
+   * naming pattern: the bundled SkyPilot mapping, plus L4 and T4, whose metric Compute itself names
+   * in its quota errors ("Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 1.0 in region us-central1").
+   * Newer families (H100, H200, B200, RTX PRO 6000) may be governed by a per-family quota instead.
+   */
+  quotaMetricConfirmed(gpu: GpuType): boolean {
+    const info = this.gpuIndex.get(gpu);
+    return gpu === 'nvidia-l4' || gpu === 'nvidia-tesla-t4' || quotaData.some((q) => info && skypilotName(info) === q.skypilotName);
+  }
+
   /** Largest CPU/memory request Autopilot accepts for a Pod with `count` GPUs of this type, if known. */
   autopilotBounds(gpu: GpuType, count: number): AutopilotGpuBounds | undefined {
     return AUTOPILOT_GPU_BOUNDS[gpu]?.[count];
@@ -173,3 +184,16 @@ const BUNDLED = new GpuCatalog({
   regions: regionsData as RegionInfo[],
   gpus: autopilotData.gpus as GpuInfo[],
 });
+
+/**
+ * The Cloud Quotas quota ID (the "limit name") of a Compute Engine quota metric, which quota
+ * preferences (gcloud quotas preferences, quotaPreferences.create) address: Compute names both in
+ * its quota errors, e.g. "metric name = compute.googleapis.com/n2_cpus, limit name =
+ * N2-CPUS-per-project-region" — the metric with "-" for "_", then "-per-project-region" for a
+ * regional quota or "-per-project" for a project-wide one such as GPUS_ALL_REGIONS.
+ * https://cloud.google.com/docs/quotas/gcloud-cli-examples (finding a quota ID)
+ */
+export function computeQuotaId(metric: string, scope: 'region' | 'project'): string {
+  if (!/^[A-Z][A-Z0-9_]*$/.test(metric)) throw new Error(`computeQuotaId: "${metric}" is not a Compute quota metric such as NVIDIA_L4_GPUS`);
+  return `${metric.replace(/_/g, '-')}-per-project${scope === 'region' ? '-region' : ''}`;
+}
