@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
@@ -101,11 +102,28 @@ describe('GitHub workflows', () => {
     expect(plan.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra plan/);
     expect(plan.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe('${{ vars.INFRA_PLAN_SERVICE_ACCOUNT }}');
     expect(apply.if).toContain("github.ref == 'refs/heads/main'");
-    expect(apply.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra apply tfplan/);
+    expect(apply.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra apply "\$RUNNER_TEMP\/tfplan"/);
     expect(apply.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe('${{ vars.INFRA_APPLY_SERVICE_ACCOUNT }}');
     // The apply identity trusts exactly this environment name (infra/github.tf).
     const trusted = /infra_environment\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, 'infra/github.tf'), 'utf8'))![1];
     expect(apply.environment).toBe(trusted);
+  });
+
+  it('infra.yml: providers come from the committed lock file, and saved plans never land in the checkout', () => {
+    const { plan, apply } = load('infra.yml').jobs as { plan: Job; apply: Job };
+    for (const job of [plan, apply]) {
+      const runs = job.steps.map((s) => s.run ?? '');
+      const check = runs.findIndex((r) => r.includes('test -f infra/.terraform.lock.hcl'));
+      const init = runs.findIndex((r) => /terraform -chdir=infra init /.test(r));
+      expect(check).toBeGreaterThanOrEqual(0);
+      expect(check).toBeLessThan(init);
+      expect(runs[init]).toContain('-lockfile=readonly');
+      // every saved plan is written outside the workspace
+      for (const r of runs) for (const m of r.matchAll(/-out=(\S+)/g)) expect(m[1]).toMatch(/^"?\$RUNNER_TEMP\//);
+    }
+    // and if one were written in infra/, `git add -A` in the pin step would still leave it out
+    const ignored = spawnSync('git', ['check-ignore', '-q', '--no-index', 'infra/tfplan'], { cwd: ROOT });
+    expect(ignored.status).toBe(0);
   });
 
   it('infra.yml: the pin pull request commits new files, is opened with the App or a token (never GITHUB_TOKEN), and fails loudly', () => {

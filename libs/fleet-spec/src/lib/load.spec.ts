@@ -92,6 +92,9 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       "infra.githubActions.repositoryId: is required for a repository on GitHub: the workflows' Workload Identity Federation trusts it by numeric id; set it to the output of `gh api repos/<owner>/<repo> --jq .id` (line 2)",
       'infra.githubActions.repositoryOwnerId: is required for a repository on GitHub: set it to the output of `gh api repos/<owner>/<repo> --jq .owner.id` (line 2)',
     ]],
+    ['WebUI image in a repository of the project the nodes cannot pull from', replace('/sd-fleet-test-4821/gpu-fleet/stable-diffusion-webui@', '/sd-fleet-test-4821/webui/stable-diffusion-webui@'), [
+      'app.image: "us-docker.pkg.dev/sd-fleet-test-4821/webui/stable-diffusion-webui@sha256:0f4... is in Artifact Registry repository "us/webui" of this project, but infra/ creates and lets the nodes pull from "us/gpu-fleet" only; push the image to us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/stable-diffusion-webui@sha256:0f4b5f9ce0f8b6e3c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9, or set infra.artifactRegistry to the repository it is in (line 10)',
+    ]],
     ['probe namespace too small for one probe', replace('clusters:\n', 'scout:\n  probeMaxGpus: 0\nclusters:\n'), [
       "scout.probeMaxGpus: 0 cannot hold one probe of gpu.count 1 GPU(s): the probe namespace's ResourceQuota would refuse every probe pod; raise it to at least 1, or set scout.probesPerSweep to 0 (line 32)",
     ]],

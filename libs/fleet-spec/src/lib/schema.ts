@@ -432,10 +432,10 @@ export const InfraSpec = z
     artifactRegistry: z
       .strictObject({
         location: z.string().regex(/^[a-z]+(-[a-z]+[0-9]+)?$/, { message: 'must be an Artifact Registry location such as "us" or "us-central1"' }).default('us').describe('Location of the Docker repository.'),
-        repository: dnsLabel('an Artifact Registry repository id', 63).default('gpu-fleet').describe('Docker repository holding the region-scout image.'),
+        repository: dnsLabel('an Artifact Registry repository id', 63).default('gpu-fleet').describe('Docker repository holding the WebUI image (app.image) and the region-scout image (scout.image); the nodes may pull from it.'),
       })
       .prefault({})
-      .describe('Artifact Registry repository for the scout image (created by infra/).'),
+      .describe('Artifact Registry repository for the WebUI and region-scout images (created by infra/).'),
     modelBucketLocation: z
       .string()
       .regex(/^[A-Za-z]+[A-Za-z0-9-]*$/, { message: 'must be a Cloud Storage location such as "US", "EU" or "us-central1"' })

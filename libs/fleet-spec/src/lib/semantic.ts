@@ -243,6 +243,26 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     if (!gha.repositoryId) add(['infra', 'githubActions', 'repositoryId'], `is required for a repository on GitHub: the workflows' Workload Identity Federation trusts it by numeric id; set it to the output of \`gh api repos/<owner>/<repo> --jq .id\``);
     if (!gha.repositoryOwnerId) add(['infra', 'githubActions', 'repositoryOwnerId'], `is required for a repository on GitHub: set it to the output of \`gh api repos/<owner>/<repo> --jq .owner.id\``);
   }
+  // The nodes may pull only from the repository infra/ creates (gpu-fleet-nodes holds
+  // roles/artifactregistry.reader on it alone, infra/iam.tf): an image elsewhere in this project's
+  // Artifact Registry would fail with ImagePullBackOff after a successful deploy.
+  // Image paths are LOCATION-docker.pkg.dev/PROJECT/REPOSITORY/IMAGE
+  // (https://cloud.google.com/artifact-registry/docs/docker/names).
+  if (infra && typeof raw.project === 'string') {
+    const { location, repository } = infra.artifactRegistry;
+    const images: Array<[PathSegment[], string | undefined]> = [
+      [['app', 'image'], app?.image],
+      [['scout', 'image'], scout?.image],
+    ];
+    for (const [path, image] of images) {
+      const m = image ? /^([a-z0-9-]+)-docker\.pkg\.dev\/([^/]+)\/([^/]+)\/(.+)$/.exec(image) : null;
+      if (!m || m[2] !== raw.project || (m[1] === location && m[3] === repository)) continue;
+      add(
+        path,
+        `${show(image!)} is in Artifact Registry repository ${show(`${m[1]}/${m[3]}`)} of this project, but infra/ creates and lets the nodes pull from ${show(`${location}/${repository}`)} only; push the image to ${location}-docker.pkg.dev/${raw.project}/${repository}/${m[4]}, or set infra.artifactRegistry to the repository it is in`,
+      );
+    }
+  }
   if (configCluster) {
     if (names.has(configCluster.name)) {
       add(['configCluster', 'name'], `${show(configCluster.name)} is also the name of clusters[${names.get(configCluster.name)}]; the config cluster needs its own name (membership names are unique in a fleet)`);

@@ -11,7 +11,7 @@ configSync:
   branch: main
 app:
   name: sd-webui
-  image: us-docker.pkg.dev/sd-fleet-test-4821/webui/stable-diffusion-webui@sha256:0f4b5f9ce0f8b6e3c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9
+  image: us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/stable-diffusion-webui@sha256:0f4b5f9ce0f8b6e3c2a1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0a9
   resources:
     cpu: "4"
     memory: 16Gi
