@@ -58,3 +58,43 @@ describe('apps/region-scout/Dockerfile', () => {
     expect(cloudbuild.options.logging).toBe('CLOUD_LOGGING_ONLY');
   });
 });
+
+describe('tools/webui-image (the WebUI image app.image names)', () => {
+  const text = readFileSync(join(ROOT, 'tools/webui-image/Dockerfile'), 'utf8');
+  const lines = text
+    .replace(/\\\n/g, ' ')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !l.startsWith('#'));
+  const spec = parse(readFileSync(join(ROOT, 'fleet-config/fleet.yaml'), 'utf8')) as { app: { image: string; port?: number; args?: string[] } };
+
+  it('builds the WebUI release app.image is tagged with', () => {
+    const version = /^ARG WEBUI_VERSION=(\S+)$/m.exec(text)![1];
+    expect(lines.some((l) => l.includes('git clone') && l.includes('--branch "${WEBUI_VERSION}"') && l.includes('AUTOMATIC1111/stable-diffusion-webui'))).toBe(true);
+    const tag = /:([^:/@]+)$/.exec(spec.app.image)?.[1];
+    if (tag) expect(tag).toBe(version);
+  });
+
+  it('installs everything at build time and nothing at start', () => {
+    expect(lines).toContain('RUN python launch.py --skip-torch-cuda-test --xformers --exit');
+    const entry = JSON.parse(lines.find((l) => l.startsWith('ENTRYPOINT '))!.slice('ENTRYPOINT '.length)) as string[];
+    expect(entry).toEqual(['python', 'launch.py', '--skip-prepare-environment', '--no-download-sd-model']);
+    // no CMD: the Deployment's args are appended to the entrypoint
+    expect(lines.some((l) => l.startsWith('CMD '))).toBe(false);
+  });
+
+  it('runs as a non-root user and exposes the port the spec serves on', () => {
+    const users = lines.filter((l) => l.startsWith('USER '));
+    expect(users.at(-1)).toMatch(/^USER [1-9][0-9]*:[1-9][0-9]*$/);
+    expect(lines).toContain(`EXPOSE ${spec.app.port ?? 7860}`);
+  });
+
+  it('the Cloud Build config builds it as the build identity, with room for torch', () => {
+    const cb = parse(readFileSync(join(ROOT, 'tools/webui-image/cloudbuild.yaml'), 'utf8')) as { steps: Array<{ args: string[] }>; serviceAccount: string; timeout: string; options: Record<string, string | number> };
+    expect(cb.steps[0]!.args).toEqual(expect.arrayContaining(['-f', 'tools/webui-image/Dockerfile']));
+    expect(cb.serviceAccount).toMatch(/serviceAccounts\/gpu-fleet-build@\$PROJECT_ID\.iam\.gserviceaccount\.com$/);
+    expect(cb.options.logging).toBe('CLOUD_LOGGING_ONLY');
+    // Cloud Build's default timeout is 60 minutes
+    expect(Number(cb.timeout.replace(/s$/, ''))).toBeGreaterThan(3600);
+  });
+});
