@@ -152,6 +152,16 @@ describe('pin and get: machine-owned values, never pasted by hand', () => {
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('get: "configCluster.zone" is not a field of the spec (at "zone")');
   });
+
+  it('get prints the value a computed default takes, and tells an unset field from an unknown one', async () => {
+    // app.namespace defaults to app.name, configCluster.region to the first candidate region
+    expect((await cli('get', 'app.namespace')).out).toBe('sd-webui');
+    expect((await cli('get', 'configCluster.region')).out).toBe('us-central1');
+    expect((await cli('get', 'scout.gcpServiceAccount')).out).toBe('region-scout@sd-fleet-test-4821.iam.gserviceaccount.com');
+    const unset = await cli('get', 'ingress.staticIp.reason');
+    expect(unset.code).toBe(1);
+    expect(unset.err).toContain('get: "ingress.staticIp.reason" is not set in');
+  });
 });
 
 describe('review: the pull request comment', () => {

@@ -1,5 +1,16 @@
 import { renameSync, writeFileSync } from 'node:fs';
-import { parseFleetSpec, SpecError, writeMachineFields } from '@gpu-fleet/fleet-spec';
+import {
+  appNamespace,
+  configClusterRegion,
+  connectionDrainingSeconds,
+  fleetJsonSchema,
+  parseFleetSpec,
+  scoutServiceAccount,
+  SpecError,
+  terminationGracePeriodSeconds,
+  writeMachineFields,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import { renderTree } from '@gpu-fleet/manifests';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
@@ -38,11 +49,44 @@ export function pin(ws: Workspace, io: Io, o: PinOptions): number {
 }
 
 /** `get <path>`: one value of the validated spec (defaults applied), for scripts and workflows. */
+/**
+ * Fields whose default is computed from other fields (the schema cannot state it): `get` prints the
+ * value the renderer and infra/ use, not "unset".
+ */
+const DERIVED: Record<string, (spec: FleetSpec) => unknown> = {
+  'app.namespace': appNamespace,
+  'app.terminationGracePeriodSeconds': terminationGracePeriodSeconds,
+  'configCluster.region': configClusterRegion,
+  'ingress.connectionDrainingSec': connectionDrainingSeconds,
+  'scout.gcpServiceAccount': scoutServiceAccount,
+};
+
+/** Whether `parent.key` is a property the spec's schema defines (then it is only unset, not unknown). */
+function isOptionalField(parent: string, key: string): boolean {
+  let node = fleetJsonSchema() as { properties?: Record<string, unknown> };
+  for (const k of parent ? parent.split('.') : []) {
+    const next = node.properties?.[k] as typeof node | undefined;
+    if (!next) return false;
+    node = next;
+  }
+  return Boolean(node.properties && key in node.properties);
+}
+
 export function get(ws: Workspace, io: Io, path: string): number {
   const { spec } = readSpecDocument(ws);
   let value: unknown = spec;
-  for (const key of path.split('.')) {
-    if (value === null || typeof value !== 'object' || !(key in value)) {
+  const keys = path.split('.');
+  for (const [i, key] of keys.entries()) {
+    if (value === null || typeof value !== 'object' || !(key in value) || (value as Record<string, unknown>)[key] === undefined) {
+      const derived = DERIVED[path];
+      if (derived) {
+        value = derived(spec);
+        break;
+      }
+      const parent = keys.slice(0, i).join('.');
+      if (value !== null && typeof value === 'object' && !Array.isArray(value) && isOptionalField(parent, key)) {
+        throw new CliError(`get: "${path}" is not set in ${ws.specLabel} and has no default`, EXIT.checkFailed);
+      }
       throw new CliError(`get: "${path}" is not a field of the spec (at "${key}"); see docs/reference/fleet-spec.md`);
     }
     value = (value as Record<string, unknown>)[key];
