@@ -34,7 +34,7 @@ output "model_bucket" {
 }
 
 output "github_actions_variables" {
-  description = "Repository variables the workflows read (set them with `gh variable set`, infra/README.md step 3)."
+  description = "Repository variables the workflows read (set them with `gh variable set`, docs/runbook.md step 7)."
   value = local.github_enabled ? {
     GCP_WORKLOAD_IDENTITY_PROVIDER = google_iam_workload_identity_pool_provider.github[0].name
     REGION_SCOUT_SERVICE_ACCOUNT   = google_service_account.scout.email

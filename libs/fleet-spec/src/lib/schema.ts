@@ -382,7 +382,7 @@ export const ScoutSpec = z
           .describe('token: a fine-grained token (contents and pull requests: write) in key `token`. app: a GitHub App, keys `app-id`, `installation-id`, `private-key`.'),
         secretName: dnsLabel('a Kubernetes Secret name', 63)
           .default('region-scout-github')
-          .describe('Secret in `namespace` of the config cluster holding the GitHub credentials the CronJob proposes with (created by hand from a GitHub token or App key, docs/runbook.md step 5; never committed).'),
+          .describe('Secret in `namespace` of the config cluster holding the GitHub credentials the CronJob proposes with (created by hand from a GitHub token or App key, docs/runbook.md step 13; never committed).'),
       })
       .prefault({})
       .describe('How the scheduled scout authenticates to GitHub to open its pull request.'),
