@@ -55,7 +55,7 @@ describe('bad input: exit 2, precise errors, nothing written', () => {
     await cli('render');
     const before = readOwnedTree(root);
     writeFileSync(specPath(), spec);
-    for (const cmd of [['render'], ['render', '--check'], ['validate'], ['start']]) {
+    for (const cmd of [['render'], ['render', '--check'], ['validate'], ['start', '--sandbox']]) {
       const r = await cli(...cmd);
       expect(r.code).toBe(2);
       expect(r.out).toBe('');

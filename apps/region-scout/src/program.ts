@@ -1,20 +1,51 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '@gpu-fleet/scout-domain';
-import { createLogger } from './logger';
-import { classifyCommand } from './commands/classify';
-import { sandboxCommand } from './commands/sandbox';
-import { signalsCommand, type SignalsOptions } from './commands/signals';
-import { probeCommand, type ProbeCommandOptions } from './commands/probe';
+import type * as Classify from './commands/classify';
+import type * as Pin from './commands/pin';
+import type * as Probe from './commands/probe';
+import type * as Quota from './commands/quota';
+import type * as Render from './commands/render';
+import type * as Review from './commands/review';
+import type * as Sandbox from './commands/sandbox';
+import type * as Signals from './commands/signals';
+import type * as Start from './commands/start';
+import type * as Status from './commands/status';
+import type * as Sweep from './commands/sweep';
+import type * as Validate from './commands/validate';
+import type * as Context from './context';
+import type * as LoggerModule from './logger';
+import type { GlobalOptions, Io } from './context';
+import type { SignalsOptions } from './commands/signals';
+import type { ProbeCommandOptions } from './commands/probe';
+import type { SweepCommandOptions } from './commands/sweep';
+import type { StatusOptions } from './commands/status';
+import type { PinOptions } from './commands/pin';
+import type { QuotaOptions } from './commands/quota';
 import { CliError, EXIT } from './errors';
-import { workspace, type GlobalOptions, type Io } from './context';
-import { render } from './commands/render';
-import { validate } from './commands/validate';
-import { start } from './commands/start';
-import { planCommand, sweepCommand, type SweepCommandOptions } from './commands/sweep';
-import { statusCommand, type StatusOptions } from './commands/status';
-import { get, pin, type PinOptions } from './commands/pin';
-import { review } from './commands/review';
-import { quotaCommand, type QuotaOptions } from './commands/quota';
+
+/*
+ * Every command's module is loaded when that command runs, never before: between them they pull in
+ * the Google clients, the Kubernetes client, Octokit, Ajv and the sandbox, which `--help`, `get` or
+ * `render` never need. Loading them all made `--help` take seconds (docs/benchmarks.md, cold start).
+ * `require` rather than `import()`: the CLI runs as CommonJS (tsx's in-process require hook, jest,
+ * the esbuild bundle), where it is synchronous and needs no ESM loader.
+ */
+const load = {
+  classify: () => require('./commands/classify') as typeof Classify,
+  pin: () => require('./commands/pin') as typeof Pin,
+  probe: () => require('./commands/probe') as typeof Probe,
+  quota: () => require('./commands/quota') as typeof Quota,
+  render: () => require('./commands/render') as typeof Render,
+  review: () => require('./commands/review') as typeof Review,
+  sandbox: () => require('./commands/sandbox') as typeof Sandbox,
+  signals: () => require('./commands/signals') as typeof Signals,
+  start: () => require('./commands/start') as typeof Start,
+  status: () => require('./commands/status') as typeof Status,
+  sweep: () => require('./commands/sweep') as typeof Sweep,
+  validate: () => require('./commands/validate') as typeof Validate,
+  context: () => require('./context') as typeof Context,
+  logger: () => require('./logger') as typeof LoggerModule,
+};
 
 export interface RunOptions {
   io: Io;
@@ -31,18 +62,25 @@ const integer = (name: string, min: number, max: number) => (value: string) => {
   return n;
 };
 
-/** The sandbox world's seed and clock speed. */
-function withSimulation(cmd: Command): Command {
+const seedOption = (help: string) => new Option('--seed <n>', help).argParser(integer('--seed', 0, 2 ** 31));
+const timeFactorOption = (help: string) => new Option('--time-factor <n>', help).argParser(integer('--time-factor', 1, 100000));
+
+/**
+ * The embedded sandbox is chosen explicitly, never by default: a command without --sandbox talks to
+ * Google, so simulated data can never be taken for real by accident.
+ */
+function withSandbox(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--seed <n>', 'sandbox: world seed').default(1).argParser(integer('--seed', 0, 2 ** 31)))
-    .addOption(new Option('--time-factor <n>', 'sandbox: simulated seconds per real second').default(120).argParser(integer('--time-factor', 1, 100000)));
+    .option('--sandbox', 'use the embedded sandbox: a simulated cloud on loopback (Compute, GKE, GKE Hub, Kubernetes, GitHub) seeded from real catalog data; nothing reaches Google')
+    .addOption(seedOption('with --sandbox: world seed (default 1)'))
+    .addOption(timeFactorOption('with --sandbox: simulated seconds per real second (default 120)'));
 }
 
-/** Options shared by the commands that talk to Google or, without --project, the embedded sandbox. */
+/** Options shared by the commands that talk to Google (or, with --sandbox, the simulated cloud). */
 function withCloud(cmd: Command): Command {
-  return withSimulation(cmd.option('--project <id>', 'GCP project to query with Application Default Credentials (default: the embedded sandbox)')).option(
+  return withSandbox(cmd.option('--project <id>', "GCP project to query with Application Default Credentials (default: the spec's project)")).option(
     '--evidence <file|configmap:ns/name>',
-    'evidence store: a file (default: .gpu-fleet/evidence.json, or sandbox-evidence.json in the sandbox), or configmap:<namespace>/<name> in the config cluster (shared by every runner)',
+    'evidence store: a file (default: .gpu-fleet/evidence.json, or sandbox-evidence.json with --sandbox), or configmap:<namespace>/<name> in the config cluster (shared by every runner)',
   );
 }
 
@@ -61,47 +99,47 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
     .exitOverride();
 
-  const ws = () => workspace(program.opts<GlobalOptions>(), cwd);
+  const ws = () => load.context().workspace(program.opts<GlobalOptions>(), cwd);
   const logger = (): Logger => {
     const o = program.opts<{ debug?: boolean; verbose?: boolean }>();
-    return injected ?? createLogger({ level: o.debug ? 'debug' : o.verbose ? 'info' : 'warn' });
+    return injected ?? load.logger().createLogger({ level: o.debug ? 'debug' : o.verbose ? 'info' : 'warn' });
   };
 
   program
     .command('render')
     .description('Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet.schema.json, docs and .github/workflows/sweep.yml from the spec (atomic, deterministic).')
     .option('--check', 'write nothing; exit 1 and list the files that differ from a fresh render')
-    .action((o: { check?: boolean }) => setExit(render(ws(), io, o)));
+    .action((o: { check?: boolean }) => setExit(load.render().render(ws(), io, o)));
 
   program
     .command('validate')
     .description('Validate the spec, build every overlay with kubectl kustomize, check every object against the vendored schemas and the fleet invariants.')
     .option('--json', 'print the report as one JSON object')
-    .action(async (o: { json?: boolean }) => setExit(await validate(ws(), io, o)));
+    .action(async (o: { json?: boolean }) => setExit(await load.validate().validate(ws(), io, o)));
 
   program
     .command('pin')
     .description('Write machine-owned values into the spec and re-render: the static IP address (a Terraform output) and the scout image digest (a build). Validated first; nothing is written on bad input.')
     .option('--static-ip-address <ip>', 'the address of ingress.staticIp.name, e.g. "$(terraform -chdir=infra output -raw static_ip_address)"')
     .option('--scout-image <ref@sha256:digest>', 'the region-scout image the CronJob runs, pinned by digest')
-    .action((o: PinOptions) => setExit(pin(ws(), io, o)));
+    .action((o: PinOptions) => setExit(load.pin().pin(ws(), io, o)));
 
   program
     .command('review')
     .description('Summarise what the spec change since --base does to the fleet: per cluster, for traffic, and what Terraform does on merge (Markdown for the pull request comment).')
     .requiredOption('--base <ref|file>', 'the spec to compare with: a git ref (e.g. origin/main) or a file')
     .option('--json', 'print the review as JSON')
-    .action((o: { base: string; json?: boolean }) => setExit(review(ws(), io, o)));
+    .action((o: { base: string; json?: boolean }) => setExit(load.review().review(ws(), io, o)));
 
   program
     .command('get')
     .description('Print one value of the validated spec, defaults applied (e.g. `get project`, `get configCluster.name`); strings raw, the rest as JSON.')
     .argument('<path>', 'dotted field path')
-    .action((path: string) => setExit(get(ws(), io, path)));
+    .action((path: string) => setExit(load.pin().get(ws(), io, path)));
 
-  withSimulation(program.command('start'))
+  withSandbox(program.command('start'))
     .description('The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).')
-    .action(async (o: { seed: number; timeFactor: number }) => setExit(await start(ws(), io, logger(), o)));
+    .action(async (o: { seed: number; timeFactor: number }) => setExit(await load.start().start(ws(), io, logger(), o)));
 
   const withProposal = (cmd: Command) =>
     cmd
@@ -117,41 +155,44 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--base-commit <sha>', 'the commit of the base branch this checkout is (e.g. "$(git rev-parse HEAD)" in CI): the proposal is built on it, so a change merged meanwhile conflicts instead of being reverted')
     .option('--repo-dir <dir>', 'with --from-github: the folder of the gpu-fleet tree inside the repository (configSync.dir; default: the root)')
     .option('--from-github <branch>', 'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github')
-    .action(async (o: SweepCommandOptions) => setExit(await sweepCommand(ws(), io, logger(), o)));
+    .action(async (o: SweepCommandOptions) => setExit(await load.sweep().sweepCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('plan'))
     .description('Show the placement decision on current signals and evidence, without probes or a proposal; writes nothing.')
     .option('--json', 'print the plan as JSON')
-    .action(async (o: StatusOptions) => setExit(await planCommand(ws(), io, logger(), o)));
+    .action(async (o: StatusOptions) => setExit(await load.sweep().planCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('status'))
     .description("Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.")
     .option('--json', 'print the status as JSON')
-    .action(async (o: StatusOptions) => setExit(await statusCommand(ws(), io, logger(), o)));
+    .action(async (o: StatusOptions) => setExit(await load.status().statusCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('quota'))
     .description(
       'Print the Compute Engine GPU quota the spec needs (per candidate region and GPU metric, and GPUS_ALL_REGIONS) with the exact gcloud command requesting each; with --live, compare with the current limits and exit 1 while a request is still needed.',
     )
-    .option('--live', 'read the current limits: from Google with --project, otherwise from the embedded sandbox')
+    .option('--live', "read the current limits from Compute (the spec's project, or --project; --sandbox for the simulated cloud)")
     .option('--email <address>', 'contact address for the requests (Google requires one on an increase); default: "$QUOTA_EMAIL" in the commands')
     .option('--json', 'print the needs, limits and commands as JSON')
-    .action(async (o: QuotaOptions) => setExit(await quotaCommand(ws(), io, logger(), o)));
+    .action(async (o: QuotaOptions) => setExit(await load.quota().quotaCommand(ws(), io, logger(), o)));
 
   program
     .command('classify')
     .description('Classify GCE/GKE error and event messages read from stdin, one per line; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.')
-    .action(async () => setExit(await classifyCommand(stdin ?? process.stdin, io)));
+    .action(async () => setExit(await load.classify().classifyCommand(stdin ?? process.stdin, io)));
 
-  withSimulation(program.command('sandbox'))
+  program
+    .command('sandbox')
+    .addOption(seedOption('world seed').default(1))
+    .addOption(timeFactorOption('simulated seconds per real second').default(120))
     .description('Serve the embedded sandbox (Compute, GKE, GKE Hub, Connect Gateway, GitHub wire formats on loopback) until interrupted; prints its endpoints as one JSON line.')
-    .action(async (o: { seed: number; timeFactor: number }) => setExit(await sandboxCommand(ws(), io, { ...o, signal })));
+    .action(async (o: { seed: number; timeFactor: number }) => setExit(await load.sandbox().sandboxCommand(ws(), io, { ...o, signal })));
 
   withCloud(program.command('signals'))
     .description('Gather every signal once (GPU offering, quotas, clusters and Config Sync, pending pods, evidence) and print a table per region.')
     .option('--json', 'print the report as JSON')
     .option('--all-regions', 'every catalog region, not only the spec’s candidates')
-    .action(async (o: SignalsOptions) => setExit(await signalsCommand(ws(), io, logger(), o)));
+    .action(async (o: SignalsOptions) => setExit(await load.signals().signalsCommand(ws(), io, logger(), o)));
 
   withCloud(program.command('probe'))
     .description('Run one short-lived GPU probe Job in a cluster (within the daily probe budget) and record the outcome.')
@@ -160,7 +201,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--spot', 'probe Spot capacity')
     .addOption(new Option('--count <n>', 'GPUs (default: gpu.count of the spec)').argParser(integer('--count', 1, 16)))
     .option('--json', 'print the result as JSON')
-    .action(async (o: ProbeCommandOptions) => setExit(await probeCommand(ws(), io, logger(), o)));
+    .action(async (o: ProbeCommandOptions) => setExit(await load.probe().probeCommand(ws(), io, logger(), o)));
 
   return program;
 }

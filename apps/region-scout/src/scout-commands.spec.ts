@@ -43,9 +43,10 @@ describe('region-scout classify', () => {
 
 describe('region-scout signals (embedded sandbox)', () => {
   it('prints a table per region and records evidence', async () => {
-    const r = await cli(['signals', '--time-factor', '600']);
+    const r = await cli(['signals', '--sandbox', '--time-factor', '600']);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/^signals · embedded sandbox \(seed 1, clock ×600, project sd-fleet-test-4821\)/);
+    expect(r.out.split('\n')[0]).toBe('SANDBOX — simulated cloud, not Google: embedded sandbox (seed 1, clock ×600, project sd-fleet-test-4821)');
+    expect(r.out.split('\n')[1]).toMatch(/^signals · embedded sandbox \(seed 1, clock ×600, project sd-fleet-test-4821\) · 2026-11-23T01:/);
     expect(r.out).toMatch(/europe-west4\s+ok\s+nvidia-l4\s+3\s+\d\.\d\d \(\d\.\d\d\)/);
     expect(r.out).toContain('sd-europe-west4 active RUNNING sync SYNCED');
     expect(r.out).toMatch(/3 regions, 0 unknown/);
@@ -53,7 +54,7 @@ describe('region-scout signals (embedded sandbox)', () => {
   });
 
   it('--json emits the whole report', async () => {
-    const r = await cli(['signals', '--json']);
+    const r = await cli(['signals', '--sandbox', '--json']);
     const report = JSON.parse(r.out) as { source: string; regions: Array<{ region: string; quota: unknown[] }> };
     expect(report.source).toBe('sandbox');
     expect(report.regions.map((x) => x.region)).toEqual(['asia-northeast1', 'europe-west4', 'us-central1']);
@@ -63,7 +64,7 @@ describe('region-scout signals (embedded sandbox)', () => {
   it('reports a corrupt evidence file, sets it aside and carries on', async () => {
     mkdirSync(join(root, '.gpu-fleet'));
     writeFileSync(join(root, '.gpu-fleet/sandbox-evidence.json'), 'garbage');
-    const r = await cli(['signals']);
+    const r = await cli(['signals', '--sandbox']);
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/warning: evidence store .*sandbox-evidence\.json is unreadable \(not JSON: .*\); moved it to .*sandbox-evidence\.json\.corrupt-/);
   });
@@ -71,7 +72,7 @@ describe('region-scout signals (embedded sandbox)', () => {
 
 describe('region-scout probe (embedded sandbox)', () => {
   it('runs one probe, records it and charges the daily budget', async () => {
-    const r = await cli(['probe', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-tesla-t4', '--time-factor', '1200', '--json']);
+    const r = await cli(['probe', '--sandbox', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-tesla-t4', '--time-factor', '1200', '--json']);
     const result = JSON.parse(r.out) as { outcome: string; cluster: string };
     expect(result.cluster).toBe('sd-europe-west4');
     expect(['success', 'stockout', 'quota', 'timeout']).toContain(result.outcome);
@@ -82,13 +83,13 @@ describe('region-scout probe (embedded sandbox)', () => {
 
   it('refuses when the daily budget is spent (exit 1)', async () => {
     writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML + 'scout:\n  probeBudget:\n    maxProbesPerDay: 0\n');
-    const r = await cli(['probe', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-l4']);
+    const r = await cli(['probe', '--sandbox', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-l4']);
     expect(r).toMatchObject({ code: 1, err: 'error: probe not run: daily probe budget spent (0 probes) (scout.probeBudget in the spec)' });
   });
 
   it('names a bad --cluster or --gpu with the allowed values (exit 2)', async () => {
-    expect(await cli(['probe', '--cluster', 'nope', '--gpu', 'nvidia-l4'])).toMatchObject({ code: 2, err: 'error: --cluster: "nope" is not a cluster of the spec; clusters: sd-us-central1, sd-europe-west4, sd-asia-northeast1' });
-    expect((await cli(['probe', '--cluster', 'sd-us-central1', '--gpu', 'nvidia-l5'])).err).toMatch(/^error: --gpu: "nvidia-l5" is not a GKE accelerator type; known: /);
+    expect(await cli(['probe', '--sandbox', '--cluster', 'nope', '--gpu', 'nvidia-l4'])).toMatchObject({ code: 2, err: 'error: --cluster: "nope" is not a cluster of the spec; clusters: sd-us-central1, sd-europe-west4, sd-asia-northeast1' });
+    expect((await cli(['probe', '--sandbox', '--cluster', 'sd-us-central1', '--gpu', 'nvidia-l5'])).err).toMatch(/^error: --gpu: "nvidia-l5" is not a GKE accelerator type; known: /);
   });
 });
 
@@ -133,7 +134,7 @@ describe('region-scout quota', () => {
 
   it('--live compares with the limits Compute reports, prints only the requests still short and exits 1', async () => {
     writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML.replace('    gpu: nvidia-l4\n    replicas: 1\n', '    gpu: nvidia-l4\n    replicas: 40\n'));
-    const r = await cli(['quota', '--live', '--json', '--email', 'ops@gpu-fleet.dev']);
+    const r = await cli(['quota', '--live', '--sandbox', '--json', '--email', 'ops@gpu-fleet.dev']);
     expect(r.code).toBe(1);
     const report = JSON.parse(r.out) as { source: string; requestsNeeded: number; needs: Array<{ region: string | null; metric: string; needed: number; limit: number | null; verdict: string; command: string | null }> };
     expect(report.source).toMatch(/^embedded sandbox/);
@@ -148,7 +149,7 @@ describe('region-scout quota', () => {
   });
 
   it('--live exits 0 when every quota is granted', async () => {
-    const r = await cli(['quota', '--live']);
+    const r = await cli(['quota', '--live', '--sandbox']);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/every quota the spec needs is granted \(\d+ checked\)/);
     expect(r.out).not.toContain('gcloud beta quotas');

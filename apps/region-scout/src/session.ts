@@ -2,14 +2,16 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EvidenceLedger, type Clock, type EvidenceStore, type Logger } from '@gpu-fleet/scout-domain';
-import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, type GcpAdapters } from '@gpu-fleet/scout-gcp';
+import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, NoGoogleCredentialsError, type GcpAdapters } from '@gpu-fleet/scout-gcp';
 import { readCheckout } from '@gpu-fleet/manifests';
 import { startEmbeddedSandbox, type EmbeddedSandbox } from '@gpu-fleet/sandbox';
 import type { Io, Workspace } from './context';
 import { CliError } from './errors';
 
 export interface SessionOptions {
-  /** GCP project: talk to Google. Absent: the embedded sandbox. */
+  /** The embedded sandbox instead of Google: chosen explicitly, never by default. */
+  sandbox?: boolean;
+  /** GCP project to talk to (default: the spec's project). Ignored with `sandbox`. */
   project?: string;
   seed?: number;
   timeFactor?: number;
@@ -34,18 +36,37 @@ export interface ScoutSession {
   close(): Promise<void>;
 }
 
-/** The options every cloud command takes (--project, --seed, --time-factor, --evidence). */
+/** The options every cloud command takes (--sandbox, --project, --seed, --time-factor, --evidence). */
 export interface CloudOptions {
+  sandbox?: boolean;
   project?: string;
-  seed: number;
-  timeFactor: number;
+  seed?: number;
+  timeFactor?: number;
   evidence?: string;
+}
+
+/** --seed and --time-factor shape the sandbox only; --project names a real project. Refused when mixed up. */
+export function checkCloudOptions(o: CloudOptions): void {
+  if (o.sandbox && o.project) {
+    throw new CliError(`--project "${o.project}" and --sandbox exclude each other: --project talks to Google, --sandbox to the simulated cloud; pass one.`);
+  }
+  if (!o.sandbox) {
+    const given = [o.seed !== undefined && '--seed', o.timeFactor !== undefined && '--time-factor'].filter((x): x is string => !!x);
+    if (given.length) {
+      const names = given.join(' and ');
+      throw new CliError(`${names} only appl${given.length > 1 ? 'y' : 'ies'} with --sandbox (the embedded simulated cloud); add --sandbox, or drop ${names} to use Google.`);
+    }
+  }
 }
 
 /** A session for a cloud command: warnings (a corrupt evidence store set aside) go to stderr. */
 export function openCloudSession(ws: Workspace, spec: FleetSpec, io: Io, logger: Logger, o: CloudOptions): Promise<ScoutSession> {
-  return openSession(ws, spec, { project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidence: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  checkCloudOptions(o);
+  return openSession(ws, spec, { sandbox: o.sandbox, project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidence: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
 }
+
+/** The first line a command prints when its data is simulated, so a sandbox result is never read as a real one. */
+export const sandboxBanner = (session: ScoutSession): string | null => (session.mode === 'sandbox' ? `SANDBOX — simulated cloud, not Google: ${session.description}` : null);
 
 export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOptions): Promise<ScoutSession> {
   // Bad input is reported before any server starts.
@@ -53,15 +74,23 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
   let sandbox: EmbeddedSandbox | undefined;
   let clock: Clock = { now: () => new Date() };
   let connection;
-  if (o.project) {
-    connection = { project: o.project };
-  } else {
-    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed, timeFactor: o.timeFactor, start: o.start, githubFiles: sandboxRepository(ws, spec.configSync.dir) });
+  if (o.sandbox) {
+    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: o.start, githubFiles: sandboxRepository(ws, spec.configSync.dir) });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
+  } else {
+    connection = { project: o.project ?? spec.project };
   }
   try {
-    const adapters = await createGcpAdapters(connection, { clock, logger: o.logger, bundled: ws.catalog, spec });
+    let adapters: GcpAdapters;
+    try {
+      adapters = await createGcpAdapters(connection, { clock, logger: o.logger, bundled: ws.catalog, spec });
+    } catch (e) {
+      if (!(e instanceof NoGoogleCredentialsError)) throw e;
+      throw new CliError(
+        `${e.message}. Either sign in to Google: \`gcloud auth application-default login\` (or set GOOGLE_APPLICATION_CREDENTIALS to a service account key, or run where a metadata server provides one), or pass --sandbox to run against the embedded simulated cloud.`,
+      );
+    }
     const store = configMap
       ? await adapters.evidenceConfigMap(configMap.namespace, configMap.name)
       : new FileEvidenceStore(o.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'), () => clock.now());

@@ -29,7 +29,7 @@ jest.setTimeout(60_000);
 
 describe('region-scout start (the main job on the sandbox)', () => {
   it('runs an incident through three sweeps to one proposal on the local branch, idempotently, without touching the checkout', async () => {
-    const first = await cli('start', '--time-factor', '1200');
+    const first = await cli('start', '--sandbox', '--time-factor', '1200');
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/scenario: nvidia-l4 and nvidia-tesla-t4 stocked out in us-central1/);
     expect(first.out).toMatch(/sweep 1\/3 .*\[sd-us-central1: bad 1\/3\]/);
@@ -38,18 +38,67 @@ describe('region-scout start (the main job on the sandbox)', () => {
     expect(first.out).toContain('pull request preview');
     const proposed = git('show', 'region-scout/placement:fleet-config/fleet.yaml');
     expect(proposed).toContain('replaces: sd-us-central1');
+    // everything it produced says it is simulated: the first line, the commit, the PR body
+    expect(first.out.split('\n')[0]).toMatch(/^SANDBOX — simulated cloud, not Google/);
+    const commit = git('log', '-1', '--format=%B', 'region-scout/placement');
+    expect(commit.split('\n')[0]).toMatch(/^\[sandbox\] region-scout: /);
+    expect(commit).toContain('Simulated: decided on signals from the embedded sandbox');
+    expect(readFileSync(join(root, '.gpu-fleet/proposal.md'), 'utf8')).toMatch(/^> \[!WARNING\]\n> Simulated: every signal in this proposal comes from the embedded sandbox/m);
     expect(git('status', '--porcelain')).toBe('?? .gpu-fleet/');
     expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
 
-    const second = await cli('start', '--time-factor', '1200');
+    const second = await cli('start', '--sandbox', '--time-factor', '1200');
     expect(second.out).toMatch(/proposal: unchanged — region-scout\/placement already proposes this plan/);
     expect(git('rev-list', '--count', 'main..region-scout/placement')).toBe('1');
   });
 });
 
+describe('the sandbox is only ever chosen explicitly', () => {
+  it('start refuses to run without --sandbox (exit 2)', async () => {
+    const r = await cli('start');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('start runs a scripted incident on the embedded sandbox (a simulated cloud) and commits its proposal to a local branch: pass --sandbox');
+    expect(git('branch', '--list', 'region-scout/placement')).toBe('');
+  });
+
+  it('a cloud command without --sandbox talks to Google, and without credentials says how to go on (exit 2)', async () => {
+    const saved = { HOME: process.env.HOME, GAC: process.env.GOOGLE_APPLICATION_CREDENTIALS, MSD: process.env.METADATA_SERVER_DETECTION };
+    const home = mkdtempSync(join(tmpdir(), 'region-scout-nohome-'));
+    process.env.HOME = home;
+    delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+    process.env.METADATA_SERVER_DETECTION = 'none';
+    try {
+      for (const cmd of [['plan'], ['status'], ['sweep', '--dry-run']]) {
+        const r = await cli(...cmd);
+        expect({ cmd, code: r.code }).toEqual({ cmd, code: 2 });
+        expect(r.err).toContain('no Google credentials found for project sd-fleet-test-4821');
+        expect(r.err).toContain('gcloud auth application-default login');
+        expect(r.err).toContain('or pass --sandbox');
+        expect(r.out).toBe('');
+      }
+    } finally {
+      process.env.HOME = saved.HOME;
+      if (saved.GAC === undefined) delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
+      else process.env.GOOGLE_APPLICATION_CREDENTIALS = saved.GAC;
+      if (saved.MSD === undefined) delete process.env.METADATA_SERVER_DETECTION;
+      else process.env.METADATA_SERVER_DETECTION = saved.MSD;
+      rmSync(home, { recursive: true, force: true });
+    }
+    expect(existsSync(join(root, '.gpu-fleet/evidence.json'))).toBe(false);
+  });
+
+  it('refuses sandbox-only options without --sandbox, and --project with it (exit 2)', async () => {
+    const seed = await cli('plan', '--seed', '3');
+    expect(seed).toMatchObject({ code: 2, err: 'error: --seed only applies with --sandbox (the embedded simulated cloud); add --sandbox, or drop --seed to use Google.' });
+    const both = await cli('status', '--sandbox', '--project', 'my-proj');
+    expect(both.code).toBe(2);
+    expect(both.err).toContain('--project "my-proj" and --sandbox exclude each other');
+  });
+});
+
 describe('region-scout sweep / plan / status', () => {
   it('sweep --dry-run --json prints the plan, evidence and result and writes nothing', async () => {
-    const r = await cli('sweep', '--dry-run', '--json', '--no-probes');
+    const r = await cli('sweep', '--sandbox', '--dry-run', '--json', '--no-probes');
     expect(r.code).toBe(0);
     const j = JSON.parse(r.out) as { plan: { summary: string; eligibility: string; clusters: unknown[] }; evidence: unknown[]; result: unknown };
     expect(j.plan.summary).toMatch(/region\(s\) serve/);
@@ -61,14 +110,14 @@ describe('region-scout sweep / plan / status', () => {
   });
 
   it('plan shows the placement table and every ineligible region with its reason', async () => {
-    const r = await cli('plan', '--seed', '3');
+    const r = await cli('plan', '--sandbox', '--seed', '3');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/CLUSTER\s+REGION\s+MODE\s+GPU\s+READY\s+HEALTH\s+SCORE/);
     expect(r.out).toMatch(/\d\/3 regions eligible/);
   });
 
   it('status shows mode, GPU, GKE and Config Sync state and serving health', async () => {
-    const r = await cli('status', '--json');
+    const r = await cli('status', '--sandbox', '--json');
     const j = JSON.parse(r.out) as { clusters: Array<{ cluster: string; gke: string; sync: string; serving: boolean; desired: number }> };
     expect(j.clusters.map((c) => c.cluster)).toEqual(['sd-us-central1', 'sd-europe-west4', 'sd-asia-northeast1']);
     expect(j.clusters.every((c) => c.gke === 'RUNNING' && c.sync.startsWith('SYNCED'))).toBe(true);
@@ -91,7 +140,7 @@ describe('region-scout sweep / plan / status', () => {
 
 describe('the scheduled sweep without a checkout (as the CronJob runs it)', () => {
   it('reads the repository from GitHub, keeps evidence in the config cluster ConfigMap and leaves the local tree alone', async () => {
-    const r = await cli('sweep', '--proposal', 'github', '--from-github', 'main', '--no-probes', '--evidence', 'configmap:gpu-fleet-system/region-scout-evidence');
+    const r = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'main', '--no-probes', '--evidence', 'configmap:gpu-fleet-system/region-scout-evidence');
     expect(r.code).toBe(0);
     expect(r.err).toMatch(/· checkout: \d+ files of GitHub gpu-fleet\/gpu-fleet at http:\/\/127\.0\.0\.1:\d+ at main \([0-9a-f]{7}\)/);
     expect(r.out).toMatch(/proposal: nothing-open/);
@@ -101,16 +150,16 @@ describe('the scheduled sweep without a checkout (as the CronJob runs it)', () =
   });
 
   it('names the mistake: --from-github without --proposal github, a bad ConfigMap reference, a branch that does not exist', async () => {
-    const local = await cli('sweep', '--from-github', 'main');
+    const local = await cli('sweep', '--sandbox', '--from-github', 'main');
     expect(local.code).toBe(2);
     expect(local.err).toContain('--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal local)');
-    const cm = await cli('sweep', '--dry-run', '--evidence', 'configmap:Bad/x');
+    const cm = await cli('sweep', '--sandbox', '--dry-run', '--evidence', 'configmap:Bad/x');
     expect(cm.code).toBe(2);
     expect(cm.err).toContain('--evidence: "configmap:Bad/x" is not configmap:<namespace>/<name>');
-    const noEvidence = await cli('sweep', '--proposal', 'github', '--from-github', 'main');
+    const noEvidence = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'main');
     expect(noEvidence.code).toBe(2);
     expect(noEvidence.err).toContain('--from-github leaves no local folder to keep evidence in');
-    const branch = await cli('sweep', '--proposal', 'github', '--from-github', 'release', '--evidence', 'configmap:gpu-fleet-system/e');
+    const branch = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'release', '--evidence', 'configmap:gpu-fleet-system/e');
     expect(branch.code).toBe(2);
     expect(branch.err).toMatch(/branch "release" not found; check configSync.branch/);
   });

@@ -7,6 +7,6 @@ export type { Sandbox, SandboxEndpoints, SandboxOptions } from './lib/sandbox';
 export { SandboxGitHub } from './lib/github';
 export type { SandboxCommit, SandboxPull } from './lib/github';
 export type { Fault, RequestLog, ApiName } from './lib/http';
-export { startEmbeddedSandbox } from './lib/embedded';
+export { sandboxEpoch, startEmbeddedSandbox } from './lib/embedded';
 export type { EmbeddedOptions } from './lib/embedded';
 export type { EmbeddedSandbox } from './lib/sandbox';

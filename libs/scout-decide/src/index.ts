@@ -5,7 +5,7 @@ export { FILTERS, SCORES, STOCKOUT_BLOCK_WEIGHT, PROBE_CONFIRM_WEIGHT, UNKNOWN_D
 export type { FilterPlugin, ScorePlugin, PluginContext, ScoreContext } from './lib/plugins';
 export { applyPlan, observedFromSignals } from './lib/state';
 export { renderProposal } from './lib/proposal';
-export type { FileStat, ProposalText } from './lib/proposal';
+export type { FileStat, ProposalOptions, ProposalText } from './lib/proposal';
 export { reviewSpecChange, formatReview, REVIEW_MARKER } from './lib/review';
 export type { SpecReview } from './lib/review';
 export { quotaPlan, quotaVerdict, quotaPreferenceId } from './lib/quota-plan';

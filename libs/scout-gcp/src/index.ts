@@ -1,4 +1,4 @@
-export { createGcpClients, CLOUD_PLATFORM_SCOPE } from './lib/connection/connection';
+export { createGcpClients, CLOUD_PLATFORM_SCOPE, NoGoogleCredentialsError } from './lib/connection/connection';
 export type { GcpClients, GcpConnection } from './lib/connection/connection';
 export { CallPolicy, CallTimeoutError, httpStatusOf, isTransient, messageOf, reasonOf, retryAfterSeconds } from './lib/policy/policy';
 export type { CallOptions, CallPolicyOptions } from './lib/policy/policy';

@@ -2,7 +2,7 @@ import { freeProbeGpus, membershipFor, ProbeBudget } from '@gpu-fleet/scout-doma
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
-import { openCloudSession, type CloudOptions } from '../session';
+import { openCloudSession, sandboxBanner, type CloudOptions } from '../session';
 import { progress } from '../progress';
 
 export interface ProbeCommandOptions extends CloudOptions {
@@ -46,6 +46,8 @@ export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: Pro
     await session.saveEvidence();
     if (o.json) io.out(JSON.stringify({ cluster: cluster.name, region: cluster.region, gpu: o.gpu, spot: !!o.spot, count, ...result }));
     else {
+      const banner = sandboxBanner(session);
+      if (banner) io.out(banner);
       const took = result.secondsToRunning !== null ? `, Running after ${result.secondsToRunning} s` : '';
       io.out(`probe ${cluster.name} (${cluster.region}) ${count} × ${o.gpu}${o.spot ? ' spot' : ''}: ${result.outcome}${result.cause ? ` (${result.cause})` : ''}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`);
       const left = budget.remaining(session.clock.now());

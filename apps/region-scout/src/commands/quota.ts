@@ -2,12 +2,12 @@ import { quotaPlan, quotaPreferenceId, quotaVerdict, type QuotaNeed, type QuotaP
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
-import { openCloudSession, type CloudOptions } from '../session';
+import { openCloudSession, sandboxBanner, type CloudOptions } from '../session';
 import { table } from '../table';
 
 export interface QuotaOptions extends CloudOptions {
   json?: boolean;
-  /** Compare with the quotas Compute reports (Google with --project, else the embedded sandbox). */
+  /** Compare with the quotas Compute reports (Google: the spec's project or --project; or --sandbox). */
   live?: boolean;
   /** Contact address Google requires on a quota increase request (QuotaPreference.contactEmail). */
   email?: string;
@@ -31,16 +31,20 @@ export async function quotaCommand(ws: Workspace, io: Io, logger: Logger, o: Quo
   if (o.email !== undefined && !EMAIL.test(o.email)) {
     throw new CliError(`--email: "${o.email}" is not an email address. Google needs a contact address on every quota increase request; pass one such as --email=ops@example.com, or leave it out to get "$QUOTA_EMAIL" in the commands.`);
   }
-  if (!o.live && o.project) throw new CliError(`--project "${o.project}" only applies with --live (compare with the project's current quotas); without --live the requests come from the spec alone.`);
+  if (!o.live && (o.project || o.sandbox)) {
+    throw new CliError(`${o.project ? `--project "${o.project}"` : '--sandbox'} only applies with --live (compare with current quotas); without --live the requests come from the spec alone.`);
+  }
   const spec = readSpec(ws);
   const plan = quotaPlan(spec, ws.catalog);
-  const project = o.project ?? plan.project;
+  const project = o.sandbox ? plan.project : (o.project ?? plan.project);
   let readings: Map<string, QuotaReading> | null = null;
   let source = 'the spec and the bundled catalog (current limits not read: add --live)';
+  let banner: string | null = null;
   if (o.live) {
     const session = await openCloudSession(ws, spec, io, logger, o);
     try {
       source = session.description;
+      banner = sandboxBanner(session);
       readings = new Map();
       const [regions, projectQuotas] = await Promise.all([session.adapters.ports.quota.regionQuotas(), session.adapters.ports.quota.projectQuotas()]);
       for (const r of regions) for (const q of r.quotas) readings.set(`${r.region}|${q.metric}`, { limit: q.limit, usage: q.usage });
@@ -58,6 +62,7 @@ export async function quotaCommand(ws: Workspace, io: Io, logger: Logger, o: Quo
   if (o.json) {
     io.out(JSON.stringify({ project, source, needs: rows, skipped: plan.skipped, requestsNeeded: readings ? short.length : null }));
   } else {
+    if (banner) io.out(banner);
     for (const line of formatQuota(project, source, rows, plan, readings !== null)) io.out(line);
   }
   return readings && short.length ? EXIT.checkFailed : EXIT.ok;

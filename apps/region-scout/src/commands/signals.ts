@@ -2,7 +2,7 @@ import { gatherSignals, type RegionSignals, type SignalsReport } from '@gpu-flee
 import { readSpec, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
 import type { Logger } from '@gpu-fleet/scout-domain';
-import { openCloudSession, type CloudOptions } from '../session';
+import { openCloudSession, sandboxBanner, type CloudOptions } from '../session';
 import { table } from '../table';
 import { progress } from '../progress';
 
@@ -22,7 +22,7 @@ export async function signalsCommand(ws: Workspace, io: Io, logger: Logger, o: S
     bar.done();
     await session.saveEvidence();
     if (o.json) io.out(JSON.stringify({ source: session.mode, ...report }));
-    else for (const line of formatSignals(report, session.description)) io.out(line);
+    else for (const line of [...[sandboxBanner(session)].filter((l): l is string => l !== null), ...formatSignals(report, session.description)]) io.out(line);
     return EXIT.ok;
   } finally {
     await session.close();

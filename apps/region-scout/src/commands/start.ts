@@ -7,6 +7,7 @@ import type { Logger } from '@gpu-fleet/scout-domain';
 import type { SweepResult } from '@gpu-fleet/scout-sweep';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { openSession } from '../session';
+import { CliError } from '../errors';
 import { describeDrift } from './render';
 import { formatOutcome, formatPlan, sweepExit, sweepOnce } from './sweep';
 
@@ -15,8 +16,9 @@ export const DEMO_START = new Date('2026-11-23T08:00:00Z');
 const SWEEP_EVERY_MIN = 10;
 
 export interface StartOptions {
-  seed: number;
-  timeFactor: number;
+  sandbox?: boolean;
+  seed?: number;
+  timeFactor?: number;
 }
 
 /**
@@ -26,13 +28,18 @@ export interface StartOptions {
  */
 export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptions): Promise<number> {
   const t0 = performance.now();
+  if (!o.sandbox) {
+    throw new CliError(
+      'start runs a scripted incident on the embedded sandbox (a simulated cloud) and commits its proposal to a local branch: pass --sandbox (`npm start` does). To sweep your real fleet, use `region-scout sweep` (Google, with Application Default Credentials).',
+    );
+  }
   const { spec, document } = readSpecDocument(ws);
-  io.out(`gpu-fleet · project ${spec.project} · spec ${ws.specLabel}`);
+  io.out(`SANDBOX — simulated cloud, not Google (seed ${o.seed ?? 1}) · gpu-fleet · project ${spec.project} · spec ${ws.specLabel}`);
   const tree = renderTree(spec, ws.catalog);
   io.out(describeDrift(writeTree(ws.root, tree), tree.files.size));
 
   const evidenceDir = mkdtempSync(join(tmpdir(), 'gpu-fleet-demo-'));
-  const session = await openSession(ws, spec, { seed: o.seed, timeFactor: o.timeFactor, start: DEMO_START, evidence: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openSession(ws, spec, { sandbox: true, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: DEMO_START, evidence: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
   try {
     const world = session.sandbox!.world;
     const victim = spec.clusters.find((c) => c.mode === 'active');

@@ -2,7 +2,7 @@ import { decide, observedFromSignals } from '@gpu-fleet/scout-decide';
 import { gatherSignals, type Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
-import { openCloudSession, type CloudOptions } from '../session';
+import { openCloudSession, sandboxBanner, type CloudOptions } from '../session';
 import { table } from '../table';
 
 export interface StatusOptions extends CloudOptions {
@@ -36,6 +36,8 @@ export async function statusCommand(ws: Workspace, io: Io, logger: Logger, o: St
     });
     if (o.json) io.out(JSON.stringify({ source: session.mode, at: report.at, clusters: rows, problems: report.problems }));
     else {
+      const banner = sandboxBanner(session);
+      if (banner) io.out(banner);
       io.out(`status · ${session.description} · ${report.at}`);
       io.out('');
       for (const l of table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'GKE', 'CONFIG SYNC', 'READY', 'SERVING', 'HEALTH'], rows.map((r) => [r.cluster, r.region, r.mode, r.gpu, r.gke, r.sync, `${r.ready ?? '?'}/${r.desired}`, r.serving ? 'yes' : 'no', `${r.health}: ${r.reason}`]))) io.out(l);

@@ -11,9 +11,9 @@ import type { Document } from 'yaml';
 import { DEFAULT_SPEC, readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
 import { githubAuth, githubHost, parseRepo, proposalHost, type ProposalTarget } from '../host';
-import { openCloudSession, type CloudOptions, type ScoutSession } from '../session';
+import { openCloudSession, sandboxBanner, type CloudOptions, type ScoutSession } from '../session';
 import { table } from '../table';
-import { formatFinding } from './validate';
+import { cacheDir, formatFinding } from './validate';
 
 export interface SweepCommandOptions extends CloudOptions {
   json?: boolean;
@@ -52,7 +52,8 @@ export async function sweepOnce(
       ledger: session.ledger,
       prober: (member, projectNumber) => session.adapters.prober(member, projectNumber, session.mode === 'sandbox' ? { pollMs: 20 } : {}),
       host,
-      validate: (root, s) => validateTree(root, s, { catalog: ws.catalog }),
+      validate: (root, s) => validateTree(root, s, { catalog: ws.catalog, schemaCacheDir: cacheDir(ws) }),
+      simulated: session.mode === 'sandbox' ? session.description : undefined,
       logger,
       onStep: o.onStep,
       baseCommit: o.baseCommit,
@@ -70,7 +71,7 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
     throw new CliError('--from-github leaves no local folder to keep evidence in (the checkout is temporary): pass --evidence configmap:<namespace>/<name> (as the CronJob does) or --evidence <file>');
   }
   // Bad credentials are bad input: say so before any call to Google.
-  if (o.project && o.proposal === 'github' && (!o.dryRun || o.fromGithub !== undefined)) githubAuth(process.env);
+  if (!o.sandbox && o.proposal === 'github' && (!o.dryRun || o.fromGithub !== undefined)) githubAuth(process.env);
   let checkout: string | undefined;
   let baseCommit = o.baseCommit;
   const fromGithub = async (host: GitHubHost): Promise<Workspace> => {
@@ -81,15 +82,15 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
   };
   try {
     // Against Google the repository comes first: without a checkout there is no spec to start from.
-    let ws = o.project && o.fromGithub !== undefined ? await fromGithub(githubHost(parseRepo(o.repo, null), undefined, { ...o, dir: o.repoDir }, logger)) : local;
+    let ws = !o.sandbox && o.fromGithub !== undefined ? await fromGithub(githubHost(parseRepo(o.repo, null), undefined, { ...o, dir: o.repoDir }, logger)) : local;
     let { spec, document } = readSpecDocument(ws);
-    if (o.fromGithub !== undefined && o.project && spec.configSync.dir !== (o.repoDir ?? '')) {
+    if (o.fromGithub !== undefined && !o.sandbox && spec.configSync.dir !== (o.repoDir ?? '')) {
       throw new CliError(`--repo-dir "${o.repoDir ?? ''}" differs from configSync.dir "${spec.configSync.dir}" in the spec it found; pass --repo-dir ${JSON.stringify(spec.configSync.dir)}`);
     }
     const session = await openCloudSession(ws, spec, io, logger, o);
     try {
       // In the sandbox, its GitHub server was seeded from the local checkout when the session opened.
-      if (!o.project && o.fromGithub !== undefined) {
+      if (o.sandbox && o.fromGithub !== undefined) {
         ws = await fromGithub(githubHost(parseRepo(o.repo, spec), session.sandbox, { ...o, dir: spec.configSync.dir }, logger));
         ({ spec, document } = readSpecDocument(ws));
       }
@@ -99,6 +100,8 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
       if (!o.dryRun) await session.saveEvidence();
       if (o.json) io.out(JSON.stringify(sweepJson(r)));
       else {
+        const banner = sandboxBanner(session);
+        if (banner) io.out(banner);
         io.out(`sweep ${r.sweepId} · ${session.description}${o.dryRun ? ' · dry run: nothing written' : ''}`);
         for (const line of formatSweep(spec, r)) io.out(line);
         io.out(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
@@ -131,7 +134,7 @@ export async function planCommand(ws: Workspace, io: Io, logger: Logger, o: Omit
   try {
     const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: true, probes: false, proposal: 'none' });
     if (o.json) io.out(JSON.stringify({ plan: r.plan, files: r.files.map((f) => ({ path: f.path, deleted: f.content === null })), validation: r.validation }));
-    else for (const line of formatPlan(spec, r.plan)) io.out(line);
+    else for (const line of [...[sandboxBanner(session)].filter((l): l is string => l !== null), ...formatPlan(spec, r.plan)]) io.out(line);
     return EXIT.ok;
   } finally {
     await session.close();

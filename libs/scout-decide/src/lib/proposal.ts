@@ -32,14 +32,26 @@ const ago = (now: Date, iso: string) => {
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** Title, body and commit message of a placement proposal. Pure and deterministic for a plan. */
-export function renderProposal(spec: FleetSpec, plan: Plan, signals: { regions: RegionSignals[] }, stats: FileStat[], opts: { catalog: GpuCatalog; sweepId: string }): ProposalText {
+export interface ProposalOptions {
+  catalog: GpuCatalog;
+  sweepId: string;
+  /**
+   * Set when the signals came from a simulated cloud (the embedded sandbox), e.g. "embedded
+   * sandbox (seed 1)": the title, the commit message and the body then say so first, so a simulated
+   * proposal is never mistaken for a real one.
+   */
+  simulated?: string;
+}
+
+export function renderProposal(spec: FleetSpec, plan: Plan, signals: { regions: RegionSignals[] }, stats: FileStat[], opts: ProposalOptions): ProposalText {
   const now = new Date(plan.at);
   const real = realChanges(plan.changes);
-  const title = real.length
+  const marker = opts.simulated ? '[sandbox] ' : '';
+  const title = marker + (real.length
     ? `region-scout: ${real.map((c) => `${CHANGE_VERB[c.kind]} ${c.cluster}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''}`).join(', ')}`
     : plan.changes.length
       ? `region-scout: ${plan.changes.map((c) => c.reason).join('; ')}`
-      : 'region-scout: no placement change';
+      : 'region-scout: no placement change');
   const spot = spec.gpu.provisioning === 'spot';
   const evidenceBy = new Map(signals.regions.flatMap((r) => r.evidence.map((e) => [keyOf(e), e] as const)));
   const before = new Map(spec.clusters.map((c) => [c.name, c]));
@@ -63,6 +75,7 @@ export function renderProposal(spec: FleetSpec, plan: Plan, signals: { regions: 
   });
 
   const lines: string[] = [];
+  if (opts.simulated) lines.push(`> [!WARNING]\n> Simulated: every signal in this proposal comes from the ${esc(opts.simulated)}, not from Google Cloud. Do not merge it into a real fleet.`, '');
   lines.push(`**${plan.summary}**`, '');
   lines.push('| Cluster | Region | Mode | GPU | Pods | Evidence (newest first) | $/GPU-hour |', '|---|---|---|---|---|---|---|', ...rows, '');
   if (plan.changes.length) {
@@ -92,7 +105,14 @@ export function renderProposal(spec: FleetSpec, plan: Plan, signals: { regions: 
   lines.push('### Placement', '', '```mermaid', ...mermaid(spec, plan.clusters), '```', '');
   lines.push(`<sub>${plan.eligibility} · sweep ${opts.sweepId} at ${plan.at} · merge to apply: Config Sync in each cluster applies its own folder under clusters/.</sub>`);
 
-  const commitMessage = [title, '', plan.summary, '', ...plan.changes.map((c) => `- ${c.cluster}: ${c.kind} — ${c.reason}`)].join('\n');
+  const commitMessage = [
+    title,
+    '',
+    ...(opts.simulated ? [`Simulated: decided on signals from the ${opts.simulated}, not Google Cloud.`, ''] : []),
+    plan.summary,
+    '',
+    ...plan.changes.map((c) => `- ${c.cluster}: ${c.kind} — ${c.reason}`),
+  ].join('\n');
   return {
     title,
     body: lines.join('\n'),

@@ -51,6 +51,8 @@ export interface SweepDeps {
   onStep?: (step: SweepStep, detail: string) => void;
   /** The commit of the base branch the checkout under `root` is (see ProposalRequest.baseCommit). */
   baseCommit?: string;
+  /** Set when the ports talk to a simulated cloud, e.g. "embedded sandbox (seed 1)": the proposal says so (ProposalOptions.simulated). */
+  simulated?: string;
 }
 
 export interface SweepOptions {
@@ -162,7 +164,7 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
     return { ...base, specText, files, stats, validation, stopped: `validation failed, nothing proposed: ${report.findings.length} problem(s)` };
   }
 
-  const text = renderProposal(spec, plan, signals, stats, { catalog: deps.catalog, sweepId: opts.sweepId });
+  const text = renderProposal(spec, plan, signals, stats, { catalog: deps.catalog, sweepId: opts.sweepId, simulated: deps.simulated });
   const planHash = sha([text.title, ...files.map((f) => `${f.path}\0${f.content ?? '\0deleted'}`)].join('\n'));
   const bodyHash = sha(text.digest);
   const withFiles = { ...base, specText, files, stats, validation, proposal: text };

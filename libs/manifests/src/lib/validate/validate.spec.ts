@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { cleanKubectlError } from './kustomize';
+import { defaultSchemaDir } from './schemas';
 import {
   clusterInvariants,
   configClusterInvariants,
@@ -295,5 +296,69 @@ describe('fleet invariants: one negative test each', () => {
     expect(clusterInvariants(scope, spec, cluster('sd-asia-northeast1'), objs, catalog).map((f) => f.message)).toEqual([
       'has 1 replicas but cluster mode "standby" with replicas 1 means 0',
     ]);
+  });
+});
+
+describe('compiled validators kept between runs', () => {
+  let cache: string;
+  let schemas: string;
+  beforeEach(() => {
+    cache = mkdtempSync(join(tmpdir(), 'gpu-fleet-schema-cache-'));
+    schemas = mkdtempSync(join(tmpdir(), 'gpu-fleet-schemas-'));
+    cpSync(defaultSchemaDir(), schemas, { recursive: true });
+  });
+  afterEach(() => {
+    rmSync(cache, { recursive: true, force: true });
+    rmSync(schemas, { recursive: true, force: true });
+  });
+  const broken = () => {
+    const dep = find(objectsOf('clusters/sd-us-central1'), 'Deployment');
+    dep.spec.replicas = 'two';
+    dep.spec.template.spec.containers[0].imagePullPolicy = 'Sometimes';
+    return dep;
+  };
+  const files = () => readdirSync(cache).sort();
+
+  it('a second run loads the generated code, with V8 code cache, and reports exactly what compiling reports', () => {
+    const first = new SchemaValidator({ dir: schemas, cacheDir: cache });
+    const compiled = first.validate(broken());
+    expect(files().filter((f) => f.endsWith('.cjs'))).toHaveLength(1);
+    // The second run must not compile: it loads the code the first one generated.
+    const compile = jest.spyOn(SchemaValidator.prototype as unknown as { compile: (t: string) => unknown }, 'compile');
+    try {
+      const second = new SchemaValidator({ dir: schemas, cacheDir: cache });
+      expect(second.validate(broken())).toEqual(compiled);
+      expect(compiled.map((p) => p.message)).toContain('spec.replicas: must be integer,null');
+      second.persist();
+      expect(files().filter((f) => f.endsWith('.v8'))).toHaveLength(1);
+      const third = new SchemaValidator({ dir: schemas, cacheDir: cache });
+      expect(third.validate(broken())).toEqual(compiled);
+      expect(third.validate(find(objectsOf('clusters/sd-us-central1'), 'Deployment'))).toEqual([]);
+      expect(compile).not.toHaveBeenCalled();
+    } finally {
+      compile.mockRestore();
+    }
+  });
+
+  it('a changed schema never reuses the old code', () => {
+    new SchemaValidator({ dir: schemas, cacheDir: cache }).validate(broken());
+    const path = join(schemas, 'kubernetes/deployment-apps-v1.json');
+    const schema = JSON.parse(readFileSync(path, 'utf8'));
+    schema.properties.spec.properties.replicas = { type: 'string' };
+    writeFileSync(path, JSON.stringify(schema));
+    const problems = new SchemaValidator({ dir: schemas, cacheDir: cache }).validate(broken()).map((p) => p.message);
+    expect(problems).not.toContain('spec.replicas: must be integer,null');
+    expect(files().filter((f) => f.endsWith('.cjs'))).toHaveLength(2);
+  });
+
+  it('a damaged entry is compiled again, and an unwritable cache only costs time', () => {
+    const first = new SchemaValidator({ dir: schemas, cacheDir: cache }).validate(broken());
+    const entry = files().find((f) => f.endsWith('.cjs'))!;
+    writeFileSync(join(cache, entry), 'this is not javascript');
+    expect(new SchemaValidator({ dir: schemas, cacheDir: cache }).validate(broken())).toEqual(first);
+    const blocked = join(cache, 'not-a-dir');
+    writeFileSync(blocked, '');
+    expect(new SchemaValidator({ dir: schemas, cacheDir: join(blocked, 'sub') }).validate(broken())).toEqual(first);
+    expect(existsSync(join(blocked, 'sub'))).toBe(false);
   });
 });

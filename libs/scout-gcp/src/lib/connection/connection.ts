@@ -44,6 +44,17 @@ function gaxOptions(url: string | undefined, authClient: AuthClient) {
   return { apiEndpoint: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: u.protocol.replace(':', ''), fallback: true, authClient } as const;
 }
 
+/** No Application Default Credentials were found for talking to Google. */
+export class NoGoogleCredentialsError extends Error {
+  constructor(
+    readonly project: string,
+    override readonly cause: Error,
+  ) {
+    super(`no Google credentials found for project ${project} (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, or a metadata server)`);
+    this.name = 'NoGoogleCredentialsError';
+  }
+}
+
 export async function createGcpClients(conn: GcpConnection): Promise<GcpClients> {
   let authClient: AuthClient;
   if (conn.refreshToken) {
@@ -54,7 +65,14 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
     c.setCredentials({ refresh_token: conn.refreshToken });
     authClient = c;
   } else {
-    authClient = (await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient()) as AuthClient;
+    try {
+      authClient = (await new GoogleAuth({ scopes: [CLOUD_PLATFORM_SCOPE] }).getClient()) as AuthClient;
+    } catch (e) {
+      // google-auth-library looked for GOOGLE_APPLICATION_CREDENTIALS, gcloud's ADC file and the
+      // metadata server, and found none (https://cloud.google.com/docs/authentication/application-default-credentials).
+      if (/Could not load the default credentials/i.test((e as Error).message)) throw new NoGoogleCredentialsError(conn.project, e as Error);
+      throw e;
+    }
   }
   const ep = conn.endpoints ?? {};
   const accelerators = new AcceleratorTypesClient(gaxOptions(ep.compute, authClient) as never);
