@@ -1,5 +1,6 @@
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import type { Logger } from '@gpu-fleet/scout-domain';
+import type { SimClock } from '@gpu-fleet/sandbox';
 import type * as Classify from './commands/classify';
 import type * as Pin from './commands/pin';
 import type * as Probe from './commands/probe';
@@ -54,6 +55,8 @@ export interface RunOptions {
   logger?: Logger;
   /** Stops long-running commands (sandbox) in tests. */
   signal?: AbortSignal;
+  /** With --sandbox: run the sandbox on this clock (tests pass a ManualClock so no outcome depends on the machine's speed). */
+  sandboxClock?: SimClock;
 }
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
@@ -88,7 +91,8 @@ function withCloud(cmd: Command): Command {
  * Build the region-scout CLI. Commands return an exit code; errors become one clear line (exit 2)
  * unless --debug asks for the stack.
  */
-export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOptions, setExit: (code: number) => void): Command {
+export function buildProgram({ io, cwd, stdin, logger: injected, signal, sandboxClock }: RunOptions, setExit: (code: number) => void): Command {
+  const withClock = <T extends object>(o: T): T & { clock?: SimClock } => (sandboxClock ? { ...o, clock: sandboxClock } : o);
   const program = new Command('region-scout')
     .description('Keep a GPU web app running wherever GPUs can be had on Google Cloud: sweep for GPUs, decide safely, propose the placement as one pull request; render and validate the fleet.')
     .option('--root <dir>', 'repository root holding fleet-config/ and clusters/', '.')
@@ -139,7 +143,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
 
   withSandbox(program.command('start'))
     .description('The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).')
-    .action(async (o: { seed: number; timeFactor: number }) => setExit(await load.start().start(ws(), io, logger(), o)));
+    .action(async (o: { seed: number; timeFactor: number }) => setExit(await load.start().start(ws(), io, logger(), withClock(o))));
 
   const withProposal = (cmd: Command) =>
     cmd
@@ -155,17 +159,17 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--base-commit <sha>', 'the commit of the base branch this checkout is (e.g. "$(git rev-parse HEAD)" in CI): the proposal is built on it, so a change merged meanwhile conflicts instead of being reverted')
     .option('--repo-dir <dir>', 'with --from-github: the folder of the gpu-fleet tree inside the repository (configSync.dir; default: the root)')
     .option('--from-github <branch>', 'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github')
-    .action(async (o: SweepCommandOptions) => setExit(await load.sweep().sweepCommand(ws(), io, logger(), o)));
+    .action(async (o: SweepCommandOptions) => setExit(await load.sweep().sweepCommand(ws(), io, logger(), withClock(o))));
 
   withCloud(program.command('plan'))
     .description('Show the placement decision on current signals and evidence, without probes or a proposal; writes nothing.')
     .option('--json', 'print the plan as JSON')
-    .action(async (o: StatusOptions) => setExit(await load.sweep().planCommand(ws(), io, logger(), o)));
+    .action(async (o: StatusOptions) => setExit(await load.sweep().planCommand(ws(), io, logger(), withClock(o))));
 
   withCloud(program.command('status'))
     .description("Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.")
     .option('--json', 'print the status as JSON')
-    .action(async (o: StatusOptions) => setExit(await load.status().statusCommand(ws(), io, logger(), o)));
+    .action(async (o: StatusOptions) => setExit(await load.status().statusCommand(ws(), io, logger(), withClock(o))));
 
   withCloud(program.command('quota'))
     .description(
@@ -174,7 +178,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--live', "read the current limits from Compute (the spec's project, or --project; --sandbox for the simulated cloud)")
     .option('--email <address>', 'contact address for the requests (Google requires one on an increase); default: "$QUOTA_EMAIL" in the commands')
     .option('--json', 'print the needs, limits and commands as JSON')
-    .action(async (o: QuotaOptions) => setExit(await load.quota().quotaCommand(ws(), io, logger(), o)));
+    .action(async (o: QuotaOptions) => setExit(await load.quota().quotaCommand(ws(), io, logger(), withClock(o))));
 
   program
     .command('classify')
@@ -192,7 +196,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .description('Gather every signal once (GPU offering, quotas, clusters and Config Sync, pending pods, evidence) and print a table per region.')
     .option('--json', 'print the report as JSON')
     .option('--all-regions', 'every catalog region, not only the spec’s candidates')
-    .action(async (o: SignalsOptions) => setExit(await load.signals().signalsCommand(ws(), io, logger(), o)));
+    .action(async (o: SignalsOptions) => setExit(await load.signals().signalsCommand(ws(), io, logger(), withClock(o))));
 
   withCloud(program.command('probe'))
     .description('Run one short-lived GPU probe Job in a cluster (within the daily probe budget) and record the outcome.')
@@ -201,7 +205,7 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal }: RunOp
     .option('--spot', 'probe Spot capacity')
     .addOption(new Option('--count <n>', 'GPUs (default: gpu.count of the spec)').argParser(integer('--count', 1, 16)))
     .option('--json', 'print the result as JSON')
-    .action(async (o: ProbeCommandOptions) => setExit(await load.probe().probeCommand(ws(), io, logger(), o)));
+    .action(async (o: ProbeCommandOptions) => setExit(await load.probe().probeCommand(ws(), io, logger(), withClock(o))));
 
   return program;
 }

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Readable, Writable } from 'node:stream';
 import { EXAMPLE_FLEET_YAML } from '@gpu-fleet/fleet-spec';
 import { silentLogger } from '@gpu-fleet/scout-domain';
+import { ManualClock, sandboxEpoch } from '@gpu-fleet/sandbox';
 import { run } from './program';
 import { createLogger } from './logger';
 
@@ -18,6 +19,8 @@ async function cli(argv: string[], stdin?: string, signal?: AbortSignal, onOut?:
     stdin: stdin === undefined ? undefined : Readable.from([stdin]),
     logger: silentLogger,
     signal,
+    // Simulated time moves only when the scout waits: no outcome depends on how busy the machine is.
+    sandboxClock: new ManualClock(sandboxEpoch(1)),
     io: { out: (l) => (out.push(l), onOut?.(l)), err: (l) => err.push(l) },
   });
   return { code, out: out.join('\n'), err: err.join('\n') };
@@ -43,10 +46,10 @@ describe('region-scout classify', () => {
 
 describe('region-scout signals (embedded sandbox)', () => {
   it('prints a table per region and records evidence', async () => {
-    const r = await cli(['signals', '--sandbox', '--time-factor', '600']);
+    const r = await cli(['signals', '--sandbox']);
     expect(r.code).toBe(0);
-    expect(r.out.split('\n')[0]).toBe('SANDBOX — simulated cloud, not Google: embedded sandbox (seed 1, clock ×600, project sd-fleet-test-4821)');
-    expect(r.out.split('\n')[1]).toMatch(/^signals · embedded sandbox \(seed 1, clock ×600, project sd-fleet-test-4821\) · 2026-11-23T01:/);
+    expect(r.out.split('\n')[0]).toBe('SANDBOX — simulated cloud, not Google: embedded sandbox (seed 1, manual clock, project sd-fleet-test-4821)');
+    expect(r.out.split('\n')[1]).toBe('signals · embedded sandbox (seed 1, manual clock, project sd-fleet-test-4821) · 2026-11-23T01:00:00.000Z');
     expect(r.out).toMatch(/europe-west4\s+ok\s+nvidia-l4\s+3\s+\d\.\d\d \(\d\.\d\d\)/);
     expect(r.out).toContain('sd-europe-west4 active RUNNING sync SYNCED');
     expect(r.out).toMatch(/3 regions, 0 unknown/);
@@ -72,11 +75,11 @@ describe('region-scout signals (embedded sandbox)', () => {
 
 describe('region-scout probe (embedded sandbox)', () => {
   it('runs one probe, records it and charges the daily budget', async () => {
-    const r = await cli(['probe', '--sandbox', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-tesla-t4', '--time-factor', '1200', '--json']);
-    const result = JSON.parse(r.out) as { outcome: string; cluster: string };
-    expect(result.cluster).toBe('sd-europe-west4');
-    expect(['success', 'stockout', 'quota', 'timeout']).toContain(result.outcome);
-    expect(r.code).toBe(result.outcome === 'success' ? 0 : 1);
+    const r = await cli(['probe', '--sandbox', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-tesla-t4', '--json']);
+    const result = JSON.parse(r.out) as { outcome: string; cluster: string; zone: string | null; secondsToRunning: number | null };
+    // Seed 1 on the manual clock: the same answer on every machine and every day.
+    expect(result).toMatchObject({ cluster: 'sd-europe-west4', outcome: 'success', zone: 'europe-west4-c' });
+    expect(r.code).toBe(0);
     const evidence = JSON.parse(readFileSync(join(root, '.gpu-fleet/sandbox-evidence.json'), 'utf8')) as { observations: Array<{ source: string; gpu: string }> };
     expect(evidence.observations).toContainEqual(expect.objectContaining({ source: 'probe', gpu: 'nvidia-tesla-t4' }));
   });

@@ -4,7 +4,7 @@ import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EvidenceLedger, type Clock, type EvidenceStore, type Logger } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, NoGoogleCredentialsError, type GcpAdapters } from '@gpu-fleet/scout-gcp';
 import { readCheckout } from '@gpu-fleet/manifests';
-import { startEmbeddedSandbox, type EmbeddedSandbox } from '@gpu-fleet/sandbox';
+import { startEmbeddedSandbox, type EmbeddedSandbox, type SimClock } from '@gpu-fleet/sandbox';
 import type { Io, Workspace } from './context';
 import { CliError } from './errors';
 
@@ -17,8 +17,10 @@ export interface SessionOptions {
   timeFactor?: number;
   /** Evidence store: a file path (default .gpu-fleet/…), or configmap:<namespace>/<name> in the config cluster. */
   evidence?: string;
-  /** Sandbox: simulated start time (default: now). */
+  /** Sandbox: simulated start time (default: sandboxEpoch(seed)). */
   start?: Date;
+  /** Sandbox: the clock to run on instead of a compressed real clock (tests inject a ManualClock). */
+  clock?: SimClock;
   logger: Logger;
   onWarning?: (message: string) => void;
 }
@@ -39,6 +41,8 @@ export interface ScoutSession {
 /** The options every cloud command takes (--sandbox, --project, --seed, --time-factor, --evidence). */
 export interface CloudOptions {
   sandbox?: boolean;
+  /** Sandbox clock override (tests; RunOptions.sandboxClock). */
+  clock?: SimClock;
   project?: string;
   seed?: number;
   timeFactor?: number;
@@ -62,7 +66,16 @@ export function checkCloudOptions(o: CloudOptions): void {
 /** A session for a cloud command: warnings (a corrupt evidence store set aside) go to stderr. */
 export function openCloudSession(ws: Workspace, spec: FleetSpec, io: Io, logger: Logger, o: CloudOptions): Promise<ScoutSession> {
   checkCloudOptions(o);
-  return openSession(ws, spec, { sandbox: o.sandbox, project: o.project, seed: o.seed, timeFactor: o.timeFactor, evidence: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  return openSession(ws, spec, { sandbox: o.sandbox, project: o.project, seed: o.seed, timeFactor: o.timeFactor, clock: o.clock, evidence: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+}
+
+/**
+ * How a prober waits between polls: in the sandbox, on the sandbox clock (a manual clock moves at
+ * once, so a test never depends on the machine's speed); against Google, real time.
+ */
+export function probeWaits(session: ScoutSession): { pollMs?: number; sleep?: (ms: number) => Promise<void> } {
+  const clock = session.sandbox?.world.clock;
+  return clock ? { pollMs: 5_000, sleep: (ms) => clock.sleep(ms) } : {};
 }
 
 /** The first line a command prints when its data is simulated, so a sandbox result is never read as a real one. */
@@ -75,7 +88,7 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
   let clock: Clock = { now: () => new Date() };
   let connection;
   if (o.sandbox) {
-    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: o.start, githubFiles: sandboxRepository(ws, spec.configSync.dir) });
+    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: o.start, clock: o.clock, githubFiles: sandboxRepository(ws, spec.configSync.dir) });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
   } else {
@@ -106,7 +119,7 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
     }
     return {
       mode: sandbox ? 'sandbox' : 'google',
-      description: sandbox ? `embedded sandbox (seed ${o.seed ?? 1}, clock ×${o.timeFactor ?? 120}, project ${connection.project})` : `Google Cloud project ${connection.project}`,
+      description: sandbox ? `embedded sandbox (seed ${o.seed ?? 1}, ${o.clock ? 'manual clock' : `clock ×${o.timeFactor ?? 120}`}, project ${connection.project})` : `Google Cloud project ${connection.project}`,
       adapters,
       clock,
       ledger,

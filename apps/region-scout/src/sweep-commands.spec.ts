@@ -3,7 +3,9 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, writeClusters } from '@gpu-fleet/fleet-spec';
+import { ManualClock, sandboxEpoch } from '@gpu-fleet/sandbox';
 import { run } from './program';
+import { DEMO_START } from './commands/start';
 
 /** The CLI's sweep, plan, status and start on the embedded sandbox, in a scratch git repository. */
 let root: string;
@@ -11,7 +13,10 @@ const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encodi
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { cwd: root, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
+  // A manual sandbox clock: simulated time moves only when the scout waits, so every outcome below is
+  // the same on a fast laptop and a busy CI machine.
+  const sandboxClock = new ManualClock(argv[0] === 'start' ? DEMO_START : sandboxEpoch(1));
+  const code = await run(argv, { cwd: root, sandboxClock, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -29,11 +34,18 @@ jest.setTimeout(60_000);
 
 describe('region-scout start (the main job on the sandbox)', () => {
   it('runs an incident through three sweeps to one proposal on the local branch, idempotently, without touching the checkout', async () => {
-    const first = await cli('start', '--sandbox', '--time-factor', '1200');
+    const first = await cli('start', '--sandbox');
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/scenario: nvidia-l4 and nvidia-tesla-t4 stocked out in us-central1/);
-    expect(first.out).toMatch(/sweep 1\/3 .*\[sd-us-central1: bad 1\/3\]/);
-    expect(first.out).toMatch(/sweep 3\/3 .*replaces sd-us-central1/);
+    // The same sweeps, probes and times on every machine (manual clock, seed 1).
+    const lines = first.out.split('\n');
+    expect(lines.filter((l) => /^(sweep \d\/3|  probe )/.test(l))).toEqual([
+      'sweep 1/3 at 08:06Z: No change: 2 region(s) serve: us-central1 (L4), europe-west4 (L4); 2/3 regions eligible. [sd-us-central1: bad 1/3]',
+      '  probe sd-us-central1 nvidia-tesla-t4: stockout',
+      '  probe sd-asia-northeast1 nvidia-l4: success',
+      'sweep 2/3 at 08:16Z: No change: 2 region(s) serve: us-central1 (L4), europe-west4 (L4); 2/3 regions eligible. [sd-us-central1: bad 2/3]',
+      'sweep 3/3 at 08:26Z: Activate sd-asia-northeast1 (asia-northeast1): replaces sd-us-central1: nvidia-l4 failing in us-central1 for 3 sweeps (0/1 ready, nvidia-l4 stockout (passive, 2 min ago)). [sd-us-central1: bad 3/3]',
+    ]);
     expect(first.out).toMatch(/proposal: created — created branch region-scout\/placement at [0-9a-f]{7}/);
     expect(first.out).toContain('pull request preview');
     const proposed = git('show', 'region-scout/placement:fleet-config/fleet.yaml');
@@ -47,7 +59,7 @@ describe('region-scout start (the main job on the sandbox)', () => {
     expect(git('status', '--porcelain')).toBe('?? .gpu-fleet/');
     expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
 
-    const second = await cli('start', '--sandbox', '--time-factor', '1200');
+    const second = await cli('start', '--sandbox');
     expect(second.out).toMatch(/proposal: unchanged — region-scout\/placement already proposes this plan/);
     expect(git('rev-list', '--count', 'main..region-scout/placement')).toBe('1');
   });
@@ -113,7 +125,9 @@ describe('region-scout sweep / plan / status', () => {
     const r = await cli('plan', '--sandbox', '--seed', '3');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/CLUSTER\s+REGION\s+MODE\s+GPU\s+READY\s+HEALTH\s+SCORE/);
-    expect(r.out).toMatch(/\d\/3 regions eligible/);
+    expect(r.out).toMatch(/sd-us-central1\s+us-central1\s+active\s+L4\s+1\/1\s+good\s+0\.93/);
+    expect(r.out).toMatch(/sd-asia-northeast1\s+asia-northeast1\s+standby\s+T4\s+0\/0\s+idle\s+0\.57/);
+    expect(r.out).toContain('No change: 2 region(s) serve: us-central1 (L4), europe-west4 (L4); 3/3 regions eligible.');
   });
 
   it('status shows mode, GPU, GKE and Config Sync state and serving health', async () => {
@@ -121,8 +135,13 @@ describe('region-scout sweep / plan / status', () => {
     const j = JSON.parse(r.out) as { clusters: Array<{ cluster: string; gke: string; sync: string; serving: boolean; desired: number }> };
     expect(j.clusters.map((c) => c.cluster)).toEqual(['sd-us-central1', 'sd-europe-west4', 'sd-asia-northeast1']);
     expect(j.clusters.every((c) => c.gke === 'RUNNING' && c.sync.startsWith('SYNCED'))).toBe(true);
-    expect(j.clusters[2]).toMatchObject({ desired: 0, serving: false });
-    expect(r.code).toBe(j.clusters.filter((c) => c.serving).length >= 2 ? 0 : 1);
+    expect(j.clusters.map((c) => [c.serving, c.desired])).toEqual([
+      [true, 1],
+      [true, 2],
+      [false, 0],
+    ]);
+    // two serving, minServingRegions 2
+    expect(r.code).toBe(0);
   });
 
   it('sweep --proposal github needs credentials outside the sandbox, and says which', async () => {

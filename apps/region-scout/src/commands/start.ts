@@ -5,6 +5,7 @@ import { renderTree, writeTree } from '@gpu-fleet/manifests';
 import { certificateNames, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import type { SweepResult } from '@gpu-fleet/scout-sweep';
+import type { SimClock } from '@gpu-fleet/sandbox';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { openSession } from '../session';
 import { CliError } from '../errors';
@@ -17,6 +18,8 @@ const SWEEP_EVERY_MIN = 10;
 
 export interface StartOptions {
   sandbox?: boolean;
+  /** The sandbox clock (tests inject a ManualClock; default: compressed real time). */
+  clock?: SimClock;
   seed?: number;
   timeFactor?: number;
 }
@@ -39,7 +42,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
   io.out(describeDrift(writeTree(ws.root, tree), tree.files.size));
 
   const evidenceDir = mkdtempSync(join(tmpdir(), 'gpu-fleet-demo-'));
-  const session = await openSession(ws, spec, { sandbox: true, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: DEMO_START, evidence: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openSession(ws, spec, { sandbox: true, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: DEMO_START, clock: o.clock, evidence: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
   try {
     const world = session.sandbox!.world;
     const victim = spec.clusters.find((c) => c.mode === 'active');
@@ -51,7 +54,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
     const rounds = Math.max(1, spec.placement.badSweepsBeforeDrop);
     let last: SweepResult | undefined;
     for (let i = 1; i <= rounds; i++) {
-      if (i > 1) await new Promise((r) => setTimeout(r, world.clock.realMs(SWEEP_EVERY_MIN * 60_000)));
+      if (i > 1) await world.clock.sleep(SWEEP_EVERY_MIN * 60_000);
       const final = i === rounds;
       last = await sweepOnce(ws, spec, document, session, logger, {
         dryRun: !final,

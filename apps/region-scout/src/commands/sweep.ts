@@ -11,7 +11,7 @@ import type { Document } from 'yaml';
 import { DEFAULT_SPEC, readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
 import { githubAuth, githubHost, parseRepo, proposalHost, type ProposalTarget } from '../host';
-import { openCloudSession, sandboxBanner, type CloudOptions, type ScoutSession } from '../session';
+import { openCloudSession, probeWaits, sandboxBanner, type CloudOptions, type ScoutSession } from '../session';
 import { table } from '../table';
 import { cacheDir, formatFinding } from './validate';
 
@@ -50,7 +50,7 @@ export async function sweepOnce(
       catalog: ws.catalog,
       ports: session.adapters.ports,
       ledger: session.ledger,
-      prober: (member, projectNumber) => session.adapters.prober(member, projectNumber, session.mode === 'sandbox' ? { pollMs: 20 } : {}),
+      prober: (member, projectNumber) => session.adapters.prober(member, projectNumber, probeWaits(session)),
       host,
       validate: (root, s) => validateTree(root, s, { catalog: ws.catalog, schemaCacheDir: cacheDir(ws) }),
       simulated: session.mode === 'sandbox' ? session.description : undefined,

@@ -6,6 +6,8 @@ export interface SimClock {
   now(): Date;
   /** Real milliseconds for a simulated duration (used by pollers to wait). */
   realMs(simMs: number): number;
+  /** Let a simulated duration pass: a compressed clock waits the real equivalent, a manual one moves at once. */
+  sleep(simMs: number): Promise<void>;
 }
 
 export function compressedClock(start: Date, factor: number, realNow: () => number = Date.now): SimClock {
@@ -13,6 +15,7 @@ export function compressedClock(start: Date, factor: number, realNow: () => numb
   return {
     now: () => new Date(start.getTime() + (realNow() - realStart) * factor),
     realMs: (simMs) => simMs / factor,
+    sleep: (simMs) => new Promise((resolve) => setTimeout(resolve, simMs / factor)),
   };
 }
 
@@ -33,5 +36,10 @@ export class ManualClock implements SimClock {
   }
   realMs(): number {
     return 0;
+  }
+  /** Moves the clock by the duration, then yields once so servers and pollers run in order. */
+  async sleep(simMs: number): Promise<void> {
+    this.advance(simMs);
+    await new Promise((resolve) => setImmediate(resolve));
   }
 }

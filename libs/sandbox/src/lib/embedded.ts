@@ -1,5 +1,5 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import { compressedClock } from './clock';
+import { compressedClock, type SimClock } from './clock';
 import { startSandbox, type EmbeddedSandbox } from './sandbox';
 import { SandboxWorld } from './world';
 import type { Fault } from './http';
@@ -11,6 +11,8 @@ export interface EmbeddedOptions {
   timeFactor?: number;
   /** Simulated start time (default: sandboxEpoch(seed), never the real date, so a seed replays the same). */
   start?: Date;
+  /** A clock to run on instead (tests: a ManualClock, so no run depends on the machine's speed). */
+  clock?: SimClock;
   faults?: Fault[];
   /** Files on the sandbox GitHub repository's default branch. */
   githubFiles?: Record<string, string>;
@@ -29,7 +31,7 @@ export function sandboxEpoch(seed: number): Date {
 
 /** The embedded default: a seeded world over the spec and its loopback servers, ready for the adapters. */
 export async function startEmbeddedSandbox(opts: EmbeddedOptions): Promise<EmbeddedSandbox> {
-  const clock = compressedClock(opts.start ?? sandboxEpoch(opts.seed ?? 1), opts.timeFactor ?? 120);
+  const clock = opts.clock ?? compressedClock(opts.start ?? sandboxEpoch(opts.seed ?? 1), opts.timeFactor ?? 120);
   const world = new SandboxWorld({ seed: opts.seed ?? 1, clock, spec: opts.spec });
   const sandbox = await startSandbox(world, { faults: opts.faults, githubFiles: opts.githubFiles, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
   return { sandbox, world, connection: { project: world.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, close: () => sandbox.close() };
