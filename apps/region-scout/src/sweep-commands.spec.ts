@@ -39,7 +39,7 @@ describe('region-scout start (the main job on the sandbox)', () => {
     expect(first.out).toMatch(/scenario: nvidia-l4 and nvidia-tesla-t4 stocked out in us-central1/);
     // The same sweeps, probes and times on every machine (manual clock, seed 1).
     const lines = first.out.split('\n');
-    expect(lines.filter((l) => /^(sweep \d\/3|  probe )/.test(l))).toEqual([
+    expect(lines.filter((l) => /^(sweep \d\/3| {2}probe )/.test(l))).toEqual([
       'sweep 1/3 at 08:06Z: No change: 2 region(s) serve: us-central1 (L4), europe-west4 (L4); 2/3 regions eligible. [sd-us-central1: bad 1/3]',
       '  probe sd-us-central1 nvidia-tesla-t4: stockout',
       '  probe sd-asia-northeast1 nvidia-l4: success',
