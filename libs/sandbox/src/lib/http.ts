@@ -12,8 +12,16 @@ export interface Fault {
    * secondary-rate-limit: GitHub's abuse limit (403 with Retry-After), https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
    * slow-response: the request takes effect at once, but its answer comes `ms` later — a client
    * that times out first does not know whether it took effect.
+   * hold: the request waits, before it takes effect, until `until` settles (tests force a race:
+   * another client acts in between); `onHold` is called when it starts waiting.
    */
-  kind: 'latency' | 'status' | 'rate-limit' | 'secondary-rate-limit' | 'timeout' | 'drop' | 'slow-response';
+  kind: 'latency' | 'status' | 'rate-limit' | 'secondary-rate-limit' | 'timeout' | 'drop' | 'slow-response' | 'hold';
+  /** Only requests with this HTTP method. */
+  method?: string;
+  /** hold: released when this settles. */
+  until?: Promise<unknown>;
+  /** hold: called when a request starts waiting. */
+  onHold?: () => void;
   /** latency, slow-response: milliseconds to wait (real time). */
   ms?: number;
   /** status: HTTP status to answer (5xx). */
@@ -84,7 +92,7 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
     };
     try {
       for (const f of ctx.faults) {
-        if (f.api !== api || (f.path && !f.path.test(url.pathname)) || f.times === 0) continue;
+        if (f.api !== api || (f.path && !f.path.test(url.pathname)) || (f.method && f.method !== entry.method) || f.times === 0) continue;
         if (f.times !== undefined) f.times--;
         if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.ms ?? 100));
         else if (f.kind === 'status') return send(f.status ?? 503, ctx.errorBody(f.status ?? 503, 'The service is currently unavailable.'));
@@ -96,6 +104,10 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
           entry.status = -1;
           return req.socket.destroy();
         } else if (f.kind === 'slow-response') answerDelayMs = f.ms ?? 1000;
+        else if (f.kind === 'hold') {
+          f.onHold?.();
+          await f.until?.catch(() => undefined);
+        }
       }
       // Google answers an expired or unknown access token with 401 UNAUTHENTICATED
       // (https://cloud.google.com/apis/design/errors#handling_errors).

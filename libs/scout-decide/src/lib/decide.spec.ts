@@ -59,14 +59,19 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
     const plan = run(spec, obs, fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100, setup);
     expect(plan.changes).toHaveLength(1);
     const ch = plan.changes[0]!;
-    expect(ch).toMatchObject({ replaces: 'sd-us-central1', addsCapacity: true, to: { mode: 'active' } });
-    expect(['activate', 'add-cluster']).toContain(ch.kind);
+    // The standby cluster in asia-northeast1 (0.63) beats a new one in us-east4 (0.52): a fixed fixture.
+    expect(ch).toMatchObject({ cluster: 'sd-asia-northeast1', kind: 'activate', region: 'asia-northeast1', replaces: 'sd-us-central1', addsCapacity: true, to: { mode: 'active', gpu: L4 } });
     // The failing cluster stays active: nothing is drained before the replacement is ready.
     expect(plan.clusters.find((c) => c.name === 'sd-us-central1')!.mode).toBe('active');
     expect(plan.clusters.find((c) => c.name === ch.cluster)).toMatchObject({ mode: 'active', replaces: 'sd-us-central1' });
-    // The best-scoring eligible region that does not serve yet.
-    const best = plan.candidates.filter((c) => c.eligible && !['us-central1', 'europe-west4'].includes(c.region)).sort((a, b) => b.score - a.score)[0]!;
-    expect(ch.cluster).toBe(best.cluster);
+    expect(plan.candidates.map((c) => [c.region, c.eligible, c.score])).toEqual([
+      ['asia-northeast1', true, 0.6339],
+      ['asia-southeast1', true, 0.3648],
+      ['europe-west1', true, 0.3759],
+      ['europe-west4', true, 0.9264],
+      ['us-central1', false, 0.4773],
+      ['us-east4', true, 0.5231],
+    ]);
     expect(ch.reason).toMatch(/failing in us-central1 for 3 sweeps/);
   });
 
@@ -164,28 +169,46 @@ describe('decide: fail-static', () => {
 });
 
 describe('decide: recovery without flapping (dwell, margin)', () => {
-  const spec = withClusters(baseSpec(), [
-    { name: 'sd-us-east4', region: 'us-east4', mode: 'active' },
+  // Only price counts: asia-northeast1 serves L4 at $0.72/GPU-hour; us-central1 offers it at $0.56
+  // and probes confirm it there, so us-central1 scores +28 %: a switch at margin 25 %, none at 30 %.
+  const base = withClusters(baseSpec(), [
+    { name: 'sd-asia-northeast1', region: 'asia-northeast1', mode: 'active' },
     { name: 'sd-europe-west4', region: 'europe-west4', mode: 'active' },
     { name: 'sd-us-central1', region: 'us-central1', mode: 'standby' },
   ]);
-  // us-central1 recovered and a probe confirms it; us-east4 is more expensive... but just took over.
+  const priceOnly = (switchMargin: number): FleetSpec => ({
+    ...base,
+    placement: {
+      ...base.placement,
+      candidateRegions: ['asia-northeast1', 'europe-west4', 'us-central1'],
+      switchMargin,
+      minDwellMinutes: 60,
+      weights: { capacity: 0, price: 1, spread: 0, stickiness: 0, probe: 0, preference: 0 },
+    },
+  });
   const obs = [observation('us-central1', L4, 'success', at(95)), observation('us-central1', L4, 'success', at(98))];
+  const switchTo = [expect.objectContaining({ cluster: 'sd-us-central1', kind: 'activate', replaces: 'sd-asia-northeast1' })];
 
-  it('does not switch back before the dwell time', () => {
-    const hist = history(spec, 3, 100); // the new placement is only 30 minutes old
-    const plan = run(spec, obs, fleet(spec, {}, hist), 100, { 'us-east4': {} });
-    expect(plan.changes).toEqual([]);
+  it('switches to a better-scoring region only beyond the switch margin (both sides of the threshold)', () => {
+    const hist = history(base, 9, 100); // 90 minutes: past the dwell time
+    const below = run(priceOnly(0.25), obs, fleet(base, {}, hist), 100);
+    // Fixed fixtures from the bundled price list (cheapest compared GPU-hour / the region's).
+    expect(below.candidates.find((c) => c.region === 'us-central1')!.score).toBe(0.625);
+    expect(below.candidates.find((c) => c.region === 'asia-northeast1')!.score).toBe(0.4867);
+    expect(below.changes).toEqual(switchTo);
+    expect(run(priceOnly(0.3), obs, fleet(base, {}, hist), 100).changes).toEqual([]);
   });
 
-  it('needs the switch margin even after the dwell time', () => {
-    const hist = history(spec, 9, 100); // 90 minutes
-    const plan = run(spec, obs, fleet(spec, {}, hist), 100);
-    const east = plan.candidates.find((c) => c.region === 'us-east4')!;
-    const central = plan.candidates.find((c) => c.region === 'us-central1')!;
-    const better = central.score > east.score * (1 + spec.placement.switchMargin);
-    expect(plan.changes.length > 0).toBe(better);
-    if (better) expect(plan.changes[0]).toMatchObject({ cluster: 'sd-us-central1', kind: 'activate', replaces: 'sd-us-east4' });
+  it('does not switch before the dwell time, even beyond the margin', () => {
+    // sd-asia-northeast1 became active `minutesAgo` ago: standby in the sweeps before that.
+    const activeFor = (minutesAgo: number) =>
+      history(base, 12, 100).map((h) => ({
+        ...h,
+        clusters: h.clusters.map((c) => (c.name === 'sd-asia-northeast1' && Date.parse(h.at) < at(100 - minutesAgo).getTime() ? { ...c, mode: 'standby' as const, health: 'idle' as const } : c)),
+      }));
+    expect(run(priceOnly(0.25), obs, fleet(base, {}, activeFor(30)), 100).changes).toEqual([]);
+    expect(run(priceOnly(0.25), obs, fleet(base, {}, activeFor(50)), 100).changes).toEqual([]);
+    expect(run(priceOnly(0.25), obs, fleet(base, {}, activeFor(70)), 100).changes).toEqual(switchTo);
   });
 });
 

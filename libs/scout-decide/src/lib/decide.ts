@@ -2,7 +2,7 @@ import { connectionDrainingSeconds, servingClusters, type ClusterSpec, type Flee
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { minutesAgo, newestOf, runFilters, runScores, shortGpu, STOCKOUT_BLOCK_WEIGHT, type PluginContext } from './plugins';
-import { CHANGE_VERB, realChanges, type Candidate, type Change, type ClusterHealth, type ClusterShape, type FleetState, type Health, type Plan, type QuotaRequest, type SweepRecord } from './types';
+import { CHANGE_VERB, realChanges, type Candidate, type Change, type ClusterHealth, type ClusterShape, type FleetState, type Health, type HeldBack, type Plan, type QuotaRequest, type SweepRecord } from './types';
 
 export interface PlacementSignals {
   /** Signals per region (gatherSignals' report), including the decayed evidence of each. */
@@ -60,7 +60,11 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   const notes: string[] = [];
   const touched = new Set<string>();
   const budgetLeft = () => policy.maxChangesPerSweep - realChanges(changes).length;
-  const holdBack = (what: string, reason: string) => notes.push(`held back by placement.maxChangesPerSweep (${policy.maxChangesPerSweep}): ${what} — ${reason}`);
+  const heldBack: HeldBack[] = [];
+  const holdBack = (cluster: string | null, kind: Change['kind'], what: string, reason: string) => {
+    heldBack.push({ cluster, kind });
+    notes.push(`held back by placement.maxChangesPerSweep (${policy.maxChangesPerSweep}): ${what} — ${reason}`);
+  };
   const shape = (c: ClusterSpec): ClusterShape => ({ mode: c.mode, gpu: c.gpu, replicas: c.replicas });
   const activeWork = () => work.filter((c) => c.mode === 'active');
   const isGood = (name: string) => !touched.has(name) && healthOfName.get(name)?.health === 'good';
@@ -71,7 +75,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
 
   const change = (c: ClusterSpec, kind: Change['kind'], to: Partial<ClusterShape> & { replaces?: string | null }, reason: string, isNew = false): boolean => {
     if (kind !== 'tidy' && budgetLeft() <= 0) {
-      holdBack(`${c.name} ${kind}`, reason);
+      holdBack(c.name, kind, `${c.name} ${kind}`, reason);
       return false;
     }
     const from = isNew ? null : shape(c);
@@ -137,7 +141,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
       return change(existing, 'activate', { mode: 'active', gpu: cand.gpu, replicas, replaces: replaces ?? null }, reason);
     }
     if (budgetLeft() <= 0) {
-      holdBack(`add cluster ${cand.cluster} (${cand.region})`, reason);
+      holdBack(cand.cluster, 'add-cluster', `add cluster ${cand.cluster} (${cand.region})`, reason);
       return false;
     }
     const c: ClusterSpec = { name: cand.cluster, region: cand.region, mode: 'standby', gpu: cand.gpu, replicas: defaultReplicas };
@@ -212,7 +216,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
     if (!activate(cand, `only ${counting()} region(s) serve, below placement.minServingRegions (${policy.minServingRegions}); ${cand.region} is the best eligible region (score ${cand.score.toFixed(2)})`)) break;
   }
   if (counting() < policy.minServingRegions && budgetLeft() <= 0) {
-    holdBack(`${policy.minServingRegions - counting()} more region(s)`, `needed to reach placement.minServingRegions (${policy.minServingRegions}); the next sweep continues`);
+    holdBack(null, 'activate', `${policy.minServingRegions - counting()} more region(s)`, `needed to reach placement.minServingRegions (${policy.minServingRegions}); the next sweep continues`);
   }
 
   // 4. Drained clusters go to standby once in-flight requests had time to finish.
@@ -250,7 +254,7 @@ export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetS
   const candidates = regions.map((r) => evaluate(r));
   const quotaRequests = quotaRequestsFor(regions, candidates, context);
   const eligibility = eligibilitySummary(candidates);
-  return { at, clusters: work, changes, health, candidates, quotaRequests, notes, eligibility, summary: summarize(work, changes, eligibility), record };
+  return { at, clusters: work, changes, heldBack, health, candidates, quotaRequests, notes, eligibility, summary: summarize(work, changes, eligibility), record };
 }
 
 const passes = (c: Candidate) => c.filters.filter((f) => f.pass).length;

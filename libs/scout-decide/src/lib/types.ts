@@ -116,6 +116,15 @@ export interface QuotaRequest {
   note: string;
 }
 
+/**
+ * A change the budget (placement.maxChangesPerSweep) held back: the next sweep may make it.
+ * `cluster: null` stands for "more regions to reach minServingRegions", whichever is best then.
+ */
+export interface HeldBack {
+  cluster: string | null;
+  kind: ChangeKind;
+}
+
 export interface Plan {
   at: string;
   /** The clusters section as proposed (spec order, new clusters appended). */
@@ -125,6 +134,8 @@ export interface Plan {
   /** Per region: the best GPU type's evaluation. */
   candidates: Candidate[];
   quotaRequests: QuotaRequest[];
+  /** Changes the budget held back, for the next sweep (also explained in `notes`). */
+  heldBack: HeldBack[];
   /** Things the scout wanted to do but held back (budget, dwell, min serving), and waits. */
   notes: string[];
   /** "4/6 regions eligible" or "0/6 regions eligible: 3 stockout (last 30m), 2 quota 0, 1 no nvidia-l4". */

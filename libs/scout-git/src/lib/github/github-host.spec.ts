@@ -88,15 +88,46 @@ describe('GitHubHost: one idempotent pull request', () => {
     expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe('nothing-open');
   });
 
-  it('two concurrent sweeps produce one PR and no lost update', async () => {
-    const results = await Promise.all([host().propose(request('a')), host().propose(request('a'))]);
+  /** Hold the next `method` on the branch ref until released; resolves `held` once a request waits there. */
+  const holdRef = (method: 'POST' | 'PATCH') => {
+    let release!: () => void;
+    let held!: () => void;
+    const until = new Promise<void>((r) => (release = r));
+    const waiting = new Promise<void>((r) => (held = r));
+    sandbox.faults.push({ api: 'github', kind: 'hold', method, path: /\/git\/refs/, times: 1, until, onHold: () => held() });
+    return { waiting, release };
+  };
+
+  it('two concurrent sweeps creating the branch: one PR, no lost update (the race forced)', async () => {
+    // Sweep 1 has read "no branch" and is about to create it; sweep 2 creates it first.
+    const gate = holdRef('POST');
+    const first = host().propose(request('a'));
+    await gate.waiting;
+    const second = await host().propose(request('a'));
+    expect(second).toMatchObject({ action: 'created', number: 1 });
+    gate.release();
+    // Sweep 1's create fails (the ref exists); it re-reads and finds its plan already proposed.
+    expect(await first).toMatchObject({ action: 'unchanged', number: 1 });
     expect(pulls().filter((p) => p.state === 'open')).toHaveLength(1);
-    expect(results.map((r) => r.number)).toEqual([1, 1]);
-    const [c, d] = await Promise.all([host().propose(request('c')), host().propose(request('d'))]);
-    expect(pulls()).toHaveLength(1);
-    // The ref only ever fast-forwarded: both commits are in the branch history.
+    expect(sandbox.requests.filter((q) => q.api === 'github' && q.method === 'POST' && /\/git\/refs$/.test(q.path)).map((q) => q.status)).toEqual([422, 201]); // logged on arrival: the held create, then sweep 2's
+  });
+
+  it('two concurrent sweeps moving the branch: both commits land, fast-forward only (the race forced)', async () => {
+    await host().propose(request('a'));
+    const gate = holdRef('PATCH');
+    const c = host().propose(request('c'));
+    await gate.waiting;
+    // Sweep d moves the branch while c's update is on the wire with the old head as its parent.
+    const d = await host().propose(request('d'));
+    gate.release();
+    const cr = await c;
+    // c's non-force update is refused (not a fast-forward), c re-reads and commits on top of d.
+    expect([cr.action, d.action]).toEqual(['updated', 'updated']);
     const head = sandbox.github.refs.get('heads/region-scout/placement')!;
-    expect(sandbox.github.isAncestor(c.commit!, head) && sandbox.github.isAncestor(d.commit!, head)).toBe(true);
+    expect(head).toBe(cr.commit);
+    expect(sandbox.github.isAncestor(d.commit!, head)).toBe(true);
+    expect(sandbox.requests.filter((q) => q.api === 'github' && q.method === 'PATCH' && /\/git\/refs\//.test(q.path)).map((q) => q.status)).toEqual([422, 200, 200]); // c held and refused, d, c again
+    expect(pulls()).toHaveLength(1);
   });
 
   it('retries GitHub 5xx and then succeeds', async () => {

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { planTrailer, silentLogger, type ProposalRequest } from '@gpu-fleet/scout-domain';
@@ -93,14 +93,61 @@ describe('LocalGitHost', () => {
     untouched();
   });
 
-  it('two concurrent sweeps: one branch, one commit per plan, no lost update', async () => {
-    const [a, b] = await Promise.all([host().propose(request('a')), host().propose(request('a'))]);
-    expect([a.action, b.action].sort()).toEqual(['created', 'unchanged']);
+  /**
+   * Force the race: a `git` wrapper first on PATH holds the next sweep at commit-tree — after it read
+   * the branch head, before its compare-and-swap update-ref — until the test releases it, so another
+   * sweep moves the branch in between.
+   */
+  async function raced<T>(held: () => Promise<T>, meanwhile: () => Promise<unknown>): Promise<T> {
+    const bin = mkdtempSync(join(tmpdir(), 'git-hold-'));
+    const realGit = execFileSync('sh', ['-c', 'command -v git'], { encoding: 'utf8' }).trim();
+    writeFileSync(
+      join(bin, 'git'),
+      `#!/bin/sh\nif [ "$1" = commit-tree ] && [ -f "${bin}/hold" ]; then\n  rm -f "${bin}/hold"; touch "${bin}/held"\n  while [ ! -f "${bin}/release" ]; do sleep 0.02; done\nfi\nexec "${realGit}" "$@"\n`,
+    );
+    chmodSync(join(bin, 'git'), 0o755);
+    writeFileSync(join(bin, 'hold'), '');
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const first = held();
+      while (!existsSync(join(bin, 'held'))) await new Promise((r) => setTimeout(r, 10));
+      await meanwhile();
+      writeFileSync(join(bin, 'release'), '');
+      return await first;
+    } finally {
+      process.env.PATH = path;
+      rmSync(bin, { recursive: true, force: true });
+    }
+  }
+
+  it('two sweeps creating the branch at once: one commit, the late one finds its plan proposed (the race forced)', async () => {
+    let second: Awaited<ReturnType<LocalGitHost['propose']>> | undefined;
+    const first = await raced(
+      () => host().propose(request('a')),
+      async () => (second = await host().propose(request('a'))),
+    );
+    expect(second!.action).toBe('created');
+    // its compare-and-swap expected no branch, found one, re-read it: the same plan is already there
+    expect(first).toMatchObject({ action: 'unchanged', commit: second!.commit });
     expect(git('rev-list', '--count', 'main..region-scout/placement')).toBe('1');
-    const [c, d] = await Promise.all([host().propose(request('c')), host().propose(request('d'))]);
-    // Both landed in order (compare-and-swap, re-read, fast-forward): the branch holds both commits.
-    expect([c.action, d.action]).toEqual(['updated', 'updated']);
+    untouched();
+  });
+
+  it('two sweeps moving the branch at once: both commits land, fast-forward only (the race forced)', async () => {
+    await host().propose(request('a'));
+    let d: Awaited<ReturnType<LocalGitHost['propose']>> | undefined;
+    const c = await raced(
+      () => host().propose(request('c')),
+      async () => (d = await host().propose(request('d'))),
+    );
+    expect([c.action, d!.action]).toEqual(['updated', 'updated']);
+    // c was built on the old head; its update was refused, it re-read and committed on top of d
+    expect(git('rev-parse', 'region-scout/placement')).toBe(c.commit);
+    expect(git('log', '-1', '--format=%P', c.commit!).split(' ')[0]).toBe(d!.commit);
     expect(git('rev-list', '--count', 'main..region-scout/placement')).toBe('3');
+    expect(git('show', 'region-scout/placement:fleet.yaml')).toBe('clusters: [c]');
+    untouched();
   });
 
   it('says clearly when the base branch does not exist', async () => {
