@@ -6,7 +6,8 @@ import { EXAMPLE_FLEET_YAML } from '@gpu-fleet/fleet-spec';
 import { silentLogger } from '@gpu-fleet/scout-domain';
 import { ManualClock, sandboxEpoch } from '@gpu-fleet/sandbox';
 import { run } from './program';
-import { createLogger } from './logger';
+import fc from 'fast-check';
+import { createLogger, SECRET_KEYS } from './logger';
 
 jest.setTimeout(60_000);
 let root: string;
@@ -99,24 +100,25 @@ describe('region-scout probe (embedded sandbox)', () => {
 describe('region-scout sandbox', () => {
   it('prints its endpoints as one JSON line and serves until stopped', async () => {
     const stop = new AbortController();
-    let line = '';
-    const done = cli(['sandbox', '--seed', '3'], undefined, stop.signal, (l) => {
-      line = l;
-      void (async () => {
-        const e = JSON.parse(l) as Record<string, string>;
-        const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${e.accessToken}` } });
-        expect(res.status).toBe(200);
-        // the refresh token gets a new access token from the printed token endpoint, as Google's does
-        const tok = await fetch(e.oauth2Token!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: e.refreshToken! }) });
-        const fresh = (await tok.json()) as { access_token: string; expires_in: number };
-        expect(fresh.expires_in).toBe(3599);
-        expect((await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status).toBe(200);
-        stop.abort();
-      })();
-    });
-    const r = await done;
-    expect(r.code).toBe(0);
-    expect(Object.keys(JSON.parse(line))).toEqual(['compute', 'container', 'gkehub', 'connectgateway', 'github', 'oauth2Token', 'project', 'projectNumber', 'accessToken', 'refreshToken']);
+    let printed!: (line: string) => void;
+    const endpointsLine = new Promise<string>((resolve) => (printed = resolve));
+    const done = cli(['sandbox', '--seed', '3'], undefined, stop.signal, (l) => printed(l));
+    // Every check is awaited here: a failing expect fails this test, never an orphaned promise.
+    const line = await endpointsLine;
+    try {
+      const e = JSON.parse(line) as Record<string, string>;
+      expect(Object.keys(e)).toEqual(['compute', 'container', 'gkehub', 'connectgateway', 'github', 'oauth2Token', 'project', 'projectNumber', 'accessToken', 'refreshToken']);
+      const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${e.accessToken}` } });
+      expect(res.status).toBe(200);
+      // the refresh token gets a new access token from the printed token endpoint, as Google's does
+      const tok = await fetch(e.oauth2Token!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: e.refreshToken! }) });
+      const fresh = (await tok.json()) as { access_token: string; expires_in: number };
+      expect(fresh.expires_in).toBe(3599);
+      expect((await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status).toBe(200);
+    } finally {
+      stop.abort();
+    }
+    expect((await done).code).toBe(0);
   });
 });
 
@@ -169,14 +171,49 @@ describe('region-scout quota', () => {
 });
 
 describe('logs', () => {
-  it('are JSON off a TTY and never contain tokens or secrets', () => {
+  const capture = () => {
     const lines: string[] = [];
     const sink = new Writable({ write: (chunk, _enc, cb) => (lines.push(String(chunk)), cb()) });
-    const log = createLogger({ level: 'debug', pretty: false, destination: sink });
+    return { lines, log: createLogger({ level: 'debug', pretty: false, destination: sink }) };
+  };
+
+  it('are JSON off a TTY and never contain tokens or secrets', () => {
+    const { lines, log } = capture();
     log.info({ token: 'ya29.secret', headers: { authorization: 'Bearer ya29.secret' }, github: { privateKey: '-----BEGIN' }, region: 'us-central1' }, 'calling');
     const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
     expect(entry).toMatchObject({ msg: 'calling', region: 'us-central1', token: '[redacted]', headers: { authorization: '[redacted]' }, github: { privateKey: '[redacted]' } });
     expect(lines.join('')).not.toContain('ya29.secret');
     expect(lines.join('')).not.toContain('BEGIN');
+  });
+
+  it('censor a secret-named field at any depth, in arrays, in child bindings and in any letter case', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.oneof(fc.constantFrom('request', 'config', 'auth', 'items', 'x'), fc.nat(3)), { maxLength: 6 }),
+        fc.constantFrom(...SECRET_KEYS, 'Authorization', 'PrivateKey', 'CLIENT_SECRET'),
+        fc.string({ minLength: 6, maxLength: 20 }).map((x) => `s3cr3t-${x.replace(/[^A-Za-z0-9]/g, 'q')}`),
+        (path, key, secret) => {
+          // Build { request: [ { … { <key>: secret } } ] } along the random path.
+          let inner: unknown = { [key]: secret, keep: 'visible' };
+          for (const step of [...path].reverse()) inner = typeof step === 'number' ? Object.assign(new Array(step + 1).fill(null), { [step]: inner }) : { [step]: inner };
+          const { lines, log } = capture();
+          log.child({ binding: inner }).warn({ field: inner }, 'message');
+          const text = lines.join('');
+          expect(text).not.toContain(secret);
+          expect(text).toContain('visible');
+          expect(text).toContain('[redacted]');
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it('mask credentials inside strings: messages, errors and free-text fields', () => {
+    const { lines, log } = capture();
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
+    log.error({ err: new Error('GET failed with Authorization: Bearer ya29.a0AfH6SMBx9 from ghp_abcdefghijklmnopqrstuvwxyz0123'), note: `key was ${pem}` }, 'call with token ghs_ABCDEFGHIJKLMNOPQRSTUVWX12 failed');
+    const text = lines.join('');
+    for (const secret of ['ya29.a0AfH6SMBx9', 'ghp_abcdefghijklmnopqrstuvwxyz0123', 'ghs_ABCDEFGHIJKLMNOPQRSTUVWX12', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']) expect(text).not.toContain(secret);
+    expect(text).toContain('GET failed with Authorization: Bearer [redacted]');
   });
 });

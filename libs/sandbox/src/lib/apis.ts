@@ -17,7 +17,7 @@ export function computeApi(world: SandboxWorld): Handler {
     if (m) {
       checkProject(world, m[1]);
       const zones = world.catalog.regions().flatMap((r) => r.zones).sort();
-      const { page, nextPageToken } = paginate(zones, query, 'maxResults', 500);
+      const { page, nextPageToken } = paginate(zones, query, 'maxResults', 500, world.pageSizeCap);
       const items: Record<string, unknown> = {};
       for (const zone of page) {
         const types = world.catalog.offerings().filter((o) => o.zone === zone);
@@ -41,7 +41,7 @@ export function computeApi(world: SandboxWorld): Handler {
     if (m) {
       checkProject(world, m[1]);
       const regions = world.catalog.regions().map((r) => r.region).sort();
-      const { page, nextPageToken } = paginate(regions, query, 'maxResults', 500);
+      const { page, nextPageToken } = paginate(regions, query, 'maxResults', 500, world.pageSizeCap);
       return {
         body: {
           kind: 'compute#regionList',
@@ -122,7 +122,7 @@ export function gkehubApi(world: SandboxWorld): Handler {
       const location = m[2]!;
       if (!knownLocation(location)) throw new HttpError(400, `Location "${location}" is not a valid location`, googleError(400, `Invalid location: ${location}`, 'badRequest'));
       const listed = world.memberships().filter((x) => location === '-' || x.location === location);
-      const { page, nextPageToken } = paginate(listed, query, 'pageSize', 100);
+      const { page, nextPageToken } = paginate(listed, query, 'pageSize', 100, world.pageSizeCap);
       return {
         body: {
           resources: page.map((x) => ({

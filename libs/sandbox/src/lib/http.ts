@@ -137,9 +137,12 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
   };
 }
 
-/** Offset pagination with an opaque token, as Google list APIs do. */
-export function paginate<T>(items: T[], query: URLSearchParams, sizeParam: string, defaultSize: number): { page: T[]; nextPageToken?: string } {
-  const size = Math.max(1, Number(query.get(sizeParam) ?? defaultSize) || defaultSize);
+/**
+ * Offset pagination with an opaque token, as Google list APIs do. `cap` is the server's own page
+ * limit (Compute caps maxResults at 500; tests lower it to make a client page through a short list).
+ */
+export function paginate<T>(items: T[], query: URLSearchParams, sizeParam: string, defaultSize: number, cap = Infinity): { page: T[]; nextPageToken?: string } {
+  const size = Math.min(cap, Math.max(1, Number(query.get(sizeParam) ?? defaultSize) || defaultSize));
   const token = query.get('pageToken');
   const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace('offset:', '')) : 0;
   if (!Number.isInteger(offset) || offset < 0) throw new HttpError(400, `Invalid page token: ${token}`);

@@ -126,6 +126,8 @@ export class SandboxWorld {
   /** Forced windows; where they overlap, the one forced last wins. */
   private readonly overrides: Array<Override & { stockout: boolean }> = [];
   private readonly quotaOverrides = new Map<string, number>();
+  /** The list APIs' largest page, whatever the client asks (tests lower it so clients must page). */
+  pageSizeCap = Infinity;
   private readonly jobs = new Map<string, ProbeJob>();
   private readonly walks = new Map<string, Array<[number, boolean]>>();
   private readonly configMaps = new Map<string, { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }>();
