@@ -1,25 +1,12 @@
 import { decide } from './decide';
 import { applyPlan } from './state';
-import type { FleetState, SweepRecord } from './types';
-import { appendHistory, at, baseSpec, catalog, fleet, observation, signals, withClusters } from '../testing/world';
+import type { FleetState } from './types';
+import { appendHistory, at, baseSpec, catalog, fleet, history, L4, observation, signals, stockout, T4, withClusters } from '../testing/world';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Observation } from '@gpu-fleet/scout-domain';
 
 const run = (spec: FleetSpec, obs: Observation[], state: FleetState, minute: number, setup: Parameters<typeof signals>[3] = {}) =>
   decide(spec, signals(spec, at(minute), obs, setup), state, at(minute), { catalog, sweepId: `s${minute}` });
-
-/** A history of `n` sweeps, 10 minutes apart, ending just before `minute`, where `bad` clusters were bad. */
-function history(spec: FleetSpec, n: number, minute: number, bad: string[] = []): SweepRecord[] {
-  return Array.from({ length: n }, (_, i) => ({
-    id: `h${i}`,
-    at: at(minute - (n - i) * 10).toISOString(),
-    clusters: spec.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: c.mode !== 'active' ? ('idle' as const) : bad.includes(c.name) ? ('bad' as const) : ('good' as const) })),
-  }));
-}
-
-const stockout = (region: string, gpu: string, minute: number) => observation(region, gpu, 'stockout', at(minute), 'passive');
-const L4 = 'nvidia-l4';
-const T4 = 'nvidia-tesla-t4';
 
 describe('decide: steady state', () => {
   it('changes nothing when every serving region is healthy', () => {

@@ -2,6 +2,7 @@ import { EXAMPLE_FLEET_YAML, loadFleetSpec, type ClusterSpec, type FleetSpec } f
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EvidenceLedger, type Observation, type RegionSignals } from '@gpu-fleet/scout-domain';
 import type { FleetState, ObservedCluster, SweepRecord } from '../lib/types';
+import { PlanBuilder } from '../lib/plan-builder';
 
 /** Test fixtures: a spec, per-region signals built from observations, and the observed fleet. */
 export const catalog = GpuCatalog.bundled();
@@ -67,4 +68,22 @@ export function appendHistory(history: SweepRecord[], record: SweepRecord): Swee
 export function fleet(spec: FleetSpec, ready: Record<string, number | null> = {}, history: SweepRecord[] = []): FleetState {
   const observed: ObservedCluster[] = spec.clusters.map((c) => ({ name: c.name, exists: true, readyReplicas: c.name in ready ? ready[c.name]! : c.mode === 'active' ? c.replicas : 0 }));
   return { observed, history };
+}
+
+/** A history of `n` sweeps, 10 minutes apart, ending just before `minute`, where `bad` clusters were bad. */
+export function history(spec: FleetSpec, n: number, minute: number, bad: string[] = []): SweepRecord[] {
+  return Array.from({ length: n }, (_, i) => ({
+    id: `h${i}`,
+    at: at(minute - (n - i) * 10).toISOString(),
+    clusters: spec.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: c.mode !== 'active' ? ('idle' as const) : bad.includes(c.name) ? ('bad' as const) : ('good' as const) })),
+  }));
+}
+
+export const stockout = (region: string, gpu: string, minute: number) => observation(region, gpu, 'stockout', at(minute), 'passive');
+export const L4 = 'nvidia-l4';
+export const T4 = 'nvidia-tesla-t4';
+
+/** A plan builder for one placement rule's tests: the same inputs decide() gets. */
+export function builder(spec: FleetSpec, obs: Observation[], state: FleetState, minute: number, setup: Record<string, RegionSetup> = {}): PlanBuilder {
+  return new PlanBuilder(spec, signals(spec, at(minute), obs, setup), state, at(minute), { catalog, sweepId: `s${minute}` });
 }

@@ -1,0 +1,75 @@
+import type { ClusterSpec } from '@gpu-fleet/fleet-spec';
+import type { DecayedEvidence } from '@gpu-fleet/scout-domain';
+import { minutesAgo, newestOf, STOCKOUT_BLOCK_WEIGHT } from './plugins';
+import type { ClusterHealth, FleetState, Health, SweepRecord } from './types';
+
+/**
+ * Health of one cluster this sweep, from what the fleet shows and the evidence:
+ * idle (not active), pending (no cluster yet, or starting), unknown (not visible: fail-static),
+ * good (every replica ready), bad (replicas missing and the evidence says why: stockout, quota
+ * exhausted, rejected by Autopilot).
+ */
+export function healthOf(c: ClusterSpec, exists: boolean | null, ready: number | null, e: DecayedEvidence | undefined, now: Date): [Health, string] {
+  if (c.mode !== 'active') return ['idle', c.mode];
+  if (exists === false) return ['pending', 'no GKE cluster yet (infra/ creates it)'];
+  if (ready === null) return ['unknown', 'workloads not visible this sweep'];
+  if (ready >= c.replicas) return ['good', `${ready}/${c.replicas} ready`];
+  const stock = e && e.stockoutWeight >= STOCKOUT_BLOCK_WEIGHT && e.capacity < 0;
+  const seen = (outcome: string) => {
+    const o = newestOf(e, outcome)!;
+    return `${o.source}, ${minutesAgo(now, o.at)} min ago`;
+  };
+  if (stock) return ['bad', `${ready}/${c.replicas} ready, ${c.gpu} stockout (${seen('stockout')})`];
+  if (e && e.quotaWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, quota exhausted (${seen('quota')})`];
+  if (e && e.rejectedWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, rejected by Autopilot (${seen('rejected')})`];
+  return ['pending', `${ready}/${c.replicas} ready, starting`];
+}
+
+/** Earlier consecutive bad sweeps in the same mode and GPU; unknown sweeps are skipped, not counted. */
+export function trailingBad(history: SweepRecord[], c: ClusterSpec): number {
+  let n = 0;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!.clusters.find((x) => x.name === c.name);
+    if (!h || h.mode !== c.mode || h.gpu !== c.gpu) break;
+    if (h.health === 'unknown') continue;
+    if (h.health !== 'bad') break;
+    n++;
+  }
+  return n;
+}
+
+/**
+ * When the cluster entered its current mode and GPU, if the history saw it happen: the first record
+ * after the last one that showed it differently (or now, when even the last sweep saw it differently).
+ * null when the history shows no change (it has been so for longer than the history knows).
+ */
+export function since(history: SweepRecord[], c: ClusterSpec, now: string): string | null {
+  let s: string | null = null;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!.clusters.find((x) => x.name === c.name);
+    if (!h || h.mode !== c.mode || h.gpu !== c.gpu) return s ?? now;
+    s = history[i]!.at;
+  }
+  return null;
+}
+
+/** The health of every cluster of the spec this sweep, with its run of bad sweeps and when it entered its mode. */
+export function assessHealth(clusters: readonly ClusterSpec[], fleet: FleetState, evidenceOf: (region: string, gpu: string) => DecayedEvidence | undefined, now: Date): ClusterHealth[] {
+  const observed = new Map(fleet.observed.map((o) => [o.name, o]));
+  const at = now.toISOString();
+  return clusters.map((c) => {
+    const o = observed.get(c.name);
+    const [health, reason] = healthOf(c, o?.exists ?? null, o?.readyReplicas ?? null, evidenceOf(c.region, c.gpu), now);
+    return {
+      cluster: c.name,
+      region: c.region,
+      mode: c.mode,
+      gpu: c.gpu,
+      health,
+      badSweeps: health === 'bad' ? 1 + trailingBad(fleet.history, c) : 0,
+      since: since(fleet.history, c, at),
+      readyReplicas: o?.readyReplicas ?? null,
+      reason,
+    };
+  });
+}
