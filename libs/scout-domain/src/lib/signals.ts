@@ -91,15 +91,19 @@ const settle = <T>(p: Promise<T>): Promise<Settled<T>> =>
     (e: unknown) => ({ ok: false as const, error: (e as Error).message }),
   );
 
-/**
- * Gather every cheap signal once: the accelerator offering (one aggregated call), quotas (one call
- * for all regions plus the project), fleet clusters, memberships and Config Sync state, and pending
- * app pods in each serving cluster. Calls run concurrently; a failure only marks what it concerns
- * as unknown. New observations are added to the ledger.
- */
-export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger: EvidenceLedger, opts: { regions?: string[]; sweepId?: string } = {}): Promise<SignalsReport> {
-  const { bundled, clock, logger } = ports;
-  const problems: string[] = [];
+/** The fleet-wide calls of one sweep, each settled: a failure is a value, not an exception. */
+interface FleetCalls {
+  accel: Settled<ZoneAccelerators[]>;
+  regionQuotas: Settled<RegionQuotas[]>;
+  projectQuotas: Settled<Quota[]>;
+  clusters: Settled<GkeCluster[]>;
+  memberships: Settled<Membership[]>;
+  sync: Settled<ConfigSyncStatus[]>;
+  projectNumber: Settled<string>;
+}
+
+/** Every fleet-wide call at once; what failed is logged and listed in `problems`. */
+async function callFleet(ports: SignalPorts, problems: string[]): Promise<FleetCalls> {
   const [accel, regionQuotas, projectQuotas, clusters, memberships, sync, projectNumber] = await Promise.all([
     settle(ports.catalog.acceleratorsByZone()),
     settle(ports.quota.regionQuotas()),
@@ -109,123 +113,151 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
     settle(ports.fleet.configSync()),
     settle(ports.fleet.projectNumber()),
   ]);
-  const note = (what: string, r: Settled<unknown>) => {
-    if (!r.ok) {
-      problems.push(`${what}: ${r.error}`);
-      logger.warn({ signal: what, err: r.error }, 'signal unavailable');
-    }
+  const calls: FleetCalls = { accel, regionQuotas, projectQuotas, clusters, memberships, sync, projectNumber };
+  const names: Record<keyof FleetCalls, string> = {
+    accel: 'Compute acceleratorTypes',
+    regionQuotas: 'Compute regions (quota)',
+    projectQuotas: 'Compute project (quota)',
+    clusters: 'GKE clusters',
+    memberships: 'GKE Hub memberships',
+    sync: 'Config Sync state',
+    projectNumber: 'project number',
   };
-  note('Compute acceleratorTypes', accel);
-  note('Compute regions (quota)', regionQuotas);
-  note('Compute project (quota)', projectQuotas);
-  note('GKE clusters', clusters);
-  note('GKE Hub memberships', memberships);
-  note('Config Sync state', sync);
-  note('project number', projectNumber);
+  for (const key of Object.keys(names) as Array<keyof FleetCalls>) {
+    const r = calls[key];
+    if (!r.ok) {
+      problems.push(`${names[key]}: ${r.error}`);
+      ports.logger.warn({ signal: names[key], err: r.error }, 'signal unavailable');
+    }
+  }
+  return calls;
+}
 
-  const regions = [...new Set(opts.regions ?? [...spec.placement.candidateRegions, ...spec.clusters.map((c) => c.region)])].sort();
-  const gpus = spec.gpu.preferences;
-  const spots = spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
-  const now = () => clock.now().toISOString();
+/**
+ * The passive signal: pending app pods in every cluster that should serve, their scheduling events
+ * classified into observations (a namespace ResourceQuota is the cluster's own limit, not evidence
+ * about Google's capacity, and unknown or transient events say nothing).
+ */
+async function readAppPods(spec: FleetSpec, ports: SignalPorts, calls: FleetCalls, sweepId: string | undefined): Promise<{ pods: Map<string, Settled<AppPods>>; observations: Observation[] }> {
+  const pods = new Map<string, Settled<AppPods>>();
   const observations: Observation[] = [];
-
-  // Passive signal: pending app pods in clusters that should be serving, classified.
-  const passive = new Map<string, Settled<AppPods>>();
-  if (memberships.ok && projectNumber.ok) {
-    const serving = spec.clusters.filter((c) => c.mode !== 'standby');
-    const results = await Promise.all(
-      serving.map(async (c) => {
-        const m = membershipFor(c, memberships.value);
-        if (!m) return [c.name, { ok: false as const, error: 'no fleet membership' }] as const;
-        return [c.name, await settle(ports.workloads(m, projectNumber.value).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
-      }),
-    );
-    for (const [name, r] of results) passive.set(name, r);
-    for (const c of serving) {
-      const r = passive.get(c.name);
-      if (!r?.ok) continue;
-      for (const pod of r.value.pending) {
-        for (const ev of pod.events) {
-          const cls = classify(ev.message);
-          // A namespace ResourceQuota is the cluster's own limit, not evidence about Google's capacity.
-          if (cls.kind === 'unknown' || cls.kind === 'transient' || cls.scope === 'namespace') continue;
-          observations.push({
-            source: 'passive',
-            region: c.region,
-            zone: cls.zone,
-            gpu: cls.gpu ?? c.gpu,
-            spot: spec.gpu.provisioning === 'spot',
-            outcome: cls.kind,
-            at: ev.at,
-            details: `${c.name}/${pod.name} ${ev.reason}: ${ev.message}`,
-            sweepId: opts.sweepId,
-          });
-        }
+  if (!calls.memberships.ok || !calls.projectNumber.ok) return { pods, observations };
+  const memberships = calls.memberships.value;
+  const projectNumber = calls.projectNumber.value;
+  const serving = spec.clusters.filter((c) => c.mode !== 'standby');
+  const results = await Promise.all(
+    serving.map(async (c) => {
+      const m = membershipFor(c, memberships);
+      if (!m) return [c.name, { ok: false as const, error: 'no fleet membership' }] as const;
+      return [c.name, await settle(ports.workloads(m, projectNumber).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
+    }),
+  );
+  for (const [name, r] of results) pods.set(name, r);
+  for (const c of serving) {
+    const r = pods.get(c.name);
+    if (!r?.ok) continue;
+    for (const pod of r.value.pending) {
+      for (const ev of pod.events) {
+        const cls = classify(ev.message);
+        if (cls.kind === 'unknown' || cls.kind === 'transient' || cls.scope === 'namespace') continue;
+        observations.push({ source: 'passive', region: c.region, zone: cls.zone, gpu: cls.gpu ?? c.gpu, spot: spec.gpu.provisioning === 'spot', outcome: cls.kind, at: ev.at, details: `${c.name}/${pod.name} ${ev.reason}: ${ev.message}`, sweepId });
       }
     }
   }
+  return { pods, observations };
+}
+
+/** The preferred GPU types a region offers, from the API when it answered, else the bundled catalog (marked as such). */
+function offeringIn(region: string, gpus: readonly string[], calls: FleetCalls, bundled: GpuCatalog, problems: string[]): OfferedGpu[] {
+  const price = (gpu: string) => ({ onDemandUsdPerHour: bundled.pricePerGpuHour(region, gpu, false), spotUsdPerHour: bundled.pricePerGpuHour(region, gpu, true) });
+  let offered: OfferedGpu[];
+  if (calls.accel.ok) {
+    const byGpu = new Map<string, string[]>();
+    for (const z of calls.accel.value.filter((x) => x.region === region)) for (const a of z.accelerators) byGpu.set(a.gpu, [...(byGpu.get(a.gpu) ?? []), z.zone]);
+    offered = [...byGpu].map(([gpu, zs]) => ({ gpu, zones: zs.sort(), source: 'api' as const, ...price(gpu) }));
+  } else {
+    problems.push('GPU offering unknown (Compute unavailable); showing the bundled catalog');
+    offered = bundled.gpusInRegion(region).map((gpu) => ({ gpu, zones: bundled.zonesOffering(region, gpu), source: 'bundled' as const, ...price(gpu) }));
+  }
+  return offered.filter((o) => gpus.includes(o.gpu)).sort((a, b) => gpus.indexOf(a.gpu) - gpus.indexOf(b.gpu));
+}
+
+/**
+ * The GPU quota headroom in a region, per preferred type and provisioning. A metric absent from a
+ * region that answered means no quota there (Compute lists only granted ones); no answer is unknown.
+ */
+function quotaIn(region: string, gpus: readonly string[], spots: readonly boolean[], calls: FleetCalls, bundled: GpuCatalog, problems: string[]): QuotaHeadroom[] {
+  const rq = calls.regionQuotas.ok ? calls.regionQuotas.value.find((r) => r.region === region) : undefined;
+  if (!calls.regionQuotas.ok) problems.push('quota unknown (Compute unavailable)');
+  return gpus.flatMap((gpu) =>
+    spots.map((spot) => {
+      const metric = bundled.quotaMetric(gpu, spot);
+      const q = rq?.quotas.find((x) => x.metric === metric);
+      const limit = q ? q.limit : rq ? 0 : null;
+      const usage = q ? q.usage : rq ? 0 : null;
+      return { gpu, spot, metric, limit, usage, headroom: limit === null || usage === null ? null : Math.max(0, limit - usage) };
+    }),
+  );
+}
+
+/** Each spec cluster in a region as GKE, GKE Hub and Config Sync see it, with its app pods. */
+function clustersIn(region: string, spec: FleetSpec, calls: FleetCalls, pods: Map<string, Settled<AppPods>>, problems: string[]): ClusterSignals[] {
+  return spec.clusters
+    .filter((c) => c.region === region)
+    .map((c) => {
+      const gke = calls.clusters.ok ? calls.clusters.value.find((g) => g.name === c.name && g.location === region) : undefined;
+      const m = calls.memberships.ok ? membershipFor(c, calls.memberships.value) : undefined;
+      const s = calls.sync.ok && m ? calls.sync.value.find((x) => x.membership === m.id && x.location === m.location) : undefined;
+      const p = pods.get(c.name);
+      if (p && !p.ok) problems.push(`${c.name}: workload signal unknown (${p.error})`);
+      if (calls.clusters.ok && !gke) problems.push(`${c.name}: no GKE cluster yet (created by infra/ on merge)`);
+      return {
+        name: c.name,
+        mode: c.mode,
+        gpu: c.gpu,
+        status: calls.clusters.ok ? (gke?.status ?? 'MISSING') : 'UNKNOWN',
+        syncCode: calls.sync.ok ? (s?.code ?? 'NOT_CONFIGURED') : 'UNKNOWN',
+        syncToken: s?.syncToken ?? null,
+        pendingPods: p?.ok ? p.value.pending.length : null,
+        readyPods: p?.ok ? p.value.ready : null,
+      };
+    });
+}
+
+/**
+ * Gather every cheap signal once: the accelerator offering (one aggregated call), quotas (one call
+ * for all regions plus the project), fleet clusters, memberships and Config Sync state, and pending
+ * app pods in each serving cluster. Calls run concurrently; a failure only marks what it concerns
+ * as unknown. New observations are added to the ledger.
+ */
+export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger: EvidenceLedger, opts: { regions?: string[]; sweepId?: string } = {}): Promise<SignalsReport> {
+  const { bundled, clock } = ports;
+  const problems: string[] = [];
+  const calls = await callFleet(ports, problems);
+  const { pods, observations } = await readAppPods(spec, ports, calls, opts.sweepId);
+  const regions = [...new Set(opts.regions ?? [...spec.placement.candidateRegions, ...spec.clusters.map((c) => c.region)])].sort();
+  const gpus = spec.gpu.preferences;
+  const spots = spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
 
   const regionReports: RegionSignals[] = regions.map((region) => {
     const info = bundled.region(region);
     const rp: string[] = [];
-    // Offering: from the API when it answered, else the bundled catalog (marked as such).
-    let offered: OfferedGpu[];
-    if (accel.ok) {
-      const zones = accel.value.filter((z: ZoneAccelerators) => z.region === region);
-      const byGpu = new Map<string, string[]>();
-      for (const z of zones) for (const a of z.accelerators) byGpu.set(a.gpu, [...(byGpu.get(a.gpu) ?? []), z.zone]);
-      offered = [...byGpu].map(([gpu, zs]) => ({ gpu, zones: zs.sort(), source: 'api' as const, onDemandUsdPerHour: bundled.pricePerGpuHour(region, gpu, false), spotUsdPerHour: bundled.pricePerGpuHour(region, gpu, true) }));
-    } else {
-      rp.push('GPU offering unknown (Compute unavailable); showing the bundled catalog');
-      offered = bundled.gpusInRegion(region).map((gpu) => ({ gpu, zones: bundled.zonesOffering(region, gpu), source: 'bundled' as const, onDemandUsdPerHour: bundled.pricePerGpuHour(region, gpu, false), spotUsdPerHour: bundled.pricePerGpuHour(region, gpu, true) }));
-    }
-    offered = offered.filter((o) => gpus.includes(o.gpu)).sort((a, b) => gpus.indexOf(a.gpu) - gpus.indexOf(b.gpu));
-
-    const rq = regionQuotas.ok ? regionQuotas.value.find((r: RegionQuotas) => r.region === region) : undefined;
-    if (!regionQuotas.ok) rp.push('quota unknown (Compute unavailable)');
-    const quota: QuotaHeadroom[] = gpus.flatMap((gpu) =>
-      spots.map((spot) => {
-        const metric = bundled.quotaMetric(gpu, spot);
-        const q = rq?.quotas.find((x) => x.metric === metric);
-        // A metric absent from a region that answered means no quota there (Compute lists only granted ones).
-        const limit = q ? q.limit : rq ? 0 : null;
-        const usage = q ? q.usage : rq ? 0 : null;
-        return { gpu, spot, metric, limit, usage, headroom: limit === null || usage === null ? null : Math.max(0, limit - usage) };
-      }),
-    );
+    const offered = offeringIn(region, gpus, calls, bundled, rp);
+    const quota = quotaIn(region, gpus, spots, calls, bundled, rp);
+    // Too little quota for one pod where the GPU is offered is evidence, like a failed scale-up.
     for (const q of quota) {
       if (q.headroom !== null && q.headroom < spec.gpu.count && offered.some((o) => o.gpu === q.gpu)) {
-        observations.push({ source: 'quota', region, zone: null, gpu: q.gpu, spot: q.spot, outcome: 'quota', at: now(), details: `${q.metric}: limit ${q.limit}, usage ${q.usage}`, sweepId: opts.sweepId });
+        observations.push({ source: 'quota', region, zone: null, gpu: q.gpu, spot: q.spot, outcome: 'quota', at: clock.now().toISOString(), details: `${q.metric}: limit ${q.limit}, usage ${q.usage}`, sweepId: opts.sweepId });
       }
     }
-
-    const clusterSignals: ClusterSignals[] = spec.clusters
-      .filter((c) => c.region === region)
-      .map((c) => {
-        const gke = clusters.ok ? clusters.value.find((g: GkeCluster) => g.name === c.name && g.location === region) : undefined;
-        const m = memberships.ok ? membershipFor(c, memberships.value) : undefined;
-        const s = sync.ok && m ? sync.value.find((x: ConfigSyncStatus) => x.membership === m.id && x.location === m.location) : undefined;
-        const pods = passive.get(c.name);
-        if (pods && !pods.ok) rp.push(`${c.name}: workload signal unknown (${pods.error})`);
-        if (clusters.ok && !gke) rp.push(`${c.name}: no GKE cluster yet (created by infra/ on merge)`);
-        return {
-          name: c.name,
-          mode: c.mode,
-          gpu: c.gpu,
-          status: clusters.ok ? (gke?.status ?? 'MISSING') : 'UNKNOWN',
-          syncCode: sync.ok ? (s?.code ?? 'NOT_CONFIGURED') : 'UNKNOWN',
-          syncToken: s?.syncToken ?? null,
-          pendingPods: pods?.ok ? pods.value.pending.length : null,
-          readyPods: pods?.ok ? pods.value.ready : null,
-        };
-      });
+    const clusters = clustersIn(region, spec, calls, pods, rp);
     return {
       region,
       displayName: info?.displayName ?? region,
       continent: info?.continent ?? 'unknown',
       offered,
       quota,
-      clusters: clusterSignals,
+      clusters,
       evidence: [],
       status: rp.some((p) => !p.includes('no GKE cluster yet')) ? 'unknown' : 'ok',
       problems: rp,
@@ -235,5 +267,5 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
   const added = observations.filter((o) => ledger.add(o) === 1);
   const at = clock.now();
   attachEvidence(regionReports, ledger, at);
-  return { project: spec.project, at: at.toISOString(), regions: regionReports, projectQuotas: projectQuotas.ok ? projectQuotas.value : null, newObservations: added, problems };
+  return { project: spec.project, at: at.toISOString(), regions: regionReports, projectQuotas: calls.projectQuotas.ok ? calls.projectQuotas.value : null, newObservations: added, problems };
 }
