@@ -11,7 +11,15 @@ const IO_IMPORTS = [
  * Pure libraries (tags type:domain / type:data). Nx's bannedExternalImports only sees npm packages,
  * not Node builtins, so the same list is also enforced here by path with no-restricted-imports.
  */
-const PURE_LIBS = ['libs/gcp-catalog/**/*.ts', 'libs/fleet-spec/**/*.ts', 'libs/scout-domain/**/*.ts', 'libs/scout-decide/**/*.ts'];
+const PURE_LIBS = [
+  'libs/gcp-catalog/**/*.ts',
+  'libs/fleet-spec/**/*.ts',
+  'libs/scout-domain/**/*.ts',
+  'libs/scout-decide/**/*.ts',
+  // libs/manifests keeps its pure builders and checks apart from its I/O (src/lib/io: the atomic
+  // tree writer, kubectl kustomize, compiled schema validators): the folder says which is which.
+  'libs/manifests/src/lib/pure/**/*.ts',
+];
 
 /**
  * Layers: app → feature → adapter → domain → data. Pure layers may not do I/O. The sandbox (the

@@ -36,7 +36,7 @@ describe('GitHub workflows', () => {
   it('pin every action by commit, to the same commits the rendered sweep workflow uses, with the version beside it', () => {
     const pinned = new Set<string>(Object.values(ACTIONS));
     for (const f of files) for (const s of steps(load(f)).filter((s) => s.uses)) expect({ f, uses: s.uses, pinned: pinned.has(s.uses!) }).toEqual({ f, uses: s.uses, pinned: true });
-    const source = readFileSync(join(ROOT, 'libs/manifests/src/lib/builders/workflows.ts'), 'utf8');
+    const source = readFileSync(join(ROOT, 'libs/manifests/src/lib/pure/builders/workflows.ts'), 'utf8');
     for (const uses of Object.values(ACTIONS)) {
       expect(uses).toMatch(/@[0-9a-f]{40}$/);
       expect(source).toMatch(new RegExp(`'${uses.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}', // v\\d+\\.\\d+\\.\\d+`));

@@ -5,6 +5,8 @@ import { EXAMPLE_FLEET_YAML } from '@gpu-fleet/fleet-spec';
 import { readOwnedTree } from '@gpu-fleet/manifests';
 import { run } from './program';
 
+// validate runs kubectl and compiles the schema validators (no cache in a scratch root): seconds on a busy machine.
+jest.setTimeout(60_000);
 let root: string;
 const specPath = () => join(root, 'fleet-config/fleet.yaml');
 

@@ -1,7 +1,7 @@
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse } from 'yaml';
 import type { CronJob } from 'kubernetes-types/batch/v1';
-import { renderTree, scoutObserverRbac, scoutResources, SchemaValidator, sweepWorkflow, ACTIONS, type K8sObject } from '../../index';
+import { renderTree, scoutObserverRbac, scoutResources, SchemaValidator, sweepWorkflow, ACTIONS, type K8sObject } from '../../../index';
 
 const IMAGE = `us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/region-scout@sha256:${'c'.repeat(64)}`;
 const withScout = (scout: string): FleetSpec => loadFleetSpec(EXAMPLE_FLEET_YAML.replace('clusters:\n', `scout:\n${scout}clusters:\n`)).spec;

@@ -2,10 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import { CONFIG_CLUSTER_DIR, clusterDir } from '../tree';
+import { CONFIG_CLUSTER_DIR, clusterDir } from '../pure/tree';
 import { kustomizeBuildAll, type K8sObject, type KustomizeOptions } from './kustomize';
 import { SchemaValidator } from './schemas';
-import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, platformFindings, type Finding } from './invariants';
+import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, platformFindings, type Finding } from '../pure/invariants';
 
 /** Objects built across every folder of a report. */
 export const builtObjectCount = (report: Pick<ValidationReport, 'built'>): number => [...report.built.values()].reduce((n, objects) => n + objects.length, 0);
@@ -108,5 +108,5 @@ export { KubectlMissingError, KustomizeBuildError, kustomizeBuild, kustomizeBuil
 export type { K8sObject, KustomizeOptions } from './kustomize';
 export { SchemaValidator, defaultSchemaDir } from './schemas';
 export type { SchemaValidatorOptions } from './schemas';
-export { clusterInvariants, configClusterInvariants, placeholderFindings, platformFindings, objectId } from './invariants';
-export type { Finding } from './invariants';
+export { clusterInvariants, configClusterInvariants, placeholderFindings, platformFindings, objectId } from '../pure/invariants';
+export type { Finding } from '../pure/invariants';

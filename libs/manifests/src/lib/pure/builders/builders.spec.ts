@@ -1,7 +1,7 @@
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderTree, clusterGpuOrder, computeClass, deployment, multiClusterIngressLayer, probeResources, readyGateConfigMap, READY_GATE_PY } from '../../index';
+import { renderTree, clusterGpuOrder, computeClass, deployment, multiClusterIngressLayer, probeResources, readyGateConfigMap, READY_GATE_PY } from '../../../index';
 
 const catalog = GpuCatalog.bundled();
 const specFrom = (edit: (y: string) => string = (y) => y): FleetSpec => loadFleetSpec(edit(EXAMPLE_FLEET_YAML)).spec;

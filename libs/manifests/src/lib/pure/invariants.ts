@@ -1,7 +1,7 @@
 import { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB, AUTOPILOT_GRACE, CONFIG_SYNC_MANAGED_BY, DRAINING_TIMEOUT_MAX_SECONDS, GCSFUSE_SIDECAR_DEFAULTS, resourceQuotaItemProblem, webuiPathAnswersBeforeModelLoad, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { connectionDrainingSeconds, cpuQuantity, findPlaceholders, MANAGED_BY_LABEL, memoryGiB, READY_GATE_STOP, renderedReplicas, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
-import type { K8sObject } from './kustomize';
-import { GPU_RESOURCE, readinessEndpoint as readinessEndpointOf } from '../builders/workload';
+import type { K8sObject } from './k8s-object';
+import { GPU_RESOURCE, readinessEndpoint as readinessEndpointOf } from './builders/workload';
 
 export interface Finding {
   /** Folder (clusters/<name>, fleet-config/config-cluster) or spec file the finding is about. */

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
-import { CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, type RenderedTree } from './tree';
-import { isGenerated } from './yaml';
+import { CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, type RenderedTree } from '../pure/tree';
+import { isGenerated } from '../pure/yaml';
 
 export interface Drift {
   added: string[];

@@ -4,7 +4,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { READY_GATE_PY } from './ready-gate.py';
+import { READY_GATE_PY } from '../pure/builders/ready-gate.py';
 
 /**
  * The ready gate's script, run for real with python3 against a stand-in for the WebUI API that

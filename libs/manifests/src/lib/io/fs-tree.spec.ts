@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
-import { diffTree, readOwnedTree, renderTree, RenderConflictError, writeTree } from '../index';
+import { diffTree, readOwnedTree, renderTree, RenderConflictError, writeTree } from '../../index';
 
 const catalog = GpuCatalog.bundled();
 const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;

@@ -1,6 +1,9 @@
 import { execFile } from 'node:child_process';
 import { loadAll } from 'js-yaml';
 import pLimit from 'p-limit';
+import type { K8sObject } from '../pure/k8s-object';
+
+export type { K8sObject } from '../pure/k8s-object';
 import { availableParallelism } from 'node:os';
 
 export class KubectlMissingError extends Error {
@@ -30,7 +33,6 @@ export interface KustomizeOptions {
   concurrency?: number;
 }
 
-export type K8sObject = { apiVersion?: string; kind?: string; metadata?: { name?: string; namespace?: string; [k: string]: unknown }; [k: string]: unknown };
 
 /** `kubectl kustomize <dir>` → the built objects. */
 export function kustomizeBuild(dir: string, options: KustomizeOptions = {}): Promise<K8sObject[]> {

@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { join, resolve } from 'node:path';
 import { Script } from 'node:vm';
 import writeFileAtomic from 'write-file-atomic';
-import type { K8sObject } from './kustomize';
+import type { K8sObject } from '../pure/k8s-object';
 
 /**
  * Schema file per apiVersion/kind, all vendored under libs/manifests/schemas (see SOURCES.md there).
