@@ -111,7 +111,7 @@ async function failover(k: number) {
   for (const region of order) {
     attempts++;
     const p = await base.prober({ id: `sd-${region}`, location: 'global' }, pn);
-    const res = await p.run({ membership: `sd-${region}`, region, gpu: GPU, count: 1, spot: false, namespace: spec.scout.probeNamespace, computeClass: null, sweepId: 'baseline', deadlineSeconds: spec.scout.probeDeadlineSeconds });
+    const res = await p.run({ membership: `sd-${region}`, region, gpu: GPU, count: 1, spot: false, namespace: spec.scout.probeNamespace, sweepId: 'baseline', deadlineSeconds: spec.scout.probeDeadlineSeconds });
     if (res.outcome === 'success') break;
   }
   const baselineMs = performance.now() - tb;

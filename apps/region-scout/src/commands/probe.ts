@@ -40,7 +40,7 @@ export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: Pro
     }
     const bar = progress(io, `probing ${count} × ${o.gpu}${o.spot ? ' (spot)' : ''} in ${cluster.name} (${cluster.region})`);
     const sweepId = `probe-${now.getTime().toString(36)}`;
-    const result = await prober.run({ membership: cluster.name, region: cluster.region, gpu: o.gpu, count, spot: !!o.spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId, deadlineSeconds: deadline });
+    const result = await prober.run({ membership: cluster.name, region: cluster.region, gpu: o.gpu, count, spot: !!o.spot, namespace: spec.scout.probeNamespace, sweepId, deadlineSeconds: deadline });
     bar.done();
     session.ledger.add({ source: 'probe', region: cluster.region, zone: result.zone, gpu: o.gpu, spot: !!o.spot, outcome: result.outcome, at: session.clock.now().toISOString(), details: result.details, sweepId, ...(result.cause ? { cause: result.cause } : {}) });
     await session.saveEvidence();

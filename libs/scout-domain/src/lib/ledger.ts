@@ -28,7 +28,7 @@ const CAPACITY_VALUE: Readonly<Record<Outcome, number>> = {
 };
 
 /** How much a source is trusted: a probe is a direct measurement, a pending app pod nearly so. */
-const SOURCE_TRUST: Readonly<Record<EvidenceSource, number>> = { probe: 1, passive: 0.8, quota: 1, catalog: 0.5 };
+const SOURCE_TRUST: Readonly<Record<EvidenceSource, number>> = { probe: 1, passive: 0.8, quota: 1 };
 
 export const weightAt = (o: Observation, now: Date): number => {
   const ageMin = Math.max(0, (now.getTime() - Date.parse(o.at)) / 60_000);
@@ -59,7 +59,7 @@ export interface DecayedEvidence extends EvidenceKey {
 export const LEDGER_SCHEMA_VERSION = 1;
 
 export const ObservationSchema = z.object({
-  source: z.enum(['probe', 'passive', 'quota', 'catalog']),
+  source: z.enum(['probe', 'passive', 'quota']),
   region: z.string(),
   zone: z.string().nullable(),
   gpu: z.string(),

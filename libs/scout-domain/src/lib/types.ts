@@ -14,7 +14,7 @@ export type Outcome = 'success' | 'stockout' | 'quota' | 'rejected' | 'timeout' 
 export type EvidenceCause = 'admission' | 'probe-quota' | 'crash' | 'image-pull' | 'node-failure' | 'container-config';
 
 /** Where an observation came from; each source has its own trust and half-life. */
-export type EvidenceSource = 'probe' | 'passive' | 'quota' | 'catalog';
+export type EvidenceSource = 'probe' | 'passive' | 'quota';
 
 export interface Observation {
   source: EvidenceSource;

@@ -254,7 +254,7 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
     }
     runs.push(
       state.prober
-        .run({ membership: t.cluster, region: t.region, gpu: t.gpu, count, spot, namespace: spec.scout.probeNamespace, computeClass: null, sweepId: opts.sweepId, deadlineSeconds: spec.scout.probeDeadlineSeconds })
+        .run({ membership: t.cluster, region: t.region, gpu: t.gpu, count, spot, namespace: spec.scout.probeNamespace, sweepId: opts.sweepId, deadlineSeconds: spec.scout.probeDeadlineSeconds })
         .then(
           (result): ProbeRun => {
             ledger.add({ source: 'probe', region: t.region, zone: result.zone, gpu: t.gpu, spot, outcome: result.outcome, at: ports.clock.now().toISOString(), details: result.details, sweepId: opts.sweepId, ...(result.cause ? { cause: result.cause } : {}) });

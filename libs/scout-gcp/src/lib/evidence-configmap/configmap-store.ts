@@ -4,6 +4,7 @@ import type { CallPolicy } from '../policy/policy';
 import { abortable } from '../kubernetes/kubernetes';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
+import { retryOnConflict } from '@gpu-fleet/retry';
 
 /**
  * Evidence in a ConfigMap, for the in-cluster CronJob (its filesystem is read-only and ephemeral).
@@ -58,20 +59,23 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
    */
   async save(snapshot: LedgerSnapshot): Promise<void> {
     let merged = snapshot;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.write(merged);
-      } catch (e) {
-        // 409 Conflict: a replace with a stale resourceVersion; 409 AlreadyExists: a create raced another writer's.
-        if (attempt >= 3 || answerOf(e).status !== 409) throw e;
-        const theirs = await this.load();
-        if (theirs) {
-          const ledger = EvidenceLedger.fromSnapshot(snapshot);
-          ledger.merge(theirs);
-          merged = ledger.snapshot(this.now());
+    let first = true;
+    await retryOnConflict(
+      async () => {
+        if (!first) {
+          const theirs = await this.load();
+          if (theirs) {
+            const ledger = EvidenceLedger.fromSnapshot(snapshot);
+            ledger.merge(theirs);
+            merged = ledger.snapshot(this.now());
+          }
         }
-      }
-    }
+        first = false;
+        await this.write(merged);
+      },
+      // 409 Conflict: a replace with a stale resourceVersion; 409 AlreadyExists: a create raced another writer's.
+      { isConflict: (e) => answerOf(e).status === 409 },
+    );
   }
 
   private async write(snapshot: LedgerSnapshot): Promise<void> {

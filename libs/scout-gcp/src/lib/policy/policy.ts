@@ -144,8 +144,6 @@ export interface CallOptions {
 export class CallPolicy {
   private readonly limits = new Map<string, LimitFunction>();
   private readonly o: Required<Omit<CallPolicyOptions, 'logger'>> & { logger: Logger };
-  /** Calls started, per API (for benchmarks and logs). */
-  readonly calls = new Map<string, number>();
 
   constructor(options: CallPolicyOptions = {}) {
     this.o = { timeoutMs: 15_000, retries: 3, concurrencyPerHost: 8, minBackoffMs: 200, maxBackoffMs: 5_000, maxRetryAfterMs: 30_000, logger: silentLogger, ...options };
@@ -159,7 +157,6 @@ export class CallPolicy {
       this.limits.set(api, limit);
     }
     const attempt = async () => {
-      this.calls.set(api, (this.calls.get(api) ?? 0) + 1);
       const controller = new AbortController();
       let timer: NodeJS.Timeout | undefined;
       try {

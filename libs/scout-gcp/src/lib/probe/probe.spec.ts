@@ -7,7 +7,7 @@ jest.setTimeout(30_000);
 const M = 'sd-europe-west4';
 const STANDBY = 'sd-asia-northeast1';
 const NS = 'gpu-fleet-probes';
-const req = (over: Partial<ProbeRequest> = {}): ProbeRequest => ({ membership: M, region: 'europe-west4', gpu: 'nvidia-l4', count: 1, spot: false, namespace: NS, computeClass: null, sweepId: 'sweep-1', deadlineSeconds: 900, ...over });
+const req = (over: Partial<ProbeRequest> = {}): ProbeRequest => ({ membership: M, region: 'europe-west4', gpu: 'nvidia-l4', count: 1, spot: false, namespace: NS, sweepId: 'sweep-1', deadlineSeconds: 900, ...over });
 
 /**
  * The probe against the sandbox on a hand-moved clock: each poll's sleep moves simulated time by

@@ -1,5 +1,7 @@
 import { App, Octokit, RequestError } from 'octokit';
+import pLimit from 'p-limit';
 import { z } from 'zod';
+import { retryOnConflict } from '@gpu-fleet/retry';
 import { proposalParents, readMetadata, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
 
 export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
@@ -111,32 +113,27 @@ export class GitHubHost implements GitHostPort {
     const inRepo = paths.map((p) => this.repoPath(p));
     const wanted = tree.tree.filter((e) => e.type === 'blob' && inRepo.some((p) => (p.endsWith('/') ? e.path.startsWith(p) : e.path === p)));
     const files = new Map<string, string>();
-    const queue = [...wanted];
-    const worker = async () => {
-      for (let e = queue.shift(); e; e = queue.shift()) {
-        const blob = BlobSchema.parse((await gh.rest.git.getBlob({ ...repo, file_sha: e.sha })).data);
-        files.set(e.path.slice(this.prefix().length), Buffer.from(blob.content, 'base64').toString('utf8'));
-      }
-    };
-    await Promise.all([worker(), worker(), worker(), worker()]);
+    const limit = pLimit(4);
+    await Promise.all(
+      wanted.map((e) =>
+        limit(async () => {
+          const blob = BlobSchema.parse((await gh.rest.git.getBlob({ ...repo, file_sha: e.sha })).data);
+          files.set(e.path.slice(this.prefix().length), Buffer.from(blob.content, 'base64').toString('utf8'));
+        }),
+      ),
+    );
     return { commit: head.sha, files: new Map([...files].sort(([a], [b]) => a.localeCompare(b))) };
   }
 
   async propose(req: ProposalRequest): Promise<ProposalResult> {
-    return this.guard(req.branch, async () => {
-      // One retry of the whole step covers a concurrent sweep winning the ref race.
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await this.proposeOnce(req);
-        } catch (e) {
-          if (attempt < 3 && e instanceof RequestError && e.status === 422 && /fast forward|already exists/i.test(e.message)) {
-            this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading');
-            continue;
-          }
-          throw e;
-        }
-      }
-    });
+    return this.guard(req.branch, () =>
+      // A concurrent sweep that moved the branch first makes our non-force ref update (or create) fail
+      // with 422: re-read and converge.
+      retryOnConflict(() => this.proposeOnce(req), {
+        isConflict: (e) => e instanceof RequestError && e.status === 422 && /fast forward|already exists/i.test(e.message),
+        onConflict: () => this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading'),
+      }),
+    );
   }
 
   private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {

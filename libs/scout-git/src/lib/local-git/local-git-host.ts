@@ -4,6 +4,7 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { proposalParents, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+import { retryOnConflict } from '@gpu-fleet/retry';
 
 export interface LocalGitHostOptions {
   /** Repository root (the working tree is never touched). */
@@ -58,17 +59,12 @@ export class LocalGitHost implements GitHostPort {
   }
 
   async propose(req: ProposalRequest): Promise<ProposalResult> {
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await this.proposeOnce(req);
-      } catch (e) {
-        if (attempt < 3 && e instanceof GitError && e.args[0] === 'update-ref') {
-          this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading');
-          continue;
-        }
-        throw e;
-      }
-    }
+    // update-ref with the old value is the compare-and-swap: when a concurrent sweep moved the
+    // branch first it fails, and we re-read and converge.
+    return retryOnConflict(() => this.proposeOnce(req), {
+      isConflict: (e) => e instanceof GitError && e.args[0] === 'update-ref',
+      onConflict: () => this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading'),
+    });
   }
 
   private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {

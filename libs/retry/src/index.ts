@@ -1,0 +1,2 @@
+export { retryOnConflict } from './lib/conflict';
+export type { ConflictRetryOptions } from './lib/conflict';
