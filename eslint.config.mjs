@@ -1,10 +1,30 @@
 import nx from '@nx/eslint-plugin';
+import prettierRecommended from 'eslint-plugin-prettier/recommended';
 
 /** SDKs, network and process APIs: banned from pure libraries (domain and data). */
 const IO_IMPORTS = [
-  'child_process', 'node:child_process', 'http', 'node:http', 'https', 'node:https', 'net', 'node:net',
-  'fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'dgram', 'node:dgram',
-  '@google-cloud/*', 'googleapis', 'google-auth-library', 'octokit', '@octokit/*', '@kubernetes/*', 'p-retry', 'undici',
+  'child_process',
+  'node:child_process',
+  'http',
+  'node:http',
+  'https',
+  'node:https',
+  'net',
+  'node:net',
+  'fs',
+  'node:fs',
+  'fs/promises',
+  'node:fs/promises',
+  'dgram',
+  'node:dgram',
+  '@google-cloud/*',
+  'googleapis',
+  'google-auth-library',
+  'octokit',
+  '@octokit/*',
+  '@kubernetes/*',
+  'p-retry',
+  'undici',
 ];
 
 /**
@@ -32,13 +52,55 @@ function boundaries(inTests) {
     enforceBuildableLibDependency: false,
     allow: [],
     depConstraints: [
-      { sourceTag: 'type:app', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:sandbox', 'type:domain', 'type:data', 'type:util'] },
-      { sourceTag: 'type:feature', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util', ...sandbox] },
+      {
+        sourceTag: 'type:app',
+        onlyDependOnLibsWithTags: [
+          'type:feature',
+          'type:adapter',
+          'type:sandbox',
+          'type:domain',
+          'type:data',
+          'type:util',
+        ],
+      },
+      {
+        sourceTag: 'type:feature',
+        onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:domain', 'type:data', 'type:util', ...sandbox],
+      },
       { sourceTag: 'type:adapter', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util', ...sandbox] },
-      { sourceTag: 'type:sandbox', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'], bannedExternalImports: ['@google-cloud/*', 'googleapis', 'google-auth-library', 'octokit', '@octokit/*', '@kubernetes/*'] },
-      { sourceTag: 'type:domain', onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
-      { sourceTag: 'type:data', onlyDependOnLibsWithTags: ['type:data', 'type:util'], bannedExternalImports: IO_IMPORTS },
-      { sourceTag: 'type:tool', onlyDependOnLibsWithTags: ['type:feature', 'type:adapter', 'type:sandbox', 'type:domain', 'type:data', 'type:util'] },
+      {
+        sourceTag: 'type:sandbox',
+        onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'],
+        bannedExternalImports: [
+          '@google-cloud/*',
+          'googleapis',
+          'google-auth-library',
+          'octokit',
+          '@octokit/*',
+          '@kubernetes/*',
+        ],
+      },
+      {
+        sourceTag: 'type:domain',
+        onlyDependOnLibsWithTags: ['type:domain', 'type:data', 'type:util'],
+        bannedExternalImports: IO_IMPORTS,
+      },
+      {
+        sourceTag: 'type:data',
+        onlyDependOnLibsWithTags: ['type:data', 'type:util'],
+        bannedExternalImports: IO_IMPORTS,
+      },
+      {
+        sourceTag: 'type:tool',
+        onlyDependOnLibsWithTags: [
+          'type:feature',
+          'type:adapter',
+          'type:sandbox',
+          'type:domain',
+          'type:data',
+          'type:util',
+        ],
+      },
       // Scopes: shared libs know nothing of the scout.
       { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
       { sourceTag: 'scope:scout', onlyDependOnLibsWithTags: ['scope:scout', 'scope:shared'] },
@@ -68,7 +130,12 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: IO_IMPORTS, message: 'pure libraries (type:domain, type:data) may not do I/O or import SDKs: inject a port instead' }],
+          patterns: [
+            {
+              group: IO_IMPORTS,
+              message: 'pure libraries (type:domain, type:data) may not do I/O or import SDKs: inject a port instead',
+            },
+          ],
         },
       ],
     },
@@ -80,7 +147,12 @@ export default [
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: IO_IMPORTS.filter((i) => !['fs', 'node:fs'].includes(i)), message: 'tests of pure libraries may read fixtures, nothing more' }],
+          patterns: [
+            {
+              group: IO_IMPORTS.filter((i) => !['fs', 'node:fs'].includes(i)),
+              message: 'tests of pure libraries may read fixtures, nothing more',
+            },
+          ],
         },
       ],
     },
@@ -89,4 +161,7 @@ export default [
     files: ['**/*.spec.ts', '**/src/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
+  // Formatting is Prettier's (.prettierrc.json, print width 120), checked here so `nx lint` fails on
+  // unformatted code; `npm run format` fixes it. Last, so it switches off the stylistic rules it owns.
+  prettierRecommended,
 ];

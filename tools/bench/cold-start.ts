@@ -33,7 +33,11 @@ function time(c: Case, runs = RUNS): number[] {
   for (let i = 0; i < runs; i++) {
     c.before?.();
     const t = performance.now();
-    const r = spawnSync(c.cmd[0]!, c.cmd.slice(1), { cwd: ROOT, env: { ...process.env, ...c.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+    const r = spawnSync(c.cmd[0]!, c.cmd.slice(1), {
+      cwd: ROOT,
+      env: { ...process.env, ...c.env },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const ms = performance.now() - t;
     if (r.status !== 0) throw new Error(`${c.cmd.join(' ')} exited ${r.status}: ${r.stderr.toString().slice(0, 500)}`);
     out.push(ms);
@@ -51,10 +55,24 @@ function main() {
     { name: '`node -e 0` (Node itself)', cmd: ['node', '-e', '0'], kind: 'overhead' },
     { name: '`npm -v` (npm itself)', cmd: ['npm', '-v'], kind: 'overhead' },
     { name: '`npx --no-install true` (npx itself)', cmd: ['npx', '--no-install', 'true'], kind: 'overhead' },
-    { name: '`npm run scout -- --help`', cmd: ['npm', 'run', '--silent', 'scout', '--', '--help'], target: 600, kind: 'product' },
+    {
+      name: '`npm run scout -- --help`',
+      cmd: ['npm', 'run', '--silent', 'scout', '--', '--help'],
+      target: 600,
+      kind: 'product',
+    },
     { name: '`npx region-scout --help`', cmd: ['npx', 'region-scout', '--help'], target: 500, kind: 'product' },
-    { name: '`region-scout --help` (node_modules/.bin, no npm)', cmd: ['node_modules/.bin/region-scout', '--help'], kind: 'product' },
-    { name: '`npm run scout -- validate` (example fleet, schema cache warm)', cmd: ['npm', 'run', '--silent', 'scout', '--', 'validate'], target: 1500, kind: 'product' },
+    {
+      name: '`region-scout --help` (node_modules/.bin, no npm)',
+      cmd: ['node_modules/.bin/region-scout', '--help'],
+      kind: 'product',
+    },
+    {
+      name: '`npm run scout -- validate` (example fleet, schema cache warm)',
+      cmd: ['npm', 'run', '--silent', 'scout', '--', 'validate'],
+      target: 1500,
+      kind: 'product',
+    },
     {
       name: '`npm run scout -- validate`, schema cache empty (first run after `npm ci`)',
       cmd: ['npm', 'run', '--silent', 'scout', '--', 'validate'],
@@ -64,9 +82,17 @@ function main() {
       },
       kind: 'product',
     },
-    { name: '`npm run scout -- get project`', cmd: ['npm', 'run', '--silent', 'scout', '--', 'get', 'project'], kind: 'product' },
+    {
+      name: '`npm run scout -- get project`',
+      cmd: ['npm', 'run', '--silent', 'scout', '--', 'get', 'project'],
+      kind: 'product',
+    },
     // The way region-scout ran before: the tsx CLI, which starts a second Node process for the loader.
-    { name: 'baseline: `tsx apps/region-scout/src/main.ts --help` (tsx CLI, two processes)', cmd: ['npx', 'tsx', '--tsconfig', 'tsconfig.base.json', 'apps/region-scout/src/main.ts', '--help'], kind: 'baseline' },
+    {
+      name: 'baseline: `tsx apps/region-scout/src/main.ts --help` (tsx CLI, two processes)',
+      cmd: ['npx', 'tsx', '--tsconfig', 'tsconfig.base.json', 'apps/region-scout/src/main.ts', '--help'],
+      kind: 'baseline',
+    },
   ];
   // Warm-up: tsx's transform cache and the schema cache, as after the first use on a fresh clone.
   time(cases[6]!, 2);

@@ -23,11 +23,28 @@ const catalog = GpuCatalog.bundled();
 /** A valid spec with CLUSTERS clusters spread over every region offering a preferred GPU. */
 export function syntheticFleetYaml(n = CLUSTERS): string {
   const base = parse(EXAMPLE_FLEET_YAML) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
-  const prefs = ['nvidia-l4', 'nvidia-tesla-t4', 'nvidia-tesla-a100', 'nvidia-tesla-v100', 'nvidia-tesla-p4', 'nvidia-tesla-p100', 'nvidia-h100-80gb'];
-  const regions = catalog.regions().map((r) => r.region).filter((r) => prefs.some((g) => catalog.offers(r, g)));
+  const prefs = [
+    'nvidia-l4',
+    'nvidia-tesla-t4',
+    'nvidia-tesla-a100',
+    'nvidia-tesla-v100',
+    'nvidia-tesla-p4',
+    'nvidia-tesla-p100',
+    'nvidia-h100-80gb',
+  ];
+  const regions = catalog
+    .regions()
+    .map((r) => r.region)
+    .filter((r) => prefs.some((g) => catalog.offers(r, g)));
   const clusters = Array.from({ length: n }, (_, i) => {
     const region = regions[i % regions.length]!;
-    return { name: `sd-${i}-${region}`.slice(0, 40), region, mode: i < 3 ? 'active' : 'standby', gpu: prefs.find((g) => catalog.offers(region, g))!, replicas: 1 };
+    return {
+      name: `sd-${i}-${region}`.slice(0, 40),
+      region,
+      mode: i < 3 ? 'active' : 'standby',
+      gpu: prefs.find((g) => catalog.offers(region, g))!,
+      replicas: 1,
+    };
   });
   base.gpu.preferences = prefs;
   base.app.resources = { cpu: '4', memory: '16Gi' };
@@ -55,8 +72,20 @@ async function main() {
       t = performance.now();
       const report = await validateTree(root, spec, { catalog });
       const validateMs = performance.now() - t;
-      if (report.findings.length) throw new Error(`synthetic fleet did not validate:\n${report.findings.map((f) => f.message).join('\n')}`);
-      rows.push({ parseMs, renderMs, writeMs, kustomizeMs: report.timingsMs.kustomize, schemasMs: report.timingsMs.schemas, invariantsMs: report.timingsMs.invariants, validateMs, totalMs: parseMs + renderMs + writeMs + validateMs, files: tree.files.size, objects: builtObjectCount(report) });
+      if (report.findings.length)
+        throw new Error(`synthetic fleet did not validate:\n${report.findings.map((f) => f.message).join('\n')}`);
+      rows.push({
+        parseMs,
+        renderMs,
+        writeMs,
+        kustomizeMs: report.timingsMs.kustomize,
+        schemasMs: report.timingsMs.schemas,
+        invariantsMs: report.timingsMs.invariants,
+        validateMs,
+        totalMs: parseMs + renderMs + writeMs + validateMs,
+        files: tree.files.size,
+        objects: builtObjectCount(report),
+      });
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

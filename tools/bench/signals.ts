@@ -24,8 +24,14 @@ async function measure(allRegions: boolean) {
   const clock = compressedClock(new Date('2026-11-23T12:00:00Z'), 60);
   const world = new SandboxWorld({ seed: 1, clock, spec });
   const apis = ['compute', 'container', 'gkehub', 'connectgateway'] as const;
-  const sandbox = await startSandbox(world, { faults: apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })) });
-  const connect = () => createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, { clock, logger: silentLogger, bundled: catalog, spec });
+  const sandbox = await startSandbox(world, {
+    faults: apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })),
+  });
+  const connect = () =>
+    createGcpAdapters(
+      { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
+      { clock, logger: silentLogger, bundled: catalog, spec },
+    );
   const regions = allRegions ? catalog.regions().map((r) => r.region) : undefined;
   // warm-up: module loading and connection set-up are not what is measured
   const warm = await connect();

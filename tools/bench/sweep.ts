@@ -31,13 +31,25 @@ const catalog = GpuCatalog.bundled();
 /** A fleet with a (standby) cluster in every region offering the GPU, so probes can run anywhere. */
 function benchSpec(): FleetSpec {
   const base = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
-  const regions = catalog.regionsOffering(GPU).filter((r) => catalog.autopilotGpuTypes().includes(GPU) && catalog.region(r));
+  const regions = catalog
+    .regionsOffering(GPU)
+    .filter((r) => catalog.autopilotGpuTypes().includes(GPU) && catalog.region(r));
   return {
     ...base,
     gpu: { ...base.gpu, preferences: [GPU] },
     placement: { ...base.placement, candidateRegions: regions, minServingRegions: 1, maxServingRegions: 2 },
-    scout: { ...base.scout, probesPerSweep: PROBES_PER_SWEEP, probeBudget: { maxProbesPerDay: 1000, maxGpuMinutesPerDay: 100000 } },
-    clusters: regions.map((r, i) => ({ name: `sd-${r}`, region: r, mode: i === 0 ? ('active' as const) : ('standby' as const), gpu: GPU, replicas: 1 })),
+    scout: {
+      ...base.scout,
+      probesPerSweep: PROBES_PER_SWEEP,
+      probeBudget: { maxProbesPerDay: 1000, maxGpuMinutesPerDay: 100000 },
+    },
+    clusters: regions.map((r, i) => ({
+      name: `sd-${r}`,
+      region: r,
+      mode: i === 0 ? ('active' as const) : ('standby' as const),
+      gpu: GPU,
+      replicas: 1,
+    })),
   };
 }
 
@@ -46,8 +58,13 @@ async function world(spec: FleetSpec, latency: boolean, setup: (w: SandboxWorld)
   const w = new SandboxWorld({ seed: 5, clock, spec });
   setup(w);
   const apis = ['compute', 'container', 'gkehub', 'connectgateway'] as const;
-  const sandbox = await startSandbox(w, { faults: latency ? apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })) : [] });
-  const adapters = await createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, { clock, logger: silentLogger, bundled: catalog, spec });
+  const sandbox = await startSandbox(w, {
+    faults: latency ? apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })) : [],
+  });
+  const adapters = await createGcpAdapters(
+    { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
+    { clock, logger: silentLogger, bundled: catalog, spec },
+  );
   const probeTimes: number[] = [];
   const prober = async (member: MemberRef, projectNumber: string): Promise<ProbePort> => {
     const p = await adapters.prober(member, projectNumber, { pollMs: 10 });
@@ -61,7 +78,15 @@ async function world(spec: FleetSpec, latency: boolean, setup: (w: SandboxWorld)
       },
     };
   };
-  return { clock, w, sandbox, adapters, prober, probeTimes, close: async () => (await adapters.close(), await sandbox.close()) };
+  return {
+    clock,
+    w,
+    sandbox,
+    adapters,
+    prober,
+    probeTimes,
+    close: async () => (await adapters.close(), await sandbox.close()),
+  };
 }
 
 const sweepDeps = (spec: FleetSpec, env: Awaited<ReturnType<typeof world>>, ledger: EvidenceLedger) => ({
@@ -82,17 +107,29 @@ const sweepDeps = (spec: FleetSpec, env: Awaited<ReturnType<typeof world>>, ledg
 async function fullSweep() {
   const spec = benchSpec();
   const env = await world(spec, true, (w) => {
-    for (const r of spec.placement.candidateRegions) w.forceCapacity(r, GPU, new Date(T0.getTime() - 86400_000), new Date(T0.getTime() + 86400_000));
+    for (const r of spec.placement.candidateRegions)
+      w.forceCapacity(r, GPU, new Date(T0.getTime() - 86400_000), new Date(T0.getTime() + 86400_000));
   });
   const before = env.sandbox.requests.length;
   const t = performance.now();
-  const r = await runSweep(sweepDeps(spec, env, new EvidenceLedger()), { sweepId: 'bench', probes: true, dryRun: true });
+  const r = await runSweep(sweepDeps(spec, env, new EvidenceLedger()), {
+    sweepId: 'bench',
+    probes: true,
+    dryRun: true,
+  });
   const wall = performance.now() - t;
   const calls: Record<string, number> = {};
   for (const q of env.sandbox.requests.slice(before)) calls[q.api] = (calls[q.api] ?? 0) + 1;
   const slowestProbe = Math.max(...env.probeTimes);
   await env.close();
-  return { regions: spec.placement.candidateRegions.length, zones: spec.placement.candidateRegions.reduce((s, x) => s + catalog.zonesOffering(x, GPU).length, 0), probes: r.probes.length, calls, wall, slowestProbe };
+  return {
+    regions: spec.placement.candidateRegions.length,
+    zones: spec.placement.candidateRegions.reduce((s, x) => s + catalog.zonesOffering(x, GPU).length, 0),
+    probes: r.probes.length,
+    calls,
+    wall,
+    slowestProbe,
+  };
 }
 
 /** Part 2: the first K candidates (in preference order) stocked out; time to the first GPU. */
@@ -101,7 +138,11 @@ async function failover(k: number) {
   // Preference order for the baseline: the spec's candidate order, active region first.
   const order = spec.placement.candidateRegions;
   const setup = (w: SandboxWorld) =>
-    order.forEach((r, i) => (i < k ? w.forceStockout(r, GPU, new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 86400_000)) : w.forceCapacity(r, GPU, new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 86400_000))));
+    order.forEach((r, i) =>
+      i < k
+        ? w.forceStockout(r, GPU, new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 86400_000))
+        : w.forceCapacity(r, GPU, new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 86400_000)),
+    );
 
   // Sequential baseline: one region at a time, wait for its outcome, move on.
   const base = await world(spec, false, setup);
@@ -111,7 +152,16 @@ async function failover(k: number) {
   for (const region of order) {
     attempts++;
     const p = await base.prober({ id: `sd-${region}`, location: 'global' }, pn);
-    const res = await p.run({ membership: `sd-${region}`, region, gpu: GPU, count: 1, spot: false, namespace: spec.scout.probeNamespace, sweepId: 'baseline', deadlineSeconds: spec.scout.probeDeadlineSeconds });
+    const res = await p.run({
+      membership: `sd-${region}`,
+      region,
+      gpu: GPU,
+      count: 1,
+      spot: false,
+      namespace: spec.scout.probeNamespace,
+      sweepId: 'baseline',
+      deadlineSeconds: spec.scout.probeDeadlineSeconds,
+    });
     if (res.outcome === 'success') break;
   }
   const baselineMs = performance.now() - tb;
@@ -123,9 +173,13 @@ async function failover(k: number) {
   const ts = performance.now();
   let rounds = 0;
   let probes = 0;
-  for (; rounds < 10; ) {
+  for (; rounds < 10;) {
     rounds++;
-    const r = await runSweep(sweepDeps(spec, scout, ledger), { sweepId: `round-${rounds}`, probes: true, dryRun: true });
+    const r = await runSweep(sweepDeps(spec, scout, ledger), {
+      sweepId: `round-${rounds}`,
+      probes: true,
+      dryRun: true,
+    });
     probes += r.probes.length;
     if (r.probes.some((p) => p.result?.outcome === 'success') || !r.probes.length) break;
   }
@@ -154,7 +208,10 @@ async function main() {
     '',
     '| K | sequential baseline | attempts | region-scout | sweeps | probes | speed-up |',
     '|---|---|---|---|---|---|---|',
-    ...rows.map((r) => `| ${r.k} | ${simMin(r.baselineMs).toFixed(1)} min | ${r.attempts} | ${simMin(r.scoutMs).toFixed(1)} min | ${r.rounds} | ${r.probes} | ${(r.baselineMs / r.scoutMs).toFixed(1)}× |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.k} | ${simMin(r.baselineMs).toFixed(1)} min | ${r.attempts} | ${simMin(r.scoutMs).toFixed(1)} min | ${r.rounds} | ${r.probes} | ${(r.baselineMs / r.scoutMs).toFixed(1)}× |`,
+    ),
   ].join('\n');
   console.log(table);
   if (full.wall / full.slowestProbe > 1.3) {

@@ -87,4 +87,6 @@ const quota = csv('gcp-gpu-quota-metrics-skypilot.csv').map((r) => ({
 }));
 writeFileSync(join(out, 'quota-metrics.json'), JSON.stringify(quota, null, 1) + '\n');
 copyFileSync(join(src, 'SOURCES.md'), join(out, 'SOURCES.upstream.md'));
-console.log(`imported ${zones.length} (gpu, zone) offerings, ${regions.regions.length} regions, ${ap.gpus.length} GPU types`);
+console.log(
+  `imported ${zones.length} (gpu, zone) offerings, ${regions.regions.length} regions, ${ap.gpus.length} GPU types`,
+);

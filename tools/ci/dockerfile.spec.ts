@@ -15,7 +15,10 @@ const instructions = dockerfile
   .split('\n')
   .map((l) => l.trim())
   .filter((l) => l && !l.startsWith('#'));
-const stages = instructions.reduce<string[][]>((acc, l) => (l.startsWith('FROM ') ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)), []);
+const stages = instructions.reduce<string[][]>(
+  (acc, l) => (l.startsWith('FROM ') ? [...acc, [l]] : (acc.at(-1)?.push(l), acc)),
+  [],
+);
 
 describe('apps/region-scout/Dockerfile', () => {
   it('is multi-stage and ends on a distroless (shell-less) Node image', () => {
@@ -28,7 +31,10 @@ describe('apps/region-scout/Dockerfile', () => {
   it('runtime stage copies only the bundle, the schemas and kubectl; installs nothing', () => {
     const runtime = stages.at(-1)!;
     expect(runtime.filter((l) => l.startsWith('RUN '))).toEqual([]);
-    expect(runtime.filter((l) => l.startsWith('COPY '))).toEqual(['COPY --from=build /src/dist/apps/region-scout/ /app/', 'COPY --from=kubectl /kubectl /usr/local/bin/kubectl']);
+    expect(runtime.filter((l) => l.startsWith('COPY '))).toEqual([
+      'COPY --from=build /src/dist/apps/region-scout/ /app/',
+      'COPY --from=kubectl /kubectl /usr/local/bin/kubectl',
+    ]);
   });
 
   it('runs as the non-root uid the CronJob expects, with the CLI as entrypoint', () => {
@@ -39,22 +45,34 @@ describe('apps/region-scout/Dockerfile', () => {
 
   it('builds with the workspace build target that exists and bundles to the path it copies', () => {
     expect(dockerfile).toContain('RUN npx nx run region-scout:build');
-    const project = JSON.parse(readFileSync(join(ROOT, 'apps/region-scout/project.json'), 'utf8')) as { targets: { build: { options: { commands: string[] } } } };
+    const project = JSON.parse(readFileSync(join(ROOT, 'apps/region-scout/project.json'), 'utf8')) as {
+      targets: { build: { options: { commands: string[] } } };
+    };
     expect(project.targets.build.options.commands.join('\n')).toContain('--outfile=dist/apps/region-scout/main.js');
     // Every file the build stage copies exists.
-    const copied = instructions.filter((l) => /^COPY (?!--from)/.test(l)).flatMap((l) => l.slice(5).split(/\s+/).slice(0, -1));
+    const copied = instructions
+      .filter((l) => /^COPY (?!--from)/.test(l))
+      .flatMap((l) => l.slice(5).split(/\s+/).slice(0, -1));
     expect(copied.length).toBeGreaterThan(5);
     expect(copied.filter((f) => !existsSync(join(ROOT, f)))).toEqual([]);
   });
 
   it('kubectl is checksum-verified; the Cloud Build config builds this Dockerfile as the build identity infra/ creates', () => {
     expect(dockerfile).toMatch(/kubectl\.sha256.*sha256sum -c/);
-    const cloudbuild = parse(readFileSync(join(ROOT, 'apps/region-scout/cloudbuild.yaml'), 'utf8')) as { steps: Array<{ args: string[] }>; serviceAccount: string; options: Record<string, string> };
+    const cloudbuild = parse(readFileSync(join(ROOT, 'apps/region-scout/cloudbuild.yaml'), 'utf8')) as {
+      steps: Array<{ args: string[] }>;
+      serviceAccount: string;
+      options: Record<string, string>;
+    };
     expect(cloudbuild.steps[0]!.args).toEqual(expect.arrayContaining(['-f', 'apps/region-scout/Dockerfile']));
     // the account infra/iam.tf creates and grants (Artifact Registry writer, logs writer); a build
     // with its own account must log to Cloud Logging
-    const account = /resource "google_service_account" "build" \{[^}]*account_id\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, 'infra/iam.tf'), 'utf8'))![1];
-    expect(cloudbuild.serviceAccount).toBe(`projects/$PROJECT_ID/serviceAccounts/${account}@$PROJECT_ID.iam.gserviceaccount.com`);
+    const account = /resource "google_service_account" "build" \{[^}]*account_id\s*=\s*"([^"]+)"/.exec(
+      readFileSync(join(ROOT, 'infra/iam.tf'), 'utf8'),
+    )![1];
+    expect(cloudbuild.serviceAccount).toBe(
+      `projects/$PROJECT_ID/serviceAccounts/${account}@$PROJECT_ID.iam.gserviceaccount.com`,
+    );
     expect(cloudbuild.options.logging).toBe('CLOUD_LOGGING_ONLY');
   });
 });
@@ -66,11 +84,20 @@ describe('tools/webui-image (the WebUI image app.image names)', () => {
     .split('\n')
     .map((l) => l.trim())
     .filter((l) => l && !l.startsWith('#'));
-  const spec = parse(readFileSync(join(ROOT, 'fleet-config/fleet.yaml'), 'utf8')) as { app: { image: string; port?: number; args?: string[] } };
+  const spec = parse(readFileSync(join(ROOT, 'fleet-config/fleet.yaml'), 'utf8')) as {
+    app: { image: string; port?: number; args?: string[] };
+  };
 
   it('builds the WebUI release app.image is tagged with', () => {
     const version = /^ARG WEBUI_VERSION=(\S+)$/m.exec(text)![1];
-    expect(lines.some((l) => l.includes('git clone') && l.includes('--branch "${WEBUI_VERSION}"') && l.includes('AUTOMATIC1111/stable-diffusion-webui'))).toBe(true);
+    expect(
+      lines.some(
+        (l) =>
+          l.includes('git clone') &&
+          l.includes('--branch "${WEBUI_VERSION}"') &&
+          l.includes('AUTOMATIC1111/stable-diffusion-webui'),
+      ),
+    ).toBe(true);
     const tag = /:([^:/@]+)$/.exec(spec.app.image)?.[1];
     if (tag) expect(tag).toBe(version);
   });
@@ -90,7 +117,12 @@ describe('tools/webui-image (the WebUI image app.image names)', () => {
   });
 
   it('the Cloud Build config builds it as the build identity, with room for torch', () => {
-    const cb = parse(readFileSync(join(ROOT, 'tools/webui-image/cloudbuild.yaml'), 'utf8')) as { steps: Array<{ args: string[] }>; serviceAccount: string; timeout: string; options: Record<string, string | number> };
+    const cb = parse(readFileSync(join(ROOT, 'tools/webui-image/cloudbuild.yaml'), 'utf8')) as {
+      steps: Array<{ args: string[] }>;
+      serviceAccount: string;
+      timeout: string;
+      options: Record<string, string | number>;
+    };
     expect(cb.steps[0]!.args).toEqual(expect.arrayContaining(['-f', 'tools/webui-image/Dockerfile']));
     expect(cb.serviceAccount).toMatch(/serviceAccounts\/gpu-fleet-build@\$PROJECT_ID\.iam\.gserviceaccount\.com$/);
     expect(cb.options.logging).toBe('CLOUD_LOGGING_ONLY');

@@ -8,13 +8,35 @@ import { REVIEW_MARKER } from '@gpu-fleet/scout-decide';
 /** The GitHub workflows, parsed: the keys each must have, and their ties to infra/ and the CLI. */
 const ROOT = join(__dirname, '../..');
 const DIR = join(ROOT, '.github/workflows');
-type Step = { name?: string; uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> };
-type Job = { 'runs-on': string; 'timeout-minutes'?: number; if?: string; environment?: string; permissions?: Record<string, string>; steps: Step[] };
-type Workflow = { name: string; on: Record<string, unknown>; permissions?: Record<string, string>; concurrency?: { group: string; 'cancel-in-progress': boolean }; jobs: Record<string, Job> };
+type Step = {
+  name?: string;
+  uses?: string;
+  run?: string;
+  with?: Record<string, unknown>;
+  env?: Record<string, string>;
+};
+type Job = {
+  'runs-on': string;
+  'timeout-minutes'?: number;
+  if?: string;
+  environment?: string;
+  permissions?: Record<string, string>;
+  steps: Step[];
+};
+type Workflow = {
+  name: string;
+  on: Record<string, unknown>;
+  permissions?: Record<string, string>;
+  concurrency?: { group: string; 'cancel-in-progress': boolean };
+  jobs: Record<string, Job>;
+};
 const raw = (f: string) => readFileSync(join(DIR, f), 'utf8');
 const load = (f: string) => parse(raw(f)) as Workflow;
 const steps = (w: Workflow) => Object.values(w.jobs).flatMap((j) => j.steps);
-const runs = (w: Workflow) => steps(w).map((s) => s.run ?? '').join('\n');
+const runs = (w: Workflow) =>
+  steps(w)
+    .map((s) => s.run ?? '')
+    .join('\n');
 
 describe('GitHub workflows', () => {
   const files = readdirSync(DIR).filter((f) => f.endsWith('.yml'));
@@ -35,28 +57,48 @@ describe('GitHub workflows', () => {
 
   it('pin every action by commit, to the same commits the rendered sweep workflow uses, with the version beside it', () => {
     const pinned = new Set<string>(Object.values(ACTIONS));
-    for (const f of files) for (const s of steps(load(f)).filter((s) => s.uses)) expect({ f, uses: s.uses, pinned: pinned.has(s.uses!) }).toEqual({ f, uses: s.uses, pinned: true });
+    for (const f of files)
+      for (const s of steps(load(f)).filter((s) => s.uses))
+        expect({ f, uses: s.uses, pinned: pinned.has(s.uses!) }).toEqual({ f, uses: s.uses, pinned: true });
     const source = readFileSync(join(ROOT, 'libs/manifests/src/lib/pure/builders/workflows.ts'), 'utf8');
     for (const uses of Object.values(ACTIONS)) {
       expect(uses).toMatch(/@[0-9a-f]{40}$/);
       expect(source).toMatch(new RegExp(`'${uses.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}', // v\\d+\\.\\d+\\.\\d+`));
     }
     // hand-written workflows say the version too
-    for (const f of files.filter((x) => x !== 'sweep.yml')) for (const line of raw(f).split('\n').filter((l) => /uses: /.test(l))) expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
+    for (const f of files.filter((x) => x !== 'sweep.yml'))
+      for (const line of raw(f)
+        .split('\n')
+        .filter((l) => /uses: /.test(l)))
+        expect(line).toMatch(/@[0-9a-f]{40} # v\d+\.\d+\.\d+$/);
   });
 
   it('run on a maintained Node LTS (Node 20 reached end of life on 2026-04-30), testing Node 20 as well', () => {
     expect(WORKFLOW_NODE_VERSION).toBe(24);
-    const nodes = files.flatMap((f) => steps(load(f)).filter((s) => s.uses?.startsWith('actions/setup-node@')).map((s) => String(s.with!['node-version'])));
+    const nodes = files.flatMap((f) =>
+      steps(load(f))
+        .filter((s) => s.uses?.startsWith('actions/setup-node@'))
+        .map((s) => String(s.with!['node-version'])),
+    );
     expect(nodes.filter((n) => n !== '24' && n !== '${{ matrix.node }}')).toEqual([]);
-    expect((load('validate.yml').jobs.test as Job & { strategy: { matrix: { node: number[] } } }).strategy.matrix.node).toEqual([24, 20]);
+    expect(
+      (load('validate.yml').jobs.test as Job & { strategy: { matrix: { node: number[] } } }).strategy.matrix.node,
+    ).toEqual([24, 20]);
   });
 
   it('read only repository variables that infra/ outputs (github_actions_variables)', () => {
     const outputs = readFileSync(join(ROOT, 'infra/outputs.tf'), 'utf8');
     const block = /output "github_actions_variables"[\s\S]*?\{\s*([\s\S]*?)\}\s*:\s*\{\}/.exec(outputs)![1]!;
     const defined = new Set([...block.matchAll(/^\s*([A-Z_]+)\s*=/gm)].map((m) => m[1]));
-    expect(defined).toEqual(new Set([WORKFLOW_VARIABLES.provider, WORKFLOW_VARIABLES.scoutServiceAccount, 'INFRA_PLAN_SERVICE_ACCOUNT', 'INFRA_APPLY_SERVICE_ACCOUNT', 'TF_STATE_BUCKET']));
+    expect(defined).toEqual(
+      new Set([
+        WORKFLOW_VARIABLES.provider,
+        WORKFLOW_VARIABLES.scoutServiceAccount,
+        'INFRA_PLAN_SERVICE_ACCOUNT',
+        'INFRA_APPLY_SERVICE_ACCOUNT',
+        'TF_STATE_BUCKET',
+      ]),
+    );
     const used = files.flatMap((f) => [...raw(f).matchAll(/\bvars\.([A-Z_]+)/g)].map((m) => m[1]));
     expect(used.length).toBeGreaterThan(5);
     expect(used.filter((v) => !defined.has(v))).toEqual([]);
@@ -91,7 +133,10 @@ describe('GitHub workflows', () => {
     const w = load('infra.yml');
     const pr = w.on.pull_request as { paths: string[] };
     expect(pr.paths).toEqual(expect.arrayContaining(['fleet-config/fleet.yaml', 'infra/**']));
-    const { plan, apply } = w.jobs as { plan: Job & { concurrency: { group: string } }; apply: Job & { concurrency: { group: string; 'cancel-in-progress': boolean } } };
+    const { plan, apply } = w.jobs as {
+      plan: Job & { concurrency: { group: string } };
+      apply: Job & { concurrency: { group: string; 'cancel-in-progress': boolean } };
+    };
     // plans and the apply never share a concurrency group: a plan can never cancel a queued apply
     expect(w.concurrency).toBeUndefined();
     expect(plan.concurrency.group).toMatch(/^infra-plan-/);
@@ -100,10 +145,16 @@ describe('GitHub workflows', () => {
     expect(plan.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra plan -lock=false/);
     expect(plan.if).toContain("github.event_name == 'pull_request'");
     expect(plan.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra plan/);
-    expect(plan.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe('${{ vars.INFRA_PLAN_SERVICE_ACCOUNT }}');
+    expect(plan.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe(
+      '${{ vars.INFRA_PLAN_SERVICE_ACCOUNT }}',
+    );
     expect(apply.if).toContain("github.ref == 'refs/heads/main'");
-    expect(apply.steps.map((s) => s.run ?? '').join('\n')).toMatch(/terraform -chdir=infra apply "\$RUNNER_TEMP\/tfplan"/);
-    expect(apply.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe('${{ vars.INFRA_APPLY_SERVICE_ACCOUNT }}');
+    expect(apply.steps.map((s) => s.run ?? '').join('\n')).toMatch(
+      /terraform -chdir=infra apply "\$RUNNER_TEMP\/tfplan"/,
+    );
+    expect(apply.steps.find((s) => s.with?.service_account)!.with!.service_account).toBe(
+      '${{ vars.INFRA_APPLY_SERVICE_ACCOUNT }}',
+    );
     // The apply identity trusts exactly this environment name (infra/github.tf).
     const trusted = /infra_environment\s*=\s*"([^"]+)"/.exec(readFileSync(join(ROOT, 'infra/github.tf'), 'utf8'))![1];
     expect(apply.environment).toBe(trusted);
@@ -136,8 +187,13 @@ describe('GitHub workflows', () => {
     expect(pin.run).toMatch(/::error::.*REGION_SCOUT_APP_ID.*REGION_SCOUT_GITHUB_TOKEN/);
     expect(pin.env!.GH_TOKEN).toBe('${{ steps.app-token.outputs.token || secrets.REGION_SCOUT_GITHUB_TOKEN }}');
     const app = apply.steps.find((s) => s.uses === ACTIONS.appToken)!;
-    expect(app.with).toEqual({ 'app-id': '${{ secrets.REGION_SCOUT_APP_ID }}', 'private-key': '${{ secrets.REGION_SCOUT_APP_PRIVATE_KEY }}' });
+    expect(app.with).toEqual({
+      'app-id': '${{ secrets.REGION_SCOUT_APP_ID }}',
+      'private-key': '${{ secrets.REGION_SCOUT_APP_PRIVATE_KEY }}',
+    });
     // pushes with the same token, so the pull request's updates run validate.yml too
-    expect(apply.steps.find((s) => s.uses === ACTIONS.checkout)!.with!.token).toContain('steps.app-token.outputs.token');
+    expect(apply.steps.find((s) => s.uses === ACTIONS.checkout)!.with!.token).toContain(
+      'steps.app-token.outputs.token',
+    );
   });
 });

@@ -14,21 +14,35 @@ async function main() {
   const infra = join(__dirname, '../../infra');
   const version = await pinnedGoogleVersion(infra);
   const source = process.argv[2] ?? join(__dirname, `../../../shared/terraform/google-${version}.schema.json`);
-  const doc = JSON.parse(readFileSync(source, 'utf8')) as { provider_schemas: Record<string, { resource_schemas: Record<string, unknown>; data_source_schemas: Record<string, unknown> }> };
+  const doc = JSON.parse(readFileSync(source, 'utf8')) as {
+    provider_schemas: Record<
+      string,
+      { resource_schemas: Record<string, unknown>; data_source_schemas: Record<string, unknown> }
+    >;
+  };
   const provider = doc.provider_schemas['registry.terraform.io/hashicorp/google'];
   if (!provider) throw new Error(`${source}: no registry.terraform.io/hashicorp/google schema`);
   const used = blocksOf(await readInfra(infra));
   const pick = (kind: 'resource' | 'data', all: Record<string, unknown>) =>
     Object.fromEntries(
-      [...new Set(used.filter((b) => b.kind === kind && b.type.startsWith('google_')).map((b) => b.type))].sort().map((t) => {
-        if (!all[t]) throw new Error(`${t} is not a ${kind} type of hashicorp/google ${version}`);
-        return [t, all[t]];
-      }),
+      [...new Set(used.filter((b) => b.kind === kind && b.type.startsWith('google_')).map((b) => b.type))]
+        .sort()
+        .map((t) => {
+          if (!all[t]) throw new Error(`${t} is not a ${kind} type of hashicorp/google ${version}`);
+          return [t, all[t]];
+        }),
     );
-  const out = { provider: 'registry.terraform.io/hashicorp/google', version, resource_schemas: pick('resource', provider.resource_schemas), data_source_schemas: pick('data', provider.data_source_schemas) };
+  const out = {
+    provider: 'registry.terraform.io/hashicorp/google',
+    version,
+    resource_schemas: pick('resource', provider.resource_schemas),
+    data_source_schemas: pick('data', provider.data_source_schemas),
+  };
   const file = join(__dirname, 'provider-schema', `google-${version}.json`);
   writeFileSync(file, JSON.stringify(out, null, 1) + '\n');
-  console.log(`${file}: ${Object.keys(out.resource_schemas).length} resource and ${Object.keys(out.data_source_schemas).length} data source types`);
+  console.log(
+    `${file}: ${Object.keys(out.resource_schemas).length} resource and ${Object.keys(out.data_source_schemas).length} data source types`,
+  );
 }
 
 main().catch((e: unknown) => {

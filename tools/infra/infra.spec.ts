@@ -1,6 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXAMPLE_FLEET_YAML, fleetJsonSchema, loadFleetSpec, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  EXAMPLE_FLEET_YAML,
+  fleetJsonSchema,
+  loadFleetSpec,
+  scoutServiceAccount,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { SCOUT_NAME } from '@gpu-fleet/manifests';
 import { parse } from '@cdktf/hcl2json';
@@ -16,7 +22,14 @@ const hcl = files.map((f) => ({ file: f, text: readFileSync(join(INFRA, f), 'utf
 // Comments may quote paths and values freely; only code counts.
 const code = (text: string) => text.replace(/(^|\s)(#|\/\/).*$/gm, '$1');
 
-type Schema = { type?: string | string[]; properties?: Record<string, Schema>; items?: Schema; default?: unknown; anyOf?: Schema[]; $ref?: string };
+type Schema = {
+  type?: string | string[];
+  properties?: Record<string, Schema>;
+  items?: Schema;
+  default?: unknown;
+  anyOf?: Schema[];
+  $ref?: string;
+};
 const root = fleetJsonSchema() as Schema & { definitions?: Record<string, Schema>; $defs?: Record<string, Schema> };
 const defs = { ...(root.definitions ?? {}), ...(root.$defs ?? {}) };
 const deref = (s: Schema | undefined): Schema | undefined => {
@@ -39,11 +52,27 @@ function schemaAt(path: string, from: Schema = root): Schema | undefined {
 }
 
 /** Every `local.spec.<path>` read, with the file it is in. */
-const specReads = hcl.flatMap(({ file, text }) => [...code(text).matchAll(/local\.spec\.([A-Za-z][\w]*(?:\.[A-Za-z][\w]*|\[\d+\])*)/g)].map((m) => ({ file, path: m[1]! })));
+const specReads = hcl.flatMap(({ file, text }) =>
+  [...code(text).matchAll(/local\.spec\.([A-Za-z][\w]*(?:\.[A-Za-z][\w]*|\[\d+\])*)/g)].map((m) => ({
+    file,
+    path: m[1]!,
+  })),
+);
 
 describe('infra/ reads only what the spec schema defines', () => {
   it('finds the Terraform and its spec reads (the test would be vacuous otherwise)', () => {
-    expect(files).toEqual(expect.arrayContaining(['spec.tf', 'clusters.tf', 'fleet.tf', 'iam.tf', 'github.tf', 'network.tf', 'outputs.tf', 'versions.tf']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'spec.tf',
+        'clusters.tf',
+        'fleet.tf',
+        'iam.tf',
+        'github.tf',
+        'network.tf',
+        'outputs.tf',
+        'versions.tf',
+      ]),
+    );
     expect(specReads.length).toBeGreaterThan(25);
   });
 
@@ -53,19 +82,33 @@ describe('infra/ reads only what the spec schema defines', () => {
   });
 
   it('every default in try(local.spec.<path>, <default>) equals the schema default', () => {
-    const withDefaults = specReads.length ? hcl.flatMap(({ file, text }) => [...code(text).matchAll(/try\(local\.spec\.([\w.]+),\s*("(?:[^"\\]|\\.)*"|true|false|-?\d+(?:\.\d+)?|\[\])\)/g)].map((m) => ({ file, path: m[1]!, hcl: JSON.parse(m[2]!) as unknown }))) : [];
+    const withDefaults = specReads.length
+      ? hcl.flatMap(({ file, text }) =>
+          [
+            ...code(text).matchAll(
+              /try\(local\.spec\.([\w.]+),\s*("(?:[^"\\]|\\.)*"|true|false|-?\d+(?:\.\d+)?|\[\])\)/g,
+            ),
+          ].map((m) => ({ file, path: m[1]!, hcl: JSON.parse(m[2]!) as unknown })),
+        )
+      : [];
     expect(withDefaults.length).toBeGreaterThan(10);
     // Defaults computed from other fields mirror libs/fleet-spec's derived helpers.
     const example = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
     const derived: Record<string, (s: FleetSpec) => string> = { 'scout.gcpServiceAccount': scoutServiceAccount };
     const expected = (d: { path: string; hcl: unknown }) =>
       typeof d.hcl === 'string' && d.hcl.includes('${')
-        ? { hcl: d.hcl.replace('${local.project}', example.project), schema: derived[d.path]?.({ ...example, scout: { ...example.scout, gcpServiceAccount: undefined } }) }
+        ? {
+            hcl: d.hcl.replace('${local.project}', example.project),
+            schema: derived[d.path]?.({ ...example, scout: { ...example.scout, gcpServiceAccount: undefined } }),
+          }
         : { hcl: d.hcl, schema: schemaAt(d.path)?.default };
     const differing = withDefaults
       .map((d) => ({ ...d, ...expected(d) }))
       .filter((d) => JSON.stringify(d.hcl) !== JSON.stringify(d.schema))
-      .map((d) => `${d.file}: try(local.spec.${d.path}, ${JSON.stringify(d.hcl)}) but the schema default is ${JSON.stringify(d.schema)}`);
+      .map(
+        (d) =>
+          `${d.file}: try(local.spec.${d.path}, ${JSON.stringify(d.hcl)}) but the schema default is ${JSON.stringify(d.schema)}`,
+      );
     expect(differing).toEqual([]);
   });
 
@@ -73,8 +116,8 @@ describe('infra/ reads only what the spec schema defines', () => {
     const cluster = deref(schemaAt('clusters')!.items!)!;
     // for name, c in local.clusters : …c.region…  /  for c in local.spec.clusters : …
     const reads = hcl.flatMap(({ file, text }) =>
-      [...code(text).matchAll(/for\s+(?:\w+\s*,\s*)?(\w+)\s+in\s+local\.(?:spec\.)?clusters\s*:([^}\]]*)/g)].flatMap((m) =>
-        [...m[2]!.matchAll(new RegExp(`\\b${m[1]}\\.(\\w+)`, 'g'))].map((f) => ({ file, field: f[1]! })),
+      [...code(text).matchAll(/for\s+(?:\w+\s*,\s*)?(\w+)\s+in\s+local\.(?:spec\.)?clusters\s*:([^}\]]*)/g)].flatMap(
+        (m) => [...m[2]!.matchAll(new RegExp(`\\b${m[1]}\\.(\\w+)`, 'g'))].map((f) => ({ file, field: f[1]! })),
       ),
     );
     expect(reads.map((r) => r.field)).toEqual(expect.arrayContaining(['name', 'region']));
@@ -82,8 +125,12 @@ describe('infra/ reads only what the spec schema defines', () => {
   });
 
   it('holds no second list of regions: no region name is written into the Terraform', () => {
-    const regions = GpuCatalog.bundled().regions().map((r) => r.region);
-    const found = hcl.flatMap(({ file, text }) => regions.filter((r) => new RegExp(`\\b${r}\\b`).test(code(text))).map((r) => `${file}: ${r}`));
+    const regions = GpuCatalog.bundled()
+      .regions()
+      .map((r) => r.region);
+    const found = hcl.flatMap(({ file, text }) =>
+      regions.filter((r) => new RegExp(`\\b${r}\\b`).test(code(text))).map((r) => `${file}: ${r}`),
+    );
     expect(found).toEqual([]);
   });
 
@@ -103,8 +150,16 @@ describe('infra/ reads only what the spec schema defines', () => {
   });
 
   it('infra/README.md lists exactly the grants iam.tf makes, with who, what, on what and why', async () => {
-    const parsed = (await parse('iam.tf', readFileSync(join(INFRA, 'iam.tf'), 'utf8'))) as { locals: Array<Record<string, unknown>>; resource: Record<string, Record<string, unknown>> };
-    const grants = parsed.locals.find((l) => l.grants)!.grants as Array<{ who: string; role: string; on: string; why: string }>;
+    const parsed = (await parse('iam.tf', readFileSync(join(INFRA, 'iam.tf'), 'utf8'))) as {
+      locals: Array<Record<string, unknown>>;
+      resource: Record<string, Record<string, unknown>>;
+    };
+    const grants = parsed.locals.find((l) => l.grants)!.grants as Array<{
+      who: string;
+      role: string;
+      on: string;
+      why: string;
+    }>;
     const fromTerraform = grants.map((g) => `${g.who} | \`${g.role}\` | ${g.on} | ${g.why}`);
     // the two grants outside the table: the conditioned IAM admin and the IAP users
     expect(Object.keys(parsed.resource.google_project_iam_member!).sort()).toEqual(['apply_iam_admin', 'grants']);
@@ -112,22 +167,40 @@ describe('infra/ reads only what the spec schema defines', () => {
     fromTerraform.push('infra_apply | `roles/resourcemanager.projectIamAdmin` | project, with a condition');
     fromTerraform.push('`ingress.iap.members` | `roles/iap.httpsResourceAccessor` | iap');
     const readme = readFileSync(join(INFRA, 'README.md'), 'utf8');
-    const section = readme.slice(readme.indexOf('## Identities and every grant'), readme.indexOf('## Order of operations'));
+    const section = readme.slice(
+      readme.indexOf('## Identities and every grant'),
+      readme.indexOf('## Order of operations'),
+    );
     const rows = [...section.matchAll(/^\| (?!Who |---)(.+) \|$/gm)].map((m) => m[1]!);
     expect(grants.length).toBeGreaterThan(25);
     // a documented row may only add its explanation to the last two (their why is in the README alone)
-    expect(rows.map((r, i) => (i >= grants.length ? r.split(' | ').slice(0, 3).join(' | ') : r))).toEqual(fromTerraform);
+    expect(rows.map((r, i) => (i >= grants.length ? r.split(' | ').slice(0, 3).join(' | ') : r))).toEqual(
+      fromTerraform,
+    );
   });
 
   it('every grant names a known identity and scope, and the apply identity cannot grant Project IAM Admin', async () => {
-    const parsed = (await parse('iam.tf', readFileSync(join(INFRA, 'iam.tf'), 'utf8'))) as { locals: Array<Record<string, unknown>> };
+    const parsed = (await parse('iam.tf', readFileSync(join(INFRA, 'iam.tf'), 'utf8'))) as {
+      locals: Array<Record<string, unknown>>;
+    };
     const members = Object.keys(parsed.locals.find((l) => l.members)!.members as object);
     const grants = parsed.locals.find((l) => l.grants)!.grants as Array<{ who: string; role: string; on: string }>;
     expect(grants.filter((g) => !members.includes(g.who)).map((g) => g.who)).toEqual([]);
-    expect(grants.filter((g) => !/^(project|repository|bucket:(models|state)|sa:(scout|nodes|config_sync|infra_plan|infra_apply))$/.test(g.on)).map((g) => g.on)).toEqual([]);
+    expect(
+      grants
+        .filter(
+          (g) =>
+            !/^(project|repository|bucket:(models|state)|sa:(scout|nodes|config_sync|infra_plan|infra_apply))$/.test(
+              g.on,
+            ),
+        )
+        .map((g) => g.on),
+    ).toEqual([]);
     expect(grants.map((g) => g.role)).not.toContain('roles/resourcemanager.projectIamAdmin');
     expect(grants.filter((g) => g.role === 'roles/storage.admin').map((g) => g.on)).toEqual(['bucket:models']);
-    expect(grants.filter((g) => g.who === 'infra_plan' && g.on === 'bucket:state').map((g) => g.role)).toEqual(['roles/storage.objectViewer']);
+    expect(grants.filter((g) => g.who === 'infra_plan' && g.on === 'bucket:state').map((g) => g.role)).toEqual([
+      'roles/storage.objectViewer',
+    ]);
   });
 
   it('binds Workload Identity to the Kubernetes ServiceAccount the CronJob is rendered with', () => {

@@ -29,13 +29,55 @@ describe('offline provider check of infra/ (hashicorp/google schema, real HCL pa
   });
 
   it.each([
-    ['an unknown resource type', 'registry.tf', 'resource "google_artifact_registry_repository" "images"', 'resource "google_artifact_registry_repo" "images"', /google_artifact_registry_repo\.images: unknown resource type google_artifact_registry_repo in hashicorp\/google 6\.38\.0/],
-    ['an unknown argument', 'registry.tf', '  description   = "gpu-fleet', '  descripton    = "gpu-fleet', /google_artifact_registry_repository\.images: descripton: unknown argument or block; the schema has /],
-    ['an unknown nested block', 'clusters.tf', '  release_channel {', '  release_chanel {', /google_container_cluster\.fleet: release_chanel: unknown argument or block/],
-    ['a computed-only argument that is set', 'registry.tf', '  format        = "DOCKER"', '  format        = "DOCKER"\n  create_time   = "2026-01-01T00:00:00Z"', /google_artifact_registry_repository\.images: create_time: computed by the provider, cannot be set/],
-    ['a missing required argument', 'registry.tf', '  repository_id = local.registry_repository\n', '', /google_artifact_registry_repository\.images: repository_id: required argument missing/],
-    ['a missing required nested argument', 'clusters.tf', '    channel = local.release_channel\n', '', /google_container_cluster\.fleet: release_channel\.channel: required argument missing/],
-    ['too many blocks', 'clusters.tf', '  release_channel {\n    channel = local.release_channel\n  }', '  release_channel {\n    channel = local.release_channel\n  }\n  release_channel {\n    channel = "STABLE"\n  }', /google_container_cluster\.fleet: release_channel: 2 blocks, at most 1 allowed/],
+    [
+      'an unknown resource type',
+      'registry.tf',
+      'resource "google_artifact_registry_repository" "images"',
+      'resource "google_artifact_registry_repo" "images"',
+      /google_artifact_registry_repo\.images: unknown resource type google_artifact_registry_repo in hashicorp\/google 6\.38\.0/,
+    ],
+    [
+      'an unknown argument',
+      'registry.tf',
+      '  description   = "gpu-fleet',
+      '  descripton    = "gpu-fleet',
+      /google_artifact_registry_repository\.images: descripton: unknown argument or block; the schema has /,
+    ],
+    [
+      'an unknown nested block',
+      'clusters.tf',
+      '  release_channel {',
+      '  release_chanel {',
+      /google_container_cluster\.fleet: release_chanel: unknown argument or block/,
+    ],
+    [
+      'a computed-only argument that is set',
+      'registry.tf',
+      '  format        = "DOCKER"',
+      '  format        = "DOCKER"\n  create_time   = "2026-01-01T00:00:00Z"',
+      /google_artifact_registry_repository\.images: create_time: computed by the provider, cannot be set/,
+    ],
+    [
+      'a missing required argument',
+      'registry.tf',
+      '  repository_id = local.registry_repository\n',
+      '',
+      /google_artifact_registry_repository\.images: repository_id: required argument missing/,
+    ],
+    [
+      'a missing required nested argument',
+      'clusters.tf',
+      '    channel = local.release_channel\n',
+      '',
+      /google_container_cluster\.fleet: release_channel\.channel: required argument missing/,
+    ],
+    [
+      'too many blocks',
+      'clusters.tf',
+      '  release_channel {\n    channel = local.release_channel\n  }',
+      '  release_channel {\n    channel = local.release_channel\n  }\n  release_channel {\n    channel = "STABLE"\n  }',
+      /google_container_cluster\.fleet: release_channel: 2 blocks, at most 1 allowed/,
+    ],
   ])('catches %s', async (_name, file, from, to, expected) => {
     const findings = await withEdit(file, from, to);
     expect(findings).toEqual([expect.stringMatching(expected)]);

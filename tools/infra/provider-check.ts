@@ -42,7 +42,14 @@ export interface ProviderSchema {
  * (https://developer.hashicorp.com/terraform/language/resources/terraform-data).
  */
 const BUILTIN: Record<string, SchemaBlock> = {
-  terraform_data: { attributes: { id: { computed: true }, input: { optional: true }, output: { computed: true }, triggers_replace: { optional: true } } },
+  terraform_data: {
+    attributes: {
+      id: { computed: true },
+      input: { optional: true },
+      output: { computed: true },
+      triggers_replace: { optional: true },
+    },
+  },
 };
 
 /** Meta-arguments every resource and data block may carry (https://developer.hashicorp.com/terraform/language/meta-arguments). */
@@ -68,8 +75,12 @@ export interface ProviderFinding {
 
 /** Every .tf file of a folder, parsed. */
 export async function readInfra(dir: string): Promise<TfFile[]> {
-  const files = readdirSync(dir).filter((f) => f.endsWith('.tf')).sort();
-  return Promise.all(files.map(async (file) => ({ file, json: (await parse(file, readFileSync(join(dir, file), 'utf8'))) as Json })));
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.tf'))
+    .sort();
+  return Promise.all(
+    files.map(async (file) => ({ file, json: (await parse(file, readFileSync(join(dir, file), 'utf8'))) as Json })),
+  );
 }
 
 /** The resource and data blocks of parsed files (hcl2json: {resource: {type: {name: [body]}}}). */
@@ -78,7 +89,8 @@ export function blocksOf(files: TfFile[]): TfBlock[] {
   for (const { file, json } of files) {
     for (const kind of ['resource', 'data'] as const) {
       for (const [type, byName] of Object.entries((json[kind] ?? {}) as Record<string, Record<string, Json[]>>)) {
-        for (const [name, bodies] of Object.entries(byName)) for (const body of bodies) out.push({ file, kind, type, name, body });
+        for (const [name, bodies] of Object.entries(byName))
+          for (const body of bodies) out.push({ file, kind, type, name, body });
       }
     }
   }
@@ -89,10 +101,11 @@ export function blocksOf(files: TfFile[]): TfBlock[] {
 export async function pinnedGoogleVersion(dir: string): Promise<string> {
   for (const { json } of await readInfra(dir)) {
     for (const tf of (json.terraform ?? []) as Json[]) {
-      for (const rp of (tf.required_providers ?? []) as Json[]) {
-        const google = rp.google as { version?: string } | undefined;
+      for (const requiredProviders of (tf.required_providers ?? []) as Json[]) {
+        const google = requiredProviders.google as { version?: string } | undefined;
         if (google?.version) {
-          if (!/^\d+\.\d+\.\d+$/.test(google.version)) throw new Error(`infra/ must pin hashicorp/google to an exact version (found "${google.version}")`);
+          if (!/^\d+\.\d+\.\d+$/.test(google.version))
+            throw new Error(`infra/ must pin hashicorp/google to an exact version (found "${google.version}")`);
           return google.version;
         }
       }
@@ -114,9 +127,14 @@ export async function checkInfra(dir: string, schema?: ProviderSchema): Promise<
   for (const b of blocksOf(files)) {
     const address = `${b.kind === 'data' ? 'data.' : ''}${b.type}.${b.name}`;
     const add = (message: string) => findings.push({ file: `infra/${b.file}`, address, message });
-    const known = b.kind === 'resource' ? (s.resource_schemas[b.type]?.block ?? BUILTIN[b.type]) : s.data_source_schemas[b.type]?.block;
+    const known =
+      b.kind === 'resource'
+        ? (s.resource_schemas[b.type]?.block ?? BUILTIN[b.type])
+        : s.data_source_schemas[b.type]?.block;
     if (!known) {
-      add(`unknown ${b.kind === 'resource' ? 'resource' : 'data source'} type ${b.type} in hashicorp/google ${s.version} (a typo, or a type this version lacks; if it is new in infra/, run tools/infra/import-provider-schema.ts)`);
+      add(
+        `unknown ${b.kind === 'resource' ? 'resource' : 'data source'} type ${b.type} in hashicorp/google ${s.version} (a typo, or a type this version lacks; if it is new in infra/, run tools/infra/import-provider-schema.ts)`,
+      );
       continue;
     }
     checkBody(b.body, known, '', true, add);
@@ -139,7 +157,8 @@ function checkBody(body: Json, block: SchemaBlock, path: string, top: boolean, a
           continue;
         }
         seen.add(name);
-        for (const entry of entries) for (const content of (entry.content ?? []) as Json[]) checkBody(content, bt.block, at(name), false, add);
+        for (const entry of entries)
+          for (const content of (entry.content ?? []) as Json[]) checkBody(content, bt.block, at(name), false, add);
       }
       continue;
     }
@@ -151,21 +170,29 @@ function checkBody(body: Json, block: SchemaBlock, path: string, top: boolean, a
     }
     const bt = blocks[key];
     if (!bt) {
-      add(`${at(key)}: unknown argument or block; the schema has ${list([...Object.keys(attrs), ...Object.keys(blocks)])}`);
+      add(
+        `${at(key)}: unknown argument or block; the schema has ${list([...Object.keys(attrs), ...Object.keys(blocks)])}`,
+      );
       continue;
     }
     const items = (Array.isArray(value) ? value : [value]) as Json[];
     const max = bt.nesting_mode === 'single' || bt.nesting_mode === 'group' ? 1 : bt.max_items;
-    if (max !== undefined && max > 0 && items.length > max) add(`${at(key)}: ${items.length} blocks, at most ${max} allowed`);
+    if (max !== undefined && max > 0 && items.length > max)
+      add(`${at(key)}: ${items.length} blocks, at most ${max} allowed`);
     for (const item of items) checkBody(item, bt.block, at(key), false, add);
   }
-  for (const [name, a] of Object.entries(attrs)) if (a.required && !seen.has(name)) add(`${at(name)}: required argument missing`);
-  for (const [name, bt] of Object.entries(blocks)) if ((bt.min_items ?? 0) > 0 && !seen.has(name)) add(`${at(name)}: required block missing (at least ${bt.min_items})`);
+  for (const [name, a] of Object.entries(attrs))
+    if (a.required && !seen.has(name)) add(`${at(name)}: required argument missing`);
+  for (const [name, bt] of Object.entries(blocks))
+    if ((bt.min_items ?? 0) > 0 && !seen.has(name))
+      add(`${at(name)}: required block missing (at least ${bt.min_items})`);
 }
 
 const list = (names: string[]) => {
   const sorted = [...new Set(names)].sort();
-  return sorted.length > 12 ? `${sorted.slice(0, 12).join(', ')}, … (${sorted.length})` : sorted.join(', ') || 'nothing';
+  return sorted.length > 12
+    ? `${sorted.slice(0, 12).join(', ')}, … (${sorted.length})`
+    : sorted.join(', ') || 'nothing';
 };
 
 if (require.main === module) {
@@ -173,7 +200,11 @@ if (require.main === module) {
   checkInfra(dir)
     .then((findings) => {
       for (const f of findings) console.log(`${f.file}: ${f.address}: ${f.message}`);
-      console.log(findings.length ? `provider check: ${findings.length} problem(s)` : 'provider check: infra/ matches the hashicorp/google schema');
+      console.log(
+        findings.length
+          ? `provider check: ${findings.length} problem(s)`
+          : 'provider check: infra/ matches the hashicorp/google schema',
+      );
       process.exit(findings.length ? 1 : 0);
     })
     .catch((e: unknown) => {

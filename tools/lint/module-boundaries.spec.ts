@@ -13,8 +13,11 @@ jest.setTimeout(60_000);
 beforeAll(
   () =>
     new Promise<void>((resolve, reject) =>
-      execFile(process.execPath, [require.resolve('nx/bin/nx'), 'show', 'projects'], { cwd: root, env: { ...process.env, NX_DAEMON: 'false' } }, (err) =>
-        err ? reject(err) : resolve(),
+      execFile(
+        process.execPath,
+        [require.resolve('nx/bin/nx'), 'show', 'projects'],
+        { cwd: root, env: { ...process.env, NX_DAEMON: 'false' } },
+        (err) => (err ? reject(err) : resolve()),
       ),
     ),
 );
@@ -23,16 +26,27 @@ function errorsFor(filePath: string, code: string): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child = execFile(
       process.execPath,
-      [join(root, 'node_modules/eslint/bin/eslint.js'), '--stdin', '--stdin-filename', join(root, filePath), '--format', 'json'],
+      [
+        join(root, 'node_modules/eslint/bin/eslint.js'),
+        '--stdin',
+        '--stdin-filename',
+        join(root, filePath),
+        '--format',
+        'json',
+      ],
       { cwd: root, env: { ...process.env, NX_DAEMON: 'false' } },
       (err, stdout, stderr) => {
         // exit 1 means lint errors were found, which is what these tests look for
-        if (err && (err as { code?: number }).code !== 1) return reject(new Error(`eslint failed: ${stderr || err.message}`));
+        if (err && (err as { code?: number }).code !== 1)
+          return reject(new Error(`eslint failed: ${stderr || err.message}`));
         try {
           // Nx plugins may print warnings before the JSON report
           const json = stdout.slice(stdout.indexOf('[{'));
-          const [result] = JSON.parse(json) as Array<{ messages: Array<{ severity: number; ruleId: string; message: string }> }>;
-          if (stdout.includes('No cached ProjectGraph')) throw new Error('module boundaries were skipped: no project graph');
+          const [result] = JSON.parse(json) as Array<{
+            messages: Array<{ severity: number; ruleId: string; message: string }>;
+          }>;
+          if (stdout.includes('No cached ProjectGraph'))
+            throw new Error('module boundaries were skipped: no project graph');
           resolve(result!.messages.filter((m) => m.severity === 2).map((m) => `${m.ruleId}: ${m.message}`));
         } catch (e) {
           reject(e as Error);
@@ -54,17 +68,30 @@ describe('module boundaries', () => {
   });
 
   it('a pure library may import pure packages', async () => {
-    expect(await errorsFor('libs/fleet-spec/src/lib/x.ts', "import { z } from 'zod';\nexport const x = z.string();\n")).toEqual([]);
+    expect(
+      await errorsFor('libs/fleet-spec/src/lib/x.ts', "import { z } from 'zod';\nexport const x = z.string();\n"),
+    ).toEqual([]);
   });
 
   it('the data layer may not depend on a feature library', async () => {
-    const errors = await errorsFor('libs/gcp-catalog/src/lib/x.ts', "import { renderTree } from '@gpu-fleet/manifests';\nexport const x = renderTree;\n");
+    const errors = await errorsFor(
+      'libs/gcp-catalog/src/lib/x.ts',
+      "import { renderTree } from '@gpu-fleet/manifests';\nexport const x = renderTree;\n",
+    );
     expect(errors.some((e) => e.startsWith('@nx/enforce-module-boundaries:'))).toBe(true);
   });
 
   it('the app may use every library through its public index only', async () => {
-    expect(await errorsFor('apps/region-scout/src/x.ts', "import { renderTree } from '@gpu-fleet/manifests';\nexport const x = renderTree;\n")).toEqual([]);
-    const deep = await errorsFor('apps/region-scout/src/x.ts', "import { renderTree } from '../../../libs/manifests/src/lib/tree';\nexport const x = renderTree;\n");
+    expect(
+      await errorsFor(
+        'apps/region-scout/src/x.ts',
+        "import { renderTree } from '@gpu-fleet/manifests';\nexport const x = renderTree;\n",
+      ),
+    ).toEqual([]);
+    const deep = await errorsFor(
+      'apps/region-scout/src/x.ts',
+      "import { renderTree } from '../../../libs/manifests/src/lib/tree';\nexport const x = renderTree;\n",
+    );
     expect(deep.some((e) => e.startsWith('@nx/enforce-module-boundaries:'))).toBe(true);
   });
 

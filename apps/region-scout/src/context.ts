@@ -44,7 +44,9 @@ export function readSpec(ws: Workspace): FleetSpec {
 /** The spec and its YAML document (for edits that keep comments). */
 export function readSpecDocument(ws: Workspace): { spec: FleetSpec; document: Document; text: string } {
   if (!existsSync(ws.specPath)) {
-    throw new CliError(`${ws.specLabel}: file not found. Run region-scout from the repository root, or pass --root <dir> / --spec <file>.`);
+    throw new CliError(
+      `${ws.specLabel}: file not found. Run region-scout from the repository root, or pass --root <dir> / --spec <file>.`,
+    );
   }
   const text = readFileSync(ws.specPath, 'utf8');
   const r = parseFleetSpec(text, { file: ws.specLabel, catalog: ws.catalog });

@@ -21,21 +21,47 @@ export interface HostOptions {
  * request, with GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY,
  * GITHUB_APP_INSTALLATION_ID); in the sandbox it talks to the sandbox's GitHub server.
  */
-export function proposalHost(ws: Workspace, spec: FleetSpec, session: ScoutSession, o: HostOptions, logger: Logger): GitHostPort | null {
-  if (o.proposal === 'none') return null;
-  if (o.proposal === 'local') return new LocalGitHost({ root: ws.root, logger, now: () => session.clock.now() });
-  return githubHost(parseRepo(o.repo, spec), session.sandbox, { ...o, dir: spec.configSync.dir }, logger);
+export function proposalHost(
+  ws: Workspace,
+  spec: FleetSpec,
+  session: ScoutSession,
+  options: HostOptions,
+  logger: Logger,
+): GitHostPort | null {
+  if (options.proposal === 'none') return null;
+  if (options.proposal === 'local') return new LocalGitHost({ root: ws.root, logger, now: () => session.clock.now() });
+  return githubHost(parseRepo(options.repo, spec), session.sandbox, { ...options, dir: spec.configSync.dir }, logger);
 }
 
 /** GitHub for one repository: the sandbox's server in the sandbox, otherwise GitHub with credentials from the environment. */
-export function githubHost(target: { owner: string; repo: string }, sandbox: EmbeddedSandbox | undefined, o: Pick<HostOptions, 'githubApi' | 'env'> & { dir?: string }, logger: Logger): GitHubHost {
+export function githubHost(
+  target: { owner: string; repo: string },
+  sandbox: EmbeddedSandbox | undefined,
+  options: Pick<HostOptions, 'githubApi' | 'env'> & { dir?: string },
+  logger: Logger,
+): GitHubHost {
   const { owner, repo } = target;
-  const { dir } = o;
+  const { dir } = options;
   if (sandbox) {
-    return new GitHubHost({ owner, repo, auth: { kind: 'token', token: sandbox.sandbox.githubToken }, baseUrl: sandbox.sandbox.endpoints.github, logger, retryBaseMs: 10, dir });
+    return new GitHubHost({
+      owner,
+      repo,
+      auth: { kind: 'token', token: sandbox.sandbox.githubToken },
+      baseUrl: sandbox.sandbox.endpoints.github,
+      logger,
+      retryBaseMs: 10,
+      dir,
+    });
   }
-  const env = o.env ?? process.env;
-  return new GitHubHost({ owner, repo, auth: githubAuth(env), baseUrl: o.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com', logger, dir });
+  const env = options.env ?? process.env;
+  return new GitHubHost({
+    owner,
+    repo,
+    auth: githubAuth(env),
+    baseUrl: options.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com',
+    logger,
+    dir,
+  });
 }
 
 /** owner/name from --repo, else from the spec's configSync.repo. */
@@ -45,9 +71,15 @@ export function parseRepo(flag: string | undefined, spec: FleetSpec | null): { o
     if (!m) throw new CliError(`--repo: "${flag}" is not owner/name; for example --repo gpu-fleet/gpu-fleet`);
     return { owner: m[1]!, repo: m[2]! };
   }
-  if (!spec) throw new CliError('--repo is required with --from-github (there is no local spec to read configSync.repo from); for example --repo gpu-fleet/gpu-fleet');
+  if (!spec)
+    throw new CliError(
+      '--repo is required with --from-github (there is no local spec to read configSync.repo from); for example --repo gpu-fleet/gpu-fleet',
+    );
   const repo = githubRepository(spec);
-  if (!repo) throw new CliError(`--repo: configSync.repo "${spec.configSync.repo}" is not a GitHub repository; pass --repo owner/name`);
+  if (!repo)
+    throw new CliError(
+      `--repo: configSync.repo "${spec.configSync.repo}" is not a GitHub repository; pass --repo owner/name`,
+    );
   return repo;
 }
 
@@ -55,11 +87,23 @@ export function parseRepo(flag: string | undefined, spec: FleetSpec | null): { o
 export function githubAuth(env: NodeJS.ProcessEnv): GitHubAuth {
   if (env.GITHUB_APP_ID || env.GITHUB_APP_PRIVATE_KEY || env.GITHUB_APP_INSTALLATION_ID) {
     const missing = ['GITHUB_APP_ID', 'GITHUB_APP_PRIVATE_KEY', 'GITHUB_APP_INSTALLATION_ID'].filter((k) => !env[k]);
-    if (missing.length) throw new CliError(`GitHub App auth needs ${missing.join(', ')} as well (or use GITHUB_TOKEN instead)`);
+    if (missing.length)
+      throw new CliError(`GitHub App auth needs ${missing.join(', ')} as well (or use GITHUB_TOKEN instead)`);
     const installationId = Number(env.GITHUB_APP_INSTALLATION_ID);
-    if (!Number.isInteger(installationId) || installationId <= 0) throw new CliError(`GITHUB_APP_INSTALLATION_ID: "${env.GITHUB_APP_INSTALLATION_ID}" is not a number; copy it from the app's installation URL`);
-    return { kind: 'app', appId: env.GITHUB_APP_ID!, privateKey: env.GITHUB_APP_PRIVATE_KEY!.replace(/\\n/g, '\n'), installationId };
+    if (!Number.isInteger(installationId) || installationId <= 0)
+      throw new CliError(
+        `GITHUB_APP_INSTALLATION_ID: "${env.GITHUB_APP_INSTALLATION_ID}" is not a number; copy it from the app's installation URL`,
+      );
+    return {
+      kind: 'app',
+      appId: env.GITHUB_APP_ID!,
+      privateKey: env.GITHUB_APP_PRIVATE_KEY!.replace(/\\n/g, '\n'),
+      installationId,
+    };
   }
-  if (!env.GITHUB_TOKEN) throw new CliError('--proposal github needs GITHUB_TOKEN (contents and pull-requests write) or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID); or use --proposal local');
+  if (!env.GITHUB_TOKEN)
+    throw new CliError(
+      '--proposal github needs GITHUB_TOKEN (contents and pull-requests write) or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID); or use --proposal local',
+    );
   return { kind: 'token', token: env.GITHUB_TOKEN };
 }

@@ -43,7 +43,8 @@ export function redactDeep(value: unknown, seen = new WeakSet<object>()): unknow
   if (seen.has(value)) return '[circular]';
   seen.add(value);
   if (Array.isArray(value)) return value.map((v) => redactDeep(v, seen));
-  if (value instanceof Error) return { type: value.name, message: redactDeep(value.message, seen), stack: redactDeep(value.stack, seen) };
+  if (value instanceof Error)
+    return { type: value.name, message: redactDeep(value.message, seen), stack: redactDeep(value.stack, seen) };
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(value)) out[k] = SECRET_KEY.has(k.toLowerCase()) ? CENSOR : redactDeep(v, seen);
   return out;
@@ -54,7 +55,9 @@ export function redactDeep(value: unknown, seen = new WeakSet<object>()): unknow
  * human-readable on a TTY. Credentials never reach a log line: fields, bindings and messages pass
  * through redactDeep.
  */
-export function createLogger(opts: { level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {}): Pino & Logger {
+export function createLogger(
+  opts: { level?: string; pretty?: boolean; destination?: NodeJS.WritableStream } = {},
+): Pino & Logger {
   const destination = opts.destination ?? process.stderr;
   const usePretty = opts.pretty ?? (process.stderr.isTTY === true && !opts.destination);
   const options: pino.LoggerOptions = {
@@ -69,13 +72,16 @@ export function createLogger(opts: { level?: string; pretty?: boolean; destinati
       },
     },
   };
-  const logger = usePretty ? pino(options, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname,name' })) : pino(options, destination as never);
+  const logger = usePretty
+    ? pino(options, pretty({ destination: 2, sync: true, colorize: true, ignore: 'pid,hostname,name' }))
+    : pino(options, destination as never);
   return redactingChildren(logger);
 }
 
 /** Child loggers' bindings are serialized once, outside the log formatter: censor them on the way in. */
 function redactingChildren<L extends Pino>(logger: L): L {
   const child = logger.child.bind(logger);
-  logger.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) => redactingChildren(child(redactDeep(bindings) as pino.Bindings, options))) as unknown as L["child"];
+  logger.child = ((bindings: pino.Bindings, options?: pino.ChildLoggerOptions) =>
+    redactingChildren(child(redactDeep(bindings) as pino.Bindings, options))) as unknown as L['child'];
   return logger;
 }

@@ -49,10 +49,20 @@ describe('bad input: exit 2, precise errors, nothing written', () => {
   it.each<[string, string, string[]]>([
     ['empty spec', '', ['fleet-config/fleet.yaml: is empty']],
     ['YAML syntax error', EXAMPLE_FLEET_YAML.replace('kind: Fleet', 'kind: [Fleet'), ['YAML syntax error']],
-    ['unknown key', EXAMPLE_FLEET_YAML.replace('  count: 1', '  count: 1\n  colour: green'), ['gpu.colour: unknown key; allowed here: preferences, count, provisioning, acceptCutGenerations, selection (line 19)']],
-    ['GPU not offered', EXAMPLE_FLEET_YAML.replace('mode: standby\n    gpu: nvidia-tesla-t4', 'mode: standby\n    gpu: nvidia-l4').replace('asia-northeast1]', 'asia-northeast1, australia-southeast1]').replace('region: asia-northeast1', 'region: australia-southeast1'), [
-      'clusters[2].gpu: "nvidia-l4" is not offered in australia-southeast1; offered there: nvidia-tesla-t4 (line 46)',
-    ]],
+    [
+      'unknown key',
+      EXAMPLE_FLEET_YAML.replace('  count: 1', '  count: 1\n  colour: green'),
+      [
+        'gpu.colour: unknown key; allowed here: preferences, count, provisioning, acceptCutGenerations, selection (line 19)',
+      ],
+    ],
+    [
+      'GPU not offered',
+      EXAMPLE_FLEET_YAML.replace('mode: standby\n    gpu: nvidia-tesla-t4', 'mode: standby\n    gpu: nvidia-l4')
+        .replace('asia-northeast1]', 'asia-northeast1, australia-southeast1]')
+        .replace('region: asia-northeast1', 'region: australia-southeast1'),
+      ['clusters[2].gpu: "nvidia-l4" is not offered in australia-southeast1; offered there: nvidia-tesla-t4 (line 46)'],
+    ],
   ])('%s', async (_name, spec, expected) => {
     await cli('render');
     const before = readOwnedTree(root);
@@ -79,7 +89,9 @@ describe('bad input: exit 2, precise errors, nothing written', () => {
     rmSync(specPath());
     const r = await cli('validate');
     expect(r).toMatchObject({ code: 2 });
-    expect(r.err).toBe('error: fleet-config/fleet.yaml: file not found. Run region-scout from the repository root, or pass --root <dir> / --spec <file>.');
+    expect(r.err).toBe(
+      'error: fleet-config/fleet.yaml: file not found. Run region-scout from the repository root, or pass --root <dir> / --spec <file>.',
+    );
   });
 
   it('refuses to overwrite a hand-written file in clusters/ (exit 2)', async () => {
@@ -105,9 +117,17 @@ describe('region-scout validate and start', () => {
     await cli('render');
     const ok = await cli('validate');
     expect(ok.code).toBe(0);
-    expect(ok.out).toMatch(/^validate: fleet-config\/fleet\.yaml ok; 4 folders built with kustomize, \d+ objects valid/);
+    expect(ok.out).toMatch(
+      /^validate: fleet-config\/fleet\.yaml ok; 4 folders built with kustomize, \d+ objects valid/,
+    );
     const mcs = join(root, 'fleet-config/config-cluster/multiclusterservice.yaml');
-    writeFileSync(mcs, readFileSync(mcs, 'utf8').replace('- link: europe-west4/sd-europe-west4', '- link: asia-northeast1/sd-asia-northeast1'));
+    writeFileSync(
+      mcs,
+      readFileSync(mcs, 'utf8').replace(
+        '- link: europe-west4/sd-europe-west4',
+        '- link: asia-northeast1/sd-asia-northeast1',
+      ),
+    );
     const bad = await cli('validate', '--json');
     expect(bad.code).toBe(1);
     const report = JSON.parse(bad.out) as { ok: boolean; findings: Array<{ message: string }> };
@@ -120,6 +140,7 @@ describe('region-scout validate and start', () => {
   it('--help lists every command', async () => {
     const r = await cli('--help');
     expect(r.code).toBe(0);
-    for (const c of ['render', 'validate', 'start', 'sweep', 'plan', 'status', 'signals', 'probe']) expect(r.out).toContain(c);
+    for (const c of ['render', 'validate', 'start', 'sweep', 'plan', 'status', 'signals', 'probe'])
+      expect(r.out).toContain(c);
   });
 });

@@ -61,12 +61,14 @@ export interface RunOptions {
 
 const integer = (name: string, min: number, max: number) => (value: string) => {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got "${value}".`);
+  if (!Number.isInteger(n) || n < min || n > max)
+    throw new InvalidArgumentError(`${name} must be an integer from ${min} to ${max}, got "${value}".`);
   return n;
 };
 
 const seedOption = (help: string) => new Option('--seed <n>', help).argParser(integer('--seed', 0, 2 ** 31));
-const timeFactorOption = (help: string) => new Option('--time-factor <n>', help).argParser(integer('--time-factor', 1, 100000));
+const timeFactorOption = (help: string) =>
+  new Option('--time-factor <n>', help).argParser(integer('--time-factor', 1, 100000));
 
 /**
  * The embedded sandbox is chosen explicitly, never by default: a command without --sandbox talks to
@@ -74,14 +76,22 @@ const timeFactorOption = (help: string) => new Option('--time-factor <n>', help)
  */
 function withSandbox(cmd: Command): Command {
   return cmd
-    .option('--sandbox', 'use the embedded sandbox: a simulated cloud on loopback (Compute, GKE, GKE Hub, Kubernetes, GitHub) seeded from real catalog data; nothing reaches Google')
+    .option(
+      '--sandbox',
+      'use the embedded sandbox: a simulated cloud on loopback (Compute, GKE, GKE Hub, Kubernetes, GitHub) seeded from real catalog data; nothing reaches Google',
+    )
     .addOption(seedOption('with --sandbox: world seed (default 1)'))
     .addOption(timeFactorOption('with --sandbox: simulated seconds per real second (default 120)'));
 }
 
 /** Options shared by the commands that talk to Google (or, with --sandbox, the simulated cloud). */
 function withCloud(cmd: Command): Command {
-  return withSandbox(cmd.option('--project <id>', "GCP project to query with Application Default Credentials (default: the spec's project)")).option(
+  return withSandbox(
+    cmd.option(
+      '--project <id>',
+      "GCP project to query with Application Default Credentials (default: the spec's project)",
+    ),
+  ).option(
     '--evidence <file|configmap:ns/name>',
     'evidence store: a file (default: .gpu-fleet/evidence.json, or sandbox-evidence.json with --sandbox), or configmap:<namespace>/<name> in the config cluster (shared by every runner)',
   );
@@ -91,10 +101,16 @@ function withCloud(cmd: Command): Command {
  * Build the region-scout CLI. Commands return an exit code; errors become one clear line (exit 2)
  * unless --debug asks for the stack.
  */
-export function buildProgram({ io, cwd, stdin, logger: injected, signal, sandboxClock }: RunOptions, setExit: (code: number) => void): Command {
-  const withClock = <T extends object>(o: T): T & { clock?: SimClock } => (sandboxClock ? { ...o, clock: sandboxClock } : o);
+export function buildProgram(
+  { io, cwd, stdin, logger: injected, signal, sandboxClock }: RunOptions,
+  setExit: (code: number) => void,
+): Command {
+  const withClock = <T extends object>(options: T): T & { clock?: SimClock } =>
+    sandboxClock ? { ...options, clock: sandboxClock } : options;
   const program = new Command('region-scout')
-    .description('Keep a GPU web app running wherever GPUs can be had on Google Cloud: sweep for GPUs, decide safely, propose the placement as one pull request; render and validate the fleet.')
+    .description(
+      'Keep a GPU web app running wherever GPUs can be had on Google Cloud: sweep for GPUs, decide safely, propose the placement as one pull request; render and validate the fleet.',
+    )
     .option('--root <dir>', 'repository root holding fleet-config/ and clusters/', '.')
     .option('--spec <file>', 'fleet spec (default: <root>/fleet-config/fleet.yaml)')
     .option('--debug', 'print stack traces on errors and debug logs')
@@ -105,107 +121,176 @@ export function buildProgram({ io, cwd, stdin, logger: injected, signal, sandbox
 
   const ws = () => load.context().workspace(program.opts<GlobalOptions>(), cwd);
   const logger = (): Logger => {
-    const o = program.opts<{ debug?: boolean; verbose?: boolean }>();
-    return injected ?? load.logger().createLogger({ level: o.debug ? 'debug' : o.verbose ? 'info' : 'warn' });
+    const options = program.opts<{ debug?: boolean; verbose?: boolean }>();
+    return (
+      injected ?? load.logger().createLogger({ level: options.debug ? 'debug' : options.verbose ? 'info' : 'warn' })
+    );
   };
 
   program
     .command('render')
-    .description('Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet.schema.json, docs and .github/workflows/sweep.yml from the spec (atomic, deterministic).')
+    .description(
+      'Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet.schema.json, docs and .github/workflows/sweep.yml from the spec (atomic, deterministic).',
+    )
     .option('--check', 'write nothing; exit 1 and list the files that differ from a fresh render')
-    .action((o: { check?: boolean }) => setExit(load.render().render(ws(), io, o)));
+    .action((options: { check?: boolean }) => setExit(load.render().render(ws(), io, options)));
 
   program
     .command('validate')
-    .description('Validate the spec, build every overlay with kubectl kustomize, check every object against the vendored schemas and the fleet invariants.')
+    .description(
+      'Validate the spec, build every overlay with kubectl kustomize, check every object against the vendored schemas and the fleet invariants.',
+    )
     .option('--json', 'print the report as one JSON object')
-    .action(async (o: { json?: boolean }) => setExit(await load.validate().validate(ws(), io, o)));
+    .action(async (options: { json?: boolean }) => setExit(await load.validate().validate(ws(), io, options)));
 
   program
     .command('pin')
-    .description('Write machine-owned values into the spec and re-render: the static IP address (a Terraform output) and the scout image digest (a build). Validated first; nothing is written on bad input.')
-    .option('--static-ip-address <ip>', 'the address of ingress.staticIp.name, e.g. "$(terraform -chdir=infra output -raw static_ip_address)"')
+    .description(
+      'Write machine-owned values into the spec and re-render: the static IP address (a Terraform output) and the scout image digest (a build). Validated first; nothing is written on bad input.',
+    )
+    .option(
+      '--static-ip-address <ip>',
+      'the address of ingress.staticIp.name, e.g. "$(terraform -chdir=infra output -raw static_ip_address)"',
+    )
     .option('--scout-image <ref@sha256:digest>', 'the region-scout image the CronJob runs, pinned by digest')
-    .action((o: PinOptions) => setExit(load.pin().pin(ws(), io, o)));
+    .action((options: PinOptions) => setExit(load.pin().pin(ws(), io, options)));
 
   program
     .command('review')
-    .description('Summarise what the spec change since --base does to the fleet: per cluster, for traffic, and what Terraform does on merge (Markdown for the pull request comment).')
+    .description(
+      'Summarise what the spec change since --base does to the fleet: per cluster, for traffic, and what Terraform does on merge (Markdown for the pull request comment).',
+    )
     .requiredOption('--base <ref|file>', 'the spec to compare with: a git ref (e.g. origin/main) or a file')
     .option('--json', 'print the review as JSON')
-    .action((o: { base: string; json?: boolean }) => setExit(load.review().review(ws(), io, o)));
+    .action((options: { base: string; json?: boolean }) => setExit(load.review().review(ws(), io, options)));
 
   program
     .command('get')
-    .description('Print one value of the validated spec, defaults applied (e.g. `get project`, `get configCluster.name`); strings raw, the rest as JSON.')
+    .description(
+      'Print one value of the validated spec, defaults applied (e.g. `get project`, `get configCluster.name`); strings raw, the rest as JSON.',
+    )
     .argument('<path>', 'dotted field path')
     .action((path: string) => setExit(load.pin().get(ws(), io, path)));
 
   withSandbox(program.command('start'))
-    .description('The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).')
-    .action(async (o: { seed: number; timeFactor: number }) => setExit(await load.start().start(ws(), io, logger(), withClock(o))));
+    .description(
+      'The main job on the embedded default: a complete sweep cycle on the sandbox (GPUs run out in a serving region; the scout sweeps, decides and proposes the new placement as a local branch).',
+    )
+    .action(async (options: { seed: number; timeFactor: number }) =>
+      setExit(await load.start().start(ws(), io, logger(), withClock(options))),
+    );
 
   const withProposal = (cmd: Command) =>
     cmd
-      .addOption(new Option('--proposal <target>', 'where the proposal goes: local (a branch in this repository), github (a pull request), none').choices(['local', 'github', 'none']).default('local'))
+      .addOption(
+        new Option(
+          '--proposal <target>',
+          'where the proposal goes: local (a branch in this repository), github (a pull request), none',
+        )
+          .choices(['local', 'github', 'none'])
+          .default('local'),
+      )
       .option('--repo <owner/name>', 'GitHub repository (default: from configSync.repo)')
       .option('--github-api <url>', 'GitHub API root (GitHub Enterprise); default https://api.github.com');
 
   withProposal(withCloud(program.command('sweep')))
-    .description('One sweep: gather signals, probe the best candidates, decide, write fleet.yaml, render, validate and propose (one idempotent branch / pull request).')
+    .description(
+      'One sweep: gather signals, probe the best candidates, decide, write fleet.yaml, render, validate and propose (one idempotent branch / pull request).',
+    )
     .option('--dry-run', 'print everything, write nothing (no evidence, no files, no proposal)')
     .option('--no-probes', 'decide on the signals and evidence only')
     .option('--json', 'print the plan, the evidence and the proposal result as JSON')
-    .option('--base-commit <sha>', 'the commit of the base branch this checkout is (e.g. "$(git rev-parse HEAD)" in CI): the proposal is built on it, so a change merged meanwhile conflicts instead of being reverted')
-    .option('--repo-dir <dir>', 'with --from-github: the folder of the gpu-fleet tree inside the repository (configSync.dir; default: the root)')
-    .option('--from-github <branch>', 'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github')
-    .action(async (o: SweepCommandOptions) => setExit(await load.sweep().sweepCommand(ws(), io, logger(), withClock(o))));
+    .option(
+      '--base-commit <sha>',
+      'the commit of the base branch this checkout is (e.g. "$(git rev-parse HEAD)" in CI): the proposal is built on it, so a change merged meanwhile conflicts instead of being reverted',
+    )
+    .option(
+      '--repo-dir <dir>',
+      'with --from-github: the folder of the gpu-fleet tree inside the repository (configSync.dir; default: the root)',
+    )
+    .option(
+      '--from-github <branch>',
+      'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github',
+    )
+    .action(async (options: SweepCommandOptions) =>
+      setExit(await load.sweep().sweepCommand(ws(), io, logger(), withClock(options))),
+    );
 
   withCloud(program.command('plan'))
-    .description('Show the placement decision on current signals and evidence, without probes or a proposal; writes nothing.')
+    .description(
+      'Show the placement decision on current signals and evidence, without probes or a proposal; writes nothing.',
+    )
     .option('--json', 'print the plan as JSON')
-    .action(async (o: StatusOptions) => setExit(await load.sweep().planCommand(ws(), io, logger(), withClock(o))));
+    .action(async (options: StatusOptions) =>
+      setExit(await load.sweep().planCommand(ws(), io, logger(), withClock(options))),
+    );
 
   withCloud(program.command('status'))
-    .description("Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.")
+    .description(
+      "Show each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health; exit 1 when fewer than minServingRegions serve.",
+    )
     .option('--json', 'print the status as JSON')
-    .action(async (o: StatusOptions) => setExit(await load.status().statusCommand(ws(), io, logger(), withClock(o))));
+    .action(async (options: StatusOptions) =>
+      setExit(await load.status().statusCommand(ws(), io, logger(), withClock(options))),
+    );
 
   withCloud(program.command('quota'))
     .description(
       'Print the Compute Engine GPU quota the spec needs (per candidate region and GPU metric, and GPUS_ALL_REGIONS) with the exact gcloud command requesting each; with --live, compare with the current limits and exit 1 while a request is still needed.',
     )
-    .option('--live', "read the current limits from Compute (the spec's project, or --project; --sandbox for the simulated cloud)")
-    .option('--email <address>', 'contact address for the requests (Google requires one on an increase); default: "$QUOTA_EMAIL" in the commands')
+    .option(
+      '--live',
+      "read the current limits from Compute (the spec's project, or --project; --sandbox for the simulated cloud)",
+    )
+    .option(
+      '--email <address>',
+      'contact address for the requests (Google requires one on an increase); default: "$QUOTA_EMAIL" in the commands',
+    )
     .option('--json', 'print the needs, limits and commands as JSON')
-    .action(async (o: QuotaOptions) => setExit(await load.quota().quotaCommand(ws(), io, logger(), withClock(o))));
+    .action(async (options: QuotaOptions) =>
+      setExit(await load.quota().quotaCommand(ws(), io, logger(), withClock(options))),
+    );
 
   program
     .command('classify')
-    .description('Classify GCE/GKE error and event messages read from stdin, one per line; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.')
+    .description(
+      'Classify GCE/GKE error and event messages read from stdin, one per line; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.',
+    )
     .action(async () => setExit(await load.classify().classifyCommand(stdin ?? process.stdin, io)));
 
   program
     .command('sandbox')
     .addOption(seedOption('world seed').default(1))
     .addOption(timeFactorOption('simulated seconds per real second').default(120))
-    .description('Serve the embedded sandbox (Compute, GKE, GKE Hub, Connect Gateway, GitHub wire formats on loopback) until interrupted; prints its endpoints as one JSON line.')
-    .action(async (o: { seed: number; timeFactor: number }) => setExit(await load.sandbox().sandboxCommand(ws(), io, { ...o, signal })));
+    .description(
+      'Serve the embedded sandbox (Compute, GKE, GKE Hub, Connect Gateway, GitHub wire formats on loopback) until interrupted; prints its endpoints as one JSON line.',
+    )
+    .action(async (options: { seed: number; timeFactor: number }) =>
+      setExit(await load.sandbox().sandboxCommand(ws(), io, { ...options, signal })),
+    );
 
   withCloud(program.command('signals'))
-    .description('Gather every signal once (GPU offering, quotas, clusters and Config Sync, pending pods, evidence) and print a table per region.')
+    .description(
+      'Gather every signal once (GPU offering, quotas, clusters and Config Sync, pending pods, evidence) and print a table per region.',
+    )
     .option('--json', 'print the report as JSON')
     .option('--all-regions', 'every catalog region, not only the spec’s candidates')
-    .action(async (o: SignalsOptions) => setExit(await load.signals().signalsCommand(ws(), io, logger(), withClock(o))));
+    .action(async (options: SignalsOptions) =>
+      setExit(await load.signals().signalsCommand(ws(), io, logger(), withClock(options))),
+    );
 
   withCloud(program.command('probe'))
-    .description('Run one short-lived GPU probe Job in a cluster (within the daily probe budget) and record the outcome.')
+    .description(
+      'Run one short-lived GPU probe Job in a cluster (within the daily probe budget) and record the outcome.',
+    )
     .requiredOption('--cluster <name>', 'cluster of the spec to probe in')
     .requiredOption('--gpu <type>', 'accelerator type, e.g. nvidia-l4')
     .option('--spot', 'probe Spot capacity')
     .addOption(new Option('--count <n>', 'GPUs (default: gpu.count of the spec)').argParser(integer('--count', 1, 16)))
     .option('--json', 'print the result as JSON')
-    .action(async (o: ProbeCommandOptions) => setExit(await load.probe().probeCommand(ws(), io, logger(), withClock(o))));
+    .action(async (options: ProbeCommandOptions) =>
+      setExit(await load.probe().probeCommand(ws(), io, logger(), withClock(options))),
+    );
 
   return program;
 }

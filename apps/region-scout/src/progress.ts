@@ -6,7 +6,10 @@ export function progress(io: Io, label: string, stream: NodeJS.WriteStream = pro
   const frames = ['⠋', '⠙', '⠹', '⠸', '⠼', '⠴', '⠦', '⠧', '⠇', '⠏'];
   const start = Date.now();
   let i = 0;
-  const timer = setInterval(() => stream.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - start) / 1000).toFixed(1)}s`), 80);
+  const timer = setInterval(
+    () => stream.write(`\r${frames[i++ % frames.length]} ${label} ${((Date.now() - start) / 1000).toFixed(1)}s`),
+    80,
+  );
   return {
     done: () => {
       clearInterval(timer);

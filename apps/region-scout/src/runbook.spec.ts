@@ -14,21 +14,33 @@ const ROOT = resolve(__dirname, '../../..');
 const RUNBOOK = readFileSync(join(ROOT, 'docs/runbook.md'), 'utf8');
 const shellBlocks = [...RUNBOOK.matchAll(/```sh\n([\s\S]*?)```/g)].map((m) => m[1]!);
 const shell = shellBlocks.join('\n');
-const workflows = ['infra.yml', 'sweep.yml', 'validate.yml'].map((f) => readFileSync(join(ROOT, '.github/workflows', f), 'utf8')).join('\n');
+const workflows = ['infra.yml', 'sweep.yml', 'validate.yml']
+  .map((f) => readFileSync(join(ROOT, '.github/workflows', f), 'utf8'))
+  .join('\n');
 
 let root: string;
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'region-scout-runbook-'));
   mkdirSync(join(root, 'fleet-config'));
   // The example fleet with a managed certificate, as step 3 sets up.
-  writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML.replace('  preSharedCertificates: [sd-webui-cert]\n', '  managedCertificate: {name: sd-webui-cert}\n'));
+  writeFileSync(
+    join(root, 'fleet-config/fleet.yaml'),
+    EXAMPLE_FLEET_YAML.replace(
+      '  preSharedCertificates: [sd-webui-cert]\n',
+      '  managedCertificate: {name: sd-webui-cert}\n',
+    ),
+  );
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
-  const code = await run(argv, { cwd: root, logger: silentLogger, io: { out: (l) => out.push(l), err: (l) => err.push(l) } });
+  const code = await run(argv, {
+    cwd: root,
+    logger: silentLogger,
+    io: { out: (l) => out.push(l), err: (l) => err.push(l) },
+  });
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 
@@ -51,7 +63,9 @@ describe('docs/runbook.md', () => {
 
   it('reads only spec paths that `get` resolves, defaults applied', async () => {
     const paths = [...new Set([...shell.matchAll(/scout -- get ([A-Za-z.]+)/g)].map((m) => m[1]!))];
-    expect(paths).toEqual(expect.arrayContaining(['app.namespace', 'ingress.iap.oauthSecretName', 'configCluster.name']));
+    expect(paths).toEqual(
+      expect.arrayContaining(['app.namespace', 'ingress.iap.oauthSecretName', 'configCluster.name']),
+    );
     for (const p of paths) {
       const r = await cli('get', p);
       expect({ path: p, code: r.code, err: r.err }).toEqual({ path: p, code: 0, err: '' });
@@ -63,13 +77,19 @@ describe('docs/runbook.md', () => {
     const outputs = readFileSync(join(ROOT, 'infra/outputs.tf'), 'utf8');
     const defined = new Set([...outputs.matchAll(/^output "([a-z_]+)"/gm)].map((m) => m[1]));
     const used = [...shell.matchAll(/terraform -chdir=infra output (?:-raw |-json )?([a-z_]+)/g)].map((m) => m[1]!);
-    expect(used).toEqual(expect.arrayContaining(['static_ip_address', 'image_repository', 'model_bucket', 'github_actions_variables']));
+    expect(used).toEqual(
+      expect.arrayContaining(['static_ip_address', 'image_repository', 'model_bucket', 'github_actions_variables']),
+    );
     expect(used.filter((o) => !defined.has(o))).toEqual([]);
   });
 
   it('sets exactly the secrets the workflows read, and explains each', () => {
-    const read = new Set([...workflows.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]!).filter((s) => s !== 'GITHUB_TOKEN'));
-    const mentioned = new Set([...RUNBOOK.matchAll(/\b(CONFIG_SYNC_[A-Z_]+|REGION_SCOUT_[A-Z_]+)\b/g)].map((m) => m[1]!));
+    const read = new Set(
+      [...workflows.matchAll(/secrets\.([A-Z_]+)/g)].map((m) => m[1]!).filter((s) => s !== 'GITHUB_TOKEN'),
+    );
+    const mentioned = new Set(
+      [...RUNBOOK.matchAll(/\b(CONFIG_SYNC_[A-Z_]+|REGION_SCOUT_[A-Z_]+)\b/g)].map((m) => m[1]!),
+    );
     const set = new Set([...shell.matchAll(/gh secret set ([A-Z_]+)/g)].map((m) => m[1]!));
     // every secret a workflow reads is named in the runbook (set by a command, or named as the alternative)
     expect([...read].filter((s) => !mentioned.has(s))).toEqual([]);

@@ -36,10 +36,21 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 
 describe('region-scout classify', () => {
   it('prints one JSON object per input line', async () => {
-    const r = await cli(['classify'], "Quota 'NVIDIA_L4_GPUS' exceeded.  Limit: 0.0 in region us-central1.\n\nscale.up.error.out.of.resources\n");
+    const r = await cli(
+      ['classify'],
+      "Quota 'NVIDIA_L4_GPUS' exceeded.  Limit: 0.0 in region us-central1.\n\nscale.up.error.out.of.resources\n",
+    );
     expect(r.code).toBe(0);
     expect(r.out.split('\n').map((l) => JSON.parse(l))).toEqual([
-      { kind: 'quota', scope: 'region', zone: null, region: 'us-central1', gpu: 'nvidia-l4', suggestedZones: [], metric: 'NVIDIA_L4_GPUS' },
+      {
+        kind: 'quota',
+        scope: 'region',
+        zone: null,
+        region: 'us-central1',
+        gpu: 'nvidia-l4',
+        suggestedZones: [],
+        metric: 'NVIDIA_L4_GPUS',
+      },
       { kind: 'stockout', scope: null, zone: null, region: null, gpu: null, suggestedZones: [], metric: null },
     ]);
   });
@@ -49,8 +60,12 @@ describe('region-scout signals (embedded sandbox)', () => {
   it('prints a table per region and records evidence', async () => {
     const r = await cli(['signals', '--sandbox']);
     expect(r.code).toBe(0);
-    expect(r.out.split('\n')[0]).toBe('SANDBOX — simulated cloud, not Google: embedded sandbox (seed 1, manual clock, project sd-fleet-test-4821)');
-    expect(r.out.split('\n')[1]).toBe('signals · embedded sandbox (seed 1, manual clock, project sd-fleet-test-4821) · 2026-11-23T01:00:00.000Z');
+    expect(r.out.split('\n')[0]).toBe(
+      'SANDBOX — simulated cloud, not Google: embedded sandbox (seed 1, manual clock, project sd-fleet-test-4821)',
+    );
+    expect(r.out.split('\n')[1]).toBe(
+      'signals · embedded sandbox (seed 1, manual clock, project sd-fleet-test-4821) · 2026-11-23T01:00:00.000Z',
+    );
     expect(r.out).toMatch(/europe-west4\s+ok\s+nvidia-l4\s+3\s+\d\.\d\d \(\d\.\d\d\)/);
     expect(r.out).toContain('sd-europe-west4 active RUNNING sync SYNCED');
     expect(r.out).toMatch(/3 regions, 0 unknown/);
@@ -62,7 +77,9 @@ describe('region-scout signals (embedded sandbox)', () => {
     const report = JSON.parse(r.out) as { source: string; regions: Array<{ region: string; quota: unknown[] }> };
     expect(report.source).toBe('sandbox');
     expect(report.regions.map((x) => x.region)).toEqual(['asia-northeast1', 'europe-west4', 'us-central1']);
-    expect(report.regions[0]!.quota).toContainEqual(expect.objectContaining({ gpu: 'nvidia-l4', spot: false, metric: 'NVIDIA_L4_GPUS' }));
+    expect(report.regions[0]!.quota).toContainEqual(
+      expect.objectContaining({ gpu: 'nvidia-l4', spot: false, metric: 'NVIDIA_L4_GPUS' }),
+    );
   });
 
   it('reports a corrupt evidence file, sets it aside and carries on', async () => {
@@ -70,30 +87,50 @@ describe('region-scout signals (embedded sandbox)', () => {
     writeFileSync(join(root, '.gpu-fleet/sandbox-evidence.json'), 'garbage');
     const r = await cli(['signals', '--sandbox']);
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/warning: evidence store .*sandbox-evidence\.json is unreadable \(not JSON: .*\); moved it to .*sandbox-evidence\.json\.corrupt-/);
+    expect(r.err).toMatch(
+      /warning: evidence store .*sandbox-evidence\.json is unreadable \(not JSON: .*\); moved it to .*sandbox-evidence\.json\.corrupt-/,
+    );
   });
 });
 
 describe('region-scout probe (embedded sandbox)', () => {
   it('runs one probe, records it and charges the daily budget', async () => {
     const r = await cli(['probe', '--sandbox', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-tesla-t4', '--json']);
-    const result = JSON.parse(r.out) as { outcome: string; cluster: string; zone: string | null; secondsToRunning: number | null };
+    const result = JSON.parse(r.out) as {
+      outcome: string;
+      cluster: string;
+      zone: string | null;
+      secondsToRunning: number | null;
+    };
     // Seed 1 on the manual clock: the same answer on every machine and every day.
     expect(result).toMatchObject({ cluster: 'sd-europe-west4', outcome: 'success', zone: 'europe-west4-c' });
     expect(r.code).toBe(0);
-    const evidence = JSON.parse(readFileSync(join(root, '.gpu-fleet/sandbox-evidence.json'), 'utf8')) as { observations: Array<{ source: string; gpu: string }> };
+    const evidence = JSON.parse(readFileSync(join(root, '.gpu-fleet/sandbox-evidence.json'), 'utf8')) as {
+      observations: Array<{ source: string; gpu: string }>;
+    };
     expect(evidence.observations).toContainEqual(expect.objectContaining({ source: 'probe', gpu: 'nvidia-tesla-t4' }));
   });
 
   it('refuses when the daily budget is spent (exit 1)', async () => {
-    writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML + 'scout:\n  probeBudget:\n    maxProbesPerDay: 0\n');
+    writeFileSync(
+      join(root, 'fleet-config/fleet.yaml'),
+      EXAMPLE_FLEET_YAML + 'scout:\n  probeBudget:\n    maxProbesPerDay: 0\n',
+    );
     const r = await cli(['probe', '--sandbox', '--cluster', 'sd-europe-west4', '--gpu', 'nvidia-l4']);
-    expect(r).toMatchObject({ code: 1, err: 'error: probe not run: daily probe budget spent (0 probes) (scout.probeBudget in the spec)' });
+    expect(r).toMatchObject({
+      code: 1,
+      err: 'error: probe not run: daily probe budget spent (0 probes) (scout.probeBudget in the spec)',
+    });
   });
 
   it('names a bad --cluster or --gpu with the allowed values (exit 2)', async () => {
-    expect(await cli(['probe', '--sandbox', '--cluster', 'nope', '--gpu', 'nvidia-l4'])).toMatchObject({ code: 2, err: 'error: --cluster: "nope" is not a cluster of the spec; clusters: sd-us-central1, sd-europe-west4, sd-asia-northeast1' });
-    expect((await cli(['probe', '--sandbox', '--cluster', 'sd-us-central1', '--gpu', 'nvidia-l5'])).err).toMatch(/^error: --gpu: "nvidia-l5" is not a GKE accelerator type; known: /);
+    expect(await cli(['probe', '--sandbox', '--cluster', 'nope', '--gpu', 'nvidia-l4'])).toMatchObject({
+      code: 2,
+      err: 'error: --cluster: "nope" is not a cluster of the spec; clusters: sd-us-central1, sd-europe-west4, sd-asia-northeast1',
+    });
+    expect((await cli(['probe', '--sandbox', '--cluster', 'sd-us-central1', '--gpu', 'nvidia-l5'])).err).toMatch(
+      /^error: --gpu: "nvidia-l5" is not a GKE accelerator type; known: /,
+    );
   });
 });
 
@@ -107,14 +144,37 @@ describe('region-scout sandbox', () => {
     const line = await endpointsLine;
     try {
       const e = JSON.parse(line) as Record<string, string>;
-      expect(Object.keys(e)).toEqual(['compute', 'container', 'gkehub', 'connectgateway', 'github', 'oauth2Token', 'project', 'projectNumber', 'accessToken', 'refreshToken']);
-      const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${e.accessToken}` } });
+      expect(Object.keys(e)).toEqual([
+        'compute',
+        'container',
+        'gkehub',
+        'connectgateway',
+        'github',
+        'oauth2Token',
+        'project',
+        'projectNumber',
+        'accessToken',
+        'refreshToken',
+      ]);
+      const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, {
+        headers: { authorization: `Bearer ${e.accessToken}` },
+      });
       expect(res.status).toBe(200);
       // the refresh token gets a new access token from the printed token endpoint, as Google's does
-      const tok = await fetch(e.oauth2Token!, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: e.refreshToken! }) });
+      const tok = await fetch(e.oauth2Token!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: e.refreshToken! }),
+      });
       const fresh = (await tok.json()) as { access_token: string; expires_in: number };
       expect(fresh.expires_in).toBe(3599);
-      expect((await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, { headers: { authorization: `Bearer ${fresh.access_token}` } })).status).toBe(200);
+      expect(
+        (
+          await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, {
+            headers: { authorization: `Bearer ${fresh.access_token}` },
+          })
+        ).status,
+      ).toBe(200);
     } finally {
       stop.abort();
     }
@@ -138,10 +198,24 @@ describe('region-scout quota', () => {
   });
 
   it('--live compares with the limits Compute reports, prints only the requests still short and exits 1', async () => {
-    writeFileSync(join(root, 'fleet-config/fleet.yaml'), EXAMPLE_FLEET_YAML.replace('    gpu: nvidia-l4\n    replicas: 1\n', '    gpu: nvidia-l4\n    replicas: 40\n'));
+    writeFileSync(
+      join(root, 'fleet-config/fleet.yaml'),
+      EXAMPLE_FLEET_YAML.replace('    gpu: nvidia-l4\n    replicas: 1\n', '    gpu: nvidia-l4\n    replicas: 40\n'),
+    );
     const r = await cli(['quota', '--live', '--sandbox', '--json', '--email', 'ops@gpu-fleet.dev']);
     expect(r.code).toBe(1);
-    const report = JSON.parse(r.out) as { source: string; requestsNeeded: number; needs: Array<{ region: string | null; metric: string; needed: number; limit: number | null; verdict: string; command: string | null }> };
+    const report = JSON.parse(r.out) as {
+      source: string;
+      requestsNeeded: number;
+      needs: Array<{
+        region: string | null;
+        metric: string;
+        needed: number;
+        limit: number | null;
+        verdict: string;
+        command: string | null;
+      }>;
+    };
     expect(report.source).toMatch(/^embedded sandbox/);
     const l4 = report.needs.find((n) => n.region === 'us-central1' && n.metric === 'NVIDIA_L4_GPUS')!;
     expect(l4.needed).toBe(42);
@@ -179,9 +253,23 @@ describe('logs', () => {
 
   it('are JSON off a TTY and never contain tokens or secrets', () => {
     const { lines, log } = capture();
-    log.info({ token: 'ya29.secret', headers: { authorization: 'Bearer ya29.secret' }, github: { privateKey: '-----BEGIN' }, region: 'us-central1' }, 'calling');
+    log.info(
+      {
+        token: 'ya29.secret',
+        headers: { authorization: 'Bearer ya29.secret' },
+        github: { privateKey: '-----BEGIN' },
+        region: 'us-central1',
+      },
+      'calling',
+    );
     const entry = JSON.parse(lines[0]!) as Record<string, unknown>;
-    expect(entry).toMatchObject({ msg: 'calling', region: 'us-central1', token: '[redacted]', headers: { authorization: '[redacted]' }, github: { privateKey: '[redacted]' } });
+    expect(entry).toMatchObject({
+      msg: 'calling',
+      region: 'us-central1',
+      token: '[redacted]',
+      headers: { authorization: '[redacted]' },
+      github: { privateKey: '[redacted]' },
+    });
     expect(lines.join('')).not.toContain('ya29.secret');
     expect(lines.join('')).not.toContain('BEGIN');
   });
@@ -195,7 +283,11 @@ describe('logs', () => {
         (path, key, secret) => {
           // Build { request: [ { … { <key>: secret } } ] } along the random path.
           let inner: unknown = { [key]: secret, keep: 'visible' };
-          for (const step of [...path].reverse()) inner = typeof step === 'number' ? Object.assign(new Array(step + 1).fill(null), { [step]: inner }) : { [step]: inner };
+          for (const step of [...path].reverse())
+            inner =
+              typeof step === 'number'
+                ? Object.assign(new Array(step + 1).fill(null), { [step]: inner })
+                : { [step]: inner };
           const { lines, log } = capture();
           log.child({ binding: inner }).warn({ field: inner }, 'message');
           const text = lines.join('');
@@ -211,9 +303,23 @@ describe('logs', () => {
   it('mask credentials inside strings: messages, errors and free-text fields', () => {
     const { lines, log } = capture();
     const pem = '-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\n-----END PRIVATE KEY-----';
-    log.error({ err: new Error('GET failed with Authorization: Bearer ya29.a0AfH6SMBx9 from ghp_abcdefghijklmnopqrstuvwxyz0123'), note: `key was ${pem}` }, 'call with token ghs_ABCDEFGHIJKLMNOPQRSTUVWX12 failed');
+    log.error(
+      {
+        err: new Error(
+          'GET failed with Authorization: Bearer ya29.a0AfH6SMBx9 from ghp_abcdefghijklmnopqrstuvwxyz0123',
+        ),
+        note: `key was ${pem}`,
+      },
+      'call with token ghs_ABCDEFGHIJKLMNOPQRSTUVWX12 failed',
+    );
     const text = lines.join('');
-    for (const secret of ['ya29.a0AfH6SMBx9', 'ghp_abcdefghijklmnopqrstuvwxyz0123', 'ghs_ABCDEFGHIJKLMNOPQRSTUVWX12', 'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC']) expect(text).not.toContain(secret);
+    for (const secret of [
+      'ya29.a0AfH6SMBx9',
+      'ghp_abcdefghijklmnopqrstuvwxyz0123',
+      'ghs_ABCDEFGHIJKLMNOPQRSTUVWX12',
+      'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC',
+    ])
+      expect(text).not.toContain(secret);
     expect(text).toContain('GET failed with Authorization: Bearer [redacted]');
   });
 });

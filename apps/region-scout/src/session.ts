@@ -2,7 +2,13 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EvidenceLedger, type Clock, type EvidenceStore, type Logger } from '@gpu-fleet/scout-domain';
-import { createGcpAdapters, CorruptEvidenceError, FileEvidenceStore, NoGoogleCredentialsError, type GcpAdapters } from '@gpu-fleet/scout-gcp';
+import {
+  createGcpAdapters,
+  CorruptEvidenceError,
+  FileEvidenceStore,
+  NoGoogleCredentialsError,
+  type GcpAdapters,
+} from '@gpu-fleet/scout-gcp';
 import { readCheckout } from '@gpu-fleet/manifests';
 import { startEmbeddedSandbox, type EmbeddedSandbox, type SimClock } from '@gpu-fleet/sandbox';
 import type { Io, Workspace } from './context';
@@ -50,23 +56,44 @@ export interface CloudOptions {
 }
 
 /** --seed and --time-factor shape the sandbox only; --project names a real project. Refused when mixed up. */
-export function checkCloudOptions(o: CloudOptions): void {
-  if (o.sandbox && o.project) {
-    throw new CliError(`--project "${o.project}" and --sandbox exclude each other: --project talks to Google, --sandbox to the simulated cloud; pass one.`);
+export function checkCloudOptions(options: CloudOptions): void {
+  if (options.sandbox && options.project) {
+    throw new CliError(
+      `--project "${options.project}" and --sandbox exclude each other: --project talks to Google, --sandbox to the simulated cloud; pass one.`,
+    );
   }
-  if (!o.sandbox) {
-    const given = [o.seed !== undefined && '--seed', o.timeFactor !== undefined && '--time-factor'].filter((x): x is string => !!x);
+  if (!options.sandbox) {
+    const given = [options.seed !== undefined && '--seed', options.timeFactor !== undefined && '--time-factor'].filter(
+      (x): x is string => !!x,
+    );
     if (given.length) {
       const names = given.join(' and ');
-      throw new CliError(`${names} only appl${given.length > 1 ? 'y' : 'ies'} with --sandbox (the embedded simulated cloud); add --sandbox, or drop ${names} to use Google.`);
+      throw new CliError(
+        `${names} only appl${given.length > 1 ? 'y' : 'ies'} with --sandbox (the embedded simulated cloud); add --sandbox, or drop ${names} to use Google.`,
+      );
     }
   }
 }
 
 /** A session for a cloud command: warnings (a corrupt evidence store set aside) go to stderr. */
-export function openCloudSession(ws: Workspace, spec: FleetSpec, io: Io, logger: Logger, o: CloudOptions): Promise<ScoutSession> {
-  checkCloudOptions(o);
-  return openSession(ws, spec, { sandbox: o.sandbox, project: o.project, seed: o.seed, timeFactor: o.timeFactor, clock: o.clock, evidence: o.evidence, logger, onWarning: (m) => io.err(`warning: ${m}`) });
+export function openCloudSession(
+  ws: Workspace,
+  spec: FleetSpec,
+  io: Io,
+  logger: Logger,
+  options: CloudOptions,
+): Promise<ScoutSession> {
+  checkCloudOptions(options);
+  return openSession(ws, spec, {
+    sandbox: options.sandbox,
+    project: options.project,
+    seed: options.seed,
+    timeFactor: options.timeFactor,
+    clock: options.clock,
+    evidence: options.evidence,
+    logger,
+    onWarning: (m) => io.err(`warning: ${m}`),
+  });
 }
 
 /**
@@ -79,25 +106,33 @@ export function probeWaits(session: ScoutSession): { pollMs?: number; sleep?: (m
 }
 
 /** The first line a command prints when its data is simulated, so a sandbox result is never read as a real one. */
-export const sandboxBanner = (session: ScoutSession): string | null => (session.mode === 'sandbox' ? `SANDBOX — simulated cloud, not Google: ${session.description}` : null);
+export const sandboxBanner = (session: ScoutSession): string | null =>
+  session.mode === 'sandbox' ? `SANDBOX — simulated cloud, not Google: ${session.description}` : null;
 
-export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOptions): Promise<ScoutSession> {
+export async function openSession(ws: Workspace, spec: FleetSpec, options: SessionOptions): Promise<ScoutSession> {
   // Bad input is reported before any server starts.
-  const configMap = parseConfigMapRef(o.evidence);
+  const configMap = parseConfigMapRef(options.evidence);
   let sandbox: EmbeddedSandbox | undefined;
   let clock: Clock = { now: () => new Date() };
   let connection;
-  if (o.sandbox) {
-    sandbox = await startEmbeddedSandbox({ spec, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: o.start, clock: o.clock, githubFiles: sandboxRepository(ws, spec.configSync.dir) });
+  if (options.sandbox) {
+    sandbox = await startEmbeddedSandbox({
+      spec,
+      seed: options.seed ?? 1,
+      timeFactor: options.timeFactor ?? 120,
+      start: options.start,
+      clock: options.clock,
+      githubFiles: sandboxRepository(ws, spec.configSync.dir),
+    });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
   } else {
-    connection = { project: o.project ?? spec.project };
+    connection = { project: options.project ?? spec.project };
   }
   try {
     let adapters: GcpAdapters;
     try {
-      adapters = await createGcpAdapters(connection, { clock, logger: o.logger, bundled: ws.catalog, spec });
+      adapters = await createGcpAdapters(connection, { clock, logger: options.logger, bundled: ws.catalog, spec });
     } catch (e) {
       if (!(e instanceof NoGoogleCredentialsError)) throw e;
       throw new CliError(
@@ -106,20 +141,25 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
     }
     const store = configMap
       ? await adapters.evidenceConfigMap(configMap.namespace, configMap.name)
-      : new FileEvidenceStore(o.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'), () => clock.now());
+      : new FileEvidenceStore(
+          options.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'),
+          () => clock.now(),
+        );
     let ledger: EvidenceLedger;
     try {
       const snap = await store.load();
       ledger = snap ? EvidenceLedger.fromSnapshot(snap) : new EvidenceLedger();
     } catch (e) {
       if (!(e instanceof CorruptEvidenceError)) throw e;
-      o.onWarning?.(e.message);
-      o.logger.warn({ file: e.file, movedTo: e.movedTo }, 'evidence store was corrupt; set aside');
+      options.onWarning?.(e.message);
+      options.logger.warn({ file: e.file, movedTo: e.movedTo }, 'evidence store was corrupt; set aside');
       ledger = new EvidenceLedger();
     }
     return {
       mode: sandbox ? 'sandbox' : 'google',
-      description: sandbox ? `embedded sandbox (seed ${o.seed ?? 1}, ${o.clock ? 'manual clock' : `clock ×${o.timeFactor ?? 120}`}, project ${connection.project})` : `Google Cloud project ${connection.project}`,
+      description: sandbox
+        ? `embedded sandbox (seed ${options.seed ?? 1}, ${options.clock ? 'manual clock' : `clock ×${options.timeFactor ?? 120}`}, project ${connection.project})`
+        : `Google Cloud project ${connection.project}`,
       adapters,
       clock,
       ledger,
@@ -141,7 +181,10 @@ export async function openSession(ws: Workspace, spec: FleetSpec, o: SessionOpti
 export function parseConfigMapRef(value: string | undefined): { namespace: string; name: string } | null {
   if (!value?.startsWith('configmap:')) return null;
   const m = /^configmap:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/([a-z0-9]([-.a-z0-9]*[a-z0-9])?)$/.exec(value);
-  if (!m) throw new CliError(`--evidence: "${value}" is not configmap:<namespace>/<name>; for example --evidence configmap:gpu-fleet-system/region-scout-evidence`);
+  if (!m)
+    throw new CliError(
+      `--evidence: "${value}" is not configmap:<namespace>/<name>; for example --evidence configmap:gpu-fleet-system/region-scout-evidence`,
+    );
   return { namespace: m[1]!, name: m[3]! };
 }
 

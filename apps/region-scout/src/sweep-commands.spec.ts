@@ -9,7 +9,18 @@ import { DEMO_START } from './commands/start';
 
 /** The CLI's sweep, plan, status and start on the embedded sandbox, in a scratch git repository. */
 let root: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'P', GIT_AUTHOR_EMAIL: 'p@x', GIT_COMMITTER_NAME: 'P', GIT_COMMITTER_EMAIL: 'p@x' } }).trim();
+const git = (...args: string[]) =>
+  execFileSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'P',
+      GIT_AUTHOR_EMAIL: 'p@x',
+      GIT_COMMITTER_NAME: 'P',
+      GIT_COMMITTER_EMAIL: 'p@x',
+    },
+  }).trim();
 async function cli(...argv: string[]) {
   const out: string[] = [];
   const err: string[] = [];
@@ -55,7 +66,9 @@ describe('region-scout start (the main job on the sandbox)', () => {
     const commit = git('log', '-1', '--format=%B', 'region-scout/placement');
     expect(commit.split('\n')[0]).toMatch(/^\[sandbox\] region-scout: /);
     expect(commit).toContain('Simulated: decided on signals from the embedded sandbox');
-    expect(readFileSync(join(root, '.gpu-fleet/proposal.md'), 'utf8')).toMatch(/^> \[!WARNING\]\n> Simulated: every signal in this proposal comes from the embedded sandbox/m);
+    expect(readFileSync(join(root, '.gpu-fleet/proposal.md'), 'utf8')).toMatch(
+      /^> \[!WARNING\]\n> Simulated: every signal in this proposal comes from the embedded sandbox/m,
+    );
     expect(git('status', '--porcelain')).toBe('?? .gpu-fleet/');
     expect(git('rev-parse', '--abbrev-ref', 'HEAD')).toBe('main');
 
@@ -69,12 +82,18 @@ describe('the sandbox is only ever chosen explicitly', () => {
   it('start refuses to run without --sandbox (exit 2)', async () => {
     const r = await cli('start');
     expect(r.code).toBe(2);
-    expect(r.err).toContain('start runs a scripted incident on the embedded sandbox (a simulated cloud) and commits its proposal to a local branch: pass --sandbox');
+    expect(r.err).toContain(
+      'start runs a scripted incident on the embedded sandbox (a simulated cloud) and commits its proposal to a local branch: pass --sandbox',
+    );
     expect(git('branch', '--list', 'region-scout/placement')).toBe('');
   });
 
   it('a cloud command without --sandbox talks to Google, and without credentials says how to go on (exit 2)', async () => {
-    const saved = { HOME: process.env.HOME, GAC: process.env.GOOGLE_APPLICATION_CREDENTIALS, MSD: process.env.METADATA_SERVER_DETECTION };
+    const saved = {
+      HOME: process.env.HOME,
+      GAC: process.env.GOOGLE_APPLICATION_CREDENTIALS,
+      MSD: process.env.METADATA_SERVER_DETECTION,
+    };
     const home = mkdtempSync(join(tmpdir(), 'region-scout-nohome-'));
     process.env.HOME = home;
     delete process.env.GOOGLE_APPLICATION_CREDENTIALS;
@@ -101,7 +120,10 @@ describe('the sandbox is only ever chosen explicitly', () => {
 
   it('refuses sandbox-only options without --sandbox, and --project with it (exit 2)', async () => {
     const seed = await cli('plan', '--seed', '3');
-    expect(seed).toMatchObject({ code: 2, err: 'error: --seed only applies with --sandbox (the embedded simulated cloud); add --sandbox, or drop --seed to use Google.' });
+    expect(seed).toMatchObject({
+      code: 2,
+      err: 'error: --seed only applies with --sandbox (the embedded simulated cloud); add --sandbox, or drop --seed to use Google.',
+    });
     const both = await cli('status', '--sandbox', '--project', 'my-proj');
     expect(both.code).toBe(2);
     expect(both.err).toContain('--project "my-proj" and --sandbox exclude each other');
@@ -112,7 +134,11 @@ describe('region-scout sweep / plan / status', () => {
   it('sweep --dry-run --json prints the plan, evidence and result and writes nothing', async () => {
     const r = await cli('sweep', '--sandbox', '--dry-run', '--json', '--no-probes');
     expect(r.code).toBe(0);
-    const j = JSON.parse(r.out) as { plan: { summary: string; eligibility: string; clusters: unknown[] }; evidence: unknown[]; result: unknown };
+    const j = JSON.parse(r.out) as {
+      plan: { summary: string; eligibility: string; clusters: unknown[] };
+      evidence: unknown[];
+      result: unknown;
+    };
     expect(j.plan.summary).toMatch(/region\(s\) serve/);
     expect(j.plan.eligibility).toMatch(/regions eligible/);
     expect(j.evidence.length).toBeGreaterThan(0);
@@ -132,7 +158,9 @@ describe('region-scout sweep / plan / status', () => {
 
   it('status shows mode, GPU, GKE and Config Sync state and serving health', async () => {
     const r = await cli('status', '--sandbox', '--json');
-    const j = JSON.parse(r.out) as { clusters: Array<{ cluster: string; gke: string; sync: string; serving: boolean; desired: number }> };
+    const j = JSON.parse(r.out) as {
+      clusters: Array<{ cluster: string; gke: string; sync: string; serving: boolean; desired: number }>;
+    };
     expect(j.clusters.map((c) => c.cluster)).toEqual(['sd-us-central1', 'sd-europe-west4', 'sd-asia-northeast1']);
     expect(j.clusters.every((c) => c.gke === 'RUNNING' && c.sync.startsWith('SYNCED'))).toBe(true);
     expect(j.clusters.map((c) => [c.serving, c.desired])).toEqual([
@@ -150,7 +178,9 @@ describe('region-scout sweep / plan / status', () => {
     try {
       const r = await cli('sweep', '--project', 'some-project-123', '--proposal', 'github');
       expect(r.code).toBe(2);
-      expect(r.err).toMatch(/--proposal github needs GITHUB_TOKEN .* or a GitHub App \(GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID\)/);
+      expect(r.err).toMatch(
+        /--proposal github needs GITHUB_TOKEN .* or a GitHub App \(GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY, GITHUB_APP_INSTALLATION_ID\)/,
+      );
     } finally {
       if (token !== undefined) process.env.GITHUB_TOKEN = token;
     }
@@ -159,9 +189,21 @@ describe('region-scout sweep / plan / status', () => {
 
 describe('the scheduled sweep without a checkout (as the CronJob runs it)', () => {
   it('reads the repository from GitHub, keeps evidence in the config cluster ConfigMap and leaves the local tree alone', async () => {
-    const r = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'main', '--no-probes', '--evidence', 'configmap:gpu-fleet-system/region-scout-evidence');
+    const r = await cli(
+      'sweep',
+      '--sandbox',
+      '--proposal',
+      'github',
+      '--from-github',
+      'main',
+      '--no-probes',
+      '--evidence',
+      'configmap:gpu-fleet-system/region-scout-evidence',
+    );
     expect(r.code).toBe(0);
-    expect(r.err).toMatch(/· checkout: \d+ files of GitHub gpu-fleet\/gpu-fleet at http:\/\/127\.0\.0\.1:\d+ at main \([0-9a-f]{7}\)/);
+    expect(r.err).toMatch(
+      /· checkout: \d+ files of GitHub gpu-fleet\/gpu-fleet at http:\/\/127\.0\.0\.1:\d+ at main \([0-9a-f]{7}\)/,
+    );
     expect(r.out).toMatch(/proposal: nothing-open/);
     // Evidence went to the ConfigMap, not to a file; the local checkout is untouched.
     expect(existsSync(join(root, '.gpu-fleet'))).toBe(false);
@@ -171,14 +213,25 @@ describe('the scheduled sweep without a checkout (as the CronJob runs it)', () =
   it('names the mistake: --from-github without --proposal github, a bad ConfigMap reference, a branch that does not exist', async () => {
     const local = await cli('sweep', '--sandbox', '--from-github', 'main');
     expect(local.code).toBe(2);
-    expect(local.err).toContain('--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal local)');
+    expect(local.err).toContain(
+      '--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal local)',
+    );
     const cm = await cli('sweep', '--sandbox', '--dry-run', '--evidence', 'configmap:Bad/x');
     expect(cm.code).toBe(2);
     expect(cm.err).toContain('--evidence: "configmap:Bad/x" is not configmap:<namespace>/<name>');
     const noEvidence = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'main');
     expect(noEvidence.code).toBe(2);
     expect(noEvidence.err).toContain('--from-github leaves no local folder to keep evidence in');
-    const branch = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'release', '--evidence', 'configmap:gpu-fleet-system/e');
+    const branch = await cli(
+      'sweep',
+      '--sandbox',
+      '--proposal',
+      'github',
+      '--from-github',
+      'release',
+      '--evidence',
+      'configmap:gpu-fleet-system/e',
+    );
     expect(branch.code).toBe(2);
     expect(branch.err).toMatch(/branch "release" not found; check configSync.branch/);
   });
@@ -190,10 +243,14 @@ describe('pin and get: machine-owned values, never pasted by hand', () => {
   it('writes the Terraform address and the image digest into the spec, re-renders, and is idempotent', async () => {
     const r = await cli('pin', '--static-ip-address', '34.120.9.9', '--scout-image', digest);
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/ingress.staticIp.address = 34.120.9.9, scout.image = .*; render: \d+ generated files \(\d+ added, \d+ changed/);
+    expect(r.out).toMatch(
+      /ingress.staticIp.address = 34.120.9.9, scout.image = .*; render: \d+ generated files \(\d+ added, \d+ changed/,
+    );
     const mci = readFileSync(join(root, 'fleet-config/config-cluster/multiclusteringress.yaml'), 'utf8');
-    expect(mci).toContain("networking.gke.io/static-ip: 34.120.9.9");
-    expect(readFileSync(join(root, 'fleet-config/config-cluster/region-scout.yaml'), 'utf8')).toContain(`image: ${digest}`);
+    expect(mci).toContain('networking.gke.io/static-ip: 34.120.9.9');
+    expect(readFileSync(join(root, 'fleet-config/config-cluster/region-scout.yaml'), 'utf8')).toContain(
+      `image: ${digest}`,
+    );
     expect((await cli('render', '--check')).code).toBe(0);
     expect((await cli('get', 'scout.image')).out).toBe(digest);
     const again = await cli('pin', '--static-ip-address', '34.120.9.9');
@@ -215,7 +272,10 @@ describe('pin and get: machine-owned values, never pasted by hand', () => {
   it('get prints one value (defaults applied) and names an unknown field', async () => {
     expect((await cli('get', 'project')).out).toBe('sd-fleet-test-4821');
     expect((await cli('get', 'configCluster.name')).out).toBe('fleet-config');
-    expect(JSON.parse((await cli('get', 'scout.schedule')).out)).toEqual({ cron: '*/20 * * * *', runner: 'github-actions' });
+    expect(JSON.parse((await cli('get', 'scout.schedule')).out)).toEqual({
+      cron: '*/20 * * * *',
+      runner: 'github-actions',
+    });
     const bad = await cli('get', 'configCluster.zone');
     expect(bad.code).toBe(2);
     expect(bad.err).toContain('get: "configCluster.zone" is not a field of the spec (at "zone")');
@@ -225,7 +285,9 @@ describe('pin and get: machine-owned values, never pasted by hand', () => {
     // app.namespace defaults to app.name, configCluster.region to the first candidate region
     expect((await cli('get', 'app.namespace')).out).toBe('sd-webui');
     expect((await cli('get', 'configCluster.region')).out).toBe('us-central1');
-    expect((await cli('get', 'scout.gcpServiceAccount')).out).toBe('region-scout@sd-fleet-test-4821.iam.gserviceaccount.com');
+    expect((await cli('get', 'scout.gcpServiceAccount')).out).toBe(
+      'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com',
+    );
     const unset = await cli('get', 'ingress.staticIp.reason');
     expect(unset.code).toBe(1);
     expect(unset.err).toContain('get: "ingress.staticIp.reason" is not set in');
@@ -236,7 +298,19 @@ describe('review: the pull request comment', () => {
   it('summarises the spec change against a git ref, and names a bad ref', async () => {
     const spec = readFileSync(join(root, 'fleet-config/fleet.yaml'), 'utf8');
     const { spec: parsed, document } = loadFleetSpec(spec);
-    writeFileSync(join(root, 'fleet-config/fleet.yaml'), writeClusters(document, parsed.clusters.map((c) => (c.region === 'asia-northeast1' ? { ...c, mode: 'active' as const } : c.region === 'europe-west4' ? { ...c, mode: 'draining' as const } : c))));
+    writeFileSync(
+      join(root, 'fleet-config/fleet.yaml'),
+      writeClusters(
+        document,
+        parsed.clusters.map((c) =>
+          c.region === 'asia-northeast1'
+            ? { ...c, mode: 'active' as const }
+            : c.region === 'europe-west4'
+              ? { ...c, mode: 'draining' as const }
+              : c,
+        ),
+      ),
+    );
     const r = await cli('review', '--base', 'main');
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/^<!-- gpu-fleet:review -->/);

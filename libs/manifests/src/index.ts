@@ -1,16 +1,57 @@
-export { renderTree, CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, PATCHES_DIR, BASE_DIR, CONFIG_CLUSTER_DIR, clusterDir } from './lib/pure/tree';
+export {
+  renderTree,
+  CHECKOUT_PATHS,
+  OWNED_DIRS,
+  OWNED_FILES,
+  PATCHES_DIR,
+  BASE_DIR,
+  CONFIG_CLUSTER_DIR,
+  clusterDir,
+} from './lib/pure/tree';
 export type { RenderedTree } from './lib/pure/tree';
-export { writeTree, diffTree, hasDrift, readOwnedTree, ownedFilesOnDisk, readCheckout, writeCheckout, RenderConflictError } from './lib/io/fs-tree';
+export {
+  writeTree,
+  diffTree,
+  hasDrift,
+  readOwnedTree,
+  ownedFilesOnDisk,
+  readCheckout,
+  writeCheckout,
+  RenderConflictError,
+} from './lib/io/fs-tree';
 export type { Drift } from './lib/io/fs-tree';
 export { GENERATED_HEADER, SPEC_FILE, generatedYaml, stableYaml, isGenerated } from './lib/pure/yaml';
 export * from './lib/pure/labels';
 export * from './lib/pure/gke-types';
-export { deployment, namespace, podDisruptionBudget, service, serviceAccount, readinessEndpoint, readyGateConfigMap, readyGateConfigMapName, gcsFuseSidecarAnnotations, GPU_RESOURCE, READY_GATE_HASH_ANNOTATION } from './lib/pure/builders/workload';
+export {
+  deployment,
+  namespace,
+  podDisruptionBudget,
+  service,
+  serviceAccount,
+  readinessEndpoint,
+  readyGateConfigMap,
+  readyGateConfigMapName,
+  gcsFuseSidecarAnnotations,
+  GPU_RESOURCE,
+  READY_GATE_HASH_ANNOTATION,
+} from './lib/pure/builders/workload';
 export { READY_GATE_PY } from './lib/pure/builders/ready-gate.py';
 export { probeResources } from './lib/pure/builders/probes';
-export { computeClass, clusterGpuOrder, acceleratorSelectorPatch, activeMigrationAllowed } from './lib/pure/builders/compute-class';
+export {
+  computeClass,
+  clusterGpuOrder,
+  acceleratorSelectorPatch,
+  activeMigrationAllowed,
+} from './lib/pure/builders/compute-class';
 export { trafficLayer, multiClusterIngressLayer } from './lib/pure/builders/traffic';
 export type { TrafficLayer } from './lib/pure/builders/traffic';
 export * from './lib/io/validate-tree';
 export { scoutResources, scoutObserverRbac, scoutSweepArgs, SCOUT_NAME, SCOUT_UID } from './lib/pure/builders/scout';
-export { sweepWorkflow, ACTIONS, WORKFLOW_NODE_VERSION, WORKFLOW_VARIABLES, SWEEP_WORKFLOW } from './lib/pure/builders/workflows';
+export {
+  sweepWorkflow,
+  ACTIONS,
+  WORKFLOW_NODE_VERSION,
+  WORKFLOW_VARIABLES,
+  SWEEP_WORKFLOW,
+} from './lib/pure/builders/workflows';

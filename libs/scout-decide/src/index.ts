@@ -4,7 +4,14 @@ export type { DecideOptions, PlacementSignals } from './lib/decide';
 export { PlanBuilder } from './lib/plan-builder';
 export { RULES } from './lib/rules';
 export type { PlacementRule } from './lib/rules';
-export { FILTERS, SCORES, STOCKOUT_BLOCK_WEIGHT, PROBE_CONFIRM_WEIGHT, UNKNOWN_DISCOUNT, shortGpu } from './lib/plugins';
+export {
+  FILTERS,
+  SCORES,
+  STOCKOUT_BLOCK_WEIGHT,
+  PROBE_CONFIRM_WEIGHT,
+  UNKNOWN_DISCOUNT,
+  shortGpu,
+} from './lib/plugins';
 export type { FilterPlugin, ScorePlugin, PluginContext, ScoreContext } from './lib/plugins';
 export { applyPlan, observedFromSignals } from './lib/state';
 export { renderProposal } from './lib/proposal';

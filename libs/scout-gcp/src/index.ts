@@ -1,6 +1,14 @@
 export { createGcpClients, CLOUD_PLATFORM_SCOPE, NoGoogleCredentialsError } from './lib/connection/connection';
 export type { GcpClients, GcpConnection } from './lib/connection/connection';
-export { CallPolicy, CallTimeoutError, httpStatusOf, isTransient, messageOf, reasonOf, retryAfterSeconds } from './lib/policy/policy';
+export {
+  CallPolicy,
+  CallTimeoutError,
+  httpStatusOf,
+  isTransient,
+  messageOf,
+  reasonOf,
+  retryAfterSeconds,
+} from './lib/policy/policy';
 export type { CallOptions, CallPolicyOptions } from './lib/policy/policy';
 export { ComputeSignals } from './lib/compute/compute';
 export { GkeFleet } from './lib/fleet/fleet';

@@ -9,7 +9,17 @@ export async function classifyCommand(input: NodeJS.ReadableStream, io: Io): Pro
   for await (const line of rl) {
     if (!line.trim()) continue;
     const c = classify(line);
-    io.out(JSON.stringify({ kind: c.kind, scope: c.scope, zone: c.zone, region: c.region, gpu: c.gpu, suggestedZones: c.suggestedZones, metric: c.metric }));
+    io.out(
+      JSON.stringify({
+        kind: c.kind,
+        scope: c.scope,
+        zone: c.zone,
+        region: c.region,
+        gpu: c.gpu,
+        suggestedZones: c.suggestedZones,
+        metric: c.metric,
+      }),
+    );
   }
   return EXIT.ok;
 }

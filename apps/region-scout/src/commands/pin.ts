@@ -1,4 +1,4 @@
-import { renameSync, writeFileSync } from 'node:fs';
+import writeFileAtomic from 'write-file-atomic';
 import {
   appNamespace,
   configClusterRegion,
@@ -26,25 +26,34 @@ export interface PinOptions {
  * output, the scout image digest from a build) and re-render, so nobody pastes them by hand. The new
  * spec is validated before anything is written; an unchanged value writes nothing.
  */
-export function pin(ws: Workspace, io: Io, o: PinOptions): number {
-  if (o.staticIpAddress === undefined && o.scoutImage === undefined) {
-    throw new CliError('pin: nothing to write; pass --static-ip-address "$(terraform -chdir=infra output -raw static_ip_address)" and/or --scout-image <ref@sha256:…>');
+export function pin(ws: Workspace, io: Io, options: PinOptions): number {
+  if (options.staticIpAddress === undefined && options.scoutImage === undefined) {
+    throw new CliError(
+      'pin: nothing to write; pass --static-ip-address "$(terraform -chdir=infra output -raw static_ip_address)" and/or --scout-image <ref@sha256:…>',
+    );
   }
   const { document, text: before } = readSpecDocument(ws);
-  const text = writeMachineFields(document, { staticIpAddress: o.staticIpAddress, scoutImage: o.scoutImage });
+  const text = writeMachineFields(document, {
+    staticIpAddress: options.staticIpAddress,
+    scoutImage: options.scoutImage,
+  });
   const parsed = parseFleetSpec(text, { file: ws.specLabel, catalog: ws.catalog });
   if (!parsed.ok) throw new CliError(new SpecError(ws.specLabel, parsed.issues).message + '\nNothing was written.');
   const changed = text !== before;
   const tree = renderTree(parsed.spec, ws.catalog);
   // The generated tree first: if render refuses (a hand-edited generated file), the spec is untouched.
   const drift = writeRendered(ws, tree, '\nThe spec was not changed.');
-  if (changed) {
-    const tmp = `${ws.specPath}.${process.pid}.tmp`;
-    writeFileSync(tmp, text);
-    renameSync(tmp, ws.specPath);
-  }
-  const what = [o.staticIpAddress !== undefined && `ingress.staticIp.address = ${o.staticIpAddress}`, o.scoutImage !== undefined && `scout.image = ${o.scoutImage}`].filter(Boolean).join(', ');
-  io.out(`pin: ${changed ? `${ws.specLabel}: ${what}` : `${ws.specLabel} already has ${what}`}; ${describeDrift(drift, tree.files.size)}`);
+  // Written beside the spec and renamed over it (keeping its mode): a reader never sees half a spec.
+  if (changed) writeFileAtomic.sync(ws.specPath, text);
+  const what = [
+    options.staticIpAddress !== undefined && `ingress.staticIp.address = ${options.staticIpAddress}`,
+    options.scoutImage !== undefined && `scout.image = ${options.scoutImage}`,
+  ]
+    .filter(Boolean)
+    .join(', ');
+  io.out(
+    `pin: ${changed ? `${ws.specLabel}: ${what}` : `${ws.specLabel} already has ${what}`}; ${describeDrift(drift, tree.files.size)}`,
+  );
   return EXIT.ok;
 }
 
@@ -77,7 +86,12 @@ export function get(ws: Workspace, io: Io, path: string): number {
   let value: unknown = spec;
   const keys = path.split('.');
   for (const [i, key] of keys.entries()) {
-    if (value === null || typeof value !== 'object' || !(key in value) || (value as Record<string, unknown>)[key] === undefined) {
+    if (
+      value === null ||
+      typeof value !== 'object' ||
+      !(key in value) ||
+      (value as Record<string, unknown>)[key] === undefined
+    ) {
       const derived = DERIVED[path];
       if (derived) {
         value = derived(spec);

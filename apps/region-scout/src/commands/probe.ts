@@ -14,42 +14,99 @@ export interface ProbeCommandOptions extends CloudOptions {
 }
 
 /** Run one GPU probe in a cluster, record it as evidence and print the outcome. */
-export async function probeCommand(ws: Workspace, io: Io, logger: Logger, o: ProbeCommandOptions): Promise<number> {
+export async function probeCommand(
+  ws: Workspace,
+  io: Io,
+  logger: Logger,
+  options: ProbeCommandOptions,
+): Promise<number> {
   const spec = readSpec(ws);
-  const cluster = spec.clusters.find((c) => c.name === o.cluster);
-  if (!cluster) throw new CliError(`--cluster: "${o.cluster}" is not a cluster of the spec; clusters: ${spec.clusters.map((c) => c.name).join(', ')}`);
-  const info = ws.catalog.gpu(o.gpu);
-  if (!info) throw new CliError(`--gpu: "${o.gpu}" is not a GKE accelerator type; known: ${ws.catalog.gpuTypes().join(', ')}`);
-  const count = o.count ?? spec.gpu.count;
-  const session = await openCloudSession(ws, spec, io, logger, o);
+  const cluster = spec.clusters.find((c) => c.name === options.cluster);
+  if (!cluster)
+    throw new CliError(
+      `--cluster: "${options.cluster}" is not a cluster of the spec; clusters: ${spec.clusters.map((c) => c.name).join(', ')}`,
+    );
+  const info = ws.catalog.gpu(options.gpu);
+  if (!info)
+    throw new CliError(
+      `--gpu: "${options.gpu}" is not a GKE accelerator type; known: ${ws.catalog.gpuTypes().join(', ')}`,
+    );
+  const count = options.count ?? spec.gpu.count;
+  const session = await openCloudSession(ws, spec, io, logger, options);
   try {
     const now = session.clock.now();
     const deadline = spec.scout.probeDeadlineSeconds;
     const gpuMinutes = Math.ceil((count * deadline) / 60);
     const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, session.ledger.all(), gpuMinutes);
     const charge = budget.tryCharge(now, gpuMinutes);
-    if (!charge.ok) throw new CliError(`probe not run: ${charge.reason} (scout.probeBudget in the spec)`, EXIT.checkFailed);
-    const [projectNumber, memberships] = await Promise.all([session.adapters.ports.fleet.projectNumber(), session.adapters.ports.fleet.memberships()]);
+    if (!charge.ok)
+      throw new CliError(`probe not run: ${charge.reason} (scout.probeBudget in the spec)`, EXIT.checkFailed);
+    const [projectNumber, memberships] = await Promise.all([
+      session.adapters.ports.fleet.projectNumber(),
+      session.adapters.ports.fleet.memberships(),
+    ]);
     const member = membershipFor(cluster, memberships);
-    if (!member) throw new CliError(`--cluster: ${cluster.name} (${cluster.region}) has no fleet membership yet; infra/ registers it when it creates the cluster`, EXIT.checkFailed);
+    if (!member)
+      throw new CliError(
+        `--cluster: ${cluster.name} (${cluster.region}) has no fleet membership yet; infra/ registers it when it creates the cluster`,
+        EXIT.checkFailed,
+      );
     const prober = await session.adapters.prober(member, projectNumber, probeWaits(session));
     const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
     if (removed) io.err(`removed ${removed} finished probe Job(s) left by an earlier run`);
     if (freeProbeGpus(spec.scout.probeMaxGpus, live) < count) {
-      throw new CliError(`probe not run: ${cluster.name}'s probe namespace allows ${spec.scout.probeMaxGpus} GPU(s) (scout.probeMaxGpus) and live probe(s) ${live.map((l) => l.job).join(', ')} hold them; wait for them to finish (at most scout.probeDeadlineSeconds)`, EXIT.checkFailed);
+      throw new CliError(
+        `probe not run: ${cluster.name}'s probe namespace allows ${spec.scout.probeMaxGpus} GPU(s) (scout.probeMaxGpus) and live probe(s) ${live.map((l) => l.job).join(', ')} hold them; wait for them to finish (at most scout.probeDeadlineSeconds)`,
+        EXIT.checkFailed,
+      );
     }
-    const bar = progress(io, `probing ${count} × ${o.gpu}${o.spot ? ' (spot)' : ''} in ${cluster.name} (${cluster.region})`);
+    const bar = progress(
+      io,
+      `probing ${count} × ${options.gpu}${options.spot ? ' (spot)' : ''} in ${cluster.name} (${cluster.region})`,
+    );
     const sweepId = `probe-${now.getTime().toString(36)}`;
-    const result = await prober.run({ membership: cluster.name, region: cluster.region, gpu: o.gpu, count, spot: !!o.spot, namespace: spec.scout.probeNamespace, sweepId, deadlineSeconds: deadline });
+    const result = await prober.run({
+      membership: cluster.name,
+      region: cluster.region,
+      gpu: options.gpu,
+      count,
+      spot: !!options.spot,
+      namespace: spec.scout.probeNamespace,
+      sweepId,
+      deadlineSeconds: deadline,
+    });
     bar.done();
-    session.ledger.add({ source: 'probe', region: cluster.region, zone: result.zone, gpu: o.gpu, spot: !!o.spot, outcome: result.outcome, at: session.clock.now().toISOString(), details: result.details, sweepId, ...(result.cause ? { cause: result.cause } : {}) });
+    session.ledger.add({
+      source: 'probe',
+      region: cluster.region,
+      zone: result.zone,
+      gpu: options.gpu,
+      spot: !!options.spot,
+      outcome: result.outcome,
+      at: session.clock.now().toISOString(),
+      details: result.details,
+      sweepId,
+      ...(result.cause ? { cause: result.cause } : {}),
+    });
     await session.saveEvidence();
-    if (o.json) io.out(JSON.stringify({ cluster: cluster.name, region: cluster.region, gpu: o.gpu, spot: !!o.spot, count, ...result }));
+    if (options.json)
+      io.out(
+        JSON.stringify({
+          cluster: cluster.name,
+          region: cluster.region,
+          gpu: options.gpu,
+          spot: !!options.spot,
+          count,
+          ...result,
+        }),
+      );
     else {
       const banner = sandboxBanner(session);
       if (banner) io.out(banner);
       const took = result.secondsToRunning !== null ? `, Running after ${result.secondsToRunning} s` : '';
-      io.out(`probe ${cluster.name} (${cluster.region}) ${count} × ${o.gpu}${o.spot ? ' spot' : ''}: ${result.outcome}${result.cause ? ` (${result.cause})` : ''}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`);
+      io.out(
+        `probe ${cluster.name} (${cluster.region}) ${count} × ${options.gpu}${options.spot ? ' spot' : ''}: ${result.outcome}${result.cause ? ` (${result.cause})` : ''}${took}${result.zone ? ` in ${result.zone}` : ''} — ${result.details}`,
+      );
       const left = budget.remaining(session.clock.now());
       io.out(`budget today: ${left.probes} probe(s), ${left.gpuMinutes} GPU-minute(s) left`);
     }

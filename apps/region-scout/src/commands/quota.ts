@@ -1,4 +1,12 @@
-import { quotaPlan, quotaPreferenceId, quotaVerdict, type QuotaNeed, type QuotaPlan, type QuotaReading, type QuotaVerdict } from '@gpu-fleet/scout-decide';
+import {
+  quotaPlan,
+  quotaPreferenceId,
+  quotaVerdict,
+  type QuotaNeed,
+  type QuotaPlan,
+  type QuotaReading,
+  type QuotaVerdict,
+} from '@gpu-fleet/scout-decide';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
@@ -27,27 +35,35 @@ const EMAIL = /^[^@\s"'$`\\]+@[^@\s"'$`\\]+\.[a-z]{2,}$/i;
  * project-wide, with the exact command that requests each. With --live, read the current limits and
  * print only what is short; exit 1 when a request is still needed.
  */
-export async function quotaCommand(ws: Workspace, io: Io, logger: Logger, o: QuotaOptions): Promise<number> {
-  if (o.email !== undefined && !EMAIL.test(o.email)) {
-    throw new CliError(`--email: "${o.email}" is not an email address. Google needs a contact address on every quota increase request; pass one such as --email=ops@example.com, or leave it out to get "$QUOTA_EMAIL" in the commands.`);
+export async function quotaCommand(ws: Workspace, io: Io, logger: Logger, options: QuotaOptions): Promise<number> {
+  if (options.email !== undefined && !EMAIL.test(options.email)) {
+    throw new CliError(
+      `--email: "${options.email}" is not an email address. Google needs a contact address on every quota increase request; pass one such as --email=ops@example.com, or leave it out to get "$QUOTA_EMAIL" in the commands.`,
+    );
   }
-  if (!o.live && (o.project || o.sandbox)) {
-    throw new CliError(`${o.project ? `--project "${o.project}"` : '--sandbox'} only applies with --live (compare with current quotas); without --live the requests come from the spec alone.`);
+  if (!options.live && (options.project || options.sandbox)) {
+    throw new CliError(
+      `${options.project ? `--project "${options.project}"` : '--sandbox'} only applies with --live (compare with current quotas); without --live the requests come from the spec alone.`,
+    );
   }
   const spec = readSpec(ws);
   const plan = quotaPlan(spec, ws.catalog);
-  const project = o.sandbox ? plan.project : (o.project ?? plan.project);
+  const project = options.sandbox ? plan.project : (options.project ?? plan.project);
   let readings: Map<string, QuotaReading> | null = null;
   let source = 'the spec and the bundled catalog (current limits not read: add --live)';
   let banner: string | null = null;
-  if (o.live) {
-    const session = await openCloudSession(ws, spec, io, logger, o);
+  if (options.live) {
+    const session = await openCloudSession(ws, spec, io, logger, options);
     try {
       source = session.description;
       banner = sandboxBanner(session);
       readings = new Map();
-      const [regions, projectQuotas] = await Promise.all([session.adapters.ports.quota.regionQuotas(), session.adapters.ports.quota.projectQuotas()]);
-      for (const r of regions) for (const q of r.quotas) readings.set(`${r.region}|${q.metric}`, { limit: q.limit, usage: q.usage });
+      const [regions, projectQuotas] = await Promise.all([
+        session.adapters.ports.quota.regionQuotas(),
+        session.adapters.ports.quota.projectQuotas(),
+      ]);
+      for (const r of regions)
+        for (const q of r.quotas) readings.set(`${r.region}|${q.metric}`, { limit: q.limit, usage: q.usage });
       for (const q of projectQuotas) readings.set(`|${q.metric}`, { limit: q.limit, usage: q.usage });
     } finally {
       await session.close();
@@ -56,11 +72,25 @@ export async function quotaCommand(ws: Workspace, io: Io, logger: Logger, o: Quo
   const rows: Row[] = plan.needs.map((n) => {
     const reading = readings?.get(`${n.region ?? ''}|${n.metric}`);
     const verdict = readings ? quotaVerdict(n, reading) : 'not compared';
-    return { ...n, limit: reading?.limit ?? null, usage: reading?.usage ?? null, verdict, command: verdict === 'ok' ? null : requestCommand(n, project, o.email) };
+    return {
+      ...n,
+      limit: reading?.limit ?? null,
+      usage: reading?.usage ?? null,
+      verdict,
+      command: verdict === 'ok' ? null : requestCommand(n, project, options.email),
+    };
   });
   const short = rows.filter((r) => r.verdict === 'request' || r.verdict === 'unknown');
-  if (o.json) {
-    io.out(JSON.stringify({ project, source, needs: rows, skipped: plan.skipped, requestsNeeded: readings ? short.length : null }));
+  if (options.json) {
+    io.out(
+      JSON.stringify({
+        project,
+        source,
+        needs: rows,
+        skipped: plan.skipped,
+        requestsNeeded: readings ? short.length : null,
+      }),
+    );
   } else {
     if (banner) io.out(banner);
     for (const line of formatQuota(project, source, rows, plan, readings !== null)) io.out(line);
@@ -102,14 +132,18 @@ function formatQuota(project: string, source: string, rows: Row[], plan: QuotaPl
         r.metric + (r.confirmed ? '' : ' †'),
         r.quotaId,
         String(r.needed),
-        ...(compared ? [r.limit === null ? '-' : String(r.limit), r.usage === null ? '-' : String(r.usage), r.verdict] : []),
+        ...(compared
+          ? [r.limit === null ? '-' : String(r.limit), r.usage === null ? '-' : String(r.usage), r.verdict]
+          : []),
         `${r.why}${r.region && !r.hasCluster ? ' (candidate, no cluster yet)' : ''}`,
       ]),
     ),
   );
   for (const s of plan.skipped) out.push(`  ${s.region}: not requested, ${s.reason}`);
   if (rows.some((r) => !r.confirmed)) {
-    out.push(`  † metric named by Compute's pattern, not confirmed for this GPU type: newer GPU families may use a per-family quota; check with: gcloud beta quotas info list --project=${project} --service=compute.googleapis.com --format="value(quotaId)" | grep -i gpus`);
+    out.push(
+      `  † metric named by Compute's pattern, not confirmed for this GPU type: newer GPU families may use a per-family quota; check with: gcloud beta quotas info list --project=${project} --service=compute.googleapis.com --format="value(quotaId)" | grep -i gpus`,
+    );
   }
   const todo = rows.filter((r) => r.command);
   out.push('');
@@ -122,6 +156,12 @@ function formatQuota(project: string, source: string, rows: Row[], plan: QuotaPl
       ? `${todo.length} request(s) to make (the Cloud Quotas API must be enabled: gcloud services enable cloudquotas.googleapis.com --project=${project}):`
       : `requests (enable the Cloud Quotas API first: gcloud services enable cloudquotas.googleapis.com --project=${project}); run with --live to print only the ones still short:`,
   );
-  for (const r of todo) out.push(r.verdict === 'unknown' ? `# ${r.region ?? 'project'} ${r.metric}: Compute reports no such quota here; request it only if the list above shows the ID` : `# ${r.region ?? 'project'} ${r.metric}`, r.command!);
+  for (const r of todo)
+    out.push(
+      r.verdict === 'unknown'
+        ? `# ${r.region ?? 'project'} ${r.metric}: Compute reports no such quota here; request it only if the list above shows the ID`
+        : `# ${r.region ?? 'project'} ${r.metric}`,
+      r.command!,
+    );
   return out;
 }

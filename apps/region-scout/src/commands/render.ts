@@ -1,4 +1,12 @@
-import { renderTree, writeTree, diffTree, hasDrift, RenderConflictError, type Drift, type RenderedTree } from '@gpu-fleet/manifests';
+import {
+  renderTree,
+  writeTree,
+  diffTree,
+  hasDrift,
+  RenderConflictError,
+  type Drift,
+  type RenderedTree,
+} from '@gpu-fleet/manifests';
 import { CliError, EXIT } from '../errors';
 import { readSpec, type Io, type Workspace } from '../context';
 

@@ -12,17 +12,25 @@ export interface SignalsOptions extends CloudOptions {
 }
 
 /** Gather every signal once and print a table per region (or JSON). */
-export async function signalsCommand(ws: Workspace, io: Io, logger: Logger, o: SignalsOptions): Promise<number> {
+export async function signalsCommand(ws: Workspace, io: Io, logger: Logger, options: SignalsOptions): Promise<number> {
   const spec = readSpec(ws);
-  const session = await openCloudSession(ws, spec, io, logger, o);
+  const session = await openCloudSession(ws, spec, io, logger, options);
   try {
     const bar = progress(io, `gathering signals from ${session.description}`);
-    const regions = o.allRegions ? ws.catalog.regions().map((r) => r.region) : undefined;
-    const report = await gatherSignals(spec, session.adapters.ports, session.ledger, { regions, sweepId: `signals-${session.clock.now().getTime()}` });
+    const regions = options.allRegions ? ws.catalog.regions().map((r) => r.region) : undefined;
+    const report = await gatherSignals(spec, session.adapters.ports, session.ledger, {
+      regions,
+      sweepId: `signals-${session.clock.now().getTime()}`,
+    });
     bar.done();
     await session.saveEvidence();
-    if (o.json) io.out(JSON.stringify({ source: session.mode, ...report }));
-    else for (const line of [...[sandboxBanner(session)].filter((l): l is string => l !== null), ...formatSignals(report, session.description)]) io.out(line);
+    if (options.json) io.out(JSON.stringify({ source: session.mode, ...report }));
+    else
+      for (const line of [
+        ...[sandboxBanner(session)].filter((l): l is string => l !== null),
+        ...formatSignals(report, session.description),
+      ])
+        io.out(line);
     return EXIT.ok;
   } finally {
     await session.close();
@@ -47,28 +55,51 @@ export function formatSignals(report: SignalsReport, source: string): string[] {
   const now = new Date(report.at);
   const rows: string[][] = [];
   for (const r of report.regions) {
-    const gpus = r.offered.length ? r.offered : [{ gpu: '(none of gpu.preferences)', zones: [], source: 'api' as const, onDemandUsdPerHour: null, spotUsdPerHour: null }];
-    gpus.forEach((o, i) => {
-      const quotas = r.quota.filter((q) => q.gpu === o.gpu).map((q) => (q.headroom === null ? '?' : `${q.headroom}${q.spot ? ' spot' : ''}`));
-      const price = o.onDemandUsdPerHour === null ? '-' : `${o.onDemandUsdPerHour.toFixed(2)}${o.spotUsdPerHour !== null ? ` (${o.spotUsdPerHour.toFixed(2)})` : ''}`;
+    const gpus = r.offered.length
+      ? r.offered
+      : [
+          {
+            gpu: '(none of gpu.preferences)',
+            zones: [],
+            source: 'api' as const,
+            onDemandUsdPerHour: null,
+            spotUsdPerHour: null,
+          },
+        ];
+    gpus.forEach((offering, i) => {
+      const quotas = r.quota
+        .filter((q) => q.gpu === offering.gpu)
+        .map((q) => (q.headroom === null ? '?' : `${q.headroom}${q.spot ? ' spot' : ''}`));
+      const price =
+        offering.onDemandUsdPerHour === null
+          ? '-'
+          : `${offering.onDemandUsdPerHour.toFixed(2)}${offering.spotUsdPerHour !== null ? ` (${offering.spotUsdPerHour.toFixed(2)})` : ''}`;
       const cluster = r.clusters[i];
       rows.push([
         i === 0 ? r.region : '',
         i === 0 ? r.status : '',
-        o.gpu,
-        String(o.zones.length) + (o.source === 'bundled' ? '*' : ''),
+        offering.gpu,
+        String(offering.zones.length) + (offering.source === 'bundled' ? '*' : ''),
         price,
         quotas.join(', ') || '-',
-        cluster ? `${cluster.name} ${cluster.mode} ${cluster.status} sync ${cluster.syncCode}${cluster.pendingPods ? `, ${cluster.pendingPods} pending` : ''}` : '',
-        evidenceCell(r, o.gpu, now),
+        cluster
+          ? `${cluster.name} ${cluster.mode} ${cluster.status} sync ${cluster.syncCode}${cluster.pendingPods ? `, ${cluster.pendingPods} pending` : ''}`
+          : '',
+        evidenceCell(r, offering.gpu, now),
       ]);
     });
   }
-  const out = [`signals · ${source} · ${report.at}`, ...table(['REGION', 'STATUS', 'GPU', 'ZONES', '$/GPU-h (spot)', 'QUOTA LEFT', 'CLUSTER', 'EVIDENCE'], rows)];
+  const out = [
+    `signals · ${source} · ${report.at}`,
+    ...table(['REGION', 'STATUS', 'GPU', 'ZONES', '$/GPU-h (spot)', 'QUOTA LEFT', 'CLUSTER', 'EVIDENCE'], rows),
+  ];
   const unknown = report.regions.filter((r) => r.status === 'unknown');
   for (const r of unknown) for (const p of r.problems) out.push(`  ${r.region}: ${p}`);
   for (const p of report.problems) out.push(`  ! ${p}`);
-  if (report.regions.some((r) => r.offered.some((o) => o.source === 'bundled'))) out.push('  * zones from the bundled catalog (Compute could not be read); treated as unknown, not unavailable');
-  out.push(`${report.regions.length} regions, ${unknown.length} unknown, ${report.newObservations.length} new observation(s) recorded`);
+  if (report.regions.some((r) => r.offered.some((o) => o.source === 'bundled')))
+    out.push('  * zones from the bundled catalog (Compute could not be read); treated as unknown, not unavailable');
+  out.push(
+    `${report.regions.length} regions, ${unknown.length} unknown, ${report.newObservations.length} new observation(s) recorded`,
+  );
   return out;
 }

@@ -29,27 +29,46 @@ export interface StartOptions {
  * in the first serving region; the scout sweeps every 10 simulated minutes (clock compressed) until
  * hysteresis lets it act, then proposes the new placement as a branch of this repository.
  */
-export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptions): Promise<number> {
+export async function start(ws: Workspace, io: Io, logger: Logger, options: StartOptions): Promise<number> {
   const t0 = performance.now();
-  if (!o.sandbox) {
+  if (!options.sandbox) {
     throw new CliError(
       'start runs a scripted incident on the embedded sandbox (a simulated cloud) and commits its proposal to a local branch: pass --sandbox (`npm start` does). To sweep your real fleet, use `region-scout sweep` (Google, with Application Default Credentials).',
     );
   }
   const { spec, document } = readSpecDocument(ws);
-  io.out(`SANDBOX — simulated cloud, not Google (seed ${o.seed ?? 1}) · gpu-fleet · project ${spec.project} · spec ${ws.specLabel}`);
+  io.out(
+    `SANDBOX — simulated cloud, not Google (seed ${options.seed ?? 1}) · gpu-fleet · project ${spec.project} · spec ${ws.specLabel}`,
+  );
   const tree = renderTree(spec, ws.catalog);
   io.out(describeDrift(writeTree(ws.root, tree), tree.files.size));
 
   const evidenceDir = mkdtempSync(join(tmpdir(), 'gpu-fleet-demo-'));
-  const session = await openSession(ws, spec, { sandbox: true, seed: o.seed ?? 1, timeFactor: o.timeFactor ?? 120, start: DEMO_START, clock: o.clock, evidence: join(evidenceDir, 'evidence.json'), logger, onWarning: (m) => io.err(`warning: ${m}`) });
+  const session = await openSession(ws, spec, {
+    sandbox: true,
+    seed: options.seed ?? 1,
+    timeFactor: options.timeFactor ?? 120,
+    start: DEMO_START,
+    clock: options.clock,
+    evidence: join(evidenceDir, 'evidence.json'),
+    logger,
+    onWarning: (m) => io.err(`warning: ${m}`),
+  });
   try {
     const world = session.sandbox!.world;
     const victim = spec.clusters.find((c) => c.mode === 'active');
     if (victim) {
       // The incident: every preferred GPU type runs out in the first serving region.
-      for (const gpu of spec.gpu.preferences) world.forceStockout(victim.region, gpu, new Date(DEMO_START.getTime() - 15 * 60_000), new Date(DEMO_START.getTime() + 6 * 3600_000));
-      io.out(`sandbox: ${session.description}; scenario: ${spec.gpu.preferences.join(' and ')} stocked out in ${victim.region} since ${new Date(DEMO_START.getTime() - 15 * 60_000).toISOString().slice(11, 16)}Z (simulated)`);
+      for (const gpu of spec.gpu.preferences)
+        world.forceStockout(
+          victim.region,
+          gpu,
+          new Date(DEMO_START.getTime() - 15 * 60_000),
+          new Date(DEMO_START.getTime() + 6 * 3600_000),
+        );
+      io.out(
+        `sandbox: ${session.description}; scenario: ${spec.gpu.preferences.join(' and ')} stocked out in ${victim.region} since ${new Date(DEMO_START.getTime() - 15 * 60_000).toISOString().slice(11, 16)}Z (simulated)`,
+      );
     }
     const rounds = Math.max(1, spec.placement.badSweepsBeforeDrop);
     let last: SweepResult | undefined;
@@ -64,19 +83,35 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
         onStep: final ? (s, d) => io.err(`  · ${s}: ${d}`) : undefined,
       });
       const victimHealth = last.plan.health.find((h) => h.cluster === victim?.name);
-      io.out(`sweep ${i}/${rounds} at ${session.clock.now().toISOString().slice(11, 16)}Z: ${last.plan.summary}${victimHealth ? ` [${victim!.name}: ${victimHealth.health}${victimHealth.badSweeps ? ` ${victimHealth.badSweeps}/${spec.placement.badSweepsBeforeDrop}` : ''}]` : ''}`);
-      for (const p of last.probes) io.out(`  probe ${p.cluster} ${p.gpu}: ${p.result ? p.result.outcome : `skipped (${p.skipped})`}`);
+      io.out(
+        `sweep ${i}/${rounds} at ${session.clock.now().toISOString().slice(11, 16)}Z: ${last.plan.summary}${victimHealth ? ` [${victim!.name}: ${victimHealth.health}${victimHealth.badSweeps ? ` ${victimHealth.badSweeps}/${spec.placement.badSweepsBeforeDrop}` : ''}]` : ''}`,
+      );
+      for (const p of last.probes)
+        io.out(`  probe ${p.cluster} ${p.gpu}: ${p.result ? p.result.outcome : `skipped (${p.skipped})`}`);
       // Earlier rounds are dry runs, but their verdicts are the history hysteresis counts.
       if (!final) session.ledger.recordSweep(last.plan.record);
     }
     const r = last!;
     for (const line of [...formatPlan(spec, r.plan), ...formatOutcome(r)]) io.out(line);
     if (r.proposal) {
-      for (const line of ['', 'pull request preview (also in .gpu-fleet/proposal.md):', '─'.repeat(72), ...r.proposal.body.split('\n').slice(0, 14).map((l) => `  ${l}`), '  …', '─'.repeat(72)]) io.out(line);
+      for (const line of [
+        '',
+        'pull request preview (also in .gpu-fleet/proposal.md):',
+        '─'.repeat(72),
+        ...r.proposal.body
+          .split('\n')
+          .slice(0, 14)
+          .map((l) => `  ${l}`),
+        '  …',
+        '─'.repeat(72),
+      ])
+        io.out(line);
     }
     io.out('');
     io.out(`Global URL: ${globalUrl(spec)}`);
-    io.out(`done in ${((performance.now() - t0) / 1000).toFixed(1)} s. Next: \`git diff ${spec.configSync.branch}...${spec.scout.proposal.branch}\`; \`npm run scout -- --help\` for every command.`);
+    io.out(
+      `done in ${((performance.now() - t0) / 1000).toFixed(1)} s. Next: \`git diff ${spec.configSync.branch}...${spec.scout.proposal.branch}\`; \`npm run scout -- --help\` for every command.`,
+    );
     return sweepExit(r);
   } finally {
     await session.close();
@@ -86,7 +121,10 @@ export async function start(ws: Workspace, io: Io, logger: Logger, o: StartOptio
 
 export function globalUrl(spec: FleetSpec): string {
   const https = certificateNames(spec).length > 0;
-  const host = spec.ingress.domains[0] ?? spec.ingress.staticIp.address ?? '(ephemeral IP assigned by the load balancer)';
-  const via = spec.ingress.staticIp.address ? ` (anycast ${spec.ingress.staticIp.address}${spec.ingress.iap.enabled ? ', IAP' : ''})` : '';
+  const host =
+    spec.ingress.domains[0] ?? spec.ingress.staticIp.address ?? '(ephemeral IP assigned by the load balancer)';
+  const via = spec.ingress.staticIp.address
+    ? ` (anycast ${spec.ingress.staticIp.address}${spec.ingress.iap.enabled ? ', IAP' : ''})`
+    : '';
   return `${https ? 'https' : 'http'}://${host}/${via}`;
 }

@@ -10,12 +10,20 @@ export interface StatusOptions extends CloudOptions {
 }
 
 /** Each cluster's mode, GPU, GKE and Config Sync state, ready pods and serving health. Writes nothing. */
-export async function statusCommand(ws: Workspace, io: Io, logger: Logger, o: StatusOptions): Promise<number> {
+export async function statusCommand(ws: Workspace, io: Io, logger: Logger, options: StatusOptions): Promise<number> {
   const spec = readSpec(ws);
-  const session = await openCloudSession(ws, spec, io, logger, o);
+  const session = await openCloudSession(ws, spec, io, logger, options);
   try {
-    const report = await gatherSignals(spec, session.adapters.ports, session.ledger, { sweepId: `status-${session.clock.now().getTime()}` });
-    const plan = decide(spec, report, { observed: observedFromSignals(report.regions), history: [...session.ledger.sweeps()] }, session.clock.now(), { catalog: ws.catalog });
+    const report = await gatherSignals(spec, session.adapters.ports, session.ledger, {
+      sweepId: `status-${session.clock.now().getTime()}`,
+    });
+    const plan = decide(
+      spec,
+      report,
+      { observed: observedFromSignals(report.regions), history: [...session.ledger.sweeps()] },
+      session.clock.now(),
+      { catalog: ws.catalog },
+    );
     const clusters = report.regions.flatMap((r) => r.clusters.map((c) => ({ region: r.region, ...c })));
     const rows = spec.clusters.map((c) => {
       const s = clusters.find((x) => x.name === c.name);
@@ -34,16 +42,33 @@ export async function statusCommand(ws: Workspace, io: Io, logger: Logger, o: St
         reason: h.reason,
       };
     });
-    if (o.json) io.out(JSON.stringify({ source: session.mode, at: report.at, clusters: rows, problems: report.problems }));
+    if (options.json)
+      io.out(JSON.stringify({ source: session.mode, at: report.at, clusters: rows, problems: report.problems }));
     else {
       const banner = sandboxBanner(session);
       if (banner) io.out(banner);
       io.out(`status · ${session.description} · ${report.at}`);
       io.out('');
-      for (const l of table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'GKE', 'CONFIG SYNC', 'READY', 'SERVING', 'HEALTH'], rows.map((r) => [r.cluster, r.region, r.mode, r.gpu, r.gke, r.sync, `${r.ready ?? '?'}/${r.desired}`, r.serving ? 'yes' : 'no', `${r.health}: ${r.reason}`]))) io.out(l);
+      for (const l of table(
+        ['CLUSTER', 'REGION', 'MODE', 'GPU', 'GKE', 'CONFIG SYNC', 'READY', 'SERVING', 'HEALTH'],
+        rows.map((r) => [
+          r.cluster,
+          r.region,
+          r.mode,
+          r.gpu,
+          r.gke,
+          r.sync,
+          `${r.ready ?? '?'}/${r.desired}`,
+          r.serving ? 'yes' : 'no',
+          `${r.health}: ${r.reason}`,
+        ]),
+      ))
+        io.out(l);
       const serving = rows.filter((r) => r.serving).length;
       io.out('');
-      io.out(`${serving} of ${rows.filter((r) => r.mode === 'active').length} active cluster(s) serving (min ${spec.placement.minServingRegions})`);
+      io.out(
+        `${serving} of ${rows.filter((r) => r.mode === 'active').length} active cluster(s) serving (min ${spec.placement.minServingRegions})`,
+      );
       for (const p of report.problems) io.out(`warning: ${p}`);
     }
     return rows.filter((r) => r.serving).length >= spec.placement.minServingRegions ? EXIT.ok : EXIT.checkFailed;

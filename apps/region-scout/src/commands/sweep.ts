@@ -37,10 +37,27 @@ export async function sweepOnce(
   document: Document,
   session: ScoutSession,
   logger: Logger,
-  o: { dryRun: boolean; probes: boolean; proposal: ProposalTarget; repo?: string; githubApi?: string; sweepId?: string; baseCommit?: string; onStep?: (s: SweepStep, d: string) => void },
+  options: {
+    dryRun: boolean;
+    probes: boolean;
+    proposal: ProposalTarget;
+    repo?: string;
+    githubApi?: string;
+    sweepId?: string;
+    baseCommit?: string;
+    onStep?: (s: SweepStep, d: string) => void;
+  },
 ): Promise<SweepResult> {
-  const host = o.dryRun ? null : proposalHost(ws, spec, session, { proposal: o.proposal, repo: o.repo, githubApi: o.githubApi }, logger);
-  const sweepId = o.sweepId ?? `sweep-${session.clock.now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
+  const host = options.dryRun
+    ? null
+    : proposalHost(
+        ws,
+        spec,
+        session,
+        { proposal: options.proposal, repo: options.repo, githubApi: options.githubApi },
+        logger,
+      );
+  const sweepId = options.sweepId ?? `sweep-${session.clock.now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
   return runSweep(
     {
       root: ws.root,
@@ -55,54 +72,81 @@ export async function sweepOnce(
       validate: (root, s) => validateTree(root, s, { catalog: ws.catalog, schemaCacheDir: cacheDir(ws) }),
       simulated: session.mode === 'sandbox' ? session.description : undefined,
       logger,
-      onStep: o.onStep,
-      baseCommit: o.baseCommit,
+      onStep: options.onStep,
+      baseCommit: options.baseCommit,
     },
-    { sweepId, probes: o.probes, dryRun: o.dryRun },
+    { sweepId, probes: options.probes, dryRun: options.dryRun },
   );
 }
 
 /** `sweep`: gather → probe → decide → render → validate → propose. */
-export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: SweepCommandOptions): Promise<number> {
-  if (o.fromGithub !== undefined && o.proposal !== 'github') {
-    throw new CliError(`--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal ${o.proposal})`);
+export async function sweepCommand(
+  local: Workspace,
+  io: Io,
+  logger: Logger,
+  options: SweepCommandOptions,
+): Promise<number> {
+  if (options.fromGithub !== undefined && options.proposal !== 'github') {
+    throw new CliError(
+      `--from-github reads the repository from GitHub, so the proposal must go there too: add --proposal github (got --proposal ${options.proposal})`,
+    );
   }
-  if (o.fromGithub !== undefined && o.evidence === undefined) {
-    throw new CliError('--from-github leaves no local folder to keep evidence in (the checkout is temporary): pass --evidence configmap:<namespace>/<name> (as the CronJob does) or --evidence <file>');
+  if (options.fromGithub !== undefined && options.evidence === undefined) {
+    throw new CliError(
+      '--from-github leaves no local folder to keep evidence in (the checkout is temporary): pass --evidence configmap:<namespace>/<name> (as the CronJob does) or --evidence <file>',
+    );
   }
   // Bad credentials are bad input: say so before any call to Google.
-  if (!o.sandbox && o.proposal === 'github' && (!o.dryRun || o.fromGithub !== undefined)) githubAuth(process.env);
+  if (!options.sandbox && options.proposal === 'github' && (!options.dryRun || options.fromGithub !== undefined))
+    githubAuth(process.env);
   let checkout: string | undefined;
-  let baseCommit = o.baseCommit;
+  let baseCommit = options.baseCommit;
   const fromGithub = async (host: GitHubHost): Promise<Workspace> => {
-    const c = await githubCheckout(local, host, o.fromGithub!, io);
+    const c = await githubCheckout(local, host, options.fromGithub!, io);
     checkout = c.ws.root;
     baseCommit = c.commit;
     return c.ws;
   };
   try {
     // Against Google the repository comes first: without a checkout there is no spec to start from.
-    let ws = !o.sandbox && o.fromGithub !== undefined ? await fromGithub(githubHost(parseRepo(o.repo, null), undefined, { ...o, dir: o.repoDir }, logger)) : local;
+    let ws =
+      !options.sandbox && options.fromGithub !== undefined
+        ? await fromGithub(
+            githubHost(parseRepo(options.repo, null), undefined, { ...options, dir: options.repoDir }, logger),
+          )
+        : local;
     let { spec, document } = readSpecDocument(ws);
-    if (o.fromGithub !== undefined && !o.sandbox && spec.configSync.dir !== (o.repoDir ?? '')) {
-      throw new CliError(`--repo-dir "${o.repoDir ?? ''}" differs from configSync.dir "${spec.configSync.dir}" in the spec it found; pass --repo-dir ${JSON.stringify(spec.configSync.dir)}`);
+    if (options.fromGithub !== undefined && !options.sandbox && spec.configSync.dir !== (options.repoDir ?? '')) {
+      throw new CliError(
+        `--repo-dir "${options.repoDir ?? ''}" differs from configSync.dir "${spec.configSync.dir}" in the spec it found; pass --repo-dir ${JSON.stringify(spec.configSync.dir)}`,
+      );
     }
-    const session = await openCloudSession(ws, spec, io, logger, o);
+    const session = await openCloudSession(ws, spec, io, logger, options);
     try {
       // In the sandbox, its GitHub server was seeded from the local checkout when the session opened.
-      if (o.sandbox && o.fromGithub !== undefined) {
-        ws = await fromGithub(githubHost(parseRepo(o.repo, spec), session.sandbox, { ...o, dir: spec.configSync.dir }, logger));
+      if (options.sandbox && options.fromGithub !== undefined) {
+        ws = await fromGithub(
+          githubHost(parseRepo(options.repo, spec), session.sandbox, { ...options, dir: spec.configSync.dir }, logger),
+        );
         ({ spec, document } = readSpecDocument(ws));
       }
       const started = performance.now();
-      const steps = o.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
-      const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: !!o.dryRun, probes: o.probes !== false, proposal: o.proposal, repo: o.repo, githubApi: o.githubApi, baseCommit, onStep: steps });
-      if (!o.dryRun) await session.saveEvidence();
-      if (o.json) io.out(JSON.stringify(sweepJson(r)));
+      const steps = options.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
+      const r = await sweepOnce(ws, spec, document, session, logger, {
+        dryRun: !!options.dryRun,
+        probes: options.probes !== false,
+        proposal: options.proposal,
+        repo: options.repo,
+        githubApi: options.githubApi,
+        baseCommit,
+        onStep: steps,
+      });
+      if (!options.dryRun) await session.saveEvidence();
+      if (options.json) io.out(JSON.stringify(sweepJson(r)));
       else {
         const banner = sandboxBanner(session);
         if (banner) io.out(banner);
-        io.out(`sweep ${r.sweepId} · ${session.description}${o.dryRun ? ' · dry run: nothing written' : ''}`);
+        io.out(`sweep ${r.sweepId} · ${session.description}${options.dryRun ? ' · dry run: nothing written' : ''}`);
         for (const line of formatSweep(spec, r)) io.out(line);
         io.out(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
       }
@@ -119,22 +163,47 @@ export async function sweepCommand(local: Workspace, io: Io, logger: Logger, o: 
  * The files a sweep reads (the spec, user patches, everything render owns) at the head of a
  * GitHub branch, written to a temporary folder that then serves as the workspace.
  */
-async function githubCheckout(local: Workspace, host: GitHubHost, branch: string, io: Io): Promise<{ ws: Workspace; commit: string }> {
+async function githubCheckout(
+  local: Workspace,
+  host: GitHubHost,
+  branch: string,
+  io: Io,
+): Promise<{ ws: Workspace; commit: string }> {
   const { commit, files } = await host.readFiles(branch, CHECKOUT_PATHS);
-  if (!files.has(DEFAULT_SPEC)) throw new CliError(`--from-github ${branch}: ${host.describe()} has no ${DEFAULT_SPEC} on that branch; check --repo and the branch name`);
+  if (!files.has(DEFAULT_SPEC))
+    throw new CliError(
+      `--from-github ${branch}: ${host.describe()} has no ${DEFAULT_SPEC} on that branch; check --repo and the branch name`,
+    );
   const root = writeCheckout(tmpdir(), files);
   io.err(`· checkout: ${files.size} files of ${host.describe()} at ${branch} (${commit.slice(0, 7)})`);
   return { ws: { ...local, root, specPath: join(root, DEFAULT_SPEC), specLabel: DEFAULT_SPEC }, commit };
 }
 
 /** `plan`: the decision on current signals and evidence, without probes or a proposal; writes nothing. */
-export async function planCommand(ws: Workspace, io: Io, logger: Logger, o: Omit<SweepCommandOptions, 'proposal' | 'dryRun' | 'probes'>): Promise<number> {
+export async function planCommand(
+  ws: Workspace,
+  io: Io,
+  logger: Logger,
+  options: Omit<SweepCommandOptions, 'proposal' | 'dryRun' | 'probes'>,
+): Promise<number> {
   const { spec, document } = readSpecDocument(ws);
-  const session = await openCloudSession(ws, spec, io, logger, o);
+  const session = await openCloudSession(ws, spec, io, logger, options);
   try {
     const r = await sweepOnce(ws, spec, document, session, logger, { dryRun: true, probes: false, proposal: 'none' });
-    if (o.json) io.out(JSON.stringify({ plan: r.plan, files: r.files.map((f) => ({ path: f.path, deleted: f.content === null })), validation: r.validation }));
-    else for (const line of [...[sandboxBanner(session)].filter((l): l is string => l !== null), ...formatPlan(spec, r.plan)]) io.out(line);
+    if (options.json)
+      io.out(
+        JSON.stringify({
+          plan: r.plan,
+          files: r.files.map((f) => ({ path: f.path, deleted: f.content === null })),
+          validation: r.validation,
+        }),
+      );
+    else
+      for (const line of [
+        ...[sandboxBanner(session)].filter((l): l is string => l !== null),
+        ...formatPlan(spec, r.plan),
+      ])
+        io.out(line);
     return EXIT.ok;
   } finally {
     await session.close();
@@ -147,7 +216,12 @@ export function sweepJson(r: SweepResult) {
   return {
     sweepId: r.sweepId,
     plan: r.plan,
-    evidence: r.signals.regions.map((x) => ({ region: x.region, status: x.status, problems: x.problems, evidence: x.evidence.map(({ observations, ...e }) => ({ ...e, observations: observations.slice(0, 5) })) })),
+    evidence: r.signals.regions.map((x) => ({
+      region: x.region,
+      status: x.status,
+      problems: x.problems,
+      evidence: x.evidence.map(({ observations, ...e }) => ({ ...e, observations: observations.slice(0, 5) })),
+    })),
     probes: r.probes,
     files: r.stats,
     validation: r.validation,
@@ -168,9 +242,24 @@ export function formatPlan(spec: FleetSpec, plan: Plan): string[] {
     const gpu = was && was.gpu !== c.gpu ? `${shortGpu(was.gpu)} → ${shortGpu(c.gpu)}` : shortGpu(c.gpu);
     const ready = h?.readyReplicas === null || h?.readyReplicas === undefined ? '?' : String(h.readyReplicas);
     const cand = plan.candidates.find((x) => x.region === c.region);
-    return [c.name, c.region, mode, gpu, `${ready}/${c.mode === 'standby' ? 0 : c.replicas}`, h ? `${h.health}${h.badSweeps ? ` (${h.badSweeps}/${spec.placement.badSweepsBeforeDrop})` : ''}` : 'new', cand ? cand.score.toFixed(2) : '', c.replaces ? `replaces ${c.replaces}` : ''];
+    return [
+      c.name,
+      c.region,
+      mode,
+      gpu,
+      `${ready}/${c.mode === 'standby' ? 0 : c.replicas}`,
+      h ? `${h.health}${h.badSweeps ? ` (${h.badSweeps}/${spec.placement.badSweepsBeforeDrop})` : ''}` : 'new',
+      cand ? cand.score.toFixed(2) : '',
+      c.replaces ? `replaces ${c.replaces}` : '',
+    ];
   });
-  const out = ['', ...table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'READY', 'HEALTH', 'SCORE', ''], rows), '', plan.summary, plan.eligibility];
+  const out = [
+    '',
+    ...table(['CLUSTER', 'REGION', 'MODE', 'GPU', 'READY', 'HEALTH', 'SCORE', ''], rows),
+    '',
+    plan.summary,
+    plan.eligibility,
+  ];
   if (realChanges(plan.changes).length) {
     out.push('', 'changes:');
     for (const c of plan.changes) out.push(`  ${c.cluster} ${c.kind}: ${c.reason}`);
@@ -186,7 +275,13 @@ export function formatPlan(spec: FleetSpec, plan: Plan): string[] {
   const ineligible = plan.candidates.filter((c) => !c.eligible);
   if (ineligible.length) {
     out.push('', 'not eligible:');
-    for (const c of ineligible) out.push(`  ${c.region}: ${c.filters.filter((f) => !f.pass).map((f) => f.reason).join('; ')}`);
+    for (const c of ineligible)
+      out.push(
+        `  ${c.region}: ${c.filters
+          .filter((f) => !f.pass)
+          .map((f) => f.reason)
+          .join('; ')}`,
+      );
   }
   return out;
 }
@@ -195,9 +290,13 @@ export function formatPlan(spec: FleetSpec, plan: Plan): string[] {
 export function formatSweep(spec: FleetSpec, r: SweepResult): string[] {
   const out: string[] = [];
   const unknown = r.signals.regions.filter((x) => x.status === 'unknown');
-  out.push(`signals: ${r.signals.regions.length} regions, ${r.signals.newObservations.length} new observation(s)${unknown.length ? `; could not see everything in ${unknown.map((x) => x.region).join(', ')} (kept as unknown, not unavailable)` : ''}`);
+  out.push(
+    `signals: ${r.signals.regions.length} regions, ${r.signals.newObservations.length} new observation(s)${unknown.length ? `; could not see everything in ${unknown.map((x) => x.region).join(', ')} (kept as unknown, not unavailable)` : ''}`,
+  );
   for (const p of r.probes) {
-    out.push(`probe ${p.cluster} ${p.gpu}: ${p.result ? `${p.result.outcome}${p.result.secondsToRunning !== null ? ` (Running after ${p.result.secondsToRunning} s)` : ''} — ${p.result.details}` : `skipped: ${p.skipped}`}`);
+    out.push(
+      `probe ${p.cluster} ${p.gpu}: ${p.result ? `${p.result.outcome}${p.result.secondsToRunning !== null ? ` (Running after ${p.result.secondsToRunning} s)` : ''} — ${p.result.details}` : `skipped: ${p.skipped}`}`,
+    );
   }
   return [...out, ...formatPlan(spec, r.plan), ...formatOutcome(r)];
 }
@@ -206,10 +305,16 @@ export function formatSweep(spec: FleetSpec, r: SweepResult): string[] {
 export function formatOutcome(r: SweepResult): string[] {
   const out: string[] = [];
   if (r.validation) {
-    out.push('', r.validation.ok ? `validate: proposed tree ok (${r.stats.length} file(s) change: +${r.stats.reduce((s, f) => s + f.added, 0)} −${r.stats.reduce((s, f) => s + f.removed, 0)})` : `validate: ${r.validation.findings.length} problem(s):`);
+    out.push(
+      '',
+      r.validation.ok
+        ? `validate: proposed tree ok (${r.stats.length} file(s) change: +${r.stats.reduce((s, f) => s + f.added, 0)} −${r.stats.reduce((s, f) => s + f.removed, 0)})`
+        : `validate: ${r.validation.findings.length} problem(s):`,
+    );
     for (const f of r.validation.findings) out.push(`  ${formatFinding(f)}`);
   }
   if (r.stopped) out.push('', `stopped: ${r.stopped}`);
-  if (r.result) out.push('', `proposal: ${r.result.action} — ${r.result.message}${r.result.url ? ` ${r.result.url}` : ''}`);
+  if (r.result)
+    out.push('', `proposal: ${r.result.action} — ${r.result.message}${r.result.url ? ` ${r.result.url}` : ''}`);
   return out;
 }

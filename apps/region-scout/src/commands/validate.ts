@@ -1,4 +1,10 @@
-import { builtObjectCount, KubectlMissingError, validateTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
+import {
+  builtObjectCount,
+  KubectlMissingError,
+  validateTree,
+  type Finding,
+  type ValidationReport,
+} from '@gpu-fleet/manifests';
 import { CliError, EXIT } from '../errors';
 import { readSpec, type Io, type Workspace } from '../context';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
@@ -32,12 +38,22 @@ export async function validate(ws: Workspace, io: Io, opts: { json?: boolean }):
   const report = await runValidation(ws, spec);
   const objects = builtObjectCount(report);
   if (opts.json) {
-    io.out(JSON.stringify({ ok: report.findings.length === 0, folders: report.built.size, objects, findings: report.findings, timingsMs: report.timingsMs }));
+    io.out(
+      JSON.stringify({
+        ok: report.findings.length === 0,
+        folders: report.built.size,
+        objects,
+        findings: report.findings,
+        timingsMs: report.timingsMs,
+      }),
+    );
   } else if (report.findings.length) {
     io.out(`validate: ${report.findings.length} problem(s):`);
     for (const f of report.findings) io.out(`  ${formatFinding(f)}`);
   } else {
-    io.out(`validate: ${ws.specLabel} ok; ${report.built.size} folders built with kustomize, ${objects} objects valid against the schemas and fleet invariants`);
+    io.out(
+      `validate: ${ws.specLabel} ok; ${report.built.size} folders built with kustomize, ${objects} objects valid against the schemas and fleet invariants`,
+    );
   }
   return report.findings.length ? EXIT.checkFailed : EXIT.ok;
 }

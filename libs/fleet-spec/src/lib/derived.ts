@@ -13,7 +13,8 @@ export const MANAGED_BY_VALUE = 'region-scout';
 export const appNamespace = (spec: FleetSpec): string => spec.app.namespace ?? spec.app.name;
 
 /** How long the load balancer drains a removed backend: as set, else the longest request (backendTimeoutSec). */
-export const connectionDrainingSeconds = (spec: FleetSpec): number => spec.ingress.connectionDrainingSec ?? Math.min(spec.ingress.backendTimeoutSec, 3600);
+export const connectionDrainingSeconds = (spec: FleetSpec): number =>
+  spec.ingress.connectionDrainingSec ?? Math.min(spec.ingress.backendTimeoutSec, 3600);
 
 /**
  * The ready gate's stop sequence (mode generation), in seconds: it first waits `detach` for the
@@ -23,7 +24,8 @@ export const connectionDrainingSeconds = (spec: FleetSpec): number => spec.ingre
 export const READY_GATE_STOP = { detachSeconds: 15, shutdownSeconds: 15 } as const;
 export const stopMarginSeconds = (): number => READY_GATE_STOP.detachSeconds + READY_GATE_STOP.shutdownSeconds;
 
-export const terminationGracePeriodSeconds = (spec: FleetSpec): number => spec.app.terminationGracePeriodSeconds ?? connectionDrainingSeconds(spec) + stopMarginSeconds();
+export const terminationGracePeriodSeconds = (spec: FleetSpec): number =>
+  spec.app.terminationGracePeriodSeconds ?? connectionDrainingSeconds(spec) + stopMarginSeconds();
 
 /** Requests (= limits) of the ready gate sidecar: a Python process that mostly sleeps. */
 export const READY_GATE_RESOURCES = { cpu: '100m', memory: '128Mi', ephemeralStorage: '64Mi' } as const;
@@ -38,10 +40,14 @@ export const renderedReplicas = (c: ClusterSpec): number => (c.mode === 'standby
 export const servingClusters = (spec: FleetSpec): ClusterSpec[] => spec.clusters.filter((c) => c.mode === 'active');
 
 /** The config cluster's region: as set, or the first candidate region. */
-export const configClusterRegion = (spec: FleetSpec): string => spec.configCluster.region ?? spec.placement.candidateRegions[0]!;
+export const configClusterRegion = (spec: FleetSpec): string =>
+  spec.configCluster.region ?? spec.placement.candidateRegions[0]!;
 
 /** SSL certificates the load balancer presents: the managed one (created by infra/) first, then the pre-shared ones. */
-export const certificateNames = (spec: FleetSpec): string[] => [...(spec.ingress.managedCertificate ? [spec.ingress.managedCertificate.name] : []), ...spec.ingress.preSharedCertificates];
+export const certificateNames = (spec: FleetSpec): string[] => [
+  ...(spec.ingress.managedCertificate ? [spec.ingress.managedCertificate.name] : []),
+  ...spec.ingress.preSharedCertificates,
+];
 
 /** owner/name of the GitHub repository Config Sync reads, or null when configSync.repo is not on GitHub. */
 export const githubRepository = (spec: FleetSpec): { owner: string; repo: string } | null => {

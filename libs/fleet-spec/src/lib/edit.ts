@@ -26,7 +26,8 @@ export function writeClusters(document: Document, clusters: ClusterSpec[]): stri
   }
   const items = clusters.map((c) => {
     const existing = byName.get(c.name);
-    if (!existing) return doc.createNode(Object.fromEntries(FIELDS.filter((f) => c[f] !== undefined).map((f) => [f, c[f]])));
+    if (!existing)
+      return doc.createNode(Object.fromEntries(FIELDS.filter((f) => c[f] !== undefined).map((f) => [f, c[f]])));
     for (const f of FIELDS) {
       const value = c[f];
       if (value === undefined) {
@@ -56,7 +57,10 @@ export const MACHINE_FIELDS = {
  * formatting) is kept. An existing scalar keeps its style and comment; a missing one is added at the
  * end of its section. The document passed in is not modified.
  */
-export function writeMachineFields(document: Document, values: Partial<Record<keyof typeof MACHINE_FIELDS, string>>): string {
+export function writeMachineFields(
+  document: Document,
+  values: Partial<Record<keyof typeof MACHINE_FIELDS, string>>,
+): string {
   const doc = document.clone();
   for (const [key, value] of Object.entries(values)) {
     if (value === undefined) continue;

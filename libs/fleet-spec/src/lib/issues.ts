@@ -24,7 +24,7 @@ export function formatPath(path: readonly PropertyKey[]): string {
 /** Render a value for a message: strings quoted, others as JSON, long values shortened. */
 export function show(value: unknown): string {
   if (value === undefined) return 'nothing';
-  const text = typeof value === 'string' ? JSON.stringify(value) : JSON.stringify(value) ?? String(value);
+  const text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
   return text.length > 80 ? `${text.slice(0, 77)}...` : text;
 }
 
@@ -39,7 +39,9 @@ export class SpecError extends Error {
     readonly file: string,
     readonly issues: readonly SpecIssue[],
   ) {
-    super(`${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`);
+    super(
+      `${file}: ${issues.length} problem${issues.length === 1 ? '' : 's'}:\n${issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
+    );
     this.name = 'SpecError';
   }
 }

@@ -7,7 +7,9 @@ type Node = { description?: string; properties?: Record<string, Node>; items?: N
 function undescribed(node: Node, path: string): string[] {
   const own = path && !node.description ? [path] : [];
   const props = Object.entries(node.properties ?? {}).flatMap(([k, v]) => undescribed(v, path ? `${path}.${k}` : k));
-  const items = node.items?.properties ? Object.entries(node.items.properties).flatMap(([k, v]) => undescribed(v, `${path}[].${k}`)) : [];
+  const items = node.items?.properties
+    ? Object.entries(node.items.properties).flatMap(([k, v]) => undescribed(v, `${path}[].${k}`))
+    : [];
   return [...own, ...props, ...items];
 }
 
@@ -35,7 +37,14 @@ describe('fleet JSON Schema (generated from the zod schema)', () => {
 
   it('documents every field in the Markdown reference', () => {
     const md = fleetSpecMarkdown();
-    for (const field of ['project', 'app.image', 'gpu.preferences', 'ingress.staticIp.address', 'placement.minDwellMinutes', 'clusters[].mode']) {
+    for (const field of [
+      'project',
+      'app.image',
+      'gpu.preferences',
+      'ingress.staticIp.address',
+      'placement.minDwellMinutes',
+      'clusters[].mode',
+    ]) {
       expect(md).toContain(`| \`${field}\` |`);
     }
     expect(md.startsWith('<!-- GENERATED')).toBe(true);

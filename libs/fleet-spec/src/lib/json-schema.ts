@@ -3,7 +3,10 @@ import { FleetSpec } from './schema';
 
 /** The editor JSON Schema of fleet.yaml, generated from the zod schema (input side: defaults optional; draft-07 for the widest editor support). */
 export function fleetJsonSchema(): Record<string, unknown> {
-  const schema = z.toJSONSchema(FleetSpec, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as Record<string, unknown>;
+  const schema = z.toJSONSchema(FleetSpec, { io: 'input', target: 'draft-07', unrepresentable: 'any' }) as Record<
+    string,
+    unknown
+  >;
   return {
     $schema: schema.$schema,
     $id: 'https://gpu-fleet.dev/schemas/fleet.schema.json',
@@ -35,7 +38,8 @@ export function fleetSpecMarkdown(): string {
     if (n.enum) return n.enum.map((v) => `\`${String(v)}\``).join(' \\| ');
     if (n.anyOf) return n.anyOf.map(typeOf).join(' \\| ');
     if (n.type === 'array') return `list of ${n.items ? typeOf(n.items) : 'any'}`;
-    if (n.type === 'object' && n.additionalProperties && typeof n.additionalProperties === 'object') return `map of ${typeOf(n.additionalProperties)}`;
+    if (n.type === 'object' && n.additionalProperties && typeof n.additionalProperties === 'object')
+      return `map of ${typeOf(n.additionalProperties)}`;
     const range = n.minimum !== undefined || n.maximum !== undefined ? ` (${n.minimum ?? ''}–${n.maximum ?? ''})` : '';
     return `${Array.isArray(n.type) ? n.type.join('/') : (n.type ?? 'any')}${range}`;
   };
@@ -45,9 +49,11 @@ export function fleetSpecMarkdown(): string {
       rows.push(`| \`${path}\` | ${typeOf(node)} | ${def} | ${(node.description ?? '').replace(/\|/g, '\\|')} |`);
     }
     if (node.properties) {
-      for (const [k, child] of Object.entries(node.properties)) walk(child, path ? `${path}.${k}` : k, node.required?.includes(k) ?? false);
+      for (const [k, child] of Object.entries(node.properties))
+        walk(child, path ? `${path}.${k}` : k, node.required?.includes(k) ?? false);
     }
-    if (node.type === 'array' && node.items?.properties) walk({ ...node.items, description: undefined, default: undefined }, `${path}[]`, false);
+    if (node.type === 'array' && node.items?.properties)
+      walk({ ...node.items, description: undefined, default: undefined }, `${path}[]`, false);
   };
   walk(fleetJsonSchema() as JsonSchemaNode, '', true);
   return [

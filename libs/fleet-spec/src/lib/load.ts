@@ -42,10 +42,27 @@ export function parseFleetSpec(text: string, options: ParseOptions = {}): ParseR
   }
   const raw: unknown = document.toJS();
   if (raw === null || raw === undefined) {
-    return { ok: false, issues: [{ path: file, message: 'is empty; start from the example fleet-config/fleet.yaml in the repository (see README "Edit the spec")' }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: file,
+          message:
+            'is empty; start from the example fleet-config/fleet.yaml in the repository (see README "Edit the spec")',
+        },
+      ],
+    };
   }
   if (typeof raw !== 'object' || Array.isArray(raw)) {
-    return { ok: false, issues: [{ path: file, message: `must be a mapping (apiVersion, kind, project, …), got ${Array.isArray(raw) ? 'a list' : show(raw)}` }] };
+    return {
+      ok: false,
+      issues: [
+        {
+          path: file,
+          message: `must be a mapping (apiVersion, kind, project, …), got ${Array.isArray(raw) ? 'a list' : show(raw)}`,
+        },
+      ],
+    };
   }
 
   const locate = (path: PathSegment[]): Pick<SpecIssue, 'line' | 'column'> => {
@@ -118,12 +135,14 @@ function allowedKeysAt(path: readonly PropertyKey[]): string[] {
   };
   for (const seg of path) {
     schema = unwrap(schema);
-    const def = (schema as { _zod: { def: { type: string; shape?: Record<string, unknown>; element?: unknown } } })._zod.def;
+    const def = (schema as { _zod: { def: { type: string; shape?: Record<string, unknown>; element?: unknown } } })._zod
+      .def;
     if (def.type === 'object' && typeof seg === 'string') schema = def.shape?.[seg];
     else if (def.type === 'array') schema = def.element;
     else return [];
   }
-  const def = (unwrap(schema) as { _zod: { def: { type: string; shape?: Record<string, unknown> } } } | undefined)?._zod.def;
+  const def = (unwrap(schema) as { _zod: { def: { type: string; shape?: Record<string, unknown> } } } | undefined)?._zod
+    .def;
   return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
@@ -136,7 +155,8 @@ export function describeZodIssue(iss: core.$ZodIssue): Array<{ path: PropertyKey
       const allowed = allowedKeysAt(iss.path);
       return iss.keys.map((k) => {
         const candidate = allowed.length ? closest(k, allowed) : undefined;
-        const guess = candidate && distance(k, candidate) <= Math.max(1, Math.floor(k.length / 3)) ? candidate : undefined;
+        const guess =
+          candidate && distance(k, candidate) <= Math.max(1, Math.floor(k.length / 3)) ? candidate : undefined;
         const hint = guess ? `did you mean ${show(guess)}? ` : '';
         return { path: [...iss.path, k], message: `unknown key; ${hint}allowed here: ${allowed.join(', ')}` };
       });
@@ -145,19 +165,42 @@ export function describeZodIssue(iss: core.$ZodIssue): Array<{ path: PropertyKey
       if (input === undefined) return [{ path: iss.path, message: `is required (a ${iss.expected})` }];
       return [{ path: iss.path, message: `expected a ${iss.expected}, got ${typeName(input)} ${show(input)}` }];
     case 'invalid_value':
-      if (iss.values.length === 1) return [{ path: iss.path, message: `must be ${show(iss.values[0])}, got ${show(input)}` }];
-      return [{ path: iss.path, message: `${show(input)} is not allowed; allowed: ${iss.values.map((v) => String(v)).join(', ')}` }];
+      if (iss.values.length === 1)
+        return [{ path: iss.path, message: `must be ${show(iss.values[0])}, got ${show(input)}` }];
+      return [
+        {
+          path: iss.path,
+          message: `${show(input)} is not allowed; allowed: ${iss.values.map((v) => String(v)).join(', ')}`,
+        },
+      ];
     case 'too_small':
     case 'too_big': {
       if (!generic) return [{ path: iss.path, message: `${show(input)} ${iss.message}` }];
       const bound = iss.code === 'too_small' ? iss.minimum : iss.maximum;
       const word = iss.code === 'too_small' ? 'minimum' : 'maximum';
-      if (iss.origin === 'array') return [{ path: iss.path, message: `has ${(input as unknown[]).length} item(s); ${word} ${String(bound)}` }];
-      if (iss.origin === 'string') return [{ path: iss.path, message: `${show(input)} is ${(input as string).length} characters; ${word} ${String(bound)}` }];
-      return [{ path: iss.path, message: `${show(input)} is ${iss.code === 'too_small' ? 'below the minimum' : 'above the maximum'} ${String(bound)}` }];
+      if (iss.origin === 'array')
+        return [{ path: iss.path, message: `has ${(input as unknown[]).length} item(s); ${word} ${String(bound)}` }];
+      if (iss.origin === 'string')
+        return [
+          {
+            path: iss.path,
+            message: `${show(input)} is ${(input as string).length} characters; ${word} ${String(bound)}`,
+          },
+        ];
+      return [
+        {
+          path: iss.path,
+          message: `${show(input)} is ${iss.code === 'too_small' ? 'below the minimum' : 'above the maximum'} ${String(bound)}`,
+        },
+      ];
     }
     default:
-      return [{ path: iss.path, message: generic ? `${show(input)} is not valid (${iss.message})` : `${show(input)} ${iss.message}` }];
+      return [
+        {
+          path: iss.path,
+          message: generic ? `${show(input)} is not valid (${iss.message})` : `${show(input)} ${iss.message}`,
+        },
+      ];
   }
 }
 

@@ -26,7 +26,9 @@ export function findPlaceholders(value: unknown, path = ''): Placeholder[] {
   }
   if (Array.isArray(value)) return value.flatMap((v, i) => findPlaceholders(v, `${path}[${i}]`));
   if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) => findPlaceholders(v, path ? `${path}.${k}` : k));
+    return Object.entries(value as Record<string, unknown>).flatMap(([k, v]) =>
+      findPlaceholders(v, path ? `${path}.${k}` : k),
+    );
   }
   return [];
 }

@@ -34,11 +34,9 @@ export const GpuProvisioning = z
   );
 
 const Quantity = (what: string) =>
-  z
-    .string()
-    .regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, {
-      message: `must be a Kubernetes quantity such as "4", "500m", "16Gi" (${what})`,
-    });
+  z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, {
+    message: `must be a Kubernetes quantity such as "4", "500m", "16Gi" (${what})`,
+  });
 
 export const AppSpec = z
   .strictObject({
@@ -50,26 +48,47 @@ export const AppSpec = z
       .describe('Namespace of the app in every cluster (fleet namespace sameness). Defaults to the app name.'),
     image: z
       .string()
-      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._\-/][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/, {
-        message: 'must be an image reference such as "us-docker.pkg.dev/p/repo/webui:v1.10.1" or "...@sha256:<64 hex>"',
-      })
-      .describe('Container image of the WebUI. Pin it by digest (`@sha256:…`) for reproducible rollouts; a tag is accepted, `latest` or no tag is not.'),
-    port: z.number().int().min(1).max(65535).default(7860).describe('Container port the WebUI listens on (Stable Diffusion WebUI default: 7860).'),
+      .regex(
+        /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._\-/][a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@sha256:[a-f0-9]{64})?$/,
+        {
+          message:
+            'must be an image reference such as "us-docker.pkg.dev/p/repo/webui:v1.10.1" or "...@sha256:<64 hex>"',
+        },
+      )
+      .describe(
+        'Container image of the WebUI. Pin it by digest (`@sha256:…`) for reproducible rollouts; a tag is accepted, `latest` or no tag is not.',
+      ),
+    port: z
+      .number()
+      .int()
+      .min(1)
+      .max(65535)
+      .default(7860)
+      .describe('Container port the WebUI listens on (Stable Diffusion WebUI default: 7860).'),
     args: z
       .array(z.string())
       .default(['--listen', '--api', '--port=7860', '--xformers', '--enable-insecure-extension-access'])
-      .describe('Container arguments. `--api` serves the HTTP API; `--listen` binds 0.0.0.0 so the load balancer can reach it.'),
+      .describe(
+        'Container arguments. `--api` serves the HTTP API; `--listen` binds 0.0.0.0 so the load balancer can reach it.',
+      ),
     env: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }), z.string())
+      .record(
+        z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }),
+        z.string(),
+      )
       .default({})
       .describe('Environment variables (name → value). Rendered sorted by name. Do not put secrets here.'),
     resources: z
       .strictObject({
-        cpu: Quantity('CPU').default('4').describe('CPU request per pod (Autopilot bills requests; limits are set equal).'),
+        cpu: Quantity('CPU')
+          .default('4')
+          .describe('CPU request per pod (Autopilot bills requests; limits are set equal).'),
         memory: Quantity('memory').default('16Gi').describe('Memory request per pod.'),
         ephemeralStorage: Quantity('ephemeral storage')
           .default('4Gi')
-          .describe('Ephemeral storage request of the WebUI container (outputs, caches; a model downloaded into the image’s folders counts too). Autopilot allows at most 10 GiB for the whole Pod, sidecars included.'),
+          .describe(
+            'Ephemeral storage request of the WebUI container (outputs, caches; a model downloaded into the image’s folders counts too). Autopilot allows at most 10 GiB for the whole Pod, sidecars included.',
+          ),
       })
       .prefault({})
       .describe('Resource requests per pod; must fit what Autopilot accepts for the GPU type and count.'),
@@ -87,8 +106,18 @@ export const AppSpec = z
               .string()
               .regex(/^\/\S*$/, { message: 'must be an absolute HTTP path starting with "/"' })
               .default('/ready')
-              .describe('Path that answers 200 only once a generation can run: the kubelet readiness probe and the load balancer health check both use it.'),
-            port: z.number().int().min(1).max(65535).default(7861).describe('Port of the ready gate (mode generation); must differ from app.port. The load balancer health check targets it, so infra/ opens it to Google’s health checkers.'),
+              .describe(
+                'Path that answers 200 only once a generation can run: the kubelet readiness probe and the load balancer health check both use it.',
+              ),
+            port: z
+              .number()
+              .int()
+              .min(1)
+              .max(65535)
+              .default(7861)
+              .describe(
+                'Port of the ready gate (mode generation); must differ from app.port. The load balancer health check targets it, so infra/ opens it to Google’s health checkers.',
+              ),
             python: z
               .string()
               .regex(/^\S+$/, { message: 'must be a command name or path without spaces, such as "python3"' })
@@ -118,13 +147,17 @@ export const AppSpec = z
       .min(30)
       .max(3600)
       .optional()
-      .describe('Seconds a stopping pod gets: the ready gate holds it until in-flight generations end (at most the connection draining time), then the WebUI stops. Defaults to the draining time + 30; must be at least that.'),
+      .describe(
+        'Seconds a stopping pod gets: the ready gate holds it until in-flight generations end (at most the connection draining time), then the WebUI stops. Defaults to the draining time + 30; must be at least that.',
+      ),
     serviceAccount: z
       .strictObject({
         gcpServiceAccount: z
           .email({ message: 'must be a Google service account email (name@project.iam.gserviceaccount.com)' })
           .optional()
-          .describe('Google service account the pods impersonate through Workload Identity (annotation iam.gke.io/gcp-service-account). Omit to grant IAM to the Kubernetes ServiceAccount principal directly.'),
+          .describe(
+            'Google service account the pods impersonate through Workload Identity (annotation iam.gke.io/gcp-service-account). Omit to grant IAM to the Kubernetes ServiceAccount principal directly.',
+          ),
       })
       .prefault({})
       .describe('Identity of the WebUI pods.'),
@@ -132,7 +165,9 @@ export const AppSpec = z
       .strictObject({
         bucket: z
           .string()
-          .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, { message: 'must be a Cloud Storage bucket name (lowercase letters, digits, ".", "_", "-")' })
+          .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, {
+            message: 'must be a Cloud Storage bucket name (lowercase letters, digits, ".", "_", "-")',
+          })
           .describe('Cloud Storage bucket holding the models, mounted read-only with the GCS FUSE CSI driver.'),
         mountPath: z
           .string()
@@ -142,12 +177,22 @@ export const AppSpec = z
         onlyDir: z.string().optional().describe('Mount only this folder of the bucket.'),
         sidecar: z
           .strictObject({
-            cpu: Quantity('CPU').default(GCSFUSE_SIDECAR_DEFAULTS.cpu).describe('CPU request (= limit) of the Cloud Storage FUSE sidecar GKE injects (the driver’s default).'),
-            memory: Quantity('memory').default(GCSFUSE_SIDECAR_DEFAULTS.memory).describe('Memory request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default).'),
-            ephemeralStorage: Quantity('ephemeral storage').default(GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage).describe('Ephemeral storage request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default); counts toward the Pod’s Autopilot maximum.'),
+            cpu: Quantity('CPU')
+              .default(GCSFUSE_SIDECAR_DEFAULTS.cpu)
+              .describe('CPU request (= limit) of the Cloud Storage FUSE sidecar GKE injects (the driver’s default).'),
+            memory: Quantity('memory')
+              .default(GCSFUSE_SIDECAR_DEFAULTS.memory)
+              .describe('Memory request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default).'),
+            ephemeralStorage: Quantity('ephemeral storage')
+              .default(GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage)
+              .describe(
+                'Ephemeral storage request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default); counts toward the Pod’s Autopilot maximum.',
+              ),
           })
           .prefault({})
-          .describe('Resources of the Cloud Storage FUSE sidecar, set explicitly through its gke-gcsfuse/* pod annotations so the Pod total is known.'),
+          .describe(
+            'Resources of the Cloud Storage FUSE sidecar, set explicitly through its gke-gcsfuse/* pod annotations so the Pod total is known.',
+          ),
       })
       .optional()
       .describe('Optional model storage: a GCS bucket mounted read-only (pods need roles/storage.objectViewer on it).'),
@@ -159,7 +204,9 @@ export const GpuSpec = z
     preferences: z
       .array(z.string().regex(/^nvidia-[a-z0-9-]+$/, { message: 'must be a GKE accelerator type such as "nvidia-l4"' }))
       .min(1, { message: 'must list at least one GPU type' })
-      .describe('Accelerator types in order of preference (GKE names, e.g. nvidia-l4, nvidia-tesla-t4). Each cluster’s ComputeClass tries them in this order, limited to what its region offers.'),
+      .describe(
+        'Accelerator types in order of preference (GKE names, e.g. nvidia-l4, nvidia-tesla-t4). Each cluster’s ComputeClass tries them in this order, limited to what its region offers.',
+      ),
     count: z.number().int().min(1).max(16).default(1).describe('GPUs per pod.'),
     provisioning: GpuProvisioning.default('on-demand'),
     acceptCutGenerations: z
@@ -171,7 +218,9 @@ export const GpuSpec = z
     selection: z
       .enum(['compute-class', 'node-selector'])
       .default('compute-class')
-      .describe('compute-class: a per-cluster custom ComputeClass with a priority list (in-region fallback). node-selector: the plain cloud.google.com/gke-accelerator selector for the cluster’s GPU only.'),
+      .describe(
+        'compute-class: a per-cluster custom ComputeClass with a priority list (in-region fallback). node-selector: the plain cloud.google.com/gke-accelerator selector for the cluster’s GPU only.',
+      ),
   })
   .describe('GPU preferences.');
 
@@ -189,18 +238,35 @@ export const IngressSpec = z
         address: z
           .ipv4({ message: 'must be an IPv4 address' })
           .optional()
-          .describe('Machine-written: the address behind `name`, filled from the Terraform output or Compute globalAddresses.get. MultiClusterIngress needs the address itself; never paste it by hand.'),
-        disabled: z.boolean().default(false).describe('true: use an ephemeral IP (HTTPS is then impossible). Needs `reason`.'),
-        reason: z.string().min(10, { message: 'must explain why (at least 10 characters)' }).optional().describe('Why the fleet runs without a static IP (required when disabled).'),
+          .describe(
+            'Machine-written: the address behind `name`, filled from the Terraform output or Compute globalAddresses.get. MultiClusterIngress needs the address itself; never paste it by hand.',
+          ),
+        disabled: z
+          .boolean()
+          .default(false)
+          .describe('true: use an ephemeral IP (HTTPS is then impossible). Needs `reason`.'),
+        reason: z
+          .string()
+          .min(10, { message: 'must explain why (at least 10 characters)' })
+          .optional()
+          .describe('Why the fleet runs without a static IP (required when disabled).'),
       })
-      .describe('Reserved global static IP of the load balancer (required for HTTPS), or an explicit opt-out with a reason.'),
+      .describe(
+        'Reserved global static IP of the load balancer (required for HTTPS), or an explicit opt-out with a reason.',
+      ),
     domains: z
-      .array(z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, { message: 'must be a lowercase DNS name such as "sd.example.org"' }))
+      .array(
+        z.string().regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,}$/, {
+          message: 'must be a lowercase DNS name such as "sd.example.org"',
+        }),
+      )
       .default([])
       .describe('Host names served. Empty: any host.'),
     managedCertificate: z
       .strictObject({
-        name: dnsLabel('a Compute Engine SSL certificate name', 63).describe('Name of the Google-managed SSL certificate infra/ creates for `domains`.'),
+        name: dnsLabel('a Compute Engine SSL certificate name', 63).describe(
+          'Name of the Google-managed SSL certificate infra/ creates for `domains`.',
+        ),
       })
       .optional()
       .describe(
@@ -209,24 +275,38 @@ export const IngressSpec = z
     preSharedCertificates: z
       .array(dnsLabel('a Compute Engine SSL certificate name', 63))
       .default([])
-      .describe('Names of Compute Engine SSL certificates (Google-managed or self-managed) attached to the load balancer. ManagedCertificate resources do not work with MultiClusterIngress. When set, HTTP redirects to HTTPS.'),
+      .describe(
+        'Names of Compute Engine SSL certificates (Google-managed or self-managed) attached to the load balancer. ManagedCertificate resources do not work with MultiClusterIngress. When set, HTTP redirects to HTTPS.',
+      ),
     iap: z
       .strictObject({
-        enabled: z.boolean().default(true).describe('Protect the app with Identity-Aware Proxy (default). Turning it off needs `reason`.'),
+        enabled: z
+          .boolean()
+          .default(true)
+          .describe('Protect the app with Identity-Aware Proxy (default). Turning it off needs `reason`.'),
         oauthSecretName: dnsLabel('a Kubernetes Secret name', 63)
           .default('iap-oauth')
-          .describe('Secret (keys client_id, client_secret) in the app namespace of the config cluster holding the IAP OAuth client (docs/runbook.md: OAuth consent screen and client).'),
+          .describe(
+            'Secret (keys client_id, client_secret) in the app namespace of the config cluster holding the IAP OAuth client (docs/runbook.md: OAuth consent screen and client).',
+          ),
         members: z
           .array(
-            z.string().regex(/^(user|group|serviceAccount):[^@\s]+@[^@\s]+\.[a-z]{2,}$|^domain:([a-z0-9-]+\.)+[a-z]{2,}$/, {
-              message: 'must be an IAM principal: "user:alice@example.com", "group:team@example.com", "serviceAccount:x@p.iam.gserviceaccount.com" or "domain:example.com"',
-            }),
+            z
+              .string()
+              .regex(/^(user|group|serviceAccount):[^@\s]+@[^@\s]+\.[a-z]{2,}$|^domain:([a-z0-9-]+\.)+[a-z]{2,}$/, {
+                message:
+                  'must be an IAM principal: "user:alice@example.com", "group:team@example.com", "serviceAccount:x@p.iam.gserviceaccount.com" or "domain:example.com"',
+              }),
           )
           .default([])
           .describe(
             'Who may use the app: IAP admits only principals holding the IAP-secured Web App User role (roles/iap.httpsResourceAccessor), which infra/ grants to each of these, additively. Required when IAP is enabled.',
           ),
-        reason: z.string().min(10, { message: 'must explain why (at least 10 characters)' }).optional().describe('Why the app is public without IAP (required when enabled is false).'),
+        reason: z
+          .string()
+          .min(10, { message: 'must explain why (at least 10 characters)' })
+          .optional()
+          .describe('Why the app is public without IAP (required when enabled is false).'),
       })
       .prefault({})
       .describe('Identity-Aware Proxy: on by default; turning it off needs a reason.'),
@@ -236,18 +316,48 @@ export const IngressSpec = z
       .min(30)
       .max(86400)
       .default(900)
-      .describe('Load balancer backend timeout: the longest request (generation) allowed, in seconds. Connection draining must cover it, so at most 3600.'),
+      .describe(
+        'Load balancer backend timeout: the longest request (generation) allowed, in seconds. Connection draining must cover it, so at most 3600.',
+      ),
     sessionAffinity: z
       .enum(['generated-cookie', 'none'])
       .default('generated-cookie')
-      .describe('generated-cookie keeps a browser on one pod (the WebUI keeps per-session state); none spreads requests.'),
-    affinityCookieTtlSec: z.number().int().min(0).max(1209600).default(3600).describe('Lifetime of the affinity cookie (seconds).'),
+      .describe(
+        'generated-cookie keeps a browser on one pod (the WebUI keeps per-session state); none spreads requests.',
+      ),
+    affinityCookieTtlSec: z
+      .number()
+      .int()
+      .min(0)
+      .max(1209600)
+      .default(3600)
+      .describe('Lifetime of the affinity cookie (seconds).'),
     healthCheck: z
       .strictObject({
         checkIntervalSec: z.number().int().min(1).max(300).default(5).describe('Seconds between health checks.'),
-        timeoutSec: z.number().int().min(1).max(300).default(5).describe('Health check timeout (seconds); must not exceed the interval.'),
-        healthyThreshold: z.number().int().min(1).max(10).default(1).describe('Consecutive successes to mark a backend healthy.'),
-        unhealthyThreshold: z.number().int().min(1).max(10).default(2).describe('Consecutive failures to mark a backend unhealthy. Failover time ≈ checkIntervalSec × unhealthyThreshold.'),
+        timeoutSec: z
+          .number()
+          .int()
+          .min(1)
+          .max(300)
+          .default(5)
+          .describe('Health check timeout (seconds); must not exceed the interval.'),
+        healthyThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(1)
+          .describe('Consecutive successes to mark a backend healthy.'),
+        unhealthyThreshold: z
+          .number()
+          .int()
+          .min(1)
+          .max(10)
+          .default(2)
+          .describe(
+            'Consecutive failures to mark a backend unhealthy. Failover time ≈ checkIntervalSec × unhealthyThreshold.',
+          ),
       })
       .prefault({})
       .describe('Load balancer health check on the readiness path; tuned for fast failover between regions.'),
@@ -257,33 +367,96 @@ export const IngressSpec = z
       .min(0)
       .max(3600)
       .optional()
-      .describe('Seconds the load balancer keeps existing connections to a removed backend (at most 3600). Defaults to backendTimeoutSec, the longest request: a shorter drain cuts generations on every rollout, drain or scale-down.'),
+      .describe(
+        'Seconds the load balancer keeps existing connections to a removed backend (at most 3600). Defaults to backendTimeoutSec, the longest request: a shorter drain cuts generations on every rollout, drain or scale-down.',
+      ),
   })
   .describe('The global entry point: MultiClusterIngress and MultiClusterService in the config cluster.');
 
 export const PlacementPolicy = z
   .strictObject({
     candidateRegions: z
-      .array(z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' }))
+      .array(
+        z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' }),
+      )
       .min(1, { message: 'must list at least one region' })
       .describe('Regions the fleet may serve from. Every cluster must be in one of them.'),
-    minServingRegions: z.number().int().min(1).default(1).describe('Never fewer active regions than this; the scout will not go below it on its own judgement.'),
+    minServingRegions: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe('Never fewer active regions than this; the scout will not go below it on its own judgement.'),
     maxServingRegions: z.number().int().min(1).default(2).describe('Never more active regions than this.'),
-    badSweepsBeforeDrop: z.number().int().min(1).max(100).default(3).describe('Hysteresis: consecutive bad sweeps before a serving region is drained.'),
-    switchMargin: z.number().min(0).max(1).default(0.2).describe('Hysteresis: a replacement must score this fraction better than the current region.'),
-    minDwellMinutes: z.number().int().min(0).max(10080).default(60).describe('A region stays in its mode at least this long before the scout changes it again.'),
-    maxChangesPerSweep: z.number().int().min(1).max(20).default(1).describe('At most this many cluster changes per proposal.'),
+    badSweepsBeforeDrop: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(3)
+      .describe('Hysteresis: consecutive bad sweeps before a serving region is drained.'),
+    switchMargin: z
+      .number()
+      .min(0)
+      .max(1)
+      .default(0.2)
+      .describe('Hysteresis: a replacement must score this fraction better than the current region.'),
+    minDwellMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(10080)
+      .default(60)
+      .describe('A region stays in its mode at least this long before the scout changes it again.'),
+    maxChangesPerSweep: z
+      .number()
+      .int()
+      .min(1)
+      .max(20)
+      .default(1)
+      .describe('At most this many cluster changes per proposal.'),
     excludedRegions: z
-      .array(z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' }))
+      .array(
+        z.string().regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' }),
+      )
       .default([])
-      .describe('Regions the scout never activates (data residency, a known incident). Clusters already there are left as they are.'),
+      .describe(
+        'Regions the scout never activates (data residency, a known incident). Clusters already there are left as they are.',
+      ),
     weights: z
       .strictObject({
-        capacity: z.number().min(0).max(10).default(4).describe('Decayed capacity evidence: probes and app pods that got (or did not get) GPUs, newest weighing most.'),
-        price: z.number().min(0).max(10).default(2).describe('Cheaper GPU-hour in the region (bundled price list) scores higher.'),
-        spread: z.number().min(0).max(10).default(1.5).describe('A continent no other serving region covers scores higher (users nearer, failures independent).'),
-        stickiness: z.number().min(0).max(10).default(1.5).describe('The current placement scores higher: moving has a cost (cold model load, cache).'),
-        probe: z.number().min(0).max(10).default(1).describe('A recent successful GPU probe in the region confirms capacity.'),
+        capacity: z
+          .number()
+          .min(0)
+          .max(10)
+          .default(4)
+          .describe(
+            'Decayed capacity evidence: probes and app pods that got (or did not get) GPUs, newest weighing most.',
+          ),
+        price: z
+          .number()
+          .min(0)
+          .max(10)
+          .default(2)
+          .describe('Cheaper GPU-hour in the region (bundled price list) scores higher.'),
+        spread: z
+          .number()
+          .min(0)
+          .max(10)
+          .default(1.5)
+          .describe('A continent no other serving region covers scores higher (users nearer, failures independent).'),
+        stickiness: z
+          .number()
+          .min(0)
+          .max(10)
+          .default(1.5)
+          .describe('The current placement scores higher: moving has a cost (cold model load, cache).'),
+        probe: z
+          .number()
+          .min(0)
+          .max(10)
+          .default(1)
+          .describe('A recent successful GPU probe in the region confirms capacity.'),
         preference: z.number().min(0).max(10).default(1).describe('GPU types earlier in gpu.preferences score higher.'),
       })
       .prefault({})
@@ -293,17 +466,24 @@ export const PlacementPolicy = z
 
 export const ClusterSpec = z
   .strictObject({
-    name: dnsLabel('a GKE cluster name', 40).describe('GKE cluster and fleet membership name; also the folder clusters/<name>/.'),
+    name: dnsLabel('a GKE cluster name', 40).describe(
+      'GKE cluster and fleet membership name; also the folder clusters/<name>/.',
+    ),
     region: z
       .string()
       .regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' })
       .describe('Region of the Autopilot cluster.'),
     mode: ClusterMode,
-    gpu: z.string().regex(/^nvidia-[a-z0-9-]+$/, { message: 'must be a GKE accelerator type such as "nvidia-l4"' }).describe('GPU type this cluster runs first (one of gpu.preferences offered in its region).'),
+    gpu: z
+      .string()
+      .regex(/^nvidia-[a-z0-9-]+$/, { message: 'must be a GKE accelerator type such as "nvidia-l4"' })
+      .describe('GPU type this cluster runs first (one of gpu.preferences offered in its region).'),
     replicas: z.number().int().min(0).max(100).default(1).describe('Pods when active or draining (standby renders 0).'),
     replaces: dnsLabel('a cluster name', 40)
       .optional()
-      .describe('Written by region-scout (make-before-break): this cluster was activated to replace the named one, which the scout drains only once this cluster has ready replicas. Remove it to cancel the replacement.'),
+      .describe(
+        'Written by region-scout (make-before-break): this cluster was activated to replace the named one, which the scout drains only once this cluster has ready replicas. Remove it to cancel the replacement.',
+      ),
   })
   .describe('One GKE Autopilot cluster of the fleet.');
 
@@ -316,13 +496,19 @@ export const ConfigSyncGit = z
     branch: z.string().min(1).default('main').describe('Branch Config Sync reads.'),
     dir: z
       .string()
-      .regex(/^$|^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, { message: 'must be a relative folder without leading or trailing "/" (empty for the repository root)' })
+      .regex(/^$|^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, {
+        message: 'must be a relative folder without leading or trailing "/" (empty for the repository root)',
+      })
       .default('')
-      .describe('Folder of this gpu-fleet tree inside the repository ("" = root). Each cluster syncs <dir>/clusters/<cluster>, the config cluster <dir>/fleet-config/config-cluster.'),
+      .describe(
+        'Folder of this gpu-fleet tree inside the repository ("" = root). Each cluster syncs <dir>/clusters/<cluster>, the config cluster <dir>/fleet-config/config-cluster.',
+      ),
     auth: z
       .enum(['none', 'token', 'githubapp', 'gcpserviceaccount'])
       .default('token')
-      .describe('How Config Sync authenticates to Git: none (public repo), token (Secret git-creds), githubapp, or gcpserviceaccount (Secure Source Manager / Cloud Source).'),
+      .describe(
+        'How Config Sync authenticates to Git: none (public repo), token (Secret git-creds), githubapp, or gcpserviceaccount (Secure Source Manager / Cloud Source).',
+      ),
   })
   .describe('The Git source Config Sync applies.');
 
@@ -331,25 +517,57 @@ export const ScoutSpec = z
     gcpServiceAccount: z
       .email({ message: 'must be a Google service account email' })
       .optional()
-      .describe('Google service account region-scout runs as. Defaults to region-scout@<project>.iam.gserviceaccount.com. It is granted the probe Role in every cluster (through Connect Gateway).'),
-    probeNamespace: dnsLabel('a Kubernetes namespace', 63).default('gpu-fleet-probes').describe('Namespace of the short-lived GPU probe Jobs in every cluster.'),
-    probeMaxGpus: z.number().int().min(0).max(16).default(1).describe('ResourceQuota cap on GPUs the probes may request at once in one cluster.'),
-    probeDeadlineSeconds: z.number().int().min(60).max(3600).default(900).describe('How long a probe waits for a GPU before it counts as a timeout (GPU nodes take minutes to appear).'),
+      .describe(
+        'Google service account region-scout runs as. Defaults to region-scout@<project>.iam.gserviceaccount.com. It is granted the probe Role in every cluster (through Connect Gateway).',
+      ),
+    probeNamespace: dnsLabel('a Kubernetes namespace', 63)
+      .default('gpu-fleet-probes')
+      .describe('Namespace of the short-lived GPU probe Jobs in every cluster.'),
+    probeMaxGpus: z
+      .number()
+      .int()
+      .min(0)
+      .max(16)
+      .default(1)
+      .describe('ResourceQuota cap on GPUs the probes may request at once in one cluster.'),
+    probeDeadlineSeconds: z
+      .number()
+      .int()
+      .min(60)
+      .max(3600)
+      .default(900)
+      .describe('How long a probe waits for a GPU before it counts as a timeout (GPU nodes take minutes to appear).'),
     probeBudget: z
       .strictObject({
         maxProbesPerDay: z.number().int().min(0).max(1000).default(24).describe('Probes per UTC day across the fleet.'),
-        maxGpuMinutesPerDay: z.number().int().min(0).max(100000).default(360).describe('GPU-minutes per UTC day the probes may spend (each probe is charged count × deadline up front).'),
+        maxGpuMinutesPerDay: z
+          .number()
+          .int()
+          .min(0)
+          .max(100000)
+          .default(360)
+          .describe('GPU-minutes per UTC day the probes may spend (each probe is charged count × deadline up front).'),
       })
       .prefault({})
       .describe('Daily probe budget, enforced before each probe starts.'),
-    probesPerSweep: z.number().int().min(0).max(10).default(2).describe('A sweep probes at most this many of its best candidate regions (those without recent probe evidence), within the daily budget.'),
+    probesPerSweep: z
+      .number()
+      .int()
+      .min(0)
+      .max(10)
+      .default(2)
+      .describe(
+        'A sweep probes at most this many of its best candidate regions (those without recent probe evidence), within the daily budget.',
+      ),
     schedule: z
       .strictObject({
         cron: z
           .string()
           .regex(/^(\S+\s+){4}\S+$/, { message: 'must be a five-field cron expression such as "*/20 * * * *"' })
           .default('*/20 * * * *')
-          .describe('When sweeps run (five-field cron, UTC). Used by the CronJob and by the GitHub Actions workflow, whichever is the runner.'),
+          .describe(
+            'When sweeps run (five-field cron, UTC). Used by the CronJob and by the GitHub Actions workflow, whichever is the runner.',
+          ),
         runner: z
           .enum(['config-cluster', 'github-actions'])
           .default('github-actions')
@@ -362,7 +580,8 @@ export const ScoutSpec = z
     image: z
       .string()
       .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._\-/][a-z0-9]+)*)*@sha256:[a-f0-9]{64}$/, {
-        message: 'must be an image pinned by digest, such as "us-docker.pkg.dev/p/gpu-fleet/region-scout@sha256:<64 hex>"',
+        message:
+          'must be an image pinned by digest, such as "us-docker.pkg.dev/p/gpu-fleet/region-scout@sha256:<64 hex>"',
       })
       .optional()
       .describe(
@@ -373,16 +592,22 @@ export const ScoutSpec = z
       .describe('Namespace of the CronJob, its ServiceAccount and the evidence ConfigMap in the config cluster.'),
     evidenceConfigMap: dnsLabel('a ConfigMap name', 63)
       .default('region-scout-evidence')
-      .describe('ConfigMap in `namespace` of the config cluster holding the evidence ledger, shared by both runners (reached through Connect Gateway, written with optimistic concurrency).'),
+      .describe(
+        'ConfigMap in `namespace` of the config cluster holding the evidence ledger, shared by both runners (reached through Connect Gateway, written with optimistic concurrency).',
+      ),
     github: z
       .strictObject({
         auth: z
           .enum(['token', 'app'])
           .default('token')
-          .describe('token: a fine-grained token (contents and pull requests: write) in key `token`. app: a GitHub App, keys `app-id`, `installation-id`, `private-key`.'),
+          .describe(
+            'token: a fine-grained token (contents and pull requests: write) in key `token`. app: a GitHub App, keys `app-id`, `installation-id`, `private-key`.',
+          ),
         secretName: dnsLabel('a Kubernetes Secret name', 63)
           .default('region-scout-github')
-          .describe('Secret in `namespace` of the config cluster holding the GitHub credentials the CronJob proposes with (created by hand from a GitHub token or App key, docs/runbook.md step 13; never committed).'),
+          .describe(
+            'Secret in `namespace` of the config cluster holding the GitHub credentials the CronJob proposes with (created by hand from a GitHub token or App key, docs/runbook.md step 13; never committed).',
+          ),
       })
       .prefault({})
       .describe('How the scheduled scout authenticates to GitHub to open its pull request.'),
@@ -393,11 +618,16 @@ export const ScoutSpec = z
           .regex(/^[A-Za-z0-9._/-]+$/, { message: 'must be a Git branch name' })
           .default('region-scout/placement')
           .describe('The one branch the scout commits placement proposals to; its pull request is updated in place.'),
-        labels: z.array(z.string().min(1).max(50)).default(['region-scout', 'placement']).describe('Labels put on the pull request.'),
+        labels: z
+          .array(z.string().min(1).max(50))
+          .default(['region-scout', 'placement'])
+          .describe('Labels put on the pull request.'),
         autoMerge: z
           .enum(['off', 'add-capacity'])
           .default('off')
-          .describe('off: a person merges every proposal. add-capacity: enable GitHub auto-merge when the proposal only adds serving capacity (activations, no drain or GPU change).'),
+          .describe(
+            'off: a person merges every proposal. add-capacity: enable GitHub auto-merge when the proposal only adds serving capacity (activations, no drain or GPU change).',
+          ),
       })
       .prefault({})
       .describe('How the scout proposes placement changes.'),
@@ -409,12 +639,16 @@ export const ConfigClusterSpec = z
   .strictObject({
     name: dnsLabel('a GKE cluster name', 40)
       .default('fleet-config')
-      .describe('GKE cluster and fleet membership name of the config cluster (no GPUs): it holds the MultiClusterIngress and MultiClusterService, and the scout CronJob.'),
+      .describe(
+        'GKE cluster and fleet membership name of the config cluster (no GPUs): it holds the MultiClusterIngress and MultiClusterService, and the scout CronJob.',
+      ),
     region: z
       .string()
       .regex(/^[a-z]+-[a-z]+[0-9]+$/, { message: 'must be a Google Cloud region such as "us-central1"' })
       .optional()
-      .describe('Region of the config cluster. Defaults to the first of placement.candidateRegions. Moving it recreates the cluster (and the load balancer’s config membership).'),
+      .describe(
+        'Region of the config cluster. Defaults to the first of placement.candidateRegions. Moving it recreates the cluster (and the load balancer’s config membership).',
+      ),
   })
   .prefault({})
   .describe('The config cluster: the multi-cluster ingress config membership. Created by infra/ (bootstrap).');
@@ -428,23 +662,45 @@ export const InfraSpec = z
     deletionProtection: z
       .boolean()
       .default(true)
-      .describe('Terraform refuses to delete clusters while true. Set false (and apply) before removing a cluster from `clusters`, or before destroying the fleet.'),
+      .describe(
+        'Terraform refuses to delete clusters while true. Set false (and apply) before removing a cluster from `clusters`, or before destroying the fleet.',
+      ),
     artifactRegistry: z
       .strictObject({
-        location: z.string().regex(/^[a-z]+(-[a-z]+[0-9]+)?$/, { message: 'must be an Artifact Registry location such as "us" or "us-central1"' }).default('us').describe('Location of the Docker repository.'),
-        repository: dnsLabel('an Artifact Registry repository id', 63).default('gpu-fleet').describe('Docker repository holding the WebUI image (app.image) and the region-scout image (scout.image); the nodes may pull from it.'),
+        location: z
+          .string()
+          .regex(/^[a-z]+(-[a-z]+[0-9]+)?$/, {
+            message: 'must be an Artifact Registry location such as "us" or "us-central1"',
+          })
+          .default('us')
+          .describe('Location of the Docker repository.'),
+        repository: dnsLabel('an Artifact Registry repository id', 63)
+          .default('gpu-fleet')
+          .describe(
+            'Docker repository holding the WebUI image (app.image) and the region-scout image (scout.image); the nodes may pull from it.',
+          ),
       })
       .prefault({})
       .describe('Artifact Registry repository for the WebUI and region-scout images (created by infra/).'),
     modelBucketLocation: z
       .string()
-      .regex(/^[A-Za-z]+[A-Za-z0-9-]*$/, { message: 'must be a Cloud Storage location such as "US", "EU" or "us-central1"' })
+      .regex(/^[A-Za-z]+[A-Za-z0-9-]*$/, {
+        message: 'must be a Cloud Storage location such as "US", "EU" or "us-central1"',
+      })
       .default('US')
-      .describe('Location of the model bucket infra/ creates for app.modelStorage.bucket. A multi-region (US, EU, ASIA) serves every region of the fleet the same checkpoints.'),
+      .describe(
+        'Location of the model bucket infra/ creates for app.modelStorage.bucket. A multi-region (US, EU, ASIA) serves every region of the fleet the same checkpoints.',
+      ),
     githubActions: z
       .strictObject({
-        workloadIdentityPool: dnsLabel('a workload identity pool id', 32).default('github').describe('Workload Identity Federation pool trusted by GitHub Actions.'),
-        provider: dnsLabel('a workload identity pool provider id', 32).default('github-actions').describe('OIDC provider in that pool (issuer https://token.actions.githubusercontent.com), restricted to this repository.'),
+        workloadIdentityPool: dnsLabel('a workload identity pool id', 32)
+          .default('github')
+          .describe('Workload Identity Federation pool trusted by GitHub Actions.'),
+        provider: dnsLabel('a workload identity pool provider id', 32)
+          .default('github-actions')
+          .describe(
+            'OIDC provider in that pool (issuer https://token.actions.githubusercontent.com), restricted to this repository.',
+          ),
         repositoryId: z
           .string()
           .regex(/^[1-9][0-9]*$/, { message: 'must be the repository’s numeric id (gh api repos/OWNER/REPO --jq .id)' })
@@ -454,9 +710,13 @@ export const InfraSpec = z
           ),
         repositoryOwnerId: z
           .string()
-          .regex(/^[1-9][0-9]*$/, { message: 'must be the owner’s numeric id (gh api repos/OWNER/REPO --jq .owner.id)' })
+          .regex(/^[1-9][0-9]*$/, {
+            message: 'must be the owner’s numeric id (gh api repos/OWNER/REPO --jq .owner.id)',
+          })
           .optional()
-          .describe('Numeric id of the repository’s owner (`gh api repos/OWNER/REPO --jq .owner.id`). Required when configSync.repo is on GitHub.'),
+          .describe(
+            'Numeric id of the repository’s owner (`gh api repos/OWNER/REPO --jq .owner.id`). Required when configSync.repo is on GitHub.',
+          ),
       })
       .prefault({})
       .describe('Workload Identity Federation for the sweep and infra workflows (no service account keys).'),
@@ -471,7 +731,9 @@ export const FleetSpec = z
     kind: z.literal('Fleet').describe('Must be Fleet.'),
     project: z
       .string()
-      .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, { message: 'must be a GCP project id: 6-30 lowercase letters, digits or "-", starting with a letter' })
+      .regex(/^[a-z][-a-z0-9]{4,28}[a-z0-9]$/, {
+        message: 'must be a GCP project id: 6-30 lowercase letters, digits or "-", starting with a letter',
+      })
       .describe('Google Cloud project id hosting the fleet.'),
     configSync: ConfigSyncGit,
     app: AppSpec,
@@ -481,7 +743,10 @@ export const FleetSpec = z
     scout: ScoutSpec,
     configCluster: ConfigClusterSpec,
     infra: InfraSpec,
-    clusters: z.array(ClusterSpec).min(1, { message: 'must list at least one cluster' }).describe('The fleet’s clusters: the section region-scout edits.'),
+    clusters: z
+      .array(ClusterSpec)
+      .min(1, { message: 'must list at least one cluster' })
+      .describe('The fleet’s clusters: the section region-scout edits.'),
   })
   .describe('gpu-fleet spec: one GPU web app served from GKE Autopilot clusters behind one global URL.');
 

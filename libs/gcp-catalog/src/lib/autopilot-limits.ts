@@ -17,9 +17,18 @@ export interface AutopilotGpuBounds {
 
 type Table = Record<string, Record<string, { cpu: number; memoryGiB: number; provenance: string }>>;
 
-export const AUTOPILOT_GPU_BOUNDS: Readonly<Record<string, Readonly<Record<number, AutopilotGpuBounds>>>> = Object.fromEntries(
-  Object.entries(limits.gpuPodMax as Table).map(([gpu, byCount]) => [gpu, Object.fromEntries(Object.entries(byCount).map(([n, b]) => [Number(n), { maxCpu: b.cpu, maxMemoryGiB: b.memoryGiB, provenance: b.provenance }]))]),
-);
+export const AUTOPILOT_GPU_BOUNDS: Readonly<Record<string, Readonly<Record<number, AutopilotGpuBounds>>>> =
+  Object.fromEntries(
+    Object.entries(limits.gpuPodMax as Table).map(([gpu, byCount]) => [
+      gpu,
+      Object.fromEntries(
+        Object.entries(byCount).map(([n, b]) => [
+          Number(n),
+          { maxCpu: b.cpu, maxMemoryGiB: b.memoryGiB, provenance: b.provenance },
+        ]),
+      ),
+    ]),
+  );
 
 /** Largest total ephemeral-storage request of one Pod, every compute class and hardware configuration (GiB). */
 export const AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB: number = limits.ephemeralStorageMaxGiB;

@@ -15,7 +15,7 @@ describe('GpuCatalog (bundled data)', () => {
     const zones = catalog.zonesOffering('us-central1', 'nvidia-l4');
     expect(zones.length).toBeGreaterThan(0);
     for (const z of zones) expect(z.startsWith('us-central1-')).toBe(true);
-    for (const o of catalog.offerings()) expect(catalog.region(o.region)?.zones).toContain(o.zone);
+    for (const offering of catalog.offerings()) expect(catalog.region(offering.region)?.zones).toContain(offering.zone);
   });
 
   it('has Autopilot support facts with an explicit unknown state', () => {
@@ -72,7 +72,8 @@ describe('platform rules', () => {
 describe('computeQuotaId', () => {
   // Compute's own quota error names the metric and its limit name (the Cloud Quotas quota ID) together.
   // Reported at https://github.com/GoogleCloudPlatform/pubsec-declarative-toolkit/issues/625
-  const real = "Quota 'N2_CPUS' exceeded.  Limit: 8.0 in region northamerica-northeast1.\n\tmetric name = compute.googleapis.com/n2_cpus\n\tlimit name = N2-CPUS-per-project-region";
+  const real =
+    "Quota 'N2_CPUS' exceeded.  Limit: 8.0 in region northamerica-northeast1.\n\tmetric name = compute.googleapis.com/n2_cpus\n\tlimit name = N2-CPUS-per-project-region";
 
   it('derives the limit name Compute reports from the metric', () => {
     const metric = /Quota '([A-Z0-9_]+)'/.exec(real)![1]!;
@@ -82,7 +83,9 @@ describe('computeQuotaId', () => {
 
   it('names regional GPU quotas per project and region, GPUS_ALL_REGIONS per project', () => {
     expect(computeQuotaId(catalog.quotaMetric('nvidia-l4', false), 'region')).toBe('NVIDIA-L4-GPUS-per-project-region');
-    expect(computeQuotaId(catalog.quotaMetric('nvidia-tesla-t4', true), 'region')).toBe('PREEMPTIBLE-NVIDIA-T4-GPUS-per-project-region');
+    expect(computeQuotaId(catalog.quotaMetric('nvidia-tesla-t4', true), 'region')).toBe(
+      'PREEMPTIBLE-NVIDIA-T4-GPUS-per-project-region',
+    );
     expect(computeQuotaId('GPUS_ALL_REGIONS', 'project')).toBe('GPUS-ALL-REGIONS-per-project');
   });
 

@@ -57,10 +57,10 @@ export class GpuCatalog {
   private readonly gpuIndex: Map<string, GpuInfo>;
 
   constructor(private readonly data: CatalogData) {
-    for (const o of data.offerings) {
-      const list = this.byRegion.get(o.region) ?? [];
-      list.push(o);
-      this.byRegion.set(o.region, list);
+    for (const offering of data.offerings) {
+      const list = this.byRegion.get(offering.region) ?? [];
+      list.push(offering);
+      this.byRegion.set(offering.region, list);
     }
     this.regionIndex = new Map(data.regions.map((r) => [r.region, r]));
     this.gpuIndex = new Map(data.gpus.map((g) => [g.gpu, g]));
@@ -90,7 +90,10 @@ export class GpuCatalog {
 
   /** GPU types Autopilot is known to accept, sorted. */
   autopilotGpuTypes(): GpuType[] {
-    return this.data.gpus.filter((g) => g.autopilotSupported === true).map((g) => g.gpu).sort();
+    return this.data.gpus
+      .filter((g) => g.autopilotSupported === true)
+      .map((g) => g.gpu)
+      .sort();
   }
 
   /** GPU types offered in at least one zone of the region, sorted. */
@@ -104,12 +107,18 @@ export class GpuCatalog {
 
   /** Zones of the region offering the GPU type, sorted. */
   zonesOffering(region: string, gpu: GpuType): string[] {
-    return (this.byRegion.get(region) ?? []).filter((o) => o.gpu === gpu).map((o) => o.zone).sort();
+    return (this.byRegion.get(region) ?? [])
+      .filter((o) => o.gpu === gpu)
+      .map((o) => o.zone)
+      .sort();
   }
 
   /** Regions with at least one zone offering the GPU type, sorted. */
   regionsOffering(gpu: GpuType): string[] {
-    return [...this.byRegion.entries()].filter(([, os]) => os.some((o) => o.gpu === gpu)).map(([r]) => r).sort();
+    return [...this.byRegion.entries()]
+      .filter(([, os]) => os.some((o) => o.gpu === gpu))
+      .map(([r]) => r)
+      .sort();
   }
 
   offerings(): readonly GpuOffering[] {
@@ -145,7 +154,11 @@ export class GpuCatalog {
    */
   quotaMetricConfirmed(gpu: GpuType): boolean {
     const info = this.gpuIndex.get(gpu);
-    return gpu === 'nvidia-l4' || gpu === 'nvidia-tesla-t4' || quotaData.some((q) => info && skypilotName(info) === q.skypilotName);
+    return (
+      gpu === 'nvidia-l4' ||
+      gpu === 'nvidia-tesla-t4' ||
+      quotaData.some((q) => info && skypilotName(info) === q.skypilotName)
+    );
   }
 
   /** Largest CPU/memory request Autopilot accepts for a Pod with `count` GPUs of this type, if known. */
@@ -176,7 +189,13 @@ function quotaStem(gpu: GpuType): string {
     'nvidia-b200': 'B200',
     'nvidia-rtx-pro-6000': 'RTX_PRO_6000',
   };
-  return stems[gpu] ?? gpu.replace(/^nvidia-(tesla-)?/, '').toUpperCase().replace(/-/g, '_');
+  return (
+    stems[gpu] ??
+    gpu
+      .replace(/^nvidia-(tesla-)?/, '')
+      .toUpperCase()
+      .replace(/-/g, '_')
+  );
 }
 
 const BUNDLED = new GpuCatalog({
@@ -194,6 +213,7 @@ const BUNDLED = new GpuCatalog({
  * https://cloud.google.com/docs/quotas/gcloud-cli-examples (finding a quota ID)
  */
 export function computeQuotaId(metric: string, scope: 'region' | 'project'): string {
-  if (!/^[A-Z][A-Z0-9_]*$/.test(metric)) throw new Error(`computeQuotaId: "${metric}" is not a Compute quota metric such as NVIDIA_L4_GPUS`);
+  if (!/^[A-Z][A-Z0-9_]*$/.test(metric))
+    throw new Error(`computeQuotaId: "${metric}" is not a Compute quota metric such as NVIDIA_L4_GPUS`);
   return `${metric.replace(/_/g, '-')}-per-project${scope === 'region' ? '-region' : ''}`;
 }

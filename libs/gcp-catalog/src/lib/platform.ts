@@ -15,7 +15,8 @@ export function resourceQuotaItemProblem(item: string): string | null {
   const prefix = /^(requests|limits)\./.exec(item)?.[1] ?? null;
   const resource = prefix ? item.slice(prefix.length + 1) : item;
   const domain = resource.includes('/') ? resource.slice(0, resource.indexOf('/')) : null;
-  const kubernetesOwn = (d: string) => d === 'kubernetes.io' || d.endsWith('.kubernetes.io') || d === 'k8s.io' || d.endsWith('.k8s.io');
+  const kubernetesOwn = (d: string) =>
+    d === 'kubernetes.io' || d.endsWith('.kubernetes.io') || d === 'k8s.io' || d.endsWith('.k8s.io');
   const extended = domain !== null && domain.includes('.') && !kubernetesOwn(domain);
   if (!extended || prefix === 'requests') return null;
   return `"${item}": a ResourceQuota on the extended resource ${resource} accepts only the requests. prefix (use "requests.${resource}"; an extended resource cannot be overcommitted, so limits equal requests)`;
@@ -28,7 +29,10 @@ export function resourceQuotaItemProblem(item: string): string | null {
  * A value gpu-fleet declared would be overwritten, so nothing may declare, select or recognise
  * ownership by it.
  */
-export const CONFIG_SYNC_MANAGED_BY = { label: 'app.kubernetes.io/managed-by', value: 'configmanagement.gke.io' } as const;
+export const CONFIG_SYNC_MANAGED_BY = {
+  label: 'app.kubernetes.io/managed-by',
+  value: 'configmanagement.gke.io',
+} as const;
 
 /**
  * Termination grace on GKE Autopilot (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods):
@@ -37,7 +41,11 @@ export const CONFIG_SYNC_MANAGED_BY = { label: 'app.kubernetes.io/managed-by', v
  * ("Spot Pods … can request a grace period of up to 25 seconds"; https://cloud.google.com/kubernetes-engine/docs/how-to/autopilot-spot-pods,
  * the English page's "Spot Pods on Autopilot" section, quoted here from its official zh-CN rendering).
  */
-export const AUTOPILOT_GRACE = { scaleDownMaxSeconds: 600, nodeUpgradeMaxSeconds: 3600, spotPreemptionMaxSeconds: 25 } as const;
+export const AUTOPILOT_GRACE = {
+  scaleDownMaxSeconds: 600,
+  nodeUpgradeMaxSeconds: 3600,
+  spotPreemptionMaxSeconds: 25,
+} as const;
 
 /**
  * Load balancer connection draining: "The valid range is [0, 3600]" seconds
@@ -64,5 +72,9 @@ export const GCSFUSE_SIDECAR_DEFAULTS = { cpu: '250m', memory: '256Mi', ephemera
  */
 export function webuiPathAnswersBeforeModelLoad(path: string): boolean {
   const p = path.split('?')[0]!;
-  return p === '/' || p.startsWith('/internal/') || (p.startsWith('/sdapi/v1/') && !/^\/sdapi\/v1\/(txt2img|img2img)$/.test(p));
+  return (
+    p === '/' ||
+    p.startsWith('/internal/') ||
+    (p.startsWith('/sdapi/v1/') && !/^\/sdapi\/v1\/(txt2img|img2img)$/.test(p))
+  );
 }

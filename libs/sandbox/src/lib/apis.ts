@@ -3,10 +3,20 @@ import { AdmissionError, type SandboxWorld, type PodView, type ProbeJob } from '
 
 const GCE = 'https://www.googleapis.com/compute/v1';
 const iso = (t: number) => new Date(t).toISOString();
-const notFound = (what: string) => new HttpError(404, `The resource '${what}' was not found`, googleError(404, `The resource '${what}' was not found`, 'notFound'));
+const notFound = (what: string) =>
+  new HttpError(
+    404,
+    `The resource '${what}' was not found`,
+    googleError(404, `The resource '${what}' was not found`, 'notFound'),
+  );
 
 function checkProject(world: SandboxWorld, p: string | undefined) {
-  if (p !== world.project) throw new HttpError(403, `Permission denied on resource project ${p}.`, googleError(403, `Permission denied on resource project ${p}.`, 'forbidden'));
+  if (p !== world.project)
+    throw new HttpError(
+      403,
+      `Permission denied on resource project ${p}.`,
+      googleError(403, `Permission denied on resource project ${p}.`, 'forbidden'),
+    );
 }
 
 /** Compute Engine v1 REST: acceleratorTypes.aggregatedList, regions.list, projects.get, globalAddresses.get. */
@@ -16,31 +26,51 @@ export function computeApi(world: SandboxWorld): Handler {
     let m = /^\/compute\/v1\/projects\/([^/]+)\/aggregated\/acceleratorTypes$/.exec(path);
     if (m) {
       checkProject(world, m[1]);
-      const zones = world.catalog.regions().flatMap((r) => r.zones).sort();
+      const zones = world.catalog
+        .regions()
+        .flatMap((r) => r.zones)
+        .sort();
       const { page, nextPageToken } = paginate(zones, query, 'maxResults', 500, world.pageSizeCap);
       const items: Record<string, unknown> = {};
       for (const zone of page) {
         const types = world.catalog.offerings().filter((o) => o.zone === zone);
         items[`zones/${zone}`] = types.length
           ? {
-              acceleratorTypes: types.map((o) => ({
+              acceleratorTypes: types.map((offering) => ({
                 kind: 'compute#acceleratorType',
-                id: String(1000 + (o.gpu.length * 7919 + zone.length)),
-                name: o.gpu,
-                description: world.catalog.gpu(o.gpu)?.displayName ?? o.gpu,
+                id: String(1000 + (offering.gpu.length * 7919 + zone.length)),
+                name: offering.gpu,
+                description: world.catalog.gpu(offering.gpu)?.displayName ?? offering.gpu,
                 zone: `${GCE}/projects/${world.project}/zones/${zone}`,
-                selfLink: `${GCE}/projects/${world.project}/zones/${zone}/acceleratorTypes/${o.gpu}`,
-                maximumCardsPerInstance: Math.max(...o.counts),
+                selfLink: `${GCE}/projects/${world.project}/zones/${zone}/acceleratorTypes/${offering.gpu}`,
+                maximumCardsPerInstance: Math.max(...offering.counts),
               })),
             }
-          : { warning: { code: 'NO_RESULTS_ON_PAGE', message: `There are no results for scope 'zones/${zone}' on this page.`, data: [{ key: 'scope', value: `zones/${zone}` }] } };
+          : {
+              warning: {
+                code: 'NO_RESULTS_ON_PAGE',
+                message: `There are no results for scope 'zones/${zone}' on this page.`,
+                data: [{ key: 'scope', value: `zones/${zone}` }],
+              },
+            };
       }
-      return { body: { kind: 'compute#acceleratorTypeAggregatedList', id: `projects/${world.project}/aggregated/acceleratorTypes`, items, selfLink: `${GCE}${path}`, ...(nextPageToken ? { nextPageToken } : {}) } };
+      return {
+        body: {
+          kind: 'compute#acceleratorTypeAggregatedList',
+          id: `projects/${world.project}/aggregated/acceleratorTypes`,
+          items,
+          selfLink: `${GCE}${path}`,
+          ...(nextPageToken ? { nextPageToken } : {}),
+        },
+      };
     }
     m = /^\/compute\/v1\/projects\/([^/]+)\/regions$/.exec(path);
     if (m) {
       checkProject(world, m[1]);
-      const regions = world.catalog.regions().map((r) => r.region).sort();
+      const regions = world.catalog
+        .regions()
+        .map((r) => r.region)
+        .sort();
       const { page, nextPageToken } = paginate(regions, query, 'maxResults', 500, world.pageSizeCap);
       return {
         body: {
@@ -60,14 +90,25 @@ export function computeApi(world: SandboxWorld): Handler {
     m = /^\/compute\/v1\/projects\/([^/]+)$/.exec(path);
     if (m) {
       checkProject(world, m[1]);
-      return { body: { kind: 'compute#project', name: world.project, id: world.projectNumber, quotas: world.projectQuotas() } };
+      return {
+        body: { kind: 'compute#project', name: world.project, id: world.projectNumber, quotas: world.projectQuotas() },
+      };
     }
     m = /^\/compute\/v1\/projects\/([^/]+)\/global\/addresses\/([^/]+)$/.exec(path);
     if (m) {
       checkProject(world, m[1]);
       const ip = world.spec.ingress.staticIp;
       if (m[2] !== ip.name) throw notFound(`projects/${world.project}/global/addresses/${m[2]}`);
-      return { body: { kind: 'compute#address', name: ip.name, address: ip.address ?? '34.149.46.112', addressType: 'EXTERNAL', status: 'RESERVED', networkTier: 'PREMIUM' } };
+      return {
+        body: {
+          kind: 'compute#address',
+          name: ip.name,
+          address: ip.address ?? '34.149.46.112',
+          addressType: 'EXTERNAL',
+          status: 'RESERVED',
+          networkTier: 'PREMIUM',
+        },
+      };
     }
     throw notFound(path);
   };
@@ -120,16 +161,28 @@ export function gkehubApi(world: SandboxWorld): Handler {
     if (m) {
       checkProject(world, m[1]);
       const location = m[2]!;
-      if (!knownLocation(location)) throw new HttpError(400, `Location "${location}" is not a valid location`, googleError(400, `Invalid location: ${location}`, 'badRequest'));
+      if (!knownLocation(location))
+        throw new HttpError(
+          400,
+          `Location "${location}" is not a valid location`,
+          googleError(400, `Invalid location: ${location}`, 'badRequest'),
+        );
       const listed = world.memberships().filter((x) => location === '-' || x.location === location);
       const { page, nextPageToken } = paginate(listed, query, 'pageSize', 100, world.pageSizeCap);
       return {
         body: {
           resources: page.map((x) => ({
             name: `projects/${world.project}/locations/${x.location}/memberships/${x.name}`,
-            endpoint: { gkeCluster: { resourceLink: `//container.googleapis.com/projects/${world.project}/locations/${x.cluster.location}/clusters/${x.cluster.name}` } },
+            endpoint: {
+              gkeCluster: {
+                resourceLink: `//container.googleapis.com/projects/${world.project}/locations/${x.cluster.location}/clusters/${x.cluster.name}`,
+              },
+            },
             state: { code: 'READY' },
-            uniqueId: x.name.split('').reduce((a, ch) => a + ch.charCodeAt(0), 0).toString(16),
+            uniqueId: x.name
+              .split('')
+              .reduce((a, ch) => a + ch.charCodeAt(0), 0)
+              .toString(16),
           })),
           ...(nextPageToken ? { nextPageToken } : {}),
         },
@@ -146,13 +199,23 @@ export function gkehubApi(world: SandboxWorld): Handler {
           state: { code: 'OK', description: 'Config Sync is synced' },
           configmanagement: {
             configSyncState: {
-              syncState: { code: 'SYNCED', syncToken: token, sourceToken: token, lastSyncTime: new Date(world.now()).toISOString() },
+              syncState: {
+                code: 'SYNCED',
+                syncToken: token,
+                sourceToken: token,
+                lastSyncTime: new Date(world.now()).toISOString(),
+              },
               deploymentState: { reconcilerManager: 'INSTALLED', rootReconciler: 'INSTALLED' },
             },
           },
         };
       }
-      return { body: { name: `projects/${world.project}/locations/global/features/configmanagement`, membershipStates: states } };
+      return {
+        body: {
+          name: `projects/${world.project}/locations/global/features/configmanagement`,
+          membershipStates: states,
+        },
+      };
     }
     throw notFound(path);
   };
@@ -168,25 +231,55 @@ function matchesSelector(labels: Record<string, string>, selector: string | null
   });
 }
 
-const k8sStatus = (code: number, reason: string, message: string) => ({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code });
+const k8sStatus = (code: number, reason: string, message: string) => ({
+  kind: 'Status',
+  apiVersion: 'v1',
+  metadata: {},
+  status: 'Failure',
+  message,
+  reason,
+  code,
+});
 
 function podObject(p: PodView) {
   const scheduled = p.phase !== 'Pending' || p.startedAt !== null;
   const state = p.container?.waiting
     ? { waiting: p.container.waiting }
     : p.container?.terminated
-      ? { terminated: { ...p.container.terminated, startedAt: iso(p.startedAt ?? p.createdAt), finishedAt: iso((p.startedAt ?? p.createdAt) + 5_000) } }
+      ? {
+          terminated: {
+            ...p.container.terminated,
+            startedAt: iso(p.startedAt ?? p.createdAt),
+            finishedAt: iso((p.startedAt ?? p.createdAt) + 5_000),
+          },
+        }
       : p.phase === 'Running'
         ? { running: { startedAt: iso(p.startedAt ?? p.createdAt) } }
         : p.phase === 'Succeeded'
-          ? { terminated: { reason: 'Completed', exitCode: 0, startedAt: iso(p.startedAt ?? p.createdAt), finishedAt: iso((p.startedAt ?? p.createdAt) + 20_000) } }
+          ? {
+              terminated: {
+                reason: 'Completed',
+                exitCode: 0,
+                startedAt: iso(p.startedAt ?? p.createdAt),
+                finishedAt: iso((p.startedAt ?? p.createdAt) + 20_000),
+              },
+            }
           : scheduled
             ? { waiting: { reason: 'ContainerCreating' } }
             : undefined;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
-    metadata: { name: p.name, namespace: p.namespace, uid: p.uid, labels: p.labels, creationTimestamp: iso(p.createdAt), ...(p.ownerJob ? { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: p.ownerJob, uid: p.uid, controller: true }] } : {}) },
+    metadata: {
+      name: p.name,
+      namespace: p.namespace,
+      uid: p.uid,
+      labels: p.labels,
+      creationTimestamp: iso(p.createdAt),
+      ...(p.ownerJob
+        ? { ownerReferences: [{ apiVersion: 'batch/v1', kind: 'Job', name: p.ownerJob, uid: p.uid, controller: true }] }
+        : {}),
+    },
     spec: { nodeName: p.zone ? `gk3-node-${p.zone}` : undefined, containers: [{ name: 'main', image: 'sandbox' }] },
     status: {
       phase: p.phase,
@@ -197,9 +290,15 @@ function podObject(p: PodView) {
         ? [{ type: 'PodScheduled', status: 'False', reason: 'Unschedulable', lastTransitionTime: iso(p.createdAt) }]
         : [
             { type: 'PodScheduled', status: 'True', lastTransitionTime: iso(p.startedAt ?? p.createdAt) },
-            { type: 'Ready', status: p.ready ? 'True' : 'False', lastTransitionTime: iso(p.readyAt ?? p.startedAt ?? p.createdAt) },
+            {
+              type: 'Ready',
+              status: p.ready ? 'True' : 'False',
+              lastTransitionTime: iso(p.readyAt ?? p.startedAt ?? p.createdAt),
+            },
           ],
-      ...(state ? { containerStatuses: [{ name: 'main', image: 'sandbox', ready: !!p.ready, restartCount: 0, state }] } : {}),
+      ...(state
+        ? { containerStatuses: [{ name: 'main', image: 'sandbox', ready: !!p.ready, restartCount: 0, state }] }
+        : {}),
       ...(p.zone ? { hostIP: '10.128.0.9' } : {}),
     },
   };
@@ -211,23 +310,43 @@ function jobObject(world: SandboxWorld, j: ProbeJob) {
   return {
     apiVersion: 'batch/v1',
     kind: 'Job',
-    metadata: { name: j.name, namespace: j.namespace, uid: j.uid, labels: j.labels, creationTimestamp: iso(j.createdAt) },
+    metadata: {
+      name: j.name,
+      namespace: j.namespace,
+      uid: j.uid,
+      labels: j.labels,
+      creationTimestamp: iso(j.createdAt),
+    },
     spec: j.body.spec,
     status: {
       startTime: iso(j.createdAt),
       active: pod && (pod.phase === 'Pending' || pod.phase === 'Running') ? 1 : 0,
       succeeded: pod?.phase === 'Succeeded' ? 1 : 0,
       failed: pod?.phase === 'Failed' ? 1 : 0,
-      ...(conditions.length ? { conditions: conditions.map((c) => ({ ...c, lastProbeTime: iso(c.lastTransitionTime), lastTransitionTime: iso(c.lastTransitionTime) })) } : {}),
+      ...(conditions.length
+        ? {
+            conditions: conditions.map((c) => ({
+              ...c,
+              lastProbeTime: iso(c.lastTransitionTime),
+              lastTransitionTime: iso(c.lastTransitionTime),
+            })),
+          }
+        : {}),
       ...(pod?.phase === 'Succeeded' ? { completionTime: iso((pod.startedAt ?? j.createdAt) + 20_000) } : {}),
     },
   };
 }
 
 /** Field selectors on events: involvedObject.kind and involvedObject.name, comma-separated (ANDed). */
-function eventFilter(fieldSelector: string | null): (o: { kind: string; name: string }) => boolean {
-  const terms = (fieldSelector ?? '').split(',').filter(Boolean).map((t) => t.split('=') as [string, string]);
-  return (o) => terms.every(([k, v]) => (k === 'involvedObject.kind' ? o.kind === v : k === 'involvedObject.name' ? o.name === v : true));
+function eventFilter(fieldSelector: string | null): (ref: { kind: string; name: string }) => boolean {
+  const terms = (fieldSelector ?? '')
+    .split(',')
+    .filter(Boolean)
+    .map((t) => t.split('=') as [string, string]);
+  return (ref) =>
+    terms.every(([k, v]) =>
+      k === 'involvedObject.kind' ? ref.kind === v : k === 'involvedObject.name' ? ref.name === v : true,
+    );
 }
 
 /**
@@ -239,27 +358,58 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
   return async ({ method, path, query, body }) => {
     const m = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/gkeMemberships\/([^/]+)(\/.*)$/.exec(path);
     if (!m) throw new HttpError(404, `no route ${path}`);
-    if (m[1] !== world.projectNumber) throw new HttpError(403, `Permission denied on project ${m[1]} (Connect Gateway expects the project number)`);
+    if (m[1] !== world.projectNumber)
+      throw new HttpError(403, `Permission denied on project ${m[1]} (Connect Gateway expects the project number)`);
     const [location, membership] = [m[2]!, m[3]!];
-    if (!world.membership(location, membership)) throw new HttpError(404, `membership ${membership} not found`, googleError(404, `Resource 'projects/${m[1]}/locations/${location}/memberships/${membership}' was not found`, 'notFound'));
+    if (!world.membership(location, membership))
+      throw new HttpError(
+        404,
+        `membership ${membership} not found`,
+        googleError(
+          404,
+          `Resource 'projects/${m[1]}/locations/${location}/memberships/${membership}' was not found`,
+          'notFound',
+        ),
+      );
     const rest = m[4]!;
     const sel = query.get('labelSelector');
     let k: RegExpExecArray | null;
 
     if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/configmaps(?:\/([^/]+))?$/.exec(rest))) {
       const [ns, name] = [k[1]!, k[2]];
-      const obj = (n: string, cm: { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: n, namespace: ns, labels: cm.labels, resourceVersion: String(cm.resourceVersion) }, data: cm.data });
+      const obj = (
+        n: string,
+        cm: { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number },
+      ) => ({
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: n, namespace: ns, labels: cm.labels, resourceVersion: String(cm.resourceVersion) },
+        data: cm.data,
+      });
       const write = (n: string, create: boolean) => {
-        const b = body as { metadata?: { labels?: Record<string, string>; resourceVersion?: string }; data?: Record<string, string> };
+        const b = body as {
+          metadata?: { labels?: Record<string, string>; resourceVersion?: string };
+          data?: Record<string, string>;
+        };
         try {
-          return obj(n, world.putConfigMap(membership, ns, n, { data: b.data, labels: b.metadata?.labels, resourceVersion: b.metadata?.resourceVersion }, create));
+          return obj(
+            n,
+            world.putConfigMap(
+              membership,
+              ns,
+              n,
+              { data: b.data, labels: b.metadata?.labels, resourceVersion: b.metadata?.resourceVersion },
+              create,
+            ),
+          );
         } catch (e) {
           const [reason] = (e as Error).message.split(':');
           const code = { AlreadyExists: 409, Conflict: 409, NotFound: 404 }[reason as 'Conflict'] ?? 500;
           throw new HttpError(code, (e as Error).message, k8sStatus(code, reason!, (e as Error).message));
         }
       };
-      if (method === 'POST' && !name) return { status: 201, body: write((body as { metadata?: { name?: string } }).metadata?.name ?? '', true) };
+      if (method === 'POST' && !name)
+        return { status: 201, body: write((body as { metadata?: { name?: string } }).metadata?.name ?? '', true) };
       if (name && method === 'PUT') return { body: write(name, false) };
       if (name && method === 'GET') {
         const cm = world.getConfigMap(membership, ns, name);
@@ -269,7 +419,15 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
     }
     if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/pods$/.exec(rest))) {
       const pods = world.pods(membership, k[1]).filter((p) => matchesSelector(p.labels, sel));
-      if (method === 'GET') return { body: { apiVersion: 'v1', kind: 'PodList', metadata: { resourceVersion: String(world.now()) }, items: pods.map(podObject) } };
+      if (method === 'GET')
+        return {
+          body: {
+            apiVersion: 'v1',
+            kind: 'PodList',
+            metadata: { resourceVersion: String(world.now()) },
+            items: pods.map(podObject),
+          },
+        };
       if (method === 'DELETE') {
         for (const p of pods) if (p.ownerJob) world.deleteJob(membership, k[1]!, p.ownerJob);
         return { body: { apiVersion: 'v1', kind: 'PodList', metadata: {}, items: pods.map(podObject) } };
@@ -278,7 +436,12 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
     if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/pods\/([^/]+)\/log$/.exec(rest)) && method === 'GET') {
       const pod = world.pods(membership, k[1]).find((p) => p.name === k![2]);
       if (!pod) throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `pods "${k[2]}" not found`));
-      if (pod.phase === 'Pending') throw new HttpError(400, 'pending', k8sStatus(400, 'BadRequest', `container "main" in pod "${pod.name}" is waiting to start: ContainerCreating`));
+      if (pod.phase === 'Pending')
+        throw new HttpError(
+          400,
+          'pending',
+          k8sStatus(400, 'BadRequest', `container "main" in pod "${pod.name}" is waiting to start: ContainerCreating`),
+        );
       return { body: pod.log, contentType: 'text/plain' };
     }
     if ((k = /^\/api\/v1\/namespaces\/([^/]+)\/events$/.exec(rest)) && method === 'GET') {
@@ -328,12 +491,16 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
           return { status: 201, body: jobObject(world, job) };
         } catch (e) {
           if (e instanceof AdmissionError) throw new HttpError(403, e.message, k8sStatus(403, 'Forbidden', e.message));
-          if ((e as Error).message.startsWith('AlreadyExists')) throw new HttpError(409, 'exists', k8sStatus(409, 'AlreadyExists', (e as Error).message));
+          if ((e as Error).message.startsWith('AlreadyExists'))
+            throw new HttpError(409, 'exists', k8sStatus(409, 'AlreadyExists', (e as Error).message));
           throw e;
         }
       }
       const jobs = world.listJobs(membership, ns).filter((j) => matchesSelector(j.labels, sel));
-      if (method === 'GET') return { body: { apiVersion: 'batch/v1', kind: 'JobList', metadata: {}, items: jobs.map((j) => jobObject(world, j)) } };
+      if (method === 'GET')
+        return {
+          body: { apiVersion: 'batch/v1', kind: 'JobList', metadata: {}, items: jobs.map((j) => jobObject(world, j)) },
+        };
       if (method === 'DELETE') {
         for (const j of jobs) world.deleteJob(membership, ns, j.name);
         return { body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success' } };
@@ -345,9 +512,21 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
       if (method === 'GET') return { body: jobObject(world, job) };
       if (method === 'DELETE') {
         world.deleteJob(membership, k[1]!, k[2]!);
-        return { body: { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Success', details: { name: k[2], group: 'batch', kind: 'jobs' } } };
+        return {
+          body: {
+            kind: 'Status',
+            apiVersion: 'v1',
+            metadata: {},
+            status: 'Success',
+            details: { name: k[2], group: 'batch', kind: 'jobs' },
+          },
+        };
       }
     }
-    throw new HttpError(404, 'not found', k8sStatus(404, 'NotFound', `the server could not find the requested resource (${method} ${rest})`));
+    throw new HttpError(
+      404,
+      'not found',
+      k8sStatus(404, 'NotFound', `the server could not find the requested resource (${method} ${rest})`),
+    );
   };
 }

@@ -33,6 +33,15 @@ export function sandboxEpoch(seed: number): Date {
 export async function startEmbeddedSandbox(opts: EmbeddedOptions): Promise<EmbeddedSandbox> {
   const clock = opts.clock ?? compressedClock(opts.start ?? sandboxEpoch(opts.seed ?? 1), opts.timeFactor ?? 120);
   const world = new SandboxWorld({ seed: opts.seed ?? 1, clock, spec: opts.spec });
-  const sandbox = await startSandbox(world, { faults: opts.faults, githubFiles: opts.githubFiles, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
-  return { sandbox, world, connection: { project: world.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, close: () => sandbox.close() };
+  const sandbox = await startSandbox(world, {
+    faults: opts.faults,
+    githubFiles: opts.githubFiles,
+    tokenLifetimeSeconds: opts.tokenLifetimeSeconds,
+  });
+  return {
+    sandbox,
+    world,
+    connection: { project: world.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
+    close: () => sandbox.close(),
+  };
 }

@@ -43,12 +43,23 @@ export class SandboxGitHub {
   readonly pulls: SandboxPull[] = [];
   private readonly now: () => Date;
 
-  constructor(opts: { owner: string; repo: string; files: Record<string, string>; defaultBranch?: string; now: () => Date }) {
+  constructor(opts: {
+    owner: string;
+    repo: string;
+    files: Record<string, string>;
+    defaultBranch?: string;
+    now: () => Date;
+  }) {
     this.owner = opts.owner;
     this.repo = opts.repo;
     this.now = opts.now;
     const tree = this.writeTree(new Map(Object.entries(opts.files).map(([p, c]) => [p, this.writeBlob(c)])));
-    const commit = this.writeCommit({ tree, parents: [], message: 'Initial commit', author: { name: 'Platform Team', email: 'platform@example.com', date: this.now().toISOString() } });
+    const commit = this.writeCommit({
+      tree,
+      parents: [],
+      message: 'Initial commit',
+      author: { name: 'Platform Team', email: 'platform@example.com', date: this.now().toISOString() },
+    });
     this.refs.set(`heads/${opts.defaultBranch ?? 'main'}`, commit);
   }
 
@@ -88,7 +99,12 @@ export class SandboxGitHub {
     if (!head) throw new Error(`no branch ${branch}`);
     const entries = new Map(this.trees.get(this.commits.get(head)!.tree));
     for (const [p, c] of Object.entries(files)) entries.set(p, this.writeBlob(c));
-    const sha = this.writeCommit({ tree: this.writeTree(entries), parents: [head], message, author: { name: 'A Person', email: 'person@example.com', date: this.now().toISOString() } });
+    const sha = this.writeCommit({
+      tree: this.writeTree(entries),
+      parents: [head],
+      message,
+      author: { name: 'A Person', email: 'person@example.com', date: this.now().toISOString() },
+    });
     this.refs.set(`heads/${branch}`, sha);
     return sha;
   }
@@ -99,7 +115,15 @@ export class SandboxGitHub {
     if (!pr) throw new Error(`no open pull request #${number}`);
     const head = this.refs.get(`heads/${pr.head}`)!;
     const base = this.refs.get(`heads/${pr.base}`)!;
-    this.refs.set(`heads/${pr.base}`, this.writeCommit({ tree: this.commits.get(head)!.tree, parents: [base, head], message: `Merge pull request #${number}`, author: { name: 'A Person', email: 'person@example.com', date: this.now().toISOString() } }));
+    this.refs.set(
+      `heads/${pr.base}`,
+      this.writeCommit({
+        tree: this.commits.get(head)!.tree,
+        parents: [base, head],
+        message: `Merge pull request #${number}`,
+        author: { name: 'A Person', email: 'person@example.com', date: this.now().toISOString() },
+      }),
+    );
     this.refs.delete(`heads/${pr.head}`);
     pr.state = 'closed';
   }
@@ -118,12 +142,26 @@ export class SandboxGitHub {
   }
 
   commitJson(base: string, c: SandboxCommit) {
-    return { sha: c.sha, node_id: `C_${c.sha.slice(0, 12)}`, url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${c.sha}`, message: c.message, tree: { sha: c.tree, url: `${base}/repos/${this.owner}/${this.repo}/git/trees/${c.tree}` }, parents: c.parents.map((p) => ({ sha: p, url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${p}` })), author: c.author, committer: c.author };
+    return {
+      sha: c.sha,
+      node_id: `C_${c.sha.slice(0, 12)}`,
+      url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${c.sha}`,
+      message: c.message,
+      tree: { sha: c.tree, url: `${base}/repos/${this.owner}/${this.repo}/git/trees/${c.tree}` },
+      parents: c.parents.map((p) => ({ sha: p, url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${p}` })),
+      author: c.author,
+      committer: c.author,
+    };
   }
 
   refJson(base: string, ref: string) {
     const sha = this.refs.get(ref)!;
-    return { ref: `refs/${ref}`, node_id: `REF_${sha1(ref).slice(0, 10)}`, url: `${base}/repos/${this.owner}/${this.repo}/git/refs/${ref}`, object: { sha, type: 'commit', url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${sha}` } };
+    return {
+      ref: `refs/${ref}`,
+      node_id: `REF_${sha1(ref).slice(0, 10)}`,
+      url: `${base}/repos/${this.owner}/${this.repo}/git/refs/${ref}`,
+      object: { sha, type: 'commit', url: `${base}/repos/${this.owner}/${this.repo}/git/commits/${sha}` },
+    };
   }
 
   pullJson(base: string, p: SandboxPull) {
@@ -143,8 +181,10 @@ export class SandboxGitHub {
   }
 }
 
-const notFound = () => new HttpError(404, 'Not Found', { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
-const unprocessable = (message: string, extra: object = {}) => new HttpError(422, message, { message, documentation_url: 'https://docs.github.com/rest', ...extra });
+const notFound = () =>
+  new HttpError(404, 'Not Found', { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' });
+const unprocessable = (message: string, extra: object = {}) =>
+  new HttpError(422, message, { message, documentation_url: 'https://docs.github.com/rest', ...extra });
 
 /** GitHub REST (+ the auto-merge GraphQL mutation) over a SandboxGitHub; unknown routes answer 404 as GitHub does. */
 export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
@@ -152,16 +192,34 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
     // Clients encode the "/" in ref names (heads%2Fmain); GitHub accepts both forms.
     const path = decodeURIComponent(rawPath);
     const base = `http://${headers.host ?? 'localhost'}`;
-    if (method === 'GET' && path === '/rate_limit') return { body: { resources: { core: { limit: 5000, remaining: 5000, reset: Math.floor(now().getTime() / 1000) + 3600, used: 0 } } } };
-    if (!/^(token|Bearer) \S+/.test(String(headers.authorization ?? ''))) throw new HttpError(401, 'Requires authentication', { message: 'Requires authentication', documentation_url: 'https://docs.github.com/rest' });
+    if (method === 'GET' && path === '/rate_limit')
+      return {
+        body: {
+          resources: {
+            core: { limit: 5000, remaining: 5000, reset: Math.floor(now().getTime() / 1000) + 3600, used: 0 },
+          },
+        },
+      };
+    if (!/^(token|Bearer) \S+/.test(String(headers.authorization ?? '')))
+      throw new HttpError(401, 'Requires authentication', {
+        message: 'Requires authentication',
+        documentation_url: 'https://docs.github.com/rest',
+      });
     const b = (body ?? {}) as Record<string, unknown>;
 
     if (method === 'POST' && path === '/graphql') {
       const q = String(b.query ?? '');
       const id = String((b.variables as { pullRequestId?: string } | undefined)?.pullRequestId ?? '');
-      if (!q.includes('enablePullRequestAutoMerge')) return { body: { errors: [{ message: 'sandbox: only enablePullRequestAutoMerge is served' }] } };
+      if (!q.includes('enablePullRequestAutoMerge'))
+        return { body: { errors: [{ message: 'sandbox: only enablePullRequestAutoMerge is served' }] } };
       const pr = gh.pulls.find((p) => p.node_id === id);
-      if (!pr) return { body: { data: null, errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${id}'.` }] } };
+      if (!pr)
+        return {
+          body: {
+            data: null,
+            errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${id}'.` }],
+          },
+        };
       pr.autoMerge = true;
       return { body: { data: { enablePullRequestAutoMerge: { pullRequest: { number: pr.number } } } } };
     }
@@ -171,7 +229,10 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
     const rest = path.slice(prefix.length);
     let m: RegExpExecArray | null;
 
-    if (method === 'GET' && rest === '') return { body: { name: gh.repo, full_name: `${gh.owner}/${gh.repo}`, default_branch: 'main', allow_auto_merge: true } };
+    if (method === 'GET' && rest === '')
+      return {
+        body: { name: gh.repo, full_name: `${gh.owner}/${gh.repo}`, default_branch: 'main', allow_auto_merge: true },
+      };
 
     if ((m = /^\/git\/ref\/(heads\/.+)$/.exec(rest)) && method === 'GET') {
       if (!gh.refs.has(m[1]!)) throw notFound();
@@ -209,34 +270,81 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
     if (rest === '/git/commits' && method === 'POST') {
       const tree = String(b.tree ?? '');
       const parents = (b.parents as string[] | undefined) ?? [];
-      if (!gh.treeEntries(tree) || parents.some((p) => !gh.commits.has(p))) throw unprocessable('Tree SHA or parent SHA does not exist');
-      const author = (b.author as SandboxCommit['author'] | undefined) ?? { name: 'sandbox', email: 'sandbox@example.com', date: now().toISOString() };
-      const sha = gh.writeCommit({ tree, parents, message: String(b.message ?? ''), author: { ...author, date: author.date ?? now().toISOString() } });
+      if (!gh.treeEntries(tree) || parents.some((p) => !gh.commits.has(p)))
+        throw unprocessable('Tree SHA or parent SHA does not exist');
+      const author = (b.author as SandboxCommit['author'] | undefined) ?? {
+        name: 'sandbox',
+        email: 'sandbox@example.com',
+        date: now().toISOString(),
+      };
+      const sha = gh.writeCommit({
+        tree,
+        parents,
+        message: String(b.message ?? ''),
+        author: { ...author, date: author.date ?? now().toISOString() },
+      });
       return { status: 201, body: gh.commitJson(base, gh.commits.get(sha)!) };
     }
     if ((m = /^\/git\/trees\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       // The sandbox keeps flat trees, so it answers ?recursive=1 with every blob (GitHub adds the tree entries too).
       const entries = gh.treeEntries(m[1]!);
       if (!entries) throw notFound();
-      return { body: { sha: m[1], url: `${base}${prefix}/git/trees/${m[1]}`, truncated: false, tree: [...entries].map(([p, s]) => ({ path: p, mode: '100644', type: 'blob', sha: s, size: gh.blobs.get(s)!.length })) } };
+      return {
+        body: {
+          sha: m[1],
+          url: `${base}${prefix}/git/trees/${m[1]}`,
+          truncated: false,
+          tree: [...entries].map(([p, s]) => ({
+            path: p,
+            mode: '100644',
+            type: 'blob',
+            sha: s,
+            size: gh.blobs.get(s)!.length,
+          })),
+        },
+      };
     }
     if ((m = /^\/git\/blobs\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       const content = gh.blobs.get(m[1]!);
       if (content === undefined) throw notFound();
-      return { body: { sha: m[1], size: Buffer.byteLength(content), encoding: 'base64', content: Buffer.from(content).toString('base64').replace(/(.{60})/g, '$1\n') } };
+      return {
+        body: {
+          sha: m[1],
+          size: Buffer.byteLength(content),
+          encoding: 'base64',
+          content: Buffer.from(content)
+            .toString('base64')
+            .replace(/(.{60})/g, '$1\n'),
+        },
+      };
     }
     if (rest === '/git/trees' && method === 'POST') {
       const baseTree = b.base_tree ? String(b.base_tree) : null;
       const start = new Map<string, string>(baseTree ? gh.treeEntries(baseTree) : undefined);
       if (baseTree && !gh.treeEntries(baseTree)) throw unprocessable('base_tree is not a valid tree');
-      for (const e of (b.tree as Array<{ path: string; mode: string; type: string; sha?: string | null; content?: string }>) ?? []) {
-        if (e.mode !== '100644' || e.type !== 'blob') throw unprocessable(`tree.mode/type not supported by the sandbox: ${e.mode}/${e.type}`);
+      for (const e of (b.tree as Array<{
+        path: string;
+        mode: string;
+        type: string;
+        sha?: string | null;
+        content?: string;
+      }>) ?? []) {
+        if (e.mode !== '100644' || e.type !== 'blob')
+          throw unprocessable(`tree.mode/type not supported by the sandbox: ${e.mode}/${e.type}`);
         if (e.content !== undefined) start.set(e.path, gh.writeBlob(e.content));
         else if (e.sha === null) start.delete(e.path);
         else if (e.sha) start.set(e.path, e.sha);
       }
       const sha = gh.writeTree(start);
-      return { status: 201, body: { sha, url: `${base}${prefix}/git/trees/${sha}`, truncated: false, tree: [...start].map(([p, s]) => ({ path: p, mode: '100644', type: 'blob', sha: s })) } };
+      return {
+        status: 201,
+        body: {
+          sha,
+          url: `${base}${prefix}/git/trees/${sha}`,
+          truncated: false,
+          tree: [...start].map(([p, s]) => ({ path: p, mode: '100644', type: 'blob', sha: s })),
+        },
+      };
     }
 
     if (rest === '/pulls' && method === 'GET') {
@@ -246,13 +354,38 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
       return { body: list.map((p) => gh.pullJson(base, p)) };
     }
     if (rest === '/pulls' && method === 'POST') {
-      const head = String(b.head ?? '').split(':').pop()!;
-      if (!gh.refs.has(`heads/${head}`)) throw unprocessable('Validation Failed', { errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }] });
+      const head = String(b.head ?? '')
+        .split(':')
+        .pop()!;
+      if (!gh.refs.has(`heads/${head}`))
+        throw unprocessable('Validation Failed', {
+          errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+        });
       if (gh.pulls.some((p) => p.head === head && p.state === 'open')) {
-        throw unprocessable('Validation Failed', { errors: [{ resource: 'PullRequest', code: 'custom', message: `A pull request already exists for ${gh.owner}:${head}.` }] });
+        throw unprocessable('Validation Failed', {
+          errors: [
+            {
+              resource: 'PullRequest',
+              code: 'custom',
+              message: `A pull request already exists for ${gh.owner}:${head}.`,
+            },
+          ],
+        });
       }
       const number = gh.pulls.length + 1;
-      const pr: SandboxPull = { number, node_id: `PR_${sha1(String(number)).slice(0, 12)}`, state: 'open', title: String(b.title ?? ''), body: String(b.body ?? ''), head, base: String(b.base ?? 'main'), labels: [], comments: [], autoMerge: false, edits: 0 };
+      const pr: SandboxPull = {
+        number,
+        node_id: `PR_${sha1(String(number)).slice(0, 12)}`,
+        state: 'open',
+        title: String(b.title ?? ''),
+        body: String(b.body ?? ''),
+        head,
+        base: String(b.base ?? 'main'),
+        labels: [],
+        comments: [],
+        autoMerge: false,
+        edits: 0,
+      };
       gh.pulls.push(pr);
       return { status: 201, body: gh.pullJson(base, pr) };
     }

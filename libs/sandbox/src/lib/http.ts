@@ -50,12 +50,35 @@ export class HttpError extends Error {
   }
 }
 
-export type Handler = (req: { method: string; path: string; query: URLSearchParams; body: unknown; headers: IncomingMessage['headers'] }) => Promise<{ status?: number; body: unknown; contentType?: string; headers?: Record<string, string> }>;
+export type Handler = (req: {
+  method: string;
+  path: string;
+  query: URLSearchParams;
+  body: unknown;
+  headers: IncomingMessage['headers'];
+}) => Promise<{ status?: number; body: unknown; contentType?: string; headers?: Record<string, string> }>;
 
 /** Google's JSON error body (https://cloud.google.com/apis/design/errors#http_mapping). */
 export function googleError(status: number, message: string, reason = 'backendError'): unknown {
-  const statusName: Record<number, string> = { 400: 'INVALID_ARGUMENT', 401: 'UNAUTHENTICATED', 403: 'PERMISSION_DENIED', 404: 'NOT_FOUND', 409: 'ALREADY_EXISTS', 429: 'RESOURCE_EXHAUSTED', 500: 'INTERNAL', 503: 'UNAVAILABLE', 504: 'DEADLINE_EXCEEDED' };
-  return { error: { code: status, message, errors: [{ message, domain: 'global', reason }], status: statusName[status] ?? 'UNKNOWN' } };
+  const statusName: Record<number, string> = {
+    400: 'INVALID_ARGUMENT',
+    401: 'UNAUTHENTICATED',
+    403: 'PERMISSION_DENIED',
+    404: 'NOT_FOUND',
+    409: 'ALREADY_EXISTS',
+    429: 'RESOURCE_EXHAUSTED',
+    500: 'INTERNAL',
+    503: 'UNAVAILABLE',
+    504: 'DEADLINE_EXCEEDED',
+  };
+  return {
+    error: {
+      code: status,
+      message,
+      errors: [{ message, domain: 'global', reason }],
+      status: statusName[status] ?? 'UNKNOWN',
+    },
+  };
 }
 
 export interface ApiServer {
@@ -63,7 +86,16 @@ export interface ApiServer {
   close(): Promise<void>;
 }
 
-export async function startApiServer(api: ApiName, handler: Handler, ctx: { faults: Fault[]; log: RequestLog[]; authorize: ((authorization: string) => boolean) | null; errorBody: (status: number, message: string) => unknown }): Promise<ApiServer> {
+export async function startApiServer(
+  api: ApiName,
+  handler: Handler,
+  ctx: {
+    faults: Fault[];
+    log: RequestLog[];
+    authorize: ((authorization: string) => boolean) | null;
+    errorBody: (status: number, message: string) => unknown;
+  },
+): Promise<ApiServer> {
   const sockets = new Set<Socket>();
   const server = http.createServer((req, res) => void serve(req, res));
   server.on('connection', (s) => {
@@ -80,7 +112,12 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
     res.on('close', () => {
       if (!res.writableFinished && entry.status === 0) entry.status = 499;
     });
-    const send = async (status: number, body: unknown, contentType = 'application/json', headers: Record<string, string> = {}) => {
+    const send = async (
+      status: number,
+      body: unknown,
+      contentType = 'application/json',
+      headers: Record<string, string> = {},
+    ) => {
       if (answerDelayMs) await new Promise((r) => setTimeout(r, answerDelayMs));
       if (res.destroyed || req.socket.destroyed) {
         entry.status = 499;
@@ -92,14 +129,34 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
     };
     try {
       for (const f of ctx.faults) {
-        if (f.api !== api || (f.path && !f.path.test(url.pathname)) || (f.method && f.method !== entry.method) || f.times === 0) continue;
+        if (
+          f.api !== api ||
+          (f.path && !f.path.test(url.pathname)) ||
+          (f.method && f.method !== entry.method) ||
+          f.times === 0
+        )
+          continue;
         if (f.times !== undefined) f.times--;
         if (f.kind === 'latency') await new Promise((r) => setTimeout(r, f.ms ?? 100));
-        else if (f.kind === 'status') return send(f.status ?? 503, ctx.errorBody(f.status ?? 503, 'The service is currently unavailable.'));
-        else if (f.kind === 'rate-limit') return send(429, ctx.errorBody(429, 'Rate Limit Exceeded'), 'application/json', { 'retry-after': String(f.retryAfterSec ?? 1) });
+        else if (f.kind === 'status')
+          return send(f.status ?? 503, ctx.errorBody(f.status ?? 503, 'The service is currently unavailable.'));
+        else if (f.kind === 'rate-limit')
+          return send(429, ctx.errorBody(429, 'Rate Limit Exceeded'), 'application/json', {
+            'retry-after': String(f.retryAfterSec ?? 1),
+          });
         else if (f.kind === 'secondary-rate-limit') {
-          return send(403, { message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.', documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits' }, 'application/json', { 'retry-after': String(f.retryAfterSec ?? 60) });
-        } else if (f.kind === 'timeout') return; // never answer; the client's timeout must fire
+          return send(
+            403,
+            {
+              message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+              documentation_url:
+                'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+            },
+            'application/json',
+            { 'retry-after': String(f.retryAfterSec ?? 60) },
+          );
+        } else if (f.kind === 'timeout')
+          return; // never answer; the client's timeout must fire
         else if (f.kind === 'drop') {
           entry.status = -1;
           return req.socket.destroy();
@@ -111,13 +168,30 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
       }
       // Google answers an expired or unknown access token with 401 UNAUTHENTICATED
       // (https://cloud.google.com/apis/design/errors#handling_errors).
-      if (ctx.authorize && !ctx.authorize(req.headers.authorization ?? '')) return send(401, ctx.errorBody(401, 'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.'));
+      if (ctx.authorize && !ctx.authorize(req.headers.authorization ?? ''))
+        return send(
+          401,
+          ctx.errorBody(
+            401,
+            'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other valid authentication credential.',
+          ),
+        );
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
       const raw = Buffer.concat(chunks).toString('utf8');
       const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-      const body = !raw ? undefined : form ? Object.fromEntries(new URLSearchParams(raw)) : (JSON.parse(raw) as unknown);
-      const out = await handler({ method: entry.method, path: url.pathname, query: url.searchParams, body, headers: req.headers });
+      const body = !raw
+        ? undefined
+        : form
+          ? Object.fromEntries(new URLSearchParams(raw))
+          : (JSON.parse(raw) as unknown);
+      const out = await handler({
+        method: entry.method,
+        path: url.pathname,
+        query: url.searchParams,
+        body,
+        headers: req.headers,
+      });
       await send(out.status ?? 200, out.body, out.contentType, out.headers);
     } catch (e) {
       if (e instanceof HttpError) return send(e.status, e.body ?? ctx.errorBody(e.status, e.message));
@@ -141,7 +215,13 @@ export async function startApiServer(api: ApiName, handler: Handler, ctx: { faul
  * Offset pagination with an opaque token, as Google list APIs do. `cap` is the server's own page
  * limit (Compute caps maxResults at 500; tests lower it to make a client page through a short list).
  */
-export function paginate<T>(items: T[], query: URLSearchParams, sizeParam: string, defaultSize: number, cap = Infinity): { page: T[]; nextPageToken?: string } {
+export function paginate<T>(
+  items: T[],
+  query: URLSearchParams,
+  sizeParam: string,
+  defaultSize: number,
+  cap = Infinity,
+): { page: T[]; nextPageToken?: string } {
   const size = Math.min(cap, Math.max(1, Number(query.get(sizeParam) ?? defaultSize) || defaultSize));
   const token = query.get('pageToken');
   const offset = token ? Number(Buffer.from(token, 'base64url').toString('utf8').replace('offset:', '')) : 0;

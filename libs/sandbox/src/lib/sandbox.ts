@@ -1,4 +1,13 @@
-import { startApiServer, googleError, HttpError, type ApiName, type Handler, type ApiServer, type Fault, type RequestLog } from './http';
+import {
+  startApiServer,
+  googleError,
+  HttpError,
+  type ApiName,
+  type Handler,
+  type ApiServer,
+  type Fault,
+  type RequestLog,
+} from './http';
 import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
 import { githubApi, SandboxGitHub } from './github';
 import type { SandboxWorld } from './world';
@@ -54,7 +63,12 @@ export class SandboxTokens {
   issue(): { access_token: string; expires_in: number; token_type: 'Bearer'; scope: string } {
     const token = `sandbox-at-${++this.n}-${this.realNow().toString(36)}`;
     this.expiry.set(token, this.realNow() + this.lifetimeSeconds * 1000);
-    return { access_token: token, expires_in: this.lifetimeSeconds, token_type: 'Bearer', scope: 'https://www.googleapis.com/auth/cloud-platform' };
+    return {
+      access_token: token,
+      expires_in: this.lifetimeSeconds,
+      token_type: 'Bearer',
+      scope: 'https://www.googleapis.com/auth/cloud-platform',
+    };
   }
 
   /** Whether an Authorization header carries an issued, unexpired token. */
@@ -85,13 +99,24 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     authorize: api === 'github' || api === 'oauth2' ? null : (h: string) => tokens.accepts(h),
     errorBody:
       api === 'connectgateway'
-        ? (status: number, message: string) => ({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message, code: status })
+        ? (status: number, message: string) => ({
+            kind: 'Status',
+            apiVersion: 'v1',
+            status: 'Failure',
+            message,
+            code: status,
+          })
         : api === 'github'
           ? (_status: number, message: string) => ({ message, documentation_url: 'https://docs.github.com/rest' })
           : (status: number, message: string) => googleError(status, message),
   });
   const now = () => world.clock.now();
-  const github = new SandboxGitHub({ ...(githubRepository(world.spec) ?? { owner: 'gpu-fleet', repo: 'fleet' }), defaultBranch: world.spec.configSync.branch, files: options.githubFiles ?? {}, now });
+  const github = new SandboxGitHub({
+    ...(githubRepository(world.spec) ?? { owner: 'gpu-fleet', repo: 'fleet' }),
+    defaultBranch: world.spec.configSync.branch,
+    files: options.githubFiles ?? {},
+    now,
+  });
   const servers: Record<ApiName, ApiServer> = {
     compute: await startApiServer('compute', computeApi(world), ctx('compute')),
     container: await startApiServer('container', containerApi(world), ctx('container')),

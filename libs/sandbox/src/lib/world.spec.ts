@@ -9,7 +9,11 @@ const world = (seed = 1) => new SandboxWorld({ seed, clock: new ManualClock(T0),
 
 describe('SandboxWorld stockout process', () => {
   it('is deterministic for a seed and differs between seeds', () => {
-    const timeline = (w: SandboxWorld) => Array.from({ length: 48 }, (_, i) => w.stockoutSince('us-central1-a', 'nvidia-l4', T0.getTime() + i * 1800_000) !== null);
+    const timeline = (w: SandboxWorld) =>
+      Array.from(
+        { length: 48 },
+        (_, i) => w.stockoutSince('us-central1-a', 'nvidia-l4', T0.getTime() + i * 1800_000) !== null,
+      );
     expect(timeline(world(1))).toEqual(timeline(world(1)));
     expect(timeline(world(1))).not.toEqual(timeline(world(2)));
   });
@@ -50,18 +54,42 @@ describe('SandboxWorld stockout process', () => {
 
 describe('SandboxWorld Autopilot admission', () => {
   const w = world();
-  const pod = (sel: Record<string, string> | undefined, gpus = '1') => ({ nodeSelector: sel, containers: [{ resources: { limits: { 'nvidia.com/gpu': gpus } } }] });
+  const pod = (sel: Record<string, string> | undefined, gpus = '1') => ({
+    nodeSelector: sel,
+    containers: [{ resources: { limits: { 'nvidia.com/gpu': gpus } } }],
+  });
   it.each([
-    ['no accelerator selector', pod(undefined), /you must specify either node selector 'cloud.google.com\/gke-accelerator'/],
-    ['unsupported GPU type', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-h100' }), /The requested GPU type 'nvidia-h100' is not supported in Autopilot; allowed values are: \[nvidia-a100-80gb, /],
-    ['invalid count', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' }, '3'), /GPU count 3 is not valid for nvidia-l4; valid counts: 1, 2, 4, 8/],
-    ['type not offered in the region', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-tesla-p4' }), /isn't available in region asia-northeast1/],
+    [
+      'no accelerator selector',
+      pod(undefined),
+      /you must specify either node selector 'cloud.google.com\/gke-accelerator'/,
+    ],
+    [
+      'unsupported GPU type',
+      pod({ 'cloud.google.com/gke-accelerator': 'nvidia-h100' }),
+      /The requested GPU type 'nvidia-h100' is not supported in Autopilot; allowed values are: \[nvidia-a100-80gb, /,
+    ],
+    [
+      'invalid count',
+      pod({ 'cloud.google.com/gke-accelerator': 'nvidia-l4' }, '3'),
+      /GPU count 3 is not valid for nvidia-l4; valid counts: 1, 2, 4, 8/,
+    ],
+    [
+      'type not offered in the region',
+      pod({ 'cloud.google.com/gke-accelerator': 'nvidia-tesla-p4' }),
+      /isn't available in region asia-northeast1/,
+    ],
   ])('rejects %s with Warden’s wording', (_n, spec, msg) => {
     expect(() => w.admit('asia-northeast1', spec)).toThrow(AdmissionError);
     expect(() => w.admit('asia-northeast1', spec)).toThrow(msg);
   });
   it('admits a supported, offered GPU', () => {
-    expect(w.admit('asia-northeast1', pod({ 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-spot': 'true' }))).toEqual({ gpu: 'nvidia-l4', count: 1, spot: true });
+    expect(
+      w.admit(
+        'asia-northeast1',
+        pod({ 'cloud.google.com/gke-accelerator': 'nvidia-l4', 'cloud.google.com/gke-spot': 'true' }),
+      ),
+    ).toEqual({ gpu: 'nvidia-l4', count: 1, spot: true });
   });
 });
 
@@ -73,7 +101,9 @@ describe('SandboxWorld quotas and pods', () => {
     const q = w.regionQuotas('us-central1');
     expect(q.find((x) => x.metric === 'NVIDIA_L4_GPUS')).toEqual({ metric: 'NVIDIA_L4_GPUS', limit: 3, usage: 1 });
     expect(q.map((x) => x.metric)).toContain('PREEMPTIBLE_NVIDIA_T4_GPUS');
-    expect(w.appPods('sd-us-central1')).toEqual([expect.objectContaining({ phase: 'Running', zone: expect.stringMatching(/^us-central1-/) })]);
+    expect(w.appPods('sd-us-central1')).toEqual([
+      expect.objectContaining({ phase: 'Running', zone: expect.stringMatching(/^us-central1-/) }),
+    ]);
     expect(w.appPods('sd-asia-northeast1')).toEqual([]); // standby
   });
 });
@@ -85,10 +115,17 @@ describe('sandbox servers', () => {
       const noAuth = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions`);
       expect(noAuth.status).toBe(401);
       expect(await noAuth.json()).toMatchObject({ error: { code: 401, status: 'UNAUTHENTICATED' } });
-      const bad = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions?pageToken=zzz`, { headers: { authorization: `Bearer ${sb.accessToken()}` } });
+      const bad = await fetch(`${sb.endpoints.compute}/compute/v1/projects/${spec.project}/regions?pageToken=zzz`, {
+        headers: { authorization: `Bearer ${sb.accessToken()}` },
+      });
       expect(bad.status).toBe(400);
-      expect(await bad.json()).toMatchObject({ error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid page token: zzz' } });
-      const gw = await fetch(`${sb.endpoints.connectgateway}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`, { headers: { authorization: `Bearer ${sb.accessToken()}` } });
+      expect(await bad.json()).toMatchObject({
+        error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid page token: zzz' },
+      });
+      const gw = await fetch(
+        `${sb.endpoints.connectgateway}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`,
+        { headers: { authorization: `Bearer ${sb.accessToken()}` } },
+      );
       expect(gw.status).toBe(403); // Connect Gateway wants the project number, not the id
       expect(sb.requests.map((r) => r.status)).toEqual([401, 400, 403]);
     } finally {
@@ -104,10 +141,18 @@ describe('SandboxWorld WebUI start-up and readiness', () => {
     const clock = new ManualClock(T0);
     const s = { ...spec, app: { ...spec.app, probes: { ...spec.app.probes, readiness } } };
     const w = new SandboxWorld({ seed: 3, clock, spec: s });
-    w.forceCapacity('asia-northeast1', 'nvidia-tesla-t4', new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 3600_000));
-    w.applySpec({ ...s, clusters: s.clusters.map((c) => (c.name === 'sd-asia-northeast1' ? { ...c, mode: 'active' as const } : c)) });
+    w.forceCapacity(
+      'asia-northeast1',
+      'nvidia-tesla-t4',
+      new Date(T0.getTime() - 3600_000),
+      new Date(T0.getTime() + 3600_000),
+    );
+    w.applySpec({
+      ...s,
+      clusters: s.clusters.map((c) => (c.name === 'sd-asia-northeast1' ? { ...c, mode: 'active' as const } : c)),
+    });
     const samples: Array<{ ready: boolean; canGenerate: boolean }> = [];
-    for (let i = 0; i < 12 * 60 / 5; i++) {
+    for (let i = 0; i < (12 * 60) / 5; i++) {
       const [pod] = w.appPods('sd-asia-northeast1');
       samples.push({ ready: !!pod?.ready, canGenerate: !!pod?.canGenerate });
       clock.advance(5_000);

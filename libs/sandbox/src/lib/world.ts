@@ -63,7 +63,8 @@ export class AdmissionError extends Error {
  * node-lost: the node becomes unreachable under the running pod; denied: an admission webhook
  * refuses the pod itself (the Job controller reports FailedCreate).
  */
-export type ProbePodFault = { kind: 'crash' } | { kind: 'image-pull' } | { kind: 'node-lost' } | { kind: 'denied'; message: string };
+export type ProbePodFault =
+  { kind: 'crash' } | { kind: 'image-pull' } | { kind: 'node-lost' } | { kind: 'denied'; message: string };
 
 export interface ProbeJob {
   membership: string;
@@ -96,7 +97,10 @@ interface PodView {
   reason?: string;
   message?: string;
   /** The container's state when it is not simply running: waiting (image pull) or terminated. */
-  container?: { waiting?: { reason: string; message: string }; terminated?: { reason: string; exitCode: number; message?: string } };
+  container?: {
+    waiting?: { reason: string; message: string };
+    terminated?: { reason: string; exitCode: number; message?: string };
+  };
   zone: string | null;
   createdAt: number;
   startedAt: number | null;
@@ -104,7 +108,14 @@ interface PodView {
   count: number;
   spot: boolean;
   /** An event that repeats (the autoscaler retrying) has a series: first at, last lastAt, count. */
-  events: Array<{ reason: string; message: string; type: 'Normal' | 'Warning'; at: number; lastAt?: number; count?: number }>;
+  events: Array<{
+    reason: string;
+    message: string;
+    type: 'Normal' | 'Warning';
+    at: number;
+    lastAt?: number;
+    count?: number;
+  }>;
   log: string;
   ownerJob?: string;
   /** Ready as the kubelet reports it: when the configured readiness signal passes. */
@@ -130,7 +141,10 @@ export class SandboxWorld {
   pageSizeCap = Infinity;
   private readonly jobs = new Map<string, ProbeJob>();
   private readonly walks = new Map<string, Array<[number, boolean]>>();
-  private readonly configMaps = new Map<string, { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }>();
+  private readonly configMaps = new Map<
+    string,
+    { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }
+  >();
   private resourceVersion = 1000;
   /** When each cluster last changed mode or GPU type (its app pods were recreated then). */
   private readonly changedAt = new Map<string, number>();
@@ -143,7 +157,8 @@ export class SandboxWorld {
     this.spec = opts.spec;
     this.catalog = opts.catalog ?? GpuCatalog.bundled();
     this.project = opts.spec.project;
-    this.projectNumber = opts.projectNumber ?? String(100000000000 + (hash32(`${opts.seed}|${this.project}`) % 899999999999));
+    this.projectNumber =
+      opts.projectNumber ?? String(100000000000 + (hash32(`${opts.seed}|${this.project}`) % 899999999999));
     this.configCluster = { name: opts.spec.configCluster.name, location: configClusterRegion(opts.spec) };
     this.membershipMode = opts.memberships ?? 'global';
   }
@@ -171,7 +186,11 @@ export class SandboxWorld {
   /** Start of the current stockout of (zone, gpu) at time t, or null when it has capacity. */
   stockoutSince(zone: string, gpu: string, t: number): number | null {
     const region = zone.replace(/-[a-z]$/, '');
-    const inWindow = (o: Override) => (o.where === zone || o.where === region) && o.gpu === gpu && o.from.getTime() <= t && t < o.until.getTime();
+    const inWindow = (override: Override) =>
+      (override.where === zone || override.where === region) &&
+      override.gpu === gpu &&
+      override.from.getTime() <= t &&
+      t < override.until.getTime();
     const forced = this.overrides.filter(inWindow).pop();
     if (forced) return forced.stockout ? forced.from.getTime() : null;
     // Alternating available/stocked-out periods with exponential durations, walked from EPOCH.
@@ -220,16 +239,28 @@ export class SandboxWorld {
 
   regionQuotas(region: string): Array<{ metric: string; limit: number; usage: number }> {
     const metrics = new Set<string>();
-    for (const gpu of this.catalog.gpusInRegion(region)) for (const spot of [false, true]) metrics.add(this.catalog.quotaMetric(gpu, spot));
-    const gpuQuotas = [...metrics].sort().map((metric) => ({ metric, limit: this.quotaLimit(region, metric), usage: this.quotaUsage(region, metric) }));
-    return [{ metric: 'CPUS', limit: 500, usage: 0 }, ...gpuQuotas, { metric: 'IN_USE_ADDRESSES', limit: 69, usage: 0 }];
+    for (const gpu of this.catalog.gpusInRegion(region))
+      for (const spot of [false, true]) metrics.add(this.catalog.quotaMetric(gpu, spot));
+    const gpuQuotas = [...metrics]
+      .sort()
+      .map((metric) => ({ metric, limit: this.quotaLimit(region, metric), usage: this.quotaUsage(region, metric) }));
+    return [
+      { metric: 'CPUS', limit: 500, usage: 0 },
+      ...gpuQuotas,
+      { metric: 'IN_USE_ADDRESSES', limit: 69, usage: 0 },
+    ];
   }
 
   projectQuotas(): Array<{ metric: string; limit: number; usage: number }> {
     // GPU usage comes only from running app pods (as in quotaUsage), so sum those directly
     // instead of computing every metric of every region.
-    const used = this.spec.clusters.flatMap((c) => this.appPods(c.name)).filter((p) => p.phase === 'Running').reduce((s, p) => s + p.count, 0);
-    return [{ metric: 'GPUS_ALL_REGIONS', limit: this.quotaOverrides.get('global|GPUS_ALL_REGIONS') ?? 64, usage: used }];
+    const used = this.spec.clusters
+      .flatMap((c) => this.appPods(c.name))
+      .filter((p) => p.phase === 'Running')
+      .reduce((s, p) => s + p.count, 0);
+    return [
+      { metric: 'GPUS_ALL_REGIONS', limit: this.quotaOverrides.get('global|GPUS_ALL_REGIONS') ?? 64, usage: used },
+    ];
   }
 
   private headroom(region: string, gpu: string, spot: boolean): number {
@@ -247,19 +278,23 @@ export class SandboxWorld {
     const t = this.now();
     for (const c of spec.clusters) {
       const old = this.spec.clusters.find((x) => x.name === c.name);
-      if (!old || old.mode !== c.mode || old.gpu !== c.gpu || old.replicas !== c.replicas) this.changedAt.set(c.name, t);
+      if (!old || old.mode !== c.mode || old.gpu !== c.gpu || old.replicas !== c.replicas)
+        this.changedAt.set(c.name, t);
     }
     this.spec = spec;
   }
 
   clusters(): Array<{ name: string; location: string }> {
-    return [...this.spec.clusters.map((c) => ({ name: c.name, location: c.region })), this.configCluster].sort((a, b) => a.name.localeCompare(b.name));
+    return [...this.spec.clusters.map((c) => ({ name: c.name, location: c.region })), this.configCluster].sort((a, b) =>
+      a.name.localeCompare(b.name),
+    );
   }
 
   /** Fleet memberships: one per cluster, named after it, in "global" or the cluster's region. */
   memberships(): Array<{ name: string; location: string; cluster: { name: string; location: string } }> {
     return this.clusters().map((c) => {
-      const mode = typeof this.membershipMode === 'string' ? this.membershipMode : (this.membershipMode[c.name] ?? 'global');
+      const mode =
+        typeof this.membershipMode === 'string' ? this.membershipMode : (this.membershipMode[c.name] ?? 'global');
       return { name: c.name, location: mode === 'regional' ? c.location : 'global', cluster: c };
     });
   }
@@ -285,13 +320,21 @@ export class SandboxWorld {
   }
 
   /** Create (no resourceVersion) or replace (matching resourceVersion); a stale write is a conflict. */
-  putConfigMap(membership: string, namespace: string, name: string, cm: { data?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string }, create: boolean) {
+  putConfigMap(
+    membership: string,
+    namespace: string,
+    name: string,
+    cm: { data?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string },
+    create: boolean,
+  ) {
     const key = `${membership}/${namespace}/${name}`;
     const current = this.configMaps.get(key);
     if (create && current) throw new Error(`AlreadyExists: configmaps "${name}" already exists`);
     if (!create && !current) throw new Error(`NotFound: configmaps "${name}" not found`);
     if (!create && cm.resourceVersion !== undefined && cm.resourceVersion !== String(current!.resourceVersion)) {
-      throw new Error(`Conflict: Operation cannot be fulfilled on configmaps "${name}": the object has been modified; please apply your changes to the latest version and try again`);
+      throw new Error(
+        `Conflict: Operation cannot be fulfilled on configmaps "${name}": the object has been modified; please apply your changes to the latest version and try again`,
+      );
     }
     const next = { data: cm.data ?? {}, labels: cm.labels ?? {}, resourceVersion: ++this.resourceVersion };
     this.configMaps.set(key, next);
@@ -305,21 +348,36 @@ export class SandboxWorld {
    * (or a compute class), the type must be offered in the region and the count valid. Messages
    * are the forms Autopilot's webhooks return (see libs/gcp-catalog/src/data/autopilot-gpus.json).
    */
-  admit(region: string, podSpec: { nodeSelector?: Record<string, string>; containers?: Array<{ resources?: { limits?: Record<string, string> } }> }): { gpu: string; count: number; spot: boolean } {
+  admit(
+    region: string,
+    podSpec: {
+      nodeSelector?: Record<string, string>;
+      containers?: Array<{ resources?: { limits?: Record<string, string> } }>;
+    },
+  ): { gpu: string; count: number; spot: boolean } {
     const limits = podSpec.containers?.[0]?.resources?.limits ?? {};
     const count = Number(limits['nvidia.com/gpu'] ?? 0);
     const sel = podSpec.nodeSelector ?? {};
     const gpu = sel['cloud.google.com/gke-accelerator'];
     const spot = sel['cloud.google.com/gke-spot'] === 'true';
-    const warden = 'admission webhook "warden-validating.common-webhooks.networking.gke.io" denied the request: GKE Warden rejected the request because it violates one or more constraints. ';
+    const warden =
+      'admission webhook "warden-validating.common-webhooks.networking.gke.io" denied the request: GKE Warden rejected the request because it violates one or more constraints. ';
     if (count > 0 && !gpu) {
-      throw new AdmissionError(`${warden}When requesting 'nvidia.com/gpu' resources, you must specify either node selector 'cloud.google.com/gke-accelerator' with accelerator type or node selector 'cloud.google.com/compute-class' with existing custom compute class which has at least one GPU priority rule.`);
+      throw new AdmissionError(
+        `${warden}When requesting 'nvidia.com/gpu' resources, you must specify either node selector 'cloud.google.com/gke-accelerator' with accelerator type or node selector 'cloud.google.com/compute-class' with existing custom compute class which has at least one GPU priority rule.`,
+      );
     }
     if (!gpu) throw new AdmissionError(`${warden}probe pods must request a GPU`);
     const allowed = this.catalog.autopilotGpuTypes();
-    if (!allowed.includes(gpu)) throw new AdmissionError(`${warden}The requested GPU type '${gpu}' is not supported in Autopilot; allowed values are: [${allowed.join(', ')}].`);
+    if (!allowed.includes(gpu))
+      throw new AdmissionError(
+        `${warden}The requested GPU type '${gpu}' is not supported in Autopilot; allowed values are: [${allowed.join(', ')}].`,
+      );
     const counts = this.catalog.gpu(gpu)?.counts ?? [];
-    if (!counts.includes(count)) throw new AdmissionError(`${warden}GPU count ${count} is not valid for ${gpu}; valid counts: ${counts.join(', ')}.`);
+    if (!counts.includes(count))
+      throw new AdmissionError(
+        `${warden}GPU count ${count} is not valid for ${gpu}; valid counts: ${counts.join(', ')}.`,
+      );
     if (!this.catalog.offers(region, gpu)) {
       throw new AdmissionError(`${warden}The requested accelerator type ${gpu} isn't available in region ${region}.`);
     }
@@ -339,7 +397,9 @@ export class SandboxWorld {
     const spec = (body.spec ?? {}) as { activeDeadlineSeconds?: number; template?: { spec?: unknown } };
     const podSpec = (spec.template?.spec ?? {}) as Parameters<SandboxWorld['admit']>[1];
     const { gpu, count, spot } = this.admit(cluster.region, podSpec);
-    const name = meta.name ?? `${meta.generateName ?? 'job-'}${(hash32(`${this.now()}|${this.jobs.size}`) % 46656).toString(36).padStart(3, '0')}`;
+    const name =
+      meta.name ??
+      `${meta.generateName ?? 'job-'}${(hash32(`${this.now()}|${this.jobs.size}`) % 46656).toString(36).padStart(3, '0')}`;
     const key = `${membership}/${namespace}/${name}`;
     if (this.jobs.has(key)) throw new Error(`AlreadyExists: jobs.batch "${name}" already exists`);
     const delayMin = 2 + keyedRng(this.seed, 'provision', key)() * 5; // GPU nodes take minutes
@@ -383,7 +443,9 @@ export class SandboxWorld {
    * quota (requests.nvidia.com/gpu = scout.probeMaxGpus); other namespaces have none here.
    */
   resourceQuota(namespace: string): { name: string; gpus: number } | null {
-    return namespace === this.spec.scout.probeNamespace ? { name: 'gpu-probes', gpus: this.spec.scout.probeMaxGpus } : null;
+    return namespace === this.spec.scout.probeNamespace
+      ? { name: 'gpu-probes', gpus: this.spec.scout.probeMaxGpus }
+      : null;
   }
 
   /**
@@ -395,11 +457,15 @@ export class SandboxWorld {
    */
   private reconcileJobs(membership: string, namespace: string): void {
     const t = this.now();
-    const jobs = [...this.jobs.values()].filter((j) => j.membership === membership && j.namespace === namespace).sort((a, b) => a.createdAt - b.createdAt);
+    const jobs = [...this.jobs.values()]
+      .filter((j) => j.membership === membership && j.namespace === namespace)
+      .sort((a, b) => a.createdAt - b.createdAt);
     const quota = this.resourceQuota(namespace);
     const refuse = (j: ProbeJob, error: string) => {
       const message = `Error creating: pods "${j.name}-" is forbidden: ${error}`;
-      j.failedCreate = j.failedCreate ? { ...j.failedCreate, message, last: t, count: j.failedCreate.count + 1 } : { message, first: t, last: t, count: 1 };
+      j.failedCreate = j.failedCreate
+        ? { ...j.failedCreate, message, last: t, count: j.failedCreate.count + 1 }
+        : { message, first: t, last: t, count: 1 };
     };
     for (const j of jobs) {
       if (j.podCreatedAt !== null || this.jobFailedAt(j, t) !== null) continue;
@@ -408,10 +474,15 @@ export class SandboxWorld {
         continue;
       }
       if (quota) {
-        const used = jobs.filter((o) => o !== j && o.podCreatedAt !== null && this.podHoldsQuota(o, t)).reduce((n, o) => n + o.count, 0);
+        const used = jobs
+          .filter((o) => o !== j && o.podCreatedAt !== null && this.podHoldsQuota(o, t))
+          .reduce((n, o) => n + o.count, 0);
         if (used + j.count > quota.gpus) {
           const r = `requests.${GPU}`;
-          refuse(j, `exceeded quota: ${quota.name}, requested: ${r}=${j.count}, used: ${r}=${used}, limited: ${r}=${quota.gpus}`);
+          refuse(
+            j,
+            `exceeded quota: ${quota.name}, requested: ${r}=${j.count}, used: ${r}=${used}, limited: ${r}=${quota.gpus}`,
+          );
           continue;
         }
       }
@@ -442,26 +513,53 @@ export class SandboxWorld {
   jobConditions(j: ProbeJob): Array<{ type: string; status: 'True'; reason?: string; lastTransitionTime: number }> {
     const t = this.now();
     const pod = this.jobPod(j, t);
-    if (pod?.phase === 'Succeeded') return [{ type: 'Complete', status: 'True', lastTransitionTime: (pod.startedAt ?? t) + 20_000 }];
+    if (pod?.phase === 'Succeeded')
+      return [{ type: 'Complete', status: 'True', lastTransitionTime: (pod.startedAt ?? t) + 20_000 }];
     const failed = this.jobFailedAt(j, t);
     if (failed === null) return [];
-    return [{ type: 'Failed', status: 'True', reason: pod?.phase === 'Failed' ? 'BackoffLimitExceeded' : 'DeadlineExceeded', lastTransitionTime: failed }];
+    return [
+      {
+        type: 'Failed',
+        status: 'True',
+        reason: pod?.phase === 'Failed' ? 'BackoffLimitExceeded' : 'DeadlineExceeded',
+        lastTransitionTime: failed,
+      },
+    ];
   }
 
   /** The Job's pod at t, or null before it is created or once the deadline terminated it. */
   private jobPod(j: ProbeJob, t: number): PodView | null {
     if (j.podCreatedAt === null) return null;
     const pod = this.jobPodAt(j, t);
-    if (pod.phase !== 'Succeeded' && pod.phase !== 'Failed' && j.deadlineMs !== null && t >= j.createdAt + j.deadlineMs) return null;
+    if (pod.phase !== 'Succeeded' && pod.phase !== 'Failed' && j.deadlineMs !== null && t >= j.createdAt + j.deadlineMs)
+      return null;
     return pod;
   }
 
   private jobPodAt(j: ProbeJob, t: number): PodView {
     const cluster = this.clusterOf(j.membership)!;
-    const labels = { ...(((j.body.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata?.labels) ?? {}), 'job-name': j.name, 'batch.kubernetes.io/job-name': j.name };
+    const labels = {
+      ...((j.body.spec as { template?: { metadata?: { labels?: Record<string, string> } } })?.template?.metadata
+        ?.labels ?? {}),
+      'job-name': j.name,
+      'batch.kubernetes.io/job-name': j.name,
+    };
     const info = this.catalog.gpu(j.gpu);
     const memMiB = Math.round((info?.memoryMiB ?? 16384) * 0.94);
-    const pod = this.podState({ name: `${j.name}-${(hash32(j.uid) % 46656).toString(36)}`, namespace: j.namespace, labels, region: cluster.region, gpu: j.gpu, count: j.count, spot: j.spot, createdAt: j.podCreatedAt!, delay: j.provisionDelayMs, t, log: `${info?.displayName ?? j.gpu}, ${memMiB} MiB, 550.90.07\n`, finishes: true });
+    const pod = this.podState({
+      name: `${j.name}-${(hash32(j.uid) % 46656).toString(36)}`,
+      namespace: j.namespace,
+      labels,
+      region: cluster.region,
+      gpu: j.gpu,
+      count: j.count,
+      spot: j.spot,
+      createdAt: j.podCreatedAt!,
+      delay: j.provisionDelayMs,
+      t,
+      log: `${info?.displayName ?? j.gpu}, ${memMiB} MiB, 550.90.07\n`,
+      finishes: true,
+    });
     pod.ownerJob = j.name;
     return this.withFault(pod, j.fault, t);
   }
@@ -472,12 +570,33 @@ export class SandboxWorld {
     const node = `gk3-node-${pod.zone}`;
     switch (fault.kind) {
       case 'crash':
-        return { ...pod, phase: 'Failed', log: 'Failed to initialize NVML: Unknown Error\n', container: { terminated: { reason: 'Error', exitCode: 255 } } };
+        return {
+          ...pod,
+          phase: 'Failed',
+          log: 'Failed to initialize NVML: Unknown Error\n',
+          container: { terminated: { reason: 'Error', exitCode: 255 } },
+        };
       case 'image-pull':
-        return { ...pod, phase: 'Pending', log: '', container: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "nvidia/cuda:12.4.1-base-ubuntu22.04"' } } };
+        return {
+          ...pod,
+          phase: 'Pending',
+          log: '',
+          container: {
+            waiting: {
+              reason: 'ImagePullBackOff',
+              message: 'Back-off pulling image "nvidia/cuda:12.4.1-base-ubuntu22.04"',
+            },
+          },
+        };
       case 'node-lost':
         // pkg/util/node: NodeUnreachablePodReason "NodeLost", message "Node %v which was running pod %v is unresponsive".
-        return { ...pod, phase: 'Failed', log: '', reason: 'NodeLost', message: `Node ${node} which was running pod ${pod.name} is unresponsive` };
+        return {
+          ...pod,
+          phase: 'Failed',
+          log: '',
+          reason: 'NodeLost',
+          message: `Node ${node} which was running pod ${pod.name} is unresponsive`,
+        };
     }
   }
 
@@ -487,7 +606,11 @@ export class SandboxWorld {
     if (!cluster) return [];
     const t = this.now();
     const out: PodView[] = !namespace || namespace === appNamespace(this.spec) ? this.appPods(membership) : [];
-    const namespaces = new Set([...this.jobs.values()].filter((j) => j.membership === membership && (!namespace || j.namespace === namespace)).map((j) => j.namespace));
+    const namespaces = new Set(
+      [...this.jobs.values()]
+        .filter((j) => j.membership === membership && (!namespace || j.namespace === namespace))
+        .map((j) => j.namespace),
+    );
     for (const ns of namespaces) this.reconcileJobs(membership, ns);
     for (const j of this.jobs.values()) {
       if (j.membership !== membership || (namespace && j.namespace !== namespace)) continue;
@@ -516,20 +639,69 @@ export class SandboxWorld {
     const createdAt = this.changedAt.get(membership) ?? EPOCH;
     return Array.from({ length: cluster.replicas }, (_, i) => {
       const name = `${this.spec.app.name}-${(hash32(`${membership}|${cluster.mode}|${cluster.gpu}|${createdAt}`) % 1e6).toString(36)}-${i}`;
-      return this.podState({ name, namespace: appNamespace(this.spec), labels: { 'app.kubernetes.io/name': this.spec.app.name }, region: cluster.region, gpu: cluster.gpu, count: this.spec.gpu.count, spot: this.spec.gpu.provisioning === 'spot', createdAt, delay: 5 * 60_000, t, log: 'Model loaded in 95.2s\n' });
+      return this.podState({
+        name,
+        namespace: appNamespace(this.spec),
+        labels: { 'app.kubernetes.io/name': this.spec.app.name },
+        region: cluster.region,
+        gpu: cluster.gpu,
+        count: this.spec.gpu.count,
+        spot: this.spec.gpu.provisioning === 'spot',
+        createdAt,
+        delay: 5 * 60_000,
+        t,
+        log: 'Model loaded in 95.2s\n',
+      });
     });
   }
 
-  private podState(p: { name: string; namespace: string; labels: Record<string, string>; region: string; gpu: string; count: number; spot: boolean; createdAt: number; delay: number; t: number; log: string; finishes?: boolean }): PodView {
-    const base: PodView = { name: p.name, namespace: p.namespace, uid: uid(`${p.namespace}/${p.name}`), labels: p.labels, phase: 'Pending', zone: null, createdAt: p.createdAt, startedAt: null, gpu: p.gpu, count: p.count, spot: p.spot, events: [], log: '' };
+  private podState(p: {
+    name: string;
+    namespace: string;
+    labels: Record<string, string>;
+    region: string;
+    gpu: string;
+    count: number;
+    spot: boolean;
+    createdAt: number;
+    delay: number;
+    t: number;
+    log: string;
+    finishes?: boolean;
+  }): PodView {
+    const base: PodView = {
+      name: p.name,
+      namespace: p.namespace,
+      uid: uid(`${p.namespace}/${p.name}`),
+      labels: p.labels,
+      phase: 'Pending',
+      zone: null,
+      createdAt: p.createdAt,
+      startedAt: null,
+      gpu: p.gpu,
+      count: p.count,
+      spot: p.spot,
+      events: [],
+      log: '',
+    };
     const zonesAll = this.catalog.zonesOffering(p.region, p.gpu);
     const decideAt = p.createdAt + p.delay;
     if (p.finishes && this.headroom(p.region, p.gpu, p.spot) < p.count) {
-      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.createdAt + 30_000, message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE quota exceeded. Pod is at risk of not being scheduled.` });
+      base.events.push({
+        reason: 'FailedScaleUp',
+        type: 'Warning',
+        at: p.createdAt + 30_000,
+        message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE quota exceeded. Pod is at risk of not being scheduled.`,
+      });
       return base;
     }
     if (p.t < decideAt) {
-      base.events.push({ reason: 'TriggeredScaleUp', type: 'Normal', at: p.createdAt + 10_000, message: `pod triggered scale-up: [{${p.region} ${p.gpu} 0->1 (max: 1000)}]` });
+      base.events.push({
+        reason: 'TriggeredScaleUp',
+        type: 'Normal',
+        at: p.createdAt + 10_000,
+        message: `pod triggered scale-up: [{${p.region} ${p.gpu} 0->1 (max: 1000)}]`,
+      });
       return base;
     }
     // Probe pods get their answer once. App pods follow capacity now: a simplification that stands for
@@ -542,10 +714,17 @@ export class SandboxWorld {
       // event series' lastTimestamp keeps moving (https://kubernetes.io/docs/reference/kubernetes-api/cluster-resources/event-v1/).
       const retry = 5 * 60_000;
       const retries = p.finishes ? 0 : Math.floor((p.t - since) / retry);
-      base.events.push({ reason: 'FailedScaleUp', type: 'Warning', at: p.finishes ? decideAt : since, lastAt: p.finishes ? decideAt : since + retries * retry, count: 1 + retries, message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.` });
+      base.events.push({
+        reason: 'FailedScaleUp',
+        type: 'Warning',
+        at: p.finishes ? decideAt : since,
+        lastAt: p.finishes ? decideAt : since + retries * retry,
+        count: 1 + retries,
+        message: `Node scale up in zones ${zonesAll.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.`,
+      });
       return base;
     }
-    base.zone = zones[keyedRng(this.seed, 'zone', p.name)() * zones.length | 0]!;
+    base.zone = zones[(keyedRng(this.seed, 'zone', p.name)() * zones.length) | 0]!;
     base.startedAt = decideAt;
     base.phase = p.finishes && p.t >= decideAt + 20_000 ? 'Succeeded' : 'Running';
     // The WebUI answers its readiness path once the model is loaded (~95 s after start).
@@ -554,7 +733,12 @@ export class SandboxWorld {
     base.ready = base.phase === 'Running' && !p.finishes && p.t >= base.readyAt;
     base.canGenerate = base.phase === 'Running' && !p.finishes && p.t >= loadedAt;
     base.log = p.log;
-    base.events.push({ reason: 'Scheduled', type: 'Normal', at: decideAt, message: `Successfully assigned ${p.namespace}/${p.name} to gk3-node-${base.zone}` });
+    base.events.push({
+      reason: 'Scheduled',
+      type: 'Normal',
+      at: decideAt,
+      message: `Successfully assigned ${p.namespace}/${p.name} to gk3-node-${base.zone}`,
+    });
     return base;
   }
 }

@@ -36,7 +36,10 @@ const arbObservation: fc.Arbitrary<Observation> = fc
 const arbSetup: fc.Arbitrary<RegionSetup> = fc.record(
   {
     offered: fc.subarray(GPUS),
-    quota: fc.record({ 'nvidia-l4': fc.constantFrom<number | null>(null, 0, 1, 8), 'nvidia-tesla-t4': fc.constantFrom<number | null>(null, 0, 1, 8) }),
+    quota: fc.record({
+      'nvidia-l4': fc.constantFrom<number | null>(null, 0, 1, 8),
+      'nvidia-tesla-t4': fc.constantFrom<number | null>(null, 0, 1, 8),
+    }),
     status: fc.constantFrom<'ok' | 'unknown'>('ok', 'ok', 'unknown'),
   },
   { requiredKeys: [] },
@@ -51,63 +54,105 @@ interface Scenario {
 
 const scenarios = ({ minDwell = 0, minHistory = 0 } = {}): fc.Arbitrary<Scenario> =>
   fc
-  .record({
-    clusters: fc.uniqueArray(fc.constantFrom(...REGIONS), { minLength: 1, maxLength: 6 }).chain((rs) => fc.tuple(...rs.map(arbCluster))),
-    min: fc.integer({ min: 1, max: 3 }),
-    extra: fc.integer({ min: 0, max: 2 }),
-    bad: fc.integer({ min: 1, max: 4 }),
-    k: fc.integer({ min: 1, max: 3 }),
-    margin: fc.constantFrom(0, 0.1, 0.2, 0.5),
-    dwell: fc.constantFrom(0, 30, 60, 240).filter((d) => d >= minDwell),
-    obs: fc.array(arbObservation, { maxLength: 25 }),
-    setup: fc.dictionary(fc.constantFrom(...REGIONS), arbSetup),
-    ready: fc.array(fc.constantFrom<number | null>(null, 0, 1, 2, 3), { minLength: 6, maxLength: 6 }),
-    exists: fc.array(fc.constantFrom<boolean | null>(true, true, true, false, null), { minLength: 6, maxLength: 6 }),
-    historyLen: fc.integer({ min: minHistory, max: 6 }),
-    historyHealth: fc.array(fc.constantFrom<Health>('good', 'bad', 'bad', 'unknown', 'pending'), { minLength: 36, maxLength: 36 }),
-    replaces: fc.option(fc.tuple(fc.nat(5), fc.nat(5)), { nil: undefined }),
-  })
-  .map((r) => {
-    const base = baseSpec();
-    const clusters: ClusterSpec[] = r.clusters.map((c) => ({ ...c }));
-    if (r.replaces) {
-      const [a, b] = [clusters[r.replaces[0] % clusters.length]!, clusters[r.replaces[1] % clusters.length]!];
-      if (a !== b && a.mode === 'active' && b.mode === 'active') a.replaces = b.name;
-    }
-    const spec: FleetSpec = {
-      ...base,
-      placement: { ...base.placement, candidateRegions: REGIONS, minServingRegions: r.min, maxServingRegions: r.min + r.extra, badSweepsBeforeDrop: r.bad, maxChangesPerSweep: r.k, switchMargin: r.margin, minDwellMinutes: r.dwell },
-      clusters,
-    };
-    const history: SweepRecord[] = Array.from({ length: r.historyLen }, (_, i) => ({
-      id: `h${i}`,
-      at: at(NOW - (r.historyLen - i) * 15).toISOString(),
-      clusters: clusters.map((c, j) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: c.mode === 'active' ? r.historyHealth[i * 6 + j]! : ('idle' as const) })),
-    }));
-    // A standby cluster runs no app pods (replicas render as 0).
-    const fleet: FleetState = { observed: clusters.map((c, i) => ({ name: c.name, exists: r.exists[i]!, readyReplicas: c.mode === 'standby' && r.ready[i] !== null ? 0 : r.ready[i]! })), history };
-    return { spec, obs: r.obs, setup: r.setup, fleet };
-  });
+    .record({
+      clusters: fc
+        .uniqueArray(fc.constantFrom(...REGIONS), { minLength: 1, maxLength: 6 })
+        .chain((rs) => fc.tuple(...rs.map(arbCluster))),
+      min: fc.integer({ min: 1, max: 3 }),
+      extra: fc.integer({ min: 0, max: 2 }),
+      bad: fc.integer({ min: 1, max: 4 }),
+      k: fc.integer({ min: 1, max: 3 }),
+      margin: fc.constantFrom(0, 0.1, 0.2, 0.5),
+      dwell: fc.constantFrom(0, 30, 60, 240).filter((d) => d >= minDwell),
+      obs: fc.array(arbObservation, { maxLength: 25 }),
+      setup: fc.dictionary(fc.constantFrom(...REGIONS), arbSetup),
+      ready: fc.array(fc.constantFrom<number | null>(null, 0, 1, 2, 3), { minLength: 6, maxLength: 6 }),
+      exists: fc.array(fc.constantFrom<boolean | null>(true, true, true, false, null), { minLength: 6, maxLength: 6 }),
+      historyLen: fc.integer({ min: minHistory, max: 6 }),
+      historyHealth: fc.array(fc.constantFrom<Health>('good', 'bad', 'bad', 'unknown', 'pending'), {
+        minLength: 36,
+        maxLength: 36,
+      }),
+      replaces: fc.option(fc.tuple(fc.nat(5), fc.nat(5)), { nil: undefined }),
+    })
+    .map((r) => {
+      const base = baseSpec();
+      const clusters: ClusterSpec[] = r.clusters.map((c) => ({ ...c }));
+      if (r.replaces) {
+        const [a, b] = [clusters[r.replaces[0] % clusters.length]!, clusters[r.replaces[1] % clusters.length]!];
+        if (a !== b && a.mode === 'active' && b.mode === 'active') a.replaces = b.name;
+      }
+      const spec: FleetSpec = {
+        ...base,
+        placement: {
+          ...base.placement,
+          candidateRegions: REGIONS,
+          minServingRegions: r.min,
+          maxServingRegions: r.min + r.extra,
+          badSweepsBeforeDrop: r.bad,
+          maxChangesPerSweep: r.k,
+          switchMargin: r.margin,
+          minDwellMinutes: r.dwell,
+        },
+        clusters,
+      };
+      const history: SweepRecord[] = Array.from({ length: r.historyLen }, (_, i) => ({
+        id: `h${i}`,
+        at: at(NOW - (r.historyLen - i) * 15).toISOString(),
+        clusters: clusters.map((c, j) => ({
+          name: c.name,
+          mode: c.mode,
+          gpu: c.gpu,
+          health: c.mode === 'active' ? r.historyHealth[i * 6 + j]! : ('idle' as const),
+        })),
+      }));
+      // A standby cluster runs no app pods (replicas render as 0).
+      const fleet: FleetState = {
+        observed: clusters.map((c, i) => ({
+          name: c.name,
+          exists: r.exists[i]!,
+          readyReplicas: c.mode === 'standby' && r.ready[i] !== null ? 0 : r.ready[i]!,
+        })),
+        history,
+      };
+      return { spec, obs: r.obs, setup: r.setup, fleet };
+    });
 
 const arbScenario = scenarios();
 
-const decideOn = (s: Scenario, spec = s.spec): Plan => decide(spec, signals(spec, at(NOW), s.obs, s.setup), s.fleet, at(NOW), { catalog, sweepId: 'p' });
+const decideOn = (s: Scenario, spec = s.spec): Plan =>
+  decide(spec, signals(spec, at(NOW), s.obs, s.setup), s.fleet, at(NOW), { catalog, sweepId: 'p' });
 
 const readyActive = (s: Scenario, clusters: ClusterSpec[]) =>
   clusters.filter((c) => {
-    const o = s.fleet.observed.find((x) => x.name === c.name);
-    return c.mode === 'active' && o?.exists !== false && o?.readyReplicas !== null && o !== undefined && o.readyReplicas! >= c.replicas;
+    const observedCluster = s.fleet.observed.find((x) => x.name === c.name);
+    return (
+      c.mode === 'active' &&
+      observedCluster?.exists !== false &&
+      observedCluster?.readyReplicas !== null &&
+      observedCluster !== undefined &&
+      observedCluster.readyReplicas! >= c.replicas
+    );
   }).length;
 
-const RUNS = { numRuns: Number(process.env.FC_RUNS ?? 400), ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}) };
+const RUNS = {
+  numRuns: Number(process.env.FC_RUNS ?? 400),
+  ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}),
+};
 
 describe('decide: properties', () => {
   it('is deterministic: the same input gives the same plan', () => {
-    fc.assert(fc.property(arbScenario, (s) => expect(decideOn(s)).toEqual(decideOn(s))), RUNS);
+    fc.assert(
+      fc.property(arbScenario, (s) => expect(decideOn(s)).toEqual(decideOn(s))),
+      RUNS,
+    );
   });
 
   it('makes at most placement.maxChangesPerSweep changes', () => {
-    fc.assert(fc.property(arbScenario, (s) => realChanges(decideOn(s).changes).length <= s.spec.placement.maxChangesPerSweep), RUNS);
+    fc.assert(
+      fc.property(arbScenario, (s) => realChanges(decideOn(s).changes).length <= s.spec.placement.maxChangesPerSweep),
+      RUNS,
+    );
   });
 
   it('never leaves fewer ready serving regions than the minimum (make-before-break)', () => {
@@ -126,8 +171,10 @@ describe('decide: properties', () => {
       fc.property(arbScenario, (s) => {
         const plan = decideOn(s);
         for (const c of s.spec.clusters.filter((x) => x.mode === 'active')) {
-          const o = s.fleet.observed.find((x) => x.name === c.name)!;
-          const healthyOrUnknown = o.readyReplicas === null || (o.exists !== false && o.readyReplicas >= c.replicas);
+          const observedCluster = s.fleet.observed.find((x) => x.name === c.name)!;
+          const healthyOrUnknown =
+            observedCluster.readyReplicas === null ||
+            (observedCluster.exists !== false && observedCluster.readyReplicas >= c.replicas);
           if (!healthyOrUnknown) continue;
           const replacedByMerge = s.spec.clusters.some((x) => x.mode === 'active' && x.replaces === c.name);
           const after = plan.clusters.find((x) => x.name === c.name)!;
@@ -151,14 +198,25 @@ describe('decide: properties', () => {
         const applied = applyPlan(s.spec, first);
         const activation = (k: string) => k === 'activate' || k === 'add-cluster';
         for (const ch of realChanges(second.changes)) {
-          const completion = ch.kind === 'drain' && applied.clusters.some((c) => c.mode === 'active' && c.replaces === ch.cluster);
-          const heldBack = first.heldBack.some((h) => (h.cluster === null ? activation(ch.kind) : h.cluster === ch.cluster && (h.kind === ch.kind || (activation(h.kind) && activation(ch.kind)))));
+          const completion =
+            ch.kind === 'drain' && applied.clusters.some((c) => c.mode === 'active' && c.replaces === ch.cluster);
+          const heldBack = first.heldBack.some((h) =>
+            h.cluster === null
+              ? activation(ch.kind)
+              : h.cluster === ch.cluster && (h.kind === ch.kind || (activation(h.kind) && activation(ch.kind))),
+          );
           // (the change is named so a counterexample says which one)
-          if (!completion) expect({ change: `${ch.cluster} ${ch.kind}`, heldBack }).toEqual({ change: `${ch.cluster} ${ch.kind}`, heldBack: true });
+          if (!completion)
+            expect({ change: `${ch.cluster} ${ch.kind}`, heldBack }).toEqual({
+              change: `${ch.cluster} ${ch.kind}`,
+              heldBack: true,
+            });
         }
         // Never undoes what it just proposed.
         for (const ch of realChanges(second.changes)) {
-          const undo = realChanges(first.changes).find((f) => f.cluster === ch.cluster && f.from && f.from.mode === ch.to.mode && f.from.gpu === ch.to.gpu);
+          const undo = realChanges(first.changes).find(
+            (f) => f.cluster === ch.cluster && f.from && f.from.mode === ch.to.mode && f.from.gpu === ch.to.gpu,
+          );
           expect(undo).toBeUndefined();
         }
       }),

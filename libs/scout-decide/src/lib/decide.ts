@@ -20,7 +20,13 @@ export { eligibilitySummary } from './plan-builder';
  * 5. a healthy region is switched only for a candidate better by switchMargin, after minDwellMinutes;
  * and at most maxChangesPerSweep cluster changes in all; unknown signals never count as unavailable.
  */
-export function decide(spec: FleetSpec, signals: PlacementSignals, fleet: FleetState, now: Date, opts: DecideOptions): Plan {
+export function decide(
+  spec: FleetSpec,
+  signals: PlacementSignals,
+  fleet: FleetState,
+  now: Date,
+  opts: DecideOptions,
+): Plan {
   const plan = new PlanBuilder(spec, signals, fleet, now, opts);
   for (const rule of RULES) rule.apply(plan);
   return plan.build();

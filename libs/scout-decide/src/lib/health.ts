@@ -9,19 +9,27 @@ import type { ClusterHealth, FleetState, Health, SweepRecord } from './types';
  * good (every replica ready), bad (replicas missing and the evidence says why: stockout, quota
  * exhausted, rejected by Autopilot).
  */
-export function healthOf(c: ClusterSpec, exists: boolean | null, ready: number | null, e: DecayedEvidence | undefined, now: Date): [Health, string] {
+export function healthOf(
+  c: ClusterSpec,
+  exists: boolean | null,
+  ready: number | null,
+  e: DecayedEvidence | undefined,
+  now: Date,
+): [Health, string] {
   if (c.mode !== 'active') return ['idle', c.mode];
   if (exists === false) return ['pending', 'no GKE cluster yet (infra/ creates it)'];
   if (ready === null) return ['unknown', 'workloads not visible this sweep'];
   if (ready >= c.replicas) return ['good', `${ready}/${c.replicas} ready`];
   const stock = e && e.stockoutWeight >= STOCKOUT_BLOCK_WEIGHT && e.capacity < 0;
   const seen = (outcome: string) => {
-    const o = newestOf(e, outcome)!;
-    return `${o.source}, ${minutesAgo(now, o.at)} min ago`;
+    const observation = newestOf(e, outcome)!;
+    return `${observation.source}, ${minutesAgo(now, observation.at)} min ago`;
   };
   if (stock) return ['bad', `${ready}/${c.replicas} ready, ${c.gpu} stockout (${seen('stockout')})`];
-  if (e && e.quotaWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, quota exhausted (${seen('quota')})`];
-  if (e && e.rejectedWeight >= STOCKOUT_BLOCK_WEIGHT) return ['bad', `${ready}/${c.replicas} ready, rejected by Autopilot (${seen('rejected')})`];
+  if (e && e.quotaWeight >= STOCKOUT_BLOCK_WEIGHT)
+    return ['bad', `${ready}/${c.replicas} ready, quota exhausted (${seen('quota')})`];
+  if (e && e.rejectedWeight >= STOCKOUT_BLOCK_WEIGHT)
+    return ['bad', `${ready}/${c.replicas} ready, rejected by Autopilot (${seen('rejected')})`];
   return ['pending', `${ready}/${c.replicas} ready, starting`];
 }
 
@@ -54,12 +62,23 @@ export function since(history: SweepRecord[], c: ClusterSpec, now: string): stri
 }
 
 /** The health of every cluster of the spec this sweep, with its run of bad sweeps and when it entered its mode. */
-export function assessHealth(clusters: readonly ClusterSpec[], fleet: FleetState, evidenceOf: (region: string, gpu: string) => DecayedEvidence | undefined, now: Date): ClusterHealth[] {
+export function assessHealth(
+  clusters: readonly ClusterSpec[],
+  fleet: FleetState,
+  evidenceOf: (region: string, gpu: string) => DecayedEvidence | undefined,
+  now: Date,
+): ClusterHealth[] {
   const observed = new Map(fleet.observed.map((o) => [o.name, o]));
   const at = now.toISOString();
   return clusters.map((c) => {
-    const o = observed.get(c.name);
-    const [health, reason] = healthOf(c, o?.exists ?? null, o?.readyReplicas ?? null, evidenceOf(c.region, c.gpu), now);
+    const observedCluster = observed.get(c.name);
+    const [health, reason] = healthOf(
+      c,
+      observedCluster?.exists ?? null,
+      observedCluster?.readyReplicas ?? null,
+      evidenceOf(c.region, c.gpu),
+      now,
+    );
     return {
       cluster: c.name,
       region: c.region,
@@ -68,7 +87,7 @@ export function assessHealth(clusters: readonly ClusterSpec[], fleet: FleetState
       health,
       badSweeps: health === 'bad' ? 1 + trailingBad(fleet.history, c) : 0,
       since: since(fleet.history, c, at),
-      readyReplicas: o?.readyReplicas ?? null,
+      readyReplicas: observedCluster?.readyReplicas ?? null,
       reason,
     };
   });

@@ -22,7 +22,12 @@ describe('PlanBuilder: the change budget and one change per cluster', () => {
   });
 
   it('a changed cluster no longer counts as good serving for later rules', () => {
-    const p = builder({ ...spec, placement: { ...spec.placement, maxChangesPerSweep: 3 } }, [], fleet(spec, {}, history(spec, 2, 100)), 100);
+    const p = builder(
+      { ...spec, placement: { ...spec.placement, maxChangesPerSweep: 3 } },
+      [],
+      fleet(spec, {}, history(spec, 2, 100)),
+      100,
+    );
     expect(p.isGood('sd-us-central1')).toBe(true);
     expect(p.readyOthers('sd-europe-west4')).toBe(1);
     p.change(p.byName('sd-us-central1')!, 'switch-gpu', { gpu: 'nvidia-tesla-t4' }, 'test');

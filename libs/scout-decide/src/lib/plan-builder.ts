@@ -3,7 +3,19 @@ import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { assessHealth } from './health';
 import { runFilters, runScores, shortGpu, type PluginContext } from './plugins';
-import { CHANGE_VERB, realChanges, type Candidate, type Change, type ClusterHealth, type ClusterShape, type FleetState, type HeldBack, type Plan, type QuotaRequest, type SweepRecord } from './types';
+import {
+  CHANGE_VERB,
+  realChanges,
+  type Candidate,
+  type Change,
+  type ClusterHealth,
+  type ClusterShape,
+  type FleetState,
+  type HeldBack,
+  type Plan,
+  type QuotaRequest,
+  type SweepRecord,
+} from './types';
 
 export interface PlacementSignals {
   /** Signals per region (gatherSignals' report), including the decayed evidence of each. */
@@ -64,12 +76,18 @@ export class PlanBuilder {
     for (const r of signals.regions) for (const e of r.evidence) this.evidence.set(keyOf(e), e);
     this.health = assessHealth(spec.clusters, fleet, (region, gpu) => this.evidenceOf(region, gpu), now);
     this.healthOfName = new Map(this.health.map((h) => [h.cluster, h]));
-    this.record = { id: opts.sweepId ?? `sweep-${this.at}`, at: this.at, clusters: this.health.map((h) => ({ name: h.cluster, mode: h.mode, gpu: h.gpu, health: h.health })) };
+    this.record = {
+      id: opts.sweepId ?? `sweep-${this.at}`,
+      at: this.at,
+      clusters: this.health.map((h) => ({ name: h.cluster, mode: h.mode, gpu: h.gpu, health: h.health })),
+    };
     this.work = spec.clusters.map((c) => ({ ...c }));
     this.defaultReplicas = Math.max(1, ...servingClusters(spec).map((c) => c.replicas));
     this.regions = [...new Set([...this.policy.candidateRegions, ...spec.clusters.map((c) => c.region)])].sort();
     this.newName = newClusterNamer(spec);
-    const prices = this.regions.flatMap((r) => this.prefs.map((g) => opts.catalog.pricePerGpuHour(r, g, this.spot))).filter((p): p is number => p !== null);
+    const prices = this.regions
+      .flatMap((r) => this.prefs.map((g) => opts.catalog.pricePerGpuHour(r, g, this.spot)))
+      .filter((p): p is number => p !== null);
     this.cheapest = prices.length ? Math.min(...prices) : null;
   }
 
@@ -131,8 +149,21 @@ export class PlanBuilder {
     const cluster = this.clusterIn(region);
     const replicas = cluster && cluster.replicas > 0 ? cluster.replicas : this.defaultReplicas;
     const h = cluster && this.healthOfName.get(cluster.name);
-    const serving = cluster?.mode === 'active' && cluster.gpu === gpu && h?.health === 'good' && h.gpu === gpu ? h.reason : undefined;
-    return { spec: this.spec, catalog: this.opts.catalog, now: this.now, spot: this.spot, region: this.regionSignals.get(region), regionName: region, gpu, evidence: this.evidenceOf(region, gpu), cluster, needed: this.spec.gpu.count * replicas, serving };
+    const serving =
+      cluster?.mode === 'active' && cluster.gpu === gpu && h?.health === 'good' && h.gpu === gpu ? h.reason : undefined;
+    return {
+      spec: this.spec,
+      catalog: this.opts.catalog,
+      now: this.now,
+      spot: this.spot,
+      region: this.regionSignals.get(region),
+      regionName: region,
+      gpu,
+      evidence: this.evidenceOf(region, gpu),
+      cluster,
+      needed: this.spec.gpu.count * replicas,
+      serving,
+    };
   }
 
   /** Filter and score a region on these GPU types (default: every preference): the first eligible, else the attempt that got furthest. */
@@ -149,7 +180,17 @@ export class PlanBuilder {
       const eligible = filters.every((f) => f.pass);
       const { score, parts } = runScores({ ...ctx, cheapest: this.cheapest, servedContinents: served }, filters);
       const cluster = ctx.cluster?.name ?? this.newName(region);
-      const cand: Candidate = { region, continent: ctx.region?.continent ?? 'unknown', gpu, eligible, filters, score, parts, cluster, newCluster: !this.spec.clusters.some((c) => c.name === cluster) };
+      const cand: Candidate = {
+        region,
+        continent: ctx.region?.continent ?? 'unknown',
+        gpu,
+        eligible,
+        filters,
+        score,
+        parts,
+        cluster,
+        newCluster: !this.spec.clusters.some((c) => c.name === cluster),
+      };
       if (eligible) return cand;
       // Report the attempt that got furthest (ties: the preferred type).
       if (!best || passes(cand) > passes(best)) best = cand;
@@ -167,9 +208,14 @@ export class PlanBuilder {
       .filter((r) => r !== leaving?.region && !this.activeWork().some((c) => c.region === r))
       .map((r) => this.evaluate(r, this.prefs, leaving?.name))
       .filter((c) => !this.touched.has(c.cluster))
-      .map((c) => ({ c, rested: c.newCluster || (this.dwellOk(c.cluster) && this.byName(c.cluster)?.mode !== 'draining') }))
+      .map((c) => ({
+        c,
+        rested: c.newCluster || (this.dwellOk(c.cluster) && this.byName(c.cluster)?.mode !== 'draining'),
+      }))
       .filter(({ c, rested }) => c.eligible && (rested || belowMin))
-      .sort((a, b) => Number(b.rested) - Number(a.rested) || b.c.score - a.c.score || a.c.region.localeCompare(b.c.region))[0]?.c;
+      .sort(
+        (a, b) => Number(b.rested) - Number(a.rested) || b.c.score - a.c.score || a.c.region.localeCompare(b.c.region),
+      )[0]?.c;
   }
 
   /** "4/6 regions eligible", or with none, why. */
@@ -182,14 +228,22 @@ export class PlanBuilder {
   /** Record a change the budget did not allow: the next sweep may make it. `cluster: null` — some region to reach the minimum. */
   holdBack(cluster: string | null, kind: Change['kind'], what: string, reason: string): void {
     this.heldBack.push({ cluster, kind });
-    this.notes.push(`held back by placement.maxChangesPerSweep (${this.policy.maxChangesPerSweep}): ${what} — ${reason}`);
+    this.notes.push(
+      `held back by placement.maxChangesPerSweep (${this.policy.maxChangesPerSweep}): ${what} — ${reason}`,
+    );
   }
 
   /**
    * Change a cluster of the working copy, if the budget allows (a tidy, clearing a finished
    * `replaces` marker, is bookkeeping and always allowed). Returns whether it was made.
    */
-  change(c: ClusterSpec, kind: Change['kind'], to: Partial<ClusterShape> & { replaces?: string | null }, reason: string, isNew = false): boolean {
+  change(
+    c: ClusterSpec,
+    kind: Change['kind'],
+    to: Partial<ClusterShape> & { replaces?: string | null },
+    reason: string,
+    isNew = false,
+  ): boolean {
     if (kind !== 'tidy' && this.budgetLeft() <= 0) {
       this.holdBack(c.name, kind, `${c.name} ${kind}`, reason);
       return false;
@@ -202,7 +256,16 @@ export class PlanBuilder {
     else if (to.replaces) c.replaces = to.replaces;
     // A tidy (clearing the replaces marker) is bookkeeping: the cluster still serves as it did.
     if (kind !== 'tidy') this.touched.add(c.name);
-    this.changes.push({ cluster: c.name, region: c.region, kind, from, to: shape(c), ...(c.replaces ? { replaces: c.replaces } : {}), reason, addsCapacity: kind === 'activate' || kind === 'add-cluster' });
+    this.changes.push({
+      cluster: c.name,
+      region: c.region,
+      kind,
+      from,
+      to: shape(c),
+      ...(c.replaces ? { replaces: c.replaces } : {}),
+      reason,
+      addsCapacity: kind === 'activate' || kind === 'add-cluster',
+    });
     return true;
   }
 
@@ -211,13 +274,24 @@ export class PlanBuilder {
     const existing = this.byName(cand.cluster);
     if (existing) {
       const replicas = existing.replicas > 0 ? existing.replicas : this.defaultReplicas;
-      return this.change(existing, 'activate', { mode: 'active', gpu: cand.gpu, replicas, replaces: replaces ?? null }, reason);
+      return this.change(
+        existing,
+        'activate',
+        { mode: 'active', gpu: cand.gpu, replicas, replaces: replaces ?? null },
+        reason,
+      );
     }
     if (this.budgetLeft() <= 0) {
       this.holdBack(cand.cluster, 'add-cluster', `add cluster ${cand.cluster} (${cand.region})`, reason);
       return false;
     }
-    const c: ClusterSpec = { name: cand.cluster, region: cand.region, mode: 'standby', gpu: cand.gpu, replicas: this.defaultReplicas };
+    const c: ClusterSpec = {
+      name: cand.cluster,
+      region: cand.region,
+      mode: 'standby',
+      gpu: cand.gpu,
+      replicas: this.defaultReplicas,
+    };
     this.work.push(c);
     return this.change(c, 'add-cluster', { mode: 'active', replaces: replaces ?? null }, reason, true);
   }
@@ -249,16 +323,23 @@ const passes = (c: Candidate) => c.filters.filter((f) => f.pass).length;
 
 /** New clusters follow the naming of the existing ones: "sd-us-central1" → "sd-<region>". */
 function newClusterNamer(spec: FleetSpec): (region: string) => string {
-  const pattern = spec.clusters.map((c) => (c.name.includes(c.region) ? c.name.replace(c.region, '{region}') : null)).find(Boolean) ?? `${spec.app.name}-{region}`;
+  const pattern =
+    spec.clusters.map((c) => (c.name.includes(c.region) ? c.name.replace(c.region, '{region}') : null)).find(Boolean) ??
+    `${spec.app.name}-{region}`;
   return (region) => {
     const base = pattern.replace('{region}', region).slice(0, 40).replace(/-+$/, '');
     let name = base;
-    for (let i = 2; spec.clusters.some((c) => c.name === name && c.region !== region); i++) name = `${base.slice(0, 37)}-${i}`;
+    for (let i = 2; spec.clusters.some((c) => c.name === name && c.region !== region); i++)
+      name = `${base.slice(0, 37)}-${i}`;
     return name;
   };
 }
 
-function quotaRequestsFor(regions: string[], candidates: Candidate[], ctx: (r: string, g: string) => PluginContext): QuotaRequest[] {
+function quotaRequestsFor(
+  regions: string[],
+  candidates: Candidate[],
+  ctx: (r: string, g: string) => PluginContext,
+): QuotaRequest[] {
   const out: QuotaRequest[] = [];
   for (const r of regions) {
     const cand = candidates.find((c) => c.region === r)!;
@@ -303,7 +384,13 @@ export function eligibilitySummary(candidates: Candidate[]): string {
 function summarize(work: ClusterSpec[], changes: Change[], eligibility: string): string {
   const serving = work.filter((c) => c.mode === 'active').map((c) => `${c.region} (${shortGpu(c.gpu)})`);
   const real = realChanges(changes);
-  if (!real.length) return `No change: ${serving.length} region(s) serve: ${serving.join(', ') || 'none'}; ${eligibility}.`;
-  const first = real.map((c) => `${CHANGE_VERB[c.kind]} ${c.cluster} (${c.region}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''})`).join(', ');
+  if (!real.length)
+    return `No change: ${serving.length} region(s) serve: ${serving.join(', ') || 'none'}; ${eligibility}.`;
+  const first = real
+    .map(
+      (c) =>
+        `${CHANGE_VERB[c.kind]} ${c.cluster} (${c.region}${c.kind === 'switch-gpu' ? ` → ${shortGpu(c.to.gpu)}` : ''})`,
+    )
+    .join(', ');
   return `${first[0]!.toUpperCase()}${first.slice(1)}: ${real[0]!.reason.split(';')[0]}.`;
 }

@@ -33,9 +33,11 @@ export interface PluginContext {
 
 export type FilterPlugin = (c: PluginContext) => FilterResult;
 
-export const minutesAgo = (now: Date, iso: string) => Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
+export const minutesAgo = (now: Date, iso: string) =>
+  Math.max(0, Math.round((now.getTime() - Date.parse(iso)) / 60_000));
 
-export const newestOf = (e: DecayedEvidence | undefined, outcome: string) => e?.observations.find((o) => o.outcome === outcome);
+export const newestOf = (e: DecayedEvidence | undefined, outcome: string) =>
+  e?.observations.find((o) => o.outcome === outcome);
 
 /** True when the cluster already runs this GPU there: its quota use and capacity are its own. */
 const runsIt = (c: PluginContext) => c.cluster?.mode === 'active' && c.cluster.gpu === c.gpu;
@@ -43,35 +45,79 @@ const runsIt = (c: PluginContext) => c.cluster?.mode === 'active' && c.cluster.g
 export const FILTERS: ReadonlyArray<FilterPlugin> = [
   function excluded(c) {
     const hit = c.spec.placement.excludedRegions.includes(c.regionName);
-    return { filter: 'excluded', pass: !hit, label: 'excluded', reason: hit ? 'listed in placement.excludedRegions' : 'not excluded' };
+    return {
+      filter: 'excluded',
+      pass: !hit,
+      label: 'excluded',
+      reason: hit ? 'listed in placement.excludedRegions' : 'not excluded',
+    };
   },
   function candidate(c) {
     const ok = c.spec.placement.candidateRegions.includes(c.regionName);
-    return { filter: 'candidate', pass: ok, label: 'not a candidate', reason: ok ? 'in placement.candidateRegions' : 'not in placement.candidateRegions' };
+    return {
+      filter: 'candidate',
+      pass: ok,
+      label: 'not a candidate',
+      reason: ok ? 'in placement.candidateRegions' : 'not in placement.candidateRegions',
+    };
   },
   function offered(c) {
-    const o = c.region?.offered.find((x) => x.gpu === c.gpu);
-    if (!o) return { filter: 'offered', pass: false, label: `no ${shortGpu(c.gpu)}`, reason: `${c.gpu} is not offered in ${c.regionName}` };
-    const unknown = o.source === 'bundled';
-    return { filter: 'offered', pass: true, label: 'offered', reason: `${c.gpu} offered in ${o.zones.length} zone(s)${unknown ? ' (bundled catalog; Compute unreadable)' : ''}`, unknown };
+    const offering = c.region?.offered.find((x) => x.gpu === c.gpu);
+    if (!offering)
+      return {
+        filter: 'offered',
+        pass: false,
+        label: `no ${shortGpu(c.gpu)}`,
+        reason: `${c.gpu} is not offered in ${c.regionName}`,
+      };
+    const unknown = offering.source === 'bundled';
+    return {
+      filter: 'offered',
+      pass: true,
+      label: 'offered',
+      reason: `${c.gpu} offered in ${offering.zones.length} zone(s)${unknown ? ' (bundled catalog; Compute unreadable)' : ''}`,
+      unknown,
+    };
   },
   function autopilot(c) {
     const ok = c.catalog.autopilotGpuTypes().includes(c.gpu);
-    return { filter: 'autopilot', pass: ok, label: 'not on Autopilot', reason: ok ? 'Autopilot supports it' : `Autopilot does not support ${c.gpu}` };
+    return {
+      filter: 'autopilot',
+      pass: ok,
+      label: 'not on Autopilot',
+      reason: ok ? 'Autopilot supports it' : `Autopilot does not support ${c.gpu}`,
+    };
   },
   function rejected(c) {
     const hit = (c.evidence?.rejectedWeight ?? 0) >= STOCKOUT_BLOCK_WEIGHT;
-    return { filter: 'rejected', pass: !hit, label: 'rejected', reason: hit ? `rejected by Autopilot: ${newestOf(c.evidence, 'rejected')?.details ?? ''}` : 'not rejected' };
+    return {
+      filter: 'rejected',
+      pass: !hit,
+      label: 'rejected',
+      reason: hit ? `rejected by Autopilot: ${newestOf(c.evidence, 'rejected')?.details ?? ''}` : 'not rejected',
+    };
   },
   function quota(c) {
     if (runsIt(c)) return { filter: 'quota', pass: true, label: 'quota', reason: 'in use by the running cluster' };
     // A probe or pod that just hit the quota outweighs the headroom Compute reported (other projects' use, races).
     const hit = newestOf(c.evidence, 'quota');
     if (hit && (c.evidence?.quotaWeight ?? 0) >= STOCKOUT_BLOCK_WEIGHT && hit.source !== 'quota') {
-      return { filter: 'quota', pass: false, label: 'quota exceeded', reason: `quota exceeded ${minutesAgo(c.now, hit.at)} min ago (${hit.source}): ${hit.details}` };
+      return {
+        filter: 'quota',
+        pass: false,
+        label: 'quota exceeded',
+        reason: `quota exceeded ${minutesAgo(c.now, hit.at)} min ago (${hit.source}): ${hit.details}`,
+      };
     }
     const q = c.region?.quota.find((x) => x.gpu === c.gpu && x.spot === c.spot);
-    if (!q || q.headroom === null) return { filter: 'quota', pass: true, label: 'quota', reason: 'quota unknown (Compute unreadable)', unknown: true };
+    if (!q || q.headroom === null)
+      return {
+        filter: 'quota',
+        pass: true,
+        label: 'quota',
+        reason: 'quota unknown (Compute unreadable)',
+        unknown: true,
+      };
     const ok = q.headroom >= c.needed;
     return {
       filter: 'quota',
@@ -89,11 +135,22 @@ export const FILTERS: ReadonlyArray<FilterPlugin> = [
       pass: !hit,
       label: 'stockout',
       ...(hit ? { ageMinutes: minutesAgo(c.now, last!.at) } : {}),
-      reason: hit ? `stockout ${minutesAgo(c.now, last!.at)} min ago (${last!.source})` : last ? `last stockout ${minutesAgo(c.now, last.at)} min ago, since outweighed` : 'no recent stockout',
+      reason: hit
+        ? `stockout ${minutesAgo(c.now, last!.at)} min ago (${last!.source})`
+        : last
+          ? `last stockout ${minutesAgo(c.now, last.at)} min ago, since outweighed`
+          : 'no recent stockout',
     };
   },
   function cluster(c) {
-    return { filter: 'cluster', pass: true, label: 'cluster', reason: c.cluster ? `cluster ${c.cluster.name} (${c.cluster.mode})` : 'no cluster yet: a new one is proposed (infra/ creates it on merge)' };
+    return {
+      filter: 'cluster',
+      pass: true,
+      label: 'cluster',
+      reason: c.cluster
+        ? `cluster ${c.cluster.name} (${c.cluster.mode})`
+        : 'no cluster yet: a new one is proposed (infra/ creates it on merge)',
+    };
   },
 ];
 
@@ -116,7 +173,15 @@ export const SCORES: Readonly<Record<ScorePart['name'], ScorePlugin>> = {
     if (c.serving) return { name: 'capacity', value: 1, weight, reason: `serving: ${c.serving}` };
     const e = c.evidence;
     const value = 0.5 + 0.5 * (e?.capacity ?? 0) * Math.min(1, e?.confidence ?? 0);
-    return { name: 'capacity', value, weight, reason: e && e.confidence > 0 ? `capacity ${e.capacity.toFixed(2)} at confidence ${e.confidence.toFixed(2)}` : 'no capacity evidence' };
+    return {
+      name: 'capacity',
+      value,
+      weight,
+      reason:
+        e && e.confidence > 0
+          ? `capacity ${e.capacity.toFixed(2)} at confidence ${e.confidence.toFixed(2)}`
+          : 'no capacity evidence',
+    };
   },
   price(c, weight) {
     const p = c.catalog.pricePerGpuHour(c.regionName, c.gpu, c.spot);
@@ -126,17 +191,37 @@ export const SCORES: Readonly<Record<ScorePart['name'], ScorePlugin>> = {
   spread(c, weight) {
     const continent = c.region?.continent ?? 'unknown';
     const fresh = !c.servedContinents.has(continent);
-    return { name: 'spread', value: fresh ? 1 : 0, weight, reason: fresh ? `no other serving region in ${continent}` : `${continent} already served` };
+    return {
+      name: 'spread',
+      value: fresh ? 1 : 0,
+      weight,
+      reason: fresh ? `no other serving region in ${continent}` : `${continent} already served`,
+    };
   },
   stickiness(c, weight) {
     const k = c.cluster;
     const value = !k ? 0 : k.mode === 'active' ? (k.gpu === c.gpu ? 1 : 0.7) : 0.5;
-    return { name: 'stickiness', value, weight, reason: !k ? 'new cluster' : `cluster ${k.name} is ${k.mode} on ${k.gpu}` };
+    return {
+      name: 'stickiness',
+      value,
+      weight,
+      reason: !k ? 'new cluster' : `cluster ${k.name} is ${k.mode} on ${k.gpu}`,
+    };
   },
   probe(c, weight) {
     if (c.serving) return { name: 'probe', value: 1, weight, reason: `confirmed by the running app (${c.serving})` };
-    const ok = c.evidence?.observations.find((o) => o.source === 'probe' && o.outcome === 'success' && o.weight >= PROBE_CONFIRM_WEIGHT);
-    return { name: 'probe', value: ok ? 1 : 0, weight, reason: ok ? `probe got a GPU ${minutesAgo(c.now, ok.at)} min ago` : 'no recent successful probe' };
+    const ok = c.evidence?.observations.find(
+      (observation) =>
+        observation.source === 'probe' &&
+        observation.outcome === 'success' &&
+        observation.weight >= PROBE_CONFIRM_WEIGHT,
+    );
+    return {
+      name: 'probe',
+      value: ok ? 1 : 0,
+      weight,
+      reason: ok ? `probe got a GPU ${minutesAgo(c.now, ok.at)} min ago` : 'no recent successful probe',
+    };
   },
   preference(c, weight) {
     const i = c.spec.gpu.preferences.indexOf(c.gpu);

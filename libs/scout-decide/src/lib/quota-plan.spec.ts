@@ -4,7 +4,8 @@ import { quotaPlan, quotaPreferenceId, quotaVerdict, type QuotaNeed } from './qu
 import { decide } from './decide';
 import { at, baseSpec, catalog, signals } from '../testing/world';
 
-const need = (needs: QuotaNeed[], region: string | null, metric: string) => needs.find((n) => n.region === region && n.metric === metric);
+const need = (needs: QuotaNeed[], region: string | null, metric: string) =>
+  needs.find((n) => n.region === region && n.metric === metric);
 
 describe('quotaPlan', () => {
   const spec = baseSpec();
@@ -12,14 +13,20 @@ describe('quotaPlan', () => {
 
   it('asks, per candidate region and offered GPU type, for the replicas a cluster there runs plus a rollout surge and the probe quota', () => {
     // sd-us-central1 runs 1 replica: (1 + 1 surge) × 1 GPU + 1 probe GPU.
-    expect(need(plan.needs, 'us-central1', 'NVIDIA_L4_GPUS')).toMatchObject({ needed: 3, quotaId: 'NVIDIA-L4-GPUS-per-project-region', hasCluster: true, confirmed: true });
+    expect(need(plan.needs, 'us-central1', 'NVIDIA_L4_GPUS')).toMatchObject({
+      needed: 3,
+      quotaId: 'NVIDIA-L4-GPUS-per-project-region',
+      hasCluster: true,
+      confirmed: true,
+    });
     // sd-europe-west4 runs 2 replicas.
     expect(need(plan.needs, 'europe-west4', 'NVIDIA_L4_GPUS')!.needed).toBe(4);
     // No cluster in us-east4 yet: the scout would activate it with the largest serving replica count (2).
     expect(need(plan.needs, 'us-east4', 'NVIDIA_L4_GPUS')).toMatchObject({ needed: 4, hasCluster: false });
     // Every preferred type the region offers, because the ComputeClass may fall back to it.
     for (const region of spec.placement.candidateRegions) {
-      for (const gpu of spec.gpu.preferences.filter((g) => catalog.offers(region, g))) expect(need(plan.needs, region, catalog.quotaMetric(gpu, false))).toBeDefined();
+      for (const gpu of spec.gpu.preferences.filter((g) => catalog.offers(region, g)))
+        expect(need(plan.needs, region, catalog.quotaMetric(gpu, false))).toBeDefined();
     }
   });
 
@@ -32,24 +39,47 @@ describe('quotaPlan', () => {
 
   it('uses the PREEMPTIBLE_ metrics for Spot and both for spot-then-on-demand', () => {
     const spot = quotaPlan({ ...spec, gpu: { ...spec.gpu, provisioning: 'spot' } }, catalog);
-    expect(spot.needs.filter((n) => n.scope === 'region').every((n) => n.spot && n.metric.startsWith('PREEMPTIBLE_'))).toBe(true);
+    expect(
+      spot.needs.filter((n) => n.scope === 'region').every((n) => n.spot && n.metric.startsWith('PREEMPTIBLE_')),
+    ).toBe(true);
     const both = quotaPlan({ ...spec, gpu: { ...spec.gpu, provisioning: 'spot-then-on-demand' } }, catalog);
-    expect(both.needs.filter((n) => n.region === 'us-central1').map((n) => n.metric).sort()).toEqual(['NVIDIA_L4_GPUS', 'NVIDIA_T4_GPUS', 'PREEMPTIBLE_NVIDIA_L4_GPUS', 'PREEMPTIBLE_NVIDIA_T4_GPUS']);
+    expect(
+      both.needs
+        .filter((n) => n.region === 'us-central1')
+        .map((n) => n.metric)
+        .sort(),
+    ).toEqual(['NVIDIA_L4_GPUS', 'NVIDIA_T4_GPUS', 'PREEMPTIBLE_NVIDIA_L4_GPUS', 'PREEMPTIBLE_NVIDIA_T4_GPUS']);
   });
 
   it('scales with gpu.count and probeMaxGpus', () => {
-    const big = quotaPlan({ ...spec, gpu: { ...spec.gpu, count: 2 }, scout: { ...spec.scout, probeMaxGpus: 4 } }, catalog);
+    const big = quotaPlan(
+      { ...spec, gpu: { ...spec.gpu, count: 2 }, scout: { ...spec.scout, probeMaxGpus: 4 } },
+      catalog,
+    );
     expect(need(big.needs, 'europe-west4', 'NVIDIA_L4_GPUS')!.needed).toBe((2 + 1) * 2 + 4);
   });
 
   it('skips excluded regions without clusters and regions offering none of the preferences, saying why', () => {
-    const bare = catalog.regions().map((r) => r.region).find((r) => !spec.gpu.preferences.some((g) => catalog.offers(r, g)))!;
+    const bare = catalog
+      .regions()
+      .map((r) => r.region)
+      .find((r) => !spec.gpu.preferences.some((g) => catalog.offers(r, g)))!;
     expect(bare).toBeDefined();
-    const s: FleetSpec = { ...spec, placement: { ...spec.placement, candidateRegions: [...spec.placement.candidateRegions, bare], excludedRegions: ['us-east4'] } };
+    const s: FleetSpec = {
+      ...spec,
+      placement: {
+        ...spec.placement,
+        candidateRegions: [...spec.placement.candidateRegions, bare],
+        excludedRegions: ['us-east4'],
+      },
+    };
     const p = quotaPlan(s, catalog);
     expect(p.needs.some((n) => n.region === 'us-east4')).toBe(false);
     expect(p.skipped).toContainEqual({ region: 'us-east4', reason: expect.stringContaining('excludedRegions') });
-    expect(p.skipped).toContainEqual({ region: bare, reason: expect.stringContaining('offers none of gpu.preferences') });
+    expect(p.skipped).toContainEqual({
+      region: bare,
+      reason: expect.stringContaining('offers none of gpu.preferences'),
+    });
   });
 
   it('keeps the quota of a cluster left running in an excluded region, for its own GPU type only', () => {
@@ -69,17 +99,35 @@ describe('quotaPlan', () => {
       fc.property(
         fc.uniqueArray(fc.constantFrom(...regions), { minLength: 1, maxLength: 6 }),
         fc.array(fc.integer({ min: 0, max: 4 }), { minLength: 6, maxLength: 6 }),
-        fc.array(fc.constantFrom('active' as const, 'standby' as const, 'draining' as const), { minLength: 6, maxLength: 6 }),
+        fc.array(fc.constantFrom('active' as const, 'standby' as const, 'draining' as const), {
+          minLength: 6,
+          maxLength: 6,
+        }),
         fc.integer({ min: 1, max: 4 }),
         (rs, replicas, modes, count) => {
           const s: FleetSpec = {
             ...spec,
             gpu: { ...spec.gpu, count },
             placement: { ...spec.placement, minServingRegions: 1, maxServingRegions: 3, minDwellMinutes: 0 },
-            clusters: rs.map((region, i) => ({ name: `sd-${region}`, region, mode: modes[i]!, gpu: spec.gpu.preferences.find((g) => catalog.offers(region, g))!, replicas: replicas[i]! })),
+            clusters: rs.map((region, i) => ({
+              name: `sd-${region}`,
+              region,
+              mode: modes[i]!,
+              gpu: spec.gpu.preferences.find((g) => catalog.offers(region, g))!,
+              replicas: replicas[i]!,
+            })),
           };
           const p = quotaPlan(s, catalog);
-          const after = decide(s, signals(s, at(60), []), { observed: s.clusters.map((c) => ({ name: c.name, exists: true, readyReplicas: c.replicas })), history: [] }, at(60), { catalog, sweepId: 'q' });
+          const after = decide(
+            s,
+            signals(s, at(60), []),
+            {
+              observed: s.clusters.map((c) => ({ name: c.name, exists: true, readyReplicas: c.replicas })),
+              history: [],
+            },
+            at(60),
+            { catalog, sweepId: 'q' },
+          );
           for (const c of after.clusters.filter((x) => x.mode !== 'standby')) {
             const n = need(p.needs, c.region, catalog.quotaMetric(c.gpu, false));
             expect(n).toBeDefined();

@@ -55,7 +55,8 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
   const excluded = new Set(spec.placement.excludedRegions);
   const serving = spec.clusters.filter((c) => c.mode === 'active');
   const defaultReplicas = Math.max(1, ...serving.map((c) => c.replicas));
-  const spotModes: boolean[] = spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
+  const spotModes: boolean[] =
+    spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
   const probeGpus = spec.scout.probeMaxGpus;
   const needs: QuotaNeed[] = [];
   const skipped: QuotaPlan['skipped'] = [];
@@ -71,14 +72,21 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
       skipped.push({ region, reason: 'in placement.excludedRegions: the scout never activates it' });
       continue;
     }
-    const offered = excluded.has(region) ? [...new Set(withPods.map((c) => c.gpu))] : spec.gpu.preferences.filter((g) => catalog.offers(region, g));
+    const offered = excluded.has(region)
+      ? [...new Set(withPods.map((c) => c.gpu))]
+      : spec.gpu.preferences.filter((g) => catalog.offers(region, g));
     if (!offered.length) {
-      skipped.push({ region, reason: `offers none of gpu.preferences (${spec.gpu.preferences.join(', ')}) in the bundled catalog` });
+      skipped.push({
+        region,
+        reason: `offers none of gpu.preferences (${spec.gpu.preferences.join(', ')}) in the bundled catalog`,
+      });
       continue;
     }
     usableRegions++;
     // As decide() activates: a cluster keeps its own replica count, a new or zero-replica one gets the default.
-    const replicas = clusters.length ? Math.max(...clusters.map((c) => (c.replicas > 0 ? c.replicas : defaultReplicas))) : defaultReplicas;
+    const replicas = clusters.length
+      ? Math.max(...clusters.map((c) => (c.replicas > 0 ? c.replicas : defaultReplicas)))
+      : defaultReplicas;
     const appPeak = (replicas + 1) * count;
     largestAppPeak = Math.max(largestAppPeak, appPeak);
     for (const gpu of offered) {
@@ -139,5 +147,8 @@ export function quotaVerdict(need: QuotaNeed, reading: QuotaReading | undefined)
 
 /** The quota preference ID the printed command creates or updates: stable, so re-running is idempotent. */
 export function quotaPreferenceId(need: QuotaNeed): string {
-  return `gpu-fleet-${need.quotaId.toLowerCase()}${need.region ? `-${need.region}` : ''}`.replace(/[^a-z0-9-]/g, '-').slice(0, 63).replace(/-+$/, '');
+  return `gpu-fleet-${need.quotaId.toLowerCase()}${need.region ? `-${need.region}` : ''}`
+    .replace(/[^a-z0-9-]/g, '-')
+    .slice(0, 63)
+    .replace(/-+$/, '');
 }

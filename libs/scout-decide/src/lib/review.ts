@@ -18,7 +18,17 @@ export interface SpecReview {
   warnings: string[];
 }
 
-const TOP_SECTIONS = ['project', 'configSync', 'app', 'gpu', 'ingress', 'placement', 'scout', 'configCluster', 'infra'] as const;
+const TOP_SECTIONS = [
+  'project',
+  'configSync',
+  'app',
+  'gpu',
+  'ingress',
+  'placement',
+  'scout',
+  'configCluster',
+  'infra',
+] as const;
 const CONTINENT: Record<string, string> = {
   africa: 'Africa',
   asia: 'Asia',
@@ -44,15 +54,20 @@ export function reviewSpecChange(before: FleetSpec, after: FleetSpec, catalog: G
     const was = old.get(c.name);
     if (!was) {
       clusters.push(`${label(c)} is a new cluster: ${modeEffect(c)}, ${shortGpu(c.gpu)}`);
-      infra.push(`creates the Autopilot cluster \`${c.name}\` in ${c.region} and registers it to the fleet; Config Sync then applies \`clusters/${c.name}/\``);
+      infra.push(
+        `creates the Autopilot cluster \`${c.name}\` in ${c.region} and registers it to the fleet; Config Sync then applies \`clusters/${c.name}/\``,
+      );
       continue;
     }
     const parts: string[] = [];
-    if (was.region !== c.region) parts.push(`moves from ${was.region} to ${c.region} (a new cluster: infra/ recreates it)`);
+    if (was.region !== c.region)
+      parts.push(`moves from ${was.region} to ${c.region} (a new cluster: infra/ recreates it)`);
     if (was.mode !== c.mode) parts.push(modeEffect(c));
-    if (was.gpu !== c.gpu) parts.push(`switches GPU ${shortGpu(was.gpu)} → ${shortGpu(c.gpu)} (pods restart on the new GPU)`);
+    if (was.gpu !== c.gpu)
+      parts.push(`switches GPU ${shortGpu(was.gpu)} → ${shortGpu(c.gpu)} (pods restart on the new GPU)`);
     if (was.replicas !== c.replicas && c.mode !== 'standby') parts.push(`${was.replicas} → ${c.replicas} replica(s)`);
-    if (was.replaces !== c.replaces) parts.push(c.replaces ? `replaces \`${c.replaces}\` (make-before-break)` : 'no longer replaces another cluster');
+    if (was.replaces !== c.replaces)
+      parts.push(c.replaces ? `replaces \`${c.replaces}\` (make-before-break)` : 'no longer replaces another cluster');
     if (was.region !== c.region) infra.push(`recreates \`${c.name}\` in ${c.region}`);
     if (parts.length) clusters.push(`${label(c)} ${parts.join('; ')}`);
   }
@@ -68,19 +83,31 @@ export function reviewSpecChange(before: FleetSpec, after: FleetSpec, catalog: G
   const [from, to] = [regionsOf(before), regionsOf(after)];
   if (from.join() !== to.join()) {
     traffic.push(`Serving regions: ${from.join(', ') || 'none'} → ${to.join(', ') || 'none'}`);
-    for (const r of to.filter((r) => !from.includes(r))) traffic.push(`${r} starts taking traffic once its pods are ready (the load balancer health check gates it)`);
-    for (const r of from.filter((r) => !to.includes(r))) traffic.push(`${r} stops taking new traffic; requests in flight get ${connectionDrainingSeconds(after)} s of connection draining`);
+    for (const r of to.filter((r) => !from.includes(r)))
+      traffic.push(`${r} starts taking traffic once its pods are ready (the load balancer health check gates it)`);
+    for (const r of from.filter((r) => !to.includes(r)))
+      traffic.push(
+        `${r} stops taking new traffic; requests in flight get ${connectionDrainingSeconds(after)} s of connection draining`,
+      );
   }
   const continents = (regions: string[]) => new Set(regions.map((r) => catalog.region(r)?.continent ?? 'unknown'));
   const [cFrom, cTo] = [continents(from), continents(to)];
-  for (const c of cFrom) if (!cTo.has(c)) warnings.push(`no cluster left serving in ${CONTINENT[c] ?? c}: users there are routed to another continent (higher latency)`);
+  for (const c of cFrom)
+    if (!cTo.has(c))
+      warnings.push(
+        `no cluster left serving in ${CONTINENT[c] ?? c}: users there are routed to another continent (higher latency)`,
+      );
   for (const c of cTo) if (!cFrom.has(c)) traffic.push(`now serving in ${CONTINENT[c] ?? c}`);
   if (to.length < after.placement.minServingRegions) {
-    warnings.push(`${to.length} serving region(s), below placement.minServingRegions (${after.placement.minServingRegions})`);
+    warnings.push(
+      `${to.length} serving region(s), below placement.minServingRegions (${after.placement.minServingRegions})`,
+    );
   }
   if (!to.length) warnings.push('nothing serves: the global URL will answer errors');
 
-  const sections = TOP_SECTIONS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map((k) => `\`${k}\``);
+  const sections = TOP_SECTIONS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map(
+    (k) => `\`${k}\``,
+  );
   return { clusters, traffic, sections, infra, warnings };
 }
 
@@ -93,7 +120,8 @@ function modeEffect(c: ClusterSpec): string {
 /** The review as the Markdown of one pull request comment (starts with REVIEW_MARKER). */
 export function formatReview(r: SpecReview): string {
   const out = [REVIEW_MARKER, '### gpu-fleet: what this pull request changes', ''];
-  if (!r.clusters.length && !r.sections.length) return [...out, 'No change to `fleet-config/fleet.yaml`.', ''].join('\n');
+  if (!r.clusters.length && !r.sections.length)
+    return [...out, 'No change to `fleet-config/fleet.yaml`.', ''].join('\n');
   for (const w of r.warnings) out.push(`> [!WARNING]\n> ${w}`, '');
   if (r.clusters.length) out.push('**Clusters**', '', ...r.clusters.map((l) => `- ${l}`), '');
   if (r.traffic.length) out.push('**Traffic**', '', ...r.traffic.map((l) => `- ${l}`), '');

@@ -27,7 +27,8 @@ export interface FleetState {
   history: SweepRecord[];
 }
 
-export type FilterName = 'excluded' | 'candidate' | 'offered' | 'autopilot' | 'rejected' | 'quota' | 'stockout' | 'cluster';
+export type FilterName =
+  'excluded' | 'candidate' | 'offered' | 'autopilot' | 'rejected' | 'quota' | 'stockout' | 'cluster';
 
 /** One filter plugin's verdict on (region, GPU type). */
 export interface FilterResult {
@@ -75,7 +76,14 @@ export interface ClusterShape {
 }
 
 /** Verbs for change kinds in summaries, titles and tables. */
-export const CHANGE_VERB: Readonly<Record<ChangeKind, string>> = { activate: 'activate', 'add-cluster': 'add', drain: 'drain', standby: 'stand by', 'switch-gpu': 'switch GPU of', tidy: 'tidy' };
+export const CHANGE_VERB: Readonly<Record<ChangeKind, string>> = {
+  activate: 'activate',
+  'add-cluster': 'add',
+  drain: 'drain',
+  standby: 'stand by',
+  'switch-gpu': 'switch GPU of',
+  tidy: 'tidy',
+};
 
 /** Changes to serving (a tidy only clears the `replaces` marker). */
 export const realChanges = (changes: readonly Change[]): Change[] => changes.filter((c) => c.kind !== 'tidy');

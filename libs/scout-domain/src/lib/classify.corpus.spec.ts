@@ -25,7 +25,10 @@ const load = (file: string): Row[] =>
 const tuning = ['tuning', 'heldout', 'heldout-2', 'heldout-3'].flatMap((f) => load(`capacity-messages.${f}.jsonl`));
 const heldout = load('capacity-messages.heldout-4.jsonl');
 const KINDS: FailureKind[] = ['stockout', 'quota', 'rejected', 'transient', 'unknown'];
-const misses = (rows: Row[]) => rows.filter((r) => classify(r.message).kind !== r.kind).map((r) => ({ want: r.kind, got: classify(r.message).kind, source: r.source, message: r.message.slice(0, 160) }));
+const misses = (rows: Row[]) =>
+  rows
+    .filter((r) => classify(r.message).kind !== r.kind)
+    .map((r) => ({ want: r.kind, got: classify(r.message).kind, source: r.source, message: r.message.slice(0, 160) }));
 
 describe('classify on the corpus of real messages', () => {
   it('has every kind in both sets, and no message in both', () => {

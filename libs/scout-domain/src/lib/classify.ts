@@ -65,7 +65,9 @@ const STOCKOUT = [
   /in backoff after failed scale-up|no\.scale\.up\.in\.backoff/i,
   /\bresource_availability\b/,
 ];
-const PASSING_STATE = [/\bresourceNotReady\b|Please wait and try again|try again once|currently (?:upgrading|reconciling|being)\b|\bincompatible operation\b|ALREADY_HAS_OPERATION|another operation is (?:in progress|running)/i];
+const PASSING_STATE = [
+  /\bresourceNotReady\b|Please wait and try again|try again once|currently (?:upgrading|reconciling|being)\b|\bincompatible operation\b|ALREADY_HAS_OPERATION|another operation is (?:in progress|running)/i,
+];
 const REJECTED = [
   /is not supported in Autopilot|not allowed in Autopilot|are not supported in Autopilot/i,
   /must specify (?:a GPU type|either node selector)/i,
@@ -122,7 +124,10 @@ const zoneOf = (z: string) => (knownRegions.has(z.replace(/-[a-z]$/, '')) ? z : 
 
 function firstZone(text: string): string | null {
   // Prefer the zone the message is about ("zones/<z>", "in the <z> zone", "zone: <z>") over hints.
-  const preferred = /zones\/([a-z]+-[a-z]+\d+-[a-z])\b|in the ([a-z]+-[a-z]+\d+-[a-z]) zone\b|\bzone: ([a-z]+-[a-z]+\d+-[a-z])\b|\bzones? ([a-z]+-[a-z]+\d+-[a-z])\b/.exec(text);
+  const preferred =
+    /zones\/([a-z]+-[a-z]+\d+-[a-z])\b|in the ([a-z]+-[a-z]+\d+-[a-z]) zone\b|\bzone: ([a-z]+-[a-z]+\d+-[a-z])\b|\bzones? ([a-z]+-[a-z]+\d+-[a-z])\b/.exec(
+      text,
+    );
   const candidate = preferred?.slice(1).find(Boolean);
   if (candidate && zoneOf(candidate)) return candidate;
   for (const m of text.matchAll(/\b([a-z]+-[a-z]+\d+-[a-z])\b/g)) if (zoneOf(m[1]!)) return m[1]!;
@@ -155,9 +160,14 @@ function suggested(text: string): string[] {
 }
 
 function quotaMetric(text: string): string | null {
-  const named = /Quota '([A-Z0-9_]+)' exceeded/.exec(text) ?? /quota metrics? (?:exceed quota limits: )?([a-z0-9_.]+\/[a-z0-9_]+)/i.exec(text);
+  const named =
+    /Quota '([A-Z0-9_]+)' exceeded/.exec(text) ??
+    /quota metrics? (?:exceed quota limits: )?([a-z0-9_.]+\/[a-z0-9_]+)/i.exec(text);
   if (named) return named[1]!;
-  const metric = /\b((?:PREEMPTIBLE_)?NVIDIA_[A-Z0-9_]+_GPUS|GPUS_ALL_REGIONS|[A-Z_]*CPUS(?:_ALL_REGIONS)?|IN_USE_ADDRESSES|SSD_TOTAL_GB)\b/.exec(text);
+  const metric =
+    /\b((?:PREEMPTIBLE_)?NVIDIA_[A-Z0-9_]+_GPUS|GPUS_ALL_REGIONS|[A-Z_]*CPUS(?:_ALL_REGIONS)?|IN_USE_ADDRESSES|SSD_TOTAL_GB)\b/.exec(
+      text,
+    );
   return metric?.[1] ?? null;
 }
 
@@ -172,7 +182,15 @@ export function classify(message: string): Classification {
   // One line, single spaces: tools wrap, indent and fold long messages (the rules match phrases).
   const text = message.replace(/\s+/g, ' ').trim();
   if (K8S_RESOURCE_QUOTA.test(text)) {
-    return { kind: 'quota', scope: 'namespace', zone: null, region: null, gpu: gpuOf(text, null), suggestedZones: [], metric: /requested: ([^=,\s]+)=/.exec(text)?.[1] ?? null };
+    return {
+      kind: 'quota',
+      scope: 'namespace',
+      zone: null,
+      region: null,
+      gpu: gpuOf(text, null),
+      suggestedZones: [],
+      metric: /requested: ([^=,\s]+)=/.exec(text)?.[1] ?? null,
+    };
   }
   const matches = (rules: RegExp[]) => rules.some((r) => r.test(text));
   let kind: FailureKind = 'unknown';
@@ -189,11 +207,24 @@ export function classify(message: string): Classification {
   const metric = kind === 'quota' ? quotaMetric(text) : null;
   let scope: FailureScope | null = null;
   if (kind === 'quota') {
-    scope = metric?.endsWith('ALL_REGIONS') || /\bglobally\b|\bproject\b quota/i.test(text) ? 'project' : region ? 'region' : 'project';
+    scope =
+      metric?.endsWith('ALL_REGIONS') || /\bglobally\b|\bproject\b quota/i.test(text)
+        ? 'project'
+        : region
+          ? 'region'
+          : 'project';
   } else if (kind === 'stockout') {
     scope = /REGION_RESOURCE_POOL_EXHAUSTED/.test(text) ? 'region' : zone ? 'zone' : region ? 'region' : null;
   } else if (kind === 'rejected') {
     scope = zone && /acceleratorTypes\//.test(text) ? 'zone' : 'project';
   }
-  return { kind, scope, zone, region, gpu: gpuOf(text, metric), suggestedZones: kind === 'stockout' ? suggested(text) : [], metric };
+  return {
+    kind,
+    scope,
+    zone,
+    region,
+    gpu: gpuOf(text, metric),
+    suggestedZones: kind === 'stockout' ? suggested(text) : [],
+    metric,
+  };
 }

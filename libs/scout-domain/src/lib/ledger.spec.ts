@@ -26,7 +26,10 @@ describe('EvidenceLedger decay', () => {
   });
 
   it('a success fades over hours, a quota limit over a day', () => {
-    const l = new EvidenceLedger([obs('success', t0), obs('quota', t0, { source: 'quota', details: 'NVIDIA_L4_GPUS: limit 0' })]);
+    const l = new EvidenceLedger([
+      obs('success', t0),
+      obs('quota', t0, { source: 'quota', details: 'NVIDIA_L4_GPUS: limit 0' }),
+    ]);
     const at2h = l.evidenceFor(key, minutes(120));
     expect(at2h.capacity).toBeCloseTo(0.5);
     expect(at2h.quotaWeight).toBeCloseTo(0.5 ** (120 / 1440));
@@ -46,7 +49,11 @@ describe('EvidenceLedger decay', () => {
   });
 
   it('keys evidence by region, GPU and spot', () => {
-    const l = new EvidenceLedger([obs('success', t0), obs('stockout', t0, { spot: true }), obs('stockout', t0, { region: 'europe-west4' })]);
+    const l = new EvidenceLedger([
+      obs('success', t0),
+      obs('stockout', t0, { spot: true }),
+      obs('stockout', t0, { region: 'europe-west4' }),
+    ]);
     expect(l.query(t0).map((e) => [e.region, e.spot, Math.sign(e.capacity)])).toEqual([
       ['europe-west4', false, -1],
       ['us-central1', false, 1],
@@ -72,7 +79,7 @@ describe('EvidenceLedger decay', () => {
 });
 
 describe('EvidenceLedger.merge: two writers of one store', () => {
-  it('keeps both writers\' observations once each and both sweep histories in time order', () => {
+  it("keeps both writers' observations once each and both sweep histories in time order", () => {
     const shared = obs('success', minutes(0));
     const a = new EvidenceLedger([shared, obs('stockout', minutes(5), { region: 'europe-west4' })]);
     a.recordSweep({ id: 's10', at: minutes(10).toISOString(), clusters: [] });
@@ -80,7 +87,12 @@ describe('EvidenceLedger.merge: two writers of one store', () => {
     b.recordSweep({ id: 's5', at: minutes(5).toISOString(), clusters: [] });
     b.recordSweep({ id: 's10', at: minutes(10).toISOString(), clusters: [] });
     a.merge(b.snapshot(minutes(10)));
-    expect(a.all().map((o) => o.region).sort()).toEqual(['asia-northeast1', 'europe-west4', 'us-central1']);
+    expect(
+      a
+        .all()
+        .map((o) => o.region)
+        .sort(),
+    ).toEqual(['asia-northeast1', 'europe-west4', 'us-central1']);
     expect(a.sweeps().map((s) => s.id)).toEqual(['s5', 's10']);
     // Merging the same snapshot again changes nothing.
     const before = a.snapshot(minutes(10));
@@ -100,7 +112,11 @@ describe('ProbeBudget', () => {
   });
 
   it('rebuilds today’s spending from the ledger after a restart', () => {
-    const b = ProbeBudget.fromObservations({ maxProbesPerDay: 3, maxGpuMinutesPerDay: 100 }, [obs('success', t0), obs('stockout', t0), obs('quota', t0, { source: 'quota' })], 10);
+    const b = ProbeBudget.fromObservations(
+      { maxProbesPerDay: 3, maxGpuMinutesPerDay: 100 },
+      [obs('success', t0), obs('stockout', t0), obs('quota', t0, { source: 'quota' })],
+      10,
+    );
     expect(b.remaining(t0)).toEqual({ probes: 1, gpuMinutes: 80 });
   });
 });

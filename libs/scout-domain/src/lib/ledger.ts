@@ -30,9 +30,9 @@ const CAPACITY_VALUE: Readonly<Record<Outcome, number>> = {
 /** How much a source is trusted: a probe is a direct measurement, a pending app pod nearly so. */
 const SOURCE_TRUST: Readonly<Record<EvidenceSource, number>> = { probe: 1, passive: 0.8, quota: 1 };
 
-export const weightAt = (o: Observation, now: Date): number => {
-  const ageMin = Math.max(0, (now.getTime() - Date.parse(o.at)) / 60_000);
-  return SOURCE_TRUST[o.source] * 0.5 ** (ageMin / HALF_LIFE_MINUTES[o.outcome]);
+export const weightAt = (observation: Observation, now: Date): number => {
+  const ageMin = Math.max(0, (now.getTime() - Date.parse(observation.at)) / 60_000);
+  return SOURCE_TRUST[observation.source] * 0.5 ** (ageMin / HALF_LIFE_MINUTES[observation.outcome]);
 };
 
 export interface EvidenceKey {
@@ -76,7 +76,14 @@ export const ObservationSchema = z.object({
 export const SweepRecordSchema = z.object({
   id: z.string(),
   at: z.iso.datetime(),
-  clusters: z.array(z.object({ name: z.string(), mode: z.enum(['active', 'standby', 'draining']), gpu: z.string(), health: z.enum(['good', 'bad', 'pending', 'unknown', 'idle']) })),
+  clusters: z.array(
+    z.object({
+      name: z.string(),
+      mode: z.enum(['active', 'standby', 'draining']),
+      gpu: z.string(),
+      health: z.enum(['good', 'bad', 'pending', 'unknown', 'idle']),
+    }),
+  ),
 });
 export type StoredSweep = z.infer<typeof SweepRecordSchema>;
 
@@ -103,7 +110,13 @@ export function parseLedgerSnapshot(text: string): { snapshot: LedgerSnapshot } 
   if (parsed.success) return { snapshot: parsed.data as LedgerSnapshot };
   const version = (json as { schemaVersion?: unknown } | null)?.schemaVersion;
   return {
-    reason: version !== LEDGER_SCHEMA_VERSION ? `schemaVersion ${JSON.stringify(version)} is not supported (expected ${LEDGER_SCHEMA_VERSION})` : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; '),
+    reason:
+      version !== LEDGER_SCHEMA_VERSION
+        ? `schemaVersion ${JSON.stringify(version)} is not supported (expected ${LEDGER_SCHEMA_VERSION})`
+        : parsed.error.issues
+            .map((i) => `${i.path.join('.')}: ${i.message}`)
+            .slice(0, 3)
+            .join('; '),
   };
 }
 
@@ -147,10 +160,10 @@ export class EvidenceLedger {
   add(...obs: Observation[]): number {
     const seen = new Set(this.observations.map(identity));
     let added = 0;
-    for (const o of obs) {
-      if (seen.has(identity(o))) continue;
-      seen.add(identity(o));
-      this.observations.push(o);
+    for (const observation of obs) {
+      if (seen.has(identity(observation))) continue;
+      seen.add(identity(observation));
+      this.observations.push(observation);
       added++;
     }
     return added;
@@ -186,21 +199,24 @@ export class EvidenceLedger {
   /** Decayed evidence for every key with observations. */
   query(now: Date): DecayedEvidence[] {
     const groups = new Map<string, Observation[]>();
-    for (const o of this.observations) {
-      const k = keyOf(o);
-      groups.set(k, [...(groups.get(k) ?? []), o]);
+    for (const observation of this.observations) {
+      const k = keyOf(observation);
+      groups.set(k, [...(groups.get(k) ?? []), observation]);
     }
-    return [...groups.values()]
-      .map((obs) => summarise(obs, now))
-      .sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
+    return [...groups.values()].map((obs) => summarise(obs, now)).sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   }
 
   evidenceFor(key: EvidenceKey, now: Date): DecayedEvidence {
-    return summarise(this.observations.filter((o) => keyOf(o) === keyOf(key)), now, key);
+    return summarise(
+      this.observations.filter((o) => keyOf(o) === keyOf(key)),
+      now,
+      key,
+    );
   }
 }
 
-const identity = (o: Observation) => `${keyOf(o)}|${o.source}|${o.at}|${o.outcome}|${o.details}`;
+const identity = (observation: Observation) =>
+  `${keyOf(observation)}|${observation.source}|${observation.at}|${observation.outcome}|${observation.details}`;
 
 function summarise(obs: Observation[], now: Date, key?: EvidenceKey): DecayedEvidence {
   const weighted = obs
@@ -210,12 +226,13 @@ function summarise(obs: Observation[], now: Date, key?: EvidenceKey): DecayedEvi
   const k = key ?? { region: obs[0]!.region, gpu: obs[0]!.gpu, spot: obs[0]!.spot };
   let num = 0;
   let den = 0;
-  const byOutcome = (outcome: Outcome) => weighted.filter((o) => o.outcome === outcome).reduce((s, o) => s + o.weight, 0);
-  for (const o of weighted) {
-    const v = CAPACITY_VALUE[o.outcome];
+  const byOutcome = (outcome: Outcome) =>
+    weighted.filter((o) => o.outcome === outcome).reduce((s, o) => s + o.weight, 0);
+  for (const observation of weighted) {
+    const v = CAPACITY_VALUE[observation.outcome];
     if (v === 0) continue;
-    num += v * o.weight;
-    den += o.weight;
+    num += v * observation.weight;
+    den += observation.weight;
   }
   return {
     region: k.region,

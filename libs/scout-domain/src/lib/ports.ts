@@ -17,7 +17,12 @@ export interface Logger {
   error(obj: object, msg?: string): void;
 }
 
-export const silentLogger: Logger = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
+export const silentLogger: Logger = {
+  debug: () => undefined,
+  info: () => undefined,
+  warn: () => undefined,
+  error: () => undefined,
+};
 
 /** Accelerator types offered per zone (Compute acceleratorTypes.aggregatedList: one call, all zones). */
 export interface ZoneAccelerators {
@@ -161,7 +166,8 @@ export interface ProbeCleanup {
 }
 
 /** GPUs the probe namespace's ResourceQuota still allows, with these probes live (scout.probeMaxGpus less what they hold). */
-export const freeProbeGpus = (maxGpus: number, live: readonly LiveProbe[]): number => maxGpus - live.reduce((n, l) => n + l.gpus, 0);
+export const freeProbeGpus = (maxGpus: number, live: readonly LiveProbe[]): number =>
+  maxGpus - live.reduce((n, l) => n + l.gpus, 0);
 
 export interface ProbePort {
   run(req: ProbeRequest): Promise<ProbeResult>;
@@ -210,7 +216,8 @@ export class SignalError extends Error {
 }
 
 /** The typed answer behind an error, when it is a SignalError (null fields otherwise). */
-export const answerOf = (e: unknown): ServerAnswer => (e instanceof SignalError ? { status: e.status, reason: e.reason } : { status: null, reason: null });
+export const answerOf = (e: unknown): ServerAnswer =>
+  e instanceof SignalError ? { status: e.status, reason: e.reason } : { status: null, reason: null };
 
 // ---- Proposals: one branch, one pull request -------------------------------------------------
 
@@ -269,4 +276,3 @@ export interface GitHostPort {
   /** The plan became empty: close the open proposal with a comment (never one a person pushed to). */
   withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult>;
 }
-

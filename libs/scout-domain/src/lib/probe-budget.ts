@@ -36,13 +36,18 @@ export class ProbeBudget {
   tryCharge(now: Date, gpuMinutes: number): { ok: true } | { ok: false; reason: string } {
     const r = this.remaining(now);
     if (r.probes < 1) return { ok: false, reason: `daily probe budget spent (${this.policy.maxProbesPerDay} probes)` };
-    if (r.gpuMinutes < gpuMinutes) return { ok: false, reason: `daily GPU-minute budget left ${r.gpuMinutes} < ${gpuMinutes} needed` };
+    if (r.gpuMinutes < gpuMinutes)
+      return { ok: false, reason: `daily GPU-minute budget left ${r.gpuMinutes} < ${gpuMinutes} needed` };
     this.charges.push({ at: now.toISOString(), gpuMinutes });
     return { ok: true };
   }
 
   /** Rebuild today's charges from probe observations in the ledger. */
-  static fromObservations(policy: ProbeBudgetPolicy, obs: readonly Observation[], gpuMinutesPerProbe: number): ProbeBudget {
+  static fromObservations(
+    policy: ProbeBudgetPolicy,
+    obs: readonly Observation[],
+    gpuMinutesPerProbe: number,
+  ): ProbeBudget {
     return new ProbeBudget(
       policy,
       obs.filter((o) => o.source === 'probe').map((o) => ({ at: o.at, gpuMinutes: gpuMinutesPerProbe })),

@@ -3,7 +3,22 @@ import { appNamespace, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { classify } from './classify';
 import { EvidenceLedger, type DecayedEvidence } from './ledger';
 import type { Observation } from './types';
-import type { AppPods, MemberRef, CatalogPort, Clock, ConfigSyncStatus, FleetPort, GkeCluster, Logger, Membership, Quota, QuotaPort, RegionQuotas, WorkloadPort, ZoneAccelerators } from './ports';
+import type {
+  AppPods,
+  MemberRef,
+  CatalogPort,
+  Clock,
+  ConfigSyncStatus,
+  FleetPort,
+  GkeCluster,
+  Logger,
+  Membership,
+  Quota,
+  QuotaPort,
+  RegionQuotas,
+  WorkloadPort,
+  ZoneAccelerators,
+} from './ports';
 
 export interface SignalPorts {
   catalog: CatalogPort;
@@ -80,7 +95,10 @@ export function attachEvidence(regions: RegionSignals[], ledger: EvidenceLedger,
  * The fleet membership of a cluster: the one whose GKE endpoint is that cluster (any location,
  * global or regional), else one named after it.
  */
-export function membershipFor(c: { name: string; region: string }, memberships: readonly Membership[]): Membership | undefined {
+export function membershipFor(
+  c: { name: string; region: string },
+  memberships: readonly Membership[],
+): Membership | undefined {
   return memberships.find((m) => m.cluster === `${c.region}/${c.name}`) ?? memberships.find((m) => m.id === c.name);
 }
 
@@ -138,7 +156,12 @@ async function callFleet(ports: SignalPorts, problems: string[]): Promise<FleetC
  * classified into observations (a namespace ResourceQuota is the cluster's own limit, not evidence
  * about Google's capacity, and unknown or transient events say nothing).
  */
-async function readAppPods(spec: FleetSpec, ports: SignalPorts, calls: FleetCalls, sweepId: string | undefined): Promise<{ pods: Map<string, Settled<AppPods>>; observations: Observation[] }> {
+async function readAppPods(
+  spec: FleetSpec,
+  ports: SignalPorts,
+  calls: FleetCalls,
+  sweepId: string | undefined,
+): Promise<{ pods: Map<string, Settled<AppPods>>; observations: Observation[] }> {
   const pods = new Map<string, Settled<AppPods>>();
   const observations: Observation[] = [];
   if (!calls.memberships.ok || !calls.projectNumber.ok) return { pods, observations };
@@ -149,7 +172,12 @@ async function readAppPods(spec: FleetSpec, ports: SignalPorts, calls: FleetCall
     serving.map(async (c) => {
       const m = membershipFor(c, memberships);
       if (!m) return [c.name, { ok: false as const, error: 'no fleet membership' }] as const;
-      return [c.name, await settle(ports.workloads(m, projectNumber).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`))] as const;
+      return [
+        c.name,
+        await settle(
+          ports.workloads(m, projectNumber).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`),
+        ),
+      ] as const;
     }),
   );
   for (const [name, r] of results) pods.set(name, r);
@@ -160,7 +188,17 @@ async function readAppPods(spec: FleetSpec, ports: SignalPorts, calls: FleetCall
       for (const ev of pod.events) {
         const cls = classify(ev.message);
         if (cls.kind === 'unknown' || cls.kind === 'transient' || cls.scope === 'namespace') continue;
-        observations.push({ source: 'passive', region: c.region, zone: cls.zone, gpu: cls.gpu ?? c.gpu, spot: spec.gpu.provisioning === 'spot', outcome: cls.kind, at: ev.at, details: `${c.name}/${pod.name} ${ev.reason}: ${ev.message}`, sweepId });
+        observations.push({
+          source: 'passive',
+          region: c.region,
+          zone: cls.zone,
+          gpu: cls.gpu ?? c.gpu,
+          spot: spec.gpu.provisioning === 'spot',
+          outcome: cls.kind,
+          at: ev.at,
+          details: `${c.name}/${pod.name} ${ev.reason}: ${ev.message}`,
+          sweepId,
+        });
       }
     }
   }
@@ -168,16 +206,28 @@ async function readAppPods(spec: FleetSpec, ports: SignalPorts, calls: FleetCall
 }
 
 /** The preferred GPU types a region offers, from the API when it answered, else the bundled catalog (marked as such). */
-function offeringIn(region: string, gpus: readonly string[], calls: FleetCalls, bundled: GpuCatalog, problems: string[]): OfferedGpu[] {
-  const price = (gpu: string) => ({ onDemandUsdPerHour: bundled.pricePerGpuHour(region, gpu, false), spotUsdPerHour: bundled.pricePerGpuHour(region, gpu, true) });
+function offeringIn(
+  region: string,
+  gpus: readonly string[],
+  calls: FleetCalls,
+  bundled: GpuCatalog,
+  problems: string[],
+): OfferedGpu[] {
+  const price = (gpu: string) => ({
+    onDemandUsdPerHour: bundled.pricePerGpuHour(region, gpu, false),
+    spotUsdPerHour: bundled.pricePerGpuHour(region, gpu, true),
+  });
   let offered: OfferedGpu[];
   if (calls.accel.ok) {
     const byGpu = new Map<string, string[]>();
-    for (const z of calls.accel.value.filter((x) => x.region === region)) for (const a of z.accelerators) byGpu.set(a.gpu, [...(byGpu.get(a.gpu) ?? []), z.zone]);
+    for (const z of calls.accel.value.filter((x) => x.region === region))
+      for (const a of z.accelerators) byGpu.set(a.gpu, [...(byGpu.get(a.gpu) ?? []), z.zone]);
     offered = [...byGpu].map(([gpu, zs]) => ({ gpu, zones: zs.sort(), source: 'api' as const, ...price(gpu) }));
   } else {
     problems.push('GPU offering unknown (Compute unavailable); showing the bundled catalog');
-    offered = bundled.gpusInRegion(region).map((gpu) => ({ gpu, zones: bundled.zonesOffering(region, gpu), source: 'bundled' as const, ...price(gpu) }));
+    offered = bundled
+      .gpusInRegion(region)
+      .map((gpu) => ({ gpu, zones: bundled.zonesOffering(region, gpu), source: 'bundled' as const, ...price(gpu) }));
   }
   return offered.filter((o) => gpus.includes(o.gpu)).sort((a, b) => gpus.indexOf(a.gpu) - gpus.indexOf(b.gpu));
 }
@@ -186,28 +236,53 @@ function offeringIn(region: string, gpus: readonly string[], calls: FleetCalls, 
  * The GPU quota headroom in a region, per preferred type and provisioning. A metric absent from a
  * region that answered means no quota there (Compute lists only granted ones); no answer is unknown.
  */
-function quotaIn(region: string, gpus: readonly string[], spots: readonly boolean[], calls: FleetCalls, bundled: GpuCatalog, problems: string[]): QuotaHeadroom[] {
-  const rq = calls.regionQuotas.ok ? calls.regionQuotas.value.find((r) => r.region === region) : undefined;
+function quotaIn(
+  region: string,
+  gpus: readonly string[],
+  spots: readonly boolean[],
+  calls: FleetCalls,
+  bundled: GpuCatalog,
+  problems: string[],
+): QuotaHeadroom[] {
+  const regionQuota = calls.regionQuotas.ok ? calls.regionQuotas.value.find((r) => r.region === region) : undefined;
   if (!calls.regionQuotas.ok) problems.push('quota unknown (Compute unavailable)');
   return gpus.flatMap((gpu) =>
     spots.map((spot) => {
       const metric = bundled.quotaMetric(gpu, spot);
-      const q = rq?.quotas.find((x) => x.metric === metric);
-      const limit = q ? q.limit : rq ? 0 : null;
-      const usage = q ? q.usage : rq ? 0 : null;
-      return { gpu, spot, metric, limit, usage, headroom: limit === null || usage === null ? null : Math.max(0, limit - usage) };
+      const q = regionQuota?.quotas.find((x) => x.metric === metric);
+      const limit = q ? q.limit : regionQuota ? 0 : null;
+      const usage = q ? q.usage : regionQuota ? 0 : null;
+      return {
+        gpu,
+        spot,
+        metric,
+        limit,
+        usage,
+        headroom: limit === null || usage === null ? null : Math.max(0, limit - usage),
+      };
     }),
   );
 }
 
 /** Each spec cluster in a region as GKE, GKE Hub and Config Sync see it, with its app pods. */
-function clustersIn(region: string, spec: FleetSpec, calls: FleetCalls, pods: Map<string, Settled<AppPods>>, problems: string[]): ClusterSignals[] {
+function clustersIn(
+  region: string,
+  spec: FleetSpec,
+  calls: FleetCalls,
+  pods: Map<string, Settled<AppPods>>,
+  problems: string[],
+): ClusterSignals[] {
   return spec.clusters
     .filter((c) => c.region === region)
     .map((c) => {
-      const gke = calls.clusters.ok ? calls.clusters.value.find((g) => g.name === c.name && g.location === region) : undefined;
+      const gke = calls.clusters.ok
+        ? calls.clusters.value.find((g) => g.name === c.name && g.location === region)
+        : undefined;
       const m = calls.memberships.ok ? membershipFor(c, calls.memberships.value) : undefined;
-      const s = calls.sync.ok && m ? calls.sync.value.find((x) => x.membership === m.id && x.location === m.location) : undefined;
+      const s =
+        calls.sync.ok && m
+          ? calls.sync.value.find((x) => x.membership === m.id && x.location === m.location)
+          : undefined;
       const p = pods.get(c.name);
       if (p && !p.ok) problems.push(`${c.name}: workload signal unknown (${p.error})`);
       if (calls.clusters.ok && !gke) problems.push(`${c.name}: no GKE cluster yet (created by infra/ on merge)`);
@@ -230,27 +305,45 @@ function clustersIn(region: string, spec: FleetSpec, calls: FleetCalls, pods: Ma
  * app pods in each serving cluster. Calls run concurrently; a failure only marks what it concerns
  * as unknown. New observations are added to the ledger.
  */
-export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger: EvidenceLedger, opts: { regions?: string[]; sweepId?: string } = {}): Promise<SignalsReport> {
+export async function gatherSignals(
+  spec: FleetSpec,
+  ports: SignalPorts,
+  ledger: EvidenceLedger,
+  opts: { regions?: string[]; sweepId?: string } = {},
+): Promise<SignalsReport> {
   const { bundled, clock } = ports;
   const problems: string[] = [];
   const calls = await callFleet(ports, problems);
   const { pods, observations } = await readAppPods(spec, ports, calls, opts.sweepId);
-  const regions = [...new Set(opts.regions ?? [...spec.placement.candidateRegions, ...spec.clusters.map((c) => c.region)])].sort();
+  const regions = [
+    ...new Set(opts.regions ?? [...spec.placement.candidateRegions, ...spec.clusters.map((c) => c.region)]),
+  ].sort();
   const gpus = spec.gpu.preferences;
-  const spots = spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
+  const spots =
+    spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
 
   const regionReports: RegionSignals[] = regions.map((region) => {
     const info = bundled.region(region);
-    const rp: string[] = [];
-    const offered = offeringIn(region, gpus, calls, bundled, rp);
-    const quota = quotaIn(region, gpus, spots, calls, bundled, rp);
+    const regionProblems: string[] = [];
+    const offered = offeringIn(region, gpus, calls, bundled, regionProblems);
+    const quota = quotaIn(region, gpus, spots, calls, bundled, regionProblems);
     // Too little quota for one pod where the GPU is offered is evidence, like a failed scale-up.
     for (const q of quota) {
       if (q.headroom !== null && q.headroom < spec.gpu.count && offered.some((o) => o.gpu === q.gpu)) {
-        observations.push({ source: 'quota', region, zone: null, gpu: q.gpu, spot: q.spot, outcome: 'quota', at: clock.now().toISOString(), details: `${q.metric}: limit ${q.limit}, usage ${q.usage}`, sweepId: opts.sweepId });
+        observations.push({
+          source: 'quota',
+          region,
+          zone: null,
+          gpu: q.gpu,
+          spot: q.spot,
+          outcome: 'quota',
+          at: clock.now().toISOString(),
+          details: `${q.metric}: limit ${q.limit}, usage ${q.usage}`,
+          sweepId: opts.sweepId,
+        });
       }
     }
-    const clusters = clustersIn(region, spec, calls, pods, rp);
+    const clusters = clustersIn(region, spec, calls, pods, regionProblems);
     return {
       region,
       displayName: info?.displayName ?? region,
@@ -259,13 +352,20 @@ export async function gatherSignals(spec: FleetSpec, ports: SignalPorts, ledger:
       quota,
       clusters,
       evidence: [],
-      status: rp.some((p) => !p.includes('no GKE cluster yet')) ? 'unknown' : 'ok',
-      problems: rp,
+      status: regionProblems.some((p) => !p.includes('no GKE cluster yet')) ? 'unknown' : 'ok',
+      problems: regionProblems,
     };
   });
 
   const added = observations.filter((o) => ledger.add(o) === 1);
   const at = clock.now();
   attachEvidence(regionReports, ledger, at);
-  return { project: spec.project, at: at.toISOString(), regions: regionReports, projectQuotas: calls.projectQuotas.ok ? calls.projectQuotas.value : null, newObservations: added, problems };
+  return {
+    project: spec.project,
+    at: at.toISOString(),
+    regions: regionReports,
+    projectQuotas: calls.projectQuotas.ok ? calls.projectQuotas.value : null,
+    newObservations: added,
+    problems,
+  };
 }

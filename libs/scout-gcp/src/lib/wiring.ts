@@ -1,6 +1,14 @@
 import { configClusterRegion, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { membershipFor, type Clock, type EvidenceStore, type Logger, type MemberRef, type ProbePort, type SignalPorts } from '@gpu-fleet/scout-domain';
+import {
+  membershipFor,
+  type Clock,
+  type EvidenceStore,
+  type Logger,
+  type MemberRef,
+  type ProbePort,
+  type SignalPorts,
+} from '@gpu-fleet/scout-domain';
 import { ConfigMapEvidenceStore } from './evidence-configmap/configmap-store';
 import { createGcpClients, type GcpClients, type GcpConnection } from './connection/connection';
 import { CallPolicy, type CallPolicyOptions } from './policy/policy';
@@ -21,13 +29,19 @@ export interface GcpAdapters {
 }
 
 /** Build every adapter over one connection (Google or the sandbox): the only place clients are made. */
-export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Clock; logger: Logger; bundled: GpuCatalog; policy?: CallPolicyOptions; spec: FleetSpec }): Promise<GcpAdapters> {
+export async function createGcpAdapters(
+  conn: GcpConnection,
+  deps: { clock: Clock; logger: Logger; bundled: GpuCatalog; policy?: CallPolicyOptions; spec: FleetSpec },
+): Promise<GcpAdapters> {
   const clients = await createGcpClients(conn);
   const policy = new CallPolicy({ logger: deps.logger, ...deps.policy });
   const compute = new ComputeSignals(clients, conn.project, policy, deps.clock);
   const fleet = new GkeFleet(clients, conn.project, policy);
   // The token source, not a token: every Kubernetes request asks for a current one.
-  const apisFor = (member: MemberRef, projectNumber: string) => kubeApis({ gateway: clients.connectGateway, projectNumber, location: member.location, membership: member.id }, () => clients.accessToken());
+  const apisFor = (member: MemberRef, projectNumber: string) =>
+    kubeApis({ gateway: clients.connectGateway, projectNumber, location: member.location, membership: member.id }, () =>
+      clients.accessToken(),
+    );
   return {
     policy,
     clients,
@@ -40,13 +54,23 @@ export async function createGcpAdapters(conn: GcpConnection, deps: { clock: Cloc
       logger: deps.logger,
       bundled: deps.bundled,
     },
-    prober: async (member, projectNumber, options = {}) => new KubeProbeRunner(apisFor(member, projectNumber), member.id, policy, { clock: deps.clock, logger: deps.logger, ...options }),
+    prober: async (member, projectNumber, options = {}) =>
+      new KubeProbeRunner(apisFor(member, projectNumber), member.id, policy, {
+        clock: deps.clock,
+        logger: deps.logger,
+        ...options,
+      }),
     evidenceConfigMap: async (namespace, name) => {
       const cc = { name: deps.spec.configCluster.name, region: configClusterRegion(deps.spec) };
       const [memberships, projectNumber] = await Promise.all([fleet.memberships(), fleet.projectNumber()]);
       const member = membershipFor(cc, memberships);
-      if (!member) throw new Error(`the config cluster ${cc.name} (${cc.region}) has no fleet membership; its evidence ConfigMap is reached through Connect Gateway (infra/ registers it)`);
-      return new ConfigMapEvidenceStore(apisFor(member, projectNumber).core, namespace, name, policy, () => deps.clock.now());
+      if (!member)
+        throw new Error(
+          `the config cluster ${cc.name} (${cc.region}) has no fleet membership; its evidence ConfigMap is reached through Connect Gateway (infra/ registers it)`,
+        );
+      return new ConfigMapEvidenceStore(apisFor(member, projectNumber).core, namespace, name, policy, () =>
+        deps.clock.now(),
+      );
     },
     close: () => clients.close(),
   };

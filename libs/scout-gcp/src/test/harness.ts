@@ -1,6 +1,14 @@
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
-import { compressedClock, SandboxWorld, startSandbox, type Fault, type Sandbox, type SimClock, type WorldOptions } from '@gpu-fleet/sandbox';
+import {
+  compressedClock,
+  SandboxWorld,
+  startSandbox,
+  type Fault,
+  type Sandbox,
+  type SimClock,
+  type WorldOptions,
+} from '@gpu-fleet/sandbox';
 import { silentLogger } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, kubeApis, type GcpAdapters, type KubeApis } from '../index';
 
@@ -24,7 +32,16 @@ export interface Harness {
  * outcome force capacity or stockouts over a window wide enough to make the result certain.
  */
 export async function harness(
-  opts: { faults?: Fault[]; setup?: (w: SandboxWorld) => void; factor?: number; clock?: SimClock; timeoutMs?: number; retries?: number; tokenLifetimeSeconds?: number; memberships?: WorldOptions['memberships'] } = {},
+  opts: {
+    faults?: Fault[];
+    setup?: (w: SandboxWorld) => void;
+    factor?: number;
+    clock?: SimClock;
+    timeoutMs?: number;
+    retries?: number;
+    tokenLifetimeSeconds?: number;
+    memberships?: WorldOptions['memberships'];
+  } = {},
 ): Promise<Harness> {
   const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
   const clock = opts.clock ?? compressedClock(T0, opts.factor ?? 600);
@@ -33,7 +50,13 @@ export async function harness(
   const sandbox = await startSandbox(world, { faults: opts.faults, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
   const adapters = await createGcpAdapters(
     { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
-    { clock, logger: silentLogger, bundled: GpuCatalog.bundled(), spec, policy: { timeoutMs: opts.timeoutMs ?? 2000, retries: opts.retries ?? 2, minBackoffMs: 10, maxBackoffMs: 50 } },
+    {
+      clock,
+      logger: silentLogger,
+      bundled: GpuCatalog.bundled(),
+      spec,
+      policy: { timeoutMs: opts.timeoutMs ?? 2000, retries: opts.retries ?? 2, minBackoffMs: 10, maxBackoffMs: 50 },
+    },
   );
   return {
     spec,
@@ -43,7 +66,15 @@ export async function harness(
     clock,
     kube: (membership) => {
       const m = world.memberships().find((x) => x.name === membership)!;
-      return kubeApis({ gateway: sandbox.endpoints.connectgateway, projectNumber: world.projectNumber, location: m.location, membership }, async () => sandbox.accessToken());
+      return kubeApis(
+        {
+          gateway: sandbox.endpoints.connectgateway,
+          projectNumber: world.projectNumber,
+          location: m.location,
+          membership,
+        },
+        async () => sandbox.accessToken(),
+      );
     },
     close: async () => {
       await adapters.close();

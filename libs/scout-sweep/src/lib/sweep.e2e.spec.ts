@@ -45,7 +45,16 @@ class Scenario {
     for (const r of ALL) for (const g of [L4, T4]) world.forceCapacity(r, g, at(-24 * 60), at(24 * 60));
     setup(world);
     const sandbox = await startSandbox(world, { githubFiles: { [SPEC_PATH]: SPEC_TEXT } });
-    const adapters = await createGcpAdapters({ project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken }, { clock, logger: silentLogger, bundled: catalog, spec, policy: { timeoutMs: 3000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 } });
+    const adapters = await createGcpAdapters(
+      { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
+      {
+        clock,
+        logger: silentLogger,
+        bundled: catalog,
+        spec,
+        policy: { timeoutMs: 3000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 },
+      },
+    );
     const s = new Scenario(clock, world, sandbox, adapters, mkdtempSync(join(tmpdir(), 'sweep-e2e-')));
     s.checkout(SPEC_TEXT);
     return s;
@@ -60,12 +69,26 @@ class Scenario {
     writeFileSync(join(this.root, SPEC_PATH), text);
   }
 
-  host = () => new GitHubHost({ owner: this.sandbox.github.owner, repo: this.sandbox.github.repo, auth: { kind: 'token', token: this.sandbox.githubToken }, baseUrl: this.sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false });
+  host = () =>
+    new GitHubHost({
+      owner: this.sandbox.github.owner,
+      repo: this.sandbox.github.repo,
+      auth: { kind: 'token', token: this.sandbox.githubToken },
+      baseUrl: this.sandbox.endpoints.github,
+      logger: silentLogger,
+      retryBaseMs: 5,
+      throttle: false,
+    });
 
-  async sweep(minute: number, validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport>, opts: { probes?: boolean } = {}): Promise<SweepResult> {
+  async sweep(
+    minute: number,
+    validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport>,
+    opts: { probes?: boolean } = {},
+  ): Promise<SweepResult> {
     this.clock.set(at(minute));
     // Probes poll on the hand-moved clock: each wait moves it 20 s, so outcomes do not depend on machine speed.
-    const prober = (member: MemberRef, pn: string) => this.adapters.prober(member, pn, { pollMs: 0, sleep: async () => this.clock.advance(20_000) });
+    const prober = (member: MemberRef, pn: string) =>
+      this.adapters.prober(member, pn, { pollMs: 0, sleep: async () => this.clock.advance(20_000) });
     return runSweep(
       {
         root: this.root,
@@ -114,8 +137,12 @@ describe('sweep probes (sandbox)', () => {
   it('probes the best candidate and records what it saw', async () => {
     s = await Scenario.start(() => undefined);
     const r = await s.sweep(0, undefined, { probes: true });
-    expect(r.probes.map((p) => [p.cluster, p.gpu, p.result?.outcome ?? p.skipped])).toEqual([['sd-asia-northeast1', L4, 'success']]);
-    expect(s.ledger.all().filter((o) => o.source === 'probe')).toEqual([expect.objectContaining({ region: 'asia-northeast1', gpu: L4, outcome: 'success', sweepId: 's0' })]);
+    expect(r.probes.map((p) => [p.cluster, p.gpu, p.result?.outcome ?? p.skipped])).toEqual([
+      ['sd-asia-northeast1', L4, 'success'],
+    ]);
+    expect(s.ledger.all().filter((o) => o.source === 'probe')).toEqual([
+      expect.objectContaining({ region: 'asia-northeast1', gpu: L4, outcome: 'success', sweepId: 's0' }),
+    ]);
     expect(s.world.listJobs('sd-asia-northeast1', s.spec.scout.probeNamespace)).toEqual([]);
   });
 
@@ -124,9 +151,32 @@ describe('sweep probes (sandbox)', () => {
     const ns = s.spec.scout.probeNamespace;
     // another runner (the CronJob while someone sweeps from a laptop) is probing in the standby cluster
     s.clock.set(at(-2));
-    s.world.createJob('sd-asia-northeast1', ns, { metadata: { name: 'gpu-probe-other-runner-t4-od', labels: { 'gpu-fleet.dev/probe': 'true', 'gpu-fleet.dev/sweep': 'other-runner' } }, spec: { activeDeadlineSeconds: 900, template: { spec: { nodeSelector: { 'cloud.google.com/gke-accelerator': T4 }, containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }] } } } });
+    s.world.createJob('sd-asia-northeast1', ns, {
+      metadata: {
+        name: 'gpu-probe-other-runner-t4-od',
+        labels: { 'gpu-fleet.dev/probe': 'true', 'gpu-fleet.dev/sweep': 'other-runner' },
+      },
+      spec: {
+        activeDeadlineSeconds: 900,
+        template: {
+          spec: {
+            nodeSelector: { 'cloud.google.com/gke-accelerator': T4 },
+            containers: [{ resources: { limits: { 'nvidia.com/gpu': '1' } } }],
+          },
+        },
+      },
+    });
     const r = await s.sweep(0, undefined, { probes: true });
-    expect(r.probes).toEqual([expect.objectContaining({ cluster: 'sd-asia-northeast1', gpu: L4, result: null, skipped: expect.stringMatching(/^sd-asia-northeast1's probe namespace has no GPU quota left \(scout\.probeMaxGpus 1; held by gpu-probe-other-runner-t4-od\)/) })]);
+    expect(r.probes).toEqual([
+      expect.objectContaining({
+        cluster: 'sd-asia-northeast1',
+        gpu: L4,
+        result: null,
+        skipped: expect.stringMatching(
+          /^sd-asia-northeast1's probe namespace has no GPU quota left \(scout\.probeMaxGpus 1; held by gpu-probe-other-runner-t4-od\)/,
+        ),
+      }),
+    ]);
     expect(s.world.listJobs('sd-asia-northeast1', ns).map((j) => j.name)).toEqual(['gpu-probe-other-runner-t4-od']);
     // nothing was learnt, so nothing was recorded (no timeout, no rejection)
     expect(s.ledger.all().filter((o) => o.source === 'probe')).toEqual([]);
@@ -158,7 +208,8 @@ describe('sweep end to end (sandbox)', () => {
     expect(third.result).toMatchObject({ action: 'created', number: 1 });
     expect(third.specText).toContain(`replaces: sd-us-central1`);
     // The spec's comments survive the scout's edit.
-    for (const line of SPEC_TEXT.split('\n').filter((l) => l.trim().startsWith('#'))) expect(third.specText).toContain(line);
+    for (const line of SPEC_TEXT.split('\n').filter((l) => l.trim().startsWith('#')))
+      expect(third.specText).toContain(line);
 
     // The same plan again: still one PR, no new commit.
     const again = await s.sweep(22);
@@ -169,7 +220,9 @@ describe('sweep end to end (sandbox)', () => {
     // The replacement is starting (GPU node, model load): the failing region keeps serving.
     const starting = await s.sweep(24);
     expect(starting.plan.changes).toEqual([]);
-    expect(starting.plan.notes.join('\n')).toMatch(new RegExp(`sd-us-central1 keeps serving until its replacement ${add.cluster} has ready replicas`));
+    expect(starting.plan.notes.join('\n')).toMatch(
+      new RegExp(`sd-us-central1 keeps serving until its replacement ${add.cluster} has ready replicas`),
+    );
 
     // Ready: now the failing region drains (make-before-break complete).
     const drain = await s.sweep(34);
@@ -199,10 +252,27 @@ describe('sweep end to end (sandbox)', () => {
     s = await Scenario.start((w) => w.forceStockout('us-central1', L4, at(-10), at(120)));
     for (const m of [0, 10]) await s.sweep(m);
     // An earlier sweep's probe got a T4 there (probes themselves are tested with the GCP adapters).
-    s.ledger.add({ source: 'probe', region: 'us-central1', zone: 'us-central1-a', gpu: T4, spot: false, outcome: 'success', at: at(15).toISOString(), details: 'Tesla T4, 15360 MiB' });
+    s.ledger.add({
+      source: 'probe',
+      region: 'us-central1',
+      zone: 'us-central1-a',
+      gpu: T4,
+      spot: false,
+      outcome: 'success',
+      at: at(15).toISOString(),
+      details: 'Tesla T4, 15360 MiB',
+    });
     const r = await s.sweep(20);
-    expect(r.plan.changes).toEqual([expect.objectContaining({ cluster: 'sd-us-central1', kind: 'switch-gpu', to: expect.objectContaining({ gpu: T4, mode: 'active' }) })]);
-    expect(r.files.map((f) => f.path)).toEqual(expect.arrayContaining([SPEC_PATH, 'clusters/sd-us-central1/computeclass.yaml']));
+    expect(r.plan.changes).toEqual([
+      expect.objectContaining({
+        cluster: 'sd-us-central1',
+        kind: 'switch-gpu',
+        to: expect.objectContaining({ gpu: T4, mode: 'active' }),
+      }),
+    ]);
+    expect(r.files.map((f) => f.path)).toEqual(
+      expect.arrayContaining([SPEC_PATH, 'clusters/sd-us-central1/computeclass.yaml']),
+    );
     expect(r.result?.action).toBe('created');
   });
 
@@ -217,7 +287,12 @@ describe('sweep end to end (sandbox)', () => {
     for (const m of [0, 10]) await s.sweep(m);
     const r = await s.sweep(20);
     expect(r.plan.changes).toEqual([]);
-    expect(r.plan.quotaRequests.map((q) => q.region).sort()).toEqual(['asia-northeast1', 'asia-southeast1', 'europe-west1', 'us-east4']);
+    expect(r.plan.quotaRequests.map((q) => q.region).sort()).toEqual([
+      'asia-northeast1',
+      'asia-southeast1',
+      'europe-west1',
+      'us-east4',
+    ]);
     expect(r.plan.quotaRequests[0]!.note).toMatch(/allows 0 .* request ≥ \d+ in the console/);
     expect(r.plan.notes.join('\n')).toMatch(/sd-us-central1 stays active although failing/);
     expect(s.sandbox.github.pulls).toHaveLength(0);
@@ -231,7 +306,18 @@ describe('sweep end to end (sandbox)', () => {
     // stockout stops blocking after about one 30-minute half-life, so they are repeated.
     let last: SweepResult | undefined;
     for (const m of [0, 10, 20, 30]) {
-      for (const r of ALL) for (const g of [L4, T4]) s.ledger.add({ source: 'probe', region: r, zone: `${r}-a`, gpu: g, spot: false, outcome: 'stockout', at: at(m - 1).toISOString(), details: 'GCE out of resources' });
+      for (const r of ALL)
+        for (const g of [L4, T4])
+          s.ledger.add({
+            source: 'probe',
+            region: r,
+            zone: `${r}-a`,
+            gpu: g,
+            spot: false,
+            outcome: 'stockout',
+            at: at(m - 1).toISOString(),
+            details: 'GCE out of resources',
+          });
       last = await s.sweep(m);
     }
     expect(last!.plan.changes).toEqual([]);
@@ -243,7 +329,15 @@ describe('sweep end to end (sandbox)', () => {
   it('nothing is proposed when validation fails', async () => {
     s = await Scenario.start((w) => w.forceStockout('us-central1', L4, at(-10), at(120)));
     for (const m of [0, 10]) await s.sweep(m);
-    const r = await s.sweep(20, async () => ({ built: new Map(), findings: [{ scope: 'clusters/sd-us-central1', object: 'Deployment/sd-webui', message: 'injected' }], timingsMs: {} }) as unknown as ValidationReport);
+    const r = await s.sweep(
+      20,
+      async () =>
+        ({
+          built: new Map(),
+          findings: [{ scope: 'clusters/sd-us-central1', object: 'Deployment/sd-webui', message: 'injected' }],
+          timingsMs: {},
+        }) as unknown as ValidationReport,
+    );
     expect(r.stopped).toMatch(/validation failed, nothing proposed/);
     expect(r.result).toBeNull();
     expect(s.sandbox.github.refs.has('heads/region-scout/placement')).toBe(false);

@@ -5,8 +5,22 @@ import { join } from 'node:path';
 import { diffLines } from 'diff';
 import { formatIssue, parseFleetSpec, writeClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { ownedFilesOnDisk, PATCHES_DIR, renderTree, writeTree, type Finding, type ValidationReport } from '@gpu-fleet/manifests';
-import { decide, observedFromSignals, renderProposal, type FileStat, type Plan, type ProposalText } from '@gpu-fleet/scout-decide';
+import {
+  ownedFilesOnDisk,
+  PATCHES_DIR,
+  renderTree,
+  writeTree,
+  type Finding,
+  type ValidationReport,
+} from '@gpu-fleet/manifests';
+import {
+  decide,
+  observedFromSignals,
+  renderProposal,
+  type FileStat,
+  type Plan,
+  type ProposalText,
+} from '@gpu-fleet/scout-decide';
 import {
   attachEvidence,
   freeProbeGpus,
@@ -104,7 +118,8 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   step('signals', 'gathering signals');
   const signals = await gatherSignals(spec, ports, ledger, { sweepId: opts.sweepId });
   const fleetState = () => ({ observed: observedFromSignals(signals.regions), history: [...ledger.sweeps()] });
-  const decideNow = () => decide(spec, signals, fleetState(), ports.clock.now(), { catalog: deps.catalog, sweepId: opts.sweepId });
+  const decideNow = () =>
+    decide(spec, signals, fleetState(), ports.clock.now(), { catalog: deps.catalog, sweepId: opts.sweepId });
 
   // Probes: only where they can change the decision — the best eligible regions not serving yet
   // that have a cluster to run in and no recent successful probe — and only as many in one cluster
@@ -113,11 +128,24 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   if (opts.probes && spec.scout.probesPerSweep > 0) {
     const pre = decideNow();
     const ranked = pre.candidates
-      .filter((c) => c.eligible && !c.newCluster && !spec.clusters.some((k) => k.region === c.region && k.mode === 'active' && k.gpu === c.gpu))
+      .filter(
+        (c) =>
+          c.eligible &&
+          !c.newCluster &&
+          !spec.clusters.some((k) => k.region === c.region && k.mode === 'active' && k.gpu === c.gpu),
+      )
       .filter((c) => (c.parts.find((p) => p.name === 'probe')?.value ?? 0) === 0)
       .sort((a, b) => b.score - a.score || a.region.localeCompare(b.region))
       .map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu }));
-    step('probes', ranked.length ? `probe candidates: ${ranked.slice(0, spec.scout.probesPerSweep + 2).map((t) => `${t.gpu} in ${t.cluster}`).join(', ')}` : 'no probe needed');
+    step(
+      'probes',
+      ranked.length
+        ? `probe candidates: ${ranked
+            .slice(0, spec.scout.probesPerSweep + 2)
+            .map((t) => `${t.gpu} in ${t.cluster}`)
+            .join(', ')}`
+        : 'no probe needed',
+    );
     if (ranked.length) probes.push(...(await runProbes(deps, opts, ranked)));
     attachEvidence(signals.regions, ledger, ports.clock.now());
   }
@@ -125,12 +153,28 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   step('decide', 'deciding the placement');
   const plan = decideNow();
   if (!opts.dryRun) ledger.recordSweep(plan.record);
-  const base: SweepResult = { sweepId: opts.sweepId, signals, probes, plan, specText: null, files: [], stats: [], proposal: null, validation: null, result: null, stopped: null };
+  const base: SweepResult = {
+    sweepId: opts.sweepId,
+    signals,
+    probes,
+    plan,
+    specText: null,
+    files: [],
+    stats: [],
+    proposal: null,
+    validation: null,
+    result: null,
+    stopped: null,
+  };
 
   if (!plan.changes.length) {
     if (deps.host && !opts.dryRun) {
       step('propose', 'no change: closing any open proposal');
-      const result = await deps.host.withdraw({ base: spec.configSync.branch, branch: spec.scout.proposal.branch, comment: `region-scout: the placement needs no change any more (${plan.summary}) — closing.` });
+      const result = await deps.host.withdraw({
+        base: spec.configSync.branch,
+        branch: spec.scout.proposal.branch,
+        comment: `region-scout: the placement needs no change any more (${plan.summary}) — closing.`,
+      });
       return { ...base, result };
     }
     return base;
@@ -140,7 +184,11 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   const specText = writeClusters(deps.document, plan.clusters);
   const parsed = parseFleetSpec(specText, { file: deps.specPath, catalog: deps.catalog });
   if (!parsed.ok) {
-    return { ...base, specText, stopped: `the proposed spec is invalid, nothing proposed:\n${parsed.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}` };
+    return {
+      ...base,
+      specText,
+      stopped: `the proposed spec is invalid, nothing proposed:\n${parsed.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
+    };
   }
 
   step('render', 'rendering the proposed tree');
@@ -153,7 +201,8 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   const scratch = mkdtempSync(join(tmpdir(), 'region-scout-sweep-'));
   let report: ValidationReport;
   try {
-    if (existsSync(join(deps.root, PATCHES_DIR))) cpSync(join(deps.root, PATCHES_DIR), join(scratch, PATCHES_DIR), { recursive: true });
+    if (existsSync(join(deps.root, PATCHES_DIR)))
+      cpSync(join(deps.root, PATCHES_DIR), join(scratch, PATCHES_DIR), { recursive: true });
     writeTree(scratch, tree);
     report = await deps.validate(scratch, parsed.spec);
   } finally {
@@ -161,10 +210,21 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   }
   const validation = { ok: report.findings.length === 0, findings: report.findings };
   if (!validation.ok) {
-    return { ...base, specText, files, stats, validation, stopped: `validation failed, nothing proposed: ${report.findings.length} problem(s)` };
+    return {
+      ...base,
+      specText,
+      files,
+      stats,
+      validation,
+      stopped: `validation failed, nothing proposed: ${report.findings.length} problem(s)`,
+    };
   }
 
-  const text = renderProposal(spec, plan, signals, stats, { catalog: deps.catalog, sweepId: opts.sweepId, simulated: deps.simulated });
+  const text = renderProposal(spec, plan, signals, stats, {
+    catalog: deps.catalog,
+    sweepId: opts.sweepId,
+    simulated: deps.simulated,
+  });
   const planHash = sha([text.title, ...files.map((f) => `${f.path}\0${f.content ?? '\0deleted'}`)].join('\n'));
   const bodyHash = sha(text.digest);
   const withFiles = { ...base, specText, files, stats, validation, proposal: text };
@@ -194,7 +254,11 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
  * Outcomes go into the ledger. A candidate whose cluster is full is reported as skipped, and the next
  * candidate is tried instead: the ResourceQuota would refuse its pod (a FailedCreate on the Job).
  */
-async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cluster: string; region: string; gpu: string }>): Promise<ProbeRun[]> {
+async function runProbes(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  ranked: Array<{ cluster: string; region: string; gpu: string }>,
+): Promise<ProbeRun[]> {
   const { spec, ports, ledger } = deps;
   const count = spec.gpu.count;
   const gpuMinutes = Math.ceil((count * spec.scout.probeDeadlineSeconds) / 60);
@@ -206,7 +270,9 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
   try {
     [projectNumber, memberships] = await Promise.all([ports.fleet.projectNumber(), ports.fleet.memberships()]);
   } catch (e) {
-    return ranked.slice(0, want).map((t) => ({ ...t, result: null, skipped: `fleet unknown: ${(e as Error).message}` }));
+    return ranked
+      .slice(0, want)
+      .map((t) => ({ ...t, result: null, skipped: `fleet unknown: ${(e as Error).message}` }));
   }
 
   // Per cluster: its prober and the GPUs its probe namespace has free, learnt once (cleanup first).
@@ -219,7 +285,8 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
         if (!member) throw new Error('no fleet membership');
         const prober = await deps.prober(member, projectNumber);
         const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
-        if (removed) deps.logger.info({ cluster: t.cluster, removed }, 'removed finished probe Jobs left by earlier runs');
+        if (removed)
+          deps.logger.info({ cluster: t.cluster, removed }, 'removed finished probe Jobs left by earlier runs');
         state = { prober, free: freeProbeGpus(spec.scout.probeMaxGpus, live), live: live.map((l) => l.job) };
       } catch (e) {
         state = { error: (e as Error).message };
@@ -242,7 +309,11 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
       continue;
     }
     if (state.free < count) {
-      runs.push({ ...t, result: null, skipped: `${t.cluster}'s probe namespace has no GPU quota left (scout.probeMaxGpus ${spec.scout.probeMaxGpus}${state.live.length ? `; held by ${state.live.join(', ')}` : ''}); trying the next candidate` });
+      runs.push({
+        ...t,
+        result: null,
+        skipped: `${t.cluster}'s probe namespace has no GPU quota left (scout.probeMaxGpus ${spec.scout.probeMaxGpus}${state.live.length ? `; held by ${state.live.join(', ')}` : ''}); trying the next candidate`,
+      });
       continue;
     }
     state.free -= count;
@@ -254,10 +325,30 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
     }
     runs.push(
       state.prober
-        .run({ membership: t.cluster, region: t.region, gpu: t.gpu, count, spot, namespace: spec.scout.probeNamespace, sweepId: opts.sweepId, deadlineSeconds: spec.scout.probeDeadlineSeconds })
+        .run({
+          membership: t.cluster,
+          region: t.region,
+          gpu: t.gpu,
+          count,
+          spot,
+          namespace: spec.scout.probeNamespace,
+          sweepId: opts.sweepId,
+          deadlineSeconds: spec.scout.probeDeadlineSeconds,
+        })
         .then(
           (result): ProbeRun => {
-            ledger.add({ source: 'probe', region: t.region, zone: result.zone, gpu: t.gpu, spot, outcome: result.outcome, at: ports.clock.now().toISOString(), details: result.details, sweepId: opts.sweepId, ...(result.cause ? { cause: result.cause } : {}) });
+            ledger.add({
+              source: 'probe',
+              region: t.region,
+              zone: result.zone,
+              gpu: t.gpu,
+              spot,
+              outcome: result.outcome,
+              at: ports.clock.now().toISOString(),
+              details: result.details,
+              sweepId: opts.sweepId,
+              ...(result.cause ? { cause: result.cause } : {}),
+            });
             return { ...t, result };
           },
           (e: unknown): ProbeRun => {
@@ -274,7 +365,12 @@ async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: Array<{ cl
  * Files the proposal writes: the spec and every rendered file that differs from the checkout; owned
  * files no longer rendered are removed. Each comes with its content in the checkout, read once.
  */
-export function changedFiles(root: string, rendered: Map<string, string>, specPath: string, specText: string): Array<{ file: ProposalFile; before: string | null }> {
+export function changedFiles(
+  root: string,
+  rendered: Map<string, string>,
+  specPath: string,
+  specText: string,
+): Array<{ file: ProposalFile; before: string | null }> {
   const read = (p: string) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null);
   const out: Array<{ file: ProposalFile; before: string | null }> = [];
   const consider = (path: string, content: string | null) => {
@@ -288,7 +384,8 @@ export function changedFiles(root: string, rendered: Map<string, string>, specPa
 }
 
 function fileStat(f: ProposalFile, before: string | null): FileStat {
-  if (f.content === null) return { path: f.path, added: 0, removed: (before ?? '').split('\n').length - 1, status: 'deleted' };
+  if (f.content === null)
+    return { path: f.path, added: 0, removed: (before ?? '').split('\n').length - 1, status: 'deleted' };
   if (before === null) return { path: f.path, added: f.content.split('\n').length - 1, removed: 0, status: 'added' };
   let added = 0;
   let removed = 0;

@@ -10,7 +10,10 @@ export function checkApp(ctx: SemanticContext): void {
     const ref = app.image.split('@')[0]!;
     const tag = ref.includes(':', ref.lastIndexOf('/')) ? ref.slice(ref.lastIndexOf(':') + 1) : undefined;
     if (!app.image.includes('@sha256:') && (!tag || tag === 'latest')) {
-      add(['app', 'image'], `${show(app.image)} is not pinned; use a version tag (":v1.10.1") or better a digest ("@sha256:…")`);
+      add(
+        ['app', 'image'],
+        `${show(app.image)} is not pinned; use a version tag (":v1.10.1") or better a digest ("@sha256:…")`,
+      );
     }
     const portArg = app.args.map((a) => /^--port[= ](\d+)$/.exec(a)).find(Boolean);
     if (portArg && Number(portArg[1]) !== app.port) {
@@ -19,27 +22,48 @@ export function checkApp(ctx: SemanticContext): void {
     // Readiness means "a generation can run" (app.probes.readiness).
     const r = app.probes.readiness;
     if (r.mode === 'http-path' && webuiPathAnswersBeforeModelLoad(r.path)) {
-      add(['app', 'probes', 'readiness', 'path'], `${show(r.path)} answers while the model is still loading (the WebUI loads it in a background thread after its API is up: modules/initialize.py), so new pods would take traffic they cannot serve; use mode "generation" (the ready gate), or a path your image serves only once it can generate`);
+      add(
+        ['app', 'probes', 'readiness', 'path'],
+        `${show(r.path)} answers while the model is still loading (the WebUI loads it in a background thread after its API is up: modules/initialize.py), so new pods would take traffic they cannot serve; use mode "generation" (the ready gate), or a path your image serves only once it can generate`,
+      );
     }
     if (r.mode === 'generation' && r.port === app.port) {
-      add(['app', 'probes', 'readiness', 'port'], `${r.port} is also app.port; the ready gate needs a port of its own, such as 7861`);
+      add(
+        ['app', 'probes', 'readiness', 'port'],
+        `${r.port} is also app.port; the ready gate needs a port of its own, such as 7861`,
+      );
     }
     if (r.mode === 'generation' && !app.args.includes('--api')) {
-      add(['app', 'args'], `the ready gate runs one generation through the WebUI API, which needs "--api"; add it, or set app.probes.readiness.mode "http-path" with a path your image serves once it can generate`);
+      add(
+        ['app', 'args'],
+        `the ready gate runs one generation through the WebUI API, which needs "--api"; add it, or set app.probes.readiness.mode "http-path" with a path your image serves once it can generate`,
+      );
     }
     // What Autopilot checks: the Pod's totals, sidecars included, against the GPU type's maxima.
     const parts = podRequestParts(app);
     const sum = (k: 'cpu' | 'memoryGiB' | 'ephemeralGiB') => parts.reduce((n, p) => n + p[k], 0);
-    const listed = (k: 'cpu' | 'memoryGiB' | 'ephemeralGiB', unit: string) => parts.map((p) => `${p.name} ${round(p[k])}${unit}`).join(' + ');
+    const listed = (k: 'cpu' | 'memoryGiB' | 'ephemeralGiB', unit: string) =>
+      parts.map((p) => `${p.name} ${round(p[k])}${unit}`).join(' + ');
     if (sum('ephemeralGiB') > AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB) {
-      add(['app', 'resources', 'ephemeralStorage'], `the Pod requests ${round(sum('ephemeralGiB'))} GiB of ephemeral storage (${listed('ephemeralGiB', ' GiB')}), more than the ${AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB} GiB Autopilot allows for all containers of a Pod; lower app.resources.ephemeralStorage${app.modelStorage ? ' or app.modelStorage.sidecar.ephemeralStorage' : ''}`);
+      add(
+        ['app', 'resources', 'ephemeralStorage'],
+        `the Pod requests ${round(sum('ephemeralGiB'))} GiB of ephemeral storage (${listed('ephemeralGiB', ' GiB')}), more than the ${AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB} GiB Autopilot allows for all containers of a Pod; lower app.resources.ephemeralStorage${app.modelStorage ? ' or app.modelStorage.sidecar.ephemeralStorage' : ''}`,
+      );
     }
     if (gpu) {
       for (const t of validPrefs) {
         const b = catalog.autopilotBounds(t, gpu.count);
         if (!b) continue;
-        if (sum('cpu') > b.maxCpu) add(['app', 'resources', 'cpu'], `the Pod requests ${round(sum('cpu'))} vCPU (${listed('cpu', '')}), more than Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxCpu} vCPU, ${b.provenance}); lower app.resources.cpu`);
-        if (sum('memoryGiB') > b.maxMemoryGiB) add(['app', 'resources', 'memory'], `the Pod requests ${round(sum('memoryGiB'))} GiB of memory (${listed('memoryGiB', ' GiB')}), more than Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxMemoryGiB} GiB, ${b.provenance}); lower app.resources.memory`);
+        if (sum('cpu') > b.maxCpu)
+          add(
+            ['app', 'resources', 'cpu'],
+            `the Pod requests ${round(sum('cpu'))} vCPU (${listed('cpu', '')}), more than Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxCpu} vCPU, ${b.provenance}); lower app.resources.cpu`,
+          );
+        if (sum('memoryGiB') > b.maxMemoryGiB)
+          add(
+            ['app', 'resources', 'memory'],
+            `the Pod requests ${round(sum('memoryGiB'))} GiB of memory (${listed('memoryGiB', ' GiB')}), more than Autopilot accepts with ${gpu.count} × ${t} (at most ${b.maxMemoryGiB} GiB, ${b.provenance}); lower app.resources.memory`,
+          );
       }
     }
   }

@@ -1,6 +1,16 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import type { PathSegment } from '../issues';
-import type { AppSpec, ClusterSpec, ConfigClusterSpec, ConfigSyncGit, GpuSpec, InfraSpec, IngressSpec, PlacementPolicy, ScoutSpec } from '../schema';
+import type {
+  AppSpec,
+  ClusterSpec,
+  ConfigClusterSpec,
+  ConfigSyncGit,
+  GpuSpec,
+  InfraSpec,
+  IngressSpec,
+  PlacementPolicy,
+  ScoutSpec,
+} from '../schema';
 import type { z } from 'zod';
 
 export interface RawIssue {

@@ -13,18 +13,31 @@ export function checkGpu(ctx: SemanticContext): void {
       if (seen.has(t)) return add(path, `${show(t)} is listed twice; keep its first position`);
       seen.add(t);
       const info = catalog.gpu(t);
-      if (!info) return add(path, `${show(t)} is not a GKE accelerator type${didYouMean(t, knownGpus)} (known: ${knownGpus.join(', ')})`);
+      if (!info)
+        return add(
+          path,
+          `${show(t)} is not a GKE accelerator type${didYouMean(t, knownGpus)} (known: ${knownGpus.join(', ')})`,
+        );
       if (info.autopilotSupported !== true) {
-        const state = info.autopilotSupported === null ? 'is not verified to work on GKE Autopilot' : 'is not supported on GKE Autopilot';
+        const state =
+          info.autopilotSupported === null
+            ? 'is not verified to work on GKE Autopilot'
+            : 'is not supported on GKE Autopilot';
         return add(path, `${show(t)} ${state}; supported: ${autopilotGpus.join(', ')}`);
       }
       if (!info.counts.includes(gpu.count)) {
-        add(['gpu', 'count'], `${gpu.count} × ${t} is not a machine shape Google offers; valid counts for ${t}: ${info.counts.join(', ')}`);
+        add(
+          ['gpu', 'count'],
+          `${gpu.count} × ${t} is not a machine shape Google offers; valid counts for ${t}: ${info.counts.join(', ')}`,
+        );
       }
       validPrefs.push(t);
     });
     if (gpu.selection === 'node-selector' && gpu.provisioning === 'spot-then-on-demand') {
-      add(['gpu', 'provisioning'], `"spot-then-on-demand" needs gpu.selection "compute-class" (a plain node selector cannot fall back); use "spot" or "on-demand", or selection "compute-class"`);
+      add(
+        ['gpu', 'provisioning'],
+        `"spot-then-on-demand" needs gpu.selection "compute-class" (a plain node selector cannot fall back); use "spot" or "on-demand", or selection "compute-class"`,
+      );
     }
   }
 }

@@ -1,7 +1,17 @@
 import { closest, distance } from 'fastest-levenshtein';
 import type { z } from 'zod';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { AppSpec, ClusterSpec, ConfigClusterSpec, ConfigSyncGit, GpuSpec, InfraSpec, IngressSpec, PlacementPolicy, ScoutSpec } from '../schema';
+import {
+  AppSpec,
+  ClusterSpec,
+  ConfigClusterSpec,
+  ConfigSyncGit,
+  GpuSpec,
+  InfraSpec,
+  IngressSpec,
+  PlacementPolicy,
+  ScoutSpec,
+} from '../schema';
 import { show, type PathSegment } from '../issues';
 import { findPlaceholders } from '../placeholders';
 import type { RawIssue, SemanticContext } from './context';
@@ -17,7 +27,15 @@ export type { RawIssue } from './context';
 export { cpuQuantity, memoryGiB, podRequestParts } from './quantities';
 
 /** The sections, in the order their issues are reported; later ones read what earlier ones found. */
-const SECTIONS: ReadonlyArray<(ctx: SemanticContext) => void> = [checkGpu, checkPlacement, checkClusters, checkApp, checkDraining, checkIngress, checkScoutAndInfra];
+const SECTIONS: ReadonlyArray<(ctx: SemanticContext) => void> = [
+  checkGpu,
+  checkPlacement,
+  checkClusters,
+  checkApp,
+  checkDraining,
+  checkIngress,
+  checkScoutAndInfra,
+];
 
 /**
  * Cross-field checks that need the catalog. They run section by section on whatever parsed, so a
@@ -56,7 +74,10 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
   };
   for (const section of SECTIONS) section(ctx);
   for (const p of findPlaceholders(raw)) {
-    add(p.path.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s)), `${show(p.value)} looks like ${p.why}; set the real value`);
+    add(
+      p.path.split(/\.|(?=\[)/).map((s) => (/^\[\d+\]$/.test(s) ? Number(s.slice(1, -1)) : s)),
+      `${show(p.value)} looks like ${p.why}; set the real value`,
+    );
   }
   return issues;
 }
@@ -71,4 +92,3 @@ function validFields<S extends z.ZodObject>(schema: S, raw: unknown): Partial<z.
   }
   return out as Partial<z.output<S>>;
 }
-

@@ -11,14 +11,23 @@ export function checkPlacement(ctx: SemanticContext): void {
       candidates.add(r);
       if (!checkRegion(path, r)) return;
       if (validPrefs.length && !validPrefs.some((g) => catalog.offers(r, g))) {
-        add(path, `${show(r)} offers none of gpu.preferences (${validPrefs.join(', ')}); it offers: ${catalog.gpusInRegion(r).join(', ') || 'no GPUs'}`);
+        add(
+          path,
+          `${show(r)} offers none of gpu.preferences (${validPrefs.join(', ')}); it offers: ${catalog.gpusInRegion(r).join(', ') || 'no GPUs'}`,
+        );
       }
     });
     if (placement.minServingRegions > placement.maxServingRegions) {
-      add(['placement', 'minServingRegions'], `${placement.minServingRegions} is greater than placement.maxServingRegions (${placement.maxServingRegions}); lower it or raise the maximum`);
+      add(
+        ['placement', 'minServingRegions'],
+        `${placement.minServingRegions} is greater than placement.maxServingRegions (${placement.maxServingRegions}); lower it or raise the maximum`,
+      );
     }
     if (placement.maxServingRegions > candidates.size) {
-      add(['placement', 'maxServingRegions'], `${placement.maxServingRegions} exceeds the number of candidate regions (${candidates.size}); add candidates or lower it`);
+      add(
+        ['placement', 'maxServingRegions'],
+        `${placement.maxServingRegions} exceeds the number of candidate regions (${candidates.size}); add candidates or lower it`,
+      );
     }
   }
 }

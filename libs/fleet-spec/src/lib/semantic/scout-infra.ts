@@ -7,15 +7,29 @@ export function checkScoutAndInfra(ctx: SemanticContext): void {
   const { add, raw, app, gpu, scout, infra, configSync, configCluster, names, checkRegion } = ctx;
   if (scout && gpu && scout.probesPerSweep > 0 && scout.probeMaxGpus < gpu.count) {
     // The probe namespace's ResourceQuota (requests.nvidia.com/gpu = probeMaxGpus) would refuse every probe pod.
-    add(['scout', 'probeMaxGpus'], `${scout.probeMaxGpus} cannot hold one probe of gpu.count ${gpu.count} GPU(s): the probe namespace's ResourceQuota would refuse every probe pod; raise it to at least ${gpu.count}, or set scout.probesPerSweep to 0`);
+    add(
+      ['scout', 'probeMaxGpus'],
+      `${scout.probeMaxGpus} cannot hold one probe of gpu.count ${gpu.count} GPU(s): the probe namespace's ResourceQuota would refuse every probe pod; raise it to at least ${gpu.count}, or set scout.probesPerSweep to 0`,
+    );
   }
   if (scout && scout.schedule.runner === 'config-cluster' && !scout.image) {
-    add(['scout', 'image'], `is required when scout.schedule.runner is "config-cluster" (the CronJob runs it); build the image and run \`region-scout pin --scout-image <ref@sha256:…>\`, or use runner "github-actions"`);
+    add(
+      ['scout', 'image'],
+      `is required when scout.schedule.runner is "config-cluster" (the CronJob runs it); build the image and run \`region-scout pin --scout-image <ref@sha256:…>\`, or use runner "github-actions"`,
+    );
   }
   if (infra && configSync && /github\.com[/:]/.test(configSync.repo)) {
     const gha = infra.githubActions;
-    if (!gha.repositoryId) add(['infra', 'githubActions', 'repositoryId'], `is required for a repository on GitHub: the workflows' Workload Identity Federation trusts it by numeric id; set it to the output of \`gh api repos/<owner>/<repo> --jq .id\``);
-    if (!gha.repositoryOwnerId) add(['infra', 'githubActions', 'repositoryOwnerId'], `is required for a repository on GitHub: set it to the output of \`gh api repos/<owner>/<repo> --jq .owner.id\``);
+    if (!gha.repositoryId)
+      add(
+        ['infra', 'githubActions', 'repositoryId'],
+        `is required for a repository on GitHub: the workflows' Workload Identity Federation trusts it by numeric id; set it to the output of \`gh api repos/<owner>/<repo> --jq .id\``,
+      );
+    if (!gha.repositoryOwnerId)
+      add(
+        ['infra', 'githubActions', 'repositoryOwnerId'],
+        `is required for a repository on GitHub: set it to the output of \`gh api repos/<owner>/<repo> --jq .owner.id\``,
+      );
   }
   // The nodes may pull only from the repository infra/ creates (gpu-fleet-nodes holds
   // roles/artifactregistry.reader on it alone, infra/iam.tf): an image elsewhere in this project's
@@ -39,7 +53,10 @@ export function checkScoutAndInfra(ctx: SemanticContext): void {
   }
   if (configCluster) {
     if (names.has(configCluster.name)) {
-      add(['configCluster', 'name'], `${show(configCluster.name)} is also the name of clusters[${names.get(configCluster.name)}]; the config cluster needs its own name (membership names are unique in a fleet)`);
+      add(
+        ['configCluster', 'name'],
+        `${show(configCluster.name)} is also the name of clusters[${names.get(configCluster.name)}]; the config cluster needs its own name (membership names are unique in a fleet)`,
+      );
     }
     if (configCluster.region) checkRegion(['configCluster', 'region'], configCluster.region);
   }

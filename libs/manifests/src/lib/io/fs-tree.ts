@@ -1,4 +1,13 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { CHECKOUT_PATHS, OWNED_DIRS, OWNED_FILES, type RenderedTree } from '../pure/tree';
 import { isGenerated } from '../pure/yaml';
@@ -39,7 +48,10 @@ function listFiles(root: string, dir: string): string[] {
 
 /** Files currently on disk that render owns. */
 export function ownedFilesOnDisk(root: string): string[] {
-  return [...OWNED_DIRS.flatMap((d) => listFiles(root, d)), ...OWNED_FILES.filter((f) => existsSync(join(root, f)))].sort();
+  return [
+    ...OWNED_DIRS.flatMap((d) => listFiles(root, d)),
+    ...OWNED_FILES.filter((f) => existsSync(join(root, f))),
+  ].sort();
 }
 
 /** Compare the rendered tree with what is on disk. */
@@ -119,7 +131,9 @@ export function readOwnedTree(root: string): Map<string, string> {
 
 /** The files a sweep reads (CHECKOUT_PATHS) as they are on disk under root. */
 export function readCheckout(root: string): Map<string, string> {
-  const paths = CHECKOUT_PATHS.flatMap((p) => (p.endsWith('/') ? listFiles(root, p.slice(0, -1)) : existsSync(join(root, p)) ? [p] : []));
+  const paths = CHECKOUT_PATHS.flatMap((p) =>
+    p.endsWith('/') ? listFiles(root, p.slice(0, -1)) : existsSync(join(root, p)) ? [p] : [],
+  );
   return new Map([...new Set(paths)].sort().map((p) => [p, readFileSync(join(root, p), 'utf8')]));
 }
 

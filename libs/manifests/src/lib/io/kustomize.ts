@@ -33,32 +33,39 @@ export interface KustomizeOptions {
   concurrency?: number;
 }
 
-
 /** `kubectl kustomize <dir>` → the built objects. */
 export function kustomizeBuild(dir: string, options: KustomizeOptions = {}): Promise<K8sObject[]> {
   const kubectl = options.kubectl ?? process.env.KUBECTL ?? 'kubectl';
   return new Promise((resolve, reject) => {
     // GOGC=off: kubectl lives ~70 ms here; skipping Go's garbage collector saves ~30 % CPU per build.
     const env = { ...process.env, GOGC: 'off' };
-    execFile(kubectl, ['kustomize', dir], { maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env }, (err, stdout, stderr) => {
-      if (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new KubectlMissingError(kubectl));
-        return reject(new KustomizeBuildError(dir, cleanKubectlError(stderr || err.message)));
-      }
-      try {
-        // kubectl's output is machine-written plain YAML that is only read, never edited: js-yaml
-        // loads it several times faster than the Document API of \`yaml\` (which the spec editing
-        // needs for its comments), a visible share of validate's time (docs/benchmarks.md).
-        resolve((loadAll(stdout) as Array<K8sObject | null>).filter((o): o is K8sObject => !!o));
-      } catch (e) {
-        reject(new KustomizeBuildError(dir, `unparseable output: ${(e as Error).message}`));
-      }
-    });
+    execFile(
+      kubectl,
+      ['kustomize', dir],
+      { maxBuffer: 64 * 1024 * 1024, timeout: 60_000, env },
+      (err, stdout, stderr) => {
+        if (err) {
+          if ((err as NodeJS.ErrnoException).code === 'ENOENT') return reject(new KubectlMissingError(kubectl));
+          return reject(new KustomizeBuildError(dir, cleanKubectlError(stderr || err.message)));
+        }
+        try {
+          // kubectl's output is machine-written plain YAML that is only read, never edited: js-yaml
+          // loads it several times faster than the Document API of \`yaml\` (which the spec editing
+          // needs for its comments), a visible share of validate's time (docs/benchmarks.md).
+          resolve((loadAll(stdout) as Array<K8sObject | null>).filter((o): o is K8sObject => !!o));
+        } catch (e) {
+          reject(new KustomizeBuildError(dir, `unparseable output: ${(e as Error).message}`));
+        }
+      },
+    );
   });
 }
 
 /** Build many folders in parallel; each result is the objects or the error for that folder. */
-export async function kustomizeBuildAll(dirs: string[], options: KustomizeOptions = {}): Promise<Map<string, K8sObject[] | Error>> {
+export async function kustomizeBuildAll(
+  dirs: string[],
+  options: KustomizeOptions = {},
+): Promise<Map<string, K8sObject[] | Error>> {
   const limit = pLimit(options.concurrency ?? Math.max(2, availableParallelism() * 2));
   const results = await Promise.all(
     dirs.map((dir) =>

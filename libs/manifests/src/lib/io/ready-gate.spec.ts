@@ -40,7 +40,8 @@ class FakeWebUI {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
-    if (req.method === 'GET' && req.url?.startsWith('/sdapi/v1/progress')) return json(200, { progress: 0, state: { job: this.busy ? 'job 1' : '', job_count: this.busy ? 1 : 0 } });
+    if (req.method === 'GET' && req.url?.startsWith('/sdapi/v1/progress'))
+      return json(200, { progress: 0, state: { job: this.busy ? 'job 1' : '', job_count: this.busy ? 1 : 0 } });
     if (req.method === 'POST' && req.url === '/sdapi/v1/txt2img') {
       let raw = '';
       for await (const c of req) raw += String(c);
@@ -90,13 +91,32 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
   const ready = async () => (await fetch(`http://127.0.0.1:${gatePort}/ready`).catch(() => null))?.status ?? 0;
 
   beforeEach(async () => {
-    if (!python) throw new Error('python3 is needed to test the ready gate (the WebUI image runs it with its own Python)');
+    if (!python)
+      throw new Error('python3 is needed to test the ready gate (the WebUI image runs it with its own Python)');
     dir = mkdtempSync(join(tmpdir(), 'ready-gate-'));
     writeFileSync(join(dir, 'ready_gate.py'), READY_GATE_PY);
     webui = new FakeWebUI();
     await webui.start();
     gatePort = await freePort();
-    gate = spawn(python, [join(dir, 'ready_gate.py'), '--app-port', String(webui.port), '--port', String(gatePort), '--path', '/ready', '--drain-seconds', '20', '--detach-seconds', '0', '--poll-seconds', '0.1'], { stdio: 'ignore' });
+    gate = spawn(
+      python,
+      [
+        join(dir, 'ready_gate.py'),
+        '--app-port',
+        String(webui.port),
+        '--port',
+        String(gatePort),
+        '--path',
+        '/ready',
+        '--drain-seconds',
+        '20',
+        '--detach-seconds',
+        '0',
+        '--poll-seconds',
+        '0.1',
+      ],
+      { stdio: 'ignore' },
+    );
     await until('the gate to listen', async () => (await ready()) !== 0);
   });
 
@@ -114,7 +134,9 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
     expect(await ready()).toBe(503);
     webui.loadModel();
     await until('ready', async () => (await ready()) === 200);
-    expect(webui.generations).toEqual([expect.objectContaining({ steps: 1, width: 64, height: 64, send_images: false, save_images: false })]);
+    expect(webui.generations).toEqual([
+      expect.objectContaining({ steps: 1, width: 64, height: 64, send_images: false, save_images: false }),
+    ]);
   });
 
   it('drains: not ready at once, and holds the stop until the WebUI is idle', async () => {

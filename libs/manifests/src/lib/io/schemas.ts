@@ -41,9 +41,16 @@ const SCHEMA_FILES: Record<string, string> = {
 
 /** Where the vendored schemas are: $GPU_FLEET_SCHEMAS, next to the bundled app, or in the source tree. */
 export function defaultSchemaDir(): string {
-  const candidates = [process.env.GPU_FLEET_SCHEMAS, join(__dirname, 'schemas'), resolve(__dirname, '../../../schemas')];
+  const candidates = [
+    process.env.GPU_FLEET_SCHEMAS,
+    join(__dirname, 'schemas'),
+    resolve(__dirname, '../../../schemas'),
+  ];
   const found = candidates.find((c): c is string => !!c && existsSync(join(c, 'kubernetes')));
-  if (!found) throw new Error(`vendored JSON Schemas not found (looked in ${candidates.filter(Boolean).join(', ')}); set GPU_FLEET_SCHEMAS`);
+  if (!found)
+    throw new Error(
+      `vendored JSON Schemas not found (looked in ${candidates.filter(Boolean).join(', ')}); set GPU_FLEET_SCHEMAS`,
+    );
   return found;
 }
 
@@ -65,7 +72,13 @@ export interface SchemaValidatorOptions {
 }
 
 /** Ajv's options: part of the cache key, since the generated code depends on them. */
-const AJV_OPTIONS = { strict: false, allErrors: true, validateFormats: false, logger: false, code: { optimize: false, source: true } } as const;
+const AJV_OPTIONS = {
+  strict: false,
+  allErrors: true,
+  validateFormats: false,
+  logger: false,
+  code: { optimize: false, source: true },
+} as const;
 const AJV_VERSION = (require('ajv/package.json') as { version: string }).version;
 
 export class SchemaValidator {
@@ -79,9 +92,9 @@ export class SchemaValidator {
   private readonly cacheDir: string | undefined;
 
   constructor(options: SchemaValidatorOptions | string = {}) {
-    const o = typeof options === 'string' ? { dir: options } : options;
-    this.dir = o.dir ?? defaultSchemaDir();
-    this.cacheDir = o.cacheDir;
+    const settings = typeof options === 'string' ? { dir: options } : options;
+    this.dir = settings.dir ?? defaultSchemaDir();
+    this.cacheDir = settings.cacheDir;
   }
 
   /** Compile (or load) the validators of these apiVersion/kind keys now, e.g. while kustomize runs. */
@@ -92,7 +105,8 @@ export class SchemaValidator {
   validate(obj: K8sObject): SchemaProblem[] {
     const key = `${obj.apiVersion}/${obj.kind}`;
     const file = SCHEMA_FILES[key];
-    if (!file) return [{ message: `no vendored schema for ${key}; add one to libs/manifests/schemas and SCHEMA_FILES` }];
+    if (!file)
+      return [{ message: `no vendored schema for ${key}; add one to libs/manifests/schemas and SCHEMA_FILES` }];
     const validate = this.validatorFor(key, file);
     if (validate(obj)) return [];
     return (validate.errors ?? []).map((e) => ({ message: describe(e) }));
@@ -109,7 +123,11 @@ export class SchemaValidator {
 
   private cachePath(text: string): string | undefined {
     if (!this.cacheDir) return undefined;
-    const hash = createHash('sha256').update(`ajv ${AJV_VERSION} ${JSON.stringify(AJV_OPTIONS)}\n`).update(text).digest('hex').slice(0, 32);
+    const hash = createHash('sha256')
+      .update(`ajv ${AJV_VERSION} ${JSON.stringify(AJV_OPTIONS)}\n`)
+      .update(text)
+      .digest('hex')
+      .slice(0, 32);
     return join(this.cacheDir, `validator-${hash}.cjs`);
   }
 
@@ -153,7 +171,9 @@ export class SchemaValidator {
       try {
         mkdirSync(this.cacheDir!, { recursive: true });
         // Atomic: a concurrent run never loads a half-written validator.
-        const standaloneCode = (require('ajv/dist/standalone') as { default: (ajv: AjvClass, v: ValidateFunction) => string }).default;
+        const standaloneCode = (
+          require('ajv/dist/standalone') as { default: (ajv: AjvClass, v: ValidateFunction) => string }
+        ).default;
         writeFileAtomic.sync(path, standaloneCode(this.ajv, validate));
       } catch {
         // A read-only or full disk only costs the next run the compile time.
@@ -183,7 +203,11 @@ function loadValidator(path: string): LoadedValidator {
   const cachedData = existsSync(cachePath) ? readFileSync(cachePath) : undefined;
   const script = new Script(`(function (exports, require, module) {${code}\n})`, { filename: path, cachedData });
   const mod: { exports: ValidateFunction | { default?: ValidateFunction } } = { exports: {} };
-  (script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: typeof mod) => void)(mod.exports, createRequire(__filename), mod);
+  (script.runInThisContext() as (e: unknown, r: NodeJS.Require, m: typeof mod) => void)(
+    mod.exports,
+    createRequire(__filename),
+    mod,
+  );
   const fn = typeof mod.exports === 'function' ? mod.exports : mod.exports.default;
   if (typeof fn !== 'function') throw new Error(`${path} does not export a validator`);
   return { fn, script, cachePath, stale: !cachedData || script.cachedDataRejected === true };
@@ -191,7 +215,9 @@ function loadValidator(path: string): LoadedValidator {
 
 function describe(e: ErrorObject): string {
   const at = e.instancePath ? e.instancePath.slice(1).replace(/\//g, '.') : '(object)';
-  if (e.keyword === 'additionalProperties') return `${at}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
-  if (e.keyword === 'enum') return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  if (e.keyword === 'additionalProperties')
+    return `${at}: unknown field "${(e.params as { additionalProperty: string }).additionalProperty}"`;
+  if (e.keyword === 'enum')
+    return `${at}: must be one of ${(e.params as { allowedValues: unknown[] }).allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
   return `${at}: ${e.message ?? e.keyword}`;
 }

@@ -5,10 +5,18 @@ import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { CONFIG_CLUSTER_DIR, clusterDir } from '../pure/tree';
 import { kustomizeBuildAll, type K8sObject, type KustomizeOptions } from './kustomize';
 import { SchemaValidator } from './schemas';
-import { clusterInvariants, configClusterInvariants, objectId, placeholderFindings, platformFindings, type Finding } from '../pure/invariants';
+import {
+  clusterInvariants,
+  configClusterInvariants,
+  objectId,
+  placeholderFindings,
+  platformFindings,
+  type Finding,
+} from '../pure/invariants';
 
 /** Objects built across every folder of a report. */
-export const builtObjectCount = (report: Pick<ValidationReport, 'built'>): number => [...report.built.values()].reduce((n, objects) => n + objects.length, 0);
+export const builtObjectCount = (report: Pick<ValidationReport, 'built'>): number =>
+  [...report.built.values()].reduce((n, objects) => n + objects.length, 0);
 
 export interface ValidationReport {
   findings: Finding[];
@@ -37,7 +45,11 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
   if (existsSync(clustersRoot)) {
     const expected = new Set(spec.clusters.map((c) => c.name));
     for (const d of readdirSync(clustersRoot, { withFileTypes: true })) {
-      if (d.isDirectory() && !expected.has(d.name)) findings.push({ scope: `clusters/${d.name}`, message: 'is not in the spec; run `npm run scout -- render` to remove it' });
+      if (d.isDirectory() && !expected.has(d.name))
+        findings.push({
+          scope: `clusters/${d.name}`,
+          message: 'is not in the spec; run `npm run scout -- render` to remove it',
+        });
     }
   }
   const present = scopes.filter((s) => {
@@ -47,7 +59,10 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
   });
 
   let t = performance.now();
-  const building = kustomizeBuildAll(present.map((s) => join(root, s)), options);
+  const building = kustomizeBuildAll(
+    present.map((s) => join(root, s)),
+    options,
+  );
   // kubectl runs in its own processes: get the validators of the kinds on disk ready meanwhile.
   const schemas = options.schemas ?? new SchemaValidator({ cacheDir: options.schemaCacheDir });
   let prepareMs = performance.now();
@@ -63,7 +78,9 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
 
   t = performance.now();
   for (const [scope, objects] of built) {
-    for (const o of objects) for (const p of schemas.validate(o)) findings.push({ scope, object: objectId(o), message: p.message });
+    for (const resource of objects)
+      for (const p of schemas.validate(resource))
+        findings.push({ scope, object: objectId(resource), message: p.message });
   }
   schemas.persist();
   const schemasMs = performance.now() - t + prepareMs;
@@ -76,7 +93,8 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
   }
   const cc = built.get(CONFIG_CLUSTER_DIR);
   if (cc) findings.push(...configClusterInvariants(CONFIG_CLUSTER_DIR, spec, cc));
-  for (const [scope, objects] of built) findings.push(...placeholderFindings(scope, objects), ...platformFindings(scope, objects));
+  for (const [scope, objects] of built)
+    findings.push(...placeholderFindings(scope, objects), ...platformFindings(scope, objects));
   const invariantsMs = performance.now() - t;
 
   return { findings, built, timingsMs: { kustomize: kustomizeMs, schemas: schemasMs, invariants: invariantsMs } };
@@ -108,5 +126,11 @@ export { KubectlMissingError, KustomizeBuildError, kustomizeBuild, kustomizeBuil
 export type { K8sObject, KustomizeOptions } from './kustomize';
 export { SchemaValidator, defaultSchemaDir } from './schemas';
 export type { SchemaValidatorOptions } from './schemas';
-export { clusterInvariants, configClusterInvariants, placeholderFindings, platformFindings, objectId } from '../pure/invariants';
+export {
+  clusterInvariants,
+  configClusterInvariants,
+  placeholderFindings,
+  platformFindings,
+  objectId,
+} from '../pure/invariants';
 export type { Finding } from '../pure/invariants';

@@ -84,7 +84,12 @@ export type MultiClusterService = Resource<
   'networking.gke.io/v1',
   'MultiClusterService',
   {
-    template: { spec: { selector: Record<string, string>; ports: Array<{ name: string; protocol: 'TCP'; port: number; targetPort: number }> } };
+    template: {
+      spec: {
+        selector: Record<string, string>;
+        ports: Array<{ name: string; protocol: 'TCP'; port: number; targetPort: number }>;
+      };
+    };
     clusters?: Array<{ link: string }>;
   }
 >;

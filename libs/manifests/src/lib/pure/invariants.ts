@@ -1,5 +1,25 @@
-import { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB, AUTOPILOT_GRACE, CONFIG_SYNC_MANAGED_BY, DRAINING_TIMEOUT_MAX_SECONDS, GCSFUSE_SIDECAR_DEFAULTS, resourceQuotaItemProblem, webuiPathAnswersBeforeModelLoad, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { connectionDrainingSeconds, cpuQuantity, findPlaceholders, MANAGED_BY_LABEL, memoryGiB, READY_GATE_STOP, renderedReplicas, servingClusters, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB,
+  AUTOPILOT_GRACE,
+  CONFIG_SYNC_MANAGED_BY,
+  DRAINING_TIMEOUT_MAX_SECONDS,
+  GCSFUSE_SIDECAR_DEFAULTS,
+  resourceQuotaItemProblem,
+  webuiPathAnswersBeforeModelLoad,
+  type GpuCatalog,
+} from '@gpu-fleet/gcp-catalog';
+import {
+  connectionDrainingSeconds,
+  cpuQuantity,
+  findPlaceholders,
+  MANAGED_BY_LABEL,
+  memoryGiB,
+  READY_GATE_STOP,
+  renderedReplicas,
+  servingClusters,
+  type ClusterSpec,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import type { K8sObject } from './k8s-object';
 import { GPU_RESOURCE, readinessEndpoint as readinessEndpointOf } from './builders/workload';
 
@@ -11,26 +31,53 @@ export interface Finding {
   message: string;
 }
 
-export const objectId = (o: K8sObject) => [o.kind, o.metadata?.namespace, o.metadata?.name].filter(Boolean).join('/');
+export const objectId = (resource: K8sObject) =>
+  [resource.kind, resource.metadata?.namespace, resource.metadata?.name].filter(Boolean).join('/');
 
 type Probe = { httpGet?: { path?: string; port?: number | string } };
-type PodContainer = { name?: string; restartPolicy?: string; resources?: { limits?: Record<string, string>; requests?: Record<string, string> }; readinessProbe?: Probe; ports?: Array<{ name?: string; containerPort?: number }> };
-type Pod = { nodeSelector?: Record<string, string>; terminationGracePeriodSeconds?: number; containers?: PodContainer[]; initContainers?: PodContainer[] };
-type ComputeClassObject = K8sObject & { spec?: { priorities?: Array<{ gpu?: { type?: string; count?: number }; spot?: boolean }>; activeMigration?: { optimizeRulePriority?: boolean } } };
+type PodContainer = {
+  name?: string;
+  restartPolicy?: string;
+  resources?: { limits?: Record<string, string>; requests?: Record<string, string> };
+  readinessProbe?: Probe;
+  ports?: Array<{ name?: string; containerPort?: number }>;
+};
+type Pod = {
+  nodeSelector?: Record<string, string>;
+  terminationGracePeriodSeconds?: number;
+  containers?: PodContainer[];
+  initContainers?: PodContainer[];
+};
+type ComputeClassObject = K8sObject & {
+  spec?: {
+    priorities?: Array<{ gpu?: { type?: string; count?: number }; spot?: boolean }>;
+    activeMigration?: { optimizeRulePriority?: boolean };
+  };
+};
 
 /**
  * Invariants of one built cluster overlay: GPU pods select a type its region offers (through the
  * ComputeClass or the accelerator selector) and replicas match the cluster's mode.
  */
-export function clusterInvariants(scope: string, spec: FleetSpec, cluster: ClusterSpec, objects: K8sObject[], catalog: GpuCatalog): Finding[] {
+export function clusterInvariants(
+  scope: string,
+  spec: FleetSpec,
+  cluster: ClusterSpec,
+  objects: K8sObject[],
+  catalog: GpuCatalog,
+): Finding[] {
   const findings: Finding[] = [];
-  const classes = new Map(objects.filter((o) => o.kind === 'ComputeClass').map((o) => [o.metadata?.name, o as ComputeClassObject]));
-  for (const o of objects.filter((x) => x.kind === 'Deployment')) {
-    const dep = o as K8sObject & { spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: Pod } } };
+  const classes = new Map(
+    objects.filter((o) => o.kind === 'ComputeClass').map((o) => [o.metadata?.name, o as ComputeClassObject]),
+  );
+  for (const resource of objects.filter((x) => x.kind === 'Deployment')) {
+    const dep = resource as K8sObject & {
+      spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: Pod } };
+    };
     const pod = dep.spec?.template?.spec ?? {};
     const wantsGpu = (pod.containers ?? []).some((c) => c.resources?.limits?.[GPU_RESOURCE] !== undefined);
     if (!wantsGpu) continue;
-    const add = (message: string) => findings.push({ scope, object: objectId(o), message });
+    const add = (message: string) => findings.push({ scope, object: objectId(resource), message });
     const selectedClass = pod.nodeSelector?.['cloud.google.com/compute-class'];
     const accelerator = pod.nodeSelector?.['cloud.google.com/gke-accelerator'];
     let types: string[] = [];
@@ -38,26 +85,50 @@ export function clusterInvariants(scope: string, spec: FleetSpec, cluster: Clust
       const cc = classes.get(selectedClass);
       if (!cc) add(`selects ComputeClass "${selectedClass}", which this overlay does not define`);
       types = (cc?.spec?.priorities ?? []).map((p) => p.gpu?.type).filter((t): t is string => !!t);
-      if (cc && !types.length) add(`ComputeClass "${selectedClass}" has no GPU priority rule; Autopilot rejects GPU pods selecting it`);
+      if (cc && !types.length)
+        add(`ComputeClass "${selectedClass}" has no GPU priority rule; Autopilot rejects GPU pods selecting it`);
     } else if (accelerator) {
       types = [accelerator];
     } else {
-      add('requests nvidia.com/gpu without a cloud.google.com/gke-accelerator or compute-class node selector; Autopilot rejects it');
+      add(
+        'requests nvidia.com/gpu without a cloud.google.com/gke-accelerator or compute-class node selector; Autopilot rejects it',
+      );
     }
     for (const t of types) {
-      if (!catalog.offers(cluster.region, t)) add(`selects GPU "${t}", which ${cluster.region} does not offer (offered: ${catalog.gpusInRegion(cluster.region).join(', ') || 'none'})`);
-      else if (catalog.gpu(t)?.autopilotSupported !== true) add(`selects GPU "${t}", which GKE Autopilot does not support`);
+      if (!catalog.offers(cluster.region, t))
+        add(
+          `selects GPU "${t}", which ${cluster.region} does not offer (offered: ${catalog.gpusInRegion(cluster.region).join(', ') || 'none'})`,
+        );
+      else if (catalog.gpu(t)?.autopilotSupported !== true)
+        add(`selects GPU "${t}", which GKE Autopilot does not support`);
     }
     const want = renderedReplicas(cluster);
-    if (dep.spec?.replicas !== want) add(`has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`);
-    findings.push(...servingInvariants(spec, pod, dep.spec?.template?.metadata?.annotations ?? {}, types, catalog).map((message) => ({ scope, object: objectId(o), message })));
+    if (dep.spec?.replicas !== want)
+      add(
+        `has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`,
+      );
+    findings.push(
+      ...servingInvariants(spec, pod, dep.spec?.template?.metadata?.annotations ?? {}, types, catalog).map(
+        (message) => ({ scope, object: objectId(resource), message }),
+      ),
+    );
     const cc = selectedClass ? classes.get(selectedClass) : undefined;
     if (cc?.spec?.activeMigration?.optimizeRulePriority && (dep.spec?.replicas ?? 0) < 2) {
-      add(`has ${dep.spec?.replicas ?? 0} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`);
+      add(
+        `has ${dep.spec?.replicas ?? 0} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`,
+      );
     }
-    const spotRules = cc ? (cc.spec?.priorities ?? []).some((p) => p.spot === true) : pod.nodeSelector?.['cloud.google.com/gke-spot'] === 'true';
-    if (spotRules && !spec.gpu.acceptCutGenerations && spec.ingress.backendTimeoutSec > AUTOPILOT_GRACE.spotPreemptionMaxSeconds) {
-      add(`can run on Spot VMs, where a preempted pod gets at most ${AUTOPILOT_GRACE.spotPreemptionMaxSeconds} s to stop, but generations may run ${spec.ingress.backendTimeoutSec} s; set gpu.provisioning "on-demand" or gpu.acceptCutGenerations: true`);
+    const spotRules = cc
+      ? (cc.spec?.priorities ?? []).some((p) => p.spot === true)
+      : pod.nodeSelector?.['cloud.google.com/gke-spot'] === 'true';
+    if (
+      spotRules &&
+      !spec.gpu.acceptCutGenerations &&
+      spec.ingress.backendTimeoutSec > AUTOPILOT_GRACE.spotPreemptionMaxSeconds
+    ) {
+      add(
+        `can run on Spot VMs, where a preempted pod gets at most ${AUTOPILOT_GRACE.spotPreemptionMaxSeconds} s to stop, but generations may run ${spec.ingress.backendTimeoutSec} s; set gpu.provisioning "on-demand" or gpu.acceptCutGenerations: true`,
+      );
     }
   }
   if (!objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === spec.app.name)) {
@@ -74,61 +145,112 @@ export function clusterInvariants(scope: string, spec: FleetSpec, cluster: Clust
  * - the Pod's totals (every container, native sidecars, the Cloud Storage FUSE sidecar from its
  *   annotations) stay within Autopilot's maxima for each GPU type it may get.
  */
-function servingInvariants(spec: FleetSpec, pod: Pod, annotations: Record<string, string>, gpuTypes: string[], catalog: GpuCatalog): string[] {
+function servingInvariants(
+  spec: FleetSpec,
+  pod: Pod,
+  annotations: Record<string, string>,
+  gpuTypes: string[],
+  catalog: GpuCatalog,
+): string[] {
   const out: string[] = [];
   const containers = pod.containers ?? [];
   const sidecars = (pod.initContainers ?? []).filter((c) => c.restartPolicy === 'Always');
-  const probes = [...containers, ...sidecars].map((c) => ({ c, probe: c.readinessProbe?.httpGet })).filter((x) => x.probe);
-  if (!probes.length) out.push('has no HTTP readiness probe: pods would count as ready (and take traffic) before the model has loaded; render with app.probes.readiness');
+  const probes = [...containers, ...sidecars]
+    .map((c) => ({ c, probe: c.readinessProbe?.httpGet }))
+    .filter((x) => x.probe);
+  if (!probes.length)
+    out.push(
+      'has no HTTP readiness probe: pods would count as ready (and take traffic) before the model has loaded; render with app.probes.readiness',
+    );
   for (const { c, probe } of probes) {
     const onApp = containers.includes(c);
     if (onApp && webuiPathAnswersBeforeModelLoad(probe!.path ?? '/')) {
-      out.push(`container "${c.name}" is ready on ${JSON.stringify(probe!.path)}, which the WebUI answers while the model is still loading (modules/initialize.py loads it in a background thread); use the ready gate (app.probes.readiness.mode generation)`);
+      out.push(
+        `container "${c.name}" is ready on ${JSON.stringify(probe!.path)}, which the WebUI answers while the model is still loading (modules/initialize.py loads it in a background thread); use the ready gate (app.probes.readiness.mode generation)`,
+      );
     }
   }
   const need = connectionDrainingSeconds(spec) + READY_GATE_STOP.detachSeconds + READY_GATE_STOP.shutdownSeconds;
   if ((pod.terminationGracePeriodSeconds ?? 30) < need) {
-    out.push(`terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds ?? 30} does not cover a stop: ${READY_GATE_STOP.detachSeconds} s detach + ${connectionDrainingSeconds(spec)} s draining + ${READY_GATE_STOP.shutdownSeconds} s exit = ${need} s`);
+    out.push(
+      `terminationGracePeriodSeconds ${pod.terminationGracePeriodSeconds ?? 30} does not cover a stop: ${READY_GATE_STOP.detachSeconds} s detach + ${connectionDrainingSeconds(spec)} s draining + ${READY_GATE_STOP.shutdownSeconds} s exit = ${need} s`,
+    );
   }
   // Autopilot checks the totals of the Pod (requests; limits equal them here).
   const all = [...containers, ...sidecars];
-  const total = (resource: string, parse: (q: string) => number, fuse: string) => all.reduce((n, c) => n + parse(c.resources?.requests?.[resource] ?? '0'), 0) + (annotations['gke-gcsfuse/volumes'] === 'true' ? parse(annotations[`gke-gcsfuse/${fuse}-request`] ?? defaultFuse(fuse)) : 0);
+  const total = (resource: string, parse: (q: string) => number, fuse: string) =>
+    all.reduce((n, c) => n + parse(c.resources?.requests?.[resource] ?? '0'), 0) +
+    (annotations['gke-gcsfuse/volumes'] === 'true'
+      ? parse(annotations[`gke-gcsfuse/${fuse}-request`] ?? defaultFuse(fuse))
+      : 0);
   const cpu = total('cpu', cpuQuantity, 'cpu');
   const mem = total('memory', memoryGiB, 'memory');
   const eph = total('ephemeral-storage', memoryGiB, 'ephemeral-storage');
   const r2 = (n: number) => Math.round(n * 100) / 100;
-  if (eph > AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB) out.push(`requests ${r2(eph)} GiB of ephemeral storage in total (sidecars included); Autopilot allows at most ${AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB} GiB for a Pod`);
-  const count = Number(containers.find((c) => c.resources?.limits?.[GPU_RESOURCE])?.resources?.limits?.[GPU_RESOURCE] ?? 0);
+  if (eph > AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB)
+    out.push(
+      `requests ${r2(eph)} GiB of ephemeral storage in total (sidecars included); Autopilot allows at most ${AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB} GiB for a Pod`,
+    );
+  const count = Number(
+    containers.find((c) => c.resources?.limits?.[GPU_RESOURCE])?.resources?.limits?.[GPU_RESOURCE] ?? 0,
+  );
   for (const t of gpuTypes) {
     const b = catalog.autopilotBounds(t, count);
     if (!b) continue;
-    if (cpu > b.maxCpu) out.push(`requests ${r2(cpu)} vCPU in total (sidecars included); Autopilot accepts at most ${b.maxCpu} with ${count} × ${t} (${b.provenance})`);
-    if (mem > b.maxMemoryGiB) out.push(`requests ${r2(mem)} GiB of memory in total (sidecars included); Autopilot accepts at most ${b.maxMemoryGiB} GiB with ${count} × ${t} (${b.provenance})`);
+    if (cpu > b.maxCpu)
+      out.push(
+        `requests ${r2(cpu)} vCPU in total (sidecars included); Autopilot accepts at most ${b.maxCpu} with ${count} × ${t} (${b.provenance})`,
+      );
+    if (mem > b.maxMemoryGiB)
+      out.push(
+        `requests ${r2(mem)} GiB of memory in total (sidecars included); Autopilot accepts at most ${b.maxMemoryGiB} GiB with ${count} × ${t} (${b.provenance})`,
+      );
   }
   return out;
 }
 
-const defaultFuse = (resource: string) => ({ cpu: GCSFUSE_SIDECAR_DEFAULTS.cpu, memory: GCSFUSE_SIDECAR_DEFAULTS.memory, 'ephemeral-storage': GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage })[resource as 'cpu'];
+const defaultFuse = (resource: string) =>
+  ({
+    cpu: GCSFUSE_SIDECAR_DEFAULTS.cpu,
+    memory: GCSFUSE_SIDECAR_DEFAULTS.memory,
+    'ephemeral-storage': GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage,
+  })[resource as 'cpu'];
 
 /** Invariants of the config cluster: backends ⊆ active clusters, enough of them, static IP and IAP. */
 export function configClusterInvariants(scope: string, spec: FleetSpec, objects: K8sObject[]): Finding[] {
   const findings: Finding[] = [];
   const active = new Set(servingClusters(spec).map((c) => `${c.region}/${c.name}`));
-  const mcs = objects.find((o) => o.kind === 'MultiClusterService') as (K8sObject & { spec?: { clusters?: Array<{ link: string }> } }) | undefined;
+  const mcs = objects.find((o) => o.kind === 'MultiClusterService') as
+    (K8sObject & { spec?: { clusters?: Array<{ link: string }> } }) | undefined;
   const mci = objects.find((o) => o.kind === 'MultiClusterIngress');
   const bc = objects.find((o) => o.kind === 'BackendConfig') as
-    | (K8sObject & { spec?: { iap?: { enabled?: boolean }; timeoutSec?: number; connectionDraining?: { drainingTimeoutSec?: number }; healthCheck?: { requestPath?: string; port?: number } } })
+    | (K8sObject & {
+        spec?: {
+          iap?: { enabled?: boolean };
+          timeoutSec?: number;
+          connectionDraining?: { drainingTimeoutSec?: number };
+          healthCheck?: { requestPath?: string; port?: number };
+        };
+      })
     | undefined;
   if (bc) {
     const add = (message: string) => findings.push({ scope, object: objectId(bc), message });
     const timeout = bc.spec?.timeoutSec ?? 30;
     const drain = bc.spec?.connectionDraining?.drainingTimeoutSec ?? 0;
-    if (drain < timeout) add(`drains removed backends for ${drain} s but allows requests of ${timeout} s (timeoutSec): every rollout, drain or scale-down cuts longer generations; set connectionDraining.drainingTimeoutSec to at least timeoutSec`);
-    if (drain > DRAINING_TIMEOUT_MAX_SECONDS) add(`connectionDraining.drainingTimeoutSec ${drain} is more than the load balancer accepts (${DRAINING_TIMEOUT_MAX_SECONDS})`);
+    if (drain < timeout)
+      add(
+        `drains removed backends for ${drain} s but allows requests of ${timeout} s (timeoutSec): every rollout, drain or scale-down cuts longer generations; set connectionDraining.drainingTimeoutSec to at least timeoutSec`,
+      );
+    if (drain > DRAINING_TIMEOUT_MAX_SECONDS)
+      add(
+        `connectionDraining.drainingTimeoutSec ${drain} is more than the load balancer accepts (${DRAINING_TIMEOUT_MAX_SECONDS})`,
+      );
     const ready = readinessEndpointOf(spec);
     const hc = bc.spec?.healthCheck;
     if (hc?.requestPath !== ready.path || hc?.port !== ready.port) {
-      add(`health-checks ${hc?.requestPath ?? '(no path)'} on port ${hc?.port ?? '(serving port)'}, not the pods' readiness signal ${ready.path} on port ${ready.port}: the load balancer would send traffic to pods that cannot generate yet`);
+      add(
+        `health-checks ${hc?.requestPath ?? '(no path)'} on port ${hc?.port ?? '(serving port)'}, not the pods' readiness signal ${ready.path} on port ${ready.port}: the load balancer would send traffic to pods that cannot generate yet`,
+      );
     }
   }
   if (!mcs) findings.push({ scope, message: 'builds no MultiClusterService' });
@@ -144,11 +266,26 @@ export function configClusterInvariants(scope: string, spec: FleetSpec, objects:
   if (mcs) {
     const links = mcs.spec?.clusters?.map((c) => c.link);
     if (!links) {
-      findings.push({ scope, object: objectId(mcs), message: 'has no spec.clusters: traffic would go to every fleet member, including standby and draining clusters' });
+      findings.push({
+        scope,
+        object: objectId(mcs),
+        message:
+          'has no spec.clusters: traffic would go to every fleet member, including standby and draining clusters',
+      });
     } else {
-      for (const l of links) if (!active.has(l)) findings.push({ scope, object: objectId(mcs), message: `routes to "${l}", which is not an active cluster (active: ${[...active].join(', ') || 'none'})` });
+      for (const l of links)
+        if (!active.has(l))
+          findings.push({
+            scope,
+            object: objectId(mcs),
+            message: `routes to "${l}", which is not an active cluster (active: ${[...active].join(', ') || 'none'})`,
+          });
       if (new Set(links).size < spec.placement.minServingRegions) {
-        findings.push({ scope, object: objectId(mcs), message: `routes to ${new Set(links).size} cluster(s); placement.minServingRegions is ${spec.placement.minServingRegions}` });
+        findings.push({
+          scope,
+          object: objectId(mcs),
+          message: `routes to ${new Set(links).size} cluster(s); placement.minServingRegions is ${spec.placement.minServingRegions}`,
+        });
       }
     }
   }
@@ -179,17 +316,22 @@ export function configClusterInvariants(scope: string, spec: FleetSpec, objects:
  */
 export function platformFindings(scope: string, objects: K8sObject[]): Finding[] {
   const findings: Finding[] = [];
-  for (const o of objects) {
-    const add = (message: string) => findings.push({ scope, object: objectId(o), message });
-    if (o.kind === 'ResourceQuota') {
-      const hard = ((o as { spec?: { hard?: Record<string, unknown> } }).spec?.hard ?? {}) as Record<string, unknown>;
+  for (const resource of objects) {
+    const add = (message: string) => findings.push({ scope, object: objectId(resource), message });
+    if (resource.kind === 'ResourceQuota') {
+      const hard = ((resource as { spec?: { hard?: Record<string, unknown> } }).spec?.hard ?? {}) as Record<
+        string,
+        unknown
+      >;
       for (const item of Object.keys(hard).sort()) {
         const problem = resourceQuotaItemProblem(item);
         if (problem) add(`spec.hard.${problem}`);
       }
     }
-    for (const path of keyPaths(o, CONFIG_SYNC_MANAGED_BY.label)) {
-      add(`${path}: Config Sync sets ${CONFIG_SYNC_MANAGED_BY.label}=${CONFIG_SYNC_MANAGED_BY.value} on every object it applies, so this would be overwritten (or select nothing); use ${MANAGED_BY_LABEL}`);
+    for (const path of keyPaths(resource, CONFIG_SYNC_MANAGED_BY.label)) {
+      add(
+        `${path}: Config Sync sets ${CONFIG_SYNC_MANAGED_BY.label}=${CONFIG_SYNC_MANAGED_BY.value} on every object it applies, so this would be overwritten (or select nothing); use ${MANAGED_BY_LABEL}`,
+      );
     }
   }
   return findings;
@@ -206,5 +348,11 @@ function keyPaths(value: unknown, key: string, at = ''): string[] {
 }
 
 export function placeholderFindings(scope: string, objects: K8sObject[]): Finding[] {
-  return objects.flatMap((o) => findPlaceholders(o).map((p) => ({ scope, object: objectId(o), message: `${p.path}: ${JSON.stringify(p.value)} looks like ${p.why}` })));
+  return objects.flatMap((resource) =>
+    findPlaceholders(resource).map((p) => ({
+      scope,
+      object: objectId(resource),
+      message: `${p.path}: ${JSON.stringify(p.value)} looks like ${p.why}`,
+    })),
+  );
 }

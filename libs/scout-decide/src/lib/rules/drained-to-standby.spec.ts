@@ -11,11 +11,24 @@ describe('rule: drained to standby', () => {
   it('stands a cluster by once it has drained for the longest request', () => {
     const p = builder(spec, [], fleet(spec, {}, history(spec, 2, 100)), 100); // draining since minute 80
     standDrained(p);
-    expect(p.changes.map((c) => [c.cluster, c.kind, c.reason])).toEqual([['sd-us-central1', 'standby', 'drained for 20 min (≥ 15 min: the longest request, which connection draining covers)']]);
+    expect(p.changes.map((c) => [c.cluster, c.kind, c.reason])).toEqual([
+      [
+        'sd-us-central1',
+        'standby',
+        'drained for 20 min (≥ 15 min: the longest request, which connection draining covers)',
+      ],
+    ]);
   });
 
   it('waits while the drain time has not passed', () => {
-    const hist = history(spec, 2, 100).map((h, i) => (i === 0 ? { ...h, clusters: h.clusters.map((c) => (c.name === 'sd-us-central1' ? { ...c, mode: 'active' as const } : c)) } : h));
+    const hist = history(spec, 2, 100).map((h, i) =>
+      i === 0
+        ? {
+            ...h,
+            clusters: h.clusters.map((c) => (c.name === 'sd-us-central1' ? { ...c, mode: 'active' as const } : c)),
+          }
+        : h,
+    );
     const p = builder(spec, [], fleet(spec, {}, hist), 100); // draining since minute 90
     standDrained(p);
     expect(p.changes).toEqual([]);

@@ -16,7 +16,13 @@ export function standDrained(p: PlanBuilder): void {
       continue;
     }
     const waited = (p.now.getTime() - Date.parse(s)) / MINUTE_MS;
-    if (waited >= drainMinutes) p.change(c, 'standby', { mode: 'standby' }, `drained for ${Math.floor(waited)} min (≥ ${drainMinutes} min: the longest request, which connection draining covers)`);
+    if (waited >= drainMinutes)
+      p.change(
+        c,
+        'standby',
+        { mode: 'standby' },
+        `drained for ${Math.floor(waited)} min (≥ ${drainMinutes} min: the longest request, which connection draining covers)`,
+      );
     else p.notes.push(`${c.name} draining for ${Math.floor(waited)}/${drainMinutes} min before standby`);
   }
 }

@@ -2,7 +2,10 @@ import { baseSpec, builder, fleet, L4, stockout, T4, withClusters } from '../../
 import { fillMinimum } from './fill-minimum';
 
 const one = withClusters(baseSpec(), [{ name: 'sd-europe-west4', region: 'europe-west4', mode: 'active' }]);
-const needs = (min: number, budget = 3) => ({ ...one, placement: { ...one.placement, minServingRegions: min, maxServingRegions: 3, maxChangesPerSweep: budget } });
+const needs = (min: number, budget = 3) => ({
+  ...one,
+  placement: { ...one.placement, minServingRegions: min, maxServingRegions: 3, maxChangesPerSweep: budget },
+});
 
 describe('rule: fill the minimum', () => {
   it('activates the best eligible regions until the minimum serves', () => {
@@ -20,7 +23,9 @@ describe('rule: fill the minimum', () => {
     fillMinimum(p);
     expect(p.changes).toHaveLength(1);
     expect(p.heldBack).toEqual([{ cluster: null, kind: 'activate' }]);
-    expect(p.notes).toEqual([expect.stringMatching(/^held back by placement.maxChangesPerSweep \(1\): 1 more region\(s\)/)]);
+    expect(p.notes).toEqual([
+      expect.stringMatching(/^held back by placement.maxChangesPerSweep \(1\): 1 more region\(s\)/),
+    ]);
   });
 
   it('says why when nothing is eligible', () => {
@@ -29,7 +34,11 @@ describe('rule: fill the minimum', () => {
     const p = builder(spec, obs, fleet(spec), 1);
     fillMinimum(p);
     expect(p.changes).toEqual([]);
-    expect(p.notes).toEqual([expect.stringMatching(/^only 1 serving region\(s\), below the minimum of 2, and nothing to add: 0\/6 regions eligible: /)]);
+    expect(p.notes).toEqual([
+      expect.stringMatching(
+        /^only 1 serving region\(s\), below the minimum of 2, and nothing to add: 0\/6 regions eligible: /,
+      ),
+    ]);
   });
 
   it('does nothing at the minimum', () => {

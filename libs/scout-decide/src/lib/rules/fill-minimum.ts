@@ -14,12 +14,25 @@ export function fillMinimum(p: PlanBuilder): void {
   while (counting() < p.policy.minServingRegions && p.budgetLeft() > 0) {
     const cand = p.bestReplacement(undefined, true);
     if (!cand) {
-      p.notes.push(`only ${counting()} serving region(s), below the minimum of ${p.policy.minServingRegions}, and nothing to add: ${p.eligibilityLine()}`);
+      p.notes.push(
+        `only ${counting()} serving region(s), below the minimum of ${p.policy.minServingRegions}, and nothing to add: ${p.eligibilityLine()}`,
+      );
       break;
     }
-    if (!p.activate(cand, `only ${counting()} region(s) serve, below placement.minServingRegions (${p.policy.minServingRegions}); ${cand.region} is the best eligible region (score ${cand.score.toFixed(2)})`)) break;
+    if (
+      !p.activate(
+        cand,
+        `only ${counting()} region(s) serve, below placement.minServingRegions (${p.policy.minServingRegions}); ${cand.region} is the best eligible region (score ${cand.score.toFixed(2)})`,
+      )
+    )
+      break;
   }
   if (counting() < p.policy.minServingRegions && p.budgetLeft() <= 0) {
-    p.holdBack(null, 'activate', `${p.policy.minServingRegions - counting()} more region(s)`, `needed to reach placement.minServingRegions (${p.policy.minServingRegions}); the next sweep continues`);
+    p.holdBack(
+      null,
+      'activate',
+      `${p.policy.minServingRegions - counting()} more region(s)`,
+      `needed to reach placement.minServingRegions (${p.policy.minServingRegions}); the next sweep continues`,
+    );
   }
 }

@@ -29,7 +29,9 @@ describe('rule: make-before-break', () => {
     const p = builder(spec, [], fleet(spec, { 'sd-asia-northeast1': 0 }, history(spec, 2, 100)), 100);
     finishReplacements(p);
     expect(p.changes).toEqual([]);
-    expect(p.notes).toEqual(['sd-us-central1 keeps serving until its replacement sd-asia-northeast1 has ready replicas (0/1 ready, starting)']);
+    expect(p.notes).toEqual([
+      'sd-us-central1 keeps serving until its replacement sd-asia-northeast1 has ready replicas (0/1 ready, starting)',
+    ]);
   });
 
   it('does not drain when that would leave fewer ready regions than the minimum', () => {
@@ -37,7 +39,9 @@ describe('rule: make-before-break', () => {
     const p = builder(spec, [], fleet(spec, { 'sd-europe-west4': 0 }, history(spec, 2, 100)), 100);
     finishReplacements(p);
     expect(p.changes).toEqual([]);
-    expect(p.notes[0]).toBe('sd-us-central1 keeps serving: sd-asia-northeast1 is ready, but draining sd-us-central1 would leave 1 ready region(s), below the minimum of 3');
+    expect(p.notes[0]).toBe(
+      'sd-us-central1 keeps serving: sd-asia-northeast1 is ready, but draining sd-us-central1 would leave 1 ready region(s), below the minimum of 3',
+    );
   });
 
   it('only tidies the marker when the replaced cluster no longer serves', () => {

@@ -14,14 +14,25 @@ export function finishReplacements(p: PlanBuilder): void {
     }
     const remaining = p.readyOthers(old.name);
     if (p.isGood(x.name) && remaining < p.policy.minServingRegions) {
-      p.notes.push(`${old.name} keeps serving: ${x.name} is ready, but draining ${old.name} would leave ${remaining} ready region(s), below the minimum of ${p.policy.minServingRegions}`);
+      p.notes.push(
+        `${old.name} keeps serving: ${x.name} is ready, but draining ${old.name} would leave ${remaining} ready region(s), below the minimum of ${p.policy.minServingRegions}`,
+      );
     } else if (p.isGood(x.name)) {
       const h = p.healthOf(x.name)!;
-      if (p.change(old, 'drain', { mode: 'draining', replaces: null }, `replaced by ${x.name} (${x.region}), which has ${h.readyReplicas}/${x.replicas} ready replicas: make-before-break`)) {
+      if (
+        p.change(
+          old,
+          'drain',
+          { mode: 'draining', replaces: null },
+          `replaced by ${x.name} (${x.region}), which has ${h.readyReplicas}/${x.replicas} ready replicas: make-before-break`,
+        )
+      ) {
         p.change(x, 'tidy', { replaces: null }, `replacement of ${old.name} complete`);
       }
     } else {
-      p.notes.push(`${old.name} keeps serving until its replacement ${x.name} has ready replicas (${p.healthOf(x.name)?.reason ?? 'not seen yet'})`);
+      p.notes.push(
+        `${old.name} keeps serving until its replacement ${x.name} has ready replicas (${p.healthOf(x.name)?.reason ?? 'not seen yet'})`,
+      );
     }
   }
 }

@@ -9,7 +9,15 @@ const spec = (switchMargin: number, replaces?: string): FleetSpec => {
     { name: 'sd-europe-west4', region: 'europe-west4', mode: 'active', ...(replaces ? { replaces } : {}) },
     { name: 'sd-us-central1', region: 'us-central1', mode: 'standby' },
   ]);
-  return { ...s, placement: { ...s.placement, candidateRegions: ['asia-northeast1', 'europe-west4', 'us-central1'], switchMargin, weights: { capacity: 0, price: 1, spread: 0, stickiness: 0, probe: 0, preference: 0 } } };
+  return {
+    ...s,
+    placement: {
+      ...s.placement,
+      candidateRegions: ['asia-northeast1', 'europe-west4', 'us-central1'],
+      switchMargin,
+      weights: { capacity: 0, price: 1, spread: 0, stickiness: 0, probe: 0, preference: 0 },
+    },
+  };
 };
 const obs = [observation('us-central1', L4, 'success', at(95))];
 
@@ -19,7 +27,12 @@ describe('rule: opportunistic switch', () => {
     const p = builder(s, obs, fleet(s, {}, history(s, 9, 100)), 100);
     switchOpportunistically(p);
     expect(p.changes.map((c) => [c.cluster, c.kind, c.replaces, c.reason])).toEqual([
-      ['sd-us-central1', 'activate', 'sd-asia-northeast1', 'scores 0.63 against 0.49 for sd-asia-northeast1 (+28% > switchMargin 25%); replaces it once ready'],
+      [
+        'sd-us-central1',
+        'activate',
+        'sd-asia-northeast1',
+        'scores 0.63 against 0.49 for sd-asia-northeast1 (+28% > switchMargin 25%); replaces it once ready',
+      ],
     ]);
   });
 

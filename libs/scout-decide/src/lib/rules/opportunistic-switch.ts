@@ -16,6 +16,10 @@ export function switchOpportunistically(p: PlanBuilder): void {
   const repl = p.bestReplacement(weakest.c, false);
   if (repl && repl.score > weakest.cand.score * (1 + p.policy.switchMargin)) {
     const gain = Math.round((repl.score / Math.max(weakest.cand.score, 1e-9) - 1) * 100);
-    p.activate(repl, `scores ${repl.score.toFixed(2)} against ${weakest.cand.score.toFixed(2)} for ${weakest.c.name} (+${gain}% > switchMargin ${Math.round(p.policy.switchMargin * 100)}%); replaces it once ready`, weakest.c.name);
+    p.activate(
+      repl,
+      `scores ${repl.score.toFixed(2)} against ${weakest.cand.score.toFixed(2)} for ${weakest.c.name} (+${gain}% > switchMargin ${Math.round(p.policy.switchMargin * 100)}%); replaces it once ready`,
+      weakest.c.name,
+    );
   }
 }

@@ -6,10 +6,20 @@ const onlyL4 = { 'us-central1': { offered: [L4] } };
 
 describe('rule: replace bad clusters', () => {
   it('waits while a cluster has been bad for fewer sweeps than badSweepsBeforeDrop', () => {
-    const p = builder(spec, [stockout('us-central1', L4, 99)], fleet(spec, { 'sd-us-central1': 0 }, history(spec, 1, 100, ['sd-us-central1'])), 100, onlyL4);
+    const p = builder(
+      spec,
+      [stockout('us-central1', L4, 99)],
+      fleet(spec, { 'sd-us-central1': 0 }, history(spec, 1, 100, ['sd-us-central1'])),
+      100,
+      onlyL4,
+    );
     replaceBadClusters(p);
     expect(p.changes).toEqual([]);
-    expect(p.notes).toEqual([expect.stringMatching(/^sd-us-central1: bad for 2\/3 sweeps \(0\/1 ready, nvidia-l4 stockout \(passive, 1 min ago\)\); waiting before acting/)]);
+    expect(p.notes).toEqual([
+      expect.stringMatching(
+        /^sd-us-central1: bad for 2\/3 sweeps \(0\/1 ready, nvidia-l4 stockout \(passive, 1 min ago\)\); waiting before acting/,
+      ),
+    ]);
   });
 
   it('switches the GPU type in the region when another preferred type is confirmed there', () => {
@@ -20,24 +30,49 @@ describe('rule: replace bad clusters', () => {
   });
 
   it('activates a replacement region otherwise, the failing cluster still serving (make-before-break)', () => {
-    const p = builder(spec, [stockout('us-central1', L4, 99)], fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100, onlyL4);
+    const p = builder(
+      spec,
+      [stockout('us-central1', L4, 99)],
+      fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])),
+      100,
+      onlyL4,
+    );
     replaceBadClusters(p);
-    expect(p.changes.map((c) => [c.cluster, c.kind, c.replaces])).toEqual([['sd-asia-northeast1', 'activate', 'sd-us-central1']]);
+    expect(p.changes.map((c) => [c.cluster, c.kind, c.replaces])).toEqual([
+      ['sd-asia-northeast1', 'activate', 'sd-us-central1'],
+    ]);
     expect(p.byName('sd-us-central1')!.mode).toBe('active');
   });
 
   it('drains without a replacement only when the other regions still make the minimum', () => {
-    const lowMin = { ...spec, placement: { ...spec.placement, minServingRegions: 1, candidateRegions: ['us-central1', 'europe-west4'] } };
-    const p = builder(lowMin, [stockout('us-central1', L4, 99)], fleet(lowMin, { 'sd-us-central1': 0 }, history(lowMin, 2, 100, ['sd-us-central1'])), 100, onlyL4);
+    const lowMin = {
+      ...spec,
+      placement: { ...spec.placement, minServingRegions: 1, candidateRegions: ['us-central1', 'europe-west4'] },
+    };
+    const p = builder(
+      lowMin,
+      [stockout('us-central1', L4, 99)],
+      fleet(lowMin, { 'sd-us-central1': 0 }, history(lowMin, 2, 100, ['sd-us-central1'])),
+      100,
+      onlyL4,
+    );
     replaceBadClusters(p);
     expect(p.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-us-central1', 'drain']]);
   });
 
   it('keeps a failing cluster active when there is no replacement and draining would go below the minimum', () => {
     const few = { ...spec, placement: { ...spec.placement, candidateRegions: ['us-central1', 'europe-west4'] } };
-    const p = builder(few, [stockout('us-central1', L4, 99)], fleet(few, { 'sd-us-central1': 0 }, history(few, 2, 100, ['sd-us-central1'])), 100, onlyL4);
+    const p = builder(
+      few,
+      [stockout('us-central1', L4, 99)],
+      fleet(few, { 'sd-us-central1': 0 }, history(few, 2, 100, ['sd-us-central1'])),
+      100,
+      onlyL4,
+    );
     replaceBadClusters(p);
     expect(p.changes).toEqual([]);
-    expect(p.notes.at(-1)).toMatch(/^sd-us-central1 stays active although failing .*draining it would leave 1 serving region\(s\), below the minimum of 2$/);
+    expect(p.notes.at(-1)).toMatch(
+      /^sd-us-central1 stays active although failing .*draining it would leave 1 serving region\(s\), below the minimum of 2$/,
+    );
   });
 });

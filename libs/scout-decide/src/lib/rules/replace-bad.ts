@@ -12,28 +12,52 @@ export function replaceBadClusters(p: PlanBuilder): void {
     const h = p.healthOf(c.name)!;
     if (p.isTouched(c.name) || h.health !== 'bad') continue;
     if (h.badSweeps < p.policy.badSweepsBeforeDrop) {
-      p.notes.push(`${c.name}: bad for ${h.badSweeps}/${p.policy.badSweepsBeforeDrop} sweeps (${h.reason}); waiting before acting (placement.badSweepsBeforeDrop)`);
+      p.notes.push(
+        `${c.name}: bad for ${h.badSweeps}/${p.policy.badSweepsBeforeDrop} sweeps (${h.reason}); waiting before acting (placement.badSweepsBeforeDrop)`,
+      );
       continue;
     }
     if (p.replacedSoon(c.name)) continue; // a replacement is on its way (rule 1)
     // In-region fallback: another preferred GPU type here beats moving the region — but only on
     // positive evidence (a probe or pods got it): the cluster's ComputeClass already tries every
     // preferred type in the region, so its failing pods say nothing good about the others.
-    const fallback = p.evaluate(c.region, p.prefs.filter((g) => g !== c.gpu));
+    const fallback = p.evaluate(
+      c.region,
+      p.prefs.filter((g) => g !== c.gpu),
+    );
     const confirmed = (p.evidenceOf(c.region, fallback.gpu)?.capacity ?? 0) > 0;
-    if (fallback.eligible && !confirmed) p.notes.push(`${c.name}: ${fallback.gpu} in ${c.region} is not confirmed by a probe; moving region instead of switching GPU type`);
+    if (fallback.eligible && !confirmed)
+      p.notes.push(
+        `${c.name}: ${fallback.gpu} in ${c.region} is not confirmed by a probe; moving region instead of switching GPU type`,
+      );
     if (fallback.eligible && confirmed) {
-      p.change(c, 'switch-gpu', { gpu: fallback.gpu }, `${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${fallback.gpu} is eligible there, so the cluster changes GPU type instead of moving region`);
+      p.change(
+        c,
+        'switch-gpu',
+        { gpu: fallback.gpu },
+        `${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${fallback.gpu} is eligible there, so the cluster changes GPU type instead of moving region`,
+      );
       continue;
     }
     const remaining = p.readyOthers(c.name);
     const repl = p.bestReplacement(c, remaining < p.policy.minServingRegions);
     if (repl) {
-      p.activate(repl, `replaces ${c.name}: ${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${repl.region} scores ${repl.score.toFixed(2)} on ${repl.gpu}. ${c.name} is drained only once ${repl.cluster} is ready`, c.name);
+      p.activate(
+        repl,
+        `replaces ${c.name}: ${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${repl.region} scores ${repl.score.toFixed(2)} on ${repl.gpu}. ${c.name} is drained only once ${repl.cluster} is ready`,
+        c.name,
+      );
     } else if (remaining >= p.policy.minServingRegions) {
-      p.change(c, 'drain', { mode: 'draining' }, `failing for ${h.badSweeps} sweeps (${h.reason}) and no eligible replacement; ${remaining} other region(s) still serve (min ${p.policy.minServingRegions})`);
+      p.change(
+        c,
+        'drain',
+        { mode: 'draining' },
+        `failing for ${h.badSweeps} sweeps (${h.reason}) and no eligible replacement; ${remaining} other region(s) still serve (min ${p.policy.minServingRegions})`,
+      );
     } else {
-      p.notes.push(`${c.name} stays active although failing (${h.reason}): no eligible replacement (${p.eligibilityLine()}) and draining it would leave ${remaining} serving region(s), below the minimum of ${p.policy.minServingRegions}`);
+      p.notes.push(
+        `${c.name} stays active although failing (${h.reason}): no eligible replacement (${p.eligibilityLine()}) and draining it would leave ${remaining} serving region(s), below the minimum of ${p.policy.minServingRegions}`,
+      );
     }
   }
 }

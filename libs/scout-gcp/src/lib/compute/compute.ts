@@ -20,13 +20,17 @@ async function* untilAborted<T>(items: AsyncIterable<T>, signal: AbortSignal): A
 }
 
 const ZoneScopedAccelerators = z.object({
-  acceleratorTypes: z.array(z.object({ name: z.string().min(1), maximumCardsPerInstance: z.number().int().nullish() })).nullish(),
+  acceleratorTypes: z
+    .array(z.object({ name: z.string().min(1), maximumCardsPerInstance: z.number().int().nullish() }))
+    .nullish(),
 });
 const RegionSchema = z.object({
   name: z.string().min(1),
   quotas: z.array(z.object({ metric: z.string().min(1), limit: z.number(), usage: z.number() })).nullish(),
 });
-const ProjectSchema = z.object({ quotas: z.array(z.object({ metric: z.string().min(1), limit: z.number(), usage: z.number() })).nullish() });
+const ProjectSchema = z.object({
+  quotas: z.array(z.object({ metric: z.string().min(1), limit: z.number(), usage: z.number() })).nullish(),
+});
 
 /**
  * Compute Engine signals: the accelerator offering of every zone in one aggregated call (paginated
@@ -63,11 +67,20 @@ export class ComputeSignals implements CatalogPort, QuotaPort {
   private fetchAccelerators(): Promise<ZoneAccelerators[]> {
     return this.policy.run('compute', {}, async (signal) => {
       const out: ZoneAccelerators[] = [];
-      for await (const [scope, value] of untilAborted(this.clients.accelerators.aggregatedListAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never), signal)) {
+      for await (const [scope, value] of untilAborted(
+        this.clients.accelerators.aggregatedListAsync(
+          { project: this.project, maxResults: 500 },
+          NO_GAX_RETRY as never,
+        ),
+        signal,
+      )) {
         const zone = /^zones\/(.+)$/.exec(scope)?.[1];
         if (!zone) continue;
         const parsed = ZoneScopedAccelerators.parse(value);
-        const accelerators = (parsed.acceleratorTypes ?? []).map((a) => ({ gpu: a.name, maxPerInstance: a.maximumCardsPerInstance ?? 1 }));
+        const accelerators = (parsed.acceleratorTypes ?? []).map((a) => ({
+          gpu: a.name,
+          maxPerInstance: a.maximumCardsPerInstance ?? 1,
+        }));
         if (accelerators.length) out.push({ zone, region: zone.replace(/-[a-z]$/, ''), accelerators });
       }
       return out.sort((a, b) => a.zone.localeCompare(b.zone));
@@ -77,7 +90,10 @@ export class ComputeSignals implements CatalogPort, QuotaPort {
   regionQuotas(): Promise<RegionQuotas[]> {
     return this.policy.run('compute', {}, async (signal) => {
       const out: RegionQuotas[] = [];
-      for await (const r of untilAborted(this.clients.regions.listAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never), signal)) {
+      for await (const r of untilAborted(
+        this.clients.regions.listAsync({ project: this.project, maxResults: 500 }, NO_GAX_RETRY as never),
+        signal,
+      )) {
         const parsed = RegionSchema.parse(r);
         out.push({ region: parsed.name, quotas: (parsed.quotas ?? []) as Quota[] });
       }

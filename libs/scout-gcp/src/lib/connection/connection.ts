@@ -41,7 +41,13 @@ export const CLOUD_PLATFORM_SCOPE = 'https://www.googleapis.com/auth/cloud-platf
 function gaxOptions(url: string | undefined, authClient: AuthClient) {
   if (!url) return { authClient, fallback: true } as const;
   const u = new URL(url);
-  return { apiEndpoint: u.hostname, port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)), protocol: u.protocol.replace(':', ''), fallback: true, authClient } as const;
+  return {
+    apiEndpoint: u.hostname,
+    port: Number(u.port || (u.protocol === 'https:' ? 443 : 80)),
+    protocol: u.protocol.replace(':', ''),
+    fallback: true,
+    authClient,
+  } as const;
 }
 
 /** No Application Default Credentials were found for talking to Google. */
@@ -50,7 +56,9 @@ export class NoGoogleCredentialsError extends Error {
     readonly project: string,
     override readonly cause: Error,
   ) {
-    super(`no Google credentials found for project ${project} (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, or a metadata server)`);
+    super(
+      `no Google credentials found for project ${project} (Application Default Credentials: GOOGLE_APPLICATION_CREDENTIALS, gcloud's application-default login, or a metadata server)`,
+    );
     this.name = 'NoGoogleCredentialsError';
   }
 }
@@ -58,10 +66,16 @@ export class NoGoogleCredentialsError extends Error {
 export async function createGcpClients(conn: GcpConnection): Promise<GcpClients> {
   let authClient: AuthClient;
   if (conn.refreshToken) {
-    if (!conn.endpoints?.oauth2Token) throw new Error('a refresh token needs endpoints.oauth2Token (the token endpoint that exchanges it)');
+    if (!conn.endpoints?.oauth2Token)
+      throw new Error('a refresh token needs endpoints.oauth2Token (the token endpoint that exchanges it)');
     // The same refresh flow as a user's ADC: google-auth-library exchanges the refresh token for an
     // access token when it has none or it is about to expire.
-    const c = new OAuth2Client({ clientId: 'gpu-fleet-sandbox', clientSecret: 'gpu-fleet-sandbox', endpoints: { oauth2TokenUrl: conn.endpoints.oauth2Token }, eagerRefreshThresholdMillis: 1000 });
+    const c = new OAuth2Client({
+      clientId: 'gpu-fleet-sandbox',
+      clientSecret: 'gpu-fleet-sandbox',
+      endpoints: { oauth2TokenUrl: conn.endpoints.oauth2Token },
+      eagerRefreshThresholdMillis: 1000,
+    });
     c.setCredentials({ refresh_token: conn.refreshToken });
     authClient = c;
   } else {
@@ -70,7 +84,8 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
     } catch (e) {
       // google-auth-library looked for GOOGLE_APPLICATION_CREDENTIALS, gcloud's ADC file and the
       // metadata server, and found none (https://cloud.google.com/docs/authentication/application-default-credentials).
-      if (/Could not load the default credentials/i.test((e as Error).message)) throw new NoGoogleCredentialsError(conn.project, e as Error);
+      if (/Could not load the default credentials/i.test((e as Error).message))
+        throw new NoGoogleCredentialsError(conn.project, e as Error);
       throw e;
     }
   }
@@ -79,7 +94,10 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
   const regions = new RegionsClient(gaxOptions(ep.compute, authClient) as never);
   const projects = new ProjectsClient(gaxOptions(ep.compute, authClient) as never);
   const clusters = new ClusterManagerClient(gaxOptions(ep.container, authClient) as never);
-  const gkehub = new gkehub_v1.Gkehub({ auth: authClient as never, ...(ep.gkehub ? { rootUrl: `${ep.gkehub.replace(/\/$/, '')}/` } : {}) });
+  const gkehub = new gkehub_v1.Gkehub({
+    auth: authClient as never,
+    ...(ep.gkehub ? { rootUrl: `${ep.gkehub.replace(/\/$/, '')}/` } : {}),
+  });
   return {
     accelerators,
     regions,
@@ -89,7 +107,10 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
     connectGateway: ep.connectgateway ?? 'https://connectgateway.googleapis.com',
     accessToken: async () => {
       const t = await authClient.getAccessToken();
-      if (!t.token) throw new Error('no Google access token (run `gcloud auth application-default login` or use a service account)');
+      if (!t.token)
+        throw new Error(
+          'no Google access token (run `gcloud auth application-default login` or use a service account)',
+        );
       return t.token;
     },
     close: async () => {

@@ -14,16 +14,36 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
       const a = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
       const b = new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
       expect(await a.load()).toBeNull();
-      const seen = { source: 'probe' as const, region: 'europe-west4', zone: null, gpu: 'nvidia-l4', spot: false, outcome: 'success' as const, at: T0.toISOString(), details: 'NVIDIA L4' };
+      const seen = {
+        source: 'probe' as const,
+        region: 'europe-west4',
+        zone: null,
+        gpu: 'nvidia-l4',
+        spot: false,
+        outcome: 'success' as const,
+        at: T0.toISOString(),
+        details: 'NVIDIA L4',
+      };
       const ledger = new EvidenceLedger([seen]);
       await a.save(ledger.snapshot(T0));
       expect(await b.load()).toEqual(ledger.snapshot(T0));
       // a writes again; b still holds the older resourceVersion: its write conflicts, is merged and retried.
-      const fromA = new EvidenceLedger([seen, { ...seen, region: 'us-east4', outcome: 'stockout', details: 'a saw this' }]);
+      const fromA = new EvidenceLedger([
+        seen,
+        { ...seen, region: 'us-east4', outcome: 'stockout', details: 'a saw this' },
+      ]);
       await a.save(fromA.snapshot(T0));
-      const fromB = new EvidenceLedger([seen, { ...seen, region: 'asia-northeast1', outcome: 'quota', details: 'b saw this' }]);
+      const fromB = new EvidenceLedger([
+        seen,
+        { ...seen, region: 'asia-northeast1', outcome: 'quota', details: 'b saw this' },
+      ]);
       await b.save(fromB.snapshot(T0));
-      const stored = await new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy).load();
+      const stored = await new ConfigMapEvidenceStore(
+        core(),
+        'gpu-fleet-system',
+        'region-scout-evidence',
+        policy,
+      ).load();
       expect(stored!.observations.map((o) => o.region).sort()).toEqual(['asia-northeast1', 'europe-west4', 'us-east4']);
     } finally {
       await h.close();
@@ -35,16 +55,34 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
     try {
       const core = h.kube('fleet-config').core;
       const policy = new CallPolicy({ retries: 0 });
-      await core.createNamespacedConfigMap({ namespace: 'gpu-fleet-system', body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'region-scout-evidence' }, data: { 'evidence.json': '{"schemaVersion": 1, "observations": "oops"' } } });
+      await core.createNamespacedConfigMap({
+        namespace: 'gpu-fleet-system',
+        body: {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'region-scout-evidence' },
+          data: { 'evidence.json': '{"schemaVersion": 1, "observations": "oops"' },
+        },
+      });
       const store = new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
-      const err = await store.load().then(() => null, (e: unknown) => e as CorruptEvidenceError);
+      const err = await store.load().then(
+        () => null,
+        (e: unknown) => e as CorruptEvidenceError,
+      );
       expect(err).toBeInstanceOf(CorruptEvidenceError);
-      expect(err!.message).toMatch(/^evidence store configmap gpu-fleet-system\/region-scout-evidence is unreadable \(not JSON: .*\); moved it to configmap gpu-fleet-system\/region-scout-evidence-corrupt-\d{14} and starting a new history$/);
-      const aside = await core.readNamespacedConfigMap({ namespace: 'gpu-fleet-system', name: err!.movedTo.split('/')[1]! });
+      expect(err!.message).toMatch(
+        /^evidence store configmap gpu-fleet-system\/region-scout-evidence is unreadable \(not JSON: .*\); moved it to configmap gpu-fleet-system\/region-scout-evidence-corrupt-\d{14} and starting a new history$/,
+      );
+      const aside = await core.readNamespacedConfigMap({
+        namespace: 'gpu-fleet-system',
+        name: err!.movedTo.split('/')[1]!,
+      });
       expect(aside.data!['evidence.json']).toBe('{"schemaVersion": 1, "observations": "oops"');
       // The next save replaces the unreadable one.
       await store.save(new EvidenceLedger().snapshot(T0));
-      expect(await new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy).load()).toEqual(new EvidenceLedger().snapshot(T0));
+      expect(
+        await new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy).load(),
+      ).toEqual(new EvidenceLedger().snapshot(T0));
     } finally {
       await h.close();
     }

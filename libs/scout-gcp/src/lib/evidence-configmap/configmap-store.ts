@@ -1,5 +1,11 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
-import { answerOf, EvidenceLedger, parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+import {
+  answerOf,
+  EvidenceLedger,
+  parseLedgerSnapshot,
+  type EvidenceStore,
+  type LedgerSnapshot,
+} from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 import { abortable } from '../kubernetes/kubernetes';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
@@ -28,7 +34,9 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
   async load(): Promise<LedgerSnapshot | null> {
     let cm;
     try {
-      cm = await this.policy.run('kubernetes', {}, (signal) => this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, abortable(signal)));
+      cm = await this.policy.run('kubernetes', {}, (signal) =>
+        this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, abortable(signal)),
+      );
     } catch (e) {
       if (answerOf(e).status === 404) return null;
       throw e;
@@ -44,12 +52,27 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     // A fixed name: a repeated create answers 409, which means the copy is already there.
     await this.policy
       .run('kubernetes', {}, (signal) =>
-        this.core.createNamespacedConfigMap({ namespace: this.namespace, body: { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: aside, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } }, data: { [KEY]: text } } }, abortable(signal)),
+        this.core.createNamespacedConfigMap(
+          {
+            namespace: this.namespace,
+            body: {
+              apiVersion: 'v1',
+              kind: 'ConfigMap',
+              metadata: { name: aside, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE } },
+              data: { [KEY]: text },
+            },
+          },
+          abortable(signal),
+        ),
       )
       .catch((e: unknown) => {
         if (answerOf(e).status !== 409) throw e;
       });
-    throw new CorruptEvidenceError(`configmap ${this.namespace}/${this.name}`, `configmap ${this.namespace}/${aside}`, read.reason);
+    throw new CorruptEvidenceError(
+      `configmap ${this.namespace}/${this.name}`,
+      `configmap ${this.namespace}/${aside}`,
+      read.reason,
+    );
   }
 
   /**
@@ -82,14 +105,23 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
-      metadata: { name: this.name, namespace: this.namespace, labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE }, ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}) },
+      metadata: {
+        name: this.name,
+        namespace: this.namespace,
+        labels: { [MANAGED_BY_LABEL]: MANAGED_BY_VALUE },
+        ...(this.resourceVersion ? { resourceVersion: this.resourceVersion } : {}),
+      },
       data: { [KEY]: JSON.stringify(snapshot) },
     };
     // Both are safe to repeat: a replace carries the resourceVersion it read (a repeat after it took
     // effect answers 409 Conflict, then merged), and a repeated create answers 409 AlreadyExists.
     const saved = this.resourceVersion
-      ? await this.policy.run('kubernetes', {}, (signal) => this.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, abortable(signal)))
-      : await this.policy.run('kubernetes', {}, (signal) => this.core.createNamespacedConfigMap({ namespace: this.namespace, body }, abortable(signal)));
+      ? await this.policy.run('kubernetes', {}, (signal) =>
+          this.core.replaceNamespacedConfigMap({ name: this.name, namespace: this.namespace, body }, abortable(signal)),
+        )
+      : await this.policy.run('kubernetes', {}, (signal) =>
+          this.core.createNamespacedConfigMap({ namespace: this.namespace, body }, abortable(signal)),
+        );
     this.resourceVersion = saved.metadata?.resourceVersion;
   }
 }

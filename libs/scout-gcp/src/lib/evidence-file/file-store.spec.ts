@@ -13,7 +13,18 @@ describe('FileEvidenceStore', () => {
   it('round-trips a ledger snapshot and writes atomically (no temp file left)', async () => {
     const store = new FileEvidenceStore(join(dir, 'state/evidence.json'));
     expect(await store.load()).toBeNull();
-    const ledger = new EvidenceLedger([{ source: 'probe', region: 'us-central1', zone: null, gpu: 'nvidia-l4', spot: false, outcome: 'success', at: now.toISOString(), details: 'NVIDIA L4' }]);
+    const ledger = new EvidenceLedger([
+      {
+        source: 'probe',
+        region: 'us-central1',
+        zone: null,
+        gpu: 'nvidia-l4',
+        spot: false,
+        outcome: 'success',
+        at: now.toISOString(),
+        details: 'NVIDIA L4',
+      },
+    ]);
     await store.save(ledger.snapshot(now));
     expect(await store.load()).toEqual(ledger.snapshot(now));
     expect(readdirSync(join(dir, 'state'))).toEqual(['evidence.json']);
@@ -21,7 +32,11 @@ describe('FileEvidenceStore', () => {
 
   it.each([
     ['not JSON', '{ "schemaVersion": 1, "observ', /not JSON/],
-    ['a future schema version', '{"schemaVersion": 2, "observations": []}', /schemaVersion 2 is not supported \(expected 1\)/],
+    [
+      'a future schema version',
+      '{"schemaVersion": 2, "observations": []}',
+      /schemaVersion 2 is not supported \(expected 1\)/,
+    ],
     ['a bad observation', '{"schemaVersion": 1, "observations": [{"region": 3}]}', /observations\.0\./],
   ])('a corrupt file (%s) is reported and set aside, never silently reset', async (_name, content, reason) => {
     const file = join(dir, 'evidence.json');

@@ -1,5 +1,6 @@
-import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { dirname } from 'node:path';
+import writeFileAtomic from 'write-file-atomic';
 import { parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
 
 /** The evidence file could not be read; it was moved aside (never overwritten) to `movedTo`. */
@@ -15,8 +16,8 @@ export class CorruptEvidenceError extends Error {
 }
 
 /**
- * The default evidence store: one JSON file, schema-versioned, written atomically (write a
- * temporary file beside it, then rename over it), bounded by the ledger's compaction.
+ * The default evidence store: one JSON file, schema-versioned, written atomically (write-file-atomic:
+ * a temporary file beside it, then renamed over it), bounded by the ledger's compaction.
  */
 export class FileEvidenceStore implements EvidenceStore {
   constructor(
@@ -35,8 +36,6 @@ export class FileEvidenceStore implements EvidenceStore {
 
   async save(snapshot: LedgerSnapshot): Promise<void> {
     mkdirSync(dirname(this.file), { recursive: true });
-    const tmp = `${this.file}.tmp-${process.pid}`;
-    writeFileSync(tmp, JSON.stringify(snapshot, null, 1) + '\n');
-    renameSync(tmp, this.file);
+    await writeFileAtomic(this.file, JSON.stringify(snapshot, null, 1) + '\n');
   }
 }

@@ -12,7 +12,15 @@ const ClusterSchema = z.object({
   autopilot: z.object({ enabled: z.boolean().nullish() }).nullish(),
   endpoint: z.string().nullish(),
 });
-const CLUSTER_STATUS = ['STATUS_UNSPECIFIED', 'PROVISIONING', 'RUNNING', 'RECONCILING', 'STOPPING', 'ERROR', 'DEGRADED'];
+const CLUSTER_STATUS = [
+  'STATUS_UNSPECIFIED',
+  'PROVISIONING',
+  'RUNNING',
+  'RECONCILING',
+  'STOPPING',
+  'ERROR',
+  'DEGRADED',
+];
 
 const MembershipList = z.object({
   resources: z
@@ -39,7 +47,13 @@ const FeatureSchema = z.object({
           .object({
             configSyncState: z
               .object({
-                syncState: z.object({ code: z.string().nullish(), syncToken: z.string().nullish(), errors: z.array(z.object({ errorMessage: z.string().nullish() })).nullish() }).nullish(),
+                syncState: z
+                  .object({
+                    code: z.string().nullish(),
+                    syncToken: z.string().nullish(),
+                    errors: z.array(z.object({ errorMessage: z.string().nullish() })).nullish(),
+                  })
+                  .nullish(),
               })
               .nullish(),
           })
@@ -64,13 +78,19 @@ export class GkeFleet implements FleetPort {
 
   clusters(): Promise<GkeCluster[]> {
     return this.policy.run('container', {}, async () => {
-      const [res] = await this.clients.clusters.listClusters({ parent: `projects/${this.project}/locations/-` }, NO_GAX_RETRY as never);
+      const [res] = await this.clients.clusters.listClusters(
+        { parent: `projects/${this.project}/locations/-` },
+        NO_GAX_RETRY as never,
+      );
       return (res.clusters ?? []).map((c) => {
         const p = ClusterSchema.parse(c);
         return {
           name: p.name,
           location: p.location,
-          status: typeof p.status === 'number' ? (CLUSTER_STATUS[p.status] ?? String(p.status)) : (p.status ?? 'STATUS_UNSPECIFIED'),
+          status:
+            typeof p.status === 'number'
+              ? (CLUSTER_STATUS[p.status] ?? String(p.status))
+              : (p.status ?? 'STATUS_UNSPECIFIED'),
           autopilot: p.autopilot?.enabled ?? false,
           endpoint: p.endpoint ?? null,
         };
@@ -88,14 +108,25 @@ export class GkeFleet implements FleetPort {
       const out: Membership[] = [];
       let pageToken: string | undefined;
       do {
-        const res = await this.clients.gkehub.projects.locations.memberships.list({ parent: `projects/${this.project}/locations/-`, pageToken }, { retry: false, signal });
+        const res = await this.clients.gkehub.projects.locations.memberships.list(
+          { parent: `projects/${this.project}/locations/-`, pageToken },
+          { retry: false, signal },
+        );
         const page = MembershipList.parse(res.data);
         for (const m of page.resources ?? []) {
           const link = m.endpoint?.gkeCluster?.resourceLink ?? '';
           const cl = /locations\/([^/]+)\/clusters\/([^/]+)$/.exec(link);
           const where = MEMBERSHIP_NAME.exec(m.name);
-          if (!where) throw new Error(`GKE Hub returned a membership name "${m.name}" that is not projects/*/locations/*/memberships/*`);
-          out.push({ id: where[2]!, location: where[1]!, cluster: cl ? `${cl[1]}/${cl[2]}` : null, state: m.state?.code ?? 'UNKNOWN' });
+          if (!where)
+            throw new Error(
+              `GKE Hub returned a membership name "${m.name}" that is not projects/*/locations/*/memberships/*`,
+            );
+          out.push({
+            id: where[2]!,
+            location: where[1]!,
+            cluster: cl ? `${cl[1]}/${cl[2]}` : null,
+            state: m.state?.code ?? 'UNKNOWN',
+          });
         }
         pageToken = page.nextPageToken ?? undefined;
       } while (pageToken);
@@ -107,7 +138,10 @@ export class GkeFleet implements FleetPort {
   private configManagement() {
     this.feature ??= this.policy
       .run('gkehub', {}, async (signal) => {
-        const res = await this.clients.gkehub.projects.locations.features.get({ name: `projects/${this.project}/locations/global/features/configmanagement` }, { retry: false, signal });
+        const res = await this.clients.gkehub.projects.locations.features.get(
+          { name: `projects/${this.project}/locations/global/features/configmanagement` },
+          { retry: false, signal },
+        );
         return FeatureSchema.parse(res.data);
       })
       .finally(() => {

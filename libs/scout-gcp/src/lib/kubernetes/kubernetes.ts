@@ -1,4 +1,16 @@
-import { BatchV1Api, CoreV1Api, createConfiguration, KubeConfig, Observable, ServerConfiguration, type ConfigurationOptions, type ObservableMiddleware, type RequestContext, type ResponseContext, type SecurityAuthentication } from '@kubernetes/client-node';
+import {
+  BatchV1Api,
+  CoreV1Api,
+  createConfiguration,
+  KubeConfig,
+  Observable,
+  ServerConfiguration,
+  type ConfigurationOptions,
+  type ObservableMiddleware,
+  type RequestContext,
+  type ResponseContext,
+  type SecurityAuthentication,
+} from '@kubernetes/client-node';
 import { z } from 'zod';
 import type { AppPods, WorkloadPort } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
@@ -22,7 +34,8 @@ export interface GatewayTarget {
  * (https://cloud.google.com/kubernetes-engine/enterprise/multicluster-management/gateway/using).
  * The location is the membership's own: "global" for global memberships, the region for regional ones.
  */
-export const gatewayServer = (t: GatewayTarget): string => `${t.gateway.replace(/\/$/, '')}/v1/projects/${t.projectNumber}/locations/${t.location}/gkeMemberships/${t.membership}`;
+export const gatewayServer = (t: GatewayTarget): string =>
+  `${t.gateway.replace(/\/$/, '')}/v1/projects/${t.projectNumber}/locations/${t.location}/gkeMemberships/${t.membership}`;
 
 /**
  * Authentication for Connect Gateway: the KubeConfig's transport settings (TLS) and a Google access
@@ -65,7 +78,10 @@ export function kubeApis(target: GatewayTarget, token: TokenSource): KubeApis {
     contexts: [{ name, cluster: name, user: name }],
     currentContext: name,
   });
-  const config = createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: new GoogleBearerAuth(kc, token) } });
+  const config = createConfiguration({
+    baseServer: new ServerConfiguration(server, {}),
+    authMethods: { default: new GoogleBearerAuth(kc, token) },
+  });
   return { core: new CoreV1Api(config), batch: new BatchV1Api(config) };
 }
 
@@ -115,19 +131,33 @@ export class KubeWorkloads implements WorkloadPort {
 
   appPods(namespace: string, labelSelector: string): Promise<AppPods> {
     return this.policy.run('connectgateway', { cluster: this.membership }, async (signal) => {
-      const pods = (await this.apis.core.listNamespacedPod({ namespace, labelSelector }, abortable(signal))).items.map((p) => PodSchema.parse(p));
+      const pods = (await this.apis.core.listNamespacedPod({ namespace, labelSelector }, abortable(signal))).items.map(
+        (p) => PodSchema.parse(p),
+      );
       // Ready as the endpoints controller sees it: Running and condition Ready=True
       // (https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-conditions).
-      const ready = pods.filter((p) => p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True')).length;
+      const ready = pods.filter(
+        (p) =>
+          p.status?.phase === 'Running' && p.status.conditions?.some((c) => c.type === 'Ready' && c.status === 'True'),
+      ).length;
       const pending = pods.filter((p) => p.status?.phase === 'Pending');
       if (!pending.length) return { total: pods.length, ready, pending: [] };
-      const events = (await this.apis.core.listNamespacedEvent({ namespace }, abortable(signal))).items.map((e) => EventSchema.parse(e));
+      const events = (await this.apis.core.listNamespacedEvent({ namespace }, abortable(signal))).items.map((e) =>
+        EventSchema.parse(e),
+      );
       const withEvents = pending.map((p) => ({
         name: p.metadata.name,
-        since: p.metadata.creationTimestamp ? new Date(p.metadata.creationTimestamp).toISOString() : new Date(0).toISOString(),
+        since: p.metadata.creationTimestamp
+          ? new Date(p.metadata.creationTimestamp).toISOString()
+          : new Date(0).toISOString(),
         events: events
           .filter((e) => e.involvedObject.name === p.metadata.name)
-          .map((e) => ({ reason: e.reason ?? '', message: e.message ?? '', type: e.type ?? 'Normal', at: eventTime(e) })),
+          .map((e) => ({
+            reason: e.reason ?? '',
+            message: e.message ?? '',
+            type: e.type ?? 'Normal',
+            at: eventTime(e),
+          })),
       }));
       return { total: pods.length, ready, pending: withEvents };
     });

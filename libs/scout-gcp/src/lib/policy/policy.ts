@@ -17,7 +17,10 @@ export interface CallPolicyOptions {
 }
 
 export class CallTimeoutError extends Error {
-  constructor(readonly api: string, readonly ms: number) {
+  constructor(
+    readonly api: string,
+    readonly ms: number,
+  ) {
     super(`${api}: no answer within ${ms} ms (timeout)`);
     this.name = 'CallTimeoutError';
   }
@@ -39,7 +42,10 @@ export function retryAfterSeconds(e: unknown): number | null {
   const err = e as { response?: { headers?: unknown }; headers?: unknown };
   for (const h of [err.response?.headers, err.headers]) {
     if (!h) continue;
-    const value = typeof (h as { get?: unknown }).get === 'function' ? (h as Headers).get('retry-after') : (h as Record<string, string | undefined>)['retry-after'];
+    const value =
+      typeof (h as { get?: unknown }).get === 'function'
+        ? (h as Headers).get('retry-after')
+        : (h as Record<string, string | undefined>)['retry-after'];
     if (value === undefined || value === null) continue;
     const n = Number(value);
     if (Number.isFinite(n)) return n;
@@ -55,7 +61,8 @@ export function retryAfterSeconds(e: unknown): number | null {
  */
 function serverBody(e: unknown): { message?: string; reason?: string; raw?: string } | null {
   const err = e as { body?: unknown; response?: { data?: unknown }; message?: unknown };
-  const jsonMessage = typeof err.message === 'string' && err.message.trimStart().startsWith('{') ? err.message : undefined;
+  const jsonMessage =
+    typeof err.message === 'string' && err.message.trimStart().startsWith('{') ? err.message : undefined;
   for (const raw of [err.body, err.response?.data, jsonMessage]) {
     if (!raw) continue;
     let data: unknown = raw;
@@ -71,7 +78,10 @@ function serverBody(e: unknown): { message?: string; reason?: string; raw?: stri
     const d = data as { message?: unknown; reason?: unknown; error?: { message?: unknown; status?: unknown } };
     const message = d.error?.message ?? d.message;
     const reason = d.error?.status ?? d.reason;
-    return { ...(typeof message === 'string' && message ? { message } : {}), ...(typeof reason === 'string' && reason ? { reason } : {}) };
+    return {
+      ...(typeof message === 'string' && message ? { message } : {}),
+      ...(typeof reason === 'string' && reason ? { reason } : {}),
+    };
   }
   return null;
 }
@@ -89,7 +99,25 @@ export function messageOf(e: unknown): string {
 
 // gRPC status names by code (https://grpc.github.io/grpc/core/md_doc_statuscodes.html), which gax
 // errors carry as `code` while REST carries the same names in error.status.
-const GRPC_STATUS = ['OK', 'CANCELLED', 'UNKNOWN', 'INVALID_ARGUMENT', 'DEADLINE_EXCEEDED', 'NOT_FOUND', 'ALREADY_EXISTS', 'PERMISSION_DENIED', 'RESOURCE_EXHAUSTED', 'FAILED_PRECONDITION', 'ABORTED', 'OUT_OF_RANGE', 'UNIMPLEMENTED', 'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED'];
+const GRPC_STATUS = [
+  'OK',
+  'CANCELLED',
+  'UNKNOWN',
+  'INVALID_ARGUMENT',
+  'DEADLINE_EXCEEDED',
+  'NOT_FOUND',
+  'ALREADY_EXISTS',
+  'PERMISSION_DENIED',
+  'RESOURCE_EXHAUSTED',
+  'FAILED_PRECONDITION',
+  'ABORTED',
+  'OUT_OF_RANGE',
+  'UNIMPLEMENTED',
+  'INTERNAL',
+  'UNAVAILABLE',
+  'DATA_LOSS',
+  'UNAUTHENTICATED',
+];
 
 /** The machine-readable reason: a Kubernetes Status reason or Google's error status name. */
 export function reasonOf(e: unknown): string | null {
@@ -102,7 +130,16 @@ export function reasonOf(e: unknown): string | null {
 }
 
 /** Network failures, by the system error code the clients carry (node-fetch, gaxios, undici's cause). */
-const NETWORK_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT', 'UND_ERR_SOCKET', 'ECONNABORTED', 'EAI_AGAIN', 'UND_ERR_CONNECT_TIMEOUT']);
+const NETWORK_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'UND_ERR_SOCKET',
+  'ECONNABORTED',
+  'EAI_AGAIN',
+  'UND_ERR_CONNECT_TIMEOUT',
+]);
 const networkCode = (e: unknown): string | null => {
   const err = e as { code?: unknown; cause?: { code?: unknown } };
   for (const c of [err.code, err.cause?.code]) if (typeof c === 'string' && NETWORK_CODES.has(c)) return c;
@@ -146,10 +183,24 @@ export class CallPolicy {
   private readonly o: Required<Omit<CallPolicyOptions, 'logger'>> & { logger: Logger };
 
   constructor(options: CallPolicyOptions = {}) {
-    this.o = { timeoutMs: 15_000, retries: 3, concurrencyPerHost: 8, minBackoffMs: 200, maxBackoffMs: 5_000, maxRetryAfterMs: 30_000, logger: silentLogger, ...options };
+    this.o = {
+      timeoutMs: 15_000,
+      retries: 3,
+      concurrencyPerHost: 8,
+      minBackoffMs: 200,
+      maxBackoffMs: 5_000,
+      maxRetryAfterMs: 30_000,
+      logger: silentLogger,
+      ...options,
+    };
   }
 
-  async run<T>(api: string, scope: { region?: string; cluster?: string }, fn: (signal: AbortSignal) => Promise<T>, options: CallOptions = {}): Promise<T> {
+  async run<T>(
+    api: string,
+    scope: { region?: string; cluster?: string },
+    fn: (signal: AbortSignal) => Promise<T>,
+    options: CallOptions = {},
+  ): Promise<T> {
     const idempotent = options.idempotent ?? true;
     let limit = this.limits.get(api);
     if (!limit) {
@@ -193,13 +244,22 @@ export class CallPolicy {
           maxTimeout: this.o.maxBackoffMs,
           factor: 2,
           randomize: true,
-          onFailedAttempt: (err) => this.o.logger.debug({ api, attempt: err.attemptNumber, retriesLeft: err.retriesLeft, err: err.message }, 'transient failure, retrying'),
+          onFailedAttempt: (err) =>
+            this.o.logger.debug(
+              { api, attempt: err.attemptNumber, retriesLeft: err.retriesLeft, err: err.message },
+              'transient failure, retrying',
+            ),
         }),
       );
     } catch (e) {
       const err = e as Error;
       const status = httpStatusOf(err);
-      throw new SignalError(`${api}${scope.cluster ? ` (${scope.cluster})` : scope.region ? ` (${scope.region})` : ''}: ${status ? `HTTP ${status}: ` : ''}${messageOf(err)}`, { api, ...scope }, isTransient(err), { status, reason: reasonOf(err) });
+      throw new SignalError(
+        `${api}${scope.cluster ? ` (${scope.cluster})` : scope.region ? ` (${scope.region})` : ''}: ${status ? `HTTP ${status}: ` : ''}${messageOf(err)}`,
+        { api, ...scope },
+        isTransient(err),
+        { status, reason: reasonOf(err) },
+      );
     }
   }
 }

@@ -1,6 +1,12 @@
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
-import { metadataComment, planTrailer, readMetadata, silentLogger, type ProposalRequest } from '@gpu-fleet/scout-domain';
+import {
+  metadataComment,
+  planTrailer,
+  readMetadata,
+  silentLogger,
+  type ProposalRequest,
+} from '@gpu-fleet/scout-domain';
 import { GitHubHost } from './github-host';
 
 /** The adapter with the real octokit (retry + throttling plugins) against the sandbox's GitHub wire format. */
@@ -8,13 +14,23 @@ let sandbox: Sandbox;
 beforeEach(async () => {
   const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
   const world = new SandboxWorld({ seed: 1, clock: new ManualClock(new Date('2026-11-23T12:00:00Z')), spec });
-  sandbox = await startSandbox(world, { githubFiles: { 'fleet-config/fleet.yaml': 'clusters: []\n', 'clusters/old/kustomization.yaml': 'old\n' } });
+  sandbox = await startSandbox(world, {
+    githubFiles: { 'fleet-config/fleet.yaml': 'clusters: []\n', 'clusters/old/kustomization.yaml': 'old\n' },
+  });
 });
 afterEach(() => sandbox.close());
 
 /** Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. */
 const host = (throttle = false) =>
-  new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.githubToken }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle });
+  new GitHubHost({
+    owner: sandbox.github.owner,
+    repo: sandbox.github.repo,
+    auth: { kind: 'token', token: sandbox.githubToken },
+    baseUrl: sandbox.endpoints.github,
+    logger: silentLogger,
+    retryBaseMs: 5,
+    throttle,
+  });
 
 const request = (plan: string, body = `body ${plan}`, extra: Partial<ProposalRequest> = {}): ProposalRequest => ({
   base: 'main',
@@ -40,13 +56,19 @@ describe('GitHubHost: one idempotent pull request', () => {
     const r = await host(true).propose(request('a'));
     expect(r).toMatchObject({ action: 'created', number: 1, url: 'https://github.com/gpu-fleet/gpu-fleet/pull/1' });
     expect(pulls()).toHaveLength(1);
-    expect(pulls()[0]).toMatchObject({ head: 'region-scout/placement', base: 'main', title: 'region-scout: plan a', labels: ['region-scout', 'placement'], autoMerge: false });
+    expect(pulls()[0]).toMatchObject({
+      head: 'region-scout/placement',
+      base: 'main',
+      title: 'region-scout: plan a',
+      labels: ['region-scout', 'placement'],
+      autoMerge: false,
+    });
     const files = sandbox.github.files('region-scout/placement');
     expect(files.get('fleet-config/fleet.yaml')).toBe('clusters: [a]\n');
     expect(files.has('clusters/old/kustomization.yaml')).toBe(false);
     const head = sandbox.github.commits.get(sandbox.github.refs.get('heads/region-scout/placement')!)!;
     expect(head.parents).toEqual([sandbox.github.refs.get('heads/main')]);
-    }, 20_000);
+  }, 20_000);
 
   it('run twice: the same plan writes nothing; new evidence edits the body only; a new plan adds a commit to the same PR', async () => {
     await host().propose(request('a'));
@@ -69,23 +91,33 @@ describe('GitHubHost: one idempotent pull request', () => {
 
   it('leaves a branch a person pushed to alone, and says so', async () => {
     await host().propose(request('a'));
-    const theirs = sandbox.github.pushAsPerson('region-scout/placement', { 'fleet-config/fleet.yaml': 'clusters: [mine]\n' });
+    const theirs = sandbox.github.pushAsPerson('region-scout/placement', {
+      'fleet-config/fleet.yaml': 'clusters: [mine]\n',
+    });
     const before = writes();
     const r = await host().propose(request('b'));
     expect(r.action).toBe('left-alone');
     expect(r.message).toMatch(/a person pushed .* left alone/);
-    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe('left-alone');
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe(
+      'left-alone',
+    );
     expect(writes()).toBe(before);
     expect(sandbox.github.refs.get('heads/region-scout/placement')).toBe(theirs);
   });
 
   it('closes the PR with a comment when the plan empties', async () => {
     await host().propose(request('a'));
-    const r = await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'region-scout: no change needed any more' });
+    const r = await host().withdraw({
+      base: 'main',
+      branch: 'region-scout/placement',
+      comment: 'region-scout: no change needed any more',
+    });
     expect(r).toMatchObject({ action: 'closed', number: 1 });
     expect(pulls()[0]).toMatchObject({ state: 'closed', comments: ['region-scout: no change needed any more'] });
     expect(sandbox.github.refs.has('heads/region-scout/placement')).toBe(false);
-    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe('nothing-open');
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe(
+      'nothing-open',
+    );
   });
 
   /** Hold the next `method` on the branch ref until released; resolves `held` once a request waits there. */
@@ -94,7 +126,15 @@ describe('GitHubHost: one idempotent pull request', () => {
     let held!: () => void;
     const until = new Promise<void>((r) => (release = r));
     const waiting = new Promise<void>((r) => (held = r));
-    sandbox.faults.push({ api: 'github', kind: 'hold', method, path: /\/git\/refs/, times: 1, until, onHold: () => held() });
+    sandbox.faults.push({
+      api: 'github',
+      kind: 'hold',
+      method,
+      path: /\/git\/refs/,
+      times: 1,
+      until,
+      onHold: () => held(),
+    });
     return { waiting, release };
   };
 
@@ -109,7 +149,11 @@ describe('GitHubHost: one idempotent pull request', () => {
     // Sweep 1's create fails (the ref exists); it re-reads and finds its plan already proposed.
     expect(await first).toMatchObject({ action: 'unchanged', number: 1 });
     expect(pulls().filter((p) => p.state === 'open')).toHaveLength(1);
-    expect(sandbox.requests.filter((q) => q.api === 'github' && q.method === 'POST' && /\/git\/refs$/.test(q.path)).map((q) => q.status)).toEqual([422, 201]); // logged on arrival: the held create, then sweep 2's
+    expect(
+      sandbox.requests
+        .filter((q) => q.api === 'github' && q.method === 'POST' && /\/git\/refs$/.test(q.path))
+        .map((q) => q.status),
+    ).toEqual([422, 201]); // logged on arrival: the held create, then sweep 2's
   });
 
   it('two concurrent sweeps moving the branch: both commits land, fast-forward only (the race forced)', async () => {
@@ -126,7 +170,11 @@ describe('GitHubHost: one idempotent pull request', () => {
     const head = sandbox.github.refs.get('heads/region-scout/placement')!;
     expect(head).toBe(cr.commit);
     expect(sandbox.github.isAncestor(d.commit!, head)).toBe(true);
-    expect(sandbox.requests.filter((q) => q.api === 'github' && q.method === 'PATCH' && /\/git\/refs\//.test(q.path)).map((q) => q.status)).toEqual([422, 200, 200]); // c held and refused, d, c again
+    expect(
+      sandbox.requests
+        .filter((q) => q.api === 'github' && q.method === 'PATCH' && /\/git\/refs\//.test(q.path))
+        .map((q) => q.status),
+    ).toEqual([422, 200, 200]); // c held and refused, d, c again
     expect(pulls()).toHaveLength(1);
   });
 
@@ -147,7 +195,10 @@ describe('GitHubHost: one idempotent pull request', () => {
   it('stops on a secondary rate limit without retrying, nothing half-written', async () => {
     sandbox.faults.push({ api: 'github', kind: 'secondary-rate-limit', retryAfterSec: 60, path: /\/pulls$/ });
     const r = await host(true).propose(request('a'));
-    expect(r).toMatchObject({ action: 'stopped', message: 'GitHub secondary rate limit: stopped; the next sweep retries' });
+    expect(r).toMatchObject({
+      action: 'stopped',
+      message: 'GitHub secondary rate limit: stopped; the next sweep retries',
+    });
     expect(sandbox.requests.filter((q) => q.api === 'github' && q.status === 403)).toHaveLength(1);
     expect(pulls()).toHaveLength(0);
     // The commit on the branch is complete and the next sweep resumes from it: same plan, PR opened, no second commit.
@@ -163,7 +214,14 @@ describe('GitHubHost: one idempotent pull request', () => {
   });
 
   it('reports a rejected token as a clean stop', async () => {
-    const r = await new GitHubHost({ owner: 'nobody', repo: 'nothing', auth: { kind: 'token', token: 't' }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5 }).propose(request('a'));
+    const r = await new GitHubHost({
+      owner: 'nobody',
+      repo: 'nothing',
+      auth: { kind: 'token', token: 't' },
+      baseUrl: sandbox.endpoints.github,
+      logger: silentLogger,
+      retryBaseMs: 5,
+    }).propose(request('a'));
     expect(r).toMatchObject({ action: 'stopped' });
     expect(r.message).toMatch(/GitHub answered 404/);
   });
@@ -172,7 +230,11 @@ describe('GitHubHost: one idempotent pull request', () => {
 describe('GitHubHost: proposals built on the commit the sweep read', () => {
   it('with baseCommit, a change merged meanwhile stays visible (the PR is based on what the sweep saw), not silently reverted', async () => {
     const seen = sandbox.github.refs.get('heads/main')!;
-    const merged = sandbox.github.pushAsPerson('main', { 'fleet-config/fleet.yaml': 'clusters: [person]\n' }, 'A person edits the spec');
+    const merged = sandbox.github.pushAsPerson(
+      'main',
+      { 'fleet-config/fleet.yaml': 'clusters: [person]\n' },
+      'A person edits the spec',
+    );
     await host().propose(request('a', 'body a', { baseCommit: seen }));
     const head = sandbox.github.commits.get(sandbox.github.refs.get('heads/region-scout/placement')!)!;
     expect(head.parents).toEqual([seen]);
@@ -187,22 +249,44 @@ describe('GitHubHost: proposals built on the commit the sweep read', () => {
 
 describe('GitHubHost.readFiles: the repository without a checkout (the CronJob)', () => {
   it('reads exactly the files under the given folders and paths at the branch head', async () => {
-    sandbox.github.pushAsPerson('main', { 'fleet-config/patches/kustomization.yaml': 'kind: Component\n', 'README.md': 'not wanted\n', 'fleet-config-other/x': 'not wanted\n' });
+    sandbox.github.pushAsPerson('main', {
+      'fleet-config/patches/kustomization.yaml': 'kind: Component\n',
+      'README.md': 'not wanted\n',
+      'fleet-config-other/x': 'not wanted\n',
+    });
     const r = await host().readFiles('main', ['fleet-config/', 'clusters/', 'docs/reference/fleet-spec.md']);
     expect(r.commit).toBe(sandbox.github.refs.get('heads/main'));
-    expect([...r.files.keys()]).toEqual(['clusters/old/kustomization.yaml', 'fleet-config/fleet.yaml', 'fleet-config/patches/kustomization.yaml']);
+    expect([...r.files.keys()]).toEqual([
+      'clusters/old/kustomization.yaml',
+      'fleet-config/fleet.yaml',
+      'fleet-config/patches/kustomization.yaml',
+    ]);
     expect(r.files.get('fleet-config/patches/kustomization.yaml')).toBe('kind: Component\n');
   });
 
   it('names the branch when it does not exist', async () => {
-    await expect(host().readFiles('nope', ['fleet-config/'])).rejects.toThrow(/branch "nope" not found; check configSync.branch/);
+    await expect(host().readFiles('nope', ['fleet-config/'])).rejects.toThrow(
+      /branch "nope" not found; check configSync.branch/,
+    );
   });
 });
 
 describe('GitHubHost with configSync.dir: the gpu-fleet tree in a folder of the repository', () => {
   it('proposes and reads paths under the folder, and speaks in paths relative to it', async () => {
-    sandbox.github.pushAsPerson('main', { 'ops/fleet/fleet-config/fleet.yaml': 'clusters: []\n', 'fleet-config/fleet.yaml': 'someone else\n' });
-    const inDir = new GitHubHost({ owner: sandbox.github.owner, repo: sandbox.github.repo, auth: { kind: 'token', token: sandbox.githubToken }, baseUrl: sandbox.endpoints.github, logger: silentLogger, retryBaseMs: 5, throttle: false, dir: 'ops/fleet' });
+    sandbox.github.pushAsPerson('main', {
+      'ops/fleet/fleet-config/fleet.yaml': 'clusters: []\n',
+      'fleet-config/fleet.yaml': 'someone else\n',
+    });
+    const inDir = new GitHubHost({
+      owner: sandbox.github.owner,
+      repo: sandbox.github.repo,
+      auth: { kind: 'token', token: sandbox.githubToken },
+      baseUrl: sandbox.endpoints.github,
+      logger: silentLogger,
+      retryBaseMs: 5,
+      throttle: false,
+      dir: 'ops/fleet',
+    });
     const read = await inDir.readFiles('main', ['fleet-config/']);
     expect([...read.files]).toEqual([['fleet-config/fleet.yaml', 'clusters: []\n']]);
     await inDir.propose(request('a'));

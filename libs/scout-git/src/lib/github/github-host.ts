@@ -2,9 +2,18 @@ import { App, Octokit, RequestError } from 'octokit';
 import pLimit from 'p-limit';
 import { z } from 'zod';
 import { retryOnConflict } from '@gpu-fleet/retry';
-import { proposalParents, readMetadata, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+import {
+  proposalParents,
+  readMetadata,
+  readPlanTrailer,
+  type GitHostPort,
+  type Logger,
+  type ProposalRequest,
+  type ProposalResult,
+} from '@gpu-fleet/scout-domain';
 
-export type GitHubAuth = { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
+export type GitHubAuth =
+  { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
 
 export interface GitHubHostOptions {
   owner: string;
@@ -32,11 +41,26 @@ export interface GitHubHostOptions {
 
 // Narrow views of the responses the adapter reads (parsed at the boundary).
 const RefSchema = z.object({ object: z.object({ sha: z.string() }) });
-const CommitSchema = z.object({ sha: z.string(), message: z.string(), tree: z.object({ sha: z.string() }), parents: z.array(z.object({ sha: z.string() })) });
+const CommitSchema = z.object({
+  sha: z.string(),
+  message: z.string(),
+  tree: z.object({ sha: z.string() }),
+  parents: z.array(z.object({ sha: z.string() })),
+});
 const ShaSchema = z.object({ sha: z.string() });
-const PullSchema = z.object({ number: z.number(), node_id: z.string(), title: z.string(), body: z.string().nullable(), html_url: z.string(), head: z.object({ ref: z.string() }) });
+const PullSchema = z.object({
+  number: z.number(),
+  node_id: z.string(),
+  title: z.string(),
+  body: z.string().nullable(),
+  html_url: z.string(),
+  head: z.object({ ref: z.string() }),
+});
 type Pull = z.infer<typeof PullSchema>;
-const TreeSchema = z.object({ truncated: z.boolean(), tree: z.array(z.object({ path: z.string(), type: z.string(), sha: z.string() })) });
+const TreeSchema = z.object({
+  truncated: z.boolean(),
+  tree: z.array(z.object({ path: z.string(), type: z.string(), sha: z.string() })),
+});
 const BlobSchema = z.object({ encoding: z.literal('base64'), content: z.string() });
 
 /**
@@ -52,10 +76,10 @@ const BlobSchema = z.object({ encoding: z.literal('base64'), content: z.string()
 export class GitHubHost implements GitHostPort {
   private octokitPromise: Promise<InstanceType<typeof Octokit>> | null = null;
 
-  constructor(private readonly o: GitHubHostOptions) {}
+  constructor(private readonly settings: GitHubHostOptions) {}
 
   private prefix(): string {
-    return this.o.dir ? `${this.o.dir.replace(/\/+$/, '')}/` : '';
+    return this.settings.dir ? `${this.settings.dir.replace(/\/+$/, '')}/` : '';
   }
 
   /** A path of the gpu-fleet tree as a path in the repository. */
@@ -64,20 +88,25 @@ export class GitHubHost implements GitHostPort {
   }
 
   describe(): string {
-    return `GitHub ${this.o.owner}/${this.o.repo}${this.o.baseUrl && !this.o.baseUrl.includes('api.github.com') ? ` at ${this.o.baseUrl}` : ''}`;
+    return `GitHub ${this.settings.owner}/${this.settings.repo}${this.settings.baseUrl && !this.settings.baseUrl.includes('api.github.com') ? ` at ${this.settings.baseUrl}` : ''}`;
   }
 
   private client(): Promise<InstanceType<typeof Octokit>> {
     if (this.octokitPromise) return this.octokitPromise;
-    const { logger } = this.o;
-    const maxWait = this.o.maxRateLimitWaitSec ?? 60;
+    const { logger } = this.settings;
+    const maxWait = this.settings.maxRateLimitWaitSec ?? 60;
     const options = {
-      baseUrl: this.o.baseUrl ?? 'https://api.github.com',
+      baseUrl: this.settings.baseUrl ?? 'https://api.github.com',
       userAgent: 'gpu-fleet-region-scout',
-      retry: { retryAfterBaseValue: this.o.retryBaseMs ?? 1000 },
+      retry: { retryAfterBaseValue: this.settings.retryBaseMs ?? 1000 },
       throttle: {
-        enabled: this.o.throttle !== false,
-        onRateLimit: (retryAfter: number, opts: { method: string; url: string }, _o: unknown, retryCount: number) => {
+        enabled: this.settings.throttle !== false,
+        onRateLimit: (
+          retryAfter: number,
+          opts: { method: string; url: string },
+          _octokit: unknown,
+          retryCount: number,
+        ) => {
           logger.warn({ retryAfter, method: opts.method, url: opts.url }, 'GitHub rate limit');
           return retryCount < 1 && retryAfter <= maxWait;
         },
@@ -87,13 +116,22 @@ export class GitHubHost implements GitHostPort {
           return false;
         },
       },
-      log: { debug: () => undefined, info: () => undefined, warn: (m: string) => logger.debug({ octokit: m }, 'octokit'), error: (m: string) => logger.debug({ octokit: m }, 'octokit') },
+      log: {
+        debug: () => undefined,
+        info: () => undefined,
+        warn: (m: string) => logger.debug({ octokit: m }, 'octokit'),
+        error: (m: string) => logger.debug({ octokit: m }, 'octokit'),
+      },
     };
-    const auth = this.o.auth;
+    const auth = this.settings.auth;
     this.octokitPromise =
       auth.kind === 'token'
         ? Promise.resolve(new Octokit({ ...options, auth: auth.token }))
-        : new App({ appId: auth.appId, privateKey: auth.privateKey, Octokit: Octokit.defaults(options) }).getInstallationOctokit(auth.installationId) as Promise<InstanceType<typeof Octokit>>;
+        : (new App({
+            appId: auth.appId,
+            privateKey: auth.privateKey,
+            Octokit: Octokit.defaults(options),
+          }).getInstallationOctokit(auth.installationId) as Promise<InstanceType<typeof Octokit>>);
     return this.octokitPromise;
   }
 
@@ -104,14 +142,21 @@ export class GitHubHost implements GitHostPort {
    */
   async readFiles(branch: string, paths: readonly string[]): Promise<{ commit: string; files: Map<string, string> }> {
     const gh = await this.client();
-    const repo = { owner: this.o.owner, repo: this.o.repo };
+    const repo = { owner: this.settings.owner, repo: this.settings.repo };
     const head = await this.branchHead(branch);
     if (!head) throw new Error(`${this.describe()}: branch "${branch}" not found; check configSync.branch in the spec`);
-    const tree = TreeSchema.parse((await gh.rest.git.getTree({ ...repo, tree_sha: head.tree.sha, recursive: 'true' })).data);
+    const tree = TreeSchema.parse(
+      (await gh.rest.git.getTree({ ...repo, tree_sha: head.tree.sha, recursive: 'true' })).data,
+    );
     // https://docs.github.com/en/rest/git/trees#get-a-tree: a truncated listing would silently miss files.
-    if (tree.truncated) throw new Error(`${this.describe()}: the tree of ${branch} is too large to list in one call (truncated); run the sweep from a checkout instead`);
+    if (tree.truncated)
+      throw new Error(
+        `${this.describe()}: the tree of ${branch} is too large to list in one call (truncated); run the sweep from a checkout instead`,
+      );
     const inRepo = paths.map((p) => this.repoPath(p));
-    const wanted = tree.tree.filter((e) => e.type === 'blob' && inRepo.some((p) => (p.endsWith('/') ? e.path.startsWith(p) : e.path === p)));
+    const wanted = tree.tree.filter(
+      (e) => e.type === 'blob' && inRepo.some((p) => (p.endsWith('/') ? e.path.startsWith(p) : e.path === p)),
+    );
     const files = new Map<string, string>();
     const limit = pLimit(4);
     await Promise.all(
@@ -130,16 +175,20 @@ export class GitHubHost implements GitHostPort {
       // A concurrent sweep that moved the branch first makes our non-force ref update (or create) fail
       // with 422: re-read and converge.
       retryOnConflict(() => this.proposeOnce(req), {
-        isConflict: (e) => e instanceof RequestError && e.status === 422 && /fast forward|already exists/i.test(e.message),
-        onConflict: () => this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading'),
+        isConflict: (e) =>
+          e instanceof RequestError && e.status === 422 && /fast forward|already exists/i.test(e.message),
+        onConflict: () =>
+          this.settings.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading'),
       }),
     );
   }
 
   private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {
     const gh = await this.client();
-    const repo = { owner: this.o.owner, repo: this.o.repo };
-    const baseSha = req.baseCommit ?? RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${req.base}` })).data).object.sha;
+    const repo = { owner: this.settings.owner, repo: this.settings.repo };
+    const baseSha =
+      req.baseCommit ??
+      RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${req.base}` })).data).object.sha;
     const baseCommit = CommitSchema.parse((await gh.rest.git.getCommit({ ...repo, commit_sha: baseSha })).data);
     const head = await this.branchHead(req.branch);
 
@@ -156,29 +205,66 @@ export class GitHubHost implements GitHostPort {
     if (!pr) {
       const created = await this.createPull(req);
       if (created.fresh) await this.decorate(created.pull, req);
-      return { action: created.fresh ? 'created' : 'updated', branch: req.branch, commit, url: created.pull.html_url, number: created.pull.number, message: `${created.fresh ? 'opened' : 'found'} pull request #${created.pull.number}` };
+      return {
+        action: created.fresh ? 'created' : 'updated',
+        branch: req.branch,
+        commit,
+        url: created.pull.html_url,
+        number: created.pull.number,
+        message: `${created.fresh ? 'opened' : 'found'} pull request #${created.pull.number}`,
+      };
     }
     const meta = readMetadata(pr.body);
     const committed = commit !== head?.sha;
     if (meta?.body === req.bodyHash && pr.title === req.title && !committed) {
-      return { action: 'unchanged', branch: req.branch, commit, url: pr.html_url, number: pr.number, message: `pull request #${pr.number} already proposes this plan` };
+      return {
+        action: 'unchanged',
+        branch: req.branch,
+        commit,
+        url: pr.html_url,
+        number: pr.number,
+        message: `pull request #${pr.number} already proposes this plan`,
+      };
     }
-    if (meta?.body !== req.bodyHash || pr.title !== req.title) await gh.rest.pulls.update({ ...repo, pull_number: pr.number, title: req.title, body: req.body });
-    return { action: 'updated', branch: req.branch, commit, url: pr.html_url, number: pr.number, message: `updated pull request #${pr.number}${committed ? ' with a new commit' : ' (description only)'}` };
+    if (meta?.body !== req.bodyHash || pr.title !== req.title)
+      await gh.rest.pulls.update({ ...repo, pull_number: pr.number, title: req.title, body: req.body });
+    return {
+      action: 'updated',
+      branch: req.branch,
+      commit,
+      url: pr.html_url,
+      number: pr.number,
+      message: `updated pull request #${pr.number}${committed ? ' with a new commit' : ' (description only)'}`,
+    };
   }
 
   async withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult> {
     return this.guard(req.branch, async () => {
       const gh = await this.client();
-      const repo = { owner: this.o.owner, repo: this.o.repo };
+      const repo = { owner: this.settings.owner, repo: this.settings.repo };
       const pr = await this.openPull(req.branch);
       const head = await this.branchHead(req.branch);
-      if (!pr) return { action: 'nothing-open', branch: req.branch, commit: head?.sha ?? null, url: null, number: null, message: 'no open proposal' };
+      if (!pr)
+        return {
+          action: 'nothing-open',
+          branch: req.branch,
+          commit: head?.sha ?? null,
+          url: null,
+          number: null,
+          message: 'no open proposal',
+        };
       if (head && !readPlanTrailer(head.message)) return this.leftAlone(req.branch, head.sha, pr);
       await gh.rest.issues.createComment({ ...repo, issue_number: pr.number, body: req.comment });
       await gh.rest.pulls.update({ ...repo, pull_number: pr.number, state: 'closed' });
       if (head) await gh.rest.git.deleteRef({ ...repo, ref: `heads/${req.branch}` });
-      return { action: 'closed', branch: req.branch, commit: null, url: pr.html_url, number: pr.number, message: `closed pull request #${pr.number}: the plan is empty` };
+      return {
+        action: 'closed',
+        branch: req.branch,
+        commit: null,
+        url: pr.html_url,
+        number: pr.number,
+        message: `closed pull request #${pr.number}: the plan is empty`,
+      };
     });
   }
 
@@ -189,8 +275,10 @@ export class GitHubHost implements GitHostPort {
     } catch (e) {
       if (e instanceof RequestError) {
         const secondary = e.status === 403 && /secondary rate limit/i.test(e.message);
-        const why = secondary ? 'GitHub secondary rate limit: stopped; the next sweep retries' : `GitHub answered ${e.status}: ${e.message.split('\n')[0]} (${e.request.method} ${new URL(e.request.url).pathname})`;
-        this.o.logger.warn({ status: e.status, branch }, why);
+        const why = secondary
+          ? 'GitHub secondary rate limit: stopped; the next sweep retries'
+          : `GitHub answered ${e.status}: ${e.message.split('\n')[0]} (${e.request.method} ${new URL(e.request.url).pathname})`;
+        this.settings.logger.warn({ status: e.status, branch }, why);
         return { action: 'stopped', branch, commit: null, url: null, number: null, message: why };
       }
       throw e;
@@ -199,13 +287,20 @@ export class GitHubHost implements GitHostPort {
 
   private leftAlone(branch: string, sha: string, pr?: Pull): ProposalResult {
     const message = `${branch} has a commit a person pushed (${sha.slice(0, 7)}): left alone; delete the branch or merge the pull request to let the scout propose again`;
-    this.o.logger.warn({ branch, sha }, message);
-    return { action: 'left-alone', branch, commit: sha, url: pr?.html_url ?? null, number: pr?.number ?? null, message };
+    this.settings.logger.warn({ branch, sha }, message);
+    return {
+      action: 'left-alone',
+      branch,
+      commit: sha,
+      url: pr?.html_url ?? null,
+      number: pr?.number ?? null,
+      message,
+    };
   }
 
   private async branchHead(branch: string): Promise<z.infer<typeof CommitSchema> | null> {
     const gh = await this.client();
-    const repo = { owner: this.o.owner, repo: this.o.repo };
+    const repo = { owner: this.settings.owner, repo: this.settings.repo };
     try {
       const sha = RefSchema.parse((await gh.rest.git.getRef({ ...repo, ref: `heads/${branch}` })).data).object.sha;
       return CommitSchema.parse((await gh.rest.git.getCommit({ ...repo, commit_sha: sha })).data);
@@ -216,21 +311,33 @@ export class GitHubHost implements GitHostPort {
   }
 
   /** One commit: the base tree plus the files (inline contents, deletions as sha null); parents per proposalParents. */
-  private async commit(req: ProposalRequest, base: z.infer<typeof CommitSchema>, head: z.infer<typeof CommitSchema> | null): Promise<string> {
+  private async commit(
+    req: ProposalRequest,
+    base: z.infer<typeof CommitSchema>,
+    head: z.infer<typeof CommitSchema> | null,
+  ): Promise<string> {
     const gh = await this.client();
-    const repo = { owner: this.o.owner, repo: this.o.repo };
+    const repo = { owner: this.settings.owner, repo: this.settings.repo };
     const tree = ShaSchema.parse(
       (
         await gh.rest.git.createTree({
           ...repo,
           base_tree: base.tree.sha,
-          tree: req.files.map((f) => (f.content === null ? { path: this.repoPath(f.path), mode: '100644' as const, type: 'blob' as const, sha: null } : { path: this.repoPath(f.path), mode: '100644' as const, type: 'blob' as const, content: f.content })),
+          tree: req.files.map((f) =>
+            f.content === null
+              ? { path: this.repoPath(f.path), mode: '100644' as const, type: 'blob' as const, sha: null }
+              : { path: this.repoPath(f.path), mode: '100644' as const, type: 'blob' as const, content: f.content },
+          ),
         })
       ).data,
     ).sha;
     const parents = proposalParents(base.sha, head && { sha: head.sha, parents: head.parents.map((p) => p.sha) });
-    const author = { ...(this.o.author ?? { name: 'region-scout', email: 'region-scout@users.noreply.github.com' }) };
-    const sha = ShaSchema.parse((await gh.rest.git.createCommit({ ...repo, message: req.commitMessage, tree, parents, author })).data).sha;
+    const author = {
+      ...(this.settings.author ?? { name: 'region-scout', email: 'region-scout@users.noreply.github.com' }),
+    };
+    const sha = ShaSchema.parse(
+      (await gh.rest.git.createCommit({ ...repo, message: req.commitMessage, tree, parents, author })).data,
+    ).sha;
     if (head) await gh.rest.git.updateRef({ ...repo, ref: `heads/${req.branch}`, sha, force: false });
     else await gh.rest.git.createRef({ ...repo, ref: `refs/heads/${req.branch}`, sha });
     return sha;
@@ -238,7 +345,15 @@ export class GitHubHost implements GitHostPort {
 
   private async openPull(branch: string): Promise<Pull | null> {
     const gh = await this.client();
-    const list = (await gh.rest.pulls.list({ owner: this.o.owner, repo: this.o.repo, head: `${this.o.owner}:${branch}`, state: 'open', per_page: 10 })).data;
+    const list = (
+      await gh.rest.pulls.list({
+        owner: this.settings.owner,
+        repo: this.settings.repo,
+        head: `${this.settings.owner}:${branch}`,
+        state: 'open',
+        per_page: 10,
+      })
+    ).data;
     const pulls = z.array(PullSchema).parse(list);
     return pulls.find((p) => p.head.ref === branch) ?? null;
   }
@@ -247,10 +362,26 @@ export class GitHubHost implements GitHostPort {
   private async createPull(req: ProposalRequest): Promise<{ pull: Pull; fresh: boolean }> {
     const gh = await this.client();
     try {
-      const pull = PullSchema.parse((await gh.rest.pulls.create({ owner: this.o.owner, repo: this.o.repo, head: req.branch, base: req.base, title: req.title, body: req.body, maintainer_can_modify: true })).data);
+      const pull = PullSchema.parse(
+        (
+          await gh.rest.pulls.create({
+            owner: this.settings.owner,
+            repo: this.settings.repo,
+            head: req.branch,
+            base: req.base,
+            title: req.title,
+            body: req.body,
+            maintainer_can_modify: true,
+          })
+        ).data,
+      );
       return { pull, fresh: true };
     } catch (e) {
-      if (e instanceof RequestError && e.status === 422 && /already exists/i.test(JSON.stringify(e.response?.data ?? ''))) {
+      if (
+        e instanceof RequestError &&
+        e.status === 422 &&
+        /already exists/i.test(JSON.stringify(e.response?.data ?? ''))
+      ) {
         const pull = await this.openPull(req.branch);
         if (pull) return { pull, fresh: false };
       }
@@ -260,10 +391,19 @@ export class GitHubHost implements GitHostPort {
 
   private async decorate(pr: Pull, req: ProposalRequest): Promise<void> {
     const gh = await this.client();
-    if (req.labels.length) await gh.rest.issues.addLabels({ owner: this.o.owner, repo: this.o.repo, issue_number: pr.number, labels: req.labels });
+    if (req.labels.length)
+      await gh.rest.issues.addLabels({
+        owner: this.settings.owner,
+        repo: this.settings.repo,
+        issue_number: pr.number,
+        labels: req.labels,
+      });
     if (req.autoMerge) {
       // Auto-merge is GraphQL-only: https://docs.github.com/en/graphql/reference/mutations#enablepullrequestautomerge
-      await gh.graphql('mutation($pullRequestId: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: SQUASH }) { pullRequest { number } } }', { pullRequestId: pr.node_id });
+      await gh.graphql(
+        'mutation($pullRequestId: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: SQUASH }) { pullRequest { number } } }',
+        { pullRequestId: pr.node_id },
+      );
     }
   }
 }

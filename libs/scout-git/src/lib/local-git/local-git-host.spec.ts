@@ -6,7 +6,18 @@ import { planTrailer, silentLogger, type ProposalRequest } from '@gpu-fleet/scou
 import { LocalGitHost } from './local-git-host';
 
 let root: string;
-const git = (...args: string[]) => execFileSync('git', args, { cwd: root, encoding: 'utf8', env: { ...process.env, GIT_AUTHOR_NAME: 'P', GIT_AUTHOR_EMAIL: 'p@x', GIT_COMMITTER_NAME: 'P', GIT_COMMITTER_EMAIL: 'p@x' } }).trim();
+const git = (...args: string[]) =>
+  execFileSync('git', args, {
+    cwd: root,
+    encoding: 'utf8',
+    env: {
+      ...process.env,
+      GIT_AUTHOR_NAME: 'P',
+      GIT_AUTHOR_EMAIL: 'p@x',
+      GIT_COMMITTER_NAME: 'P',
+      GIT_COMMITTER_EMAIL: 'p@x',
+    },
+  }).trim();
 
 beforeEach(() => {
   root = mkdtempSync(join(tmpdir(), 'local-git-host-'));
@@ -22,7 +33,13 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(root, { recursive: true, force: true }));
 
-const request = (plan: string, files = [{ path: 'fleet.yaml', content: `clusters: [${plan}]\n` }, { path: 'old.yaml', content: null }]): ProposalRequest => ({
+const request = (
+  plan: string,
+  files = [
+    { path: 'fleet.yaml', content: `clusters: [${plan}]\n` },
+    { path: 'old.yaml', content: null },
+  ],
+): ProposalRequest => ({
   base: 'main',
   branch: 'region-scout/placement',
   title: `plan ${plan}`,
@@ -81,14 +98,20 @@ describe('LocalGitHost', () => {
     const mine = git('commit-tree', tree, '-p', 'region-scout/placement', '-m', 'my tweak');
     git('update-ref', 'refs/heads/region-scout/placement', mine);
     expect((await host().propose(request('b'))).action).toBe('left-alone');
-    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'empty' })).action).toBe('left-alone');
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'empty' })).action).toBe(
+      'left-alone',
+    );
     expect(git('rev-parse', 'region-scout/placement')).toBe(mine);
   });
 
   it('withdraws its own proposal when the plan empties', async () => {
-    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'empty' })).action).toBe('nothing-open');
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'empty' })).action).toBe(
+      'nothing-open',
+    );
     await host().propose(request('a'));
-    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'empty' })).action).toBe('closed');
+    expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'empty' })).action).toBe(
+      'closed',
+    );
     expect(git('branch', '--list', 'region-scout/placement')).toBe('');
     untouched();
   });
@@ -151,6 +174,8 @@ describe('LocalGitHost', () => {
   });
 
   it('says clearly when the base branch does not exist', async () => {
-    await expect(host().propose({ ...request('a'), base: 'trunk' })).rejects.toThrow(/base branch "trunk" does not exist/);
+    await expect(host().propose({ ...request('a'), base: 'trunk' })).rejects.toThrow(
+      /base branch "trunk" does not exist/,
+    );
   });
 });

@@ -1,10 +1,17 @@
 import { execFile } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { proposalParents, readPlanTrailer, type GitHostPort, type Logger, type ProposalRequest, type ProposalResult } from '@gpu-fleet/scout-domain';
+import {
+  proposalParents,
+  readPlanTrailer,
+  type GitHostPort,
+  type Logger,
+  type ProposalRequest,
+  type ProposalResult,
+} from '@gpu-fleet/scout-domain';
 import { retryOnConflict } from '@gpu-fleet/retry';
+import writeFileAtomic from 'write-file-atomic';
 
 export interface LocalGitHostOptions {
   /** Repository root (the working tree is never touched). */
@@ -37,18 +44,30 @@ const ZERO = '0'.repeat(40);
  * was committed by a person and is left alone.
  */
 export class LocalGitHost implements GitHostPort {
-  constructor(private readonly o: LocalGitHostOptions) {}
+  constructor(private readonly options: LocalGitHostOptions) {}
 
   describe(): string {
-    return `local git repository ${this.o.root}`;
+    return `local git repository ${this.options.root}`;
   }
 
-  private git(args: string[], opts: { env?: Record<string, string>; input?: string; allowFail?: boolean } = {}): Promise<{ ok: boolean; out: string }> {
+  private git(
+    args: string[],
+    opts: { env?: Record<string, string>; input?: string; allowFail?: boolean } = {},
+  ): Promise<{ ok: boolean; out: string }> {
     return new Promise((resolve, reject) => {
-      const child = execFile('git', args, { cwd: this.o.root, env: { ...process.env, ...opts.env, GIT_TERMINAL_PROMPT: '0' }, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
-        if (err && !opts.allowFail) return reject(new GitError(args, stderr || err.message));
-        resolve({ ok: !err, out: stdout.trim() });
-      });
+      const child = execFile(
+        'git',
+        args,
+        {
+          cwd: this.options.root,
+          env: { ...process.env, ...opts.env, GIT_TERMINAL_PROMPT: '0' },
+          maxBuffer: 64 * 1024 * 1024,
+        },
+        (err, stdout, stderr) => {
+          if (err && !opts.allowFail) return reject(new GitError(args, stderr || err.message));
+          resolve({ ok: !err, out: stdout.trim() });
+        },
+      );
       if (opts.input !== undefined) child.stdin?.end(opts.input);
     });
   }
@@ -63,14 +82,20 @@ export class LocalGitHost implements GitHostPort {
     // branch first it fails, and we re-read and converge.
     return retryOnConflict(() => this.proposeOnce(req), {
       isConflict: (e) => e instanceof GitError && e.args[0] === 'update-ref',
-      onConflict: () => this.o.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading'),
+      onConflict: () =>
+        this.options.logger.info({ branch: req.branch }, 'branch moved by a concurrent sweep; re-reading'),
     });
   }
 
   private async proposeOnce(req: ProposalRequest): Promise<ProposalResult> {
     const base = await this.resolve(req.baseCommit ?? `refs/heads/${req.base}`);
     if (!base) {
-      throw new GitError(['rev-parse', req.baseCommit ?? req.base], req.baseCommit ? `base commit ${req.baseCommit} does not exist in ${this.o.root}` : `base branch "${req.base}" does not exist in ${this.o.root}; commit the fleet there first (configSync.branch)`);
+      throw new GitError(
+        ['rev-parse', req.baseCommit ?? req.base],
+        req.baseCommit
+          ? `base commit ${req.baseCommit} does not exist in ${this.options.root}`
+          : `base branch "${req.base}" does not exist in ${this.options.root}; commit the fleet there first (configSync.branch)`,
+      );
     }
     const ref = `refs/heads/${req.branch}`;
     const head = await this.resolve(ref);
@@ -80,10 +105,18 @@ export class LocalGitHost implements GitHostPort {
       const trailer = readPlanTrailer(message);
       if (!trailer) {
         const msg = `${req.branch} has a commit a person made (${head.slice(0, 7)}): left alone; delete the branch or merge it to let the scout propose again`;
-        this.o.logger.warn({ branch: req.branch, head }, msg);
+        this.options.logger.warn({ branch: req.branch, head }, msg);
         return { action: 'left-alone', branch: req.branch, commit: head, url: null, number: null, message: msg };
       }
-      if (trailer === req.planHash) return { action: 'unchanged', branch: req.branch, commit: head, url: null, number: null, message: `${req.branch} already proposes this plan (${head.slice(0, 7)})` };
+      if (trailer === req.planHash)
+        return {
+          action: 'unchanged',
+          branch: req.branch,
+          commit: head,
+          url: null,
+          number: null,
+          message: `${req.branch} already proposes this plan (${head.slice(0, 7)})`,
+        };
     }
     const commit = await this.commit(req, base, head);
     await this.git(['update-ref', '-m', 'region-scout: propose placement', ref, commit, head ?? ZERO]);
@@ -100,14 +133,36 @@ export class LocalGitHost implements GitHostPort {
   async withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult> {
     const ref = `refs/heads/${req.branch}`;
     const head = await this.resolve(ref);
-    if (!head) return { action: 'nothing-open', branch: req.branch, commit: null, url: null, number: null, message: 'no open proposal' };
+    if (!head)
+      return {
+        action: 'nothing-open',
+        branch: req.branch,
+        commit: null,
+        url: null,
+        number: null,
+        message: 'no open proposal',
+      };
     const message = (await this.git(['log', '-1', '--format=%B', head])).out;
     if (!readPlanTrailer(message)) {
-      return { action: 'left-alone', branch: req.branch, commit: head, url: null, number: null, message: `${req.branch} has a commit a person made (${head.slice(0, 7)}): left alone` };
+      return {
+        action: 'left-alone',
+        branch: req.branch,
+        commit: head,
+        url: null,
+        number: null,
+        message: `${req.branch} has a commit a person made (${head.slice(0, 7)}): left alone`,
+      };
     }
     // The branch is the proposal: removing it (compare-and-swap on its head) closes it.
     await this.git(['update-ref', '-m', `region-scout: ${req.comment}`, '-d', ref, head]);
-    return { action: 'closed', branch: req.branch, commit: null, url: null, number: null, message: `deleted branch ${req.branch}: ${req.comment}` };
+    return {
+      action: 'closed',
+      branch: req.branch,
+      commit: null,
+      url: null,
+      number: null,
+      message: `deleted branch ${req.branch}: ${req.comment}`,
+    };
   }
 
   /** A commit of the base tree plus the files, built in a private index. */
@@ -125,21 +180,34 @@ export class LocalGitHost implements GitHostPort {
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${f.path}`], { env });
       }
       const tree = (await this.git(['write-tree'], { env })).out;
-      const parents = proposalParents(base, head ? { sha: head, parents: (await this.git(['log', '-1', '--format=%P', head])).out.split(' ') } : null);
-      const when = (this.o.now?.() ?? new Date()).toISOString();
-      const who = { GIT_AUTHOR_NAME: 'region-scout', GIT_AUTHOR_EMAIL: 'region-scout@localhost', GIT_COMMITTER_NAME: 'region-scout', GIT_COMMITTER_EMAIL: 'region-scout@localhost', GIT_AUTHOR_DATE: when, GIT_COMMITTER_DATE: when };
-      return (await this.git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], { env: who, input: req.commitMessage })).out;
+      const parents = proposalParents(
+        base,
+        head ? { sha: head, parents: (await this.git(['log', '-1', '--format=%P', head])).out.split(' ') } : null,
+      );
+      const when = (this.options.now?.() ?? new Date()).toISOString();
+      const who = {
+        GIT_AUTHOR_NAME: 'region-scout',
+        GIT_AUTHOR_EMAIL: 'region-scout@localhost',
+        GIT_COMMITTER_NAME: 'region-scout',
+        GIT_COMMITTER_EMAIL: 'region-scout@localhost',
+        GIT_AUTHOR_DATE: when,
+        GIT_COMMITTER_DATE: when,
+      };
+      return (
+        await this.git(['commit-tree', tree, ...parents.flatMap((p) => ['-p', p]), '-F', '-'], {
+          env: who,
+          input: req.commitMessage,
+        })
+      ).out;
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
   }
 
   private async preview(req: ProposalRequest): Promise<void> {
-    const file = this.o.previewFile ?? join(this.o.root, '.gpu-fleet', 'proposal.md');
+    const file = this.options.previewFile ?? join(this.options.root, '.gpu-fleet', 'proposal.md');
     await mkdir(dirname(file), { recursive: true });
-    // Written aside (a name per writer: sweeps may run concurrently) and renamed: a reader never sees half a preview.
-    const tmp = `${file}.${randomUUID()}.tmp`;
-    await writeFile(tmp, `# ${req.title}\n\n${req.body}\n`);
-    await rename(tmp, file);
+    // Written aside under a unique name and renamed (sweeps may run concurrently): a reader never sees half a preview.
+    await writeFileAtomic(file, `# ${req.title}\n\n${req.body}\n`);
   }
 }

@@ -1,7 +1,16 @@
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse, parseAllDocuments } from 'yaml';
-import { renderTree, clusterGpuOrder, computeClass, deployment, multiClusterIngressLayer, probeResources, readyGateConfigMap, READY_GATE_PY } from '../../../index';
+import {
+  renderTree,
+  clusterGpuOrder,
+  computeClass,
+  deployment,
+  multiClusterIngressLayer,
+  probeResources,
+  readyGateConfigMap,
+  READY_GATE_PY,
+} from '../../../index';
 
 const catalog = GpuCatalog.bundled();
 const specFrom = (edit: (y: string) => string = (y) => y): FleetSpec => loadFleetSpec(edit(EXAMPLE_FLEET_YAML)).spec;
@@ -20,7 +29,8 @@ describe('Deployment', () => {
   });
 
   it('uses Autopilot-friendly requests equal to limits, on every container', () => {
-    for (const x of [...pod.containers, ...pod.initContainers!]) expect(x.resources!.requests).toEqual(x.resources!.limits);
+    for (const x of [...pod.containers, ...pod.initContainers!])
+      expect(x.resources!.requests).toEqual(x.resources!.limits);
     expect(c.resources!.requests).toMatchObject({ cpu: '4', memory: '16Gi', 'ephemeral-storage': '4Gi' });
   });
 
@@ -38,17 +48,33 @@ describe('Deployment', () => {
     expect(gate.readinessProbe!.httpGet).toEqual({ path: '/ready', port: 'ready' });
     expect(gate.ports).toEqual([{ name: 'ready', containerPort: 7861, protocol: 'TCP' }]);
     expect(gate.command).toEqual(['python3', '/opt/gpu-fleet/ready_gate.py']);
-    expect(gate.args).toEqual(['--app-port', '7860', '--port', '7861', '--path', '/ready', '--drain-seconds', '900', '--detach-seconds', '15']);
+    expect(gate.args).toEqual([
+      '--app-port',
+      '7860',
+      '--port',
+      '7861',
+      '--path',
+      '/ready',
+      '--drain-seconds',
+      '900',
+      '--detach-seconds',
+      '15',
+    ]);
     expect(pod.volumes!.find((v) => v.name === 'ready-gate')!.configMap).toEqual({ name: 'sd-webui-ready-gate' });
     expect(readyGateConfigMap(example)[0]!.data!['ready_gate.py']).toBe(READY_GATE_PY);
     expect(dep.spec!.template.metadata!.annotations!['gpu-fleet.dev/ready-gate-sha256']).toMatch(/^[0-9a-f]{16}$/);
   });
 
   it('with readiness mode http-path: the app’s own path, no gate', () => {
-    const spec = specFrom((y) => y.replace('  resources:', '  probes:\n    readiness: {mode: http-path, path: /healthz/model}\n  resources:'));
+    const spec = specFrom((y) =>
+      y.replace('  resources:', '  probes:\n    readiness: {mode: http-path, path: /healthz/model}\n  resources:'),
+    );
     const d = deployment(spec);
     expect(d.spec!.template.spec!.initContainers).toBeUndefined();
-    expect(d.spec!.template.spec!.containers[0]!.readinessProbe!.httpGet).toEqual({ path: '/healthz/model', port: 'http' });
+    expect(d.spec!.template.spec!.containers[0]!.readinessProbe!.httpGet).toEqual({
+      path: '/healthz/model',
+      port: 'http',
+    });
     expect(readyGateConfigMap(spec)).toEqual([]);
   });
 
@@ -73,7 +99,11 @@ describe('Deployment', () => {
       'gke-gcsfuse/ephemeral-storage-limit': '5Gi',
     });
     const vol = pod.volumes!.find((v) => v.name === 'models')!;
-    expect(vol.csi).toMatchObject({ driver: 'gcsfuse.csi.storage.gke.io', readOnly: true, volumeAttributes: { bucketName: 'sd-fleet-test-4821-models' } });
+    expect(vol.csi).toMatchObject({
+      driver: 'gcsfuse.csi.storage.gke.io',
+      readOnly: true,
+      volumeAttributes: { bucketName: 'sd-fleet-test-4821-models' },
+    });
     expect(c.volumeMounts).toEqual([{ name: 'models', mountPath: '/models', readOnly: true }]);
   });
 
@@ -87,18 +117,30 @@ describe('Deployment', () => {
 
 describe('ComputeClass', () => {
   it('lists the cluster GPU first, then the other preferences its region offers', () => {
-    expect(clusterGpuOrder(example, cluster(example, 'sd-asia-northeast1'), catalog)).toEqual(['nvidia-tesla-t4', 'nvidia-l4']);
-    expect(clusterGpuOrder(example, cluster(example, 'sd-us-central1'), catalog)).toEqual(['nvidia-l4', 'nvidia-tesla-t4']);
+    expect(clusterGpuOrder(example, cluster(example, 'sd-asia-northeast1'), catalog)).toEqual([
+      'nvidia-tesla-t4',
+      'nvidia-l4',
+    ]);
+    expect(clusterGpuOrder(example, cluster(example, 'sd-us-central1'), catalog)).toEqual([
+      'nvidia-l4',
+      'nvidia-tesla-t4',
+    ]);
   });
 
   it('filters out preferences the region does not offer', () => {
     // europe-west6 offers L4 but no T4 in the bundled catalog
-    const spec = specFrom((y) => y.replace('asia-northeast1]', 'asia-northeast1, europe-west6]').replace('region: europe-west4', 'region: europe-west6'));
+    const spec = specFrom((y) =>
+      y
+        .replace('asia-northeast1]', 'asia-northeast1, europe-west6]')
+        .replace('region: europe-west4', 'region: europe-west6'),
+    );
     expect(clusterGpuOrder(spec, cluster(spec, 'sd-europe-west4'), catalog)).toEqual(['nvidia-l4']);
   });
 
   it('expands spot-then-on-demand into two rules per GPU type', () => {
-    const spec = specFrom((y) => y.replace('  count: 1', '  count: 1\n  provisioning: spot-then-on-demand\n  acceptCutGenerations: true'));
+    const spec = specFrom((y) =>
+      y.replace('  count: 1', '  count: 1\n  provisioning: spot-then-on-demand\n  acceptCutGenerations: true'),
+    );
     const cc = computeClass(spec, cluster(spec, 'sd-us-central1'), catalog);
     expect(cc.spec.priorities).toEqual([
       { gpu: { type: 'nvidia-l4', count: 1 }, spot: true },
@@ -112,17 +154,26 @@ describe('ComputeClass', () => {
   it('turns on active migration only where a second replica keeps serving while one pod moves', () => {
     // one replica: the PDB (minAvailable 1) would forbid the eviction, and the region would go down for a model reload
     expect(computeClass(example, cluster(example, 'sd-us-central1'), catalog).spec.activeMigration).toBeUndefined();
-    expect(computeClass(example, cluster(example, 'sd-europe-west4'), catalog).spec.activeMigration).toEqual({ optimizeRulePriority: true });
+    expect(computeClass(example, cluster(example, 'sd-europe-west4'), catalog).spec.activeMigration).toEqual({
+      optimizeRulePriority: true,
+    });
     expect(computeClass(example, cluster(example, 'sd-asia-northeast1'), catalog).spec.activeMigration).toBeUndefined();
   });
 });
 
 describe('traffic layer (config cluster)', () => {
   const objects = multiClusterIngressLayer.objects(example);
-  const byKind = (k: string) => objects.find((o) => o.kind === k) as { metadata: { annotations?: Record<string, string> }; spec: Record<string, unknown> };
+  const byKind = (k: string) =>
+    objects.find((o) => o.kind === k) as {
+      metadata: { annotations?: Record<string, string> };
+      spec: Record<string, unknown>;
+    };
 
   it('restricts MultiClusterService backends to the active clusters', () => {
-    expect(byKind('MultiClusterService').spec.clusters).toEqual([{ link: 'europe-west4/sd-europe-west4' }, { link: 'us-central1/sd-us-central1' }]);
+    expect(byKind('MultiClusterService').spec.clusters).toEqual([
+      { link: 'europe-west4/sd-europe-west4' },
+      { link: 'us-central1/sd-us-central1' },
+    ]);
   });
 
   it('configures BackendConfig for fast failover, long generations, sticky sessions and IAP', () => {
@@ -135,7 +186,9 @@ describe('traffic layer (config cluster)', () => {
     expect(bc.connectionDraining).toEqual({ drainingTimeoutSec: 900 });
     expect(bc.sessionAffinity).toEqual({ affinityType: 'GENERATED_COOKIE', affinityCookieTtlSec: 3600 });
     expect(bc.iap).toEqual({ enabled: true, oauthclientCredentials: { secretName: 'iap-oauth' } });
-    expect(byKind('MultiClusterService').metadata.annotations).toEqual({ 'cloud.google.com/backend-config': '{"ports":{"7860":"sd-webui"}}' });
+    expect(byKind('MultiClusterService').metadata.annotations).toEqual({
+      'cloud.google.com/backend-config': '{"ports":{"7860":"sd-webui"}}',
+    });
   });
 
   it('uses the static IP address, pre-shared certs and an HTTPS redirect', () => {
@@ -144,11 +197,18 @@ describe('traffic layer (config cluster)', () => {
       'networking.gke.io/pre-shared-certs': 'sd-webui-cert',
       'networking.gke.io/frontend-config': 'sd-webui',
     });
-    expect(byKind('FrontendConfig').spec).toEqual({ redirectToHttps: { enabled: true, responseCodeName: 'MOVED_PERMANENTLY_DEFAULT' } });
+    expect(byKind('FrontendConfig').spec).toEqual({
+      redirectToHttps: { enabled: true, responseCodeName: 'MOVED_PERMANENTLY_DEFAULT' },
+    });
   });
 
   it('attaches the Google-managed certificate infra/ creates, before the pre-shared ones', () => {
-    const spec = specFrom((y) => y.replace('  preSharedCertificates: [sd-webui-cert]\n', '  managedCertificate:\n    name: sd-managed\n  preSharedCertificates: [sd-webui-cert]\n'));
+    const spec = specFrom((y) =>
+      y.replace(
+        '  preSharedCertificates: [sd-webui-cert]\n',
+        '  managedCertificate:\n    name: sd-managed\n  preSharedCertificates: [sd-webui-cert]\n',
+      ),
+    );
     const mci = multiClusterIngressLayer.objects(spec).find((o) => o.kind === 'MultiClusterIngress')!;
     expect(mci.metadata!.annotations!['networking.gke.io/pre-shared-certs']).toBe('sd-managed,sd-webui-cert');
   });
@@ -157,11 +217,16 @@ describe('traffic layer (config cluster)', () => {
     const spec = specFrom((y) =>
       y
         .replace('  preSharedCertificates: [sd-webui-cert]\n', '')
-        .replace('  iap: {members: [group:sd-users@gpu-fleet.dev]}\n', '  iap:\n    enabled: false\n    reason: internal demo behind a VPN\n'),
+        .replace(
+          '  iap: {members: [group:sd-users@gpu-fleet.dev]}\n',
+          '  iap:\n    enabled: false\n    reason: internal demo behind a VPN\n',
+        ),
     );
     const objs = multiClusterIngressLayer.objects(spec);
     expect(objs.map((o) => o.kind)).not.toContain('FrontendConfig');
-    expect((objs.find((o) => o.kind === 'BackendConfig') as { spec: { iap: unknown } }).spec.iap).toEqual({ enabled: false });
+    expect((objs.find((o) => o.kind === 'BackendConfig') as { spec: { iap: unknown } }).spec.iap).toEqual({
+      enabled: false,
+    });
   });
 });
 
@@ -172,7 +237,13 @@ describe('probe sandbox', () => {
     expect(quota.spec!.hard!['requests.nvidia.com/gpu']).toBe('1');
     expect(role.rules!.flatMap((r) => r.resources)).toEqual(['jobs', 'pods', 'pods/log', 'events', 'events']);
     expect(role.rules!.flatMap((r) => r.verbs)).not.toContain('*');
-    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com' }]);
+    expect(binding.subjects).toEqual([
+      {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'User',
+        name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com',
+      },
+    ]);
   });
 });
 
@@ -185,7 +256,8 @@ describe('renderTree', () => {
 
   it('starts every generated YAML file with a header saying how to regenerate it', () => {
     for (const [path, content] of tree.files) {
-      if (path.endsWith('.yaml')) expect(content.startsWith('# GENERATED by region-scout from fleet-config/fleet.yaml. Do not edit')).toBe(true);
+      if (path.endsWith('.yaml'))
+        expect(content.startsWith('# GENERATED by region-scout from fleet-config/fleet.yaml. Do not edit')).toBe(true);
     }
     expect(tree.files.get('fleet-config/fleet.schema.json')).toContain('"$comment": "GENERATED by region-scout');
   });
@@ -195,7 +267,12 @@ describe('renderTree', () => {
     expect(k('sd-europe-west4').replicas).toEqual([{ name: 'sd-webui', count: 2 }]);
     expect(k('sd-asia-northeast1').replicas).toEqual([{ name: 'sd-webui', count: 0 }]);
     expect(k('sd-asia-northeast1').labels[0]).toEqual({
-      pairs: { 'gpu-fleet.dev/cluster': 'sd-asia-northeast1', 'gpu-fleet.dev/region': 'asia-northeast1', 'gpu-fleet.dev/mode': 'standby', 'gpu-fleet.dev/gpu': 'nvidia-tesla-t4' },
+      pairs: {
+        'gpu-fleet.dev/cluster': 'sd-asia-northeast1',
+        'gpu-fleet.dev/region': 'asia-northeast1',
+        'gpu-fleet.dev/mode': 'standby',
+        'gpu-fleet.dev/gpu': 'nvidia-tesla-t4',
+      },
       includeSelectors: false,
       includeTemplates: false,
     });
@@ -203,14 +280,24 @@ describe('renderTree', () => {
   });
 
   it('uses an accelerator selector patch instead of a ComputeClass when asked', () => {
-    const spec = specFrom((y) => y.replace('  count: 1', '  count: 1\n  selection: node-selector\n  provisioning: spot\n  acceptCutGenerations: true'));
+    const spec = specFrom((y) =>
+      y.replace(
+        '  count: 1',
+        '  count: 1\n  selection: node-selector\n  provisioning: spot\n  acceptCutGenerations: true',
+      ),
+    );
     const t = renderTree(spec, catalog);
     expect(t.files.has('clusters/sd-us-central1/computeclass.yaml')).toBe(false);
     const patch = parseAllDocuments(t.files.get('clusters/sd-asia-northeast1/gpu-patch.yaml')!)[0]!.toJS();
-    expect(patch.spec.template.spec.nodeSelector).toEqual({ 'cloud.google.com/gke-accelerator': 'nvidia-tesla-t4', 'cloud.google.com/gke-spot': 'true' });
+    expect(patch.spec.template.spec.nodeSelector).toEqual({
+      'cloud.google.com/gke-accelerator': 'nvidia-tesla-t4',
+      'cloud.google.com/gke-spot': 'true',
+    });
   });
 
   it('matches the snapshot of the rendered example tree', () => {
-    expect(Object.fromEntries([...tree.files].filter(([p]) => !p.startsWith('docs/') && !p.endsWith('.json')))).toMatchSnapshot();
+    expect(
+      Object.fromEntries([...tree.files].filter(([p]) => !p.startsWith('docs/') && !p.endsWith('.json'))),
+    ).toMatchSnapshot();
   });
 });

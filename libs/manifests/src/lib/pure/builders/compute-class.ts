@@ -26,7 +26,10 @@ export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: Gpu
       case 'spot':
         return [{ gpu, spot: true }];
       case 'spot-then-on-demand':
-        return [{ gpu, spot: true }, { gpu, spot: false }];
+        return [
+          { gpu, spot: true },
+          { gpu, spot: false },
+        ];
       default:
         return [{ gpu, spot: false }];
     }
@@ -54,7 +57,8 @@ export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: Gpu
  * Whether the ComputeClass may migrate pods back to a preferred rule: only while a second replica
  * keeps serving (PodDisruptionBudget minAvailable 1; see computeClass). A standby cluster runs no pods.
  */
-export const activeMigrationAllowed = (cluster: ClusterSpec): boolean => cluster.mode !== 'standby' && cluster.replicas >= 2;
+export const activeMigrationAllowed = (cluster: ClusterSpec): boolean =>
+  cluster.mode !== 'standby' && cluster.replicas >= 2;
 
 /** Strategic-merge patch used instead when `gpu.selection: node-selector`. */
 export function acceleratorSelectorPatch(spec: FleetSpec, cluster: ClusterSpec) {

@@ -51,7 +51,11 @@ export function probeResources(spec: FleetSpec): [Namespace, ResourceQuota, Limi
       namespace: ns,
       labels,
       rules: [
-        { apiGroups: ['batch'], resources: ['jobs'], verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection'] },
+        {
+          apiGroups: ['batch'],
+          resources: ['jobs'],
+          verbs: ['create', 'get', 'list', 'watch', 'delete', 'deletecollection'],
+        },
         { apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'watch', 'delete', 'deletecollection'] },
         { apiGroups: [''], resources: ['pods/log'], verbs: ['get'] },
         { apiGroups: [''], resources: ['events'], verbs: ['get', 'list', 'watch'] },

@@ -7,15 +7,18 @@ import { scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
  * service account's email
  * (https://cloud.google.com/kubernetes-engine/enterprise/multicluster-management/gateway/setup#configure_role-based_access_control_rbac_policies).
  */
-export function scoutRole(spec: FleetSpec, o: { name: string; namespace: string; labels: Record<string, string>; rules: PolicyRule[] }): [Role, RoleBinding] {
-  const metadata = () => ({ name: o.name, namespace: o.namespace, labels: o.labels });
+export function scoutRole(
+  spec: FleetSpec,
+  options: { name: string; namespace: string; labels: Record<string, string>; rules: PolicyRule[] },
+): [Role, RoleBinding] {
+  const metadata = () => ({ name: options.name, namespace: options.namespace, labels: options.labels });
   return [
-    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: metadata(), rules: o.rules },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', metadata: metadata(), rules: options.rules },
     {
       apiVersion: 'rbac.authorization.k8s.io/v1',
       kind: 'RoleBinding',
       metadata: metadata(),
-      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: o.name },
+      roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: options.name },
       subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: scoutServiceAccount(spec) }],
     },
   ];

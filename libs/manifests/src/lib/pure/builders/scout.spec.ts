@@ -1,10 +1,19 @@
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse } from 'yaml';
 import type { CronJob } from 'kubernetes-types/batch/v1';
-import { renderTree, scoutObserverRbac, scoutResources, SchemaValidator, sweepWorkflow, ACTIONS, type K8sObject } from '../../../index';
+import {
+  renderTree,
+  scoutObserverRbac,
+  scoutResources,
+  SchemaValidator,
+  sweepWorkflow,
+  ACTIONS,
+  type K8sObject,
+} from '../../../index';
 
 const IMAGE = `us-docker.pkg.dev/sd-fleet-test-4821/gpu-fleet/region-scout@sha256:${'c'.repeat(64)}`;
-const withScout = (scout: string): FleetSpec => loadFleetSpec(EXAMPLE_FLEET_YAML.replace('clusters:\n', `scout:\n${scout}clusters:\n`)).spec;
+const withScout = (scout: string): FleetSpec =>
+  loadFleetSpec(EXAMPLE_FLEET_YAML.replace('clusters:\n', `scout:\n${scout}clusters:\n`)).spec;
 const cronJobOf = (spec: FleetSpec) => scoutResources(spec).find((o) => o.kind === 'CronJob') as CronJob;
 
 describe('region-scout CronJob (config cluster)', () => {
@@ -17,12 +26,17 @@ describe('region-scout CronJob (config cluster)', () => {
   it('is valid against the Kubernetes v1.32 schemas, every object of it', () => {
     const v = new SchemaValidator();
     expect(objects.map((o) => o.kind)).toEqual(['Namespace', 'ServiceAccount', 'Role', 'RoleBinding', 'CronJob']);
-    for (const o of objects) expect(v.validate(o as K8sObject)).toEqual([]);
+    for (const resource of objects) expect(v.validate(resource as K8sObject)).toEqual([]);
   });
 
   it('runs the pinned image on the spec schedule, never overlapping', () => {
     expect(container.image).toBe(IMAGE);
-    expect(cron.spec).toMatchObject({ schedule: '*/30 * * * *', timeZone: 'Etc/UTC', concurrencyPolicy: 'Forbid', suspend: false });
+    expect(cron.spec).toMatchObject({
+      schedule: '*/30 * * * *',
+      timeZone: 'Etc/UTC',
+      concurrencyPolicy: 'Forbid',
+      suspend: false,
+    });
     expect(cron.spec!.jobTemplate.spec!.backoffLimit).toBe(0);
     // Long enough for a probe to wait its full deadline.
     expect(cron.spec!.jobTemplate.spec!.activeDeadlineSeconds).toBeGreaterThan(spec.scout.probeDeadlineSeconds);
@@ -30,18 +44,41 @@ describe('region-scout CronJob (config cluster)', () => {
 
   it('sweeps against Google and GitHub with the shared ConfigMap evidence store and no checkout', () => {
     expect(container.args).toEqual([
-      '--verbose', 'sweep', '--project', 'sd-fleet-test-4821', '--proposal', 'github', '--repo', 'gpu-fleet/gpu-fleet', '--from-github', 'main', '--evidence', 'configmap:gpu-fleet-system/region-scout-evidence',
+      '--verbose',
+      'sweep',
+      '--project',
+      'sd-fleet-test-4821',
+      '--proposal',
+      'github',
+      '--repo',
+      'gpu-fleet/gpu-fleet',
+      '--from-github',
+      'main',
+      '--evidence',
+      'configmap:gpu-fleet-system/region-scout-evidence',
     ]);
   });
 
   it('reads the tree from its folder when the spec keeps it in one (configSync.dir)', () => {
-    const inDir = loadFleetSpec(EXAMPLE_FLEET_YAML.replace('  branch: main\n', '  branch: main\n  dir: ops/fleet\n').replace('clusters:\n', `scout:\n  image: ${IMAGE}\nclusters:\n`)).spec;
-    expect(cronJobOf(inDir).spec!.jobTemplate.spec!.template.spec!.containers[0]!.args).toEqual(expect.arrayContaining(['--from-github', 'main', '--repo-dir', 'ops/fleet']));
+    const inDir = loadFleetSpec(
+      EXAMPLE_FLEET_YAML.replace('  branch: main\n', '  branch: main\n  dir: ops/fleet\n').replace(
+        'clusters:\n',
+        `scout:\n  image: ${IMAGE}\nclusters:\n`,
+      ),
+    ).spec;
+    expect(cronJobOf(inDir).spec!.jobTemplate.spec!.template.spec!.containers[0]!.args).toEqual(
+      expect.arrayContaining(['--from-github', 'main', '--repo-dir', 'ops/fleet']),
+    );
   });
 
   it('runs as non-root on a read-only root filesystem with requests Autopilot accepts (limits = requests)', () => {
     expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 65532 });
-    expect(container.securityContext).toEqual({ allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } });
+    expect(container.securityContext).toEqual({
+      allowPrivilegeEscalation: false,
+      readOnlyRootFilesystem: true,
+      runAsNonRoot: true,
+      capabilities: { drop: ['ALL'] },
+    });
     expect(container.volumeMounts).toEqual([{ name: 'tmp', mountPath: '/tmp' }]);
     expect(container.resources!.limits).toEqual(container.resources!.requests);
     // Autopilot minimums: 250m CPU, 512Mi memory; CPU:memory between 1:1 and 1:6.5.
@@ -50,11 +87,19 @@ describe('region-scout CronJob (config cluster)', () => {
 
   it('uses Workload Identity for Google and the spec Secret for GitHub (token or App)', () => {
     const ksa = objects.find((o) => o.kind === 'ServiceAccount')!;
-    expect(ksa.metadata!.annotations).toEqual({ 'iam.gke.io/gcp-service-account': 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com' });
+    expect(ksa.metadata!.annotations).toEqual({
+      'iam.gke.io/gcp-service-account': 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com',
+    });
     expect(pod.serviceAccountName).toBe('region-scout');
-    expect(container.env!.filter((e) => e.valueFrom)).toEqual([{ name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'region-scout-github', key: 'token' } } }]);
+    expect(container.env!.filter((e) => e.valueFrom)).toEqual([
+      { name: 'GITHUB_TOKEN', valueFrom: { secretKeyRef: { name: 'region-scout-github', key: 'token' } } },
+    ]);
     const app = cronJobOf(withScout(`  image: ${IMAGE}\n  github: {auth: app, secretName: scout-app}\n`));
-    expect(app.spec!.jobTemplate.spec!.template.spec!.containers[0]!.env!.filter((e) => e.valueFrom).map((e) => [e.name, e.valueFrom!.secretKeyRef!.name, e.valueFrom!.secretKeyRef!.key])).toEqual([
+    expect(
+      app
+        .spec!.jobTemplate.spec!.template.spec!.containers[0]!.env!.filter((e) => e.valueFrom)
+        .map((e) => [e.name, e.valueFrom!.secretKeyRef!.name, e.valueFrom!.secretKeyRef!.key]),
+    ).toEqual([
       ['GITHUB_APP_ID', 'scout-app', 'app-id'],
       ['GITHUB_APP_INSTALLATION_ID', 'scout-app', 'installation-id'],
       ['GITHUB_APP_PRIVATE_KEY', 'scout-app', 'private-key'],
@@ -62,13 +107,26 @@ describe('region-scout CronJob (config cluster)', () => {
   });
 
   it('lets the scout (through Connect Gateway) read and write only its evidence ConfigMap', () => {
-    const role = objects.find((o) => o.kind === 'Role') as { rules: Array<{ verbs: string[]; resources: string[]; resourceNames?: string[] }> };
+    const role = objects.find((o) => o.kind === 'Role') as {
+      rules: Array<{ verbs: string[]; resources: string[]; resourceNames?: string[] }>;
+    };
     expect(role.rules).toEqual([
-      { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'update'], resourceNames: ['region-scout-evidence'] },
+      {
+        apiGroups: [''],
+        resources: ['configmaps'],
+        verbs: ['get', 'update'],
+        resourceNames: ['region-scout-evidence'],
+      },
       { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
     ]);
     const binding = objects.find((o) => o.kind === 'RoleBinding') as { subjects: unknown[] };
-    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com' }]);
+    expect(binding.subjects).toEqual([
+      {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'User',
+        name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com',
+      },
+    ]);
   });
 
   it('is suspended when GitHub Actions is the runner, and absent without an image', () => {
@@ -76,7 +134,9 @@ describe('region-scout CronJob (config cluster)', () => {
     expect(scoutResources(withScout('  probesPerSweep: 2\n'))).toEqual([]);
     const tree = renderTree(withScout('  probesPerSweep: 2\n'));
     expect([...tree.files.keys()].filter((p) => p.includes('region-scout'))).toEqual([]);
-    expect(parse(renderTree(spec).files.get('fleet-config/config-cluster/kustomization.yaml')!).resources).toContain('region-scout.yaml');
+    expect(parse(renderTree(spec).files.get('fleet-config/config-cluster/kustomization.yaml')!).resources).toContain(
+      'region-scout.yaml',
+    );
   });
 });
 
@@ -85,7 +145,9 @@ describe('sweep workflow (GitHub Actions)', () => {
     const actions = sweepWorkflow(withScout('  schedule: {cron: "7 * * * *"}\n')) as { on: Record<string, unknown> };
     expect(actions.on.schedule).toEqual([{ cron: '7 * * * *' }]);
     expect(actions.on.workflow_dispatch).toBeDefined();
-    const cron = sweepWorkflow(withScout(`  image: ${IMAGE}\n  schedule: {runner: config-cluster}\n`)) as { on: Record<string, unknown> };
+    const cron = sweepWorkflow(withScout(`  image: ${IMAGE}\n  schedule: {runner: config-cluster}\n`)) as {
+      on: Record<string, unknown>;
+    };
     expect(cron.on.schedule).toBeUndefined();
     expect(cron.on.workflow_dispatch).toBeDefined();
   });
@@ -104,7 +166,9 @@ describe('sweep workflow (GitHub Actions)', () => {
       workload_identity_provider: '${{ vars.GCP_WORKLOAD_IDENTITY_PROVIDER }}',
       service_account: '${{ vars.REGION_SCOUT_SERVICE_ACCOUNT }}',
     });
-    expect(steps.at(-1)!.run).toContain('sweep --project sd-fleet-test-4821 --proposal github --evidence configmap:gpu-fleet-system/region-scout-evidence');
+    expect(steps.at(-1)!.run).toContain(
+      'sweep --project sd-fleet-test-4821 --proposal github --evidence configmap:gpu-fleet-system/region-scout-evidence',
+    );
   });
 });
 
@@ -115,7 +179,15 @@ describe('scout observer RBAC (every GPU cluster)', () => {
     expect(role.metadata!.namespace).toBe('sd-webui');
     expect(role.rules!.flatMap((r) => r.verbs)).toEqual(['get', 'list', 'watch', 'get', 'list', 'watch']);
     expect(role.rules!.flatMap((r) => r.resources)).toEqual(['pods', 'events', 'events']);
-    expect(binding.subjects).toEqual([{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com' }]);
-    expect(parse(renderTree(spec).files.get('fleet-config/base/kustomization.yaml')!).resources).toContain('scout-rbac.yaml');
+    expect(binding.subjects).toEqual([
+      {
+        apiGroup: 'rbac.authorization.k8s.io',
+        kind: 'User',
+        name: 'region-scout@sd-fleet-test-4821.iam.gserviceaccount.com',
+      },
+    ]);
+    expect(parse(renderTree(spec).files.get('fleet-config/base/kustomization.yaml')!).resources).toContain(
+      'scout-rbac.yaml',
+    );
   });
 });

@@ -37,10 +37,17 @@ export function scoutSweepArgs(spec: FleetSpec): string[] {
 
 /** GitHub credentials from the Secret named in the spec, as the environment variables the scout reads. */
 function githubEnv(spec: FleetSpec): EnvVar[] {
-  const fromSecret = (name: string, key: string): EnvVar => ({ name, valueFrom: { secretKeyRef: { name: spec.scout.github.secretName, key } } });
+  const fromSecret = (name: string, key: string): EnvVar => ({
+    name,
+    valueFrom: { secretKeyRef: { name: spec.scout.github.secretName, key } },
+  });
   return spec.scout.github.auth === 'token'
     ? [fromSecret('GITHUB_TOKEN', 'token')]
-    : [fromSecret('GITHUB_APP_ID', 'app-id'), fromSecret('GITHUB_APP_INSTALLATION_ID', 'installation-id'), fromSecret('GITHUB_APP_PRIVATE_KEY', 'private-key')];
+    : [
+        fromSecret('GITHUB_APP_ID', 'app-id'),
+        fromSecret('GITHUB_APP_INSTALLATION_ID', 'installation-id'),
+        fromSecret('GITHUB_APP_PRIVATE_KEY', 'private-key'),
+      ];
 }
 
 /**
@@ -89,7 +96,13 @@ export function scoutResources(spec: FleetSpec): Array<Namespace | ServiceAccoun
               // The scout calls the Kubernetes API through Connect Gateway as its Google identity, never in-cluster.
               automountServiceAccountToken: false,
               restartPolicy: 'Never',
-              securityContext: { runAsNonRoot: true, runAsUser: SCOUT_UID, runAsGroup: SCOUT_UID, fsGroup: SCOUT_UID, seccompProfile: { type: 'RuntimeDefault' } },
+              securityContext: {
+                runAsNonRoot: true,
+                runAsUser: SCOUT_UID,
+                runAsGroup: SCOUT_UID,
+                fsGroup: SCOUT_UID,
+                seccompProfile: { type: 'RuntimeDefault' },
+              },
               containers: [
                 {
                   name: SCOUT_NAME,
@@ -98,7 +111,12 @@ export function scoutResources(spec: FleetSpec): Array<Namespace | ServiceAccoun
                   // Logs are JSON on a non-TTY stderr, which Cloud Logging parses.
                   env: [...githubEnv(spec), { name: 'HOME', value: '/tmp' }],
                   resources: { requests: resources, limits: resources },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] } },
+                  securityContext: {
+                    allowPrivilegeEscalation: false,
+                    readOnlyRootFilesystem: true,
+                    runAsNonRoot: true,
+                    capabilities: { drop: ['ALL'] },
+                  },
                   // The checkout, the validation scratch copy and kubectl's cache live here; the root filesystem is read-only.
                   volumeMounts: [{ name: 'tmp', mountPath: '/tmp' }],
                 },
@@ -112,14 +130,24 @@ export function scoutResources(spec: FleetSpec): Array<Namespace | ServiceAccoun
   };
   return [
     { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels } },
-    { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: SCOUT_NAME, namespace: ns, labels, annotations: { 'iam.gke.io/gcp-service-account': gsa } }, automountServiceAccountToken: false },
+    {
+      apiVersion: 'v1',
+      kind: 'ServiceAccount',
+      metadata: { name: SCOUT_NAME, namespace: ns, labels, annotations: { 'iam.gke.io/gcp-service-account': gsa } },
+      automountServiceAccountToken: false,
+    },
     ...scoutRole(spec, {
       name: `${SCOUT_NAME}-evidence`,
       namespace: ns,
       labels,
       // create cannot be limited by resourceNames (the name is not known at authorization time).
       rules: [
-        { apiGroups: [''], resources: ['configmaps'], verbs: ['get', 'update'], resourceNames: [spec.scout.evidenceConfigMap] },
+        {
+          apiGroups: [''],
+          resources: ['configmaps'],
+          verbs: ['get', 'update'],
+          resourceNames: [spec.scout.evidenceConfigMap],
+        },
         { apiGroups: [''], resources: ['configmaps'], verbs: ['create'] },
       ],
     }),

@@ -1,5 +1,11 @@
 import type { Namespace } from 'kubernetes-types/core/v1';
-import { appNamespace, certificateNames, connectionDrainingSeconds, servingClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  appNamespace,
+  certificateNames,
+  connectionDrainingSeconds,
+  servingClusters,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import type { BackendConfig, FrontendConfig, MultiClusterIngress, MultiClusterService } from '../gke-types';
 import { commonLabels, selectorLabels } from '../labels';
 import { namespace, readinessEndpoint } from './workload';
@@ -7,7 +13,9 @@ import { namespace, readinessEndpoint } from './workload';
 /** A traffic layer: the objects the config cluster needs to expose the app at one global VIP. */
 export interface TrafficLayer {
   readonly api: FleetSpec['ingress']['api'];
-  objects(spec: FleetSpec): Array<Namespace | MultiClusterService | BackendConfig | FrontendConfig | MultiClusterIngress>;
+  objects(
+    spec: FleetSpec,
+  ): Array<Namespace | MultiClusterService | BackendConfig | FrontendConfig | MultiClusterIngress>;
 }
 
 /**
@@ -34,10 +42,17 @@ export const multiClusterIngressLayer: TrafficLayer = {
         name,
         namespace: ns,
         labels,
-        annotations: { 'cloud.google.com/backend-config': JSON.stringify({ ports: { [String(spec.app.port)]: name } }) },
+        annotations: {
+          'cloud.google.com/backend-config': JSON.stringify({ ports: { [String(spec.app.port)]: name } }),
+        },
       },
       spec: {
-        template: { spec: { selector: selectorLabels(spec), ports: [{ name: 'http', protocol: 'TCP', port: spec.app.port, targetPort: spec.app.port }] } },
+        template: {
+          spec: {
+            selector: selectorLabels(spec),
+            ports: [{ name: 'http', protocol: 'TCP', port: spec.app.port, targetPort: spec.app.port }],
+          },
+        },
         clusters: servingClusters(spec)
           .map((c) => ({ link: `${c.region}/${c.name}` }))
           .sort((a, b) => a.link.localeCompare(b.link)),
@@ -67,7 +82,9 @@ export const multiClusterIngressLayer: TrafficLayer = {
           ingress.sessionAffinity === 'generated-cookie'
             ? { affinityType: 'GENERATED_COOKIE', affinityCookieTtlSec: ingress.affinityCookieTtlSec }
             : { affinityType: 'NONE' },
-        iap: ingress.iap.enabled ? { enabled: true, oauthclientCredentials: { secretName: ingress.iap.oauthSecretName } } : { enabled: false },
+        iap: ingress.iap.enabled
+          ? { enabled: true, oauthclientCredentials: { secretName: ingress.iap.oauthSecretName } }
+          : { enabled: false },
         logging: { enable: true, sampleRate: 1 },
       },
     };
@@ -105,7 +122,13 @@ export const multiClusterIngressLayer: TrafficLayer = {
     // an ephemeral VIP, and the URL would change when the address arrives. `region-scout pin` (run by
     // the infra workflow after `terraform apply`) adds it; validate says so meanwhile.
     const addressPending = !ingress.staticIp.disabled && !ingress.staticIp.address;
-    return [namespace(spec), mcs, backendConfig, ...(frontendConfig ? [frontendConfig] : []), ...(addressPending ? [] : [mci])];
+    return [
+      namespace(spec),
+      mcs,
+      backendConfig,
+      ...(frontendConfig ? [frontendConfig] : []),
+      ...(addressPending ? [] : [mci]),
+    ];
   },
 };
 

@@ -1,8 +1,23 @@
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import { createHash } from 'node:crypto';
-import type { ConfigMap, Container, Namespace, Service, ServiceAccount, Volume, VolumeMount } from 'kubernetes-types/core/v1';
+import type {
+  ConfigMap,
+  Container,
+  Namespace,
+  Service,
+  ServiceAccount,
+  Volume,
+  VolumeMount,
+} from 'kubernetes-types/core/v1';
 import type { PodDisruptionBudget } from 'kubernetes-types/policy/v1';
-import { appNamespace, connectionDrainingSeconds, READY_GATE_RESOURCES, READY_GATE_STOP, terminationGracePeriodSeconds, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  appNamespace,
+  connectionDrainingSeconds,
+  READY_GATE_RESOURCES,
+  READY_GATE_STOP,
+  terminationGracePeriodSeconds,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import { commonLabels, computeClassName, selectorLabels } from '../labels';
 import { READY_GATE_PY } from './ready-gate.py';
 
@@ -41,7 +56,14 @@ const READY_GATE_FILE = 'ready_gate.py';
 /** The ready gate's script as a ConfigMap in the app namespace (mode generation only). */
 export function readyGateConfigMap(spec: FleetSpec): ConfigMap[] {
   if (spec.app.probes.readiness.mode !== 'generation') return [];
-  return [{ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: readyGateConfigMapName(spec), namespace: appNamespace(spec), labels: commonLabels(spec) }, data: { [READY_GATE_FILE]: READY_GATE_PY } }];
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: readyGateConfigMapName(spec), namespace: appNamespace(spec), labels: commonLabels(spec) },
+      data: { [READY_GATE_FILE]: READY_GATE_PY },
+    },
+  ];
 }
 
 /**
@@ -54,7 +76,11 @@ export function readinessEndpoint(spec: FleetSpec): { port: number; path: string
   return r.mode === 'generation' ? { port: r.port, path: r.path } : { port: spec.app.port, path: r.path };
 }
 
-const quantities = (r: { cpu: string; memory: string; ephemeralStorage: string }) => ({ cpu: r.cpu, memory: r.memory, 'ephemeral-storage': r.ephemeralStorage });
+const quantities = (r: { cpu: string; memory: string; ephemeralStorage: string }) => ({
+  cpu: r.cpu,
+  memory: r.memory,
+  'ephemeral-storage': r.ephemeralStorage,
+});
 
 /**
  * The WebUI Deployment, valid on Autopilot for every GPU type the spec allows.
@@ -90,12 +116,18 @@ export function deployment(spec: FleetSpec): Deployment {
         readOnly: true,
         volumeAttributes: {
           bucketName: app.modelStorage.bucket,
-          mountOptions: ['implicit-dirs', ...(app.modelStorage.onlyDir ? [`only-dir=${app.modelStorage.onlyDir}`] : [])].join(','),
+          mountOptions: [
+            'implicit-dirs',
+            ...(app.modelStorage.onlyDir ? [`only-dir=${app.modelStorage.onlyDir}`] : []),
+          ].join(','),
         },
       },
     });
     mounts.push({ name: 'models', mountPath: app.modelStorage.mountPath, readOnly: true });
-    Object.assign(annotations, { 'gke-gcsfuse/volumes': 'true', ...gcsFuseSidecarAnnotations(app.modelStorage.sidecar) });
+    Object.assign(annotations, {
+      'gke-gcsfuse/volumes': 'true',
+      ...gcsFuseSidecarAnnotations(app.modelStorage.sidecar),
+    });
   }
   const requests = { ...quantities(app.resources), [GPU_RESOURCE]: String(gpu.count) };
   const readiness = app.probes.readiness;
@@ -116,7 +148,15 @@ export function deployment(spec: FleetSpec): Deployment {
       failureThreshold: Math.ceil(app.probes.startupTimeoutSeconds / period),
     },
     // With the gate, the pod's readiness is the gate's (a sidecar's readiness counts for the pod).
-    readinessProbe: gated ? undefined : { httpGet: { path: readiness.path, port: 'http' }, periodSeconds: 5, timeoutSeconds: 5, successThreshold: 1, failureThreshold: 3 },
+    readinessProbe: gated
+      ? undefined
+      : {
+          httpGet: { path: readiness.path, port: 'http' },
+          periodSeconds: 5,
+          timeoutSeconds: 5,
+          successThreshold: 1,
+          failureThreshold: 3,
+        },
     livenessProbe: {
       httpGet: { path: app.probes.livenessPath, port: 'http' },
       periodSeconds: 30,
@@ -124,7 +164,11 @@ export function deployment(spec: FleetSpec): Deployment {
       failureThreshold: 6,
     },
     // Gate: hold SIGTERM until the WebUI is idle. Without it, only the pause for the endpoint to leave the load balancer.
-    lifecycle: { preStop: gated ? { httpGet: { path: '/drain', port: readiness.port } } : { sleep: { seconds: READY_GATE_STOP.detachSeconds } } },
+    lifecycle: {
+      preStop: gated
+        ? { httpGet: { path: '/drain', port: readiness.port } }
+        : { sleep: { seconds: READY_GATE_STOP.detachSeconds } },
+    },
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     volumeMounts: mounts.length ? mounts : undefined,
   };
@@ -135,9 +179,26 @@ export function deployment(spec: FleetSpec): Deployment {
         // Native sidecar: started before the WebUI, stopped after it (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/).
         restartPolicy: 'Always',
         command: [readiness.python, `${READY_GATE_DIR}/${READY_GATE_FILE}`],
-        args: ['--app-port', String(app.port), '--port', String(readiness.port), '--path', readiness.path, '--drain-seconds', String(connectionDrainingSeconds(spec)), '--detach-seconds', String(READY_GATE_STOP.detachSeconds)],
+        args: [
+          '--app-port',
+          String(app.port),
+          '--port',
+          String(readiness.port),
+          '--path',
+          readiness.path,
+          '--drain-seconds',
+          String(connectionDrainingSeconds(spec)),
+          '--detach-seconds',
+          String(READY_GATE_STOP.detachSeconds),
+        ],
         ports: [{ name: 'ready', containerPort: readiness.port, protocol: 'TCP' }],
-        readinessProbe: { httpGet: { path: readiness.path, port: 'ready' }, periodSeconds: 5, timeoutSeconds: 3, successThreshold: 1, failureThreshold: 2 },
+        readinessProbe: {
+          httpGet: { path: readiness.path, port: 'ready' },
+          periodSeconds: 5,
+          timeoutSeconds: 3,
+          successThreshold: 1,
+          failureThreshold: 2,
+        },
         resources: { requests: quantities(READY_GATE_RESOURCES), limits: quantities(READY_GATE_RESOURCES) },
         securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
         volumeMounts: [{ name: 'ready-gate', mountPath: READY_GATE_DIR, readOnly: true }],
@@ -160,11 +221,17 @@ export function deployment(spec: FleetSpec): Deployment {
       // A GPU node takes minutes to appear; do not mark the rollout failed before the model can load.
       progressDeadlineSeconds: app.probes.startupTimeoutSeconds + 900,
       template: {
-        metadata: { labels: commonLabels(spec), ...(Object.keys(annotations).length ? { annotations: sortKeys(annotations) } : {}) },
+        metadata: {
+          labels: commonLabels(spec),
+          ...(Object.keys(annotations).length ? { annotations: sortKeys(annotations) } : {}),
+        },
         spec: {
           serviceAccountName: app.name,
           terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec),
-          nodeSelector: gpu.selection === 'compute-class' ? { 'cloud.google.com/compute-class': computeClassName(spec) } : undefined,
+          nodeSelector:
+            gpu.selection === 'compute-class'
+              ? { 'cloud.google.com/compute-class': computeClassName(spec) }
+              : undefined,
           securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
           initContainers: gate ? [gate] : undefined,
           containers: [container],
@@ -182,16 +249,25 @@ export const READY_GATE_HASH_ANNOTATION = 'gpu-fleet.dev/ready-gate-sha256';
  * (gke-gcsfuse/{cpu,memory,ephemeral-storage}-{request,limit}; GoogleCloudPlatform/gcs-fuse-csi-driver
  * pkg/webhook/mutatingwebhook.go), request = limit as Autopilot requires.
  */
-export function gcsFuseSidecarAnnotations(r: { cpu: string; memory: string; ephemeralStorage: string }): Record<string, string> {
+export function gcsFuseSidecarAnnotations(r: {
+  cpu: string;
+  memory: string;
+  ephemeralStorage: string;
+}): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [key, value] of [['cpu', r.cpu], ['memory', r.memory], ['ephemeral-storage', r.ephemeralStorage]] as const) {
+  for (const [key, value] of [
+    ['cpu', r.cpu],
+    ['memory', r.memory],
+    ['ephemeral-storage', r.ephemeralStorage],
+  ] as const) {
     out[`gke-gcsfuse/${key}-request`] = value;
     out[`gke-gcsfuse/${key}-limit`] = value;
   }
   return out;
 }
 
-const sortKeys = (o: Record<string, string>) => Object.fromEntries(Object.entries(o).sort(([a], [b]) => a.localeCompare(b)));
+const sortKeys = (record: Record<string, string>) =>
+  Object.fromEntries(Object.entries(record).sort(([a], [b]) => a.localeCompare(b)));
 
 export function service(spec: FleetSpec): Service {
   return {
@@ -216,6 +292,10 @@ export function podDisruptionBudget(spec: FleetSpec): PodDisruptionBudget {
     apiVersion: 'policy/v1',
     kind: 'PodDisruptionBudget',
     metadata: { name: spec.app.name, namespace: appNamespace(spec), labels: commonLabels(spec) },
-    spec: { minAvailable: 1, selector: { matchLabels: selectorLabels(spec) }, unhealthyPodEvictionPolicy: 'AlwaysAllow' },
+    spec: {
+      minAvailable: 1,
+      selector: { matchLabels: selectorLabels(spec) },
+      unhealthyPodEvictionPolicy: 'AlwaysAllow',
+    },
   };
 }
