@@ -158,6 +158,24 @@ export default [
     },
   },
   {
+    // The sweep use case reaches the checkout only through its CheckoutPort (FsCheckout on disk).
+    files: ['libs/scout-sweep/src/**/*.ts'],
+    ignores: ['**/*.spec.ts'],
+    rules: {
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            {
+              group: ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'],
+              message: 'the sweep use case reads and validates files through its CheckoutPort',
+            },
+          ],
+        },
+      ],
+    },
+  },
+  {
     files: ['**/*.spec.ts', '**/src/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },

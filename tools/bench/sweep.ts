@@ -14,7 +14,7 @@ import { cpus } from 'node:os';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { compressedClock, SandboxWorld, startSandbox } from '@gpu-fleet/sandbox';
-import { SPEC_FILE } from '@gpu-fleet/manifests';
+import { FsCheckout, SPEC_FILE } from '@gpu-fleet/manifests';
 import { EvidenceLedger, silentLogger, type MemberRef, type ProbePort } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters } from '@gpu-fleet/scout-gcp';
 import { runSweep } from '@gpu-fleet/scout-sweep';
@@ -90,7 +90,12 @@ async function world(spec: FleetSpec, latency: boolean, setup: (w: SandboxWorld)
 }
 
 const sweepDeps = (spec: FleetSpec, env: Awaited<ReturnType<typeof world>>, ledger: EvidenceLedger) => ({
-  root: process.cwd(),
+  // The checkout is read, never written; validation is not what this benchmark measures.
+  checkout: new FsCheckout(process.cwd(), async () => ({
+    findings: [],
+    built: new Map(),
+    timingsMs: { kustomize: 0, schemas: 0, invariants: 0 },
+  })),
   spec,
   document: parseDocument(''),
   specPath: SPEC_FILE,
@@ -99,7 +104,6 @@ const sweepDeps = (spec: FleetSpec, env: Awaited<ReturnType<typeof world>>, ledg
   ledger,
   prober: env.prober,
   host: null,
-  validate: async () => ({ findings: [], built: new Map(), timingsMs: { kustomize: 0, schemas: 0, invariants: 0 } }),
   logger: silentLogger,
 });
 

@@ -20,6 +20,7 @@ export {
   RenderConflictError,
 } from './lib/io/fs-tree';
 export type { Drift } from './lib/io/fs-tree';
+export { FsCheckout } from './lib/io/checkout';
 export { GENERATED_HEADER, SPEC_FILE, generatedYaml, stableYaml, isGenerated } from './lib/pure/yaml';
 export * from './lib/pure/labels';
 export * from './lib/pure/gke-types';

@@ -1,5 +1,5 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import { CHECKOUT_PATHS, validateTree, writeCheckout } from '@gpu-fleet/manifests';
+import { CHECKOUT_PATHS, FsCheckout, validateTree, writeCheckout } from '@gpu-fleet/manifests';
 import type { GitHubHost } from '@gpu-fleet/scout-git';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,7 +60,9 @@ export async function sweepOnce(
   const sweepId = options.sweepId ?? `sweep-${session.clock.now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
   return runSweep(
     {
-      root: ws.root,
+      checkout: new FsCheckout(ws.root, (root, s) =>
+        validateTree(root, s, { catalog: ws.catalog, schemaCacheDir: cacheDir(ws) }),
+      ),
       spec,
       document,
       specPath: ws.specLabel,
@@ -69,7 +71,6 @@ export async function sweepOnce(
       ledger: session.ledger,
       prober: (member, projectNumber) => session.adapters.prober(member, projectNumber, probeWaits(session)),
       host,
-      validate: (root, s) => validateTree(root, s, { catalog: ws.catalog, schemaCacheDir: cacheDir(ws) }),
       simulated: session.mode === 'sandbox' ? session.description : undefined,
       logger,
       onStep: options.onStep,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
-import { renderTree, validateTree, writeTree, type ValidationReport } from '@gpu-fleet/manifests';
+import { FsCheckout, renderTree, validateTree, writeTree, type ValidationReport } from '@gpu-fleet/manifests';
 import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
 import { EvidenceLedger, silentLogger, type MemberRef } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, type GcpAdapters } from '@gpu-fleet/scout-gcp';
@@ -82,8 +82,7 @@ class Scenario {
 
   async sweep(
     minute: number,
-    validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport>,
-    opts: { probes?: boolean } = {},
+    opts: { probes?: boolean; validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport> } = {},
   ): Promise<SweepResult> {
     this.clock.set(at(minute));
     // Probes poll on the hand-moved clock: each wait moves it 20 s, so outcomes do not depend on machine speed.
@@ -91,7 +90,7 @@ class Scenario {
       this.adapters.prober(member, pn, { pollMs: 0, sleep: async () => this.clock.advance(20_000) });
     return runSweep(
       {
-        root: this.root,
+        checkout: new FsCheckout(this.root, opts.validate ?? ((root, spec) => validateTree(root, spec, { catalog }))),
         spec: this.spec,
         document: this.document,
         specPath: SPEC_PATH,
@@ -100,7 +99,6 @@ class Scenario {
         ledger: this.ledger,
         prober: opts.probes ? prober : () => Promise.reject(new Error('probes are off in this scenario')),
         host: this.host(),
-        validate: validate ?? ((root, spec) => validateTree(root, spec, { catalog })),
         logger: silentLogger,
       },
       { sweepId: `s${minute}`, probes: opts.probes ?? false, dryRun: false },
@@ -136,7 +134,7 @@ jest.setTimeout(60_000);
 describe('sweep probes (sandbox)', () => {
   it('probes the best candidate and records what it saw', async () => {
     s = await Scenario.start(() => undefined);
-    const r = await s.sweep(0, undefined, { probes: true });
+    const r = await s.sweep(0, { probes: true });
     expect(r.probes.map((p) => [p.cluster, p.gpu, p.result?.outcome ?? p.skipped])).toEqual([
       ['sd-asia-northeast1', L4, 'success'],
     ]);
@@ -166,7 +164,7 @@ describe('sweep probes (sandbox)', () => {
         },
       },
     });
-    const r = await s.sweep(0, undefined, { probes: true });
+    const r = await s.sweep(0, { probes: true });
     expect(r.probes).toEqual([
       expect.objectContaining({
         cluster: 'sd-asia-northeast1',
@@ -329,15 +327,14 @@ describe('sweep end to end (sandbox)', () => {
   it('nothing is proposed when validation fails', async () => {
     s = await Scenario.start((w) => w.forceStockout('us-central1', L4, at(-10), at(120)));
     for (const m of [0, 10]) await s.sweep(m);
-    const r = await s.sweep(
-      20,
-      async () =>
+    const r = await s.sweep(20, {
+      validate: async () =>
         ({
           built: new Map(),
           findings: [{ scope: 'clusters/sd-us-central1', object: 'Deployment/sd-webui', message: 'injected' }],
           timingsMs: {},
         }) as unknown as ValidationReport,
-    );
+    });
     expect(r.stopped).toMatch(/validation failed, nothing proposed/);
     expect(r.result).toBeNull();
     expect(s.sandbox.github.refs.has('heads/region-scout/placement')).toBe(false);

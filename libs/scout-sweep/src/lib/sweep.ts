@@ -1,18 +1,8 @@
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { diffLines } from 'diff';
 import { formatIssue, parseFleetSpec, writeClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import {
-  ownedFilesOnDisk,
-  PATCHES_DIR,
-  renderTree,
-  writeTree,
-  type Finding,
-  type ValidationReport,
-} from '@gpu-fleet/manifests';
+import { renderTree, type Finding, type RenderedTree, type ValidationReport } from '@gpu-fleet/manifests';
 import {
   decide,
   observedFromSignals,
@@ -45,9 +35,21 @@ import type { Document } from 'yaml';
 
 export type SweepStep = 'signals' | 'probes' | 'decide' | 'render' | 'validate' | 'propose';
 
+/**
+ * The repository checkout the sweep proposes against (clusters/, fleet-config/): the use case's only
+ * file access. FsCheckout in @gpu-fleet/manifests is the adapter on disk.
+ */
+export interface CheckoutPort {
+  /** Content of a file (path relative to the repository root), or null when it does not exist. */
+  read(path: string): string | null;
+  /** Generated files present in the checkout, relative to the root. */
+  ownedFiles(): string[];
+  /** Validate `tree` as the checkout would be with it applied (its own patches included), leaving the checkout untouched. */
+  validateProposed(tree: RenderedTree, spec: FleetSpec): Promise<ValidationReport>;
+}
+
 export interface SweepDeps {
-  /** Repository root (clusters/, fleet-config/). */
-  root: string;
+  checkout: CheckoutPort;
   /** The spec as loaded, with its YAML document (comments kept when the clusters section is rewritten). */
   spec: FleetSpec;
   document: Document;
@@ -60,7 +62,6 @@ export interface SweepDeps {
   prober: (member: MemberRef, projectNumber: string) => Promise<ProbePort>;
   /** Where the proposal goes; null: write nothing (plan, dry run). */
   host: GitHostPort | null;
-  validate: (root: string, spec: FleetSpec) => Promise<ValidationReport>;
   logger: Logger;
   onStep?: (step: SweepStep, detail: string) => void;
   /** The commit of the base branch the checkout under `root` is (see ProposalRequest.baseCommit). */
@@ -193,21 +194,12 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
 
   step('render', 'rendering the proposed tree');
   const tree = renderTree(parsed.spec, deps.catalog);
-  const changed = changedFiles(deps.root, tree.files, deps.specPath, specText);
+  const changed = changedFiles(deps.checkout, tree.files, deps.specPath, specText);
   const files = changed.map((c) => c.file);
   const stats = changed.map((c) => fileStat(c.file, c.before));
 
   step('validate', 'validating the proposed tree (kustomize, schemas, invariants)');
-  const scratch = mkdtempSync(join(tmpdir(), 'region-scout-sweep-'));
-  let report: ValidationReport;
-  try {
-    if (existsSync(join(deps.root, PATCHES_DIR)))
-      cpSync(join(deps.root, PATCHES_DIR), join(scratch, PATCHES_DIR), { recursive: true });
-    writeTree(scratch, tree);
-    report = await deps.validate(scratch, parsed.spec);
-  } finally {
-    rmSync(scratch, { recursive: true, force: true });
-  }
+  const report = await deps.checkout.validateProposed(tree, parsed.spec);
   const validation = { ok: report.findings.length === 0, findings: report.findings };
   if (!validation.ok) {
     return {
@@ -366,20 +358,19 @@ async function runProbes(
  * files no longer rendered are removed. Each comes with its content in the checkout, read once.
  */
 export function changedFiles(
-  root: string,
+  checkout: Pick<CheckoutPort, 'read' | 'ownedFiles'>,
   rendered: Map<string, string>,
   specPath: string,
   specText: string,
 ): Array<{ file: ProposalFile; before: string | null }> {
-  const read = (p: string) => (existsSync(join(root, p)) ? readFileSync(join(root, p), 'utf8') : null);
   const out: Array<{ file: ProposalFile; before: string | null }> = [];
   const consider = (path: string, content: string | null) => {
-    const before = read(path);
+    const before = checkout.read(path);
     if (before !== content) out.push({ file: { path, content }, before });
   };
   consider(specPath, specText);
   for (const [path, content] of [...rendered].sort(([a], [b]) => a.localeCompare(b))) consider(path, content);
-  for (const path of ownedFilesOnDisk(root)) if (!rendered.has(path)) consider(path, null);
+  for (const path of checkout.ownedFiles()) if (!rendered.has(path)) consider(path, null);
   return out;
 }
 
