@@ -141,6 +141,42 @@ export class SandboxGitHub {
     return false;
   }
 
+  /** Every commit reachable from `sha`, itself included. */
+  private ancestors(sha: string): Set<string> {
+    const seen = new Set<string>();
+    const todo = [sha];
+    while (todo.length) {
+      const next = todo.pop()!;
+      if (seen.has(next)) continue;
+      seen.add(next);
+      todo.push(...(this.commits.get(next)?.parents ?? []));
+    }
+    return seen;
+  }
+
+  /** A branch name or a commit sha, as the compare endpoint takes them; null when neither exists. */
+  resolve(refOrSha: string): string | null {
+    if (/^[0-9a-f]{40}$/.test(refOrSha) && this.commits.has(refOrSha)) return refOrSha;
+    return this.refs.get(`heads/${refOrSha}`) ?? null;
+  }
+
+  /**
+   * GitHub's "compare two commits" status: identical, ahead (head has commits base lacks and base is
+   * in head's history), behind, or diverged. https://docs.github.com/en/rest/commits/commits#compare-two-commits
+   */
+  compare(
+    base: string,
+    head: string,
+  ): { status: 'identical' | 'ahead' | 'behind' | 'diverged'; ahead: string[]; behind: string[] } {
+    const fromBase = this.ancestors(base);
+    const fromHead = this.ancestors(head);
+    const ahead = [...fromHead].filter((c) => !fromBase.has(c));
+    const behind = [...fromBase].filter((c) => !fromHead.has(c));
+    const status =
+      base === head ? 'identical' : behind.length === 0 ? 'ahead' : ahead.length === 0 ? 'behind' : 'diverged';
+    return { status, ahead, behind };
+  }
+
   commitJson(base: string, c: SandboxCommit) {
     return {
       sha: c.sha,
@@ -261,6 +297,23 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
         gh.refs.delete(ref);
         return { status: 204, body: '' };
       }
+    }
+    // GET /repos/{owner}/{repo}/compare/{BASE...HEAD}: https://docs.github.com/en/rest/commits/commits#compare-two-commits
+    if ((m = /^\/compare\/(.+?)\.\.\.(.+)$/.exec(rest)) && method === 'GET') {
+      const [baseSha, headSha] = [gh.resolve(m[1]!), gh.resolve(m[2]!)];
+      if (!baseSha || !headSha) throw notFound();
+      const cmp = gh.compare(baseSha, headSha);
+      const perPage = Math.min(Number(query.get('per_page') ?? 250), 250);
+      return {
+        body: {
+          status: cmp.status,
+          ahead_by: cmp.ahead.length,
+          behind_by: cmp.behind.length,
+          total_commits: cmp.ahead.length,
+          base_commit: gh.commitJson(base, gh.commits.get(baseSha)!),
+          commits: cmp.ahead.slice(0, perPage).map((c) => gh.commitJson(base, gh.commits.get(c)!)),
+        },
+      };
     }
     if ((m = /^\/git\/commits\/([0-9a-f]{40})$/.exec(rest)) && method === 'GET') {
       const c = gh.commits.get(m[1]!);

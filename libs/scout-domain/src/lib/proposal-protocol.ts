@@ -5,12 +5,14 @@
  */
 /**
  * Parents of a proposal commit: the branch head (so moving the ref is a fast-forward, the
- * compare-and-swap) plus the base when the head does not already sit on it (so the branch's diff
- * against the base stays the plan); just the base for a new branch.
+ * compare-and-swap) plus the base when the base is not already in the head's history (so the
+ * branch's diff against the base stays the plan without a redundant merge on every update); just
+ * the base for a new branch. The host answers `baseInHistory` (git merge-base --is-ancestor, or
+ * GitHub's compare status "ahead"/"identical").
  */
-export function proposalParents(base: string, head: { sha: string; parents: string[] } | null): string[] {
+export function proposalParents(base: string, head: { sha: string; baseInHistory: boolean } | null): string[] {
   if (!head) return [base];
-  return head.sha === base || head.parents.includes(base) ? [head.sha] : [head.sha, base];
+  return head.baseInHistory ? [head.sha] : [head.sha, base];
 }
 
 /** Trailer on every scout commit; a branch head without it was pushed by a person. */

@@ -87,6 +87,19 @@ describe('GitHubHost: one idempotent pull request', () => {
     expect(pulls()).toHaveLength(1);
     expect(sandbox.github.commits.get(moved.commit!)!.parents).toEqual([headA]);
     expect(sandbox.github.files('region-scout/placement').get('fleet-config/fleet.yaml')).toBe('clusters: [b]\n');
+    // Main is two commits down the branch now: the third plan is not a merge of it again.
+    const third = await host().propose(request('c'));
+    expect(sandbox.github.commits.get(third.commit!)!.parents).toEqual([moved.commit]);
+  });
+
+  it('merges main in once when it moved, and not again on the next update', async () => {
+    const first = await host().propose(request('a'));
+    const moved = sandbox.github.pushAsPerson('main', { 'README.md': 'main moves on\n' }, 'Main moves on');
+    const merge = await host().propose(request('b'));
+    expect(sandbox.github.commits.get(merge.commit!)!.parents).toEqual([first.commit, moved]);
+    const next = await host().propose(request('c'));
+    expect(sandbox.github.commits.get(next.commit!)!.parents).toEqual([merge.commit]);
+    expect(sandbox.github.files('region-scout/placement').get('README.md')).toBe('main moves on\n');
   });
 
   it('leaves a branch a person pushed to alone, and says so', async () => {

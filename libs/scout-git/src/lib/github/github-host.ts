@@ -48,6 +48,7 @@ const CommitSchema = z.object({
   parents: z.array(z.object({ sha: z.string() })),
 });
 const ShaSchema = z.object({ sha: z.string() });
+const CompareSchema = z.object({ status: z.enum(['diverged', 'ahead', 'behind', 'identical']) });
 const PullSchema = z.object({
   number: z.number(),
   node_id: z.string(),
@@ -310,6 +311,23 @@ export class GitHubHost implements GitHostPort {
     }
   }
 
+  /**
+   * Whether `ancestor` is in `head`'s history: GitHub's compare of ancestor...head says "ahead" or
+   * "identical" exactly then. One commit per page is enough, only the status is read.
+   * https://docs.github.com/en/rest/commits/commits#compare-two-commits
+   */
+  private async hasInHistory(head: string, ancestor: string): Promise<boolean> {
+    const gh = await this.client();
+    const { data } = await gh.rest.repos.compareCommitsWithBasehead({
+      owner: this.settings.owner,
+      repo: this.settings.repo,
+      basehead: `${ancestor}...${head}`,
+      per_page: 1,
+    });
+    const { status } = CompareSchema.parse(data);
+    return status === 'ahead' || status === 'identical';
+  }
+
   /** One commit: the base tree plus the files (inline contents, deletions as sha null); parents per proposalParents. */
   private async commit(
     req: ProposalRequest,
@@ -331,7 +349,10 @@ export class GitHubHost implements GitHostPort {
         })
       ).data,
     ).sha;
-    const parents = proposalParents(base.sha, head && { sha: head.sha, parents: head.parents.map((p) => p.sha) });
+    const parents = proposalParents(
+      base.sha,
+      head && { sha: head.sha, baseInHistory: await this.hasInHistory(head.sha, base.sha) },
+    );
     const author = {
       ...(this.settings.author ?? { name: 'region-scout', email: 'region-scout@users.noreply.github.com' }),
     };

@@ -78,6 +78,10 @@ describe('LocalGitHost', () => {
     expect(next.action).toBe('updated');
     expect(git('log', '-1', '--format=%P', 'region-scout/placement')).toBe(first.commit);
     expect(git('show', 'region-scout/placement:fleet.yaml')).toBe('clusters: [b]');
+    // Main is already in the branch's history (two commits down): no merge of it again.
+    const third = await host().propose(request('c'));
+    expect(git('log', '-1', '--format=%P', 'region-scout/placement')).toBe(next.commit);
+    expect(git('rev-list', '--count', '--merges', `main..${third.commit}`)).toBe('0');
     untouched();
   });
 
@@ -90,6 +94,10 @@ describe('LocalGitHost', () => {
     const r = await host().propose(request('b'));
     expect(git('log', '-1', '--format=%P', 'region-scout/placement').split(' ')).toHaveLength(2);
     expect(git('diff', '--name-only', `main...${r.commit}`)).toBe('fleet.yaml\nold.yaml');
+    // The merge brought main in: the next update sits on the branch head alone.
+    const after = await host().propose(request('c'));
+    expect(git('log', '-1', '--format=%P', 'region-scout/placement')).toBe(r.commit);
+    expect(git('rev-list', '--count', '--merges', `main..${after.commit}`)).toBe('1');
   });
 
   it('leaves a branch a person committed to alone, and never deletes it', async () => {

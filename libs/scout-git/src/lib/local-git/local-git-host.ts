@@ -180,10 +180,10 @@ export class LocalGitHost implements GitHostPort {
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${f.path}`], { env });
       }
       const tree = (await this.git(['write-tree'], { env })).out;
-      const parents = proposalParents(
-        base,
-        head ? { sha: head, parents: (await this.git(['log', '-1', '--format=%P', head])).out.split(' ') } : null,
-      );
+      // `git merge-base --is-ancestor A B` exits 0 when A is in B's history (https://git-scm.com/docs/git-merge-base).
+      const baseInHistory =
+        head !== null && (await this.git(['merge-base', '--is-ancestor', base, head], { allowFail: true })).ok;
+      const parents = proposalParents(base, head ? { sha: head, baseInHistory } : null);
       const when = (this.options.now?.() ?? new Date()).toISOString();
       const who = {
         GIT_AUTHOR_NAME: 'region-scout',
