@@ -17,7 +17,7 @@ export interface HostOptions {
 }
 
 /**
- * Where proposals go. local: a branch in this repository (the sandbox default). github: a pull
+ * Where proposals go. local: a branch in this repository (the default). github: a pull
  * request, with GITHUB_TOKEN or a GitHub App (GITHUB_APP_ID, GITHUB_APP_PRIVATE_KEY,
  * GITHUB_APP_INSTALLATION_ID); in the sandbox it talks to the sandbox's GitHub server.
  */

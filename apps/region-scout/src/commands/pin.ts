@@ -57,7 +57,6 @@ export function pin(ws: Workspace, io: Io, options: PinOptions): number {
   return EXIT.ok;
 }
 
-/** `get <path>`: one value of the validated spec (defaults applied), for scripts and workflows. */
 /**
  * Fields whose default is computed from other fields (the schema cannot state it): `get` prints the
  * value the renderer and infra/ use, not "unset".
@@ -81,6 +80,7 @@ function isOptionalField(parent: string, key: string): boolean {
   return Boolean(node.properties && key in node.properties);
 }
 
+/** `get <path>`: one value of the validated spec (defaults applied), for scripts and workflows. */
 export function get(ws: Workspace, io: Io, path: string): number {
   const { spec } = readSpecDocument(ws);
   let value: unknown = spec;

@@ -25,9 +25,10 @@ export interface StartOptions {
 }
 
 /**
- * The main job on the embedded default: a complete sweep cycle against the sandbox. GPUs run out
- * in the first serving region; the scout sweeps every 10 simulated minutes (clock compressed) until
- * hysteresis lets it act, then proposes the new placement as a branch of this repository.
+ * The demo, only with --sandbox (`npm start` passes it): a complete sweep cycle against the embedded
+ * sandbox. GPUs run out in the first serving region; the scout sweeps every 10 simulated minutes
+ * (clock compressed) until hysteresis lets it act, then proposes the new placement as a branch of
+ * this repository.
  */
 export async function start(ws: Workspace, io: Io, logger: Logger, options: StartOptions): Promise<number> {
   const t0 = performance.now();

@@ -5,7 +5,7 @@ import type { FilterResult, ScorePart } from './types';
 
 /** A stockout observation this heavy (≈ within one 30-minute half-life) blocks a region for that GPU. */
 export const STOCKOUT_BLOCK_WEIGHT = 0.5;
-/** A probe success this heavy (≈ within two hours) counts as confirmation. */
+/** A probe success this heavy (≈ within four hours: two 2-hour half-lives) counts as confirmation. */
 export const PROBE_CONFIRM_WEIGHT = 0.25;
 /** Score discount when a filter passed without seeing its signal. */
 export const UNKNOWN_DISCOUNT = 0.8;

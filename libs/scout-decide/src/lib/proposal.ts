@@ -31,7 +31,6 @@ const ago = (now: Date, iso: string) => {
 };
 const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
-/** Title, body and commit message of a placement proposal. Pure and deterministic for a plan. */
 export interface ProposalOptions {
   catalog: GpuCatalog;
   sweepId: string;
@@ -43,6 +42,7 @@ export interface ProposalOptions {
   simulated?: string;
 }
 
+/** Title, body and commit message of a placement proposal. Pure and deterministic for a plan. */
 export function renderProposal(
   spec: FleetSpec,
   plan: Plan,

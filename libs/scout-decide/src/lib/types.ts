@@ -34,7 +34,7 @@ export type FilterName =
 export interface FilterResult {
   filter: FilterName;
   pass: boolean;
-  /** Short label used to group failures in the eligibility line, e.g. "quota 0", "no nvidia-l4". */
+  /** Short label used to group failures in the eligibility line, e.g. "quota 0", "no L4". */
   label: string;
   reason: string;
   /** The filter passed without seeing its signal (fail-static); the score is discounted. */
@@ -146,7 +146,7 @@ export interface Plan {
   heldBack: HeldBack[];
   /** Things the scout wanted to do but held back (budget, dwell, min serving), and waits. */
   notes: string[];
-  /** "4/6 regions eligible" or "0/6 regions eligible: 3 stockout (last 30m), 2 quota 0, 1 no nvidia-l4". */
+  /** "4/6 regions eligible" or "0/6 regions eligible: 3 stockout (last 30m), 2 quota 0, 1 no L4". */
   eligibility: string;
   summary: string;
   /** This sweep's record for the history (the fleet before the plan). */

@@ -64,7 +64,7 @@ export interface SweepDeps {
   host: GitHostPort | null;
   logger: Logger;
   onStep?: (step: SweepStep, detail: string) => void;
-  /** The commit of the base branch the checkout under `root` is (see ProposalRequest.baseCommit). */
+  /** The commit of the base branch the checkout is (see ProposalRequest.baseCommit). */
   baseCommit?: string;
   /** Set when the ports talk to a simulated cloud, e.g. "embedded sandbox (seed 1)": the proposal says so (ProposalOptions.simulated). */
   simulated?: string;

@@ -68,10 +68,10 @@ export function diffTree(root: string, tree: RenderedTree): Drift {
 }
 
 /**
- * Write the rendered tree atomically: stage everything beside the repository root, then swap each
- * owned folder in with a rename and restore the previous folders if any step fails. Never touches
- * fleet-config/patches/ beyond creating its starter files once, and refuses to replace files that
- * are not generated.
+ * Write the rendered tree atomically: stage everything in a folder inside the repository root, then
+ * swap each owned folder in with a rename and restore the previous folders if any step fails. Never
+ * touches fleet-config/patches/ beyond creating its starter files once, and refuses to replace files
+ * that are not generated.
  */
 export function writeTree(root: string, tree: RenderedTree): Drift {
   const drift = diffTree(root, tree);

@@ -77,14 +77,14 @@ const AJV_OPTIONS = {
   allErrors: true,
   validateFormats: false,
   logger: false,
+  // The standalone schemas inline every definition (the Deployment one is ~0.7 MB); Ajv's code
+  // optimiser makes compiling it 2-3× slower for no measurable gain on a few hundred objects
+  // (docs/benchmarks.md).
   code: { optimize: false, source: true },
 } as const;
 const AJV_VERSION = (require('ajv/package.json') as { version: string }).version;
 
 export class SchemaValidator {
-  // The standalone schemas inline every definition (the Deployment one is ~0.7 MB); Ajv's code
-  // optimiser makes compiling it 2-3× slower for no measurable gain on a few hundred objects
-  // (docs/benchmarks.md).
   private ajvInstance: AjvClass | undefined;
   private readonly compiled = new Map<string, ValidateFunction>();
   private readonly loaded: LoadedValidator[] = [];

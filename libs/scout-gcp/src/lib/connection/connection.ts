@@ -6,8 +6,8 @@ import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1';
 
 /**
  * Where the Google APIs are and how to authenticate. Empty endpoints mean Google's production
- * endpoints with Application Default Credentials; the sandbox passes loopback URLs and a fixed
- * token. The same client classes are used either way.
+ * endpoints with Application Default Credentials; the sandbox passes loopback URLs and a refresh
+ * token for its own token endpoint. The same client classes are used either way.
  */
 export interface GcpConnection {
   project: string;

@@ -99,7 +99,7 @@ export const multiClusterIngressLayer: TrafficLayer = {
       : undefined;
 
     const annotations: Record<string, string> = {};
-    // MCI takes the address itself, not the address name (DESIGN.md §4).
+    // MCI takes the address itself, not the address name (see infra/network.tf).
     if (ingress.staticIp.address) annotations['networking.gke.io/static-ip'] = ingress.staticIp.address;
     if (https) {
       annotations['networking.gke.io/pre-shared-certs'] = certificateNames(spec).join(',');
