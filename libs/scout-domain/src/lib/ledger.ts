@@ -133,6 +133,7 @@ export class EvidenceLedger {
   private history: StoredSweep[] = [];
   private readonly max: number;
   private readonly minWeight: number;
+  private ids: Set<string> | null = null;
 
   constructor(observations: Observation[] = [], options: LedgerOptions = {}) {
     this.observations = [...observations];
@@ -158,7 +159,8 @@ export class EvidenceLedger {
 
   /** Append observations; the same event seen again by a later sweep is recorded once. */
   add(...obs: Observation[]): number {
-    const seen = new Set(this.observations.map(identity));
+    // The identities are kept between calls: rebuilding them per call made each sweep's adds quadratic.
+    const seen = (this.ids ??= new Set(this.observations.map(identity)));
     let added = 0;
     for (const observation of obs) {
       if (seen.has(identity(observation))) continue;
@@ -185,6 +187,7 @@ export class EvidenceLedger {
 
   /** Drop what has decayed away and bound the size; call before saving. */
   compact(now: Date): void {
+    this.ids = null;
     this.observations = this.observations
       .filter((o) => weightAt(o, now) >= this.minWeight)
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
@@ -201,7 +204,10 @@ export class EvidenceLedger {
     const groups = new Map<string, Observation[]>();
     for (const observation of this.observations) {
       const k = keyOf(observation);
-      groups.set(k, [...(groups.get(k) ?? []), observation]);
+      const group = groups.get(k);
+      // Appending in place: copying the group per observation made a query quadratic in the history.
+      if (group) group.push(observation);
+      else groups.set(k, [observation]);
     }
     return [...groups.values()].map((obs) => summarise(obs, now)).sort((a, b) => keyOf(a).localeCompare(keyOf(b)));
   }

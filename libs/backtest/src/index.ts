@@ -1,0 +1,18 @@
+export { runBacktest, percentile, seededRandom } from './lib/backtest';
+export type { BacktestOptions, BacktestResult, Interval, PolicyResult } from './lib/backtest';
+export { TimelineSchema, TimelineError, timelineFor, cronStepMinutes } from './lib/timeline';
+export type { Timeline } from './lib/timeline';
+export {
+  TraceCapacity,
+  TraceError,
+  TraceMapSchema,
+  TraceFileSchema,
+  parseTraceFile,
+  parseTraceMap,
+} from './lib/capacity';
+export type { CapacitySource, TraceFile, TraceMap } from './lib/capacity';
+export { POLICY_NAMES } from './lib/policy';
+export type { Policy, PolicyName, PolicyTotals } from './lib/policy';
+export { RegionReplicas } from './lib/replicas';
+export type { SimEnv } from './lib/replicas';
+export { loadTraceFolder } from './lib/io/traces';

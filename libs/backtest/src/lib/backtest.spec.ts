@@ -1,0 +1,116 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import { percentile, runBacktest, type BacktestOptions } from './backtest';
+import type { CapacitySource } from './capacity';
+import { loadTraceFolder } from './io/traces';
+import { timelineFor, type Timeline } from './timeline';
+
+const catalog = GpuCatalog.bundled();
+const specText = EXAMPLE_FLEET_YAML;
+const spec = loadFleetSpec(specText).spec;
+const START = new Date('2026-03-02T00:00:00Z');
+
+/** Capacity from a rule: (zone, gpu, minute) → has. */
+const capacity = (has: CapacitySource['has'], lengthMinutes: number | null = null): CapacitySource => ({
+  has,
+  lengthMinutes,
+  describe: () => 'test capacity',
+});
+const regionOf = (zone: string) => zone.replace(/-[a-z]$/, '');
+
+const run = (o: Partial<BacktestOptions> & { capacity: CapacitySource }, timeline: Partial<Timeline> = {}) =>
+  runBacktest({
+    specText,
+    catalog,
+    timeline: timelineFor(spec, { nodeEventsPerMonth: 0, ...timeline }),
+    days: 1,
+    seed: 1,
+    policies: ['static', 'in-region', 'failover', 'scout'],
+    start: START,
+    ...o,
+  });
+
+describe('percentile (nearest rank)', () => {
+  it('picks the ranked value, null for nothing', () => {
+    expect(percentile([30, 10, 20, 40], 50)).toBe(20);
+    expect(percentile([30, 10, 20, 40], 95)).toBe(40);
+    expect(percentile([], 50)).toBeNull();
+  });
+});
+
+describe('runBacktest', () => {
+  it('with capacity everywhere, every policy and the oracle serve all the time and nothing changes', async () => {
+    const r = await run({ capacity: capacity(() => true) });
+    expect(r.oracle.availability).toBe(1);
+    expect(r.period).toMatchObject({ minutes: 1440, days: 1, start: START.toISOString() });
+    for (const p of r.policies)
+      expect({ name: p.name, availability: p.availability, outages: p.outages, changes: p.changes }).toEqual({
+        name: p.name,
+        availability: 1,
+        outages: 0,
+        changes: 0,
+      });
+  });
+
+  it('ends with the capacity record when it is shorter than the period', async () => {
+    const r = await run({ capacity: capacity(() => true, 600), days: 30, policies: ['static'] });
+    expect(r.period.minutes).toBe(600);
+  });
+
+  it('spot: a stockout of the serving regions preempts static fleets; failover walks the price order one attempt at a time', async () => {
+    // From minute 60 only asia-northeast1 (the priciest candidate) has L4s.
+    const cap = capacity((zone, gpu, m) => m < 60 || (regionOf(zone) === 'asia-northeast1' && gpu === 'nvidia-l4'));
+    const t = timelineFor(spec, { provisioning: 'spot' });
+    const r = await run({ capacity: cap, policies: ['static', 'failover'] }, { provisioning: 'spot' });
+    const [statics, failover] = r.policies;
+    expect(r.oracle.availability).toBe(1);
+    // Static never gets capacity back: one outage from minute 60 (+ the health check) to the end.
+    expect(statics).toMatchObject({ outages: 1, outageMinutes: 1440 - 60, changes: 0 });
+    // Failover: each failed attempt costs one node provisioning time before the next region.
+    const order = ['us-central1', 'europe-west4', 'asia-northeast1'];
+    expect(failover!.outages).toBe(1);
+    expect(failover!.changes).toBeGreaterThanOrEqual(1);
+    expect(failover!.outageMinutes).toBeGreaterThanOrEqual(t.nodeProvisionMinutes * 2 + t.appStartMinutes);
+    expect(failover!.outageMinutes).toBeLessThanOrEqual(t.nodeProvisionMinutes * order.length + t.appStartMinutes + 2);
+    expect(r.timelines.serving['failover']!['asia-northeast1']!.at(-1)![1]).toBe(1440);
+  });
+
+  it('the real scout moves the fleet to where capacity is, through pull requests merged after the delay', async () => {
+    const cap = capacity((zone, gpu, m) => m < 60 || (regionOf(zone) === 'asia-northeast1' && gpu === 'nvidia-l4'));
+    const timeline = { provisioning: 'spot' as const, personMergeMinutes: 30, autoMergeMinutes: 10 };
+    const r = await run({ capacity: cap, policies: ['static', 'scout'], days: 1 }, timeline);
+    const [statics, scout] = r.policies;
+    expect(scout!.pullRequests).toBeGreaterThanOrEqual(1);
+    expect(scout!.changes).toBeGreaterThanOrEqual(1);
+    expect(scout!.availability).toBeGreaterThan(statics!.availability);
+    // It serves from asia-northeast1 at the end, after sweep + merge + cluster creation + provisioning.
+    const served = r.timelines.serving['scout']!['asia-northeast1']!;
+    expect(served.at(-1)![1]).toBe(1440);
+    const t = timelineFor(spec, timeline);
+    expect(served[0]![0]).toBeGreaterThanOrEqual(
+      60 + t.autoMergeMinutes + t.clusterCreateMinutes + t.nodeProvisionMinutes + t.appStartMinutes,
+    );
+  });
+
+  it('is deterministic for one seed', async () => {
+    const cap = capacity((zone, _gpu, m) => m % 240 < 120 !== zone.startsWith('europe'));
+    const a = await run({ capacity: cap }, { provisioning: 'spot', nodeEventsPerMonth: 10 });
+    const b = await run({ capacity: cap }, { provisioning: 'spot', nodeEventsPerMonth: 10 });
+    expect(a).toEqual(b);
+  });
+});
+
+describe('the bundled real traces', () => {
+  it('load (every mapped zone offers its GPU) and last as long as their shortest file', () => {
+    const root = join(__dirname, '../../../../tools/backtest/traces');
+    const first = loadTraceFolder(join(root, 'aws-10-26-2022'), catalog);
+    expect(first.lengthMinutes).toBe(3895 * 10);
+    expect(first.pairs()).toHaveLength(8);
+    const second = loadTraceFolder(join(root, 'aws-08-27-2023-16node'), catalog);
+    // us-east-2b's 3247 five-minute ticks are the shortest.
+    expect(second.lengthMinutes).toBe(3247 * 5);
+    expect(readFileSync(join(root, 'SOURCES.md'), 'utf8')).toContain('skypilot-org/spot-traces');
+  });
+});

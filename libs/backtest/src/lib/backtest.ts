@@ -1,0 +1,206 @@
+import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { FailoverPolicy, StaticPolicy } from './baselines';
+import type { CapacitySource } from './capacity';
+import type { Policy, PolicyName } from './policy';
+import type { SimEnv } from './replicas';
+import { ScoutPolicy } from './scout-policy';
+import type { Timeline } from './timeline';
+
+export interface BacktestOptions {
+  specText: string;
+  catalog: GpuCatalog;
+  capacity: CapacitySource;
+  timeline: Timeline;
+  days: number;
+  /** Seeds the node events (and, without traces, the capacity the caller built). */
+  seed: number;
+  policies: readonly PolicyName[];
+  /** Wall-clock instant minute 0 stands for (evidence timestamps). */
+  start: Date;
+  onProgress?: (done: number, total: number) => void;
+}
+
+/** [from, to) in minutes. */
+export type Interval = [number, number];
+
+export interface PolicyResult {
+  name: PolicyName;
+  /** Fraction of minutes at least one region serves with a Ready replica in the load balancer. */
+  availability: number;
+  /** Fraction of minutes with at least placement.minServingRegions serving. */
+  minServingAvailability: number;
+  outages: number;
+  outageMinutes: number;
+  restoreP50Minutes: number | null;
+  restoreP95Minutes: number | null;
+  gpuHours: number;
+  cost: number;
+  changes: number;
+  pullRequests: number;
+  probeGpuMinutes: number;
+}
+
+export interface BacktestResult {
+  period: {
+    start: string;
+    end: string;
+    days: number;
+    minutes: number;
+    capacity: string;
+    seed: number;
+    timeline: Timeline;
+  };
+  oracle: { availability: number };
+  policies: PolicyResult[];
+  /** For the report: capacity per candidate region (any preferred GPU), serving intervals per policy and region. */
+  timelines: {
+    regions: string[];
+    capacity: Record<string, Interval[]>;
+    serving: Record<string, Record<string, Interval[]>>;
+  };
+}
+
+/** Deterministic uniform draws (mulberry32), one stream per policy. */
+export function seededRandom(seed: number, salt: string): () => number {
+  let a = seed >>> 0;
+  for (const ch of salt) a = (Math.imul(a ^ ch.charCodeAt(0), 2654435761) + 1) >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Nearest-rank percentile of a non-empty list. */
+export function percentile(values: number[], p: number): number | null {
+  if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+/** Runs of minutes where `on` holds, as intervals. */
+class IntervalRecorder {
+  readonly intervals: Interval[] = [];
+  private from: number | null = null;
+  record(minute: number, on: boolean): void {
+    if (on && this.from === null) this.from = minute;
+    if (!on && this.from !== null) {
+      this.intervals.push([this.from, minute]);
+      this.from = null;
+    }
+  }
+  close(end: number): Interval[] {
+    if (this.from !== null) this.intervals.push([this.from, end]);
+    this.from = null;
+    return this.intervals;
+  }
+}
+
+/**
+ * Replay a capacity record through the policies minute by minute. Every policy sees the same
+ * capacity, the same delays and the same start (the spec's fleet, warm where capacity allows).
+ */
+export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
+  const { spec } = loadFleetSpec(o.specText, { catalog: o.catalog });
+  const minutes = Math.min(o.days * 1440, o.capacity.lengthMinutes ?? Infinity);
+  if (!(minutes > 0)) throw new Error(`backtest: nothing to replay (${o.capacity.describe()} holds no minute)`);
+  const env = (name: string): SimEnv => ({
+    capacity: o.capacity,
+    catalog: o.catalog,
+    timeline: o.timeline,
+    gpuCount: spec.gpu.count,
+    random: seededRandom(o.seed, name),
+  });
+  const policies: Policy[] = o.policies.map((name) => {
+    switch (name) {
+      case 'static':
+      case 'in-region':
+        return new StaticPolicy(name, spec, env(name));
+      case 'failover':
+        return new FailoverPolicy(spec, env(name));
+      case 'scout':
+        return new ScoutPolicy(o.specText, env(name), o.start);
+    }
+  });
+
+  const regions = spec.placement.candidateRegions.filter((r) =>
+    spec.gpu.preferences.some((g) => o.catalog.offers(r, g)),
+  );
+  const zones = regions.flatMap((r) =>
+    spec.gpu.preferences.flatMap((g) => o.catalog.zonesOffering(r, g).map((z) => ({ region: r, zone: z, gpu: g }))),
+  );
+  const capacity = new Map(regions.map((r) => [r, new IntervalRecorder()]));
+  const serving = policies.map(() => new Map(regions.map((r) => [r, new IntervalRecorder()])));
+  const up = policies.map(() => new IntervalRecorder());
+  const servedMinutes = policies.map(() => 0);
+  const minServedMinutes = policies.map(() => 0);
+  let oracleMinutes = 0;
+
+  for (let minute = 0; minute < minutes; minute++) {
+    const withCapacity = new Set(zones.filter((z) => o.capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
+    if (withCapacity.size) oracleMinutes++;
+    for (const r of regions) capacity.get(r)!.record(minute, withCapacity.has(r));
+    for (const [i, p] of policies.entries()) {
+      await p.step(minute);
+      const now = new Set(p.servingRegions(minute));
+      if (now.size) servedMinutes[i]!++;
+      if (now.size >= spec.placement.minServingRegions) minServedMinutes[i]!++;
+      up[i]!.record(minute, now.size > 0);
+      for (const r of regions) serving[i]!.get(r)!.record(minute, now.has(r));
+    }
+    if (o.onProgress && (minute % 1440 === 1439 || minute === minutes - 1)) o.onProgress(minute + 1, minutes);
+  }
+
+  const results = policies.map((p, i): PolicyResult => {
+    const upIntervals = up[i]!.close(minutes);
+    const outages: number[] = [];
+    let cursor = 0;
+    for (const [from, to] of upIntervals) {
+      if (from > cursor) outages.push(from - cursor);
+      cursor = to;
+    }
+    if (cursor < minutes) outages.push(minutes - cursor);
+    const totals = p.totals();
+    return {
+      name: p.name,
+      availability: servedMinutes[i]! / minutes,
+      minServingAvailability: minServedMinutes[i]! / minutes,
+      outages: outages.length,
+      outageMinutes: outages.reduce((s, d) => s + d, 0),
+      restoreP50Minutes: percentile(outages, 50),
+      restoreP95Minutes: percentile(outages, 95),
+      gpuHours: totals.gpuMinutes / 60,
+      cost: totals.cost,
+      changes: totals.changes,
+      pullRequests: totals.pullRequests,
+      probeGpuMinutes: totals.probeGpuMinutes,
+    };
+  });
+
+  return {
+    period: {
+      start: o.start.toISOString(),
+      end: new Date(o.start.getTime() + minutes * 60_000).toISOString(),
+      days: minutes / 1440,
+      minutes,
+      capacity: o.capacity.describe(),
+      seed: o.seed,
+      timeline: o.timeline,
+    },
+    oracle: { availability: oracleMinutes / minutes },
+    policies: results,
+    timelines: {
+      regions,
+      capacity: Object.fromEntries(regions.map((r) => [r, capacity.get(r)!.close(minutes)])),
+      serving: Object.fromEntries(
+        policies.map((p, i) => [
+          p.name,
+          Object.fromEntries(regions.map((r) => [r, serving[i]!.get(r)!.close(minutes)])),
+        ]),
+      ),
+    },
+  };
+}

@@ -1,0 +1,137 @@
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import type { CapacitySource } from './capacity';
+import type { Timeline } from './timeline';
+
+/** What every policy's replicas share: the capacity record, prices, the delays and a seeded coin. */
+export interface SimEnv {
+  capacity: CapacitySource;
+  catalog: GpuCatalog;
+  timeline: Timeline;
+  /** GPUs per replica (gpu.count). */
+  gpuCount: number;
+  /** Uniform [0, 1) draws, seeded: node events. */
+  random: () => number;
+}
+
+export type ReplicaPhase = 'pending' | 'starting' | 'ready';
+
+export interface Replica {
+  phase: ReplicaPhase;
+  zone: string | null;
+  gpu: string | null;
+  /** Minute the pod became (or becomes, while starting) Ready. */
+  readyAt: number;
+  /** Minute the pod last started waiting for capacity. */
+  pendingSince: number;
+}
+
+/**
+ * The app's pods in one region, as Autopilot runs them: a pending pod gets a node as soon as a zone
+ * of the region has one of its GPU types (in preference order, like a ComputeClass), then takes the
+ * node provisioning and app start delays to be Ready. An on-demand pod keeps its node through a
+ * stockout and loses it only to a node event; a spot pod is preempted when its zone has no capacity.
+ */
+export class RegionReplicas {
+  readonly replicas: Replica[] = [];
+  gpus: string[];
+  /** GPU-minutes held (starting or ready), and their cost in USD. */
+  gpuMinutes = 0;
+  cost = 0;
+  nodeEvents = 0;
+  preemptions = 0;
+
+  constructor(
+    readonly region: string,
+    gpus: string[],
+    private readonly env: SimEnv,
+  ) {
+    this.gpus = gpus;
+  }
+
+  /** Scale to `count` pods (new ones pending from `minute`; removed ones free their nodes at once). */
+  scale(count: number, minute: number): void {
+    while (this.replicas.length < count)
+      this.replicas.push({ phase: 'pending', zone: null, gpu: null, readyAt: Infinity, pendingSince: minute });
+    // The newest pods go first, as a Deployment scales down unready pods before ready ones.
+    this.replicas.sort((a, b) => rank(a) - rank(b));
+    this.replicas.length = Math.max(0, Math.min(this.replicas.length, count));
+  }
+
+  /**
+   * The fleet was running before the record starts: pods whose region has capacity at `minute` start
+   * Ready and in the load balancer, the others pending. Every policy starts this way.
+   */
+  warm(minute: number): void {
+    for (const r of this.replicas) {
+      if (r.phase !== 'pending') continue;
+      const gpu = this.gpus.find((g) => this.zoneWith(g, minute) !== null);
+      if (gpu) Object.assign(r, { phase: 'ready', gpu, zone: this.zoneWith(gpu, minute), readyAt: -1440 });
+    }
+  }
+
+  /** Zone of this region where `gpu` can be obtained now, or null. */
+  zoneWith(gpu: string, minute: number): string | null {
+    for (const zone of this.env.catalog.zonesOffering(this.region, gpu))
+      if (this.env.capacity.has(zone, gpu, minute)) return zone;
+    return null;
+  }
+
+  /** Whether any of the region's GPU types can be obtained now. */
+  obtainable(minute: number): boolean {
+    return this.gpus.some((g) => this.zoneWith(g, minute) !== null);
+  }
+
+  step(minute: number): void {
+    const { timeline, capacity } = this.env;
+    const eventChance = timeline.nodeEventsPerMonth / (30 * 1440);
+    for (const r of this.replicas) {
+      if (r.phase !== 'pending') {
+        const lost =
+          timeline.provisioning === 'spot'
+            ? !capacity.has(r.zone!, r.gpu!, minute)
+            : eventChance > 0 && this.env.random() < eventChance;
+        if (lost) {
+          if (timeline.provisioning === 'spot') this.preemptions++;
+          else this.nodeEvents++;
+          Object.assign(r, { phase: 'pending', zone: null, gpu: null, readyAt: Infinity, pendingSince: minute });
+        }
+      }
+      if (r.phase === 'pending') {
+        for (const gpu of this.gpus) {
+          const zone = this.zoneWith(gpu, minute);
+          if (zone) {
+            Object.assign(r, {
+              phase: 'starting',
+              zone,
+              gpu,
+              readyAt: minute + timeline.nodeProvisionMinutes + timeline.appStartMinutes,
+            });
+            break;
+          }
+        }
+      }
+      if (r.phase === 'starting' && minute >= r.readyAt) r.phase = 'ready';
+      if (r.phase !== 'pending') {
+        this.gpuMinutes += this.env.gpuCount;
+        const price = this.env.catalog.pricePerGpuHour(this.region, r.gpu!, timeline.provisioning === 'spot') ?? 0;
+        this.cost += (price * this.env.gpuCount) / 60;
+      }
+    }
+  }
+
+  /** Pods the load balancer sends traffic to: Ready for at least the health check's time. */
+  serving(minute: number): number {
+    const hc = Math.ceil(this.env.timeline.healthCheckSeconds / 60);
+    return this.replicas.filter((r) => r.phase === 'ready' && minute >= r.readyAt + hc).length;
+  }
+
+  ready(): number {
+    return this.replicas.filter((r) => r.phase === 'ready').length;
+  }
+
+  pending(): Replica[] {
+    return this.replicas.filter((r) => r.phase === 'pending');
+  }
+}
+
+const rank = (r: Replica) => (r.phase === 'ready' ? 0 : r.phase === 'starting' ? 1 : 2);

@@ -1,0 +1,357 @@
+import type { Document } from 'yaml';
+import { loadFleetSpec, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { clusterGpuOrder, SPEC_FILE, type RenderedTree, type ValidationReport } from '@gpu-fleet/manifests';
+import {
+  EvidenceLedger,
+  silentLogger,
+  type AppPods,
+  type Clock,
+  type GitHostPort,
+  type ProbePort,
+  type ProbeRequest,
+  type ProbeResult,
+  type ProposalRequest,
+  type ProposalResult,
+  type SignalPorts,
+} from '@gpu-fleet/scout-domain';
+import { runSweep, type CheckoutPort, type SweepResult } from '@gpu-fleet/scout-sweep';
+import type { Policy, PolicyTotals } from './policy';
+import { RegionReplicas, type SimEnv } from './replicas';
+
+const MINUTE = 60_000;
+const PROJECT_NUMBER = '100000000001';
+
+/** A cluster of the applied spec and its pods; `existsFrom`: the minute infra/ has created it. */
+interface LiveCluster {
+  spec: ClusterSpec;
+  set: RegionReplicas;
+  existsFrom: number;
+}
+
+/** The open pull request: the spec it proposes and when it will be merged. */
+interface OpenPull {
+  number: number;
+  specText: string;
+  planHash: string;
+  bodyHash: string;
+  mergeAt: number;
+}
+
+/**
+ * The scout as it runs: every sweep is the real `runSweep` (signals → probes → decide → spec edit →
+ * render → proposal) over in-memory ports that answer from the simulated fleet and the capacity
+ * record. Validation (kustomize, schemas) is skipped: only decisions matter here. The pull request is
+ * merged after the merge delay, Config Sync applies it, infra/ creates new clusters, and the pods
+ * of each cluster then find capacity like any other policy's.
+ */
+export class ScoutPolicy implements Policy {
+  readonly name = 'scout' as const;
+  private specText: string;
+  private spec: FleetSpec;
+  private document: Document;
+  private readonly ledger = new EvidenceLedger();
+  private readonly clusters = new Map<string, LiveCluster>();
+  private readonly retired: RegionReplicas[] = [];
+  private pull: OpenPull | null = null;
+  private applyAt: { minute: number; specText: string } | null = null;
+  private pulls = 0;
+  private changes = 0;
+  private probeGpuMinutes = 0;
+  private now = 0;
+  private sweeps = 0;
+  /** The latest sweep (tests, debugging). */
+  last: SweepResult | null = null;
+
+  constructor(
+    specText: string,
+    private readonly env: SimEnv,
+    private readonly start: Date,
+  ) {
+    this.specText = specText;
+    const loaded = loadFleetSpec(specText, { catalog: env.catalog });
+    this.spec = loaded.spec;
+    this.document = loaded.document;
+    for (const c of this.spec.clusters) {
+      const live: LiveCluster = { spec: c, set: new RegionReplicas(c.region, this.gpusOf(c), env), existsFrom: -1 };
+      live.set.scale(c.mode === 'standby' ? 0 : c.replicas, 0);
+      live.set.warm(0);
+      this.clusters.set(c.name, live);
+    }
+  }
+
+  private gpusOf(c: ClusterSpec): string[] {
+    return this.spec.gpu.selection === 'node-selector' ? [c.gpu] : clusterGpuOrder(this.spec, c, this.env.catalog);
+  }
+
+  private at(minute: number): Date {
+    return new Date(this.start.getTime() + minute * MINUTE);
+  }
+
+  async step(minute: number): Promise<void> {
+    this.now = minute;
+    const { timeline } = this.env;
+    if (this.pull && minute >= this.pull.mergeAt) {
+      this.specText = this.pull.specText;
+      this.applyAt = { minute: minute + Math.ceil(timeline.configSyncSeconds / 60), specText: this.pull.specText };
+      this.pull = null;
+    }
+    if (this.applyAt && minute >= this.applyAt.minute) {
+      this.apply(this.applyAt.specText, minute);
+      this.applyAt = null;
+    }
+    if (minute % timeline.sweepIntervalMinutes === 0) await this.sweep(minute);
+    for (const c of this.clusters.values()) if (minute >= c.existsFrom) c.set.step(minute);
+  }
+
+  /** Config Sync applies the merged spec: clusters change mode, new regions get a cluster from infra/. */
+  private apply(text: string, minute: number): void {
+    const loaded = loadFleetSpec(text, { catalog: this.env.catalog });
+    const before = this.spec;
+    this.spec = loaded.spec;
+    this.document = loaded.document;
+    for (const c of this.spec.clusters) {
+      const old = before.clusters.find((k) => k.name === c.name);
+      if (!old || old.mode !== c.mode || old.gpu !== c.gpu || old.replicas !== c.replicas) this.changes++;
+      let live = this.clusters.get(c.name);
+      if (!live) {
+        live = {
+          spec: c,
+          set: new RegionReplicas(c.region, this.gpusOf(c), this.env),
+          existsFrom: minute + this.env.timeline.clusterCreateMinutes,
+        };
+        this.clusters.set(c.name, live);
+      }
+      live.spec = c;
+      live.set.gpus = this.gpusOf(c);
+      live.set.scale(c.mode === 'standby' ? 0 : c.replicas, minute);
+    }
+    for (const [name, live] of this.clusters) {
+      if (this.spec.clusters.some((c) => c.name === name)) continue;
+      this.changes++;
+      live.set.scale(0, minute);
+      this.retired.push(live.set);
+      this.clusters.delete(name);
+    }
+    this.document = loaded.document;
+  }
+
+  private async sweep(minute: number): Promise<void> {
+    this.sweeps++;
+    const r = await runSweep(
+      {
+        checkout: this.checkout(),
+        spec: this.spec,
+        document: this.document,
+        specPath: SPEC_FILE,
+        catalog: this.env.catalog,
+        ports: this.ports(),
+        ledger: this.ledger,
+        prober: async () => this.prober(),
+        host: this.host(minute),
+        logger: silentLogger,
+      },
+      { sweepId: `bt-${this.sweeps}`, probes: true, dryRun: false },
+    );
+    for (const p of r.probes) if (p.result) this.probeGpuMinutes += this.probeCost(p.result);
+    // The runner saves the ledger after every sweep, which compacts it (decayed evidence dropped).
+    this.ledger.snapshot(this.at(minute));
+    this.last = r;
+  }
+
+  /** GPU-minutes a probe holds: the daily budget's charge (gpu.count × probeDeadlineSeconds) when it got a GPU. */
+  private probeCost(result: ProbeResult): number {
+    return result.outcome === 'success'
+      ? Math.ceil((this.spec.gpu.count * this.spec.scout.probeDeadlineSeconds) / 60)
+      : 0;
+  }
+
+  private checkout(): CheckoutPort {
+    const clean: ValidationReport = {
+      findings: [],
+      built: new Map(),
+      timingsMs: { kustomize: 0, schemas: 0, invariants: 0 },
+    };
+    return {
+      read: (path) => (path === SPEC_FILE ? this.specText : null),
+      ownedFiles: () => [],
+      validateProposed: async (_tree: RenderedTree) => clean,
+    };
+  }
+
+  private host(minute: number): GitHostPort {
+    const { timeline } = this.env;
+    const result = (action: ProposalResult['action']): ProposalResult => ({
+      action,
+      branch: this.spec.scout.proposal.branch,
+      commit: null,
+      url: null,
+      number: this.pull?.number ?? null,
+      message: action,
+    });
+    return {
+      describe: () => 'backtest pull requests',
+      propose: async (req: ProposalRequest) => {
+        const specText = req.files.find((f) => f.path === SPEC_FILE)?.content;
+        if (!specText) return result('stopped');
+        const delay = req.autoMerge ? timeline.autoMergeMinutes : timeline.personMergeMinutes;
+        if (this.pull && this.pull.planHash === req.planHash) return result('unchanged');
+        if (this.pull) {
+          // A person merges what the PR holds when they get to it; auto-merge waits for CI again.
+          Object.assign(this.pull, { specText, planHash: req.planHash, bodyHash: req.bodyHash });
+          if (req.autoMerge) this.pull.mergeAt = Math.max(this.pull.mergeAt, minute + delay);
+          return result('updated');
+        }
+        this.pulls++;
+        this.pull = {
+          number: this.pulls,
+          specText,
+          planHash: req.planHash,
+          bodyHash: req.bodyHash,
+          mergeAt: minute + delay,
+        };
+        return result('created');
+      },
+      withdraw: async () => {
+        if (!this.pull) return result('nothing-open');
+        this.pull = null;
+        return result('closed');
+      },
+    };
+  }
+
+  private prober(): ProbePort {
+    return {
+      run: async (req: ProbeRequest): Promise<ProbeResult> => {
+        const set = new RegionReplicas(req.region, [req.gpu], this.env);
+        const zone = set.zoneWith(req.gpu, this.now);
+        return zone
+          ? {
+              outcome: 'success',
+              cause: null,
+              gpuName: req.gpu,
+              gpuMemoryMiB: null,
+              secondsToRunning: this.env.timeline.nodeProvisionMinutes * 60,
+              zone,
+              details: `probe got ${req.gpu} in ${zone}`,
+            }
+          : {
+              outcome: 'stockout',
+              cause: null,
+              gpuName: null,
+              gpuMemoryMiB: null,
+              secondsToRunning: null,
+              zone: null,
+              details: `no ${req.gpu} in ${req.region}: GCE out of resources`,
+            };
+      },
+      cleanup: async () => ({ removed: 0, live: [] }),
+    };
+  }
+
+  private ports(): SignalPorts {
+    const catalog = this.env.catalog;
+    const clock: Clock = { now: () => this.at(this.now) };
+    const existing = [...this.clusters.values()].filter((c) => this.now >= c.existsFrom);
+    const regions = this.spec.placement.candidateRegions;
+    return {
+      clock,
+      logger: silentLogger,
+      bundled: catalog,
+      catalog: {
+        acceleratorsByZone: async () =>
+          catalog
+            .offerings()
+            .filter((o) => regions.includes(o.region))
+            .map((o) => ({
+              zone: o.zone,
+              region: o.region,
+              accelerators: [{ gpu: o.gpu, maxPerInstance: Math.max(...o.counts) }],
+            })),
+      },
+      quota: {
+        // Quota is never what runs out in the backtest: capacity is.
+        regionQuotas: async () =>
+          regions.map((region) => ({
+            region,
+            quotas: this.spec.gpu.preferences.flatMap((g) =>
+              [false, true].map((preemptible) => ({
+                metric: catalog.quotaMetric(g, preemptible),
+                limit: 64,
+                usage: 0,
+              })),
+            ),
+          })),
+        projectQuotas: async () => [{ metric: 'GPUS_ALL_REGIONS', limit: 256, usage: 0 }],
+      },
+      fleet: {
+        clusters: async () =>
+          existing.map((c) => ({
+            name: c.spec.name,
+            location: c.spec.region,
+            status: 'RUNNING',
+            autopilot: true,
+            endpoint: '10.0.0.1',
+          })),
+        memberships: async () =>
+          existing.map((c) => ({
+            id: c.spec.name,
+            location: 'global',
+            cluster: `${c.spec.region}/${c.spec.name}`,
+            state: 'READY',
+          })),
+        configSync: async () =>
+          existing.map((c) => ({
+            membership: c.spec.name,
+            location: 'global',
+            code: 'SYNCED',
+            syncToken: null,
+            errors: [],
+          })),
+        projectNumber: async () => PROJECT_NUMBER,
+      },
+      workloads: (member) => ({
+        appPods: async (): Promise<AppPods> => {
+          const live = this.clusters.get(member.id);
+          if (!live) return { total: 0, ready: 0, pending: [] };
+          const obtainable = live.set.obtainable(this.now);
+          const zones = [...new Set(live.set.gpus.flatMap((g) => catalog.zonesOffering(live.spec.region, g)))];
+          return {
+            total: live.set.replicas.length,
+            ready: live.set.ready(),
+            pending: live.set.pending().map((r, i) => ({
+              name: `${this.spec.app.name}-${i}`,
+              since: this.at(r.pendingSince).toISOString(),
+              // What GKE's cluster autoscaler reports for a pod no zone can host (a real event's text).
+              events: obtainable
+                ? []
+                : [
+                    {
+                      reason: 'FailedScaleUp',
+                      type: 'Warning',
+                      at: this.at(this.now).toISOString(),
+                      message: `Node scale up in zones ${zones.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.`,
+                    },
+                  ],
+            })),
+          };
+        },
+      }),
+    };
+  }
+
+  servingRegions(minute: number): string[] {
+    return [...this.clusters.values()]
+      .filter((c) => c.spec.mode === 'active' && minute >= c.existsFrom && c.set.serving(minute) > 0)
+      .map((c) => c.spec.region);
+  }
+
+  totals(): PolicyTotals {
+    let gpuMinutes = 0;
+    let cost = 0;
+    for (const s of [...this.retired, ...[...this.clusters.values()].map((c) => c.set)]) {
+      gpuMinutes += s.gpuMinutes;
+      cost += s.cost;
+    }
+    return { gpuMinutes, cost, changes: this.changes, pullRequests: this.pulls, probeGpuMinutes: this.probeGpuMinutes };
+  }
+}

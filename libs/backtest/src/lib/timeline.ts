@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+
+/**
+ * Every delay of the simulated timeline, with where its default comes from. All are overridable
+ * (`region-scout backtest --help`); the report and the JSON print the values used.
+ */
+export const TimelineSchema = z.object({
+  sweepIntervalMinutes: z
+    .number()
+    .int()
+    .min(1)
+    .max(1440)
+    .describe('Minutes between sweeps. Default: the step of scout.schedule.cron ("*/20 * * * *" → 20).'),
+  autoMergeMinutes: z
+    .number()
+    .min(0)
+    .max(7 * 1440)
+    .describe(
+      'Minutes from a pull request the scout marks for auto-merge (scout.proposal.autoMerge: add-capacity, capacity-only plans) to its merge: GitHub merges once the required validate workflow passes. Default 10.',
+    ),
+  personMergeMinutes: z
+    .number()
+    .min(0)
+    .max(7 * 1440)
+    .describe(
+      'Minutes from any other pull request being opened (or updated) to a person merging it. Default 240: within a working morning; on-call fleets set less.',
+    ),
+  configSyncSeconds: z
+    .number()
+    .min(0)
+    .max(3600)
+    .describe(
+      'Seconds from a merge to Config Sync applying it: its default poll period of 15 s ' +
+        '(RootSync spec.git.period, https://cloud.google.com/kubernetes-engine/enterprise/config-sync/docs/reference/rootsync-reposync-fields).',
+    ),
+  clusterCreateMinutes: z
+    .number()
+    .min(0)
+    .max(240)
+    .describe(
+      'Minutes for infra/ to create a cluster in a region the fleet had none in (Terraform apply of an Autopilot cluster and its fleet membership). Default 15.',
+    ),
+  nodeProvisionMinutes: z
+    .number()
+    .min(0)
+    .max(120)
+    .describe(
+      'Minutes from a GPU becoming obtainable to the node being ready for the pod (Autopilot GPU node creation). Default 6.',
+    ),
+  appStartMinutes: z
+    .number()
+    .min(0)
+    .max(120)
+    .describe(
+      'Minutes from the node being ready to the pod being Ready: image pull and model load (the ready gate waits for one generation). Default 5; app.startupProbe allows up to startupTimeoutSeconds.',
+    ),
+  healthCheckSeconds: z
+    .number()
+    .min(0)
+    .max(3600)
+    .describe(
+      'Seconds from a pod being Ready to the load balancer sending it traffic, and from it failing to traffic moving away: ' +
+        'checkIntervalSec × healthyThreshold of the rendered BackendConfig (5 s × 1), rounded up to the simulation step.',
+    ),
+  nodeEventsPerMonth: z
+    .number()
+    .min(0)
+    .max(30)
+    .describe(
+      'Node events per GPU node per 30 days that end an on-demand replica and make it find capacity again: GPU VMs cannot live-migrate, so host maintenance ' +
+        'terminates them (https://cloud.google.com/kubernetes-engine/docs/concepts/handle-disruption-gpu-tpu), and Autopilot upgrades recycle nodes. ' +
+        'Google publishes no rate; default 1 (about one auto-upgrade a month on the REGULAR channel).',
+    ),
+  provisioning: z
+    .enum(['on-demand', 'spot'])
+    .describe(
+      'on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. Default: gpu.provisioning (spot-then-on-demand counts as spot).',
+    ),
+});
+export type Timeline = z.infer<typeof TimelineSchema>;
+
+/** The step of a five-field cron's minute field ("*\/20" → 20, "0" → 60, "0,30" → 30), else null. */
+export function cronStepMinutes(cron: string): number | null {
+  const [minute, hour] = cron.trim().split(/\s+/);
+  if (!minute || hour === undefined) return null;
+  if (hour !== '*') return null;
+  const step = /^\*\/(\d+)$/.exec(minute);
+  if (step) return Number(step[1]);
+  if (/^\d+$/.test(minute)) return 60;
+  const list = minute.split(',').map(Number);
+  if (list.length > 1 && list.every((n) => Number.isInteger(n))) return Math.round(60 / list.length);
+  return null;
+}
+
+/** The timeline the spec implies, with any overrides applied and checked. */
+export function timelineFor(spec: FleetSpec, overrides: Partial<Timeline> = {}): Timeline {
+  const defaults: Timeline = {
+    sweepIntervalMinutes: cronStepMinutes(spec.scout.schedule.cron) ?? 30,
+    autoMergeMinutes: 10,
+    personMergeMinutes: 240,
+    configSyncSeconds: 15,
+    clusterCreateMinutes: 15,
+    nodeProvisionMinutes: 6,
+    appStartMinutes: 5,
+    healthCheckSeconds: 5,
+    nodeEventsPerMonth: 1,
+    provisioning: spec.gpu.provisioning === 'on-demand' ? 'on-demand' : 'spot',
+  };
+  const merged = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
+  const parsed = TimelineSchema.safeParse(merged);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const field = issue.path.join('.');
+    throw new TimelineError(
+      `backtest: ${field} = ${JSON.stringify((merged as Record<string, unknown>)[field])} is invalid: ${issue.message}`,
+    );
+  }
+  return parsed.data;
+}
+
+export class TimelineError extends Error {
+  override name = 'TimelineError';
+}
