@@ -5,6 +5,7 @@ import type * as Classify from './commands/classify';
 import type * as Pin from './commands/pin';
 import type * as Probe from './commands/probe';
 import type * as Quota from './commands/quota';
+import type * as Backtest from './commands/backtest';
 import type * as Render from './commands/render';
 import type * as Review from './commands/review';
 import type * as Sandbox from './commands/sandbox';
@@ -22,6 +23,7 @@ import type { SweepCommandOptions } from './commands/sweep';
 import type { StatusOptions } from './commands/status';
 import type { PinOptions } from './commands/pin';
 import type { QuotaOptions } from './commands/quota';
+import type { BacktestCommandOptions } from './commands/backtest';
 import { CliError, EXIT } from './errors';
 
 /*
@@ -32,6 +34,7 @@ import { CliError, EXIT } from './errors';
  * the esbuild bundle), where it is synchronous and needs no ESM loader.
  */
 const load = {
+  backtest: () => require('./commands/backtest') as typeof Backtest,
   classify: () => require('./commands/classify') as typeof Classify,
   pin: () => require('./commands/pin') as typeof Pin,
   probe: () => require('./commands/probe') as typeof Probe,
@@ -250,6 +253,83 @@ export function buildProgram(
     .action(async (options: QuotaOptions) =>
       setExit(await load.quota().quotaCommand(ws(), io, logger(), withClock(options))),
     );
+
+  const minutes = (name: string, max: number) => integer(name, 0, max);
+  program
+    .command('backtest')
+    .description(
+      "Replay GPU capacity (real traces with --traces, else the sandbox's seeded stockout process) through the real scout and its alternatives (static, in-region, failover) and the oracle; prints availability, outages, cost and churn per policy. Every delay is a documented default you can override (docs/benchmarks.md).",
+    )
+    .option('--traces <folder>', 'folder with traces.yaml and trace files ({"metadata":{"gap_seconds":N},"data":[…]})')
+    .addOption(
+      new Option('--days <n>', 'simulated days (a shorter trace ends the run)')
+        .default(30)
+        .argParser(integer('--days', 1, 365)),
+    )
+    .addOption(seedOption('seeds node events and synthetic capacity').default(1))
+    .option('--policies <list>', 'comma-separated: static,in-region,failover,scout', 'static,in-region,failover,scout')
+    .option('--provisioning <model>', 'on-demand or spot (default: gpu.provisioning)')
+    .option('--json', 'print one JSON document {period, oracle, policies}')
+    .option('--report <file.html>', 'write a self-contained HTML report (timelines, table, map)')
+    .addOption(
+      new Option('--sweep-interval <min>', 'minutes between sweeps (default: scout.schedule.cron)').argParser(
+        integer('--sweep-interval', 1, 1440),
+      ),
+    )
+    .addOption(
+      new Option('--auto-merge-minutes <min>', 'merge delay of auto-merged PRs (default 10)').argParser(
+        minutes('--auto-merge-minutes', 10080),
+      ),
+    )
+    .addOption(
+      new Option('--person-merge-minutes <min>', 'merge delay of PRs a person merges (default 240)').argParser(
+        minutes('--person-merge-minutes', 10080),
+      ),
+    )
+    .addOption(
+      new Option('--config-sync-seconds <s>', 'merge to applied (default 15, Config Sync poll)').argParser(
+        minutes('--config-sync-seconds', 3600),
+      ),
+    )
+    .addOption(
+      new Option('--cluster-create-minutes <min>', "infra/ creating a new region's cluster (default 15)").argParser(
+        minutes('--cluster-create-minutes', 240),
+      ),
+    )
+    .addOption(
+      new Option('--node-provision-minutes <min>', 'GPU node creation (default 6)').argParser(
+        minutes('--node-provision-minutes', 120),
+      ),
+    )
+    .addOption(
+      new Option('--app-start-minutes <min>', 'image pull and model load (default 5)').argParser(
+        minutes('--app-start-minutes', 120),
+      ),
+    )
+    .addOption(
+      new Option('--health-check-seconds <s>', 'Ready to receiving traffic (default 5)').argParser(
+        minutes('--health-check-seconds', 3600),
+      ),
+    )
+    .addOption(
+      new Option('--node-events-per-month <n>', 'node events per GPU node per 30 days (default 1)').argParser(
+        minutes('--node-events-per-month', 30),
+      ),
+    )
+    .action(async (options: BacktestCommandOptions) => {
+      const tty = !options.json && process.stderr.isTTY;
+      const progress = tty
+        ? (done: number, total: number) => {
+            const width = 30;
+            const filled = Math.round((done / total) * width);
+            process.stderr.write(
+              `\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] day ${Math.floor(done / 1440)}/${Math.ceil(total / 1440)}`,
+            );
+            if (done === total) process.stderr.write('\n');
+          }
+        : undefined;
+      setExit(await load.backtest().backtestCommand(ws(), io, { ...options, progress }));
+    });
 
   program
     .command('classify')

@@ -16,3 +16,4 @@ export type { Policy, PolicyName, PolicyTotals } from './lib/policy';
 export { RegionReplicas } from './lib/replicas';
 export type { SimEnv } from './lib/replicas';
 export { loadTraceFolder } from './lib/io/traces';
+export { renderReport, reportRows, REPORT_COLUMNS } from './lib/report';

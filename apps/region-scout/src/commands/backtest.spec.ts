@@ -1,0 +1,127 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium } from 'playwright-core';
+import { reportRows, type BacktestResult } from '@gpu-fleet/backtest';
+import { workspace } from '../context';
+import { CliError } from '../errors';
+import { backtestCommand, type BacktestCommandOptions } from './backtest';
+
+const ROOT = join(__dirname, '../../../..');
+const TRACES = join(ROOT, 'tools/backtest/traces/aws-08-27-2023-16node');
+const CHROMIUM = '/usr/bin/chromium';
+const ws = workspace({ root: ROOT }, ROOT);
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'backtest-cli-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+async function run(options: Partial<BacktestCommandOptions>): Promise<{ code: number; out: string[]; err: string[] }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await backtestCommand(
+    ws,
+    { out: (l) => out.push(l), err: (l) => err.push(l) },
+    { days: 2, seed: 1, policies: 'static,in-region,failover,scout', ...options },
+  );
+  return { code, out, err };
+}
+
+describe('region-scout backtest', () => {
+  it('--json prints one document with the period, the oracle and every policy, the same on every run', async () => {
+    const first = await run({ traces: TRACES, provisioning: 'spot', json: true });
+    expect(first.code).toBe(0);
+    expect(first.out).toHaveLength(1);
+    const doc = JSON.parse(first.out[0]!) as Omit<BacktestResult, 'timelines'>;
+    expect(Object.keys(doc)).toEqual(['period', 'oracle', 'policies']);
+    expect(doc.period).toMatchObject({ days: 2, minutes: 2880, seed: 1 });
+    expect(doc.period.timeline).toMatchObject({ provisioning: 'spot', sweepIntervalMinutes: 20 });
+    expect(doc.policies.map((p) => p.name)).toEqual(['static', 'in-region', 'failover', 'scout']);
+    for (const p of doc.policies) {
+      for (const f of [p.availability, p.minServingAvailability]) expect(f >= 0 && f <= 1).toBe(true);
+      expect(Object.keys(p)).toEqual([
+        'name',
+        'availability',
+        'minServingAvailability',
+        'outages',
+        'outageMinutes',
+        'restoreP50Minutes',
+        'restoreP95Minutes',
+        'gpuHours',
+        'cost',
+        'changes',
+        'pullRequests',
+        'probeGpuMinutes',
+      ]);
+    }
+    const again = await run({ traces: TRACES, provisioning: 'spot', json: true });
+    expect(again.out).toEqual(first.out);
+  }, 120_000);
+
+  it('prints a table on a terminal', async () => {
+    const r = await run({ traces: TRACES, policies: 'static,failover' });
+    expect(r.out[0]).toMatch(
+      /^backtest: 2\.0 days from .*Z, traces .*aws-08-27-2023-16node \(3 zone\/GPU pairs\), on-demand$/,
+    );
+    expect(r.out[3]).toMatch(/^policy\s+availability\s+min serving\s+outages/);
+    expect(r.out.slice(4).map((l) => l.split(/\s+/)[0])).toEqual(['static', 'failover']);
+  });
+
+  it('refuses bad input with the field, the value and the fix, and writes no report', async () => {
+    const report = join(dir, 'r.html');
+    await expect(run({ policies: 'static,best', report })).rejects.toThrow(
+      new CliError(
+        '--policies: "best" is not a policy; choose from static,in-region,failover,scout (comma-separated).',
+      ),
+    );
+    await expect(run({ traces: dir, report })).rejects.toThrow(
+      /--traces .*: no traces\.yaml in it; write one mapping zones/,
+    );
+    await expect(run({ provisioning: 'reserved', report })).rejects.toThrow(
+      '--provisioning: "reserved" is not a provisioning model; use on-demand or spot.',
+    );
+    await expect(run({ sweepInterval: 0, report })).rejects.toThrow(/sweepIntervalMinutes = 0 is invalid/);
+    expect(existsSync(report)).toBe(false);
+  });
+
+  const browser = existsSync(CHROMIUM);
+  if (!browser && process.env.CI) throw new Error(`${CHROMIUM} is missing: .ci/run installs Debian's chromium`);
+  (browser ? it : it.skip)(
+    '--report: the page renders in Chromium without errors, and its numbers equal the JSON',
+    async () => {
+      const report = join(dir, 'report.html');
+      const r = await run({ traces: TRACES, provisioning: 'spot', report, json: true });
+      const doc = JSON.parse(r.out[0]!) as BacktestResult;
+      const html = readFileSync(report, 'utf8');
+      expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(http/);
+      const b = await chromium.launch({
+        executablePath: CHROMIUM,
+        headless: true,
+        args: ['--no-sandbox', '--disable-background-networking'],
+      });
+      try {
+        const page = await b.newPage();
+        const problems: string[] = [];
+        const requests: string[] = [];
+        page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
+        page.on('pageerror', (e) => problems.push(e.message));
+        page.on('request', (q) => !q.url().startsWith('file:') && requests.push(q.url()));
+        await page.goto(`file://${report}`);
+        const rows = await page.$$eval('#summary tbody tr', (trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('th,td')].map((c) => c.textContent ?? '')),
+        );
+        const embedded = JSON.parse((await page.textContent('#result'))!) as Omit<BacktestResult, 'timelines'>;
+        expect(embedded).toEqual(doc);
+        expect(rows).toEqual(reportRows({ ...doc, timelines: { regions: [], capacity: {}, serving: {} } }));
+        expect(rows.map((row) => row[1])).toEqual(doc.policies.map((p) => `${(p.availability * 100).toFixed(2)} %`));
+        expect(await page.textContent('#oracle')).toBe(`${(doc.oracle.availability * 100).toFixed(2)} %`);
+        expect(await page.locator('#timeline svg path, #timeline svg rect').count()).toBeGreaterThan(10);
+        expect(await page.locator('#map svg path').count()).toBeGreaterThan(0);
+        expect(problems).toEqual([]);
+        expect(requests).toEqual([]);
+      } finally {
+        await b.close();
+      }
+    },
+    120_000,
+  );
+});

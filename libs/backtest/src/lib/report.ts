@@ -1,0 +1,206 @@
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import type { BacktestResult } from './backtest';
+
+/*
+ * The HTML report: one self-contained file (inline SVG rendered here with Vega-Lite, nothing fetched
+ * when it is viewed). Vega and Vega-Lite 5 are the last majors that load with require(), which the
+ * CLI's synchronous loader and jest need; they are loaded only when a report is written.
+ */
+type VegaLite = typeof import('vega-lite');
+type Vega = typeof import('vega');
+
+const escapeHtml = (s: string) =>
+  s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+
+async function svg(spec: object): Promise<string> {
+  const vl = require('vega-lite') as VegaLite;
+  const vega = require('vega') as Vega;
+  // Warnings go nowhere: the report is written by a CLI whose output may be JSON.
+  const quiet = { level: () => quiet, error: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet };
+  const compiled = vl.compile(spec as Parameters<VegaLite['compile']>[0], { logger: quiet as never }).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none', logLevel: vega.Error });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
+const fixed = (x: number | null, d = 0) => (x === null ? '—' : x.toFixed(d));
+
+/** Rows of the summary table, in the JSON's units (fractions shown as percentages with 2 decimals). */
+export function reportRows(r: BacktestResult): string[][] {
+  return r.policies.map((p) => [
+    p.name,
+    pct(p.availability),
+    pct(p.minServingAvailability),
+    String(p.outages),
+    String(p.outageMinutes),
+    fixed(p.restoreP50Minutes),
+    fixed(p.restoreP95Minutes),
+    fixed(p.gpuHours, 1),
+    fixed(p.cost, 2),
+    String(p.changes),
+    String(p.pullRequests),
+    String(p.probeGpuMinutes),
+  ]);
+}
+
+export const REPORT_COLUMNS = [
+  'policy',
+  'availability',
+  'min serving',
+  'outages',
+  'outage minutes',
+  'restore p50 (min)',
+  'restore p95 (min)',
+  'GPU hours',
+  'cost (USD)',
+  'changes',
+  'pull requests',
+  'probe GPU minutes',
+];
+
+/** One bar per interval: capacity per region, then each policy's serving time in that region. */
+function timelineSpec(r: BacktestResult): object {
+  const t0 = Date.parse(r.period.start);
+  const at = (m: number) => t0 + m * 60_000;
+  const tracks = ['capacity', ...Object.keys(r.timelines.serving)];
+  const values = r.timelines.regions.flatMap((region) => [
+    ...r.timelines.capacity[region]!.map(([a, b]) => ({ region, track: 'capacity', from: at(a), to: at(b) })),
+    ...Object.entries(r.timelines.serving).flatMap(([policy, byRegion]) =>
+      byRegion[region]!.map(([a, b]) => ({ region, track: `${policy} serving`, from: at(a), to: at(b) })),
+    ),
+  ]);
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Capacity and serving, per candidate region',
+    data: { values },
+    facet: { row: { field: 'region', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } } },
+    spec: {
+      width: 900,
+      height: 16 * tracks.length,
+      mark: { type: 'bar', height: 12 },
+      encoding: {
+        x: { field: 'from', type: 'temporal', title: null, axis: { format: '%b %d', labelOverlap: true } },
+        x2: { field: 'to' },
+        y: {
+          field: 'track',
+          type: 'nominal',
+          title: null,
+          sort: tracks.map((t) => (t === 'capacity' ? t : `${t} serving`)),
+        },
+        color: { field: 'track', type: 'nominal', title: null, legend: { orient: 'top' } },
+      },
+    },
+    config: { view: { stroke: null } },
+  };
+}
+
+/** The candidate regions on a world map, sized by how long the scout (or the first policy) served there. */
+function mapSpec(r: BacktestResult, catalog: GpuCatalog): object {
+  const land = require('world-atlas/land-110m.json') as object;
+  const policy = r.timelines.serving['scout'] ? 'scout' : Object.keys(r.timelines.serving)[0];
+  const points = r.timelines.regions.map((region) => {
+    const info = catalog.region(region);
+    const served = policy ? r.timelines.serving[policy]![region]!.reduce((s, [a, b]) => s + (b - a), 0) : 0;
+    const capacity = r.timelines.capacity[region]!.reduce((s, [a, b]) => s + (b - a), 0);
+    return {
+      region,
+      latitude: info?.latitude ?? 0,
+      longitude: info?.longitude ?? 0,
+      servedShare: served / r.period.minutes,
+      capacityShare: capacity / r.period.minutes,
+    };
+  });
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: `Candidate regions (size: share of time ${policy ?? ''} served there)`,
+    width: 900,
+    height: 450,
+    projection: { type: 'equalEarth' },
+    layer: [
+      {
+        data: { values: land, format: { type: 'topojson', feature: 'land' } },
+        mark: { type: 'geoshape', fill: '#e5e5e5', stroke: '#bbb' },
+      },
+      {
+        data: { values: points },
+        mark: { type: 'circle', opacity: 0.8, stroke: '#333' },
+        encoding: {
+          longitude: { field: 'longitude', type: 'quantitative' },
+          latitude: { field: 'latitude', type: 'quantitative' },
+          size: {
+            field: 'servedShare',
+            type: 'quantitative',
+            scale: { domain: [0, 1], range: [30, 900] },
+            title: 'served',
+          },
+          color: {
+            field: 'capacityShare',
+            type: 'quantitative',
+            scale: { domain: [0, 1], scheme: 'redyellowgreen' },
+            title: 'capacity',
+          },
+        },
+      },
+      {
+        data: { values: points },
+        mark: { type: 'text', dy: -14, fontSize: 11 },
+        encoding: {
+          longitude: { field: 'longitude', type: 'quantitative' },
+          latitude: { field: 'latitude', type: 'quantitative' },
+          text: { field: 'region' },
+        },
+      },
+    ],
+  };
+}
+
+/** The report as one HTML document: summary table, timelines, map, and the result as JSON. */
+export async function renderReport(r: BacktestResult, catalog: GpuCatalog): Promise<string> {
+  const [timeline, map] = await Promise.all([svg(timelineSpec(r)), svg(mapSpec(r, catalog))]);
+  const { timelines: _timelines, ...summary } = r;
+  const head = REPORT_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
+  const rows = reportRows(r)
+    .map(
+      (row) =>
+        `<tr>${row.map((c, i) => (i === 0 ? `<th>${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`,
+    )
+    .join('\n');
+  const t = r.period.timeline;
+  const knobs = Object.entries(t)
+    .map(([k, v]) => `<li><code>${escapeHtml(k)}</code>: ${escapeHtml(String(v))}</li>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>gpu-fleet backtest</title>
+<style>
+body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1000px; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; }
+th, td { padding: .3rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
+tr th:first-child { text-align: left; }
+.note { color: #555; }
+</style>
+</head>
+<body>
+<h1>Backtest: where could the app run?</h1>
+<p class="note">${escapeHtml(r.period.days.toFixed(1))} days from ${escapeHtml(r.period.start)}; ${escapeHtml(r.period.capacity)}; ${escapeHtml(t.provisioning)}; seed ${r.period.seed}.
+Oracle (some candidate zone has capacity): <strong id="oracle">${escapeHtml(pct(r.oracle.availability))}</strong>.</p>
+<table id="summary"><thead><tr>${head}</tr></thead><tbody>
+${rows}
+</tbody></table>
+<h2>Timeline</h2>
+<figure id="timeline">${timeline}</figure>
+<h2>Map</h2>
+<figure id="map">${map}</figure>
+<h2>Delays used</h2>
+<ul>${knobs}</ul>
+<script type="application/json" id="result">${JSON.stringify(summary).replace(/</g, '\\u003c')}</script>
+</body>
+</html>
+`;
+}
