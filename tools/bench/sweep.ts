@@ -2,10 +2,9 @@
  * Benchmark: the full sweep against the sandbox with the real clients.
  * 1. A sweep over every catalog region offering the GPU, with latency injected on every API call:
  *    API calls per sweep, and wall time against the slowest single probe (target ≤ 1.3×).
- * 2. Time to a confirmed GPU when the first K preferred regions are stocked out, for the scout
- *    (probes the best candidates in parallel, learns from each round) and for a sequential
- *    failover baseline (try one region, wait for its outcome, move on — how single-shot
- *    provisioners behave), K = 0, 2, 5, 10.
+ * (How the scout compares with a failover baseline over weeks of real capacity is the backtest's
+ * question: tools/bench/backtest.ts. The old "first K regions stocked out" table measured the
+ * candidate list's order, not the scout, and is gone.)
  *
  *   npm run bench:sweep            # print the tables
  *   npm run bench:sweep -- --write # also record them in docs/benchmarks.md
@@ -136,69 +135,9 @@ async function fullSweep() {
   };
 }
 
-/** Part 2: the first K candidates (in preference order) stocked out; time to the first GPU. */
-async function failover(k: number) {
-  const spec = benchSpec();
-  // Preference order for the baseline: the spec's candidate order, active region first.
-  const order = spec.placement.candidateRegions;
-  const setup = (w: SandboxWorld) =>
-    order.forEach((r, i) =>
-      i < k
-        ? w.forceStockout(r, GPU, new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 86400_000))
-        : w.forceCapacity(r, GPU, new Date(T0.getTime() - 3600_000), new Date(T0.getTime() + 86400_000)),
-    );
-
-  // Sequential baseline: one region at a time, wait for its outcome, move on.
-  const base = await world(spec, false, setup);
-  const pn = await base.adapters.ports.fleet.projectNumber();
-  const tb = performance.now();
-  let attempts = 0;
-  for (const region of order) {
-    attempts++;
-    const p = await base.prober({ id: `sd-${region}`, location: 'global' }, pn);
-    const res = await p.run({
-      membership: `sd-${region}`,
-      region,
-      gpu: GPU,
-      count: 1,
-      spot: false,
-      namespace: spec.scout.probeNamespace,
-      sweepId: 'baseline',
-      deadlineSeconds: spec.scout.probeDeadlineSeconds,
-    });
-    if (res.outcome === 'success') break;
-  }
-  const baselineMs = performance.now() - tb;
-  await base.close();
-
-  // The scout: sweeps back to back; each probes the best untested candidates in parallel.
-  const scout = await world(spec, false, setup);
-  const ledger = new EvidenceLedger();
-  const ts = performance.now();
-  let rounds = 0;
-  let probes = 0;
-  for (; rounds < 10;) {
-    rounds++;
-    const r = await runSweep(sweepDeps(spec, scout, ledger), {
-      sweepId: `round-${rounds}`,
-      probes: true,
-      dryRun: true,
-    });
-    probes += r.probes.length;
-    if (r.probes.some((p) => p.result?.outcome === 'success') || !r.probes.length) break;
-  }
-  const scoutMs = performance.now() - ts;
-  await scout.close();
-  return { k, baselineMs, attempts, scoutMs, rounds, probes };
-}
-
-const simMin = (ms: number) => ((ms / 1000) * FACTOR) / 60;
-
 async function main() {
   const full = await fullSweep();
   const total = Object.values(full.calls).reduce((a, b) => a + b, 0);
-  const rows = [];
-  for (const k of [0, 2, 5, 10]) rows.push(await failover(k));
   const table = [
     `Sandbox with the real clients; ${cpus().length} cores, Node ${process.version}; clock ×${FACTOR} (GPU nodes take 2–7 simulated minutes).`,
     '',
@@ -207,15 +146,6 @@ async function main() {
     '| Compute calls | GKE calls | GKE Hub calls | Connect Gateway calls | total API calls | sweep wall time | slowest single probe | sweep ÷ slowest probe |',
     '|---|---|---|---|---|---|---|---|',
     `| ${full.calls.compute ?? 0} | ${full.calls.container ?? 0} | ${full.calls.gkehub ?? 0} | ${full.calls.connectgateway ?? 0} | ${total} | ${Math.round(full.wall)} ms | ${Math.round(full.slowestProbe)} ms | ${(full.wall / full.slowestProbe).toFixed(2)}× |`,
-    '',
-    `**Time to a confirmed GPU** when the first K candidate regions are stocked out (simulated minutes; the scout probes up to ${PROBES_PER_SWEEP} candidates per sweep, sweeps back to back; the baseline tries one region at a time in the same order):`,
-    '',
-    '| K | sequential baseline | attempts | region-scout | sweeps | probes | speed-up |',
-    '|---|---|---|---|---|---|---|',
-    ...rows.map(
-      (r) =>
-        `| ${r.k} | ${simMin(r.baselineMs).toFixed(1)} min | ${r.attempts} | ${simMin(r.scoutMs).toFixed(1)} min | ${r.rounds} | ${r.probes} | ${(r.baselineMs / r.scoutMs).toFixed(1)}× |`,
-    ),
   ].join('\n');
   console.log(table);
   if (full.wall / full.slowestProbe > 1.3) {

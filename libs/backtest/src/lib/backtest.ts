@@ -105,10 +105,28 @@ class IntervalRecorder {
  */
 export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const { spec } = loadFleetSpec(o.specText, { catalog: o.catalog });
-  const minutes = Math.min(o.days * 1440, o.capacity.lengthMinutes ?? Infinity);
-  if (!(minutes > 0)) throw new Error(`backtest: nothing to replay (${o.capacity.describe()} holds no minute)`);
+  // Every policy and the oracle ask about the same minute: answer each (zone, GPU) once per minute.
+  const source = o.capacity;
+  let memoMinute = -1;
+  const memo = new Map<string, boolean>();
+  const capacity: CapacitySource = {
+    lengthMinutes: source.lengthMinutes,
+    describe: () => source.describe(),
+    has(zone, gpu, minute) {
+      if (minute !== memoMinute) {
+        memo.clear();
+        memoMinute = minute;
+      }
+      const key = `${zone}|${gpu}`;
+      let has = memo.get(key);
+      if (has === undefined) memo.set(key, (has = source.has(zone, gpu, minute)));
+      return has;
+    },
+  };
+  const minutes = Math.min(o.days * 1440, capacity.lengthMinutes ?? Infinity);
+  if (!(minutes > 0)) throw new Error(`backtest: nothing to replay (${capacity.describe()} holds no minute)`);
   const env = (name: string): SimEnv => ({
-    capacity: o.capacity,
+    capacity,
     catalog: o.catalog,
     timeline: o.timeline,
     gpuCount: spec.gpu.count,
@@ -132,7 +150,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const zones = regions.flatMap((r) =>
     spec.gpu.preferences.flatMap((g) => o.catalog.zonesOffering(r, g).map((z) => ({ region: r, zone: z, gpu: g }))),
   );
-  const capacity = new Map(regions.map((r) => [r, new IntervalRecorder()]));
+  const capacityByRegion = new Map(regions.map((r) => [r, new IntervalRecorder()]));
   const serving = policies.map(() => new Map(regions.map((r) => [r, new IntervalRecorder()])));
   const up = policies.map(() => new IntervalRecorder());
   const servedMinutes = policies.map(() => 0);
@@ -140,9 +158,9 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   let oracleMinutes = 0;
 
   for (let minute = 0; minute < minutes; minute++) {
-    const withCapacity = new Set(zones.filter((z) => o.capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
+    const withCapacity = new Set(zones.filter((z) => capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
     if (withCapacity.size) oracleMinutes++;
-    for (const r of regions) capacity.get(r)!.record(minute, withCapacity.has(r));
+    for (const r of regions) capacityByRegion.get(r)!.record(minute, withCapacity.has(r));
     for (const [i, p] of policies.entries()) {
       await p.step(minute);
       const now = new Set(p.servingRegions(minute));
@@ -186,7 +204,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       end: new Date(o.start.getTime() + minutes * 60_000).toISOString(),
       days: minutes / 1440,
       minutes,
-      capacity: o.capacity.describe(),
+      capacity: capacity.describe(),
       seed: o.seed,
       timeline: o.timeline,
     },
@@ -194,7 +212,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     policies: results,
     timelines: {
       regions,
-      capacity: Object.fromEntries(regions.map((r) => [r, capacity.get(r)!.close(minutes)])),
+      capacity: Object.fromEntries(regions.map((r) => [r, capacityByRegion.get(r)!.close(minutes)])),
       serving: Object.fromEntries(
         policies.map((p, i) => [
           p.name,

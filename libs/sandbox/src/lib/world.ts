@@ -207,8 +207,16 @@ export class SandboxWorld {
       const mean = out ? profile.stockoutMean : profile.availableMean;
       walk.push([start + Math.max(5, exponential(r, mean)) * 60_000, !out]);
     }
-    // the last entry starts after t; the one before it is the state at t
-    const idx = walk.findIndex(([start]) => start > t) - 1;
+    // the last entry starts after t; the one before it is the state at t (binary search: walks grow
+    // long over a simulated month, and backtests ask every minute)
+    let lo = 0;
+    let hi = walk.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (walk[mid]![0] > t) hi = mid;
+      else lo = mid + 1;
+    }
+    const idx = lo - 1;
     const [start, out] = walk[idx]!;
     return out ? start : null;
   }
