@@ -464,6 +464,56 @@ export const PlacementPolicy = z
   })
   .describe('Where the fleet may run and how cautiously the scout changes it.');
 
+/**
+ * Demand-driven replicas (issue 14): the warm regions keep at least one replica, the others go to
+ * zero when idle and are woken by demand. The renderer does not emit autoscalers yet, so validation
+ * refuses `enabled: true` for now (see docs/autoscaling.md for the design and its sources).
+ */
+export const AutoscalingSpec = z
+  .strictObject({
+    enabled: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Scale each region with demand: warm regions never below 1 replica, the other active regions down to 0 when idle and woken by demand. Off: every active cluster runs `replicas` pods around the clock. (Not rendered yet: validation refuses true.)',
+      ),
+    warmRegions: z
+      .number()
+      .int()
+      .min(1)
+      .default(1)
+      .describe(
+        'Active regions kept at 1 replica or more so the global URL always answers: the first ones of the clusters list that are active (the scout’s serving set). At least 1, at most placement.minServingRegions.',
+      ),
+    maxReplicasPerRegion: z
+      .number()
+      .int()
+      .min(1)
+      .max(100)
+      .default(2)
+      .describe('Most replicas one region scales to; every active cluster’s `replicas` must fit under it.'),
+    targetGenerationsPerReplica: z
+      .number()
+      .int()
+      .min(1)
+      .max(8)
+      .default(1)
+      .describe(
+        'Concurrent generations one replica is sized for. The WebUI runs one generation at a time per GPU, so 1 means “add a replica as soon as one queues”.',
+      ),
+    idleMinutesBeforeZero: z
+      .number()
+      .int()
+      .min(5)
+      .max(1440)
+      .default(15)
+      .describe(
+        'Minutes without requests before a non-warm region goes to zero. At least 5: the load balancer’s request metrics are sampled every 60 s and become visible only after up to 210 s (https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing), so a shorter window would scale down regions still in use.',
+      ),
+  })
+  .prefault({})
+  .describe('Demand-driven scaling (replicas follow requests; one region always warm).');
+
 export const ClusterSpec = z
   .strictObject({
     name: dnsLabel('a GKE cluster name', 40).describe(
@@ -740,6 +790,7 @@ export const FleetSpec = z
     gpu: GpuSpec,
     ingress: IngressSpec,
     placement: PlacementPolicy,
+    autoscaling: AutoscalingSpec,
     scout: ScoutSpec,
     configCluster: ConfigClusterSpec,
     infra: InfraSpec,
@@ -758,4 +809,5 @@ export type AppSpec = z.output<typeof AppSpec>;
 export type IngressSpec = z.output<typeof IngressSpec>;
 export type GpuSpec = z.output<typeof GpuSpec>;
 export type PlacementPolicy = z.output<typeof PlacementPolicy>;
+export type AutoscalingSpec = z.output<typeof AutoscalingSpec>;
 export type ScoutSpec = z.output<typeof ScoutSpec>;

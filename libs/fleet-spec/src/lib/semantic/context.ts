@@ -2,6 +2,7 @@ import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import type { PathSegment } from '../issues';
 import type {
   AppSpec,
+  AutoscalingSpec,
   ClusterSpec,
   ConfigClusterSpec,
   ConfigSyncGit,
@@ -33,6 +34,7 @@ export interface SemanticContext {
   didYouMean(value: string, options: string[]): string;
   gpu?: GpuSpec;
   placement?: PlacementPolicy;
+  autoscaling?: AutoscalingSpec;
   app?: AppSpec;
   ingress?: IngressSpec;
   scout?: ScoutSpec;

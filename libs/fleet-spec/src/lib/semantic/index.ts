@@ -3,6 +3,7 @@ import type { z } from 'zod';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import {
   AppSpec,
+  AutoscalingSpec,
   ClusterSpec,
   ConfigClusterSpec,
   ConfigSyncGit,
@@ -16,6 +17,7 @@ import { show, type PathSegment } from '../issues';
 import { findPlaceholders } from '../placeholders';
 import type { RawIssue, SemanticContext } from './context';
 import { checkApp } from './app';
+import { checkAutoscaling } from './autoscaling';
 import { checkClusters } from './clusters';
 import { checkDraining } from './draining';
 import { checkGpu } from './gpu';
@@ -35,6 +37,7 @@ const SECTIONS: ReadonlyArray<(ctx: SemanticContext) => void> = [
   checkDraining,
   checkIngress,
   checkScoutAndInfra,
+  checkAutoscaling,
 ];
 
 /**
@@ -61,6 +64,7 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     },
     gpu: GpuSpec.safeParse(raw.gpu).data,
     placement: PlacementPolicy.safeParse(raw.placement).data,
+    autoscaling: AutoscalingSpec.safeParse(raw.autoscaling).data,
     app: AppSpec.safeParse(raw.app).data,
     ingress: IngressSpec.safeParse(raw.ingress).data,
     scout: ScoutSpec.safeParse(raw.scout).data,
