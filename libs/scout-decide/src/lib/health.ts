@@ -1,11 +1,21 @@
-import type { ClusterSpec } from '@gpu-fleet/fleet-spec';
+import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { DecayedEvidence } from '@gpu-fleet/scout-domain';
 import { minutesAgo, newestOf, STOCKOUT_BLOCK_WEIGHT } from './plugins';
 import type { ClusterHealth, FleetState, Health, SweepRecord } from './types';
 
 /**
+ * Active clusters the autoscaler may take to zero (spec.autoscaling, docs/autoscaling.md): every
+ * active one after the first `warmRegions`. Empty when autoscaling is off.
+ */
+export function coldClusters(spec: Pick<FleetSpec, 'clusters' | 'autoscaling'>): Set<string> {
+  if (!spec.autoscaling?.enabled) return new Set();
+  const active = spec.clusters.filter((c) => c.mode === 'active');
+  return new Set(active.slice(spec.autoscaling.warmRegions).map((c) => c.name));
+}
+
+/**
  * Health of one cluster this sweep, from what the fleet shows and the evidence:
- * idle (not active), pending (no cluster yet, or starting), unknown (not visible: fail-static),
+ * idle (not active, or a cold region the autoscaler took to zero: no pod, none pending), pending (no cluster yet, or starting), unknown (not visible: fail-static),
  * good (every replica ready), bad (replicas missing and the evidence says why: stockout, quota
  * exhausted, rejected by Autopilot).
  */
@@ -15,10 +25,14 @@ export function healthOf(
   ready: number | null,
   e: DecayedEvidence | undefined,
   now: Date,
+  cold: { scalesToZero: boolean; pending: number | null } = { scalesToZero: false, pending: null },
 ): [Health, string] {
   if (c.mode !== 'active') return ['idle', c.mode];
   if (exists === false) return ['pending', 'no GKE cluster yet (infra/ creates it)'];
   if (ready === null) return ['unknown', 'workloads not visible this sweep'];
+  // Zero pods and none waiting is the autoscaler's doing, not a failure; a pod that cannot get a node
+  // when demand wakes the region is pending with stockout events, and is judged below as before.
+  if (cold.scalesToZero && ready === 0 && cold.pending === 0) return ['idle', 'scaled to zero (no demand)'];
   if (ready >= c.replicas) return ['good', `${ready}/${c.replicas} ready`];
   const stock = e && e.stockoutWeight >= STOCKOUT_BLOCK_WEIGHT && e.capacity < 0;
   const seen = (outcome: string) => {
@@ -67,6 +81,7 @@ export function assessHealth(
   fleet: FleetState,
   evidenceOf: (region: string, gpu: string) => DecayedEvidence | undefined,
   now: Date,
+  cold: ReadonlySet<string> = new Set(),
 ): ClusterHealth[] {
   const observed = new Map(fleet.observed.map((o) => [o.name, o]));
   const at = now.toISOString();
@@ -78,6 +93,7 @@ export function assessHealth(
       observedCluster?.readyReplicas ?? null,
       evidenceOf(c.region, c.gpu),
       now,
+      { scalesToZero: cold.has(c.name), pending: observedCluster?.pendingPods ?? null },
     );
     return {
       cluster: c.name,

@@ -1,7 +1,7 @@
 import { servingClusters, type ClusterSpec, type FleetSpec, type PlacementPolicy } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
-import { assessHealth } from './health';
+import { assessHealth, coldClusters } from './health';
 import { runFilters, runScores, shortGpu, type PluginContext } from './plugins';
 import {
   CHANGE_VERB,
@@ -74,7 +74,13 @@ export class PlanBuilder {
     this.at = now.toISOString();
     this.regionSignals = new Map(signals.regions.map((r) => [r.region, r]));
     for (const r of signals.regions) for (const e of r.evidence) this.evidence.set(keyOf(e), e);
-    this.health = assessHealth(spec.clusters, fleet, (region, gpu) => this.evidenceOf(region, gpu), now);
+    this.health = assessHealth(
+      spec.clusters,
+      fleet,
+      (region, gpu) => this.evidenceOf(region, gpu),
+      now,
+      coldClusters(spec),
+    );
     this.healthOfName = new Map(this.health.map((h) => [h.cluster, h]));
     this.record = {
       id: opts.sweepId ?? `sweep-${this.at}`,

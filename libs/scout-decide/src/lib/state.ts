@@ -14,6 +14,7 @@ export function observedFromSignals(regions: RegionSignals[]): ObservedCluster[]
       name: c.name,
       exists: c.status === 'UNKNOWN' ? null : c.status !== 'MISSING',
       readyReplicas: c.mode === 'standby' ? 0 : c.readyPods,
+      pendingPods: c.pendingPods,
     })),
   );
 }

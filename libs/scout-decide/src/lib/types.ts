@@ -19,6 +19,8 @@ export interface ObservedCluster {
   exists: boolean | null;
   /** Ready app pods; null when the cluster's workloads could not be read. */
   readyReplicas: number | null;
+  /** Pending app pods (waiting for a node); null or absent when unknown. */
+  pendingPods?: number | null;
 }
 
 export interface FleetState {
