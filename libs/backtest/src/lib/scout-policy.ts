@@ -14,7 +14,7 @@ import {
   type ProposalResult,
   type SignalPorts,
 } from '@gpu-fleet/scout-domain';
-import { runSweep, type CheckoutPort, type SweepResult } from '@gpu-fleet/scout-sweep';
+import { runSweep, type CheckoutPort } from '@gpu-fleet/scout-sweep';
 import type { Policy, PolicyTotals } from './policy';
 import { RegionReplicas, type SimEnv } from './replicas';
 
@@ -59,8 +59,6 @@ export class ScoutPolicy implements Policy {
   private probeGpuMinutes = 0;
   private now = 0;
   private sweeps = 0;
-  /** The latest sweep (tests, debugging). */
-  last: SweepResult | null = null;
 
   constructor(
     specText: string,
@@ -155,7 +153,6 @@ export class ScoutPolicy implements Policy {
     for (const p of r.probes) if (p.result) this.probeGpuMinutes += this.probeCost(p.result);
     // The runner saves the ledger after every sweep, which compacts it (decayed evidence dropped).
     this.ledger.snapshot(this.at(minute));
-    this.last = r;
   }
 
   /** GPU-minutes a probe holds: the daily budget's charge (gpu.count × probeDeadlineSeconds) when it got a GPU. */
