@@ -109,6 +109,15 @@ function boundaries(inTests) {
   };
 }
 
+/** A config block banning `group` imports in `files` (tests excluded unless `ignores` says otherwise). */
+function restrictImports(files, group, message, ignores = ['**/*.spec.ts']) {
+  return {
+    files,
+    ignores,
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ group, message }] }] },
+  };
+}
+
 export default [
   ...nx.configs['flat/base'],
   ...nx.configs['flat/typescript'],
@@ -123,58 +132,24 @@ export default [
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
-  {
-    files: PURE_LIBS,
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: IO_IMPORTS,
-              message: 'pure libraries (type:domain, type:data) may not do I/O or import SDKs: inject a port instead',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // Their tests may read fixture files (a corpus of real messages), nothing more.
-    files: PURE_LIBS.map((p) => p.replace('**/*.ts', '**/*.spec.ts')),
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: IO_IMPORTS.filter((i) => !['fs', 'node:fs'].includes(i)),
-              message: 'tests of pure libraries may read fixtures, nothing more',
-            },
-          ],
-        },
-      ],
-    },
-  },
-  {
-    // The sweep use case reaches the checkout only through its CheckoutPort (FsCheckout on disk).
-    files: ['libs/scout-sweep/src/**/*.ts'],
-    ignores: ['**/*.spec.ts'],
-    rules: {
-      'no-restricted-imports': [
-        'error',
-        {
-          patterns: [
-            {
-              group: ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'],
-              message: 'the sweep use case reads and validates files through its CheckoutPort',
-            },
-          ],
-        },
-      ],
-    },
-  },
+  restrictImports(
+    PURE_LIBS,
+    IO_IMPORTS,
+    'pure libraries (type:domain, type:data) may not do I/O or import SDKs: inject a port instead',
+  ),
+  // Their tests may read fixture files (a corpus of real messages), nothing more.
+  restrictImports(
+    PURE_LIBS.map((p) => p.replace('**/*.ts', '**/*.spec.ts')),
+    IO_IMPORTS.filter((i) => !['fs', 'node:fs'].includes(i)),
+    'tests of pure libraries may read fixtures, nothing more',
+    [],
+  ),
+  // The sweep use case reaches the checkout only through its CheckoutPort (FsCheckout on disk).
+  restrictImports(
+    ['libs/scout-sweep/src/**/*.ts'],
+    ['fs', 'node:fs', 'fs/promises', 'node:fs/promises', 'child_process', 'node:child_process'],
+    'the sweep use case reads and validates files through its CheckoutPort',
+  ),
   {
     files: ['**/*.spec.ts', '**/src/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },

@@ -144,40 +144,21 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
     hist = appendHistory(hist, ready.record);
 
     // Draining: standby only once the longest request has ended (connection draining covers backendTimeoutSec: 900 s = 15 min).
-    const soon = run(
+    // The sweep at minute 125 saw the drain applied.
+    const afterDrain = fleet(
       drained,
-      obs,
-      fleet(
-        drained,
-        {},
-        appendHistory(hist, {
-          ...ready.record,
-          id: 'x',
-          at: at(125).toISOString(),
-          clusters: drained.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: 'idle' as const })),
-        }),
-      ),
-      130,
-      setup,
+      {},
+      appendHistory(hist, {
+        ...ready.record,
+        id: 'x',
+        at: at(125).toISOString(),
+        clusters: drained.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: 'idle' as const })),
+      }),
     );
+    const soon = run(drained, obs, afterDrain, 130, setup);
     expect(soon.changes).toEqual([]);
     expect(soon.notes.join('\n')).toMatch(/sd-us-central1 draining for 5\/15 min/);
-    const later = run(
-      drained,
-      obs,
-      fleet(
-        drained,
-        {},
-        appendHistory(hist, {
-          ...ready.record,
-          id: 'x',
-          at: at(125).toISOString(),
-          clusters: drained.clusters.map((c) => ({ name: c.name, mode: c.mode, gpu: c.gpu, health: 'idle' as const })),
-        }),
-      ),
-      142,
-      setup,
-    );
+    const later = run(drained, obs, afterDrain, 142, setup);
     expect(later.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-us-central1', 'standby']]);
   });
 });

@@ -21,7 +21,7 @@ beforeEach(async () => {
 afterEach(() => sandbox.close());
 
 /** Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. */
-const host = (throttle = false) =>
+const host = (throttle = false, extra: { dir?: string } = {}) =>
   new GitHubHost({
     owner: sandbox.github.owner,
     repo: sandbox.github.repo,
@@ -30,6 +30,7 @@ const host = (throttle = false) =>
     logger: silentLogger,
     retryBaseMs: 5,
     throttle,
+    ...extra,
   });
 
 const request = (plan: string, body = `body ${plan}`, extra: Partial<ProposalRequest> = {}): ProposalRequest => ({
@@ -290,16 +291,7 @@ describe('GitHubHost with configSync.dir: the gpu-fleet tree in a folder of the 
       'ops/fleet/fleet-config/fleet.yaml': 'clusters: []\n',
       'fleet-config/fleet.yaml': 'someone else\n',
     });
-    const inDir = new GitHubHost({
-      owner: sandbox.github.owner,
-      repo: sandbox.github.repo,
-      auth: { kind: 'token', token: sandbox.githubToken },
-      baseUrl: sandbox.endpoints.github,
-      logger: silentLogger,
-      retryBaseMs: 5,
-      throttle: false,
-      dir: 'ops/fleet',
-    });
+    const inDir = host(false, { dir: 'ops/fleet' });
     const read = await inDir.readFiles('main', ['fleet-config/']);
     expect([...read.files]).toEqual([['fleet-config/fleet.yaml', 'clusters: []\n']]);
     await inDir.propose(request('a'));
