@@ -25,7 +25,7 @@ import {
 } from '@gpu-fleet/backtest';
 import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { ManualClock, SandboxWorld, sandboxEpoch } from '@gpu-fleet/sandbox';
+import { backtestRandom, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
 import { recordInDocs } from './record';
 
 const ROOT = join(__dirname, '../..');
@@ -40,18 +40,7 @@ function withAutoMerge(text: string): string {
   return doc.toString();
 }
 
-function synthetic(seed: number): { capacity: CapacitySource; start: Date } {
-  const start = sandboxEpoch(seed);
-  const world = new SandboxWorld({ seed, clock: new ManualClock(start), spec: loadFleetSpec(SPEC).spec, catalog });
-  return {
-    start,
-    capacity: {
-      has: (zone, gpu, m) => world.stockoutSince(zone, gpu, start.getTime() + m * 60_000) === null,
-      lengthMinutes: null,
-      describe: () => `synthetic (seed ${seed})`,
-    },
-  };
-}
+const synthetic = (seed: number) => syntheticCapacity(seed, loadFleetSpec(SPEC).spec, catalog);
 
 interface Row extends PolicyResult {
   label: string;
@@ -96,7 +85,7 @@ async function scenario(
   for (const seed of seeds) {
     const { capacity, start } = source(seed);
     const timeline = timelineFor(spec, { provisioning });
-    const common = { catalog, capacity, timeline, days: 30, seed, start };
+    const common = { catalog, capacity, timeline, days: 30, seed, random: backtestRandom(seed), start };
     const base = await runBacktest({ ...common, specText: SPEC, policies: [...BASELINES, 'scout'] });
     const auto = await runBacktest({ ...common, specText: withAutoMerge(SPEC), policies: ['scout'] });
     oracle.push(base.oracle.availability);
@@ -146,6 +135,7 @@ async function main() {
     timeline: timelineFor(loadFleetSpec(SPEC).spec, { provisioning: 'spot' }),
     days: 30,
     seed: 1,
+    random: backtestRandom(1),
     policies: [...BASELINES, 'scout'],
   });
   const wall = (performance.now() - t0) / 1000;

@@ -254,68 +254,32 @@ export function buildProgram(
       setExit(await load.quota().quotaCommand(ws(), io, logger(), withClock(options))),
     );
 
-  const minutes = (name: string, max: number) => integer(name, 0, max);
+  /** An integer option checked against [min, max]; its error names the flag. */
+  const bounded = (flags: string, help: string, min: number, max: number) =>
+    new Option(flags, help).argParser(integer(flags.split(' ')[0]!, min, max));
   program
     .command('backtest')
     .description(
       "Replay GPU capacity (real traces with --traces, else the sandbox's seeded stockout process) through the real scout and its alternatives (static, in-region, failover) and the oracle; prints availability, outages, cost and churn per policy. Every delay is a documented default you can override (docs/benchmarks.md).",
     )
     .option('--traces <folder>', 'folder with traces.yaml and trace files ({"metadata":{"gap_seconds":N},"data":[…]})')
-    .addOption(
-      new Option('--days <n>', 'simulated days (a shorter trace ends the run)')
-        .default(30)
-        .argParser(integer('--days', 1, 365)),
-    )
+    .addOption(bounded('--days <n>', 'simulated days (a shorter trace ends the run)', 1, 365).default(30))
     .addOption(seedOption('seeds node events and synthetic capacity').default(1))
     .option('--policies <list>', 'comma-separated: static,in-region,failover,scout', 'static,in-region,failover,scout')
     .option('--provisioning <model>', 'on-demand or spot (default: gpu.provisioning)')
     .option('--json', 'print one JSON document {period, oracle, policies}')
     .option('--report <file.html>', 'write a self-contained HTML report (timelines, table, map)')
+    .addOption(bounded('--sweep-interval <min>', 'minutes between sweeps (default: scout.schedule.cron)', 1, 1440))
+    .addOption(bounded('--auto-merge-minutes <min>', 'merge delay of auto-merged PRs (default 10)', 0, 10080))
+    .addOption(bounded('--person-merge-minutes <min>', 'merge delay of PRs a person merges (default 240)', 0, 10080))
+    .addOption(bounded('--config-sync-seconds <s>', 'merge to applied (default 15, Config Sync poll)', 0, 3600))
+    .addOption(bounded('--cluster-create-minutes <min>', "infra/ creating a new region's cluster (default 15)", 0, 240))
+    .addOption(bounded('--node-provision-minutes <min>', 'GPU node creation (default 6)', 0, 120))
+    .addOption(bounded('--app-start-minutes <min>', 'image pull and model load (default 5)', 0, 120))
     .addOption(
-      new Option('--sweep-interval <min>', 'minutes between sweeps (default: scout.schedule.cron)').argParser(
-        integer('--sweep-interval', 1, 1440),
-      ),
+      bounded('--health-check-seconds <s>', 'Ready to receiving traffic (default: ingress.healthCheck)', 0, 3600),
     )
-    .addOption(
-      new Option('--auto-merge-minutes <min>', 'merge delay of auto-merged PRs (default 10)').argParser(
-        minutes('--auto-merge-minutes', 10080),
-      ),
-    )
-    .addOption(
-      new Option('--person-merge-minutes <min>', 'merge delay of PRs a person merges (default 240)').argParser(
-        minutes('--person-merge-minutes', 10080),
-      ),
-    )
-    .addOption(
-      new Option('--config-sync-seconds <s>', 'merge to applied (default 15, Config Sync poll)').argParser(
-        minutes('--config-sync-seconds', 3600),
-      ),
-    )
-    .addOption(
-      new Option('--cluster-create-minutes <min>', "infra/ creating a new region's cluster (default 15)").argParser(
-        minutes('--cluster-create-minutes', 240),
-      ),
-    )
-    .addOption(
-      new Option('--node-provision-minutes <min>', 'GPU node creation (default 6)').argParser(
-        minutes('--node-provision-minutes', 120),
-      ),
-    )
-    .addOption(
-      new Option('--app-start-minutes <min>', 'image pull and model load (default 5)').argParser(
-        minutes('--app-start-minutes', 120),
-      ),
-    )
-    .addOption(
-      new Option('--health-check-seconds <s>', 'Ready to receiving traffic (default 5)').argParser(
-        minutes('--health-check-seconds', 3600),
-      ),
-    )
-    .addOption(
-      new Option('--node-events-per-month <n>', 'node events per GPU node per 30 days (default 1)').argParser(
-        minutes('--node-events-per-month', 30),
-      ),
-    )
+    .addOption(bounded('--node-events-per-month <n>', 'node events per GPU node per 30 days (default 1)', 0, 30))
     .action(async (options: BacktestCommandOptions) => {
       const tty = !options.json && process.stderr.isTTY;
       const progress = tty

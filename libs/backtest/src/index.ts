@@ -1,4 +1,4 @@
-export { runBacktest, percentile, seededRandom } from './lib/backtest';
+export { runBacktest, percentile } from './lib/backtest';
 export type { BacktestOptions, BacktestResult, Interval, PolicyResult } from './lib/backtest';
 export { TimelineSchema, TimelineError, timelineFor, cronStepMinutes } from './lib/timeline';
 export type { Timeline } from './lib/timeline';

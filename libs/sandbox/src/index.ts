@@ -10,3 +10,4 @@ export type { Fault, RequestLog, ApiName } from './lib/http';
 export { sandboxEpoch, startEmbeddedSandbox } from './lib/embedded';
 export type { EmbeddedOptions } from './lib/embedded';
 export type { EmbeddedSandbox } from './lib/sandbox';
+export { syntheticCapacity, backtestRandom } from './lib/backtest-inputs';

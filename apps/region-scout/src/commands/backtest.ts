@@ -4,6 +4,8 @@ import {
   loadTraceFolder,
   POLICY_NAMES,
   renderReport,
+  REPORT_COLUMNS,
+  reportRows,
   runBacktest,
   TimelineError,
   timelineFor,
@@ -13,7 +15,7 @@ import {
   type PolicyName,
   type Timeline,
 } from '@gpu-fleet/backtest';
-import { SandboxWorld, ManualClock, sandboxEpoch } from '@gpu-fleet/sandbox';
+import { backtestRandom, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
 import { table } from '../table';
@@ -39,28 +41,6 @@ export interface BacktestCommandOptions {
   progress?: (done: number, total: number) => void;
 }
 
-/**
- * Synthetic capacity: the sandbox's stockout process (alternating available and stocked-out periods
- * per zone and GPU, seeded), read minute by minute from the seed's fixed epoch.
- */
-function synthetic(
-  ws: Workspace,
-  spec: ReturnType<typeof readSpecDocument>['spec'],
-  seed: number,
-): { capacity: CapacitySource; start: Date } {
-  const start = sandboxEpoch(seed);
-  const world = new SandboxWorld({ seed, clock: new ManualClock(start), spec, catalog: ws.catalog });
-  const t0 = start.getTime();
-  return {
-    start,
-    capacity: {
-      has: (zone, gpu, minute) => world.stockoutSince(zone, gpu, t0 + minute * 60_000) === null,
-      lengthMinutes: null,
-      describe: () => `synthetic capacity (the sandbox's stockout process, seed ${seed})`,
-    },
-  };
-}
-
 export function parsePolicies(list: string): PolicyName[] {
   const names = list
     .split(',')
@@ -75,44 +55,14 @@ export function parsePolicies(list: string): PolicyName[] {
 }
 
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
-const num = (x: number | null, digits = 0) => (x === null ? '—' : x.toFixed(digits));
 
-/** The summary as a table a person reads. */
+/** The summary as a table a person reads: the report's rows and columns. */
 export function summaryLines(r: BacktestResult): string[] {
   return [
     `backtest: ${r.period.days.toFixed(1)} days from ${r.period.start.slice(0, 16)}Z, ${r.period.capacity}, ${r.period.timeline.provisioning}`,
     `oracle availability (any candidate zone has capacity): ${pct(r.oracle.availability)}`,
     '',
-    ...table(
-      [
-        'policy',
-        'availability',
-        'min serving',
-        'outages',
-        'outage min',
-        'restore p50',
-        'p95',
-        'GPU h',
-        'cost $',
-        'changes',
-        'PRs',
-        'probe GPU min',
-      ],
-      r.policies.map((p) => [
-        p.name,
-        pct(p.availability),
-        pct(p.minServingAvailability),
-        String(p.outages),
-        String(p.outageMinutes),
-        num(p.restoreP50Minutes),
-        num(p.restoreP95Minutes),
-        num(p.gpuHours),
-        num(p.cost),
-        String(p.changes),
-        String(p.pullRequests),
-        String(p.probeGpuMinutes),
-      ]),
-    ),
+    ...table(REPORT_COLUMNS, reportRows(r)),
   ];
 }
 
@@ -142,7 +92,7 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
       capacity = loadTraceFolder(resolve(options.traces), ws.catalog);
       start = sandboxEpoch(options.seed);
     } else {
-      ({ capacity, start } = synthetic(ws, spec, options.seed));
+      ({ capacity, start } = syntheticCapacity(options.seed, spec, ws.catalog));
     }
   } catch (e) {
     if (e instanceof TraceError || e instanceof TimelineError) throw new CliError(e.message);
@@ -155,6 +105,7 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
     timeline,
     days: options.days,
     seed: options.seed,
+    random: backtestRandom(options.seed),
     policies,
     start,
     onProgress: options.progress,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import { backtestRandom } from '@gpu-fleet/sandbox';
 import { percentile, runBacktest, type BacktestOptions } from './backtest';
 import type { CapacitySource } from './capacity';
 import { loadTraceFolder } from './io/traces';
@@ -27,6 +28,7 @@ const run = (o: Partial<BacktestOptions> & { capacity: CapacitySource }, timelin
     timeline: timelineFor(spec, { nodeEventsPerMonth: 0, ...timeline }),
     days: 1,
     seed: 1,
+    random: backtestRandom(1),
     policies: ['static', 'in-region', 'failover', 'scout'],
     start: START,
     ...o,

@@ -13,8 +13,10 @@ export interface BacktestOptions {
   capacity: CapacitySource;
   timeline: Timeline;
   days: number;
-  /** Seeds the node events (and, without traces, the capacity the caller built). */
+  /** Recorded in the result: the seed of `random` (and, without traces, of the capacity the caller built). */
   seed: number;
+  /** Seeded uniform draws in [0, 1), one independent stream per name (each policy's node events). */
+  random: (stream: string) => () => number;
   policies: readonly PolicyName[];
   /** Wall-clock instant minute 0 stands for (evidence timestamps). */
   start: Date;
@@ -58,19 +60,6 @@ export interface BacktestResult {
     regions: string[];
     capacity: Record<string, Interval[]>;
     serving: Record<string, Record<string, Interval[]>>;
-  };
-}
-
-/** Deterministic uniform draws (mulberry32), one stream per policy. */
-export function seededRandom(seed: number, salt: string): () => number {
-  let a = seed >>> 0;
-  for (const ch of salt) a = (Math.imul(a ^ ch.charCodeAt(0), 2654435761) + 1) >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
 
@@ -130,7 +119,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     catalog: o.catalog,
     timeline: o.timeline,
     gpuCount: spec.gpu.count,
-    random: seededRandom(o.seed, name),
+    random: o.random(name),
   });
   const policies: Policy[] = o.policies.map((name) => {
     switch (name) {

@@ -1,18 +1,7 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { clusterGpuOrder } from '@gpu-fleet/manifests';
 import type { Policy, PolicyName, PolicyTotals } from './policy';
-import { RegionReplicas, type SimEnv } from './replicas';
-
-/** Sum of the replica sets' GPU-minutes and cost. */
-function held(sets: Iterable<RegionReplicas>): Pick<PolicyTotals, 'gpuMinutes' | 'cost'> {
-  let gpuMinutes = 0;
-  let cost = 0;
-  for (const s of sets) {
-    gpuMinutes += s.gpuMinutes;
-    cost += s.cost;
-  }
-  return { gpuMinutes, cost };
-}
+import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
 
 /**
  * Hand-run fleets: the spec's active clusters, never changed. `static` pins each cluster's own GPU
@@ -31,10 +20,7 @@ export class StaticPolicy implements Policy {
       .filter((c) => c.mode === 'active')
       .map((c) => {
         const gpus = name === 'static' ? [c.gpu] : clusterGpuOrder(spec, c, env.catalog);
-        const set = new RegionReplicas(c.region, gpus, env);
-        set.scale(c.replicas, 0);
-        set.warm(0);
-        return set;
+        return RegionReplicas.warmStart(c.region, gpus, env, c.replicas);
       });
   }
 
@@ -47,7 +33,7 @@ export class StaticPolicy implements Policy {
   }
 
   totals(): PolicyTotals {
-    return { ...held(this.sets), changes: 0, pullRequests: 0, probeGpuMinutes: 0 };
+    return { ...heldTotals(this.sets), changes: 0, pullRequests: 0, probeGpuMinutes: 0 };
   }
 }
 
@@ -77,9 +63,7 @@ export class FailoverPolicy implements Policy {
     this.slots = spec.clusters
       .filter((c) => c.mode === 'active')
       .map((c) => {
-        const set = new RegionReplicas(c.region, this.gpusIn(c.region), env);
-        set.scale(c.replicas, 0);
-        set.warm(0);
+        const set = RegionReplicas.warmStart(c.region, this.gpusIn(c.region), env, c.replicas);
         return { set, attemptUntil: env.timeline.nodeProvisionMinutes, replicas: c.replicas };
       });
   }
@@ -116,7 +100,7 @@ export class FailoverPolicy implements Policy {
 
   totals(): PolicyTotals {
     return {
-      ...held([...this.retired, ...this.slots.map((s) => s.set)]),
+      ...heldTotals([...this.retired, ...this.slots.map((s) => s.set)]),
       changes: this.changes,
       pullRequests: 0,
       probeGpuMinutes: 0,

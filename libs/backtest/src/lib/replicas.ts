@@ -13,6 +13,23 @@ export interface SimEnv {
   random: () => number;
 }
 
+/** Zone of `region` where `gpu` can be obtained at `minute` (the catalog's zone order), or null. */
+export function zoneWithCapacity(env: SimEnv, region: string, gpu: string, minute: number): string | null {
+  for (const zone of env.catalog.zonesOffering(region, gpu)) if (env.capacity.has(zone, gpu, minute)) return zone;
+  return null;
+}
+
+/** GPU-minutes and cost held by replica sets, summed. */
+export function heldTotals(sets: Iterable<RegionReplicas>): { gpuMinutes: number; cost: number } {
+  let gpuMinutes = 0;
+  let cost = 0;
+  for (const s of sets) {
+    gpuMinutes += s.gpuMinutes;
+    cost += s.cost;
+  }
+  return { gpuMinutes, cost };
+}
+
 export type ReplicaPhase = 'pending' | 'starting' | 'ready';
 
 export interface Replica {
@@ -48,6 +65,14 @@ export class RegionReplicas {
     this.gpus = gpus;
   }
 
+  /** `count` pods at minute 0, Ready where their region has capacity (see warm). */
+  static warmStart(region: string, gpus: string[], env: SimEnv, count: number): RegionReplicas {
+    const set = new RegionReplicas(region, gpus, env);
+    set.scale(count, 0);
+    set.warm(0);
+    return set;
+  }
+
   /** Scale to `count` pods (new ones pending from `minute`; removed ones free their nodes at once). */
   scale(count: number, minute: number): void {
     while (this.replicas.length < count)
@@ -71,9 +96,7 @@ export class RegionReplicas {
 
   /** Zone of this region where `gpu` can be obtained now, or null. */
   zoneWith(gpu: string, minute: number): string | null {
-    for (const zone of this.env.catalog.zonesOffering(this.region, gpu))
-      if (this.env.capacity.has(zone, gpu, minute)) return zone;
-    return null;
+    return zoneWithCapacity(this.env, this.region, gpu, minute);
   }
 
   /** Whether any of the region's GPU types can be obtained now. */

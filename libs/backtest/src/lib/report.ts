@@ -30,7 +30,7 @@ const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 const fixed = (x: number | null, d = 0) => (x === null ? '—' : x.toFixed(d));
 
 /** Rows of the summary table, in the JSON's units (fractions shown as percentages with 2 decimals). */
-export function reportRows(r: BacktestResult): string[][] {
+export function reportRows(r: Pick<BacktestResult, 'policies'>): string[][] {
   return r.policies.map((p) => [
     p.name,
     pct(p.availability),

@@ -16,7 +16,7 @@ import {
 } from '@gpu-fleet/scout-domain';
 import { runSweep, type CheckoutPort } from '@gpu-fleet/scout-sweep';
 import type { Policy, PolicyTotals } from './policy';
-import { RegionReplicas, type SimEnv } from './replicas';
+import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './replicas';
 
 const MINUTE = 60_000;
 const PROJECT_NUMBER = '100000000001';
@@ -70,10 +70,8 @@ export class ScoutPolicy implements Policy {
     this.spec = loaded.spec;
     this.document = loaded.document;
     for (const c of this.spec.clusters) {
-      const live: LiveCluster = { spec: c, set: new RegionReplicas(c.region, this.gpusOf(c), env), existsFrom: -1 };
-      live.set.scale(c.mode === 'standby' ? 0 : c.replicas, 0);
-      live.set.warm(0);
-      this.clusters.set(c.name, live);
+      const set = RegionReplicas.warmStart(c.region, this.gpusOf(c), env, c.mode === 'standby' ? 0 : c.replicas);
+      this.clusters.set(c.name, { spec: c, set, existsFrom: -1 });
     }
   }
 
@@ -130,7 +128,6 @@ export class ScoutPolicy implements Policy {
       this.retired.push(live.set);
       this.clusters.delete(name);
     }
-    this.document = loaded.document;
   }
 
   private async sweep(minute: number): Promise<void> {
@@ -219,8 +216,7 @@ export class ScoutPolicy implements Policy {
   private prober(): ProbePort {
     return {
       run: async (req: ProbeRequest): Promise<ProbeResult> => {
-        const set = new RegionReplicas(req.region, [req.gpu], this.env);
-        const zone = set.zoneWith(req.gpu, this.now);
+        const zone = zoneWithCapacity(this.env, req.region, req.gpu, this.now);
         return zone
           ? {
               outcome: 'success',
@@ -343,12 +339,11 @@ export class ScoutPolicy implements Policy {
   }
 
   totals(): PolicyTotals {
-    let gpuMinutes = 0;
-    let cost = 0;
-    for (const s of [...this.retired, ...[...this.clusters.values()].map((c) => c.set)]) {
-      gpuMinutes += s.gpuMinutes;
-      cost += s.cost;
-    }
-    return { gpuMinutes, cost, changes: this.changes, pullRequests: this.pulls, probeGpuMinutes: this.probeGpuMinutes };
+    return {
+      ...heldTotals([...this.retired, ...[...this.clusters.values()].map((c) => c.set)]),
+      changes: this.changes,
+      pullRequests: this.pulls,
+      probeGpuMinutes: this.probeGpuMinutes,
+    };
   }
 }

@@ -39,7 +39,7 @@ export const TimelineSchema = z.object({
     .min(0)
     .max(240)
     .describe(
-      'Minutes for infra/ to create a cluster in a region the fleet had none in (Terraform apply of an Autopilot cluster and its fleet membership). Default 15.',
+      'Minutes for infra/ to create a cluster in a region the fleet had none in (Terraform apply of an Autopilot cluster and its fleet membership). Default 15: an assumption (Google publishes no figure); measure your own apply.',
     ),
   nodeProvisionMinutes: z
     .number()
@@ -53,15 +53,15 @@ export const TimelineSchema = z.object({
     .min(0)
     .max(120)
     .describe(
-      'Minutes from the node being ready to the pod being Ready: image pull and model load (the ready gate waits for one generation). Default 5; app.startupProbe allows up to startupTimeoutSeconds.',
+      'Minutes from the node being ready to the pod being Ready: image pull and model load (the ready gate waits for one generation). Default 5: an assumption for the example image; app.probes.startupTimeoutSeconds bounds it.',
     ),
   healthCheckSeconds: z
     .number()
     .min(0)
     .max(3600)
     .describe(
-      'Seconds from a pod being Ready to the load balancer sending it traffic, and from it failing to traffic moving away: ' +
-        'checkIntervalSec × healthyThreshold of the rendered BackendConfig (5 s × 1), rounded up to the simulation step.',
+      'Seconds from a pod being Ready to the load balancer sending it traffic: ingress.healthCheck.checkIntervalSec × healthyThreshold, ' +
+        'the health check the rendered BackendConfig asks for (5 s × 1 by default), rounded up to the simulation step.',
     ),
   nodeEventsPerMonth: z
     .number()
@@ -103,7 +103,7 @@ export function timelineFor(spec: FleetSpec, overrides: Partial<Timeline> = {}):
     clusterCreateMinutes: 15,
     nodeProvisionMinutes: 6,
     appStartMinutes: 5,
-    healthCheckSeconds: 5,
+    healthCheckSeconds: spec.ingress.healthCheck.checkIntervalSec * spec.ingress.healthCheck.healthyThreshold,
     nodeEventsPerMonth: 1,
     provisioning: spec.gpu.provisioning === 'on-demand' ? 'on-demand' : 'spot',
   };
