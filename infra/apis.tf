@@ -14,6 +14,7 @@ locals {
     "iam.googleapis.com",
     "iamcredentials.googleapis.com", # Workload Identity Federation token exchange
     "iap.googleapis.com",
+    "monitoring.googleapis.com", # Managed Service for Prometheus: the load KEDA scales on (autoscaling), node metrics
     "multiclusteringress.googleapis.com",
     "multiclusterservicediscovery.googleapis.com",
     "serviceusage.googleapis.com", # the provider bills every call to this project (user_project_override)

@@ -45,6 +45,19 @@ resource "google_service_account" "config_sync" {
   depends_on   = [terraform_data.apis_settled]
 }
 
+# KEDA's operator reads the load and the load balancer's request counts from Managed Service for
+# Prometheus as this account (autoscaling.enabled only): Workload Identity for its KSA keda/keda-operator,
+# as KEDA documents for Google Managed Prometheus (https://keda.sh/docs/2.20/scalers/prometheus/,
+# https://keda.sh/docs/2.20/authentication-providers/gcp-workload-identity/). The rendered KEDA
+# RootSync names it (libs/fleet-spec kedaServiceAccount: keda-operator@<project>).
+resource "google_service_account" "keda" {
+  count        = local.autoscaling_enabled ? 1 : 0
+  account_id   = "keda-operator"
+  display_name = "KEDA operator (gpu-fleet autoscaling)"
+  description  = "Reads the WebUI load and load balancer request counts (Cloud Monitoring) to scale regions with demand"
+  depends_on   = [terraform_data.apis_settled]
+}
+
 # --- Who gets what ----------------------------------------------------------------------------------
 locals {
   members = {
@@ -64,6 +77,8 @@ locals {
     scout_cronjob          = "serviceAccount:${local.workload_pool}[${local.scout_namespace}/region-scout]"
     config_sync            = try("serviceAccount:${google_service_account.config_sync[0].email}", null)
     config_sync_reconciler = "serviceAccount:${local.workload_pool}[config-management-system/root-reconciler]"
+    keda                   = try("serviceAccount:${google_service_account.keda[0].email}", null)
+    keda_operator          = "serviceAccount:${local.workload_pool}[keda/keda-operator]"
     sweep_workflow         = local.github_enabled ? "${local.wif_principals}/attribute.job_workflow_ref/${local.github_repository}/.github/workflows/sweep.yml@refs/heads/${local.sync_branch}" : null
     infra_plan             = try("serviceAccount:${google_service_account.infra["plan"].email}", null)
     infra_apply            = try("serviceAccount:${google_service_account.infra["apply"].email}", null)
@@ -95,6 +110,9 @@ locals {
     { who = "config_sync", role = "roles/securesourcemanager.instanceAccessor", on = "project", why = "reach the Secure Source Manager instance", when = local.sync_auth == "gcpserviceaccount" },
     { who = "config_sync", role = "roles/securesourcemanager.repoReader", on = "project", why = "read the repository", when = local.sync_auth == "gcpserviceaccount" },
     { who = "config_sync_reconciler", role = "roles/iam.workloadIdentityUser", on = "sa:config_sync", why = "Config Sync's root reconciler runs as config-sync", when = local.sync_auth == "gcpserviceaccount" },
+    # demand-driven scaling (autoscaling.enabled): KEDA reads Managed Service for Prometheus
+    { who = "keda", role = "roles/monitoring.viewer", on = "project", why = "KEDA's prometheus scaler queries the WebUI load and the load balancer's request_count through Managed Service for Prometheus", when = local.autoscaling_enabled },
+    { who = "keda_operator", role = "roles/iam.workloadIdentityUser", on = "sa:keda", why = "the KEDA operator (KSA keda/keda-operator, installed by Config Sync) runs as keda-operator", when = local.autoscaling_enabled },
     # infra.yml: plans with a read-only identity any same-repository workflow run may use
     { who = "infra_plan", role = "roles/viewer", on = "project", why = "read every resource to diff it", when = local.github_enabled },
     { who = "infra_plan", role = "roles/iam.securityReviewer", on = "project", why = "read IAM policies", when = local.github_enabled },
@@ -163,6 +181,7 @@ resource "google_service_account_iam_member" "grants" {
     scout       = google_service_account.scout.name
     nodes       = google_service_account.nodes.name
     config_sync = try(google_service_account.config_sync[0].name, null)
+    keda        = try(google_service_account.keda[0].name, null)
     infra_plan  = try(google_service_account.infra["plan"].name, null)
     infra_apply = try(google_service_account.infra["apply"].name, null)
   }[trimprefix(each.value.on, "sa:")]

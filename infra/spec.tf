@@ -48,6 +48,9 @@ locals {
   scout_gsa_id    = split("@", local.scout_gsa_email)[0]
 
   workload_pool = "${local.project}.svc.id.goog"
+
+  # Demand-driven scaling: KEDA's identity and its monitoring.viewer grant (iam.tf).
+  autoscaling_enabled = try(local.spec.autoscaling.enabled, false)
 }
 
 # Fail the plan, not the apply, on a spec this Terraform was not written for.

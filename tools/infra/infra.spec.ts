@@ -190,7 +190,7 @@ describe('infra/ reads only what the spec schema defines', () => {
       grants
         .filter(
           (g) =>
-            !/^(project|repository|bucket:(models|state)|sa:(scout|nodes|config_sync|infra_plan|infra_apply))$/.test(
+            !/^(project|repository|bucket:(models|state)|sa:(scout|nodes|config_sync|keda|infra_plan|infra_apply))$/.test(
               g.on,
             ),
         )

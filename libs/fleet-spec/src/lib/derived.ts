@@ -54,3 +54,44 @@ export const githubRepository = (spec: FleetSpec): { owner: string; repo: string
   const m = /github\.com[/:]([^/]+)\/([^/]+?)(\.git)?\/?$/.exec(spec.configSync.repo);
   return m ? { owner: m[1]!, repo: m[2]! } : null;
 };
+
+/**
+ * What the autoscaler may do with each active cluster (spec.autoscaling on; empty map when off):
+ * `warm` keeps at least its `replicas` so the global URL always answers — the first
+ * `warmRegions` active clusters in spec order, and any cluster still replacing another, which
+ * make-before-break must see ready before it drains the old one; `cold` may go to zero when idle.
+ * One function for the renderer (ScaledObject minimum) and the scout (a cold cluster at zero is idle).
+ */
+export function autoscalingRoles(spec: Pick<FleetSpec, 'clusters' | 'autoscaling'>): Map<string, 'warm' | 'cold'> {
+  const roles = new Map<string, 'warm' | 'cold'>();
+  if (!spec.autoscaling?.enabled) return roles;
+  let warm = 0;
+  for (const c of spec.clusters) {
+    if (c.mode !== 'active') continue;
+    const isWarm = warm < spec.autoscaling.warmRegions || c.replaces !== undefined;
+    if (warm < spec.autoscaling.warmRegions) warm++;
+    roles.set(c.name, isWarm ? 'warm' : 'cold');
+  }
+  return roles;
+}
+
+/**
+ * The load balancer's `proxy_continent` label for users near a region: the continent of the Google
+ * front end that terminated their connection. Google documents the values by example — "America",
+ * "Europe", "Asia" (https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing, metric
+ * https/request_count) — so regions elsewhere map to the nearest of those three (an assumption,
+ * docs/autoscaling.md).
+ */
+export type ProxyContinent = 'America' | 'Europe' | 'Asia';
+export function proxyContinent(region: string): ProxyContinent {
+  if (/^(us|northamerica|southamerica)-/.test(region)) return 'America';
+  if (/^(europe|africa)-/.test(region)) return 'Europe';
+  return 'Asia';
+}
+
+/**
+ * The Google service account the KEDA operator acts as (Workload Identity, KSA keda/keda-operator):
+ * infra/iam.tf creates it with roles/monitoring.viewer; the KEDA RootSync names it.
+ */
+export const kedaServiceAccount = (spec: Pick<FleetSpec, 'project'>): string =>
+  `keda-operator@${spec.project}.iam.gserviceaccount.com`;

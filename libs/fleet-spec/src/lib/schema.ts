@@ -465,9 +465,10 @@ export const PlacementPolicy = z
   .describe('Where the fleet may run and how cautiously the scout changes it.');
 
 /**
- * Demand-driven replicas (issue 14): the warm regions keep at least one replica, the others go to
- * zero when idle and are woken by demand. The renderer does not emit autoscalers yet, so validation
- * refuses `enabled: true` for now (see docs/autoscaling.md for the design and its sources).
+ * Demand-driven replicas: the warm regions keep at least their `replicas`, the other active regions
+ * go to zero when idle and are woken by demand. Rendered as a KEDA ScaledObject per cluster, KEDA
+ * itself installed by Config Sync from its Helm chart (docs/autoscaling.md: the engine choice, the
+ * metrics and the `replicas` handover, with their sources).
  */
 export const AutoscalingSpec = z
   .strictObject({
@@ -475,7 +476,7 @@ export const AutoscalingSpec = z
       .boolean()
       .default(false)
       .describe(
-        'Scale each region with demand: warm regions never below 1 replica, the other active regions down to 0 when idle and woken by demand. Off: every active cluster runs `replicas` pods around the clock. (Not rendered yet: validation refuses true.)',
+        'Scale each region with demand: warm regions never below their `replicas`, the other active regions down to 0 when idle and woken by demand (KEDA, installed by Config Sync). Off: every active cluster runs `replicas` pods around the clock.',
       ),
     warmRegions: z
       .number()
@@ -483,7 +484,7 @@ export const AutoscalingSpec = z
       .min(1)
       .default(1)
       .describe(
-        'Active regions kept at 1 replica or more so the global URL always answers: the first ones of the clusters list that are active (the scout’s serving set). At least 1, at most placement.minServingRegions.',
+        'Active regions kept at their `replicas` (at least 1) so the global URL always answers: the first active clusters of the clusters list, plus any cluster still replacing another (make-before-break). At least 1, at most placement.minServingRegions.',
       ),
     maxReplicasPerRegion: z
       .number()
@@ -509,6 +510,19 @@ export const AutoscalingSpec = z
       .default(15)
       .describe(
         'Minutes without requests before a non-warm region goes to zero. At least 5: the load balancer’s request metrics are sampled every 60 s and become visible only after up to 210 s (https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing), so a shorter window would scale down regions still in use.',
+      ),
+    replicasOwner: z
+      .enum(['config-sync', 'autoscaler'])
+      .default('config-sync')
+      .describe(
+        'Who sets the Deployment’s replicas. config-sync (step 1 of turning autoscaling on): KEDA is installed and the ScaledObjects are rendered paused, the Deployment keeps `replicas`. autoscaler (step 2, once `kubectl get scaledobject -n <app namespace>` shows READY in every active cluster): the Deployment declares no replicas, so Config Sync never resets what the autoscaler sets (https://kubernetes.io/docs/concepts/workloads/autoscaling/horizontal-pod-autoscale/#migrating-deployments-and-statefulsets-to-horizontal-autoscaling).',
+      ),
+    kedaVersion: z
+      .string()
+      .regex(/^\d+\.\d+\.\d+$/, 'a chart version such as 2.20.2')
+      .default('2.20.2')
+      .describe(
+        'Version of the KEDA Helm chart (https://kedacore.github.io/charts, chart keda) Config Sync installs in every GPU cluster. Pinned: a range would be re-resolved every hour by Config Sync.',
       ),
   })
   .prefault({})

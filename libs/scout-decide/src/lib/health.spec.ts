@@ -13,6 +13,14 @@ describe('the scout and the autoscaler agree', () => {
     expect([...coldClusters({ ...autoscaled, autoscaling: { ...autoscaled.autoscaling, warmRegions: 2 } })]).toEqual(
       [],
     );
+    // A cluster replacing another stays warm: make-before-break waits for it to be ready.
+    const replacing = {
+      ...autoscaled,
+      clusters: autoscaled.clusters.map((c) =>
+        c.name === 'sd-europe-west4' ? { ...c, replaces: 'sd-us-central1' } : c,
+      ),
+    };
+    expect([...coldClusters(replacing)]).toEqual([]);
   });
 
   it('a cold region at zero with nothing pending is idle, even with old stockout evidence; pods that cannot get a node are bad as before', () => {
@@ -37,6 +45,11 @@ describe('the scout and the autoscaler agree', () => {
       badSweeps: 0,
     });
     expect(health({ readyReplicas: 0, pendingPods: 1 }).health).toBe('bad');
+    // Woken by demand: one ready replica serves, whatever the spec's replicas say (the autoscaler sizes it).
+    expect(health({ readyReplicas: 1, pendingPods: 0 })).toMatchObject({
+      health: 'good',
+      reason: '1 ready (woken by demand)',
+    });
     // Unknown pending count: not taken for idle.
     expect(health({ readyReplicas: 0, pendingPods: null }).health).toBe('bad');
     // The warm region is never idle at zero.

@@ -1,16 +1,11 @@
-import type { ClusterSpec, FleetSpec } from '@gpu-fleet/fleet-spec';
+import { autoscalingRoles, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { DecayedEvidence } from '@gpu-fleet/scout-domain';
 import { minutesAgo, newestOf, STOCKOUT_BLOCK_WEIGHT } from './plugins';
 import type { ClusterHealth, FleetState, Health, SweepRecord } from './types';
 
-/**
- * Active clusters the autoscaler may take to zero (spec.autoscaling, docs/autoscaling.md): every
- * active one after the first `warmRegions`. Empty when autoscaling is off.
- */
+/** Active clusters the autoscaler may take to zero (spec.autoscaling, docs/autoscaling.md). */
 export function coldClusters(spec: Pick<FleetSpec, 'clusters' | 'autoscaling'>): Set<string> {
-  if (!spec.autoscaling?.enabled) return new Set();
-  const active = spec.clusters.filter((c) => c.mode === 'active');
-  return new Set(active.slice(spec.autoscaling.warmRegions).map((c) => c.name));
+  return new Set([...autoscalingRoles(spec)].filter(([, role]) => role === 'cold').map(([name]) => name));
 }
 
 /**
@@ -33,6 +28,8 @@ export function healthOf(
   // Zero pods and none waiting is the autoscaler's doing, not a failure; a pod that cannot get a node
   // when demand wakes the region is pending with stockout events, and is judged below as before.
   if (cold.scalesToZero && ready === 0 && cold.pending === 0) return ['idle', 'scaled to zero (no demand)'];
+  // Awake on demand: one ready replica serves; the autoscaler, not the spec, sets how many.
+  if (cold.scalesToZero && ready >= 1) return ['good', `${ready} ready (woken by demand)`];
   if (ready >= c.replicas) return ['good', `${ready}/${c.replicas} ready`];
   const stock = e && e.stockoutWeight >= STOCKOUT_BLOCK_WEIGHT && e.capacity < 0;
   const seen = (outcome: string) => {

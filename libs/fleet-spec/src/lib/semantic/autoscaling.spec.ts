@@ -15,6 +15,8 @@ describe('autoscaling section', () => {
       maxReplicasPerRegion: 2,
       targetGenerationsPerReplica: 1,
       idleMinutesBeforeZero: 15,
+      replicasOwner: 'config-sync',
+      kedaVersion: '2.20.2',
     });
   });
 
@@ -29,15 +31,33 @@ describe('autoscaling section', () => {
     ]);
   });
 
-  it('enabled: refused until the autoscalers are rendered, with every other problem reported too', () => {
-    expect(issues(withAutoscaling('  enabled: true\n  maxReplicasPerRegion: 1\n')).sort()).toEqual([
+  it('enabled: accepted on the example; every problem of an impossible combination is reported', () => {
+    expect(issues(withAutoscaling('  enabled: true\n'))).toEqual([]);
+    expect(
+      issues(
+        withAutoscaling('  enabled: true\n  maxReplicasPerRegion: 1\n').replace(
+          '  modelStorage:\n',
+          '  probes: {readiness: {mode: http-path}}\n  modelStorage:\n',
+        ),
+      ).sort(),
+    ).toEqual([
       expect.stringMatching(
-        /^autoscaling\.enabled: true is not supported yet: region-scout does not render the autoscalers .*keep it false/,
+        /^app\.probes\.readiness\.mode: http-path gives the autoscaler no load signal: .*set it to generation/,
       ),
       expect.stringMatching(
         /^clusters\[1\]\.replicas: 2 exceeds autoscaling\.maxReplicasPerRegion \(1\); lower it or raise the maximum \(line \d+\)$/,
       ),
     ]);
-    expect(issues(withAutoscaling('  enabled: true\n'))).toEqual([expect.stringMatching(/^autoscaling\.enabled: /)]);
+  });
+
+  it('refuses the replicas handover without autoscaling, and an unknown owner', () => {
+    expect(issues(withAutoscaling('  replicasOwner: autoscaler\n'))).toEqual([
+      expect.stringMatching(
+        /^autoscaling\.replicasOwner: autoscaler needs autoscaling\.enabled: true .*set it back to config-sync/,
+      ),
+    ]);
+    expect(issues(withAutoscaling('  replicasOwner: nobody\n'))).toEqual([
+      expect.stringMatching(/^autoscaling\.replicasOwner: .*config-sync.*autoscaler/),
+    ]);
   });
 });

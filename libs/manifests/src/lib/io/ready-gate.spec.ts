@@ -17,6 +17,8 @@ class FakeWebUI {
   apiUp = false;
   modelLoaded = false;
   busy = false;
+  /** Tasks /internal/pending-tasks lists (null: a WebUI without that path). */
+  queued: number | null = 0;
   /** Generations waiting for the model. */
   pending = 0;
   generations: Array<Record<string, unknown>> = [];
@@ -42,6 +44,8 @@ class FakeWebUI {
     };
     if (req.method === 'GET' && req.url?.startsWith('/sdapi/v1/progress'))
       return json(200, { progress: 0, state: { job: this.busy ? 'job 1' : '', job_count: this.busy ? 1 : 0 } });
+    if (req.method === 'GET' && req.url === '/internal/pending-tasks' && this.queued !== null)
+      return json(200, { size: this.queued, tasks: Array.from({ length: this.queued }, (_, i) => `task(${i})`) });
     if (req.method === 'POST' && req.url === '/sdapi/v1/txt2img') {
       let raw = '';
       for await (const c of req) raw += String(c);
@@ -169,5 +173,28 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
     webui.loadModel();
     await until('ready again', async () => (await ready()) === 200);
     expect(webui.generations).toHaveLength(2);
+  });
+
+  it('exports the load the autoscaler scales on: running and queued generations, as Prometheus text', async () => {
+    const scrape = async () => {
+      const r = await fetch(`http://127.0.0.1:${gatePort}/metrics`);
+      expect(r.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+      const text = await r.text();
+      const value = (state: string) =>
+        Number(new RegExp(`^gpu_fleet_webui_generations\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
+      expect(text).toMatch(/^# TYPE gpu_fleet_webui_generations gauge$/m);
+      return { running: value('running'), queued: value('queued') };
+    };
+    // the WebUI is down: nothing runs, nothing can be queued
+    expect(await scrape()).toEqual({ running: 0, queued: 0 });
+    webui.apiUp = true;
+    webui.loadModel();
+    expect(await scrape()).toEqual({ running: 0, queued: 0 });
+    webui.busy = true;
+    webui.queued = 3;
+    expect(await scrape()).toEqual({ running: 1, queued: 3 });
+    // an older WebUI without /internal/pending-tasks: still the running one
+    webui.queued = null;
+    expect(await scrape()).toEqual({ running: 1, queued: 0 });
   });
 });

@@ -37,6 +37,10 @@ const SCHEMA_FILES: Record<string, string> = {
   'networking.gke.io/v1beta1/FrontendConfig': 'crds/networking.gke.io/frontendconfig_v1beta1.json',
   'networking.gke.io/v1/MultiClusterIngress': 'crds/networking.gke.io/multiclusteringress_v1.json',
   'networking.gke.io/v1/MultiClusterService': 'crds/networking.gke.io/multiclusterservice_v1.json',
+  'configsync.gke.io/v1beta1/RootSync': 'crds/configsync.gke.io/rootsync_v1beta1.json',
+  'keda.sh/v1alpha1/ScaledObject': 'crds/keda.sh/scaledobject_v1alpha1.json',
+  'keda.sh/v1alpha1/ClusterTriggerAuthentication': 'crds/keda.sh/clustertriggerauthentication_v1alpha1.json',
+  'monitoring.googleapis.com/v1/PodMonitoring': 'crds/monitoring.googleapis.com/podmonitoring_v1.json',
 };
 
 /** Where the vendored schemas are: $GPU_FLEET_SCHEMAS, next to the bundled app, or in the source tree. */

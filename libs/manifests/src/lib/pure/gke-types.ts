@@ -93,3 +93,70 @@ export type MultiClusterService = Resource<
     clusters?: Array<{ link: string }>;
   }
 >;
+
+/** monitoring.googleapis.com/v1 PodMonitoring (Managed Service for Prometheus, managed collection). */
+export type PodMonitoring = Resource<
+  'monitoring.googleapis.com/v1',
+  'PodMonitoring',
+  {
+    selector: { matchLabels: Record<string, string> };
+    endpoints: Array<{ port: number | string; path?: string; interval?: string }>;
+  }
+>;
+
+/** configsync.gke.io/v1beta1 RootSync with a Helm source (fields from the vendored CRD schema). */
+export type RootSync = Resource<
+  'configsync.gke.io/v1beta1',
+  'RootSync',
+  {
+    sourceFormat: 'unstructured' | 'hierarchy';
+    sourceType: 'helm';
+    helm: {
+      repo: string;
+      chart: string;
+      version: string;
+      releaseName: string;
+      namespace: string;
+      auth: 'none';
+      values: Record<string, unknown>;
+    };
+  }
+>;
+
+/** keda.sh/v1alpha1 ClusterTriggerAuthentication (vendored KEDA CRD schema). */
+export type ClusterTriggerAuthentication = Resource<
+  'keda.sh/v1alpha1',
+  'ClusterTriggerAuthentication',
+  { podIdentity: { provider: 'gcp' } }
+>;
+
+export interface ScaledObjectTrigger {
+  type: 'prometheus';
+  name: string;
+  metadata: Record<string, string>;
+  authenticationRef: { kind: 'ClusterTriggerAuthentication'; name: string };
+}
+
+/** keda.sh/v1alpha1 ScaledObject (vendored KEDA CRD schema). */
+export type ScaledObject = Resource<
+  'keda.sh/v1alpha1',
+  'ScaledObject',
+  {
+    scaleTargetRef: { apiVersion: string; kind: string; name: string };
+    pollingInterval: number;
+    cooldownPeriod: number;
+    minReplicaCount: number;
+    maxReplicaCount: number;
+    advanced: {
+      horizontalPodAutoscalerConfig: {
+        behavior: {
+          scaleDown: {
+            stabilizationWindowSeconds: number;
+            policies: Array<{ type: 'Pods'; value: number; periodSeconds: number }>;
+          };
+        };
+      };
+    };
+    triggers: ScaledObjectTrigger[];
+  }
+>;

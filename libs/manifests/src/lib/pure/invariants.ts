@@ -9,6 +9,7 @@ import {
   type GpuCatalog,
 } from '@gpu-fleet/gcp-catalog';
 import {
+  autoscalingRoles,
   connectionDrainingSeconds,
   cpuQuantity,
   findPlaceholders,
@@ -47,6 +48,9 @@ type Pod = {
   terminationGracePeriodSeconds?: number;
   containers?: PodContainer[];
   initContainers?: PodContainer[];
+};
+type ScaledObjectLike = K8sObject & {
+  spec?: { scaleTargetRef?: { name?: string }; minReplicaCount?: number; maxReplicaCount?: number };
 };
 type ComputeClassObject = K8sObject & {
   spec?: {
@@ -102,20 +106,40 @@ export function clusterInvariants(
       else if (catalog.gpu(t)?.autopilotSupported !== true)
         add(`selects GPU "${t}", which GKE Autopilot does not support`);
     }
-    const want = renderedReplicas(cluster);
-    if (dep.spec?.replicas !== want)
-      add(
-        `has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`,
-      );
+    const scaler = objects.find(
+      (o) =>
+        o.kind === 'ScaledObject' && (o as ScaledObjectLike).spec?.scaleTargetRef?.name === resource.metadata?.name,
+    ) as ScaledObjectLike | undefined;
+    const role = autoscalingRoles(spec).get(cluster.name);
+    if (scaler) {
+      // The autoscaler owns replicas: declaring them too makes Config Sync reset every change (a
+      // controller fight, docs/autoscaling.md).
+      if (dep.spec?.replicas !== undefined)
+        add(
+          `declares ${dep.spec.replicas} replicas while ScaledObject "${scaler.metadata?.name}" scales it: Config Sync would reset every change the autoscaler makes; drop replicas from the Deployment (npm run scout -- render does; or remove the patch in fleet-config/patches that adds it)`,
+        );
+      const min = role === 'warm' ? cluster.replicas : 0;
+      if (scaler.spec?.minReplicaCount !== min)
+        add(
+          `is scaled from ${scaler.spec?.minReplicaCount} but this ${role ?? 'inactive'} cluster's minimum is ${min} (warm: its replicas; cold: 0)`,
+        );
+    } else {
+      const want = renderedReplicas(cluster);
+      if (dep.spec?.replicas !== want)
+        add(
+          `has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`,
+        );
+    }
     findings.push(
       ...servingInvariants(spec, pod, dep.spec?.template?.metadata?.annotations ?? {}, types, catalog).map(
         (message) => ({ scope, object: objectId(resource), message }),
       ),
     );
     const cc = selectedClass ? classes.get(selectedClass) : undefined;
-    if (cc?.spec?.activeMigration?.optimizeRulePriority && (dep.spec?.replicas ?? 0) < 2) {
+    const fewest = scaler ? (scaler.spec?.minReplicaCount ?? 0) : (dep.spec?.replicas ?? 0);
+    if (cc?.spec?.activeMigration?.optimizeRulePriority && fewest < 2) {
       add(
-        `has ${dep.spec?.replicas ?? 0} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`,
+        `${scaler ? 'can scale to' : 'has'} ${fewest} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`,
       );
     }
     const spotRules = cc

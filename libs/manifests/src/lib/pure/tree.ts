@@ -19,6 +19,13 @@ import {
 import { probeResources } from './builders/probes';
 import { acceleratorSelectorPatch, computeClass } from './builders/compute-class';
 import { trafficLayer } from './builders/traffic';
+import {
+  kedaInstall,
+  kedaTriggerAuthentication,
+  loadPodMonitoring,
+  scaledObject,
+  scaledObjectsRendered,
+} from './builders/autoscaling';
 import { scoutObserverRbac, scoutResources } from './builders/scout';
 import { SWEEP_WORKFLOW, sweepWorkflow } from './builders/workflows';
 
@@ -66,6 +73,9 @@ export function renderTree(spec: FleetSpec, catalog: GpuCatalog = GpuCatalog.bun
     ['poddisruptionbudget.yaml', [podDisruptionBudget(spec)]],
     ['probes.yaml', probeResources(spec)],
     ['scout-rbac.yaml', scoutObserverRbac(spec)],
+    ...(spec.autoscaling.enabled
+      ? ([['podmonitoring.yaml', [loadPodMonitoring(spec)]]] as Array<[string, unknown[]]>)
+      : []),
   ];
   for (const [file, objects] of base) put(`${BASE_DIR}/${file}`, generatedYaml(objects));
   put(
@@ -153,6 +163,19 @@ function clusterOverlay(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatal
     out.push([`${dir}/gpu-patch.yaml`, generatedYaml([acceleratorSelectorPatch(spec, cluster)])]);
     patches.push({ path: 'gpu-patch.yaml' });
   }
+  if (spec.autoscaling.enabled) {
+    out.push([`${dir}/keda.yaml`, generatedYaml(kedaInstall(spec))]);
+    resources.push('keda.yaml');
+  }
+  // Step 2 of the handover: the autoscaler owns an active cluster's replicas.
+  const autoscaled = scaledObjectsRendered(spec) && cluster.mode === 'active';
+  if (autoscaled) {
+    out.push([
+      `${dir}/scaledobject.yaml`,
+      generatedYaml([kedaTriggerAuthentication(spec), scaledObject(spec, cluster)]),
+    ]);
+    resources.push('scaledobject.yaml');
+  }
   const kustomization = {
     ...KUSTOMIZATION,
     resources,
@@ -170,7 +193,7 @@ function clusterOverlay(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatal
         includeTemplates: false,
       },
     ],
-    replicas: [{ name: spec.app.name, count: renderedReplicas(cluster) }],
+    ...(autoscaled ? {} : { replicas: [{ name: spec.app.name, count: renderedReplicas(cluster) }] }),
     ...(patches.length ? { patches } : {}),
   };
   out.push([

@@ -1,5 +1,5 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { appNamespace, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, autoscalingRoles, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { ComputeClass, ComputeClassPriority } from '../gke-types';
 import { commonLabels, computeClassName } from '../labels';
 
@@ -48,17 +48,21 @@ export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: Gpu
       // replica it could never move the pod — and if it could, the region would be down for a full
       // model reload. Only a cluster with two or more replicas can migrate one pod at a time while
       // the other serves. https://cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes
-      ...(activeMigrationAllowed(cluster) ? { activeMigration: { optimizeRulePriority: true } } : {}),
+      ...(activeMigrationAllowed(spec, cluster) ? { activeMigration: { optimizeRulePriority: true } } : {}),
     },
   };
 }
 
 /**
  * Whether the ComputeClass may migrate pods back to a preferred rule: only while a second replica
- * keeps serving (PodDisruptionBudget minAvailable 1; see computeClass). A standby cluster runs no pods.
+ * keeps serving (PodDisruptionBudget minAvailable 1; see computeClass). A standby cluster runs no pods;
+ * a cold one (autoscaling) may run one.
  */
-export const activeMigrationAllowed = (cluster: ClusterSpec): boolean =>
-  cluster.mode !== 'standby' && cluster.replicas >= 2;
+export const activeMigrationAllowed = (
+  spec: Pick<FleetSpec, 'clusters' | 'autoscaling'>,
+  cluster: ClusterSpec,
+): boolean =>
+  cluster.mode !== 'standby' && cluster.replicas >= 2 && autoscalingRoles(spec).get(cluster.name) !== 'cold';
 
 /** Strategic-merge patch used instead when `gpu.selection: node-selector`. */
 export function acceleratorSelectorPatch(spec: FleetSpec, cluster: ClusterSpec) {

@@ -17,6 +17,11 @@
  *   leave the load balancer, then until the WebUI is idle (no job in /sdapi/v1/progress, twice in a
  *   row) or the draining time has passed; only then does the kubelet send SIGTERM to the WebUI,
  *   which would otherwise cut the generation in flight.
+ * - GET /metrics: the WebUI's load in the Prometheus text format (a gauge, running and queued
+ *   generations), scraped by Managed Service for Prometheus through a PodMonitoring when
+ *   autoscaling is on. Running: a job in /sdapi/v1/progress; queued: the size of
+ *   /internal/pending-tasks, the tasks waiting for the WebUI's queue lock (modules/progress.py
+ *   setup_progress_api, get_pending_tasks); an older WebUI without that path counts 0 queued.
  * - Runs as a native sidecar (an init container with restartPolicy Always), so it outlives the
  *   WebUI container while the pod stops (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/).
  */
@@ -128,6 +133,26 @@ def drain():
     return "deadline"
 
 
+def pending():
+    try:
+        status, body = call("GET", "/internal/pending-tasks", timeout=5.0)
+        return int((body or {}).get("size") or 0) if status == 200 else 0
+    except (OSError, ValueError, TypeError, AttributeError, urllib.error.URLError):
+        return 0
+
+
+def metrics():
+    body = progress()
+    running = 0 if (body is None or idle(body)) else 1
+    queued = pending() if body is not None else 0
+    return (
+        "# HELP gpu_fleet_webui_generations Generations in this WebUI: running (0 or 1) and queued.\n"
+        "# TYPE gpu_fleet_webui_generations gauge\n"
+        'gpu_fleet_webui_generations{state="running"} %d\n'
+        'gpu_fleet_webui_generations{state="queued"} %d\n' % (running, queued)
+    )
+
+
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?", 1)[0]
@@ -137,6 +162,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
             self.answer(200 if ready else 503, {"ready": ready, "draining": state["draining"]})
         elif path == "/drain":
             self.answer(200, {"drained": drain()})
+        elif path == "/metrics":
+            data = metrics().encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/plain; version=0.0.4")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
         else:
             self.answer(404, {"error": "not found"})
 

@@ -1,3 +1,4 @@
+import { scaledObjectsRendered } from './autoscaling';
 import type { Deployment } from 'kubernetes-types/apps/v1';
 import { createHash } from 'node:crypto';
 import type {
@@ -214,7 +215,9 @@ export function deployment(spec: FleetSpec): Deployment {
     kind: 'Deployment',
     metadata: { name: app.name, namespace: appNamespace(spec), labels: commonLabels(spec) },
     spec: {
-      replicas: 1,
+      // With the autoscaler owning replicas the Deployment declares none, so Config Sync never
+      // resets what it sets (docs/autoscaling.md); standby and draining overlays still set theirs.
+      ...(scaledObjectsRendered(spec) ? {} : { replicas: 1 }),
       revisionHistoryLimit: 5,
       selector: { matchLabels: selectorLabels(spec) },
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },

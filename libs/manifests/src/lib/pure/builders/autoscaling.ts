@@ -1,0 +1,197 @@
+import {
+  appNamespace,
+  autoscalingRoles,
+  kedaServiceAccount,
+  proxyContinent,
+  type ClusterSpec,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
+import type { Namespace } from 'kubernetes-types/core/v1';
+import type {
+  ClusterTriggerAuthentication,
+  PodMonitoring,
+  RootSync,
+  ScaledObject,
+  ScaledObjectTrigger,
+} from '../gke-types';
+import { commonLabels, selectorLabels } from '../labels';
+
+/**
+ * Demand-driven scaling with KEDA (docs/autoscaling.md has the engine choice and every source).
+ *
+ * Two steps, because removing `replicas` from a Deployment that server-side apply owns races the
+ * autoscaler (https://kubernetes.io/docs/reference/using-api/server-side-apply/#transferring-ownership)
+ * and because Config Sync cannot apply a ScaledObject before KEDA's CRDs exist (KNV1021):
+ * - replicasOwner config-sync: KEDA (its RootSync and namespace) and the PodMonitoring only; the
+ *   Deployment keeps `replicas`.
+ * - replicasOwner autoscaler: the ScaledObjects too, and no `replicas` on active clusters.
+ */
+
+/** Where KEDA runs: its chart's documented namespace (https://keda.sh/docs/2.20/deploy/). */
+export const KEDA_NAMESPACE = 'keda';
+export const KEDA_TRIGGER_AUTH = 'gpu-fleet-gcp';
+/** The gauge the ready gate exports (ready-gate.py.ts, GET /metrics). */
+export const LOAD_METRIC = 'gpu_fleet_webui_generations';
+/**
+ * A threshold no request rate or load reaches: a trigger with it asks for exactly one replica once
+ * active (KEDA's HPA wants ceil(value / threshold)), so it wakes a region without sizing it.
+ */
+const WAKE_ONLY = '1000000';
+
+/** Whether the ScaledObjects are rendered (step 2 of turning autoscaling on). */
+export const scaledObjectsRendered = (spec: FleetSpec): boolean =>
+  spec.autoscaling.enabled && spec.autoscaling.replicasOwner === 'autoscaler';
+
+/**
+ * KEDA installed by Config Sync from its Helm chart: a RootSync with a Helm source, declared in the
+ * cluster's own folder (a RootSync may manage another RootSync, never itself: KNV1069;
+ * https://cloud.google.com/kubernetes-engine/config-sync/docs/reference/rootsync-reposync-fields).
+ * The chart does not create its namespace (`helm install --create-namespace` does), so it is
+ * declared here. The operator's KSA keda/keda-operator acts as the Google service account infra/
+ * grants roles/monitoring.viewer (chart values podIdentity.gcp; KEDA's Managed Service for
+ * Prometheus setup: https://keda.sh/docs/2.20/scalers/prometheus/).
+ */
+export function kedaInstall(spec: FleetSpec): [Namespace, RootSync] {
+  return [
+    {
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: KEDA_NAMESPACE, labels: commonLabels(spec) },
+    },
+    {
+      apiVersion: 'configsync.gke.io/v1beta1',
+      kind: 'RootSync',
+      metadata: { name: 'keda', namespace: 'config-management-system', labels: commonLabels(spec) },
+      spec: {
+        sourceFormat: 'unstructured',
+        sourceType: 'helm',
+        helm: {
+          repo: 'https://kedacore.github.io/charts',
+          chart: 'keda',
+          // Pinned: a range or "latest" is re-resolved every period (1 h) and would upgrade KEDA unreviewed.
+          version: spec.autoscaling.kedaVersion,
+          releaseName: 'keda',
+          namespace: KEDA_NAMESPACE,
+          auth: 'none',
+          values: {
+            podIdentity: { gcp: { enabled: true, gcpIAMServiceAccount: kedaServiceAccount(spec) } },
+          },
+        },
+      },
+    },
+  ];
+}
+
+/**
+ * Managed Service for Prometheus scrapes each pod's ready gate (the load gauge) every 30 s. GKE
+ * Autopilot runs managed collection by default; the series carry the target labels project_id,
+ * location, cluster and namespace (https://cloud.google.com/stackdriver/docs/managed-prometheus/setup-managed).
+ */
+export function loadPodMonitoring(spec: FleetSpec): PodMonitoring {
+  return {
+    apiVersion: 'monitoring.googleapis.com/v1',
+    kind: 'PodMonitoring',
+    metadata: { name: `${spec.app.name}-load`, namespace: appNamespace(spec), labels: commonLabels(spec) },
+    spec: {
+      selector: { matchLabels: selectorLabels(spec) },
+      endpoints: [{ port: spec.app.probes.readiness.port, path: '/metrics', interval: '30s' }],
+    },
+  };
+}
+
+/** KEDA reads Managed Service for Prometheus as the operator's Google identity (podIdentity gcp). */
+export function kedaTriggerAuthentication(spec: FleetSpec): ClusterTriggerAuthentication {
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ClusterTriggerAuthentication',
+    metadata: { name: KEDA_TRIGGER_AUTH, labels: commonLabels(spec) },
+    spec: { podIdentity: { provider: 'gcp' } },
+  };
+}
+
+/** PromQL selector of the load gauge for some clusters of this fleet. */
+function loadSelector(spec: FleetSpec, clusters: string[]): string {
+  const which = clusters.length === 1 ? `cluster="${clusters[0]}"` : `cluster=~"${clusters.join('|')}"`;
+  return `${LOAD_METRIC}{${which},namespace="${appNamespace(spec)}"}`;
+}
+
+/**
+ * The ScaledObject of one active cluster. Warm: between its `replicas` and the maximum, on its own
+ * load. Cold: from 0, woken by users on its continent (the load balancer's request count by
+ * proxy_continent, since a region at zero gets no backend requests of its own) or by the warm
+ * regions queueing; once up, its own load sizes it.
+ *
+ * Never cut a generation: scale-down needs the load under target for idleMinutesBeforeZero (the
+ * HPA's scale-down stabilisation window; KEDA's cooldownPeriod for the last replica), removes one
+ * pod a minute, and the removed pod's ready gate holds its stop until the WebUI is idle
+ * (terminationGracePeriodSeconds covers the longest generation).
+ */
+export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObject {
+  const a = spec.autoscaling;
+  const role = autoscalingRoles(spec).get(cluster.name);
+  if (!role) throw new Error(`${cluster.name} is not an active cluster with autoscaling on: it has no ScaledObject`);
+  const serverAddress = `https://monitoring.googleapis.com/v1/projects/${spec.project}/location/global/prometheus`;
+  const auth = { kind: 'ClusterTriggerAuthentication', name: KEDA_TRIGGER_AUTH } as const;
+  const trigger = (name: string, metadata: Record<string, string>): ScaledObjectTrigger => ({
+    type: 'prometheus',
+    name,
+    metadata: { serverAddress, ...metadata },
+    authenticationRef: auth,
+  });
+  const triggers: ScaledObjectTrigger[] = [
+    // Running + queued generations in this cluster; ceil(load / target) replicas.
+    trigger('load', {
+      query: `sum(${loadSelector(spec, [cluster.name])})`,
+      threshold: String(a.targetGenerationsPerReplica),
+    }),
+  ];
+  if (role === 'cold') {
+    const warm = [...autoscalingRoles(spec)].filter(([, r]) => r === 'warm').map(([n]) => n);
+    // DELTA INT64 on https_lb_rule, labels include proxy_continent; sampled every 60 s, visible
+    // after up to 210 s (https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing).
+    // Cloud Monitoring metrics in PromQL: {"__name__"="<type>","monitored_resource"="<resource>"}
+    // (https://keda.sh/blog/2025-09-15-gcp-deprecations/).
+    triggers.push(
+      trigger('users-nearby', {
+        query: `sum(rate({"__name__"="loadbalancing.googleapis.com/https/request_count","monitored_resource"="https_lb_rule","proxy_continent"="${proxyContinent(cluster.region)}"}[5m]))`,
+        threshold: WAKE_ONLY,
+        activationThreshold: '0',
+      }),
+    );
+    if (warm.length)
+      triggers.push(
+        // Warm regions carrying more than their target per replica: generations are queueing.
+        trigger('warm-queueing', {
+          query: `sum(${loadSelector(spec, warm)}) / count(${loadSelector(spec, warm).replace('}', ',state="running"}')})`,
+          threshold: WAKE_ONLY,
+          activationThreshold: String(a.targetGenerationsPerReplica),
+        }),
+      );
+  }
+  const idleSeconds = a.idleMinutesBeforeZero * 60;
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: spec.app.name, namespace: appNamespace(spec), labels: commonLabels(spec) },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.app.name },
+      pollingInterval: 30,
+      cooldownPeriod: idleSeconds,
+      minReplicaCount: role === 'warm' ? cluster.replicas : 0,
+      maxReplicaCount: a.maxReplicasPerRegion,
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          // autoscaling/v2 behavior: the default scale-down window is 300 s and removes up to 100 %
+          // of the pods every 15 s (https://kubernetes.io/docs/concepts/workloads/autoscaling/horizontal-pod-autoscale/#default-behavior).
+          behavior: {
+            scaleDown: {
+              stabilizationWindowSeconds: idleSeconds,
+              policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }],
+            },
+          },
+        },
+      },
+      triggers,
+    },
+  };
+}
