@@ -11,3 +11,7 @@ export { sandboxEpoch, startEmbeddedSandbox } from './lib/embedded';
 export type { EmbeddedOptions } from './lib/embedded';
 export type { EmbeddedSandbox } from './lib/sandbox';
 export { syntheticCapacity, backtestRandom } from './lib/backtest-inputs';
+export { CONTINENTS, diurnalDemand, demandArrivals } from './lib/demand';
+export type { DemandSource, Generation } from './lib/demand';
+export { KedaAutoscaler } from './lib/autoscaler';
+export type { ScaledObjectModel, AutoscalerSignals } from './lib/autoscaler';

@@ -143,7 +143,7 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
     ]);
   });
 
-  it('drains: not ready at once, and holds the stop until the WebUI is idle', async () => {
+  it('drains: not ready at once, and holds the stop until the WebUI is idle, queued requests included', async () => {
     webui.apiUp = true;
     webui.loadModel();
     await until('ready', async () => (await ready()) === 200);
@@ -155,7 +155,12 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
     await until('not ready while draining', async () => (await ready()) === 503);
     await new Promise((r) => setTimeout(r, 1000));
     expect(drained).toBeNull();
+    // The running generation ends but another request waits for the queue lock: still held.
+    webui.queued = 1;
     webui.busy = false;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(drained).toBeNull();
+    webui.queued = 0;
     await drain;
     expect(drained).toBe('idle');
   });

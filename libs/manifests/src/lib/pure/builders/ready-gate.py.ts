@@ -14,8 +14,8 @@
  *   answers; 503 before, while draining, and after the WebUI stopped answering (a restarted WebUI
  *   is warmed up again). The kubelet readiness probe and the load balancer health check use it.
  * - GET /drain (the WebUI container's preStop hook): stop reporting ready, wait for the endpoint to
- *   leave the load balancer, then until the WebUI is idle (no job in /sdapi/v1/progress, twice in a
- *   row) or the draining time has passed; only then does the kubelet send SIGTERM to the WebUI,
+ *   leave the load balancer, then until the WebUI is idle (no job in /sdapi/v1/progress and none in
+ *   /internal/pending-tasks, twice in a row) or the draining time has passed; only then does the kubelet send SIGTERM to the WebUI,
  *   which would otherwise cut the generation in flight.
  * - GET /metrics: the WebUI's load in the Prometheus text format (a gauge, running and queued
  *   generations), scraped by Managed Service for Prometheus through a PodMonitoring when
@@ -124,11 +124,13 @@ def drain():
     quiet = 0
     while time.monotonic() < deadline:
         body = progress()
-        quiet = quiet + 1 if (body is None or idle(body)) else 0
+        # Idle: nothing running and nothing queued behind the running one (queued requests wait
+        # inside this WebUI for its queue lock; stopping now would cut them too).
+        quiet = quiet + 1 if (body is None or (idle(body) and pending() == 0)) else 0
         if quiet >= 2:
             log("idle: letting the WebUI stop")
             return "idle"
-        time.sleep(2.0)
+        time.sleep(min(2.0, args.poll_seconds))
     log("draining time over: letting the WebUI stop")
     return "deadline"
 
