@@ -265,7 +265,16 @@ export function buildProgram(
     .option('--traces <folder>', 'folder with traces.yaml and trace files ({"metadata":{"gap_seconds":N},"data":[…]})')
     .addOption(bounded('--days <n>', 'simulated days (a shorter trace ends the run)', 1, 365).default(30))
     .addOption(seedOption('seeds node events and synthetic capacity').default(1))
-    .option('--policies <list>', 'comma-separated: static,in-region,failover,scout', 'static,in-region,failover,scout')
+    .option(
+      '--policies <list>',
+      'comma-separated: static,in-region,failover,scout,autoscaled (the scout with autoscaling on)',
+      'static,in-region,failover,scout',
+    )
+    .option('--demand <model>', 'users: none, diurnal (seeded daily cycle per continent) or file', 'none')
+    .option(
+      '--demand-file <file.csv>',
+      'with --demand file: generations/minute per hour, header hour,America,Europe,Asia',
+    )
     .option('--provisioning <model>', 'on-demand or spot (default: gpu.provisioning)')
     .option('--json', 'print one JSON document {period, oracle, policies}')
     .option('--report <file.html>', 'write a self-contained HTML report (timelines, table, map)')

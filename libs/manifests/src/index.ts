@@ -38,6 +38,7 @@ export {
   READY_GATE_HASH_ANNOTATION,
 } from './lib/pure/builders/workload';
 export { READY_GATE_PY } from './lib/pure/builders/ready-gate.py';
+export { LOAD_WINDOW_MINUTES, LOAD_METRIC, scaledObject, scaledObjectsRendered } from './lib/pure/builders/autoscaling';
 export { probeResources } from './lib/pure/builders/probes';
 export {
   computeClass,

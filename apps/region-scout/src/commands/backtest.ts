@@ -1,21 +1,27 @@
 import { resolve } from 'node:path';
 import writeFileAtomic from 'write-file-atomic';
 import {
+  DemandError,
   loadTraceFolder,
+  parseDemandCsv,
   POLICY_NAMES,
   renderReport,
   REPORT_COLUMNS,
   reportRows,
+  DEMAND_COLUMNS,
+  demandRows,
   runBacktest,
   TimelineError,
   timelineFor,
   TraceError,
   type BacktestResult,
   type CapacitySource,
+  type DemandSource,
   type PolicyName,
   type Timeline,
 } from '@gpu-fleet/backtest';
-import { backtestRandom, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
+import { backtestRandom, diurnalDemand, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
+import { readFileSync } from 'node:fs';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
 import { table } from '../table';
@@ -37,6 +43,8 @@ export interface BacktestCommandOptions {
   appStartMinutes?: number;
   healthCheckSeconds?: number;
   nodeEventsPerMonth?: number;
+  demand?: string;
+  demandFile?: string;
   /** Where progress goes (a terminal's stderr); none when absent. */
   progress?: (done: number, total: number) => void;
 }
@@ -60,9 +68,11 @@ const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 export function summaryLines(r: BacktestResult): string[] {
   return [
     `backtest: ${r.period.days.toFixed(1)} days from ${r.period.start.slice(0, 16)}Z, ${r.period.capacity}, ${r.period.timeline.provisioning}`,
+    ...(r.period.demand ? [`demand: ${r.period.demand}`] : []),
     `oracle availability (any candidate zone has capacity): ${pct(r.oracle.availability)}`,
     '',
     ...table(REPORT_COLUMNS, reportRows(r)),
+    ...(r.period.demand ? ['', `users (${r.period.demand}):`, ...table(DEMAND_COLUMNS, demandRows(r))] : []),
   ];
 }
 
@@ -72,9 +82,21 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
   const { spec, text } = readSpecDocument(ws);
   if (options.provisioning !== undefined && !['on-demand', 'spot'].includes(options.provisioning))
     throw new CliError(`--provisioning: "${options.provisioning}" is not a provisioning model; use on-demand or spot.`);
+  const demandKind = options.demand ?? 'none';
+  if (!['none', 'diurnal', 'file'].includes(demandKind))
+    throw new CliError(
+      `--demand: "${demandKind}" is not a demand model; use none, diurnal or file (with --demand-file).`,
+    );
+  if ((demandKind === 'file') !== (options.demandFile !== undefined))
+    throw new CliError(
+      demandKind === 'file'
+        ? '--demand file needs --demand-file <file.csv> (header: hour,America,Europe,Asia)'
+        : `--demand-file is read only with --demand file (got --demand ${demandKind}); add --demand file or drop --demand-file`,
+    );
   let timeline: Timeline;
   let capacity: CapacitySource;
   let start: Date;
+  let demand: DemandSource | null = null;
   try {
     timeline = timelineFor(spec, {
       sweepIntervalMinutes: options.sweepInterval,
@@ -94,8 +116,22 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
     } else {
       ({ capacity, start } = syntheticCapacity(options.seed, spec, ws.catalog));
     }
+    if (demandKind === 'diurnal') demand = diurnalDemand(options.seed, start);
+    if (demandKind === 'file') {
+      const path = resolve(options.demandFile!);
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        throw new CliError(
+          `--demand-file: cannot read ${path} (${(e as NodeJS.ErrnoException).code ?? String(e)}); give a CSV with header hour,America,Europe,Asia`,
+        );
+      }
+      demand = parseDemandCsv(text, options.demandFile!);
+    }
   } catch (e) {
-    if (e instanceof TraceError || e instanceof TimelineError) throw new CliError(e.message);
+    if (e instanceof TraceError || e instanceof TimelineError || e instanceof DemandError)
+      throw new CliError(e.message);
     throw e;
   }
   const result = await runBacktest({
@@ -108,6 +144,7 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
     random: backtestRandom(options.seed),
     policies,
     start,
+    demand,
     onProgress: options.progress,
   });
   if (options.report) {

@@ -1,11 +1,16 @@
 import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
+
+import { parseDocument } from 'yaml';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { FailoverPolicy, StaticPolicy } from './baselines';
 import type { CapacitySource } from './capacity';
 import type { Policy, PolicyName } from './policy';
 import type { SimEnv } from './replicas';
+import { demandArrivals, type DemandSource } from './demand';
 import { ScoutPolicy } from './scout-policy';
+import { percentile } from './stats';
 import type { Timeline } from './timeline';
+import { DemandSim, type DemandResult } from './traffic';
 
 export interface BacktestOptions {
   specText: string;
@@ -20,6 +25,8 @@ export interface BacktestOptions {
   policies: readonly PolicyName[];
   /** Wall-clock instant minute 0 stands for (evidence timestamps). */
   start: Date;
+  /** Users by continent (--demand); null: none — availability and GPU-hours only. */
+  demand?: DemandSource | null;
   onProgress?: (done: number, total: number) => void;
 }
 
@@ -41,6 +48,8 @@ export interface PolicyResult {
   changes: number;
   pullRequests: number;
   probeGpuMinutes: number;
+  /** What users saw (demand runs only). */
+  demand: DemandResult | null;
 }
 
 export interface BacktestResult {
@@ -50,6 +59,7 @@ export interface BacktestResult {
     days: number;
     minutes: number;
     capacity: string;
+    demand: string | null;
     seed: number;
     timeline: Timeline;
   };
@@ -63,12 +73,7 @@ export interface BacktestResult {
   };
 }
 
-/** Nearest-rank percentile of a non-empty list. */
-export function percentile(values: number[], p: number): number | null {
-  if (!values.length) return null;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
-}
+export { percentile } from './stats';
 
 /** Runs of minutes where `on` holds, as intervals. */
 class IntervalRecorder {
@@ -112,7 +117,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       return has;
     },
   };
-  const minutes = Math.min(o.days * 1440, capacity.lengthMinutes ?? Infinity);
+  const minutes = Math.min(o.days * 1440, capacity.lengthMinutes ?? Infinity, o.demand?.lengthMinutes ?? Infinity);
   if (!(minutes > 0)) throw new Error(`backtest: nothing to replay (${capacity.describe()} holds no minute)`);
   const env = (name: string): SimEnv => ({
     capacity,
@@ -130,8 +135,14 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
         return new FailoverPolicy(spec, env(name));
       case 'scout':
         return new ScoutPolicy(o.specText, env(name), o.start);
+      case 'autoscaled':
+        return new ScoutPolicy(withAutoscaling(o.specText), env(name), o.start, 'autoscaled');
     }
   });
+  const arrivals = o.demand
+    ? demandArrivals(o.demand, o.random('demand'), Math.ceil(spec.ingress.backendTimeoutSec / 60))
+    : null;
+  const users = policies.map(() => (o.demand ? new DemandSim(spec, o.catalog, o.timeline) : null));
 
   const regions = spec.placement.candidateRegions.filter((r) =>
     spec.gpu.preferences.some((g) => o.catalog.offers(r, g)),
@@ -147,11 +158,13 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   let oracleMinutes = 0;
 
   for (let minute = 0; minute < minutes; minute++) {
+    const generations = arrivals?.(minute) ?? [];
     const withCapacity = new Set(zones.filter((z) => capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
     if (withCapacity.size) oracleMinutes++;
     for (const r of regions) capacityByRegion.get(r)!.record(minute, withCapacity.has(r));
     for (const [i, p] of policies.entries()) {
       await p.step(minute);
+      users[i]?.step(minute, p.members(minute), generations);
       const now = new Set(p.servingRegions(minute));
       if (now.size) servedMinutes[i]!++;
       if (now.size >= spec.placement.minServingRegions) minServedMinutes[i]!++;
@@ -184,6 +197,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       changes: totals.changes,
       pullRequests: totals.pullRequests,
       probeGpuMinutes: totals.probeGpuMinutes,
+      demand: users[i]?.result() ?? null,
     };
   });
 
@@ -194,6 +208,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       days: minutes / 1440,
       minutes,
       capacity: capacity.describe(),
+      demand: o.demand?.describe() ?? null,
       seed: o.seed,
       timeline: o.timeline,
     },
@@ -210,4 +225,15 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       ),
     },
   };
+}
+
+/**
+ * The spec with autoscaling on and the autoscaler owning replicas (the `autoscaled` policy: the
+ * scout with demand-driven scaling, every other setting of the spec's autoscaling section kept).
+ */
+export function withAutoscaling(specText: string): string {
+  const doc = parseDocument(specText);
+  doc.setIn(['autoscaling', 'enabled'], true);
+  doc.setIn(['autoscaling', 'replicasOwner'], 'autoscaler');
+  return doc.toString();
 }

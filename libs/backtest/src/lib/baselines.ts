@@ -1,6 +1,6 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import { clusterGpuOrder } from '@gpu-fleet/manifests';
-import type { Policy, PolicyName, PolicyTotals } from './policy';
+import type { Member, Policy, PolicyName, PolicyTotals } from './policy';
 import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
 
 /**
@@ -10,18 +10,19 @@ import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
  */
 export class StaticPolicy implements Policy {
   private readonly sets: RegionReplicas[];
+  private readonly names: string[];
 
   constructor(
     readonly name: Extract<PolicyName, 'static' | 'in-region'>,
     spec: FleetSpec,
     env: SimEnv,
   ) {
-    this.sets = spec.clusters
-      .filter((c) => c.mode === 'active')
-      .map((c) => {
-        const gpus = name === 'static' ? [c.gpu] : clusterGpuOrder(spec, c, env.catalog);
-        return RegionReplicas.warmStart(c.region, gpus, env, c.replicas);
-      });
+    const active = spec.clusters.filter((c) => c.mode === 'active');
+    this.names = active.map((c) => c.name);
+    this.sets = active.map((c) => {
+      const gpus = name === 'static' ? [c.gpu] : clusterGpuOrder(spec, c, env.catalog);
+      return RegionReplicas.warmStart(c.region, gpus, env, c.replicas);
+    });
   }
 
   step(minute: number): void {
@@ -34,6 +35,16 @@ export class StaticPolicy implements Policy {
 
   totals(): PolicyTotals {
     return { ...heldTotals(this.sets), changes: 0, pullRequests: 0, probeGpuMinutes: 0 };
+  }
+
+  members(): Member[] {
+    return this.sets.map((set, i) => ({
+      name: this.names[i]!,
+      region: set.region,
+      set,
+      serving: true,
+      autoscale: null,
+    }));
   }
 }
 
@@ -96,6 +107,16 @@ export class FailoverPolicy implements Policy {
 
   servingRegions(minute: number): string[] {
     return this.slots.filter((s) => s.set.serving(minute) > 0).map((s) => s.set.region);
+  }
+
+  members(): Member[] {
+    return this.slots.map((s, i) => ({
+      name: `slot-${i}`,
+      region: s.set.region,
+      set: s.set,
+      serving: true,
+      autoscale: null,
+    }));
   }
 
   totals(): PolicyTotals {

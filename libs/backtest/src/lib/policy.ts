@@ -1,3 +1,4 @@
+import type { RegionReplicas } from './replicas';
 /** What the backtest reads from a policy each simulated minute. */
 export interface Policy {
   readonly name: PolicyName;
@@ -6,9 +7,22 @@ export interface Policy {
   /** Regions the load balancer sends traffic to at this minute. */
   servingRegions(minute: number): string[];
   totals(): PolicyTotals;
+  /** The pods behind the load balancer and, for an autoscaled fleet, what each cluster may scale to. */
+  members(minute: number): Member[];
 }
 
-export const POLICY_NAMES = ['static', 'in-region', 'failover', 'scout'] as const;
+/** One cluster of a policy's fleet as the demand simulation sees it. */
+export interface Member {
+  name: string;
+  region: string;
+  set: RegionReplicas;
+  /** In the load balancer (an active cluster that exists). */
+  serving: boolean;
+  /** Autoscaled (autoscaling.enabled): the ScaledObject's bounds; null: replicas fixed by the policy. */
+  autoscale: { role: 'warm' | 'cold'; min: number; max: number; target: number; idleMinutes: number } | null;
+}
+
+export const POLICY_NAMES = ['static', 'in-region', 'failover', 'scout', 'autoscaled'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PolicyTotals {

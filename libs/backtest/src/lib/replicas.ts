@@ -32,8 +32,19 @@ export function heldTotals(sets: Iterable<RegionReplicas>): { gpuMinutes: number
 
 export type ReplicaPhase = 'pending' | 'starting' | 'ready';
 
+/** A generation a pod holds: running (the first) or queued behind it, with when its user sent it. */
+export interface Work {
+  arrived: number;
+  minutes: number;
+  continent: string;
+  /** Minute it started running (undefined while queued). */
+  started?: number;
+}
+
 export interface Replica {
   phase: ReplicaPhase;
+  /** The running generation first, then those queued inside the WebUI (demand runs only). */
+  work: Work[];
   zone: string | null;
   gpu: string | null;
   /** Minute the pod became (or becomes, while starting) Ready. */
@@ -56,6 +67,13 @@ export class RegionReplicas {
   cost = 0;
   nodeEvents = 0;
   preemptions = 0;
+  /** Pods removed while holding work: out of the load balancer, finishing it (the ready gate's drain). */
+  readonly draining: Array<Replica & { killAt: number }> = [];
+  /** Generations lost: a removed pod killed before finishing (grace over), or its node lost. */
+  cutByScaleDown = 0;
+  cutByNodeLoss = 0;
+  /** Called when a generation starts running: the minute and the work (wait statistics). */
+  onStart: ((work: Work, minute: number, region: string) => void) | null = null;
 
   constructor(
     readonly region: string,
@@ -73,13 +91,48 @@ export class RegionReplicas {
     return set;
   }
 
-  /** Scale to `count` pods (new ones pending from `minute`; removed ones free their nodes at once). */
+  /**
+   * Scale to `count` pods: new ones pending from `minute`. Removed ones free their nodes at once
+   * unless they hold work: those leave the load balancer and finish it first (the preStop drain),
+   * killed at most terminationGraceMinutes later.
+   */
   scale(count: number, minute: number): void {
     while (this.replicas.length < count)
-      this.replicas.push({ phase: 'pending', zone: null, gpu: null, readyAt: Infinity, pendingSince: minute });
-    // The newest pods go first, as a Deployment scales down unready pods before ready ones.
-    this.replicas.sort((a, b) => rank(a) - rank(b));
-    this.replicas.length = Math.max(0, Math.min(this.replicas.length, count));
+      this.replicas.push({
+        phase: 'pending',
+        work: [],
+        zone: null,
+        gpu: null,
+        readyAt: Infinity,
+        pendingSince: minute,
+      });
+    // The ReplicaSet deletes unscheduled, then not-ready pods before ready ones, then the most
+    // recently ready (https://kubernetes.io/docs/concepts/workloads/controllers/replicaset/#scaling-a-replicaset).
+    this.replicas.sort((a, b) => rank(a) - rank(b) || (a.readyAt === b.readyAt ? 0 : a.readyAt - b.readyAt));
+    const removed = this.replicas.splice(Math.max(0, count));
+    for (const r of removed)
+      if (r.work.length) this.draining.push({ ...r, killAt: minute + this.env.timeline.terminationGraceMinutes });
+  }
+
+  /** Run the pods' work this minute: finished generations leave, the next queued one starts. */
+  private work(r: Replica, minute: number): void {
+    while (r.work.length) {
+      const head = r.work[0]!;
+      if (head.started === undefined) {
+        head.started = minute;
+        this.onStart?.(head, minute, this.region);
+      }
+      if (minute < head.started + head.minutes) return;
+      r.work.shift();
+    }
+  }
+
+  /** Load the autoscaler's gauge reports: running + queued generations in this region's pods. */
+  load(): number {
+    let n = 0;
+    for (const r of this.replicas) n += r.work.length;
+    for (const r of this.draining) n += r.work.length;
+    return n;
   }
 
   /**
@@ -116,7 +169,15 @@ export class RegionReplicas {
         if (lost) {
           if (timeline.provisioning === 'spot') this.preemptions++;
           else this.nodeEvents++;
-          Object.assign(r, { phase: 'pending', zone: null, gpu: null, readyAt: Infinity, pendingSince: minute });
+          this.cutByNodeLoss += r.work.length;
+          Object.assign(r, {
+            phase: 'pending',
+            work: [],
+            zone: null,
+            gpu: null,
+            readyAt: Infinity,
+            pendingSince: minute,
+          });
         }
       }
       if (r.phase === 'pending') {
@@ -134,18 +195,33 @@ export class RegionReplicas {
         }
       }
       if (r.phase === 'starting' && minute >= r.readyAt) r.phase = 'ready';
-      if (r.phase !== 'pending') {
-        this.gpuMinutes += this.env.gpuCount;
-        const price = this.env.catalog.pricePerGpuHour(this.region, r.gpu!, timeline.provisioning === 'spot') ?? 0;
-        this.cost += (price * this.env.gpuCount) / 60;
-      }
+      if (r.phase === 'ready') this.work(r, minute);
+      if (r.phase !== 'pending') this.hold(r);
     }
+    for (let i = this.draining.length - 1; i >= 0; i--) {
+      const r = this.draining[i]!;
+      this.work(r, minute);
+      if (r.work.length && minute >= r.killAt) this.cutByScaleDown += r.work.length;
+      if (!r.work.length || minute >= r.killAt) this.draining.splice(i, 1);
+      else this.hold(r);
+    }
+  }
+
+  /** One minute of a pod's GPUs, at its zone's price. */
+  private hold(r: Replica): void {
+    this.gpuMinutes += this.env.gpuCount;
+    const price = this.env.catalog.pricePerGpuHour(this.region, r.gpu!, this.env.timeline.provisioning === 'spot') ?? 0;
+    this.cost += (price * this.env.gpuCount) / 60;
   }
 
   /** Pods the load balancer sends traffic to: Ready for at least the health check's time. */
   serving(minute: number): number {
+    return this.servingPods(minute).length;
+  }
+
+  servingPods(minute: number): Replica[] {
     const hc = Math.ceil(this.env.timeline.healthCheckSeconds / 60);
-    return this.replicas.filter((r) => r.phase === 'ready' && minute >= r.readyAt + hc).length;
+    return this.replicas.filter((r) => r.phase === 'ready' && minute >= r.readyAt + hc);
   }
 
   ready(): number {

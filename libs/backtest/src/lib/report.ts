@@ -62,6 +62,54 @@ export const REPORT_COLUMNS = [
   'probe GPU minutes',
 ];
 
+/** Rows of the users' table (demand runs only): what the policies' fleets meant for generations. */
+export function demandRows(r: Pick<BacktestResult, 'policies'>): string[][] {
+  return r.policies
+    .filter((p) => p.demand)
+    .map((p) => {
+      const d = p.demand!;
+      return [
+        p.name,
+        String(d.generations),
+        pct(d.generations ? d.served / d.generations : 1),
+        String(d.failedNoRegion + d.timedOut),
+        fixed(d.waitP50Minutes),
+        fixed(d.waitP95Minutes),
+        pct(d.remoteShare),
+        String(d.coldStarts),
+        fixed(d.coldWaitP50Minutes),
+        fixed(d.coldWaitP95Minutes),
+        String(d.cutByScaleDown),
+        String(d.cutByNodeLoss),
+      ];
+    });
+}
+
+export const DEMAND_COLUMNS = [
+  'policy',
+  'generations',
+  'served',
+  'failed',
+  'wait p50 (min)',
+  'wait p95 (min)',
+  'served remotely',
+  'cold starts',
+  'cold wait p50 (min)',
+  'cold wait p95 (min)',
+  'cut by scale-down',
+  'cut by node loss',
+];
+
+const htmlTable = (id: string, columns: string[], rows: string[][]) =>
+  `<table id="${id}"><thead><tr>${columns.map((c) => `<th>${escapeHtml(c)}</th>`).join('')}</tr></thead><tbody>
+${rows
+  .map(
+    (row) =>
+      `<tr>${row.map((c, i) => (i === 0 ? `<th>${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`,
+  )
+  .join('\n')}
+</tbody></table>`;
+
 /** One bar per interval: capacity per region, then each policy's serving time in that region. */
 function timelineSpec(r: BacktestResult): object {
   const t0 = Date.parse(r.period.start);
@@ -162,13 +210,7 @@ function mapSpec(r: BacktestResult, catalog: GpuCatalog): object {
 export async function renderReport(r: BacktestResult, catalog: GpuCatalog): Promise<string> {
   const [timeline, map] = await Promise.all([svg(timelineSpec(r)), svg(mapSpec(r, catalog))]);
   const { timelines: _timelines, ...summary } = r;
-  const head = REPORT_COLUMNS.map((c) => `<th>${escapeHtml(c)}</th>`).join('');
-  const rows = reportRows(r)
-    .map(
-      (row) =>
-        `<tr>${row.map((c, i) => (i === 0 ? `<th>${escapeHtml(c)}</th>` : `<td>${escapeHtml(c)}</td>`)).join('')}</tr>`,
-    )
-    .join('\n');
+  const users = demandRows(r);
   const t = r.period.timeline;
   const knobs = Object.entries(t)
     .map(([k, v]) => `<li><code>${escapeHtml(k)}</code>: ${escapeHtml(String(v))}</li>`)
@@ -190,9 +232,14 @@ tr th:first-child { text-align: left; }
 <h1>Backtest: where could the app run?</h1>
 <p class="note">${escapeHtml(r.period.days.toFixed(1))} days from ${escapeHtml(r.period.start)}; ${escapeHtml(r.period.capacity)}; ${escapeHtml(t.provisioning)}; seed ${r.period.seed}.
 Oracle (some candidate zone has capacity): <strong id="oracle">${escapeHtml(pct(r.oracle.availability))}</strong>.</p>
-<table id="summary"><thead><tr>${head}</tr></thead><tbody>
-${rows}
-</tbody></table>
+${htmlTable('summary', REPORT_COLUMNS, reportRows(r))}
+${
+  users.length
+    ? `<h2>Users</h2>
+<p class="note">${escapeHtml(r.period.demand ?? '')}. Waits: minutes from sending a generation to it starting; cold starts: a region at zero woken by demand, minutes from the demand to the region serving (the warm regions serve meanwhile).</p>
+${htmlTable('users', DEMAND_COLUMNS, users)}`
+    : ''
+}
 <h2>Timeline</h2>
 <figure id="timeline">${timeline}</figure>
 <h2>Map</h2>

@@ -1,5 +1,5 @@
 import type { Document } from 'yaml';
-import { loadFleetSpec, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { autoscalingRoles, loadFleetSpec, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { clusterGpuOrder, SPEC_FILE, type RenderedTree, type ValidationReport } from '@gpu-fleet/manifests';
 import {
   EvidenceLedger,
@@ -15,7 +15,7 @@ import {
   type SignalPorts,
 } from '@gpu-fleet/scout-domain';
 import { runSweep, type CheckoutPort } from '@gpu-fleet/scout-sweep';
-import type { Policy, PolicyTotals } from './policy';
+import type { Member, Policy, PolicyName, PolicyTotals } from './policy';
 import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './replicas';
 
 const MINUTE = 60_000;
@@ -45,7 +45,6 @@ interface OpenPull {
  * of each cluster then find capacity like any other policy's.
  */
 export class ScoutPolicy implements Policy {
-  readonly name = 'scout' as const;
   private specText: string;
   private spec: FleetSpec;
   private document: Document;
@@ -64,6 +63,7 @@ export class ScoutPolicy implements Policy {
     specText: string,
     private readonly env: SimEnv,
     private readonly start: Date,
+    readonly name: Extract<PolicyName, 'scout' | 'autoscaled'> = 'scout',
   ) {
     this.specText = specText;
     const loaded = loadFleetSpec(specText, { catalog: env.catalog });
@@ -105,6 +105,7 @@ export class ScoutPolicy implements Policy {
     const before = this.spec;
     this.spec = loaded.spec;
     this.document = loaded.document;
+    const autoscaled = autoscalingRoles(this.spec);
     for (const c of this.spec.clusters) {
       const old = before.clusters.find((k) => k.name === c.name);
       if (!old || old.mode !== c.mode || old.gpu !== c.gpu || old.replicas !== c.replicas) this.changes++;
@@ -119,7 +120,11 @@ export class ScoutPolicy implements Policy {
       }
       live.spec = c;
       live.set.gpus = this.gpusOf(c);
-      live.set.scale(c.mode === 'standby' ? 0 : c.replicas, minute);
+      if (!autoscaled.has(c.name)) live.set.scale(c.mode === 'standby' ? 0 : c.replicas, minute);
+      // Activated with the autoscaler owning replicas: the Deployment no longer declares the standby's
+      // 0, so the API server defaults it to 1 (server-side apply drops a field its only owner
+      // removed); the ScaledObject takes it from there.
+      else if (old?.mode !== 'active') live.set.scale(Math.max(1, live.set.replicas.length), minute);
     }
     for (const [name, live] of this.clusters) {
       if (this.spec.clusters.some((c) => c.name === name)) continue;
@@ -336,6 +341,31 @@ export class ScoutPolicy implements Policy {
     return [...this.clusters.values()]
       .filter((c) => c.spec.mode === 'active' && minute >= c.existsFrom && c.set.serving(minute) > 0)
       .map((c) => c.spec.region);
+  }
+
+  members(minute: number): Member[] {
+    const roles = autoscalingRoles(this.spec);
+    const a = this.spec.autoscaling;
+    return [...this.clusters.values()]
+      .filter((c) => minute >= c.existsFrom)
+      .map((c) => {
+        const role = roles.get(c.spec.name);
+        return {
+          name: c.spec.name,
+          region: c.spec.region,
+          set: c.set,
+          serving: c.spec.mode === 'active',
+          autoscale: role
+            ? {
+                role,
+                min: role === 'warm' ? c.spec.replicas : 0,
+                max: a.maxReplicasPerRegion,
+                target: a.targetGenerationsPerReplica,
+                idleMinutes: a.idleMinutesBeforeZero,
+              }
+            : null,
+        };
+      });
   }
 
   totals(): PolicyTotals {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { terminationGracePeriodSeconds, type FleetSpec } from '@gpu-fleet/fleet-spec';
 
 /**
  * Every delay of the simulated timeline, with where its default comes from. All are overridable
@@ -72,6 +72,31 @@ export const TimelineSchema = z.object({
         'terminates them (https://cloud.google.com/kubernetes-engine/docs/concepts/handle-disruption-gpu-tpu), and Autopilot upgrades recycle nodes. ' +
         'Google publishes no rate; default 1 (about one auto-upgrade a month on the REGULAR channel).',
     ),
+  loadMetricMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .describe(
+      'Minutes before the autoscaler sees a change of load (demand runs only): the ready gate is scraped every 30 s by the rendered PodMonitoring and KEDA polls every 30 s (pollingInterval). Default 1.',
+    ),
+  requestMetricMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .describe(
+      "Minutes before a cold region's wake trigger sees users on its continent (demand runs only): loadbalancing.googleapis.com/https/request_count is sampled every 60 s and visible after up to 210 s " +
+        '(https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing), plus KEDA’s 30 s poll. Default 5.',
+    ),
+  terminationGraceMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(1440)
+    .describe(
+      'Minutes a removed pod may keep finishing its generations (demand runs only) before it is killed and they are cut: terminationGracePeriodSeconds of the rendered Deployment, rounded down.',
+    ),
   provisioning: z
     .enum(['on-demand', 'spot'])
     .describe(
@@ -105,6 +130,9 @@ export function timelineFor(spec: FleetSpec, overrides: Partial<Timeline> = {}):
     appStartMinutes: 5,
     healthCheckSeconds: spec.ingress.healthCheck.checkIntervalSec * spec.ingress.healthCheck.healthyThreshold,
     nodeEventsPerMonth: 1,
+    loadMetricMinutes: 1,
+    requestMetricMinutes: 5,
+    terminationGraceMinutes: Math.floor(terminationGracePeriodSeconds(spec) / 60),
     provisioning: spec.gpu.provisioning === 'on-demand' ? 'on-demand' : 'spot',
   };
   const merged = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };

@@ -82,7 +82,8 @@ export function autoscalingRoles(spec: Pick<FleetSpec, 'clusters' | 'autoscaling
  * https/request_count) — so regions elsewhere map to the nearest of those three (an assumption,
  * docs/autoscaling.md).
  */
-export type ProxyContinent = 'America' | 'Europe' | 'Asia';
+export const PROXY_CONTINENTS = ['America', 'Europe', 'Asia'] as const;
+export type ProxyContinent = (typeof PROXY_CONTINENTS)[number];
 export function proxyContinent(region: string): ProxyContinent {
   if (/^(us|northamerica|southamerica)-/.test(region)) return 'America';
   if (/^(europe|africa)-/.test(region)) return 'Europe';

@@ -511,6 +511,14 @@ export const AutoscalingSpec = z
       .describe(
         'Minutes without requests before a non-warm region goes to zero. At least 5: the load balancer’s request metrics are sampled every 60 s and become visible only after up to 210 s (https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing), so a shorter window would scale down regions still in use.',
       ),
+    wakeRequestsPerSecond: z
+      .number()
+      .min(0)
+      .max(10000)
+      .default(1)
+      .describe(
+        'A cold region wakes when users on its continent (the load balancer’s proxy_continent) send more than this many requests per second, averaged over 5 minutes; until then the warm regions serve them. The WebUI page polls its progress about once a second while a generation runs or waits, so 1 ≈ one user generating without pause; 0 wakes on any visit.',
+      ),
     replicasOwner: z
       .enum(['config-sync', 'autoscaler'])
       .default('config-sync')

@@ -15,6 +15,7 @@ describe('autoscaling section', () => {
       maxReplicasPerRegion: 2,
       targetGenerationsPerReplica: 1,
       idleMinutesBeforeZero: 15,
+      wakeRequestsPerSecond: 1,
       replicasOwner: 'config-sync',
       kedaVersion: '2.20.2',
     });

@@ -71,7 +71,7 @@ describe('autoscaling, rendered and validated', () => {
     }
   });
 
-  it('step 2 (replicasOwner autoscaler): active clusters get a ScaledObject and no replicas; warm from its replicas, cold from 0 and woken by users nearby or the warm regions queueing', async () => {
+  it('step 2 (replicasOwner autoscaler): active clusters get a ScaledObject and no replicas; warm from its replicas, cold from 0 and woken by users nearby or the warm regions being full', async () => {
     const spec = specWith('  enabled: true\n  replicasOwner: autoscaler\n  idleMinutesBeforeZero: 20\n');
     const { findings, built } = await build(spec);
     expect(findings).toEqual([]);
@@ -98,13 +98,17 @@ describe('autoscaling, rendered and validated', () => {
     expect(warm.spec.triggers.map((t: Any) => t.name)).toEqual(['load']);
     expect(warm.spec.triggers[0].metadata).toEqual({
       serverAddress: `https://monitoring.googleapis.com/v1/projects/${spec.project}/location/global/prometheus`,
-      query: 'sum(gpu_fleet_webui_generations{cluster="sd-us-central1",namespace="sd-webui"})',
+      query: 'sum(avg_over_time(gpu_fleet_webui_generations{cluster="sd-us-central1",namespace="sd-webui"}[10m]))',
       threshold: '1',
     });
     expect(cold.spec.minReplicaCount).toBe(0);
-    expect(cold.spec.triggers.map((t: Any) => t.name)).toEqual(['load', 'users-nearby', 'warm-queueing']);
+    expect(cold.spec.triggers.map((t: Any) => t.name)).toEqual(['load', 'users-nearby', 'warm-full']);
     expect(cold.spec.triggers[1].metadata.query).toContain('"proxy_continent"="Europe"');
-    expect(cold.spec.triggers[2].metadata.query).toContain('cluster="sd-us-central1"');
+    expect(cold.spec.triggers[2].metadata).toMatchObject({
+      query: 'sum(avg_over_time(gpu_fleet_webui_generations{cluster="sd-us-central1",namespace="sd-webui"}[10m]))',
+      // one warm region × 2 replicas × 1 generation each
+      activationThreshold: '2',
+    });
   });
 
   it('a cluster replacing another stays warm until make-before-break is done', async () => {

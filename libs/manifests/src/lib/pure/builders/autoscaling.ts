@@ -33,6 +33,12 @@ export const KEDA_TRIGGER_AUTH = 'gpu-fleet-gcp';
 /** The gauge the ready gate exports (ready-gate.py.ts, GET /metrics). */
 export const LOAD_METRIC = 'gpu_fleet_webui_generations';
 /**
+ * Load is averaged over this many minutes before it sizes a region: a new GPU replica takes about
+ * as long to serve (node creation and model load), so a queue that lasts less is gone before the
+ * replica could help, and acting on it only buys GPU time (docs/autoscaling.md, backtest numbers).
+ */
+export const LOAD_WINDOW_MINUTES = 10;
+/**
  * A threshold no request rate or load reaches: a trigger with it asks for exactly one replica once
  * active (KEDA's HPA wants ceil(value / threshold)), so it wakes a region without sizing it.
  */
@@ -119,7 +125,7 @@ function loadSelector(spec: FleetSpec, clusters: string[]): string {
  * The ScaledObject of one active cluster. Warm: between its `replicas` and the maximum, on its own
  * load. Cold: from 0, woken by users on its continent (the load balancer's request count by
  * proxy_continent, since a region at zero gets no backend requests of its own) or by the warm
- * regions queueing; once up, its own load sizes it.
+ * regions being full; once up, its own load sizes it.
  *
  * Never cut a generation: scale-down needs the load under target for idleMinutesBeforeZero (the
  * HPA's scale-down stabilisation window; KEDA's cooldownPeriod for the last replica), removes one
@@ -139,9 +145,9 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
     authenticationRef: auth,
   });
   const triggers: ScaledObjectTrigger[] = [
-    // Running + queued generations in this cluster; ceil(load / target) replicas.
+    // Running + queued generations in this cluster, averaged; ceil(load / target) replicas.
     trigger('load', {
-      query: `sum(${loadSelector(spec, [cluster.name])})`,
+      query: `sum(avg_over_time(${loadSelector(spec, [cluster.name])}[${LOAD_WINDOW_MINUTES}m]))`,
       threshold: String(a.targetGenerationsPerReplica),
     }),
   ];
@@ -155,16 +161,18 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
       trigger('users-nearby', {
         query: `sum(rate({"__name__"="loadbalancing.googleapis.com/https/request_count","monitored_resource"="https_lb_rule","proxy_continent"="${proxyContinent(cluster.region)}"}[5m]))`,
         threshold: WAKE_ONLY,
-        activationThreshold: '0',
+        activationThreshold: String(a.wakeRequestsPerSecond),
       }),
     );
     if (warm.length)
       triggers.push(
-        // Warm regions carrying more than their target per replica: generations are queueing.
-        trigger('warm-queueing', {
-          query: `sum(${loadSelector(spec, warm)}) / count(${loadSelector(spec, warm).replace('}', ',state="running"}')})`,
+        // The warm regions are full: their load exceeds what they can hold at their maximum (each
+        // scales itself up to maxReplicasPerRegion first; waking a cold region before that would
+        // buy a second GPU for the same overflow).
+        trigger('warm-full', {
+          query: `sum(avg_over_time(${loadSelector(spec, warm)}[${LOAD_WINDOW_MINUTES}m]))`,
           threshold: WAKE_ONLY,
-          activationThreshold: String(a.targetGenerationsPerReplica),
+          activationThreshold: String(warm.length * a.maxReplicasPerRegion * a.targetGenerationsPerReplica),
         }),
       );
   }

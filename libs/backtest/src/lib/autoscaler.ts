@@ -1,5 +1,5 @@
 /**
- * The sandbox's model of one KEDA ScaledObject and the HPA it drives (the objects libs/manifests
+ * The backtest's model of one KEDA ScaledObject and the HPA it drives (the objects libs/manifests
  * renders), minute by minute:
  * - KEDA polls its triggers every pollingInterval (30 s); the load gauge reaches Managed Service for
  *   Prometheus after a scrape (30 s), the load balancer's request_count after up to 210 s
