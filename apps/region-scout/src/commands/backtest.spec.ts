@@ -1,8 +1,8 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { reportRows, type BacktestResult } from '@gpu-fleet/backtest';
+import { demandRows, reportRows, type BacktestResult } from '@gpu-fleet/backtest';
 import { workspace } from '../context';
 import { CliError } from '../errors';
 import { backtestCommand, type BacktestCommandOptions } from './backtest';
@@ -51,7 +51,10 @@ describe('region-scout backtest', () => {
         'changes',
         'pullRequests',
         'probeGpuMinutes',
+        'demand',
       ]);
+      // no --demand: nothing about users
+      expect(p.demand).toBeNull();
     }
     const again = await run({ traces: TRACES, provisioning: 'spot', json: true });
     expect(again.out).toEqual(first.out);
@@ -70,7 +73,7 @@ describe('region-scout backtest', () => {
     const report = join(dir, 'r.html');
     await expect(run({ policies: 'static,best', report })).rejects.toThrow(
       new CliError(
-        '--policies: "best" is not a policy; choose from static,in-region,failover,scout (comma-separated).',
+        '--policies: "best" is not a policy; choose from static,in-region,failover,scout,autoscaled (comma-separated).',
       ),
     );
     await expect(run({ traces: dir, report })).rejects.toThrow(
@@ -80,7 +83,36 @@ describe('region-scout backtest', () => {
       '--provisioning: "reserved" is not a provisioning model; use on-demand or spot.',
     );
     await expect(run({ sweepInterval: 0, report })).rejects.toThrow(/sweepIntervalMinutes = 0 is invalid/);
+    await expect(run({ demand: 'weekly', report })).rejects.toThrow(
+      '--demand: "weekly" is not a demand model; use none, diurnal or file (with --demand-file).',
+    );
+    await expect(run({ demand: 'file', report })).rejects.toThrow(
+      '--demand file needs --demand-file <file.csv> (header: hour,America,Europe,Asia)',
+    );
+    await expect(run({ demandFile: join(dir, 'd.csv'), report })).rejects.toThrow(
+      /^--demand-file is read only with --demand file \(got --demand none\)/,
+    );
+    await expect(run({ demand: 'file', demandFile: join(dir, 'missing.csv'), report })).rejects.toThrow(
+      /^--demand-file: cannot read .*missing\.csv \(ENOENT\); give a CSV with header hour,America,Europe,Asia$/,
+    );
+    writeFileSync(join(dir, 'd.csv'), 'hour,America,Europe,Asia\n0,1,x,0\n');
+    await expect(run({ demand: 'file', demandFile: join(dir, 'd.csv'), report })).rejects.toThrow(
+      /d\.csv:2: Europe is "x"; give generations started per minute/,
+    );
     expect(existsSync(report)).toBe(false);
+  });
+
+  it('--demand diurnal: a users table per policy; the autoscaled fleet pays for fewer GPU-hours', async () => {
+    const r = await run({ demand: 'diurnal', policies: 'scout,autoscaled', json: true });
+    const doc = JSON.parse(r.out[0]!) as BacktestResult;
+    expect(doc.period.demand).toMatch(/^synthetic diurnal demand \(seed 1;/);
+    const [scout, auto] = doc.policies;
+    expect(scout!.demand!.generations).toBe(auto!.demand!.generations);
+    expect(auto!.gpuHours).toBeLessThan(scout!.gpuHours);
+    expect(auto!.demand!.cutByScaleDown).toBe(0);
+    const table = await run({ demand: 'diurnal', policies: 'scout,autoscaled' });
+    expect(table.out).toContainEqual(expect.stringMatching(/^users \(synthetic diurnal demand/));
+    expect(table.out).toContainEqual(expect.stringMatching(/^policy\s+generations\s+served\s+failed\s+wait p50/));
   });
 
   const browser = existsSync(CHROMIUM);
@@ -89,7 +121,14 @@ describe('region-scout backtest', () => {
     '--report: the page renders in Chromium without errors, and its numbers equal the JSON',
     async () => {
       const report = join(dir, 'report.html');
-      const r = await run({ traces: TRACES, provisioning: 'spot', report, json: true });
+      const r = await run({
+        traces: TRACES,
+        provisioning: 'spot',
+        report,
+        json: true,
+        demand: 'diurnal',
+        policies: 'static,in-region,failover,scout,autoscaled',
+      });
       const doc = JSON.parse(r.out[0]!) as BacktestResult;
       const html = readFileSync(report, 'utf8');
       expect(html).not.toMatch(/<script[^>]+src=|<link[^>]+href=|@import|url\(http/);
@@ -112,6 +151,11 @@ describe('region-scout backtest', () => {
         const embedded = JSON.parse((await page.textContent('#result'))!) as Omit<BacktestResult, 'timelines'>;
         expect(embedded).toEqual(doc);
         expect(rows).toEqual(reportRows(doc));
+        const users = await page.$$eval('#users tbody tr', (trs) =>
+          trs.map((tr) => [...tr.querySelectorAll('th,td')].map((c) => c.textContent ?? '')),
+        );
+        expect(users).toEqual(demandRows(doc));
+        expect(users.map((u) => u[0])).toEqual(['static', 'in-region', 'failover', 'scout', 'autoscaled']);
         expect(rows.map((row) => row[1])).toEqual(doc.policies.map((p) => `${(p.availability * 100).toFixed(2)} %`));
         expect(await page.textContent('#oracle')).toBe(`${(doc.oracle.availability * 100).toFixed(2)} %`);
         expect(await page.locator('#timeline svg path, #timeline svg rect').count()).toBeGreaterThan(10);

@@ -29,9 +29,15 @@ export interface AutoscalerSignals {
 }
 
 export class KedaAutoscaler {
-  private readonly window: number[] = [];
+  private readonly window: number[];
 
-  constructor(readonly model: ScaledObjectModel) {}
+  /** `running`: replicas when the ScaledObject takes over, remembered as a full window of recommendations. */
+  constructor(
+    readonly model: ScaledObjectModel,
+    running = 0,
+  ) {
+    this.window = Array.from({ length: Math.max(0, model.idleMinutes - 1) }, () => running);
+  }
 
   /** Replicas the HPA sets this minute, given the current count and the signals. */
   step(current: number, s: AutoscalerSignals): number {

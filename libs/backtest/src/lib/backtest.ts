@@ -142,7 +142,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const arrivals = o.demand
     ? demandArrivals(o.demand, o.random('demand'), Math.ceil(spec.ingress.backendTimeoutSec / 60))
     : null;
-  const users = policies.map(() => (o.demand ? new DemandSim(spec, o.catalog, o.timeline) : null));
+  // Autoscaled fleets follow their load even with no users (down to the warm minimum).
+  const users = policies.map(() => new DemandSim(spec, o.catalog, o.timeline));
 
   const regions = spec.placement.candidateRegions.filter((r) =>
     spec.gpu.preferences.some((g) => o.catalog.offers(r, g)),
@@ -164,7 +165,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     for (const r of regions) capacityByRegion.get(r)!.record(minute, withCapacity.has(r));
     for (const [i, p] of policies.entries()) {
       await p.step(minute);
-      users[i]?.step(minute, p.members(minute), generations);
+      users[i]!.step(minute, p.members(minute), generations);
       const now = new Set(p.servingRegions(minute));
       if (now.size) servedMinutes[i]!++;
       if (now.size >= spec.placement.minServingRegions) minServedMinutes[i]!++;
@@ -197,7 +198,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       changes: totals.changes,
       pullRequests: totals.pullRequests,
       probeGpuMinutes: totals.probeGpuMinutes,
-      demand: users[i]?.result() ?? null,
+      demand: o.demand ? users[i]!.result() : null,
     };
   });
 

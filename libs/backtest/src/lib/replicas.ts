@@ -45,6 +45,8 @@ export interface Replica {
   phase: ReplicaPhase;
   /** The running generation first, then those queued inside the WebUI (demand runs only). */
   work: Work[];
+  /** Minute the load balancer last sent it a generation (it spreads requests over endpoints). */
+  lastSent?: number;
   zone: string | null;
   gpu: string | null;
   /** Minute the pod became (or becomes, while starting) Ready. */

@@ -119,12 +119,15 @@ export class DemandSim {
       );
       let pod: Replica | undefined;
       for (const x of byDistance) {
-        pod = x.pods.find((p) => p.work.length === 0);
+        // Round robin over the free endpoints of the nearest region that has one.
+        for (const p of x.pods)
+          if (p.work.length === 0 && (!pod || (p.lastSent ?? -Infinity) < (pod.lastSent ?? -Infinity))) pod = p;
         if (pod) break;
       }
       pod ??= byDistance[0]!.pods.reduce((best, p) => (p.work.length < best.work.length ? p : best));
       const work: Work = { arrived: minute, minutes: g.minutes, continent: g.continent };
       pod.work.push(work);
+      pod.lastSent = minute;
       if (pod.work.length === 1) {
         work.started = minute;
         const region = byDistance.find((x) => x.pods.includes(pod!))!.m.region;
@@ -189,7 +192,10 @@ export class DemandSim {
       if (!a) continue;
       let scaler = this.scalers.get(m.name);
       if (!scaler || scaler.model.min !== a.min) {
-        scaler = new KedaAutoscaler({ min: a.min, max: a.max, target: a.target, idleMinutes: a.idleMinutes });
+        scaler = new KedaAutoscaler(
+          { min: a.min, max: a.max, target: a.target, idleMinutes: a.idleMinutes },
+          m.set.replicas.length,
+        );
         this.scalers.set(m.name, scaler);
       }
       const load = this.windowAverage(this.loadSeries.get(m.name), minute, loadMetricMinutes);
@@ -197,26 +203,22 @@ export class DemandSim {
       // The rendered warm-full trigger: warm load above what the warm regions hold at their maximum.
       const fullAt = warmCount * a.max * a.target;
       const queueing = warmCount > 0 && this.windowAverage(this.warmLoadSeries, minute, loadMetricMinutes) > fullAt;
-      const wake =
-        a.role === 'cold' && (this.continentRate(continent, minute, requestMetricMinutes) > wakeAt || queueing);
+      const usersNearby = a.role === 'cold' && this.continentRate(continent, minute, requestMetricMinutes) > wakeAt;
+      const wake = usersNearby || (a.role === 'cold' && queueing);
+      const asleep = m.set.replicas.length === 0;
       const next = scaler.step(m.set.replicas.length, { load, wake });
       if (next !== m.set.replicas.length) m.set.scale(next, minute);
-      // Cold start: demand that will wake this region (as it is now, before the metrics show it)
-      // until the region serves.
-      if (a.role === 'cold') {
-        const servingNow = m.set.servingPods(minute).length > 0;
-        const demandNow =
-          this.continentRate(continent, minute, 0) > wakeAt ||
-          (warmCount > 0 && this.windowAverage(this.warmLoadSeries, minute, 0) > fullAt);
-        const since = this.coldSince.get(m.name);
-        const asleep = m.set.replicas.length === 0;
-        if (servingNow) {
-          if (since !== undefined) this.coldWaits.push(minute - since);
-          this.coldSince.delete(m.name);
-        } else if (since === undefined && demandNow && asleep) this.coldSince.set(m.name, minute);
-        // The demand went away before the metrics woke the region: nobody waited for it.
-        else if (since !== undefined && !demandNow && asleep) this.coldSince.delete(m.name);
-      }
+      if (a.role !== 'cold') continue;
+      // A cold start: from the demand the firing trigger saw (as old as its metric) to the region
+      // serving; the warm regions serve those users meanwhile.
+      if (asleep && next > 0)
+        this.coldSince.set(m.name, minute - (usersNearby ? requestMetricMinutes : loadMetricMinutes));
+      const since = this.coldSince.get(m.name);
+      if (since === undefined) continue;
+      if (m.set.servingPods(minute).length > 0) {
+        this.coldWaits.push(minute - since);
+        this.coldSince.delete(m.name);
+      } else if (next === 0) this.coldSince.delete(m.name);
     }
   }
 
