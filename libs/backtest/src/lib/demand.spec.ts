@@ -158,6 +158,25 @@ describe('users meeting the fleets', () => {
     expect(auto.failedNoRegion + auto.timedOut).toBe(0);
   });
 
+  it('a warm region that loses its pods wakes the cold one, so the URL comes back without waiting for the scout', async () => {
+    // Spot: us-central1 (the warm region) loses all capacity at minute 240 and never gets it back.
+    const usGone: CapacitySource = {
+      has: (zone, _gpu, minute) => !(zone.startsWith('us-central1') && minute >= 240),
+      lengthMinutes: null,
+      describe: () => 'us-central1 gone at 240',
+    };
+    const r = await run({ capacity: usGone, policies: ['autoscaled'] }, { provisioning: 'spot' });
+    const serving = r.timelines.serving['autoscaled']!;
+    expect(serving['us-central1']).toEqual([[0, 240]]);
+    // Europe had gone to zero (idle); it serves again after the stale sample, KEDA and a cold start.
+    const europe = serving['europe-west4']!;
+    const back = europe.find(([from]) => from > 240)!;
+    const t = timelineFor(spec);
+    expect(back[0] - 240).toBeGreaterThanOrEqual(5 + t.nodeProvisionMinutes + t.appStartMinutes);
+    expect(back[0] - 240).toBeLessThanOrEqual(5 + t.loadMetricMinutes + t.nodeProvisionMinutes + t.appStartMinutes + 2);
+    expect(back[1]).toBe(1440);
+  });
+
   it('scale-down never cuts a generation: removed pods drain; a grace shorter than the work would cut', async () => {
     // Busy hours and calmer ones: the autoscaler scales up, then down while pods still have work.
     const bursts = demand((c, m) => (c === 'America' ? (Math.floor(m / 60) % 2 === 0 ? 1.2 : 0.5) : 0));

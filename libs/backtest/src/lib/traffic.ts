@@ -63,6 +63,8 @@ export class DemandSim {
   private readonly loadSeries = new Map<string, number[]>();
   private readonly continentSeries = new Map<ProxyContinent, number[]>(PROXY_CONTINENTS.map((c) => [c, []]));
   private readonly warmLoadSeries: number[] = [];
+  /** Ready pods in the warm clusters, as the ready gauge reports them. */
+  private readonly warmReadySeries: number[] = [];
   private readonly coldSince = new Map<string, number>();
   private readonly coldWaits: number[] = [];
   private readonly cut = { scaleDown: 0, nodeLoss: 0 };
@@ -152,6 +154,7 @@ export class DemandSim {
   private record(minute: number, members: Member[]): void {
     const perContinent = new Map<ProxyContinent, number>(PROXY_CONTINENTS.map((c) => [c, 0]));
     let warmLoad = 0;
+    let warmReady = 0;
     for (const m of members) {
       let series = this.loadSeries.get(m.name);
       if (!series) this.loadSeries.set(m.name, (series = []));
@@ -161,10 +164,12 @@ export class DemandSim {
           perContinent.set(w.continent as ProxyContinent, perContinent.get(w.continent as ProxyContinent)! + 1);
       if (m.autoscale?.role === 'warm') {
         warmLoad += m.set.load();
+        warmReady += m.set.servingPods(minute).length;
       }
     }
     for (const c of PROXY_CONTINENTS) this.continentSeries.get(c)![minute] = perContinent.get(c)!;
     this.warmLoadSeries[minute] = warmLoad;
+    this.warmReadySeries[minute] = warmReady;
   }
 
   /** avg_over_time of a series over LOAD_WINDOW_MINUTES, as it was `delay` minutes ago. */
@@ -186,7 +191,11 @@ export class DemandSim {
   private scale(minute: number, members: Member[]): void {
     const { loadMetricMinutes, requestMetricMinutes } = this.timeline;
     const wakeAt = this.spec.autoscaling.wakeRequestsPerSecond;
-    const warmCount = members.filter((m) => m.autoscale?.role === 'warm').length;
+    const warm = members.filter((m) => m.autoscale?.role === 'warm');
+    const warmCount = warm.length;
+    const warmMin = warm.reduce((s, m) => s + m.autoscale!.min, 0);
+    // The rendered warm-down trigger: a pod that is gone keeps its last sample for the 5-minute lookback.
+    const warmDown = warmCount > 0 && (this.warmReadySeries[minute - loadMetricMinutes - 5] ?? warmMin) < warmMin;
     for (const m of members) {
       const a = m.autoscale;
       if (!a) continue;
@@ -204,7 +213,7 @@ export class DemandSim {
       const fullAt = warmCount * a.max * a.target;
       const queueing = warmCount > 0 && this.windowAverage(this.warmLoadSeries, minute, loadMetricMinutes) > fullAt;
       const usersNearby = a.role === 'cold' && this.continentRate(continent, minute, requestMetricMinutes) > wakeAt;
-      const wake = usersNearby || (a.role === 'cold' && queueing);
+      const wake = usersNearby || (a.role === 'cold' && (queueing || warmDown));
       const asleep = m.set.replicas.length === 0;
       const next = scaler.step(m.set.replicas.length, { load, wake });
       if (next !== m.set.replicas.length) m.set.scale(next, minute);

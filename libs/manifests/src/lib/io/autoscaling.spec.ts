@@ -71,7 +71,7 @@ describe('autoscaling, rendered and validated', () => {
     }
   });
 
-  it('step 2 (replicasOwner autoscaler): active clusters get a ScaledObject and no replicas; warm from its replicas, cold from 0 and woken by users nearby or the warm regions being full', async () => {
+  it('step 2 (replicasOwner autoscaler): active clusters get a ScaledObject and no replicas; warm from its replicas, cold from 0 and woken by users nearby, the warm regions being full or down', async () => {
     const spec = specWith('  enabled: true\n  replicasOwner: autoscaler\n  idleMinutesBeforeZero: 20\n');
     const { findings, built } = await build(spec);
     expect(findings).toEqual([]);
@@ -102,12 +102,16 @@ describe('autoscaling, rendered and validated', () => {
       threshold: '1',
     });
     expect(cold.spec.minReplicaCount).toBe(0);
-    expect(cold.spec.triggers.map((t: Any) => t.name)).toEqual(['load', 'users-nearby', 'warm-full']);
+    expect(cold.spec.triggers.map((t: Any) => t.name)).toEqual(['load', 'users-nearby', 'warm-full', 'warm-down']);
     expect(cold.spec.triggers[1].metadata.query).toContain('"proxy_continent"="Europe"');
     expect(cold.spec.triggers[2].metadata).toMatchObject({
       query: 'sum(avg_over_time(gpu_fleet_webui_generations{cluster="sd-us-central1",namespace="sd-webui"}[10m]))',
       // one warm region × 2 replicas × 1 generation each
       activationThreshold: '2',
+    });
+    expect(cold.spec.triggers[3].metadata).toMatchObject({
+      query: '1 - (sum(gpu_fleet_webui_ready{cluster="sd-us-central1",namespace="sd-webui"}) or vector(0))',
+      activationThreshold: '0',
     });
   });
 

@@ -188,18 +188,20 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
       const value = (state: string) =>
         Number(new RegExp(`^gpu_fleet_webui_generations\\{state="${state}"\\} (\\d+)$`, 'm').exec(text)?.[1]);
       expect(text).toMatch(/^# TYPE gpu_fleet_webui_generations gauge$/m);
-      return { running: value('running'), queued: value('queued') };
+      const ready = Number(/^gpu_fleet_webui_ready (\d)$/m.exec(text)?.[1]);
+      return { running: value('running'), queued: value('queued'), ready };
     };
-    // the WebUI is down: nothing runs, nothing can be queued
-    expect(await scrape()).toEqual({ running: 0, queued: 0 });
+    // the WebUI is down: nothing runs, nothing can be queued, not ready
+    expect(await scrape()).toEqual({ running: 0, queued: 0, ready: 0 });
     webui.apiUp = true;
     webui.loadModel();
-    expect(await scrape()).toEqual({ running: 0, queued: 0 });
+    await until('ready', async () => (await ready()) === 200);
+    expect(await scrape()).toEqual({ running: 0, queued: 0, ready: 1 });
     webui.busy = true;
     webui.queued = 3;
-    expect(await scrape()).toEqual({ running: 1, queued: 3 });
+    expect(await scrape()).toEqual({ running: 1, queued: 3, ready: 1 });
     // an older WebUI without /internal/pending-tasks: still the running one
     webui.queued = null;
-    expect(await scrape()).toEqual({ running: 1, queued: 0 });
+    expect(await scrape()).toEqual({ running: 1, queued: 0, ready: 1 });
   });
 });

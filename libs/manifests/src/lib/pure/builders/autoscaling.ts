@@ -30,8 +30,9 @@ import { commonLabels, selectorLabels } from '../labels';
 /** Where KEDA runs: its chart's documented namespace (https://keda.sh/docs/2.20/deploy/). */
 export const KEDA_NAMESPACE = 'keda';
 export const KEDA_TRIGGER_AUTH = 'gpu-fleet-gcp';
-/** The gauge the ready gate exports (ready-gate.py.ts, GET /metrics). */
+/** The gauges the ready gate exports (ready-gate.py.ts, GET /metrics). */
 export const LOAD_METRIC = 'gpu_fleet_webui_generations';
+export const READY_METRIC = 'gpu_fleet_webui_ready';
 /**
  * Load is averaged over this many minutes before it sizes a region: a new GPU replica takes about
  * as long to serve (node creation and model load), so a queue that lasts less is gone before the
@@ -115,17 +116,23 @@ export function kedaTriggerAuthentication(spec: FleetSpec): ClusterTriggerAuthen
   };
 }
 
-/** PromQL selector of the load gauge for some clusters of this fleet. */
-function loadSelector(spec: FleetSpec, clusters: string[]): string {
+/** Ready pods the warm clusters keep at least: the sum of their replicas. */
+function warmMinimum(spec: FleetSpec): number {
+  const roles = autoscalingRoles(spec);
+  return spec.clusters.filter((c) => roles.get(c.name) === 'warm').reduce((s, c) => s + c.replicas, 0);
+}
+
+/** PromQL selector of a ready-gate gauge for some clusters of this fleet. */
+function loadSelector(spec: FleetSpec, clusters: string[], metric = LOAD_METRIC): string {
   const which = clusters.length === 1 ? `cluster="${clusters[0]}"` : `cluster=~"${clusters.join('|')}"`;
-  return `${LOAD_METRIC}{${which},namespace="${appNamespace(spec)}"}`;
+  return `${metric}{${which},namespace="${appNamespace(spec)}"}`;
 }
 
 /**
  * The ScaledObject of one active cluster. Warm: between its `replicas` and the maximum, on its own
  * load. Cold: from 0, woken by users on its continent (the load balancer's request count by
- * proxy_continent, since a region at zero gets no backend requests of its own) or by the warm
- * regions being full; once up, its own load sizes it.
+ * proxy_continent, since a region at zero gets no backend requests of its own), by the warm
+ * regions being full, or by the warm regions being down; once up, its own load sizes it.
  *
  * Never cut a generation: scale-down needs the load under target for idleMinutesBeforeZero (the
  * HPA's scale-down stabilisation window; KEDA's cooldownPeriod for the last replica), removes one
@@ -173,6 +180,15 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
           query: `sum(avg_over_time(${loadSelector(spec, warm)}[${LOAD_WINDOW_MINUTES}m]))`,
           threshold: WAKE_ONLY,
           activationThreshold: String(warm.length * a.maxReplicasPerRegion * a.targetGenerationsPerReplica),
+        }),
+        // The warm regions are down (preempted, a node lost, stocked out): fewer ready pods than
+        // their minimum, so the URL would have no backend while this region sleeps. A pod that is
+        // gone stops reporting; Prometheus still returns its last sample for up to the 5-minute
+        // lookback (https://prometheus.io/docs/prometheus/latest/querying/basics/#staleness).
+        trigger('warm-down', {
+          query: `${warmMinimum(spec)} - (sum(${loadSelector(spec, warm, READY_METRIC)}) or vector(0))`,
+          threshold: WAKE_ONLY,
+          activationThreshold: '0',
         }),
       );
   }

@@ -18,7 +18,7 @@
  *   /internal/pending-tasks, twice in a row) or the draining time has passed; only then does the kubelet send SIGTERM to the WebUI,
  *   which would otherwise cut the generation in flight.
  * - GET /metrics: the WebUI's load in the Prometheus text format (a gauge, running and queued
- *   generations), scraped by Managed Service for Prometheus through a PodMonitoring when
+ *   generations) and whether the pod is ready, scraped by Managed Service for Prometheus through a PodMonitoring when
  *   autoscaling is on. Running: a job in /sdapi/v1/progress; queued: the size of
  *   /internal/pending-tasks, the tasks waiting for the WebUI's queue lock (modules/progress.py
  *   setup_progress_api, get_pending_tasks); an older WebUI without that path counts 0 queued.
@@ -147,11 +147,16 @@ def metrics():
     body = progress()
     running = 0 if (body is None or idle(body)) else 1
     queued = pending() if body is not None else 0
+    with lock:
+        ready = 1 if (state["warm"] and state["alive"] and not state["draining"]) else 0
     return (
         "# HELP gpu_fleet_webui_generations Generations in this WebUI: running (0 or 1) and queued.\n"
         "# TYPE gpu_fleet_webui_generations gauge\n"
         'gpu_fleet_webui_generations{state="running"} %d\n'
-        'gpu_fleet_webui_generations{state="queued"} %d\n' % (running, queued)
+        'gpu_fleet_webui_generations{state="queued"} %d\n'
+        "# HELP gpu_fleet_webui_ready 1 when this pod can serve a generation (what the readiness path answers).\n"
+        "# TYPE gpu_fleet_webui_ready gauge\n"
+        "gpu_fleet_webui_ready %d\n" % (running, queued, ready)
     )
 
 
