@@ -23,7 +23,7 @@ import {
   type PolicyName,
   type PolicyResult,
 } from '@gpu-fleet/backtest';
-import { loadFleetSpec, PROXY_CONTINENTS, type ProxyContinent } from '@gpu-fleet/fleet-spec';
+import { loadFleetSpec, type ProxyContinent } from '@gpu-fleet/fleet-spec';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { backtestRandom, diurnalDemand, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
 import { recordInDocs } from './record';
