@@ -173,3 +173,35 @@ describe('SandboxWorld WebUI start-up and readiness', () => {
     expect(samples.filter((x) => x.ready && !x.canGenerate).length * 5).toBeGreaterThanOrEqual(60);
   });
 });
+
+describe('SandboxWorld with autoscaling on', () => {
+  const autoscaled = loadFleetSpec(
+    EXAMPLE_FLEET_YAML.replace(
+      'clusters:\n',
+      'autoscaling:\n  enabled: true\n  replicasOwner: autoscaler\nclusters:\n',
+    ),
+  ).spec;
+  const at = (iso: string) => {
+    const w = new SandboxWorld({ seed: 1, clock: new ManualClock(new Date(iso)), spec: autoscaled });
+    // Capacity everywhere: only the autoscaler decides here.
+    w.forceCapacity('europe-west4', 'nvidia-l4', new Date('2026-01-01T00:00:00Z'), new Date('2027-01-01T00:00:00Z'));
+    return w;
+  };
+
+  it('the cold region has no pod while its users sleep and one, created when demand woke it, in their working day', () => {
+    // Monday 2026-11-23: 03:00 in Europe (UTC+1) → asleep; 13:00 UTC → awake since the morning
+    expect(at('2026-11-23T02:00:00Z').appPods('sd-europe-west4')).toEqual([]);
+    const day = at('2026-11-23T13:00:00Z');
+    const pods = day.appPods('sd-europe-west4');
+    expect(pods).toHaveLength(1);
+    expect(pods[0]!.phase).toBe('Running');
+    const woke = day.coldAwakeSince(
+      autoscaled.clusters.find((c) => c.name === 'sd-europe-west4')!,
+      day.now(),
+    )!;
+    expect(new Date(woke).getUTCHours()).toBeGreaterThanOrEqual(6);
+    expect(woke).toBeLessThan(day.now());
+    // The warm region keeps its replicas around the clock.
+    expect(at('2026-11-23T02:00:00Z').appPods('sd-us-central1')).toHaveLength(1);
+  });
+});

@@ -1,6 +1,14 @@
 import { createHash } from 'node:crypto';
 import { GpuCatalog, webuiPathAnswersBeforeModelLoad } from '@gpu-fleet/gcp-catalog';
-import { appNamespace, configClusterRegion, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  appNamespace,
+  autoscalingRoles,
+  configClusterRegion,
+  proxyContinent,
+  type ClusterSpec,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
+import { diurnalDemand } from './demand';
 import { exponential, hash32, keyedRng } from './rng';
 import type { SimClock } from './clock';
 
@@ -150,6 +158,7 @@ export class SandboxWorld {
   private readonly changedAt = new Map<string, number>();
   private readonly membershipMode: NonNullable<WorldOptions['memberships']>;
   private readonly probeFaults = new Map<string, ProbePodFault>();
+  private demand: ReturnType<typeof diurnalDemand> | undefined;
 
   constructor(opts: WorldOptions) {
     this.seed = opts.seed;
@@ -639,13 +648,57 @@ export class SandboxWorld {
     return webuiPathAnswersBeforeModelLoad(r.path) ? startedAt + API_UP_MS : loadedAt;
   }
 
+  /**
+   * When a cold cluster (autoscaling on, docs/autoscaling.md) was last woken, or null while it
+   * sleeps. Its continent's users arrive as seeded Poisson draws of the sandbox's diurnal demand;
+   * the region wakes once the load balancer's metric (5 minutes late) shows more requests per second
+   * than autoscaling.wakeRequestsPerSecond over 5 minutes (≈ generations in flight: the page polls
+   * about once a second, a generation holds a GPU ~1.33 min), and goes back to zero once no user
+   * came for the 10-minute load window plus idleMinutesBeforeZero. Walked over the last two days.
+   */
+  coldAwakeSince(cluster: ClusterSpec, t: number): number | null {
+    const a = this.spec.autoscaling;
+    const demand = (this.demand ??= diurnalDemand(this.seed, new Date(EPOCH)));
+    const continent = proxyContinent(cluster.region);
+    const arrivals = (minute: number) => {
+      const rate = demand.rate(continent, minute);
+      if (rate <= 0) return 0;
+      const next = keyedRng(this.seed, 'users', continent, String(minute));
+      let k = 0;
+      for (let p = next(), limit = Math.exp(-rate); p > limit; p *= next()) k++;
+      return k;
+    };
+    const now = Math.floor((t - EPOCH) / 60_000);
+    const from = now - 2 * 1440;
+    const seen: number[] = [];
+    let awakeSince: number | null = null;
+    let lastUser = -Infinity;
+    for (let m = from; m <= now; m++) {
+      seen.push(arrivals(m));
+      if (seen[seen.length - 1]! > 0) lastUser = m;
+      const shown = seen.length > 10 ? seen.slice(-10, -5) : [];
+      const perSecond = (shown.reduce((x, y) => x + y, 0) * 1.33) / 5;
+      if (awakeSince === null && perSecond > a.wakeRequestsPerSecond) awakeSince = m;
+      else if (awakeSince !== null && m - lastUser > 10 + a.idleMinutesBeforeZero) awakeSince = null;
+    }
+    return awakeSince === null ? null : EPOCH + awakeSince * 60_000;
+  }
+
   /** The app's pods as Config Sync would have created them from the spec (none when standby). */
   appPods(membership: string): PodView[] {
     const cluster = this.clusterOf(membership);
     if (!cluster || cluster.mode === 'standby') return [];
     const t = this.now();
-    const createdAt = this.changedAt.get(membership) ?? EPOCH;
-    return Array.from({ length: cluster.replicas }, (_, i) => {
+    let createdAt = this.changedAt.get(membership) ?? EPOCH;
+    let count = cluster.replicas;
+    if (cluster.mode === 'active' && autoscalingRoles(this.spec).get(cluster.name) === 'cold') {
+      // Scaled to zero by KEDA when its users sleep; one pod, created when demand woke it.
+      const since = this.coldAwakeSince(cluster, t);
+      if (since === null) return [];
+      createdAt = Math.max(createdAt, since);
+      count = 1;
+    }
+    return Array.from({ length: count }, (_, i) => {
       const name = `${this.spec.app.name}-${(hash32(`${membership}|${cluster.mode}|${cluster.gpu}|${createdAt}`) % 1e6).toString(36)}-${i}`;
       return this.podState({
         name,
