@@ -29,6 +29,11 @@ async function build(spec: FleetSpec) {
 type Any = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 const kinds = (objs: K8sObject[]) => objs.map((o) => `${o.kind}/${o.metadata?.name}`);
 const one = (objs: K8sObject[], kind: string) => objs.filter((o) => o.kind === kind) as Any[];
+const first = (objs: K8sObject[], kind: string): Any => {
+  const found = one(objs, kind)[0];
+  if (!found) throw new Error(`no ${kind} among ${kinds(objs).join(', ')}`);
+  return found;
+};
 
 describe('autoscaling, rendered and validated', () => {
   it('off (the default): no KEDA, no ScaledObject, replicas declared', async () => {
@@ -47,7 +52,7 @@ describe('autoscaling, rendered and validated', () => {
         expect.arrayContaining(['Namespace/keda', 'RootSync/keda', 'PodMonitoring/sd-webui-load']),
       );
       expect(one(objs, 'ScaledObject')).toEqual([]);
-      const [rootSync] = one(objs, 'RootSync');
+      const rootSync = first(objs, 'RootSync');
       expect(rootSync.metadata.namespace).toBe('config-management-system');
       expect(rootSync.spec).toEqual({
         sourceFormat: 'unstructured',
@@ -66,7 +71,7 @@ describe('autoscaling, rendered and validated', () => {
           },
         },
       });
-      const [dep] = one(objs, 'Deployment');
+      const dep = first(objs, 'Deployment');
       expect(dep.spec.replicas).toBe(c.mode === 'standby' ? 0 : c.replicas);
     }
   });
@@ -79,15 +84,15 @@ describe('autoscaling, rendered and validated', () => {
     const eu = built.get('clusters/sd-europe-west4')!;
     const asia = built.get('clusters/sd-asia-northeast1')!;
     for (const objs of [us, eu]) {
-      expect(one(objs, 'Deployment')[0].spec.replicas).toBeUndefined();
-      expect(one(objs, 'ClusterTriggerAuthentication')[0].spec).toEqual({ podIdentity: { provider: 'gcp' } });
+      expect(first(objs, 'Deployment').spec.replicas).toBeUndefined();
+      expect(first(objs, 'ClusterTriggerAuthentication').spec).toEqual({ podIdentity: { provider: 'gcp' } });
     }
     // standby: no ScaledObject, replicas 0 declared (the overlay's replicas transformer adds the field)
     expect(one(asia, 'ScaledObject')).toEqual([]);
-    expect(one(asia, 'Deployment')[0].spec.replicas).toBe(0);
+    expect(first(asia, 'Deployment').spec.replicas).toBe(0);
 
-    const [warm] = one(us, 'ScaledObject');
-    const [cold] = one(eu, 'ScaledObject');
+    const warm = first(us, 'ScaledObject');
+    const cold = first(eu, 'ScaledObject');
     expect(warm.spec).toMatchObject({
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: 'sd-webui' },
       minReplicaCount: 1,
@@ -123,7 +128,7 @@ describe('autoscaling, rendered and validated', () => {
     const spec = loadFleetSpec(yaml).spec;
     const { findings, built } = await build(spec);
     expect(findings).toEqual([]);
-    expect(one(built.get('clusters/sd-europe-west4')!, 'ScaledObject')[0].spec.minReplicaCount).toBe(1);
+    expect(first(built.get('clusters/sd-europe-west4')!, 'ScaledObject').spec.minReplicaCount).toBe(1);
   });
 
   it('the invariants catch a Deployment that still declares replicas beside its ScaledObject', async () => {
