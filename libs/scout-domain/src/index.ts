@@ -11,6 +11,8 @@ export {
   SWEEP_HISTORY_LIMIT,
   keyOf,
   weightAt,
+  fitSnapshot,
+  snapshotBytes,
 } from './lib/ledger';
 export type { DecayedEvidence, EvidenceKey, LedgerOptions, LedgerSnapshot, StoredSweep } from './lib/ledger';
 export * from './lib/ports';

@@ -17,6 +17,6 @@ export type { GatewayTarget, KubeApis, TokenSource } from './lib/kubernetes/kube
 export { KubeProbeRunner, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib/probe/probe';
 export type { ProbeOptions } from './lib/probe/probe';
 export { FileEvidenceStore, CorruptEvidenceError } from './lib/evidence-file/file-store';
-export { ConfigMapEvidenceStore } from './lib/evidence-configmap/configmap-store';
+export { ConfigMapEvidenceStore, CONFIGMAP_EVIDENCE_BUDGET } from './lib/evidence-configmap/configmap-store';
 export { createGcpAdapters } from './lib/wiring';
 export type { GcpAdapters } from './lib/wiring';

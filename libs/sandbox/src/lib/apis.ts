@@ -379,17 +379,24 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
       const [ns, name] = [k[1]!, k[2]];
       const obj = (
         n: string,
-        cm: { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number },
+        cm: {
+          data: Record<string, string>;
+          binaryData?: Record<string, string>;
+          labels: Record<string, string>;
+          resourceVersion: number;
+        },
       ) => ({
         apiVersion: 'v1',
         kind: 'ConfigMap',
         metadata: { name: n, namespace: ns, labels: cm.labels, resourceVersion: String(cm.resourceVersion) },
         data: cm.data,
+        ...(cm.binaryData ? { binaryData: cm.binaryData } : {}),
       });
       const write = (n: string, create: boolean) => {
         const b = body as {
           metadata?: { labels?: Record<string, string>; resourceVersion?: string };
           data?: Record<string, string>;
+          binaryData?: Record<string, string>;
         };
         try {
           return obj(
@@ -398,14 +405,20 @@ export function connectGatewayApi(world: SandboxWorld): Handler {
               membership,
               ns,
               n,
-              { data: b.data, labels: b.metadata?.labels, resourceVersion: b.metadata?.resourceVersion },
+              {
+                data: b.data,
+                binaryData: b.binaryData,
+                labels: b.metadata?.labels,
+                resourceVersion: b.metadata?.resourceVersion,
+              },
               create,
             ),
           );
         } catch (e) {
           const [reason] = (e as Error).message.split(':');
-          const code = { AlreadyExists: 409, Conflict: 409, NotFound: 404 }[reason as 'Conflict'] ?? 500;
-          throw new HttpError(code, (e as Error).message, k8sStatus(code, reason!, (e as Error).message));
+          const code = { AlreadyExists: 409, Conflict: 409, NotFound: 404, Invalid: 422 }[reason as 'Conflict'] ?? 500;
+          const message = reason === 'Invalid' ? (e as Error).message.slice('Invalid: '.length) : (e as Error).message;
+          throw new HttpError(code, message, k8sStatus(code, reason!, message));
         }
       };
       if (method === 'POST' && !name)

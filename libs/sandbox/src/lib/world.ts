@@ -41,6 +41,8 @@ const STOCKOUT_PROFILE: Record<string, { availableMean: number; stockoutMean: nu
 const DEFAULT_PROFILE = { availableMean: 240, stockoutMean: 45 };
 /** The process starts here; state at any later time is a deterministic walk from it. */
 const EPOCH = Date.parse('2026-01-01T00:00:00Z');
+/** A ConfigMap's data and binaryData together: 1 MiB (core.MaxSecretSize). */
+export const CONFIGMAP_MAX_BYTES = 1024 * 1024;
 /**
  * The WebUI's start, as AUTOMATIC1111/stable-diffusion-webui does it: its HTTP API answers first,
  * then the model finishes loading in a background thread (modules/initialize.py,
@@ -151,7 +153,12 @@ export class SandboxWorld {
   private readonly walks = new Map<string, Array<[number, boolean]>>();
   private readonly configMaps = new Map<
     string,
-    { data: Record<string, string>; labels: Record<string, string>; resourceVersion: number }
+    {
+      data: Record<string, string>;
+      binaryData?: Record<string, string>;
+      labels: Record<string, string>;
+      resourceVersion: number;
+    }
   >();
   private resourceVersion = 1000;
   /** When each cluster last changed mode or GPU type (its app pods were recreated then). */
@@ -341,10 +348,26 @@ export class SandboxWorld {
     membership: string,
     namespace: string,
     name: string,
-    cm: { data?: Record<string, string>; labels?: Record<string, string>; resourceVersion?: string },
+    cm: {
+      data?: Record<string, string>;
+      binaryData?: Record<string, string>;
+      labels?: Record<string, string>;
+      resourceVersion?: string;
+    },
     create: boolean,
   ) {
     const key = `${membership}/${namespace}/${name}`;
+    // The API server's validation: keys and values of data and binaryData (decoded) together at most
+    // 1 MiB (k8s.io/kubernetes pkg/apis/core/validation ValidateConfigMap, core.MaxSecretSize;
+    // https://kubernetes.io/docs/concepts/configuration/configmap/#motivation), else 422 Invalid.
+    let total = 0;
+    for (const [k, v] of Object.entries(cm.data ?? {})) total += Buffer.byteLength(k) + Buffer.byteLength(v);
+    for (const [k, v] of Object.entries(cm.binaryData ?? {}))
+      total += Buffer.byteLength(k) + Buffer.from(v, 'base64').length;
+    if (total > CONFIGMAP_MAX_BYTES)
+      throw new Error(
+        `Invalid: ConfigMap "${name}" is invalid: []: Too long: must have at most ${CONFIGMAP_MAX_BYTES} bytes`,
+      );
     const current = this.configMaps.get(key);
     if (create && current) throw new Error(`AlreadyExists: configmaps "${name}" already exists`);
     if (!create && !current) throw new Error(`NotFound: configmaps "${name}" not found`);
@@ -353,7 +376,12 @@ export class SandboxWorld {
         `Conflict: Operation cannot be fulfilled on configmaps "${name}": the object has been modified; please apply your changes to the latest version and try again`,
       );
     }
-    const next = { data: cm.data ?? {}, labels: cm.labels ?? {}, resourceVersion: ++this.resourceVersion };
+    const next = {
+      data: cm.data ?? {},
+      ...(cm.binaryData ? { binaryData: cm.binaryData } : {}),
+      labels: cm.labels ?? {},
+      resourceVersion: ++this.resourceVersion,
+    };
     this.configMaps.set(key, next);
     return next;
   }

@@ -1,4 +1,4 @@
-import { EvidenceLedger, LedgerSnapshotSchema } from './ledger';
+import { EvidenceLedger, fitSnapshot, LedgerSnapshotSchema, snapshotBytes } from './ledger';
 import { ProbeBudget } from './probe-budget';
 import type { Observation } from './types';
 
@@ -118,5 +118,63 @@ describe('ProbeBudget', () => {
       10,
     );
     expect(b.remaining(t0)).toEqual({ probes: 1, gpuMinutes: 80 });
+  });
+});
+
+describe('EvidenceLedger within a byte budget (a ConfigMap holds at most 1 MiB)', () => {
+  const quota = (at: Date, details = 'NVIDIA_L4_GPUS: limit 1, usage 1') =>
+    obs('quota', at, { source: 'quota', zone: null, details, sweepId: at.toISOString() });
+
+  it('a quota condition seen every sweep stays one observation: the latest sighting, since the first', () => {
+    const l = new EvidenceLedger();
+    for (let i = 0; i < 72; i++) l.add(quota(minutes(20 * i)));
+    expect(l.all()).toHaveLength(1);
+    expect(l.all()[0]).toMatchObject({ at: minutes(20 * 71).toISOString(), since: t0.toISOString() });
+    // it stays fresh: full weight at the last sighting
+    expect(l.evidenceFor(key, minutes(20 * 71)).quotaWeight).toBeCloseTo(1);
+    // new numbers are news: recorded
+    l.add(quota(minutes(20 * 72), 'NVIDIA_L4_GPUS: limit 2, usage 1'));
+    expect(l.all()).toHaveLength(2);
+    // probes and passive stockouts are not coalesced (their repetitions are what the evidence weighs)
+    l.add(obs('stockout', minutes(1)), obs('stockout', minutes(21)));
+    expect(l.all().filter((o) => o.outcome === 'stockout')).toHaveLength(2);
+  });
+
+  it('coalescing survives a save and a reload', () => {
+    const l = new EvidenceLedger([quota(t0)]);
+    l.add(quota(minutes(20)));
+    const reloaded = EvidenceLedger.fromSnapshot(
+      LedgerSnapshotSchema.parse(JSON.parse(JSON.stringify(l.snapshot(minutes(20))))),
+    );
+    reloaded.add(quota(minutes(40)));
+    expect(reloaded.all()).toEqual([
+      expect.objectContaining({ since: t0.toISOString(), at: minutes(40).toISOString() }),
+    ]);
+  });
+
+  it('fitSnapshot keeps the newest observations and stays within the budget', () => {
+    const many = Array.from({ length: 400 }, (_, i) =>
+      obs('stockout', minutes(i), { source: 'passive', details: `FailedScaleUp ${i} ${'x'.repeat(100)}` }),
+    );
+    const snapshot = new EvidenceLedger(many).snapshot(minutes(400));
+    const full = snapshotBytes(snapshot);
+    for (const budget of [full, full - 1, 20_000, 3_000]) {
+      const fitted = fitSnapshot(snapshot, budget);
+      expect(snapshotBytes(fitted)).toBeLessThanOrEqual(budget);
+      // a suffix in time: the oldest went first
+      const kept = fitted.observations.length;
+      expect(fitted.observations).toEqual(snapshot.observations.slice(snapshot.observations.length - kept));
+      // and no more was dropped than needed: one more observation would not fit
+      if (kept < snapshot.observations.length)
+        expect(
+          snapshotBytes({
+            ...fitted,
+            observations: snapshot.observations.slice(snapshot.observations.length - kept - 1),
+          }),
+        ).toBeGreaterThan(budget);
+    }
+    expect(fitSnapshot(snapshot, full)).toBe(snapshot);
+    const l = new EvidenceLedger(many, { maxBytes: 20_000 });
+    expect(snapshotBytes(l.snapshot(minutes(400)))).toBeLessThanOrEqual(20_000);
   });
 });

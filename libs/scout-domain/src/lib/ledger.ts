@@ -70,6 +70,7 @@ export const ObservationSchema = z.object({
   sweepId: z.string().optional(),
   // Added after v1 shipped (optional, so older ledgers still read).
   cause: z.enum(['admission', 'probe-quota', 'crash', 'image-pull', 'node-failure', 'container-config']).optional(),
+  since: z.iso.datetime().optional(),
 });
 
 /** One sweep's verdict per cluster: the history behind hysteresis (bad sweeps in a row) and dwell times. */
@@ -123,6 +124,8 @@ export function parseLedgerSnapshot(text: string): { snapshot: LedgerSnapshot } 
 export interface LedgerOptions {
   /** Keep at most this many observations (newest kept). */
   maxObservations?: number;
+  /** Keep the snapshot's JSON at most this many bytes (newest observations kept; see fitSnapshot). */
+  maxBytes?: number;
   /** Forget observations whose weight fell below this. */
   minWeight?: number;
 }
@@ -132,12 +135,16 @@ export class EvidenceLedger {
   private observations: Observation[];
   private history: StoredSweep[] = [];
   private readonly max: number;
+  private readonly maxBytes: number;
   private readonly minWeight: number;
   private ids: Set<string> | null = null;
+  /** Repeating conditions (see add): what each says → its observation. */
+  private repeats: Map<string, Observation> | null = null;
 
   constructor(observations: Observation[] = [], options: LedgerOptions = {}) {
     this.observations = [...observations];
     this.max = options.maxObservations ?? 5000;
+    this.maxBytes = options.maxBytes ?? Infinity;
     this.minWeight = options.minWeight ?? 0.001;
   }
 
@@ -157,13 +164,35 @@ export class EvidenceLedger {
     this.history = [...this.history.filter((h) => h.id !== record.id), record].slice(-SWEEP_HISTORY_LIMIT);
   }
 
-  /** Append observations; the same event seen again by a later sweep is recorded once. */
+  /**
+   * Append observations; the same event seen again by a later sweep is recorded once. A quota
+   * observation that says what the last one for its key said (same outcome, same numbers) is not
+   * appended but refreshes that one (`at` the latest sighting, `since` the first): one sweep every
+   * 20 minutes recording each zero-headroom quota would otherwise fill the store in days.
+   */
   add(...obs: Observation[]): number {
     // The identities are kept between calls: rebuilding them per call made each sweep's adds quadratic.
     const seen = (this.ids ??= new Set(this.observations.map(identity)));
+    const repeats = (this.repeats ??= new Map(
+      this.observations.filter((o) => o.source === 'quota').map((o) => [repeatKey(o), o] as const),
+    ));
     let added = 0;
     for (const observation of obs) {
       if (seen.has(identity(observation))) continue;
+      if (observation.source === 'quota') {
+        const last = repeats.get(repeatKey(observation));
+        if (last) {
+          if (Date.parse(observation.at) > Date.parse(last.at)) {
+            seen.delete(identity(last));
+            last.since ??= last.at;
+            last.at = observation.at;
+            last.sweepId = observation.sweepId;
+            seen.add(identity(last));
+          }
+          continue;
+        }
+        repeats.set(repeatKey(observation), observation);
+      }
       seen.add(identity(observation));
       this.observations.push(observation);
       added++;
@@ -188,15 +217,25 @@ export class EvidenceLedger {
   /** Drop what has decayed away and bound the size; call before saving. */
   compact(now: Date): void {
     this.ids = null;
+    this.repeats = null;
     this.observations = this.observations
       .filter((o) => weightAt(o, now) >= this.minWeight)
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
       .slice(-this.max);
+    if (this.maxBytes !== Infinity) {
+      const fitted = fitSnapshot(this.raw(), this.maxBytes);
+      this.observations = fitted.observations as Observation[];
+      this.history = fitted.sweeps ?? [];
+    }
+  }
+
+  private raw(): LedgerSnapshot {
+    return { schemaVersion: LEDGER_SCHEMA_VERSION, observations: this.observations, sweeps: this.history };
   }
 
   snapshot(now: Date): LedgerSnapshot {
     this.compact(now);
-    return { schemaVersion: LEDGER_SCHEMA_VERSION, observations: this.observations, sweeps: this.history };
+    return this.raw();
   }
 
   /** Decayed evidence for every key with observations. */
@@ -220,6 +259,34 @@ export class EvidenceLedger {
     );
   }
 }
+
+/** Bytes of a snapshot as the stores write it (compact JSON, UTF-8). */
+const utf8 = new TextEncoder();
+const bytes = (value: unknown): number => utf8.encode(JSON.stringify(value)).length;
+export const snapshotBytes = (snapshot: LedgerSnapshot): number => bytes(snapshot);
+
+/**
+ * The snapshot within `maxBytes` of JSON: the oldest observations go first (they weigh least), then,
+ * if it still does not fit, the oldest sweeps. Observations are kept in time order, so the cut is
+ * one prefix. Pure; the input is not changed.
+ */
+export function fitSnapshot(snapshot: LedgerSnapshot, maxBytes: number): LedgerSnapshot {
+  const total = snapshotBytes(snapshot);
+  if (total <= maxBytes) return snapshot;
+  const observations = [...snapshot.observations].sort((a, b) => Date.parse(a.at) - Date.parse(b.at));
+  let over = total - maxBytes;
+  let drop = 0;
+  // Each observation costs its JSON and a separating comma.
+  while (over > 0 && drop < observations.length) over -= bytes(observations[drop++]) + 1;
+  let sweeps = snapshot.sweeps ?? [];
+  let cut = 0;
+  while (over > 0 && cut < sweeps.length) over -= bytes(sweeps[cut++]) + 1;
+  sweeps = sweeps.slice(cut);
+  return { ...snapshot, observations: observations.slice(drop), sweeps };
+}
+
+/** What a repeating condition says: the same key, source, outcome and numbers. */
+const repeatKey = (o: Observation) => `${keyOf(o)}|${o.source}|${o.outcome}|${o.details}`;
 
 const identity = (observation: Observation) =>
   `${keyOf(observation)}|${observation.source}|${observation.at}|${observation.outcome}|${observation.details}`;

@@ -31,6 +31,11 @@ export interface Observation {
   sweepId?: string;
   /** Why, when the outcome alone does not say (see EvidenceCause). */
   cause?: EvidenceCause;
+  /**
+   * A condition seen unchanged sweep after sweep (a quota at zero headroom) is kept as one
+   * observation: `at` is the latest sighting, `since` the first (EvidenceLedger.add).
+   */
+  since?: string;
 }
 
 /**

@@ -1,7 +1,7 @@
-import { EvidenceLedger } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, snapshotBytes } from '@gpu-fleet/scout-domain';
 import { CallPolicy, CorruptEvidenceError } from '../../index';
 import { harness, T0 } from '../../test/harness';
-import { ConfigMapEvidenceStore } from './configmap-store';
+import { CONFIGMAP_EVIDENCE_BUDGET, ConfigMapEvidenceStore } from './configmap-store';
 
 jest.setTimeout(30_000);
 
@@ -83,6 +83,55 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
       expect(
         await new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy).load(),
       ).toEqual(new EvidenceLedger().snapshot(T0));
+    } finally {
+      await h.close();
+    }
+  });
+
+  it('never writes more than a ConfigMap holds: the API server refuses 1 MiB with 422, the store keeps the newest evidence under its budget', async () => {
+    const h = await harness();
+    try {
+      const core = h.kube('fleet-config').core;
+      const policy = new CallPolicy({ retries: 0 });
+      // The sandbox's API server refuses what Kubernetes refuses, with its words.
+      const refused = await core
+        .createNamespacedConfigMap({
+          namespace: 'gpu-fleet-system',
+          body: {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'too-big' },
+            data: { k: 'x'.repeat(1024 * 1024) },
+          },
+        })
+        .then(
+          () => null,
+          (e: unknown) => e as { code: number; body: string },
+        );
+      expect(refused?.code).toBe(422);
+      expect(JSON.parse(refused!.body)).toMatchObject({
+        reason: 'Invalid',
+        message: 'ConfigMap "too-big" is invalid: []: Too long: must have at most 1048576 bytes',
+      });
+      // A month of passive evidence: ~1.5 MB of JSON.
+      const many = Array.from({ length: 6000 }, (_, i) => ({
+        source: 'passive' as const,
+        region: 'europe-west4',
+        zone: null,
+        gpu: 'nvidia-l4',
+        spot: false,
+        outcome: 'stockout' as const,
+        at: new Date(T0.getTime() - (6000 - i) * 1000).toISOString(),
+        details: `Node scale up in zones europe-west4-a, europe-west4-b associated with this pod failed: GCE out of resources. ${i}`,
+      }));
+      const snapshot = { schemaVersion: 1 as const, observations: many, sweeps: [] };
+      expect(snapshotBytes(snapshot)).toBeGreaterThan(1024 * 1024);
+      const store = new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
+      await store.save(snapshot);
+      const stored = await new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy).load();
+      expect(snapshotBytes(stored!)).toBeLessThanOrEqual(CONFIGMAP_EVIDENCE_BUDGET);
+      expect(stored!.observations.at(-1)).toEqual(many.at(-1));
+      expect(stored!.observations.length).toBeLessThan(many.length);
     } finally {
       await h.close();
     }

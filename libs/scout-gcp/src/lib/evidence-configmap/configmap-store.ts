@@ -2,6 +2,7 @@ import type { CoreV1Api } from '@kubernetes/client-node';
 import {
   answerOf,
   EvidenceLedger,
+  fitSnapshot,
   parseLedgerSnapshot,
   type EvidenceStore,
   type LedgerSnapshot,
@@ -16,9 +17,19 @@ import { retryOnConflict } from '@gpu-fleet/retry';
  * Evidence in a ConfigMap, for the in-cluster CronJob (its filesystem is read-only and ephemeral).
  * Written with the resourceVersion read, so two writers never silently overwrite each other: a
  * conflict is merged (see save).
- * ConfigMaps hold at most 1 MiB: the ledger's compaction keeps it well below.
  */
 const KEY = 'evidence.json';
+
+/**
+ * The most evidence JSON one write carries. A ConfigMap's data (keys and values together) may not
+ * exceed 1 MiB — the API server answers 422 "Too long: must have at most 1048576 bytes"
+ * (https://kubernetes.io/docs/concepts/configuration/configmap/) — and a save that fails never
+ * advances the sweep history, so hysteresis never completes and failover silently stops. 900 KiB
+ * leaves 124 KiB under the limit for the key, a future second key and schema growth across releases;
+ * what does not fit is the oldest evidence, the least weighted (fitSnapshot). docs/benchmarks.md
+ * (soak) has the sizes a real month reaches.
+ */
+export const CONFIGMAP_EVIDENCE_BUDGET = 900 * 1024;
 
 export class ConfigMapEvidenceStore implements EvidenceStore {
   private resourceVersion: string | undefined;
@@ -101,7 +112,9 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     );
   }
 
-  private async write(snapshot: LedgerSnapshot): Promise<void> {
+  private async write(full: LedgerSnapshot): Promise<void> {
+    // Every write, the merged one after a conflict included (a union of two fitting snapshots may not fit).
+    const snapshot = fitSnapshot(full, CONFIGMAP_EVIDENCE_BUDGET);
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',
