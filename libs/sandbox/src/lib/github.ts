@@ -41,6 +41,13 @@ export class SandboxGitHub {
   readonly commits = new Map<string, SandboxCommit>();
   readonly refs = new Map<string, string>();
   readonly pulls: SandboxPull[] = [];
+  /** Repository setting "Allow auto-merge" (Settings → General → Pull Requests). */
+  allowAutoMerge = true;
+  /**
+   * Pull requests whose checks have all passed and that can merge now: GitHub refuses to enable
+   * auto-merge on them ("clean status"); a merge through the REST API succeeds.
+   */
+  readonly cleanPulls = new Set<number>();
   private readonly now: () => Date;
 
   constructor(opts: {
@@ -256,6 +263,26 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
             errors: [{ type: 'NOT_FOUND', message: `Could not resolve to a node with the global id of '${id}'.` }],
           },
         };
+      // GitHub answers refusals with HTTP 200 and a GraphQL error (type UNPROCESSABLE), in these words.
+      const refusal = !gh.allowAutoMerge
+        ? 'Pull request Auto merge is not allowed for this repository'
+        : gh.cleanPulls.has(pr.number)
+          ? 'Pull request Pull request is in clean status'
+          : null;
+      if (refusal)
+        return {
+          body: {
+            data: { enablePullRequestAutoMerge: null },
+            errors: [
+              {
+                type: 'UNPROCESSABLE',
+                path: ['enablePullRequestAutoMerge'],
+                locations: [{ line: 1, column: 30 }],
+                message: refusal,
+              },
+            ],
+          },
+        };
       pr.autoMerge = true;
       return { body: { data: { enablePullRequestAutoMerge: { pullRequest: { number: pr.number } } } } };
     }
@@ -267,7 +294,12 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
 
     if (method === 'GET' && rest === '')
       return {
-        body: { name: gh.repo, full_name: `${gh.owner}/${gh.repo}`, default_branch: 'main', allow_auto_merge: true },
+        body: {
+          name: gh.repo,
+          full_name: `${gh.owner}/${gh.repo}`,
+          default_branch: 'main',
+          allow_auto_merge: gh.allowAutoMerge,
+        },
       };
 
     if ((m = /^\/git\/ref\/(heads\/.+)$/.exec(rest)) && method === 'GET') {
@@ -453,6 +485,20 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
         if (b.state === 'closed' || b.state === 'open') pr.state = b.state;
         return { body: gh.pullJson(base, pr) };
       }
+    }
+    // PUT /repos/{owner}/{repo}/pulls/{n}/merge: https://docs.github.com/en/rest/pulls/pulls#merge-a-pull-request
+    if ((m = /^\/pulls\/(\d+)\/merge$/.exec(rest)) && method === 'PUT') {
+      const pr = gh.pulls.find((p) => p.number === Number(m![1]));
+      if (!pr) throw notFound();
+      if (pr.state !== 'open' || !gh.cleanPulls.has(pr.number))
+        throw new HttpError(405, 'Pull Request is not mergeable', {
+          message: 'Pull Request is not mergeable',
+          documentation_url: 'https://docs.github.com/rest/pulls/pulls#merge-a-pull-request',
+        });
+      gh.merge(pr.number);
+      return {
+        body: { sha: gh.refs.get(`heads/${pr.base}`), merged: true, message: 'Pull Request successfully merged' },
+      };
     }
     if ((m = /^\/issues\/(\d+)\/(comments|labels)$/.exec(rest)) && method === 'POST') {
       const pr = gh.pulls.find((p) => p.number === Number(m![1]));

@@ -227,6 +227,38 @@ describe('GitHubHost: one idempotent pull request', () => {
     expect(pulls()[0]!.autoMerge).toBe(true);
   });
 
+  it('auto-merge refused because the repository does not allow it: the PR stands, the sweep goes on, the next sweep tries again', async () => {
+    sandbox.github.allowAutoMerge = false;
+    const first = await host().propose(request('a', 'b', { autoMerge: true }));
+    expect(first).toMatchObject({ action: 'created', number: 1 });
+    expect(first.message).toMatch(
+      /^opened pull request #1; auto-merge is off in this repository \(Settings → General → Pull Requests → Allow auto-merge\)/,
+    );
+    expect(pulls()[0]!.autoMerge).toBe(false);
+    // the setting is turned on; the same plan's next sweep enables it
+    sandbox.github.allowAutoMerge = true;
+    const again = await host().propose(request('a', 'b', { autoMerge: true }));
+    expect(again.action).toBe('unchanged');
+    expect(pulls()[0]!.autoMerge).toBe(true);
+    // once on, it is not asked for again
+    const calls = sandbox.requests.filter((r) => r.path === '/graphql').length;
+    expect(calls).toBe(2);
+    await host().propose(request('a', 'b', { autoMerge: true }));
+    expect(sandbox.requests.filter((r) => r.path === '/graphql').length).toBe(calls);
+  });
+
+  it('auto-merge refused on a pull request that is already mergeable (clean status): merged now, as auto-merge would', async () => {
+    sandbox.github.allowAutoMerge = false;
+    await host().propose(request('a', 'b', { autoMerge: true }));
+    sandbox.github.allowAutoMerge = true;
+    sandbox.github.cleanPulls.add(1);
+    const r = await host().propose(request('a', 'b', { autoMerge: true }));
+    expect(r.action).toBe('updated');
+    expect(r.message).toMatch(/merged #1 \(already mergeable/);
+    expect(pulls()[0]!.state).toBe('closed');
+    expect(sandbox.github.files('main').get('fleet-config/fleet.yaml')).toBe('clusters: [a]\n');
+  });
+
   it('reports a rejected token as a clean stop', async () => {
     const r = await new GitHubHost({
       owner: 'nobody',

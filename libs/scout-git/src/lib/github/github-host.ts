@@ -56,6 +56,7 @@ const PullSchema = z.object({
   body: z.string().nullable(),
   html_url: z.string(),
   head: z.object({ ref: z.string() }),
+  auto_merge: z.object({}).passthrough().nullable().optional(),
 });
 type Pull = z.infer<typeof PullSchema>;
 const TreeSchema = z.object({
@@ -205,26 +206,29 @@ export class GitHubHost implements GitHostPort {
     const pr = await this.openPull(req.branch);
     if (!pr) {
       const created = await this.createPull(req);
-      if (created.fresh) await this.decorate(created.pull, req);
+      const note = created.fresh ? await this.decorate(created.pull, req) : null;
       return {
         action: created.fresh ? 'created' : 'updated',
         branch: req.branch,
         commit,
         url: created.pull.html_url,
         number: created.pull.number,
-        message: `${created.fresh ? 'opened' : 'found'} pull request #${created.pull.number}`,
+        message: `${created.fresh ? 'opened' : 'found'} pull request #${created.pull.number}${note ? `; ${note}` : ''}`,
       };
     }
     const meta = readMetadata(pr.body);
     const committed = commit !== head?.sha;
-    if (meta?.body === req.bodyHash && pr.title === req.title && !committed) {
+    // Auto-merge that an earlier sweep could not enable is tried again.
+    const autoMerge = req.autoMerge && !pr.auto_merge ? await this.enableAutoMerge(pr) : null;
+    const note = autoMerge ? `; ${autoMerge}` : '';
+    if (meta?.body === req.bodyHash && pr.title === req.title && !committed && !autoMerge?.startsWith('merged')) {
       return {
         action: 'unchanged',
         branch: req.branch,
         commit,
         url: pr.html_url,
         number: pr.number,
-        message: `pull request #${pr.number} already proposes this plan`,
+        message: `pull request #${pr.number} already proposes this plan${note}`,
       };
     }
     if (meta?.body !== req.bodyHash || pr.title !== req.title)
@@ -235,7 +239,7 @@ export class GitHubHost implements GitHostPort {
       commit,
       url: pr.html_url,
       number: pr.number,
-      message: `updated pull request #${pr.number}${committed ? ' with a new commit' : ' (description only)'}`,
+      message: `updated pull request #${pr.number}${committed ? ' with a new commit' : ' (description only)'}${note}`,
     };
   }
 
@@ -410,7 +414,8 @@ export class GitHubHost implements GitHostPort {
     }
   }
 
-  private async decorate(pr: Pull, req: ProposalRequest): Promise<void> {
+  /** Labels, and auto-merge when asked; what happened to auto-merge, when it did not simply work. */
+  private async decorate(pr: Pull, req: ProposalRequest): Promise<string | null> {
     const gh = await this.client();
     if (req.labels.length)
       await gh.rest.issues.addLabels({
@@ -419,12 +424,55 @@ export class GitHubHost implements GitHostPort {
         issue_number: pr.number,
         labels: req.labels,
       });
-    if (req.autoMerge) {
-      // Auto-merge is GraphQL-only: https://docs.github.com/en/graphql/reference/mutations#enablepullrequestautomerge
+    return req.autoMerge ? this.enableAutoMerge(pr) : null;
+  }
+
+  /**
+   * Enable auto-merge (GraphQL only: https://docs.github.com/en/graphql/reference/mutations#enablepullrequestautomerge).
+   * GitHub's refusals are outcomes, not failures — the pull request is open and the sweep's evidence
+   * must still be saved; the next sweep tries again:
+   * - "is in clean status": nothing left to wait for (checks passed, mergeable), so GitHub will not
+   *   queue it; merged now with the same method, as auto-merge would have.
+   * - "Auto merge is not allowed for this repository": the repository setting is off.
+   * Returns null when auto-merge is on, else what happened.
+   */
+  private async enableAutoMerge(pr: Pull): Promise<string | null> {
+    const gh = await this.client();
+    const repo = { owner: this.settings.owner, repo: this.settings.repo };
+    try {
       await gh.graphql(
         'mutation($pullRequestId: ID!) { enablePullRequestAutoMerge(input: { pullRequestId: $pullRequestId, mergeMethod: SQUASH }) { pullRequest { number } } }',
         { pullRequestId: pr.node_id },
       );
+      return null;
+    } catch (e) {
+      const said = graphqlErrors(e);
+      if (!said) throw e;
+      const { logger } = this.settings;
+      if (said.some((m) => /clean status/i.test(m))) {
+        try {
+          await gh.rest.pulls.merge({ ...repo, pull_number: pr.number, merge_method: 'squash' });
+          logger.info({ pr: pr.number }, 'auto-merge: already mergeable, merged');
+          return `merged #${pr.number} (already mergeable: GitHub does not queue auto-merge on a clean pull request)`;
+        } catch (m) {
+          if (!(m instanceof RequestError)) throw m;
+          const why = `auto-merge not enabled (clean status) and the merge was refused: GitHub answered ${m.status}: ${m.message.split('\n')[0]}; the next sweep tries again`;
+          logger.warn({ pr: pr.number, status: m.status }, why);
+          return why;
+        }
+      }
+      const why = said.some((m) => /not allowed for this repository/i.test(m))
+        ? 'auto-merge is off in this repository (Settings → General → Pull Requests → Allow auto-merge): a person merges it; the next sweep tries again'
+        : `auto-merge not enabled: GitHub said "${said.join('; ')}"; the next sweep tries again`;
+      logger.warn({ pr: pr.number }, why);
+      return why;
     }
   }
+}
+
+/** The messages of a GraphQL error response (octokit's GraphqlResponseError carries them in `errors`), or null. */
+function graphqlErrors(e: unknown): string[] | null {
+  const errors = (e as { errors?: unknown } | null)?.errors;
+  if (!Array.isArray(errors) || !errors.length) return null;
+  return errors.map((x) => String((x as { message?: unknown }).message ?? x));
 }
