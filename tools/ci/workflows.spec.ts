@@ -2,7 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { ACTIONS, SWEEP_WORKFLOW, WORKFLOW_NODE_VERSION, WORKFLOW_VARIABLES } from '@gpu-fleet/manifests';
+import {
+  ACTIONS,
+  SWEEP_IDENTITY_CHECK,
+  SWEEP_WORKFLOW,
+  WORKFLOW_NODE_VERSION,
+  WORKFLOW_VARIABLES,
+} from '@gpu-fleet/manifests';
 import { REVIEW_MARKER } from '@gpu-fleet/scout-decide';
 
 /** The GitHub workflows, parsed: the keys each must have, and their ties to infra/ and the CLI. */
@@ -112,6 +118,30 @@ describe('GitHub workflows', () => {
     expect(w.concurrency).toEqual({ group: 'region-scout-sweep', 'cancel-in-progress': false });
     expect(w.permissions!['id-token']).toBe('write');
     expect(runs(w)).toMatch(/scout -- sweep --project \S+ --proposal github --evidence configmap:/);
+  });
+
+  it("sweep.yml: never falls back to the workflow's GITHUB_TOKEN; fails first, with the secrets to set, when neither identity is", () => {
+    const w = load('sweep.yml');
+    const steps = w.jobs.sweep!.steps;
+    expect(JSON.stringify(w)).not.toContain('github.token');
+    const check = steps[0]!;
+    expect(check.name).toBe("Check the scout's GitHub identity");
+    expect(check.run).toBe(SWEEP_IDENTITY_CHECK);
+    // The check itself, run by bash as the runner would, with what the expressions evaluate to.
+    const run = (HAS_TOKEN: string, HAS_APP: string) =>
+      spawnSync('bash', ['-e', '-c', check.run!], {
+        env: { PATH: process.env.PATH, HAS_TOKEN, HAS_APP },
+        encoding: 'utf8',
+      });
+    const none = run('false', 'false');
+    expect(none.status).toBe(1);
+    expect(none.stdout).toMatch(
+      /^::error title=region-scout has no GitHub identity::Set the repository secrets REGION_SCOUT_APP_ID, REGION_SCOUT_APP_INSTALLATION_ID and REGION_SCOUT_APP_PRIVATE_KEY .* or REGION_SCOUT_GITHUB_TOKEN\./,
+    );
+    expect(run('true', 'false').status).toBe(0);
+    expect(run('false', 'true').status).toBe(0);
+    const sweep = steps.find((s) => s.name === 'Sweep')!;
+    expect(sweep.env!.GITHUB_TOKEN).toBe('${{ secrets.REGION_SCOUT_GITHUB_TOKEN }}');
   });
 
   it('validate.yml: the README test command, render --check, validate, and one review comment edited in place', () => {

@@ -56,4 +56,5 @@ export {
   WORKFLOW_NODE_VERSION,
   WORKFLOW_VARIABLES,
   SWEEP_WORKFLOW,
+  SWEEP_IDENTITY_CHECK,
 } from './lib/pure/builders/workflows';

@@ -29,6 +29,15 @@ export const WORKFLOW_VARIABLES = {
 
 export const SWEEP_WORKFLOW = '.github/workflows/sweep.yml';
 
+/** The sweep workflow's first step: a precise error when neither GitHub identity is set (docs/runbook.md step 7). */
+export const SWEEP_IDENTITY_CHECK = [
+  'if [ "$HAS_TOKEN" != true ] && [ "$HAS_APP" != true ]; then',
+  '  echo "::error title=region-scout has no GitHub identity::Set the repository secrets REGION_SCOUT_APP_ID, REGION_SCOUT_APP_INSTALLATION_ID and REGION_SCOUT_APP_PRIVATE_KEY (a GitHub App, docs/runbook.md step 7) or REGION_SCOUT_GITHUB_TOKEN. The workflow\'s own GITHUB_TOKEN cannot open pull requests where Actions may not, and the pull requests it opens do not run validate.yml."',
+  '  exit 1',
+  'fi',
+  '',
+].join('\n');
+
 /**
  * The scheduled sweep on GitHub Actions. Rendered from the spec because the schedule lives there
  * (GitHub reads `on.schedule` literally). The schedule is emitted only when GitHub Actions is the
@@ -60,6 +69,19 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
         'runs-on': 'ubuntu-24.04',
         'timeout-minutes': Math.ceil((spec.scout.probeDeadlineSeconds + 900) / 60),
         steps: [
+          {
+            // Fail fast without the scout's own GitHub identity: the workflow's GITHUB_TOKEN cannot open
+            // pull requests where Actions may not (the default for new repositories and organisations),
+            // and a pull request it opens does not trigger validate.yml (see above). A dry run proposes nothing.
+            name: "Check the scout's GitHub identity",
+            if: '${{ !inputs.dry-run }}',
+            env: {
+              HAS_TOKEN: "${{ secrets.REGION_SCOUT_GITHUB_TOKEN != '' }}",
+              HAS_APP:
+                "${{ secrets.REGION_SCOUT_APP_ID != '' && secrets.REGION_SCOUT_APP_INSTALLATION_ID != '' && secrets.REGION_SCOUT_APP_PRIVATE_KEY != '' }}",
+            },
+            run: SWEEP_IDENTITY_CHECK,
+          },
           { uses: ACTIONS.checkout, with: { ref: spec.configSync.branch } },
           { uses: ACTIONS.setupNode, with: { 'node-version': WORKFLOW_NODE_VERSION, cache: 'npm' } },
           { run: 'npm ci' },
@@ -74,7 +96,7 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
             name: 'Sweep',
             run: `npm run --silent scout -- sweep --project ${spec.project} --proposal github --evidence ${evidence} --base-commit "$(git rev-parse HEAD)" \${{ inputs.dry-run && '--dry-run' || '' }}`,
             env: {
-              GITHUB_TOKEN: '${{ secrets.REGION_SCOUT_GITHUB_TOKEN || github.token }}',
+              GITHUB_TOKEN: '${{ secrets.REGION_SCOUT_GITHUB_TOKEN }}',
               GITHUB_APP_ID: '${{ secrets.REGION_SCOUT_APP_ID }}',
               GITHUB_APP_INSTALLATION_ID: '${{ secrets.REGION_SCOUT_APP_INSTALLATION_ID }}',
               GITHUB_APP_PRIVATE_KEY: '${{ secrets.REGION_SCOUT_APP_PRIVATE_KEY }}',
