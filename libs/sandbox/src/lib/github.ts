@@ -1,5 +1,37 @@
-import { createHash } from 'node:crypto';
+import { createHash, generateKeyPairSync, verify, type KeyObject } from 'node:crypto';
 import { HttpError, type Handler } from './http';
+
+/** A token's repository permissions, as GitHub names them (contents, pull_requests, workflows, metadata …). */
+export type GitHubPermissions = Record<string, 'read' | 'write'>;
+
+/**
+ * Who a token is: a personal access token, a GitHub App installation token, or a workflow's own
+ * GITHUB_TOKEN (an installation token of the GitHub Actions app, which can never hold `workflows`).
+ */
+export interface SandboxCredential {
+  kind: 'pat' | 'app' | 'actions';
+  permissions: GitHubPermissions;
+  /** Real-clock ms (octokit computes token expiry on the real clock); null: never. */
+  expiresAt: number | null;
+}
+
+/** What the scout needs: write its branch (workflows too, when main's workflows changed), open and edit PRs. */
+const EVERYTHING: GitHubPermissions = {
+  contents: 'write',
+  pull_requests: 'write',
+  workflows: 'write',
+  metadata: 'read',
+};
+
+let appKeys: { privateKey: string; publicKey: KeyObject } | null = null;
+/** One RSA key pair per process for the sandbox's GitHub App (generating one per sandbox costs ~50 ms). */
+function sandboxAppKeys() {
+  if (!appKeys) {
+    const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    appKeys = { privateKey: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(), publicKey };
+  }
+  return appKeys;
+}
 
 /**
  * A GitHub repository behind the sandbox's REST server: the subset of the wire format the scout's
@@ -36,6 +68,7 @@ const sha1 = (s: string) => createHash('sha1').update(s).digest('hex');
 export class SandboxGitHub {
   readonly owner: string;
   readonly repo: string;
+  readonly defaultBranch: string;
   readonly blobs = new Map<string, string>();
   private readonly trees = new Map<string, Map<string, string>>();
   readonly commits = new Map<string, SandboxCommit>();
@@ -48,6 +81,32 @@ export class SandboxGitHub {
    * auto-merge on them ("clean status"); a merge through the REST API succeeds.
    */
   readonly cleanPulls = new Set<number>();
+  /** Repository (or organisation) setting "Allow GitHub Actions to create and approve pull requests": off by default. */
+  actionsCanCreatePullRequests = false;
+  /** Tokens the API accepts. The scout's test token is a personal access token with every permission it needs. */
+  readonly credentials = new Map<string, SandboxCredential>([
+    ['sandbox-github-token', { kind: 'pat', permissions: { ...EVERYTHING }, expiresAt: null }],
+    [
+      'sandbox-actions-token',
+      {
+        kind: 'actions',
+        permissions: { contents: 'write', pull_requests: 'write', metadata: 'read' },
+        expiresAt: null,
+      },
+    ],
+  ]);
+  /** The GitHub App installed on this repository; its permissions are what its installation tokens get. */
+  readonly app = {
+    id: 424242,
+    installationId: 777,
+    permissions: { ...EVERYTHING } as GitHubPermissions,
+    /** Installation tokens live an hour (https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-an-installation-access-token-for-a-github-app). */
+    tokenLifetimeMs: 3600_000,
+    get privateKey(): string {
+      return sandboxAppKeys().privateKey;
+    },
+  };
+  private tokensIssued = 0;
   private readonly now: () => Date;
 
   constructor(opts: {
@@ -67,7 +126,48 @@ export class SandboxGitHub {
       message: 'Initial commit',
       author: { name: 'Platform Team', email: 'platform@example.com', date: this.now().toISOString() },
     });
-    this.refs.set(`heads/${opts.defaultBranch ?? 'main'}`, commit);
+    this.defaultBranch = opts.defaultBranch ?? 'main';
+    this.refs.set(`heads/${this.defaultBranch}`, commit);
+  }
+
+  /** An installation token for the App, as POST /app/installations/{id}/access_tokens issues it. */
+  issueInstallationToken(realNow = Date.now()): { token: string; expires_at: string; permissions: GitHubPermissions } {
+    const token = `ghs_sandbox${++this.tokensIssued}${realNow.toString(36)}`;
+    const expiresAt = realNow + this.app.tokenLifetimeMs;
+    this.credentials.set(token, { kind: 'app', permissions: { ...this.app.permissions }, expiresAt });
+    return { token, expires_at: new Date(expiresAt).toISOString(), permissions: { ...this.app.permissions } };
+  }
+
+  /**
+   * The App's JWT (RS256, iss = App ID, exp at most 10 minutes ahead), or why GitHub would refuse it.
+   * https://docs.github.com/en/apps/creating-github-apps/authenticating-with-a-github-app/generating-a-json-web-token-jwt-for-a-github-app
+   */
+  jwtProblem(jwt: string, realNow = Date.now()): string | null {
+    const [h, p, sig] = jwt.split('.');
+    if (!h || !p || !sig) return 'A JSON web token could not be decoded';
+    const signed = verify(
+      'RSA-SHA256',
+      Buffer.from(`${h}.${p}`),
+      sandboxAppKeys().publicKey,
+      Buffer.from(sig, 'base64url'),
+    );
+    if (!signed) return 'A JSON web token could not be decoded';
+    const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { iss?: unknown; exp?: number; iat?: number };
+    if (String(claims.iss) !== String(this.app.id)) return 'Integration not found';
+    const nowSec = realNow / 1000;
+    if (typeof claims.exp !== 'number' || claims.exp <= nowSec)
+      return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
+    if (claims.exp - nowSec > 600 + 60) return "'Expiration time' claim ('exp') is too far in the future";
+    return null;
+  }
+
+  /** Workflow files whose content differs between two commits (either may be null: no commit). */
+  workflowChanges(from: string | null, to: string): string[] {
+    const files = (sha: string | null) =>
+      (sha ? this.treeEntries(this.commits.get(sha)!.tree) : undefined) ?? new Map<string, string>();
+    const [a, b] = [files(from), files(to)];
+    const paths = new Set([...a.keys(), ...b.keys()].filter((path) => path.startsWith('.github/workflows/')));
+    return [...paths].filter((path) => a.get(path) !== b.get(path)).sort();
   }
 
   writeBlob(content: string): string {
@@ -243,14 +343,71 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
           },
         },
       };
-    if (!/^(token|Bearer) \S+/.test(String(headers.authorization ?? '')))
+    const presented = /^(?:token|bearer) (\S+)$/i.exec(String(headers.authorization ?? ''))?.[1];
+    if (!presented)
       throw new HttpError(401, 'Requires authentication', {
         message: 'Requires authentication',
         documentation_url: 'https://docs.github.com/rest',
       });
     const b = (body ?? {}) as Record<string, unknown>;
 
+    // The App itself (JWT): its installation and installation tokens.
+    // https://docs.github.com/en/rest/apps/apps#create-an-installation-access-token-for-an-app
+    let a: RegExpExecArray | null;
+    if ((a = /^\/app\/installations\/(\d+)(\/access_tokens)?$/.exec(path))) {
+      const problem = gh.jwtProblem(presented);
+      if (problem)
+        throw new HttpError(401, problem, { message: problem, documentation_url: 'https://docs.github.com/rest' });
+      if (Number(a[1]) !== gh.app.installationId) throw notFound();
+      if (a[2] && method === 'POST')
+        return { status: 201, body: { ...gh.issueInstallationToken(), repository_selection: 'selected' } };
+      if (!a[2] && method === 'GET')
+        return {
+          body: {
+            id: gh.app.installationId,
+            app_id: gh.app.id,
+            account: { login: gh.owner },
+            repository_selection: 'selected',
+            permissions: { ...gh.app.permissions },
+            events: [],
+          },
+        };
+      throw notFound();
+    }
+    const credential = gh.credentials.get(presented);
+    if (!credential || (credential.expiresAt !== null && Date.now() >= credential.expiresAt))
+      throw new HttpError(401, 'Bad credentials', {
+        message: 'Bad credentials',
+        documentation_url: 'https://docs.github.com/rest',
+      });
+    /** What an installation token without the permission hears (https://docs.github.com/en/rest/authentication/permissions-required-for-github-apps). */
+    const need = (permission: string) => {
+      if (credential.permissions[permission] !== 'write')
+        throw new HttpError(403, 'Resource not accessible by integration', {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest',
+        });
+    };
+    /**
+     * Moving a branch to a commit whose workflow files differ from the branch's (a merge of main
+     * after it changed .github/workflows/) needs the workflows permission: GitHub's refusal, in the
+     * words of its push rejection. The REST status for it is not documented; 422 is assumed.
+     */
+    const workflowGuard = (from: string | null, to: string) => {
+      const changed = gh.workflowChanges(from, to);
+      if (changed.length && credential.permissions.workflows !== 'write') {
+        const who = credential.kind === 'pat' ? 'a Personal Access Token' : 'a GitHub App';
+        const what = credential.kind === 'pat' ? '`workflow` scope' : '`workflows` permission';
+        throw unprocessable(`refusing to allow ${who} to create or update workflow \`${changed[0]}\` without ${what}`);
+      }
+    };
+    if (method !== 'GET' && path !== '/graphql') {
+      const rest0 = path.replace(/^\/repos\/[^/]+\/[^/]+/, '');
+      need(/^\/(pulls|issues)/.test(rest0) ? 'pull_requests' : 'contents');
+    }
+
     if (method === 'POST' && path === '/graphql') {
+      need('pull_requests');
       const q = String(b.query ?? '');
       const id = String((b.variables as { pullRequestId?: string } | undefined)?.pullRequestId ?? '');
       if (!q.includes('enablePullRequestAutoMerge'))
@@ -307,11 +464,19 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
       return { body: gh.refJson(base, m[1]!) };
     }
     if (rest === '/git/refs' && method === 'POST') {
-      const ref = String(b.ref ?? '').replace(/^refs\//, '');
+      // "The name of the fully qualified reference (ie: refs/heads/master). If it doesn't start with
+      // 'refs' and have at least two slashes, it will be rejected." https://docs.github.com/en/rest/git/refs#create-a-reference
+      const full = String(b.ref ?? '');
+      if (!/^refs\/[^/]+\/.+/.test(full))
+        throw unprocessable(
+          `Reference name ${JSON.stringify(full)} must start with 'refs' and have at least two slashes`,
+        );
+      const ref = full.replace(/^refs\//, '');
       const sha = String(b.sha ?? '');
       if (!ref.startsWith('heads/')) throw unprocessable('Reference name must start with refs/heads/');
       if (!gh.commits.has(sha)) throw unprocessable('Object does not exist');
       if (gh.refs.has(ref)) throw unprocessable('Reference already exists');
+      workflowGuard(gh.refs.get(`heads/${gh.defaultBranch}`) ?? null, sha);
       gh.refs.set(ref, sha);
       return { status: 201, body: gh.refJson(base, ref) };
     }
@@ -322,6 +487,7 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
         const sha = String(b.sha ?? '');
         if (!gh.commits.has(sha)) throw unprocessable('Object does not exist');
         if (!b.force && !gh.isAncestor(gh.refs.get(ref)!, sha)) throw unprocessable('Update is not a fast forward');
+        workflowGuard(gh.refs.get(ref)!, sha);
         gh.refs.set(ref, sha);
         return { body: gh.refJson(base, ref) };
       }
@@ -433,7 +599,12 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
     }
 
     if (rest === '/pulls' && method === 'GET') {
-      const head = query.get('head')?.split(':').pop();
+      // head=owner:branch: a branch of another owner's fork is not ours (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests).
+      const [headOwner, headBranch] = (query.get('head') ?? '').includes(':')
+        ? query.get('head')!.split(':')
+        : [null, query.get('head')];
+      if (headOwner !== null && headOwner !== gh.owner) return { body: [] };
+      const head = headBranch || undefined;
       const state = query.get('state') ?? 'open';
       const list = gh.pulls.filter((p) => (!head || p.head === head) && (state === 'all' || p.state === state));
       return { body: list.map((p) => gh.pullJson(base, p)) };
@@ -445,6 +616,19 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
       if (!gh.refs.has(`heads/${head}`))
         throw unprocessable('Validation Failed', {
           errors: [{ resource: 'PullRequest', field: 'head', code: 'invalid' }],
+        });
+      if (credential.kind === 'actions' && !gh.actionsCanCreatePullRequests)
+        throw new HttpError(403, 'GitHub Actions is not permitted to create or approve pull requests.', {
+          message: 'GitHub Actions is not permitted to create or approve pull requests.',
+          documentation_url: 'https://docs.github.com/rest/pulls/pulls#create-a-pull-request',
+        });
+      const baseBranch = String(b.base ?? 'main');
+      const [headSha, baseSha] = [gh.refs.get(`heads/${head}`)!, gh.refs.get(`heads/${baseBranch}`)];
+      if (baseSha && gh.isAncestor(headSha, baseSha))
+        throw unprocessable('Validation Failed', {
+          errors: [
+            { resource: 'PullRequest', code: 'custom', message: `No commits between ${baseBranch} and ${head}` },
+          ],
         });
       if (gh.pulls.some((p) => p.head === head && p.state === 'open')) {
         throw unprocessable('Validation Failed', {

@@ -34,6 +34,8 @@ export interface Sandbox {
   tokens: SandboxTokens;
   /** A token the sandbox GitHub accepts (a fixed fake; GitHub tokens do not expire like Google's). */
   githubToken: string;
+  /** The GitHub App installed on the sandbox repository (App auth, the production default). */
+  githubApp: { appId: string; installationId: number; privateKey: () => string };
   world: SandboxWorld;
   /** The GitHub repository behind the github endpoint (the repository of spec.configSync). */
   github: SandboxGitHub;
@@ -139,6 +141,11 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     accessToken: () => tokens.issue().access_token,
     tokens,
     githubToken: 'sandbox-github-token',
+    githubApp: {
+      appId: String(github.app.id),
+      installationId: github.app.installationId,
+      privateKey: () => github.app.privateKey,
+    },
     world,
     github,
     faults,

@@ -269,7 +269,131 @@ describe('GitHubHost: one idempotent pull request', () => {
       retryBaseMs: 5,
     }).propose(request('a'));
     expect(r).toMatchObject({ action: 'stopped' });
-    expect(r.message).toMatch(/GitHub answered 404/);
+    expect(r.message).toMatch(/^GitHub answered 401: Bad credentials/);
+    const elsewhere = await new GitHubHost({
+      owner: 'nobody',
+      repo: 'nothing',
+      auth: { kind: 'token', token: sandbox.githubToken },
+      baseUrl: sandbox.endpoints.github,
+      logger: silentLogger,
+      retryBaseMs: 5,
+    }).propose(request('a'));
+    expect(elsewhere.message).toMatch(/^GitHub answered 404/);
+  });
+});
+
+describe('GitHubHost with the production identity, a GitHub App', () => {
+  const appHost = () =>
+    new GitHubHost({
+      owner: sandbox.github.owner,
+      repo: sandbox.github.repo,
+      auth: {
+        kind: 'app',
+        appId: sandbox.githubApp.appId,
+        privateKey: sandbox.githubApp.privateKey(),
+        installationId: sandbox.githubApp.installationId,
+      },
+      baseUrl: sandbox.endpoints.github,
+      logger: silentLogger,
+      retryBaseMs: 5,
+      throttle: false,
+    });
+  const paths = () => sandbox.requests.filter((r) => r.api === 'github').map((r) => `${r.method} ${r.path}`);
+
+  it('checks the installation, takes an installation token with its JWT, and proposes', async () => {
+    const r = await appHost().propose(request('a'));
+    expect(r).toMatchObject({ action: 'created', number: 1 });
+    expect(paths().slice(0, 2)).toEqual(['GET /app/installations/777', 'POST /app/installations/777/access_tokens']);
+    // A second sweep (a new process) takes a new token; the same plan writes nothing.
+    expect((await appHost().propose(request('a'))).action).toBe('unchanged');
+  });
+
+  it('an installation without Workflows: write is stopped before anything is written, naming what to grant', async () => {
+    delete sandbox.github.app.permissions.workflows;
+    const r = await appHost().propose(request('a'));
+    expect(r.action).toBe('stopped');
+    expect(r.message).toBe(
+      'the GitHub App installation 777 lacks Workflows: write (workflows: none); in the App\'s settings (Permissions & events → Repository permissions) set Workflows to "Read and write", then accept the new permissions on the installation (docs/runbook.md, step 7)',
+    );
+    expect(paths().filter((p) => !p.startsWith('GET'))).toEqual([]);
+    expect(pulls()).toEqual([]);
+  });
+
+  it('an expired installation token is refused (401); the next sweep gets a fresh one', async () => {
+    sandbox.github.app.tokenLifetimeMs = 1;
+    const first = await appHost().propose(request('a'));
+    expect(first.action).toBe('stopped');
+    // octokit's App auth retries a 401 for a few seconds after taking a token (GitHub replicates new
+    // tokens), then gives up with its own words.
+    expect(first.message).toMatch(
+      /^GitHub answered 401: After \d+ retries within .* of creating the installation access token/,
+    );
+    sandbox.github.app.tokenLifetimeMs = 3600_000;
+    expect((await appHost().propose(request('a'))).action).toBe('created');
+  });
+});
+
+describe('GitHub refusals the sandbox models', () => {
+  it('main changed a workflow: following it needs the workflows permission, and the stop says so', async () => {
+    await host().propose(request('a'));
+    sandbox.github.pushAsPerson('main', { '.github/workflows/validate.yml': 'on: push # bumped\n' }, 'Bump actions');
+    // the same identity without workflows (a token without the workflow scope)
+    delete sandbox.github.credentials.get(sandbox.githubToken)!.permissions.workflows;
+    const r = await host().propose(request('b'));
+    expect(r.action).toBe('stopped');
+    expect(r.message).toMatch(
+      /^GitHub answered 422: refusing to allow a Personal Access Token to create or update workflow `\.github\/workflows\/validate\.yml` without `workflow` scope .* — give the scout's identity Workflows: write/,
+    );
+    // granted: the branch follows main
+    sandbox.github.credentials.get(sandbox.githubToken)!.permissions.workflows = 'write';
+    expect((await host().propose(request('b'))).action).toBe('updated');
+    expect(sandbox.github.files('region-scout/placement').get('.github/workflows/validate.yml')).toBe(
+      'on: push # bumped\n',
+    );
+  });
+
+  it("the workflow's own GITHUB_TOKEN may not open pull requests (the default), with GitHub's words and the fix", async () => {
+    const r = await new GitHubHost({
+      owner: sandbox.github.owner,
+      repo: sandbox.github.repo,
+      auth: { kind: 'token', token: 'sandbox-actions-token' },
+      baseUrl: sandbox.endpoints.github,
+      logger: silentLogger,
+      retryBaseMs: 5,
+      throttle: false,
+    }).propose(request('a'));
+    expect(r.action).toBe('stopped');
+    expect(r.message).toMatch(
+      /^GitHub answered 403: GitHub Actions is not permitted to create or approve pull requests\. .* set the REGION_SCOUT_APP_\* or REGION_SCOUT_GITHUB_TOKEN secrets$/,
+    );
+  });
+
+  it('createRef without refs/, a pull request with no commits, and head=owner:branch as GitHub reads them', async () => {
+    const api = async (method: string, path: string, body?: unknown) => {
+      const res = await fetch(
+        `${sandbox.endpoints.github}/repos/${sandbox.github.owner}/${sandbox.github.repo}${path}`,
+        {
+          method,
+          headers: { authorization: `token ${sandbox.githubToken}`, 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        },
+      );
+      return {
+        status: res.status,
+        body: (await res.json()) as { message?: string; errors?: Array<{ message: string }> },
+      };
+    };
+    const main = sandbox.github.refs.get('heads/main')!;
+    const bare = await api('POST', '/git/refs', { ref: 'heads/x', sha: main });
+    expect(bare.status).toBe(422);
+    expect(bare.body.message).toMatch(/must start with 'refs' and have at least two slashes/);
+    expect((await api('POST', '/git/refs', { ref: 'refs/heads/x', sha: main })).status).toBe(201);
+    const empty = await api('POST', '/pulls', { head: 'x', base: 'main', title: 't', body: 'b' });
+    expect(empty.status).toBe(422);
+    expect(empty.body.errors?.[0]?.message).toBe('No commits between main and x');
+    await host().propose(request('a'));
+    expect((await api('GET', `/pulls?head=${sandbox.github.owner}:region-scout/placement`)).body).toHaveLength(1);
+    expect((await api('GET', '/pulls?head=someone-else:region-scout/placement')).body).toEqual([]);
   });
 });
 

@@ -39,7 +39,20 @@ export interface GitHubHostOptions {
   dir?: string;
 }
 
+/** Repository permissions the scout's App must hold (GitHub's names → the labels of the App settings page). */
+export const REQUIRED_APP_PERMISSIONS: Readonly<Record<string, string>> = {
+  contents: 'Contents',
+  pull_requests: 'Pull requests',
+  workflows: 'Workflows',
+};
+
+/** The scout's GitHub identity cannot do what a sweep needs: a configuration problem, said precisely. */
+export class GitHubPermissionError extends Error {
+  override name = 'GitHubPermissionError';
+}
+
 // Narrow views of the responses the adapter reads (parsed at the boundary).
+const InstallationSchema = z.object({ permissions: z.record(z.string(), z.enum(['read', 'write', 'admin'])) });
 const RefSchema = z.object({ object: z.object({ sha: z.string() }) });
 const CommitSchema = z.object({
   sha: z.string(),
@@ -126,15 +139,37 @@ export class GitHubHost implements GitHostPort {
       },
     };
     const auth = this.settings.auth;
-    this.octokitPromise =
-      auth.kind === 'token'
-        ? Promise.resolve(new Octokit({ ...options, auth: auth.token }))
-        : (new App({
-            appId: auth.appId,
-            privateKey: auth.privateKey,
-            Octokit: Octokit.defaults(options),
-          }).getInstallationOctokit(auth.installationId) as Promise<InstanceType<typeof Octokit>>);
+    if (auth.kind === 'token') {
+      this.octokitPromise = Promise.resolve(new Octokit({ ...options, auth: auth.token }));
+      return this.octokitPromise;
+    }
+    const app = new App({ appId: auth.appId, privateKey: auth.privateKey, Octokit: Octokit.defaults(options) });
+    this.octokitPromise = (async () => {
+      await this.checkInstallation(app, auth.installationId);
+      return (await app.getInstallationOctokit(auth.installationId)) as InstanceType<typeof Octokit>;
+    })();
+    // A failed start (wrong key, missing permission) is not cached: the next call says it again.
+    this.octokitPromise.catch(() => (this.octokitPromise = null));
     return this.octokitPromise;
+  }
+
+  /**
+   * The App installation's granted permissions, checked before anything is written: what the scout
+   * does needs Contents (its branch), Pull requests (the proposal) and Workflows — once main has
+   * changed anything under .github/workflows/, bringing the branch up to date moves workflow files,
+   * which GitHub refuses to an App without `workflows: write`, and every later sweep would stop.
+   * https://docs.github.com/en/rest/apps/apps#get-an-installation-for-the-authenticated-app
+   */
+  private async checkInstallation(app: InstanceType<typeof App>, installationId: number): Promise<void> {
+    const { data } = await app.octokit.request('GET /app/installations/{installation_id}', {
+      installation_id: installationId,
+    });
+    const granted = InstallationSchema.parse(data).permissions;
+    const missing = Object.entries(REQUIRED_APP_PERMISSIONS).filter(([name]) => granted[name] !== 'write');
+    if (missing.length)
+      throw new GitHubPermissionError(
+        `the GitHub App installation ${installationId} lacks ${missing.map(([name, label]) => `${label}: write (${name}: ${granted[name] ?? 'none'})`).join(', ')}; in the App's settings (Permissions & events → Repository permissions) set ${missing.map(([, label]) => label).join(', ')} to "Read and write", then accept the new permissions on the installation (docs/runbook.md, step 7)`,
+      );
   }
 
   /**
@@ -278,11 +313,20 @@ export class GitHubHost implements GitHostPort {
     try {
       return await fn();
     } catch (e) {
+      if (e instanceof GitHubPermissionError) {
+        this.settings.logger.error({ branch }, e.message);
+        return { action: 'stopped', branch, commit: null, url: null, number: null, message: e.message };
+      }
       if (e instanceof RequestError) {
         const secondary = e.status === 403 && /secondary rate limit/i.test(e.message);
+        const hint = /without `?workflows?`? (permission|scope)/i.test(e.message)
+          ? " — give the scout's identity Workflows: write (the App permission, or the `workflow` scope / Workflows permission of a token): main changed .github/workflows/ and the branch must follow it"
+          : /not permitted to create or approve pull requests/i.test(e.message)
+            ? " — the workflow's own GITHUB_TOKEN may not open pull requests here; set the REGION_SCOUT_APP_* or REGION_SCOUT_GITHUB_TOKEN secrets"
+            : '';
         const why = secondary
           ? 'GitHub secondary rate limit: stopped; the next sweep retries'
-          : `GitHub answered ${e.status}: ${e.message.split('\n')[0]} (${e.request.method} ${new URL(e.request.url).pathname})`;
+          : `GitHub answered ${e.status}: ${e.message.split('\n')[0]} (${e.request.method} ${new URL(e.request.url).pathname})${hint}`;
         this.settings.logger.warn({ status: e.status, branch }, why);
         return { action: 'stopped', branch, commit: null, url: null, number: null, message: why };
       }
