@@ -8,6 +8,11 @@ locals {
     "cloudresourcemanager.googleapis.com",
     "compute.googleapis.com",        # GPU catalog, quotas, static IP, certificates
     "connectgateway.googleapis.com", # the scout reaches every cluster's API through Connect Gateway
+    # Listed with connectgateway, gkehub and cloudresourcemanager by "Setting up the Connect gateway"
+    # (https://cloud.google.com/kubernetes-engine/enterprise/multicluster-management/gateway/setup).
+    # GKE clusters on Google Cloud run no Connect Agent, but the guide does not exempt them: enabled.
+    # (anthos.googleapis.com, in older versions of that list, is the paid GKE Enterprise API: not enabled.)
+    "gkeconnect.googleapis.com",
     "container.googleapis.com",
     "dns.googleapis.com",    # multi-cluster Services
     "gkehub.googleapis.com", # fleet memberships and features
