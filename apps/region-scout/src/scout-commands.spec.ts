@@ -155,7 +155,26 @@ describe('region-scout sandbox', () => {
         'projectNumber',
         'accessToken',
         'refreshToken',
+        'githubToken',
+        'githubRepository',
       ]);
+      // The repository docs/sandbox.md describes: the spec and the tree rendered from it, on main.
+      const gh = (path: string) =>
+        fetch(`${e.github}/repos/${e.githubRepository}${path}`, {
+          headers: { authorization: `token ${e.githubToken}` },
+        }).then((r) => r.json() as Promise<Record<string, unknown>>);
+      const main = (await gh('/git/ref/heads/main')) as { object: { sha: string } };
+      const commit = (await gh(`/git/commits/${main.object.sha}`)) as { tree: { sha: string } };
+      const tree = (await gh(`/git/trees/${commit.tree.sha}?recursive=1`)) as { tree: Array<{ path: string }> };
+      const paths = tree.tree.map((t) => t.path);
+      expect(paths).toEqual(
+        expect.arrayContaining([
+          'fleet-config/fleet.yaml',
+          'fleet-config/base/deployment.yaml',
+          'clusters/sd-us-central1/kustomization.yaml',
+          '.github/workflows/sweep.yml',
+        ]),
+      );
       const res = await fetch(`${e.compute}/compute/v1/projects/${e.project}/regions`, {
         headers: { authorization: `Bearer ${e.accessToken}` },
       });

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { probeImageOf, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { EvidenceLedger, type Clock, type EvidenceStore, type Logger } from '@gpu-fleet/scout-domain';
 import {
   createGcpAdapters,
@@ -103,6 +103,12 @@ export function openCloudSession(
 export function probeWaits(session: ScoutSession): { pollMs?: number; sleep?: (ms: number) => Promise<void> } {
   const clock = session.sandbox?.world.clock;
   return clock ? { pollMs: 5_000, sleep: (ms) => clock.sleep(ms) } : {};
+}
+
+/** The probe Job's image from the spec (docs/runbook.md step 8); none: the adapter's default. */
+export function probeImageOption(spec: Pick<FleetSpec, 'scout'>): { image?: string } {
+  const image = probeImageOf(spec);
+  return image ? { image } : {};
 }
 
 /** The first line a command prints when its data is simulated, so a sandbox result is never read as a real one. */

@@ -2,7 +2,7 @@ import { freeProbeGpus, membershipFor, ProbeBudget } from '@gpu-fleet/scout-doma
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
-import { openCloudSession, probeWaits, sandboxBanner, type CloudOptions } from '../session';
+import { openCloudSession, probeImageOption, probeWaits, sandboxBanner, type CloudOptions } from '../session';
 import { progress } from '../progress';
 
 export interface ProbeCommandOptions extends CloudOptions {
@@ -51,7 +51,10 @@ export async function probeCommand(
         `--cluster: ${cluster.name} (${cluster.region}) has no fleet membership yet; infra/ registers it when it creates the cluster`,
         EXIT.checkFailed,
       );
-    const prober = await session.adapters.prober(member, projectNumber, probeWaits(session));
+    const prober = await session.adapters.prober(member, projectNumber, {
+      ...probeWaits(session),
+      ...probeImageOption(spec),
+    });
     const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
     if (removed) io.err(`removed ${removed} finished probe Job(s) left by an earlier run`);
     if (freeProbeGpus(spec.scout.probeMaxGpus, live) < count) {

@@ -1,5 +1,6 @@
+import { renderTree, SPEC_FILE } from '@gpu-fleet/manifests';
 import { startEmbeddedSandbox } from '@gpu-fleet/sandbox';
-import { readSpec, type Io, type Workspace } from '../context';
+import { readSpecDocument, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
 
 /**
@@ -11,8 +12,13 @@ export async function sandboxCommand(
   io: Io,
   options: { seed: number; timeFactor: number; signal?: AbortSignal },
 ): Promise<number> {
-  const spec = readSpec(ws);
-  const sb = await startEmbeddedSandbox({ spec, seed: options.seed, timeFactor: options.timeFactor });
+  const { spec, text } = readSpecDocument(ws);
+  const sb = await startEmbeddedSandbox({
+    spec,
+    seed: options.seed,
+    timeFactor: options.timeFactor,
+    githubFiles: seededRepository(spec, text, ws),
+  });
   // An access token to start with (it expires like Google's); the refresh token gets new ones from oauth2Token.
   io.out(
     JSON.stringify({
@@ -20,6 +26,8 @@ export async function sandboxCommand(
       projectNumber: sb.world.projectNumber,
       accessToken: sb.sandbox.accessToken(),
       refreshToken: sb.sandbox.refreshToken,
+      githubToken: sb.sandbox.githubToken,
+      githubRepository: `${sb.sandbox.github.owner}/${sb.sandbox.github.repo}`,
     }),
   );
   io.err(
@@ -33,4 +41,20 @@ export async function sandboxCommand(
   });
   await sb.close();
   return EXIT.ok;
+}
+
+/**
+ * The files of the sandbox's GitHub repository (docs/sandbox.md): the spec as it is on disk and the
+ * tree rendered from it, under configSync.dir — what a sweep reads from GitHub without a checkout.
+ */
+export function seededRepository(
+  spec: Parameters<typeof renderTree>[0],
+  specText: string,
+  ws: Pick<Workspace, 'catalog'>,
+): Record<string, string> {
+  const prefix = spec.configSync.dir ? `${spec.configSync.dir.replace(/\/+$/, '')}/` : '';
+  const tree = renderTree(spec, ws.catalog);
+  const files: Record<string, string> = { [prefix + SPEC_FILE]: specText };
+  for (const [path, content] of [...tree.files, ...tree.seeds]) files[prefix + path] = content;
+  return files;
 }

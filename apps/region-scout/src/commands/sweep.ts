@@ -11,7 +11,14 @@ import type { Document } from 'yaml';
 import { DEFAULT_SPEC, readSpecDocument, type Io, type Workspace } from '../context';
 import { CliError, EXIT } from '../errors';
 import { githubAuth, githubHost, parseRepo, proposalHost, type ProposalTarget } from '../host';
-import { openCloudSession, probeWaits, sandboxBanner, type CloudOptions, type ScoutSession } from '../session';
+import {
+  openCloudSession,
+  probeImageOption,
+  probeWaits,
+  sandboxBanner,
+  type CloudOptions,
+  type ScoutSession,
+} from '../session';
 import { table } from '../table';
 import { cacheDir, formatFinding } from './validate';
 
@@ -69,7 +76,8 @@ export async function sweepOnce(
       catalog: ws.catalog,
       ports: session.adapters.ports,
       ledger: session.ledger,
-      prober: (member, projectNumber) => session.adapters.prober(member, projectNumber, probeWaits(session)),
+      prober: (member, projectNumber) =>
+        session.adapters.prober(member, projectNumber, { ...probeWaits(session), ...probeImageOption(spec) }),
       host,
       simulated: session.mode === 'sandbox' ? session.description : undefined,
       logger,

@@ -96,3 +96,7 @@ export function proxyContinent(region: string): ProxyContinent {
  */
 export const kedaServiceAccount = (spec: Pick<FleetSpec, 'project'>): string =>
   `keda-operator@${spec.project}.iam.gserviceaccount.com`;
+
+/** The GPU probe's image: scout.probeImage, else the scout's own image (both pinned by digest in the fleet's registry), else null. */
+export const probeImageOf = (spec: Pick<FleetSpec, 'scout'>): string | null =>
+  spec.scout.probeImage ?? spec.scout.image ?? null;

@@ -241,6 +241,27 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       ],
     ],
     [
+      'probe image by tag',
+      replace('clusters:\n', 'scout:\n  probeImage: nvidia/cuda:12.4.1-base-ubuntu22.04\nclusters:\n'),
+      [
+        expect.stringMatching(
+          /^scout\.probeImage: "nvidia\/cuda:12\.4\.1-base-ubuntu22\.04" must be an image pinned by digest in a registry the fleet controls/,
+        ),
+      ],
+    ],
+    [
+      'probe image in another Artifact Registry repository of the project',
+      replace(
+        'clusters:\n',
+        `scout:\n  probeImage: us-docker.pkg.dev/sd-fleet-test-4821/mirror/gpu-probe@sha256:${'a'.repeat(64)}\nclusters:\n`,
+      ),
+      [
+        expect.stringMatching(
+          /^scout\.probeImage: "us-docker\.pkg\.dev\/sd-fleet-test-4821\/mirror\/gpu-probe@sha256:a+\.\.\. is in Artifact Registry repository "us\/mirror" of this project, but infra\/ creates and lets the nodes pull from "us\/gpu-fleet" only/,
+        ),
+      ],
+    ],
+    [
       'probe namespace too small for one probe',
       replace('clusters:\n', 'scout:\n  probeMaxGpus: 0\nclusters:\n'),
       [

@@ -659,6 +659,16 @@ export const ScoutSpec = z
       .describe(
         'Machine-written: the region-scout image, pinned by digest, the CronJob runs. Written by `region-scout pin --scout-image` after a build (see apps/region-scout/README.md); never paste it by hand. Required when schedule.runner is config-cluster.',
       ),
+    probeImage: z
+      .string()
+      .regex(/^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._\-/][a-z0-9]+)*)*@sha256:[a-f0-9]{64}$/, {
+        message:
+          'must be an image pinned by digest in a registry the fleet controls, such as "us-docker.pkg.dev/p/gpu-fleet/gpu-probe@sha256:<64 hex>"',
+      })
+      .optional()
+      .describe(
+        'Image of the GPU probe Job. It only runs the nvidia-smi GKE mounts from the node (/usr/local/nvidia), so any small image with glibc does; pinned by digest, in the fleet’s Artifact Registry. Default: scout.image (distroless, Debian glibc, already pinned there); without either, nvidia/cuda by tag from Docker Hub. Mirror step: docs/runbook.md, step 8.',
+      ),
     namespace: dnsLabel('a Kubernetes namespace', 63)
       .default('gpu-fleet-system')
       .describe('Namespace of the CronJob, its ServiceAccount and the evidence ConfigMap in the config cluster.'),

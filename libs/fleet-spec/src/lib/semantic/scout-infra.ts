@@ -41,6 +41,7 @@ export function checkScoutAndInfra(ctx: SemanticContext): void {
     const images: Array<[PathSegment[], string | undefined]> = [
       [['app', 'image'], app?.image],
       [['scout', 'image'], scout?.image],
+      [['scout', 'probeImage'], scout?.probeImage],
     ];
     for (const [path, image] of images) {
       const m = image ? /^([a-z0-9-]+)-docker\.pkg\.dev\/([^/]+)\/([^/]+)\/(.+)$/.exec(image) : null;

@@ -159,6 +159,8 @@ export class KubeProbeRunner implements ProbePort {
     options: ProbeOptions,
   ) {
     this.o = {
+      // Only when the spec names neither scout.probeImage nor scout.image (the CLI passes them):
+      // a tag on Docker Hub, which the fleet does not control (docs/runbook.md step 8 mirrors one).
       image: 'nvidia/cuda:12.4.1-base-ubuntu22.04',
       pollMs: 5000,
       sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
