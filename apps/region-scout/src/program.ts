@@ -267,7 +267,7 @@ export function buildProgram(
     .addOption(seedOption('seeds node events and synthetic capacity').default(1))
     .option(
       '--policies <list>',
-      'comma-separated: static,in-region,failover,scout,autoscaled (the scout with autoscaling on)',
+      'comma-separated: static,in-region,failover,spothedge,scout,autoscaled (the scout with autoscaling on)',
       'static,in-region,failover,scout',
     )
     .option('--demand <model>', 'users: none, diurnal (seeded daily cycle per continent) or file', 'none')
@@ -275,7 +275,7 @@ export function buildProgram(
       '--demand-file <file.csv>',
       'with --demand file: generations/minute per hour, header hour,America,Europe,Asia',
     )
-    .option('--provisioning <model>', 'on-demand or spot (default: gpu.provisioning)')
+    .option('--provisioning <model>', 'on-demand, spot or spot-then-on-demand (default: gpu.provisioning)')
     .option('--json', 'print one JSON document {period, oracle, policies}')
     .option('--report <file.html>', 'write a self-contained HTML report (timelines, table, map)')
     .addOption(bounded('--sweep-interval <min>', 'minutes between sweeps (default: scout.schedule.cron)', 1, 1440))

@@ -73,14 +73,14 @@ describe('region-scout backtest', () => {
     const report = join(dir, 'r.html');
     await expect(run({ policies: 'static,best', report })).rejects.toThrow(
       new CliError(
-        '--policies: "best" is not a policy; choose from static,in-region,failover,scout,autoscaled (comma-separated).',
+        '--policies: "best" is not a policy; choose from static,in-region,failover,spothedge,scout,autoscaled (comma-separated).',
       ),
     );
     await expect(run({ traces: dir, report })).rejects.toThrow(
       /--traces .*: no traces\.yaml in it; write one mapping zones/,
     );
     await expect(run({ provisioning: 'reserved', report })).rejects.toThrow(
-      '--provisioning: "reserved" is not a provisioning model; use on-demand or spot.',
+      '--provisioning: "reserved" is not a provisioning model; use on-demand, spot or spot-then-on-demand.',
     );
     await expect(run({ sweepInterval: 0, report })).rejects.toThrow(/sweepIntervalMinutes = 0 is invalid/);
     await expect(run({ demand: 'weekly', report })).rejects.toThrow(

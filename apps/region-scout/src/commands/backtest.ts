@@ -80,8 +80,13 @@ export function summaryLines(r: BacktestResult): string[] {
 export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCommandOptions): Promise<number> {
   const policies = parsePolicies(options.policies);
   const { spec, text } = readSpecDocument(ws);
-  if (options.provisioning !== undefined && !['on-demand', 'spot'].includes(options.provisioning))
-    throw new CliError(`--provisioning: "${options.provisioning}" is not a provisioning model; use on-demand or spot.`);
+  if (
+    options.provisioning !== undefined &&
+    !['on-demand', 'spot', 'spot-then-on-demand'].includes(options.provisioning)
+  )
+    throw new CliError(
+      `--provisioning: "${options.provisioning}" is not a provisioning model; use on-demand, spot or spot-then-on-demand.`,
+    );
   const demandKind = options.demand ?? 'none';
   if (!['none', 'diurnal', 'file'].includes(demandKind))
     throw new CliError(

@@ -8,6 +8,7 @@ import type { Policy, PolicyName } from './policy';
 import type { SimEnv } from './replicas';
 import { demandArrivals, type DemandSource } from './demand';
 import { ScoutPolicy } from './scout-policy';
+import { SpotHedgePolicy } from './spothedge';
 import { percentile } from './stats';
 import type { Timeline } from './timeline';
 import { DemandSim, type DemandResult } from './traffic';
@@ -133,6 +134,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
         return new StaticPolicy(name, spec, env(name));
       case 'failover':
         return new FailoverPolicy(spec, env(name));
+      case 'spothedge':
+        return new SpotHedgePolicy(spec, env(name));
       case 'scout':
         return new ScoutPolicy(o.specText, env(name), o.start);
       case 'autoscaled':

@@ -65,7 +65,7 @@ export class FailoverPolicy implements Policy {
     private readonly spec: FleetSpec,
     private readonly env: SimEnv,
   ) {
-    const spot = env.timeline.provisioning === 'spot';
+    const spot = env.timeline.provisioning !== 'on-demand';
     const cheapest = (region: string) =>
       Math.min(...spec.gpu.preferences.map((g) => env.catalog.pricePerGpuHour(region, g, spot) ?? Infinity));
     this.order = spec.placement.candidateRegions

@@ -22,7 +22,7 @@ export interface Member {
   autoscale: { role: 'warm' | 'cold'; min: number; max: number; target: number; idleMinutes: number } | null;
 }
 
-export const POLICY_NAMES = ['static', 'in-region', 'failover', 'scout', 'autoscaled'] as const;
+export const POLICY_NAMES = ['static', 'in-region', 'failover', 'spothedge', 'scout', 'autoscaled'] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PolicyTotals {

@@ -43,6 +43,8 @@ export interface Work {
 
 export interface Replica {
   phase: ReplicaPhase;
+  /** On a spot node (preempted when its zone loses capacity) or an on-demand one. */
+  spot: boolean;
   /** The running generation first, then those queued inside the WebUI (demand runs only). */
   work: Work[];
   /** Minute the load balancer last sent it a generation (it spreads requests over endpoints). */
@@ -102,6 +104,7 @@ export class RegionReplicas {
     while (this.replicas.length < count)
       this.replicas.push({
         phase: 'pending',
+        spot: false,
         work: [],
         zone: null,
         gpu: null,
@@ -145,7 +148,14 @@ export class RegionReplicas {
     for (const r of this.replicas) {
       if (r.phase !== 'pending') continue;
       const gpu = this.gpus.find((g) => this.zoneWith(g, minute) !== null);
-      if (gpu) Object.assign(r, { phase: 'ready', gpu, zone: this.zoneWith(gpu, minute), readyAt: -1440 });
+      if (gpu)
+        Object.assign(r, {
+          phase: 'ready',
+          spot: this.env.timeline.provisioning !== 'on-demand',
+          gpu,
+          zone: this.zoneWith(gpu, minute),
+          readyAt: -1440,
+        });
     }
   }
 
@@ -164,12 +174,11 @@ export class RegionReplicas {
     const eventChance = timeline.nodeEventsPerMonth / (30 * 1440);
     for (const r of this.replicas) {
       if (r.phase !== 'pending') {
-        const lost =
-          timeline.provisioning === 'spot'
-            ? !capacity.has(r.zone!, r.gpu!, minute)
-            : eventChance > 0 && this.env.random() < eventChance;
+        const lost = r.spot
+          ? !capacity.has(r.zone!, r.gpu!, minute)
+          : eventChance > 0 && this.env.random() < eventChance;
         if (lost) {
-          if (timeline.provisioning === 'spot') this.preemptions++;
+          if (r.spot) this.preemptions++;
           else this.nodeEvents++;
           this.cutByNodeLoss += r.work.length;
           Object.assign(r, {
@@ -183,17 +192,26 @@ export class RegionReplicas {
         }
       }
       if (r.phase === 'pending') {
+        const start = timeline.nodeProvisionMinutes + timeline.appStartMinutes;
         for (const gpu of this.gpus) {
           const zone = this.zoneWith(gpu, minute);
           if (zone) {
             Object.assign(r, {
               phase: 'starting',
+              spot: timeline.provisioning !== 'on-demand',
               zone,
               gpu,
-              readyAt: minute + timeline.nodeProvisionMinutes + timeline.appStartMinutes,
+              readyAt: minute + start,
             });
             break;
           }
+        }
+        // spot-then-on-demand: no spot in the region → the ComputeClass's on-demand rule, same region,
+        // first GPU type (on-demand assumed obtainable; see the timeline's provisioning).
+        if (r.phase === 'pending' && timeline.provisioning === 'spot-then-on-demand') {
+          const gpu = this.gpus[0]!;
+          const zone = this.env.catalog.zonesOffering(this.region, gpu)[0] ?? null;
+          if (zone) Object.assign(r, { phase: 'starting', spot: false, zone, gpu, readyAt: minute + start });
         }
       }
       if (r.phase === 'starting' && minute >= r.readyAt) r.phase = 'ready';
@@ -212,7 +230,7 @@ export class RegionReplicas {
   /** One minute of a pod's GPUs, at its zone's price. */
   private hold(r: Replica): void {
     this.gpuMinutes += this.env.gpuCount;
-    const price = this.env.catalog.pricePerGpuHour(this.region, r.gpu!, this.env.timeline.provisioning === 'spot') ?? 0;
+    const price = this.env.catalog.pricePerGpuHour(this.region, r.gpu!, r.spot) ?? 0;
     this.cost += (price * this.env.gpuCount) / 60;
   }
 

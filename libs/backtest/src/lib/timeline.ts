@@ -98,9 +98,9 @@ export const TimelineSchema = z.object({
       'Minutes a removed pod may keep finishing its generations (demand runs only) before it is killed and they are cut: terminationGracePeriodSeconds of the rendered Deployment, rounded down.',
     ),
   provisioning: z
-    .enum(['on-demand', 'spot'])
+    .enum(['on-demand', 'spot', 'spot-then-on-demand'])
     .describe(
-      'on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. Default: gpu.provisioning (spot-then-on-demand counts as spot).',
+      'on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. spot-then-on-demand: a pod takes a spot node where its region has spot capacity, else an on-demand node in the same region (the ComputeClass priorities, no pull request); on-demand is assumed obtainable (the traces record spot capacity; Google publishes no on-demand availability). Default: gpu.provisioning.',
     ),
 });
 export type Timeline = z.infer<typeof TimelineSchema>;
@@ -133,7 +133,7 @@ export function timelineFor(spec: FleetSpec, overrides: Partial<Timeline> = {}):
     loadMetricMinutes: 1,
     requestMetricMinutes: 5,
     terminationGraceMinutes: Math.floor(terminationGracePeriodSeconds(spec) / 60),
-    provisioning: spec.gpu.provisioning === 'on-demand' ? 'on-demand' : 'spot',
+    provisioning: spec.gpu.provisioning,
   };
   const merged = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };
   const parsed = TimelineSchema.safeParse(merged);

@@ -1,0 +1,63 @@
+import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import { backtestRandom } from '@gpu-fleet/sandbox';
+import type { CapacitySource } from './capacity';
+import { SpotHedgePolicy } from './spothedge';
+import { timelineFor } from './timeline';
+
+const catalog = GpuCatalog.bundled();
+const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec; // target: 1 + 2 replicas, L4 first
+const capacity = (has: CapacitySource['has']): CapacitySource => ({ has, lengthMinutes: null, describe: () => 'test' });
+const policy = (has: CapacitySource['has']) =>
+  new SpotHedgePolicy(spec, {
+    capacity: capacity(has),
+    catalog,
+    timeline: timelineFor(spec, { provisioning: 'spot', nodeEventsPerMonth: 0 }),
+    gpuCount: 1,
+    random: backtestRandom(1)('spothedge'),
+  });
+const spotZones = (p: SpotHedgePolicy) =>
+  p
+    .members(0)
+    .filter((m) => m.set.replicas[0]?.spot)
+    .map((m) => m.set.replicas[0]!.zone);
+
+describe('SpotHedge (SkyServe) baseline', () => {
+  it('spreads target + 1 spot replicas over distinct zones, cheapest first, and needs no on-demand while they serve', () => {
+    const p = policy(() => true);
+    const zones = spotZones(p);
+    expect(zones).toHaveLength(4);
+    expect(new Set(zones).size).toBe(4);
+    const price = (z: string) => catalog.pricePerGpuHour(z.replace(/-[a-z]$/, ''), 'nvidia-l4', true)!;
+    const others = spec.placement.candidateRegions
+      .flatMap((r) => catalog.zonesOffering(r, 'nvidia-l4'))
+      .filter((z) => !zones.includes(z));
+    for (const z of zones) for (const o of others) expect(price(z)).toBeLessThanOrEqual(price(o));
+    for (let m = 0; m < 30; m++) p.step(m);
+    expect(p.members(30).filter((m) => !m.set.replicas[0]?.spot)).toEqual([]);
+  });
+
+  it('a preemption: the zone is remembered as preempted, on-demand covers the gap until spot is ready elsewhere, then goes', () => {
+    let lost: string | null = null;
+    const p = policy((zone, _gpu, m) => !(lost && zone === lost && m >= 10));
+    lost = spotZones(p)[0]!;
+    for (let m = 0; m < 12; m++) p.step(m);
+    // the replacement avoids the preempted zone; on-demand launched meanwhile
+    expect(spotZones(p)).not.toContain(lost);
+    expect(p.members(12).some((m) => !m.set.replicas[0]?.spot)).toBe(true);
+    const t = timelineFor(spec);
+    for (let m = 12; m < 12 + t.nodeProvisionMinutes + t.appStartMinutes + 5; m++) p.step(m);
+    expect(p.members(40).filter((m) => !m.set.replicas[0]?.spot)).toEqual([]);
+  });
+
+  it('when fewer than two zones are left active, every zone is active again (the placer reset)', () => {
+    // Only two zones have capacity; the rest refuse every launch.
+    const all = spec.placement.candidateRegions.flatMap((r) => catalog.zonesOffering(r, 'nvidia-l4'));
+    const good = all.slice(-2);
+    const p = policy((zone) => good.includes(zone));
+    for (let m = 0; m < 5; m++) p.step(m);
+    // target + 1 = 4 spot replicas alive, packed into the two zones that have capacity
+    expect(spotZones(p).every((z) => good.includes(z!))).toBe(true);
+    expect(spotZones(p)).toHaveLength(4);
+  });
+});

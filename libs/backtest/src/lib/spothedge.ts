@@ -1,0 +1,171 @@
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { Member, Policy, PolicyTotals } from './policy';
+import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
+
+/**
+ * SkyServe's SpotHedge (Mao et al., EuroSys 2025; SkyPilot `sky serve` with `use_spot: true`,
+ * `spot_placer: dynamic_fallback`, `dynamic_ondemand_fallback: true`, `num_overprovision`), as its
+ * reference implementation behaves (skypilot-org/skypilot: sky/serve/spot_placer.py
+ * DynamicFallbackSpotPlacer @ 9e6408e; sky/serve/autoscalers.py FallbackRequestRateAutoscaler;
+ * https://docs.skypilot.co/en/latest/serving/spot-policy.html). Nothing of its code is copied.
+ *
+ * - Locations are zones offering the GPU, all ACTIVE at first. A spot launch or a running spot
+ *   replica losing its zone marks the zone PREEMPTED; a successful spot launch marks it ACTIVE again;
+ *   when fewer than two zones are ACTIVE, all become ACTIVE (the placer's reset).
+ * - A new spot replica goes to the cheapest ACTIVE zone that hosts none of the service's replicas,
+ *   else the cheapest ACTIVE zone (spread across failure domains, then price).
+ * - Every decision (20 s; here every simulated minute): keep T + O spot replicas alive (launching or
+ *   ready) and min(T, max(0, T + O − ready spot)) on-demand ones (dynamic fallback; B = 0), where T is
+ *   the target (the spec's serving replicas) and O the over-provisioning; on-demand ones go in the same
+ *   decision once enough spot is ready, not-ready ones first.
+ * - A controller that launches VMs itself, no pull request: a launch starts at the next decision; a
+ *   spot launch into a zone without capacity fails fast (retry_until_up false) within a minute; a
+ *   preemption is seen by the next readiness probe (10 s) and replaced at once. A VM and the model
+ *   take the same node and app start times as a GKE node here.
+ * - On-demand replicas are placed by SkyPilot's optimizer in the cheapest candidate region; on-demand
+ *   capacity is assumed obtainable, as for the scout's on-demand fallback.
+ */
+export class SpotHedgePolicy implements Policy {
+  readonly name = 'spothedge' as const;
+  /** One single-replica set per replica: each is its own VM in its own zone. */
+  private spot: Array<{ set: RegionReplicas; zone: string }> = [];
+  private onDemand: RegionReplicas[] = [];
+  private readonly retired: RegionReplicas[] = [];
+  private readonly zones: Array<{ zone: string; region: string; price: number }>;
+  private readonly preempted = new Set<string>();
+  private readonly gpu: string;
+  private readonly target: number;
+  private readonly odRegion: string;
+  private launches = 0;
+
+  constructor(
+    spec: FleetSpec,
+    private readonly env: SimEnv,
+    readonly overprovision = 1,
+  ) {
+    // One accelerator type: a SkyServe service's resources differ only in cloud/region/zone.
+    this.gpu = spec.gpu.preferences[0]!;
+    this.zones = spec.placement.candidateRegions
+      .flatMap((region) =>
+        env.catalog.zonesOffering(region, this.gpu).map((zone) => ({
+          zone,
+          region,
+          price: env.catalog.pricePerGpuHour(region, this.gpu, true) ?? Infinity,
+        })),
+      )
+      .sort((a, b) => a.price - b.price || a.zone.localeCompare(b.zone));
+    this.target = spec.clusters.filter((c) => c.mode === 'active').reduce((n, c) => n + c.replicas, 0);
+    this.odRegion = [...spec.placement.candidateRegions]
+      .filter((r) => env.catalog.offers(r, this.gpu))
+      .sort(
+        (a, b) =>
+          (env.catalog.pricePerGpuHour(a, this.gpu, false) ?? Infinity) -
+            (env.catalog.pricePerGpuHour(b, this.gpu, false) ?? Infinity) || a.localeCompare(b),
+      )[0]!;
+    // The service was running before the record starts: its spot replicas ready where they could be.
+    for (let i = 0; i < this.target + this.overprovision; i++) this.launchSpot(0, true);
+  }
+
+  private active(): typeof this.zones {
+    return this.zones.filter((z) => !this.preempted.has(z.zone));
+  }
+
+  private markPreempted(zone: string): void {
+    this.preempted.add(zone);
+    if (this.active().length < 2) this.preempted.clear();
+  }
+
+  /** The placer's choice, then a launch pinned to that zone: it fails fast where the zone has no capacity. */
+  private launchSpot(minute: number, warm = false): void {
+    const used = new Set(this.spot.map((s) => s.zone));
+    const active = this.active();
+    const fresh = active.filter((z) => !used.has(z.zone));
+    const pick = (fresh.length ? fresh : active)[0];
+    if (!pick) return;
+    this.launches++;
+    if (!this.env.capacity.has(pick.zone, this.gpu, minute)) {
+      this.markPreempted(pick.zone);
+      return;
+    }
+    this.preempted.delete(pick.zone);
+    const set = new RegionReplicas(pick.region, [this.gpu], {
+      ...this.env,
+      timeline: { ...this.env.timeline, provisioning: 'spot' },
+    });
+    set.scale(1, minute);
+    // pinned to the chosen zone
+    set.zoneWith = (gpu, m) => (this.env.capacity.has(pick.zone, gpu, m) ? pick.zone : null);
+    if (warm) set.warm(minute);
+    this.spot.push({ set, zone: pick.zone });
+  }
+
+  step(minute: number): void {
+    // Preempted spot replicas: the zone is marked, the replica is gone (terminal), replaced below.
+    for (const s of [...this.spot]) {
+      const r = s.set.replicas[0];
+      if (r && r.phase !== 'pending' && !this.env.capacity.has(s.zone, this.gpu, minute)) {
+        this.markPreempted(s.zone);
+        s.set.scale(0, minute);
+        this.retired.push(s.set);
+        this.spot = this.spot.filter((x) => x !== s);
+      }
+    }
+    const alive = this.spot.length;
+    for (let i = alive; i < this.target + this.overprovision; i++) this.launchSpot(minute);
+    const readySpot = this.spot.filter((s) => s.set.ready() > 0).length;
+    const odNeeded = Math.min(this.target, Math.max(0, this.target + this.overprovision - readySpot));
+    while (this.onDemand.length < odNeeded) {
+      const set = new RegionReplicas(this.odRegion, [this.gpu], {
+        ...this.env,
+        timeline: { ...this.env.timeline, provisioning: 'on-demand' },
+      });
+      // On-demand capacity is assumed obtainable: the pod takes a node in the region's first zone.
+      const zone = this.env.catalog.zonesOffering(this.odRegion, this.gpu)[0]!;
+      set.zoneWith = () => zone;
+      set.scale(1, minute);
+      this.onDemand.push(set);
+      this.launches++;
+    }
+    if (this.onDemand.length > odNeeded) {
+      // not-ready first, then the newest
+      const order = [...this.onDemand].sort(
+        (a, b) => a.ready() - b.ready() || this.onDemand.indexOf(b) - this.onDemand.indexOf(a),
+      );
+      for (const set of order.slice(0, this.onDemand.length - odNeeded)) {
+        set.scale(0, minute);
+        this.retired.push(set);
+        this.onDemand = this.onDemand.filter((x) => x !== set);
+      }
+    }
+    for (const s of this.spot) s.set.step(minute);
+    for (const set of this.onDemand) set.step(minute);
+    for (const set of this.retired) set.step(minute);
+  }
+
+  servingRegions(minute: number): string[] {
+    return [
+      ...new Set(
+        [...this.spot.map((s) => s.set), ...this.onDemand].filter((s) => s.serving(minute) > 0).map((s) => s.region),
+      ),
+    ];
+  }
+
+  members(): Member[] {
+    return [...this.spot.map((s) => s.set), ...this.onDemand].map((set, i) => ({
+      name: `replica-${i}`,
+      region: set.region,
+      set,
+      serving: true,
+      autoscale: null,
+    }));
+  }
+
+  totals(): PolicyTotals {
+    return {
+      ...heldTotals([...this.retired, ...this.spot.map((s) => s.set), ...this.onDemand]),
+      changes: this.launches,
+      pullRequests: 0,
+      probeGpuMinutes: 0,
+    };
+  }
+}
