@@ -76,6 +76,14 @@ export class RegionReplicas {
   /** Generations lost: a removed pod killed before finishing (grace over), or its node lost. */
   cutByScaleDown = 0;
   cutByNodeLoss = 0;
+  /**
+   * The ComputeClass's active migration (spot-then-on-demand, rendered only for clusters with two or
+   * more replicas, see activeMigrationAllowed): an on-demand pod is moved back to spot once its region
+   * has spot capacity, one pod at a time while the others are ready (the PodDisruptionBudget).
+   * https://cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes
+   */
+  migrateToSpot = false;
+  migrations = 0;
   /** Called when a generation starts running: the minute and the work (wait statistics). */
   onStart: ((work: Work, minute: number, region: string) => void) | null = null;
 
@@ -215,6 +223,29 @@ export class RegionReplicas {
         }
       }
       if (r.phase === 'starting' && minute >= r.readyAt) r.phase = 'ready';
+      if (
+        this.migrateToSpot &&
+        timeline.provisioning === 'spot-then-on-demand' &&
+        r.phase === 'ready' &&
+        !r.spot &&
+        r.work.length === 0 &&
+        this.replicas.every((o) => o === r || o.phase === 'ready')
+      ) {
+        for (const gpu of this.gpus) {
+          const zone = this.zoneWith(gpu, minute);
+          if (!zone) continue;
+          // Evicted (idle, so nothing is cut) and recreated on a spot node.
+          Object.assign(r, {
+            phase: 'starting',
+            spot: true,
+            zone,
+            gpu,
+            readyAt: minute + timeline.nodeProvisionMinutes + timeline.appStartMinutes,
+          });
+          this.migrations++;
+          break;
+        }
+      }
       if (r.phase === 'ready') this.work(r, minute);
       if (r.phase !== 'pending') this.hold(r);
     }

@@ -1,6 +1,12 @@
 import type { Document } from 'yaml';
 import { autoscalingRoles, loadFleetSpec, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
-import { clusterGpuOrder, SPEC_FILE, type RenderedTree, type ValidationReport } from '@gpu-fleet/manifests';
+import {
+  activeMigrationAllowed,
+  clusterGpuOrder,
+  SPEC_FILE,
+  type RenderedTree,
+  type ValidationReport,
+} from '@gpu-fleet/manifests';
 import {
   EvidenceLedger,
   silentLogger,
@@ -71,6 +77,7 @@ export class ScoutPolicy implements Policy {
     this.document = loaded.document;
     for (const c of this.spec.clusters) {
       const set = RegionReplicas.warmStart(c.region, this.gpusOf(c), env, c.mode === 'standby' ? 0 : c.replicas);
+      set.migrateToSpot = activeMigrationAllowed(this.spec, c);
       this.clusters.set(c.name, { spec: c, set, existsFrom: -1 });
     }
   }
@@ -120,6 +127,7 @@ export class ScoutPolicy implements Policy {
       }
       live.spec = c;
       live.set.gpus = this.gpusOf(c);
+      live.set.migrateToSpot = activeMigrationAllowed(this.spec, c);
       if (!autoscaled.has(c.name)) live.set.scale(c.mode === 'standby' ? 0 : c.replicas, minute);
       // Activated with the autoscaler owning replicas: the Deployment no longer declares the standby's
       // 0, so the API server defaults it to 1 (server-side apply drops a field its only owner

@@ -18,9 +18,9 @@ const policy = (has: CapacitySource['has']) =>
   });
 const spotZones = (p: SpotHedgePolicy) =>
   p
-    .members(0)
+    .members()
     .filter((m) => m.set.replicas[0]?.spot)
-    .map((m) => m.set.replicas[0]!.zone);
+    .map((m) => m.set.replicas[0]!.zone!);
 
 describe('SpotHedge (SkyServe) baseline', () => {
   it('spreads target + 1 spot replicas over distinct zones, cheapest first, and needs no on-demand while they serve', () => {
@@ -34,7 +34,7 @@ describe('SpotHedge (SkyServe) baseline', () => {
       .filter((z) => !zones.includes(z));
     for (const z of zones) for (const o of others) expect(price(z)).toBeLessThanOrEqual(price(o));
     for (let m = 0; m < 30; m++) p.step(m);
-    expect(p.members(30).filter((m) => !m.set.replicas[0]?.spot)).toEqual([]);
+    expect(p.members().filter((m) => !m.set.replicas[0]?.spot)).toEqual([]);
   });
 
   it('a preemption: the zone is remembered as preempted, on-demand covers the gap until spot is ready elsewhere, then goes', () => {
@@ -44,10 +44,10 @@ describe('SpotHedge (SkyServe) baseline', () => {
     for (let m = 0; m < 12; m++) p.step(m);
     // the replacement avoids the preempted zone; on-demand launched meanwhile
     expect(spotZones(p)).not.toContain(lost);
-    expect(p.members(12).some((m) => !m.set.replicas[0]?.spot)).toBe(true);
+    expect(p.members().some((m) => !m.set.replicas[0]?.spot)).toBe(true);
     const t = timelineFor(spec);
     for (let m = 12; m < 12 + t.nodeProvisionMinutes + t.appStartMinutes + 5; m++) p.step(m);
-    expect(p.members(40).filter((m) => !m.set.replicas[0]?.spot)).toEqual([]);
+    expect(p.members().filter((m) => !m.set.replicas[0]?.spot)).toEqual([]);
   });
 
   it('when fewer than two zones are left active, every zone is active again (the placer reset)', () => {
@@ -57,7 +57,7 @@ describe('SpotHedge (SkyServe) baseline', () => {
     const p = policy((zone) => good.includes(zone));
     for (let m = 0; m < 5; m++) p.step(m);
     // target + 1 = 4 spot replicas alive, packed into the two zones that have capacity
-    expect(spotZones(p).every((z) => good.includes(z!))).toBe(true);
+    expect(spotZones(p).every((z) => good.includes(z))).toBe(true);
     expect(spotZones(p)).toHaveLength(4);
   });
 });
