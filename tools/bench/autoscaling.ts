@@ -11,7 +11,6 @@
  *   npm run bench:autoscaling            # print the tables
  *   npm run bench:autoscaling -- --write # also record them in docs/benchmarks.md
  */
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -23,15 +22,10 @@ import {
   type PolicyName,
   type PolicyResult,
 } from '@gpu-fleet/backtest';
-import { loadFleetSpec, type ProxyContinent } from '@gpu-fleet/fleet-spec';
-import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import type { ProxyContinent } from '@gpu-fleet/fleet-spec';
 import { backtestRandom, diurnalDemand, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
+import { catalog, ROOT, SPEC, spec } from './fleet';
 import { recordInDocs } from './record';
-
-const ROOT = join(__dirname, '../..');
-const catalog = GpuCatalog.bundled();
-const SPEC = readFileSync(join(ROOT, 'fleet-config/fleet.yaml'), 'utf8');
-const spec = loadFleetSpec(SPEC).spec;
 
 /** The example spec with `autoscaling` fields set (autoscaling itself stays as the policy decides). */
 function withSettings(settings: Record<string, unknown>): string {

@@ -11,7 +11,6 @@
  *   npm run bench:backtest            # print the tables
  *   npm run bench:backtest -- --write # also record them in docs/benchmarks.md
  */
-import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { parseDocument } from 'yaml';
@@ -24,13 +23,10 @@ import {
   type PolicyResult,
 } from '@gpu-fleet/backtest';
 import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
-import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { backtestRandom, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
+import { catalog, ROOT, SPEC } from './fleet';
 import { recordInDocs } from './record';
 
-const ROOT = join(__dirname, '../..');
-const catalog = GpuCatalog.bundled();
-const SPEC = readFileSync(join(ROOT, 'fleet-config/fleet.yaml'), 'utf8');
 const SEEDS = [1, 2, 3, 4, 5];
 const BASELINES: PolicyName[] = ['static', 'in-region', 'failover'];
 

@@ -8,20 +8,14 @@
  *   npm run bench:spot            # print the tables
  *   npm run bench:spot -- --write # also record them in docs/benchmarks.md
  */
-import { readFileSync } from 'node:fs';
 import { parseDocument } from 'yaml';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { loadTraceFolder, runBacktest, timelineFor, type CapacitySource, type PolicyName } from '@gpu-fleet/backtest';
-import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
-import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { backtestRandom, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
+import { catalog, ROOT, SPEC, spec } from './fleet';
 import { recordInDocs } from './record';
 
-const ROOT = join(__dirname, '../..');
-const catalog = GpuCatalog.bundled();
-const SPEC = readFileSync(join(ROOT, 'fleet-config/fleet.yaml'), 'utf8');
-const spec = loadFleetSpec(SPEC).spec;
 type Provisioning = 'on-demand' | 'spot' | 'spot-then-on-demand';
 
 /** The spec with two replicas in every active cluster: the rendered ComputeClass then migrates pods back to spot. */

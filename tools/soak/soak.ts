@@ -157,12 +157,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const host = new GitHubHost({
           owner: sandbox.github.owner,
           repo: sandbox.github.repo,
-          auth: {
-            kind: 'app',
-            appId: sandbox.githubApp.appId,
-            privateKey: sandbox.githubApp.privateKey(),
-            installationId: sandbox.githubApp.installationId,
-          },
+          auth: sandbox.githubAppAuth(),
           baseUrl: sandbox.endpoints.github,
           logger: silentLogger,
           retryBaseMs: 5,

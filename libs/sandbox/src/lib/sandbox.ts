@@ -34,8 +34,8 @@ export interface Sandbox {
   tokens: SandboxTokens;
   /** A token the sandbox GitHub accepts (a fixed fake; GitHub tokens do not expire like Google's). */
   githubToken: string;
-  /** The GitHub App installed on the sandbox repository (App auth, the production default). */
-  githubApp: { appId: string; installationId: number; privateKey: () => string };
+  /** The GitHub App installed on the sandbox repository (App auth, the production default), as the GitHub adapter's `auth` option. */
+  githubAppAuth(): { kind: 'app'; appId: string; privateKey: string; installationId: number };
   world: SandboxWorld;
   /** The GitHub repository behind the github endpoint (the repository of spec.configSync). */
   github: SandboxGitHub;
@@ -141,11 +141,12 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     accessToken: () => tokens.issue().access_token,
     tokens,
     githubToken: 'sandbox-github-token',
-    githubApp: {
+    githubAppAuth: () => ({
+      kind: 'app' as const,
       appId: String(github.app.id),
+      privateKey: github.app.privateKey,
       installationId: github.app.installationId,
-      privateKey: () => github.app.privateKey,
-    },
+    }),
     world,
     github,
     faults,

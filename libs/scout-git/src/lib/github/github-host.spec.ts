@@ -287,12 +287,7 @@ describe('GitHubHost with the production identity, a GitHub App', () => {
     new GitHubHost({
       owner: sandbox.github.owner,
       repo: sandbox.github.repo,
-      auth: {
-        kind: 'app',
-        appId: sandbox.githubApp.appId,
-        privateKey: sandbox.githubApp.privateKey(),
-        installationId: sandbox.githubApp.installationId,
-      },
+      auth: sandbox.githubAppAuth(),
       baseUrl: sandbox.endpoints.github,
       logger: silentLogger,
       retryBaseMs: 5,
