@@ -153,11 +153,11 @@ export class SandboxGitHub {
     );
     if (!signed) return 'A JSON web token could not be decoded';
     const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as { iss?: unknown; exp?: number; iat?: number };
-    if (String(claims.iss) !== String(this.app.id)) return 'Integration not found';
+    if (String(claims.iss) !== String(this.app.id)) return 'Integration not found'; // answered 404
     const nowSec = realNow / 1000;
     if (typeof claims.exp !== 'number' || claims.exp <= nowSec)
       return "'Expiration time' claim ('exp') must be a numeric value representing the future time at which the assertion expires";
-    if (claims.exp - nowSec > 600 + 60) return "'Expiration time' claim ('exp') is too far in the future";
+    if (claims.exp - nowSec > 600) return "'Expiration time' claim ('exp') is too far in the future";
     return null;
   }
 
@@ -467,13 +467,13 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
       // "The name of the fully qualified reference (ie: refs/heads/master). If it doesn't start with
       // 'refs' and have at least two slashes, it will be rejected." https://docs.github.com/en/rest/git/refs#create-a-reference
       const full = String(b.ref ?? '');
+      // GitHub's words for it (octokit/octokit.rb#675).
       if (!/^refs\/[^/]+\/.+/.test(full))
-        throw unprocessable(
-          `Reference name ${JSON.stringify(full)} must start with 'refs' and have at least two slashes`,
-        );
+        throw unprocessable('Reference name must contain at least three slash-separated components.');
       const ref = full.replace(/^refs\//, '');
       const sha = String(b.sha ?? '');
-      if (!ref.startsWith('heads/')) throw unprocessable('Reference name must start with refs/heads/');
+      // GitHub also creates tags here; the scout only ever creates branches, so the sandbox serves those.
+      if (!ref.startsWith('heads/')) throw unprocessable('sandbox: only refs/heads/… are served');
       if (!gh.commits.has(sha)) throw unprocessable('Object does not exist');
       if (gh.refs.has(ref)) throw unprocessable('Reference already exists');
       workflowGuard(gh.refs.get(`heads/${gh.defaultBranch}`) ?? null, sha);
@@ -600,9 +600,10 @@ export function githubApi(gh: SandboxGitHub, now: () => Date): Handler {
 
     if (rest === '/pulls' && method === 'GET') {
       // head=owner:branch: a branch of another owner's fork is not ours (https://docs.github.com/en/rest/pulls/pulls#list-pull-requests).
+      // Without "owner:" GitHub ignores the filter altogether (github/docs#16647).
       const [headOwner, headBranch] = (query.get('head') ?? '').includes(':')
         ? query.get('head')!.split(':')
-        : [null, query.get('head')];
+        : [null, undefined];
       if (headOwner !== null && headOwner !== gh.owner) return { body: [] };
       const head = headBranch || undefined;
       const state = query.get('state') ?? 'open';

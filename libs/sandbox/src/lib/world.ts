@@ -357,16 +357,16 @@ export class SandboxWorld {
     create: boolean,
   ) {
     const key = `${membership}/${namespace}/${name}`;
-    // The API server's validation: keys and values of data and binaryData (decoded) together at most
-    // 1 MiB (k8s.io/kubernetes pkg/apis/core/validation ValidateConfigMap, core.MaxSecretSize;
-    // https://kubernetes.io/docs/concepts/configuration/configmap/#motivation), else 422 Invalid.
+    // The API server's validation: the values of data and binaryData (decoded) together at most 1 MiB
+    // (k8s.io/kubernetes pkg/apis/core/validation ValidateConfigMap, totalSize += len(value), against
+    // core.MaxSecretSize; https://kubernetes.io/docs/concepts/configuration/configmap/#motivation), else
+    // 422 Invalid — in the words of field.TooLong since Kubernetes 1.32 (kubernetes/kubernetes#128553).
     let total = 0;
-    for (const [k, v] of Object.entries(cm.data ?? {})) total += Buffer.byteLength(k) + Buffer.byteLength(v);
-    for (const [k, v] of Object.entries(cm.binaryData ?? {}))
-      total += Buffer.byteLength(k) + Buffer.from(v, 'base64').length;
+    for (const v of Object.values(cm.data ?? {})) total += Buffer.byteLength(v);
+    for (const v of Object.values(cm.binaryData ?? {})) total += Buffer.from(v, 'base64').length;
     if (total > CONFIGMAP_MAX_BYTES)
       throw new Error(
-        `Invalid: ConfigMap "${name}" is invalid: []: Too long: must have at most ${CONFIGMAP_MAX_BYTES} bytes`,
+        `Invalid: ConfigMap "${name}" is invalid: []: Too long: may not be more than ${CONFIGMAP_MAX_BYTES} bytes`,
       );
     const current = this.configMaps.get(key);
     if (create && current) throw new Error(`AlreadyExists: configmaps "${name}" already exists`);

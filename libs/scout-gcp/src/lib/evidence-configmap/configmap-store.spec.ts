@@ -101,7 +101,7 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
             apiVersion: 'v1',
             kind: 'ConfigMap',
             metadata: { name: 'too-big' },
-            data: { k: 'x'.repeat(1024 * 1024) },
+            data: { k: 'x'.repeat(1024 * 1024 + 1) },
           },
         })
         .then(
@@ -111,7 +111,7 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
       expect(refused?.code).toBe(422);
       expect(JSON.parse(refused!.body)).toMatchObject({
         reason: 'Invalid',
-        message: 'ConfigMap "too-big" is invalid: []: Too long: must have at most 1048576 bytes',
+        message: 'ConfigMap "too-big" is invalid: []: Too long: may not be more than 1048576 bytes',
       });
       // A month of passive evidence: ~1.5 MB of JSON.
       const many = Array.from({ length: 6000 }, (_, i) => ({

@@ -21,8 +21,8 @@ import { retryOnConflict } from '@gpu-fleet/retry';
 const KEY = 'evidence.json';
 
 /**
- * The most evidence JSON one write carries. A ConfigMap's data (keys and values together) may not
- * exceed 1 MiB — the API server answers 422 "Too long: must have at most 1048576 bytes"
+ * The most evidence JSON one write carries. The values of a ConfigMap's data and binaryData together may not
+ * exceed 1 MiB — the API server answers 422 "Too long: may not be more than 1048576 bytes"
  * (https://kubernetes.io/docs/concepts/configuration/configmap/) — and a save that fails never
  * advances the sweep history, so hysteresis never completes and failover silently stops. 900 KiB
  * leaves 124 KiB under the limit for the key, a future second key and schema growth across releases;

@@ -381,7 +381,7 @@ describe('GitHub refusals the sandbox models', () => {
     const main = sandbox.github.refs.get('heads/main')!;
     const bare = await api('POST', '/git/refs', { ref: 'heads/x', sha: main });
     expect(bare.status).toBe(422);
-    expect(bare.body.message).toMatch(/must start with 'refs' and have at least two slashes/);
+    expect(bare.body.message).toBe('Reference name must contain at least three slash-separated components.');
     expect((await api('POST', '/git/refs', { ref: 'refs/heads/x', sha: main })).status).toBe(201);
     const empty = await api('POST', '/pulls', { head: 'x', base: 'main', title: 't', body: 'b' });
     expect(empty.status).toBe(422);
@@ -389,6 +389,8 @@ describe('GitHub refusals the sandbox models', () => {
     await host().propose(request('a'));
     expect((await api('GET', `/pulls?head=${sandbox.github.owner}:region-scout/placement`)).body).toHaveLength(1);
     expect((await api('GET', '/pulls?head=someone-else:region-scout/placement')).body).toEqual([]);
+    // without "owner:" GitHub ignores the filter: every open pull request
+    expect((await api('GET', '/pulls?head=no-such-branch')).body).toHaveLength(1);
   });
 });
 

@@ -21,7 +21,8 @@ import { commonLabels, selectorLabels } from '../labels';
  *
  * Two steps, because removing `replicas` from a Deployment that server-side apply owns races the
  * autoscaler (https://kubernetes.io/docs/reference/using-api/server-side-apply/#transferring-ownership)
- * and because Config Sync cannot apply a ScaledObject before KEDA's CRDs exist (KNV1021):
+ * and because Config Sync cannot apply a ScaledObject before KEDA's CRDs exist (KNV1021 "No
+ * CustomResourceDefinition is defined for the type …": it retries until the CRD exists, failing the sync meanwhile):
  * - replicasOwner config-sync: KEDA (its RootSync and namespace) and the PodMonitoring only; the
  *   Deployment keeps `replicas`.
  * - replicasOwner autoscaler: the ScaledObjects too, and no `replicas` on active clusters.
@@ -183,8 +184,9 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
         }),
         // The warm regions are down (preempted, a node lost, stocked out): fewer ready pods than
         // their minimum, so the URL would have no backend while this region sleeps. A pod that is
-        // gone stops reporting; Prometheus still returns its last sample for up to the 5-minute
-        // lookback (https://prometheus.io/docs/prometheus/latest/querying/basics/#staleness).
+        // gone stops reporting, and Managed Service for Prometheus still returns its last sample for
+        // the 5-minute lookback: "Staleness is not supported in the Monarch backend"
+        // (https://cloud.google.com/stackdriver/docs/managed-prometheus/promql-differences).
         trigger('warm-down', {
           query: `${warmMinimum(spec)} - (sum(${loadSelector(spec, warm, READY_METRIC)}) or vector(0))`,
           threshold: WAKE_ONLY,
