@@ -36,7 +36,9 @@ export class SpotHedgePolicy implements Policy {
   private readonly gpu: string;
   private readonly target: number;
   private readonly odRegion: string;
+  /** VMs started (spot and on-demand): its "changes"; failed spot launch attempts are counted apart. */
   private launches = 0;
+  failedLaunches = 0;
 
   constructor(
     spec: FleetSpec,
@@ -82,11 +84,12 @@ export class SpotHedgePolicy implements Policy {
     const fresh = active.filter((z) => !used.has(z.zone));
     const pick = (fresh.length ? fresh : active)[0];
     if (!pick) return;
-    this.launches++;
     if (!this.env.capacity.has(pick.zone, this.gpu, minute)) {
+      this.failedLaunches++;
       this.markPreempted(pick.zone);
       return;
     }
+    this.launches++;
     this.preempted.delete(pick.zone);
     const set = new RegionReplicas(pick.region, [this.gpu], {
       ...this.env,
