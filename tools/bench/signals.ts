@@ -27,11 +27,7 @@ async function measure(allRegions: boolean) {
   const sandbox = await startSandbox(world, {
     faults: apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })),
   });
-  const connect = () =>
-    createGcpAdapters(
-      { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
-      { clock, logger: silentLogger, bundled: catalog, spec },
-    );
+  const connect = () => createGcpAdapters(sandbox.connection, { clock, logger: silentLogger, bundled: catalog, spec });
   const regions = allRegions ? catalog.regions().map((r) => r.region) : undefined;
   // warm-up: module loading and connection set-up are not what is measured
   const warm = await connect();

@@ -60,10 +60,7 @@ async function world(spec: FleetSpec, latency: boolean, setup: (w: SandboxWorld)
   const sandbox = await startSandbox(w, {
     faults: latency ? apis.map((api) => ({ api, kind: 'latency' as const, ms: LATENCY_MS })) : [],
   });
-  const adapters = await createGcpAdapters(
-    { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
-    { clock, logger: silentLogger, bundled: catalog, spec },
-  );
+  const adapters = await createGcpAdapters(sandbox.connection, { clock, logger: silentLogger, bundled: catalog, spec });
   const probeTimes: number[] = [];
   const prober = async (member: MemberRef, projectNumber: string): Promise<ProbePort> => {
     const p = await adapters.prober(member, projectNumber, { pollMs: 10 });

@@ -70,16 +70,13 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     for (const k of Object.keys(sandbox.github.app.permissions)) delete sandbox.github.app.permissions[k];
     Object.assign(sandbox.github.app.permissions, o.appPermissions);
   }
-  const adapters = await createGcpAdapters(
-    { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
-    {
-      clock,
-      logger: silentLogger,
-      bundled: catalog,
-      spec,
-      policy: { timeoutMs: 5000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 },
-    },
-  );
+  const adapters = await createGcpAdapters(sandbox.connection, {
+    clock,
+    logger: silentLogger,
+    bundled: catalog,
+    spec,
+    policy: { timeoutMs: 5000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 },
+  });
   const root = mkdtempSync(join(tmpdir(), 'soak-'));
   const checkout = (text: string) => {
     ({ spec, document } = loadFleetSpec(text) as { spec: FleetSpec; document: Document });
@@ -155,10 +152,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         const snapshot = await store.load();
         const ledger = snapshot ? EvidenceLedger.fromSnapshot(snapshot) : new EvidenceLedger();
         const host = new GitHubHost({
-          owner: sandbox.github.owner,
-          repo: sandbox.github.repo,
-          auth: sandbox.githubAppAuth(),
-          baseUrl: sandbox.endpoints.github,
+          ...sandbox.githubTarget('app'),
           logger: silentLogger,
           retryBaseMs: 5,
           throttle: false,

@@ -3,7 +3,7 @@ export type { WorldOptions, ProbeJob } from './lib/world';
 export { compressedClock, ManualClock } from './lib/clock';
 export type { SimClock } from './lib/clock';
 export { startSandbox, SandboxTokens, SANDBOX_REFRESH_TOKEN } from './lib/sandbox';
-export type { Sandbox, SandboxEndpoints, SandboxOptions } from './lib/sandbox';
+export type { Sandbox, SandboxEndpoints, SandboxGitHubTarget, SandboxOptions } from './lib/sandbox';
 export { SandboxGitHub } from './lib/github';
 export type { SandboxCommit, SandboxPull } from './lib/github';
 export type { Fault, RequestLog, ApiName } from './lib/http';

@@ -41,7 +41,7 @@ export async function startEmbeddedSandbox(opts: EmbeddedOptions): Promise<Embed
   return {
     sandbox,
     world,
-    connection: { project: world.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
+    connection: sandbox.connection,
     close: () => sandbox.close(),
   };
 }

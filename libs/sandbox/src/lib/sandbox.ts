@@ -24,8 +24,18 @@ export interface SandboxEndpoints {
   project: string;
 }
 
+/** The sandbox GitHub as the GitHub adapter's `owner`, `repo`, `baseUrl` and `auth` options. */
+export interface SandboxGitHubTarget {
+  owner: string;
+  repo: string;
+  baseUrl: string;
+  auth: { kind: 'token'; token: string } | { kind: 'app'; appId: string; privateKey: string; installationId: number };
+}
+
 export interface Sandbox {
   endpoints: SandboxEndpoints;
+  /** Connection settings for the adapters: same clients as production, loopback endpoints. */
+  connection: { project: string; endpoints: SandboxEndpoints; refreshToken: string };
   /** The refresh token the sandbox's token endpoint exchanges (a fixed fake; never a real credential). */
   refreshToken: string;
   /** Issues a fresh access token, as the token endpoint does (for tests and `region-scout sandbox`). */
@@ -34,8 +44,11 @@ export interface Sandbox {
   tokens: SandboxTokens;
   /** A token the sandbox GitHub accepts (a fixed fake; GitHub tokens do not expire like Google's). */
   githubToken: string;
-  /** The GitHub App installed on the sandbox repository (App auth, the production default), as the GitHub adapter's `auth` option. */
-  githubAppAuth(): { kind: 'app'; appId: string; privateKey: string; installationId: number };
+  /**
+   * The sandbox repository for the GitHub adapter, as `token` (githubToken, a personal access token)
+   * or as `app` (the GitHub App installed on it: App auth, the production default).
+   */
+  githubTarget(identity?: 'token' | 'app'): SandboxGitHubTarget;
   world: SandboxWorld;
   /** The GitHub repository behind the github endpoint (the repository of spec.configSync). */
   github: SandboxGitHub;
@@ -127,25 +140,35 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     github: await startApiServer('github', githubApi(github, now), ctx('github')),
     oauth2: await startApiServer('oauth2', oauth2Api(tokens), ctx('oauth2')),
   };
+  const endpoints: SandboxEndpoints = {
+    compute: servers.compute.url,
+    container: servers.container.url,
+    gkehub: servers.gkehub.url,
+    connectgateway: servers.connectgateway.url,
+    github: servers.github.url,
+    oauth2Token: `${servers.oauth2.url}/token`,
+    project: world.project,
+  };
   return {
-    endpoints: {
-      compute: servers.compute.url,
-      container: servers.container.url,
-      gkehub: servers.gkehub.url,
-      connectgateway: servers.connectgateway.url,
-      github: servers.github.url,
-      oauth2Token: `${servers.oauth2.url}/token`,
-      project: world.project,
-    },
+    endpoints,
     refreshToken: SANDBOX_REFRESH_TOKEN,
+    connection: { project: world.project, endpoints, refreshToken: SANDBOX_REFRESH_TOKEN },
     accessToken: () => tokens.issue().access_token,
     tokens,
     githubToken: 'sandbox-github-token',
-    githubAppAuth: () => ({
-      kind: 'app' as const,
-      appId: String(github.app.id),
-      privateKey: github.app.privateKey,
-      installationId: github.app.installationId,
+    githubTarget: (identity = 'token') => ({
+      owner: github.owner,
+      repo: github.repo,
+      baseUrl: servers.github.url,
+      auth:
+        identity === 'app'
+          ? {
+              kind: 'app' as const,
+              appId: String(github.app.id),
+              privateKey: github.app.privateKey,
+              installationId: github.app.installationId,
+            }
+          : { kind: 'token' as const, token: 'sandbox-github-token' },
     }),
     world,
     github,
@@ -160,8 +183,8 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
 export interface EmbeddedSandbox {
   sandbox: Sandbox;
   world: SandboxWorld;
-  /** Connection settings for the adapters: same clients as production, loopback endpoints. */
-  connection: { project: string; endpoints: SandboxEndpoints; refreshToken: string };
+  /** The sandbox's connection settings (Sandbox.connection). */
+  connection: Sandbox['connection'];
   close(): Promise<void>;
 }
 

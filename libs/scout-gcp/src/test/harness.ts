@@ -48,16 +48,13 @@ export async function harness(
   const world = new SandboxWorld({ seed: 42, clock, spec, memberships: opts.memberships });
   opts.setup?.(world);
   const sandbox = await startSandbox(world, { faults: opts.faults, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
-  const adapters = await createGcpAdapters(
-    { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
-    {
-      clock,
-      logger: silentLogger,
-      bundled: GpuCatalog.bundled(),
-      spec,
-      policy: { timeoutMs: opts.timeoutMs ?? 2000, retries: opts.retries ?? 2, minBackoffMs: 10, maxBackoffMs: 50 },
-    },
-  );
+  const adapters = await createGcpAdapters(sandbox.connection, {
+    clock,
+    logger: silentLogger,
+    bundled: GpuCatalog.bundled(),
+    spec,
+    policy: { timeoutMs: opts.timeoutMs ?? 2000, retries: opts.retries ?? 2, minBackoffMs: 10, maxBackoffMs: 50 },
+  });
   return {
     spec,
     world,

@@ -45,16 +45,13 @@ class Scenario {
     for (const r of ALL) for (const g of [L4, T4]) world.forceCapacity(r, g, at(-24 * 60), at(24 * 60));
     setup(world);
     const sandbox = await startSandbox(world, { githubFiles: { [SPEC_PATH]: SPEC_TEXT } });
-    const adapters = await createGcpAdapters(
-      { project: spec.project, endpoints: sandbox.endpoints, refreshToken: sandbox.refreshToken },
-      {
-        clock,
-        logger: silentLogger,
-        bundled: catalog,
-        spec,
-        policy: { timeoutMs: 3000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 },
-      },
-    );
+    const adapters = await createGcpAdapters(sandbox.connection, {
+      clock,
+      logger: silentLogger,
+      bundled: catalog,
+      spec,
+      policy: { timeoutMs: 3000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 },
+    });
     const s = new Scenario(clock, world, sandbox, adapters, mkdtempSync(join(tmpdir(), 'sweep-e2e-')));
     s.checkout(SPEC_TEXT);
     return s;
@@ -71,10 +68,7 @@ class Scenario {
 
   host = () =>
     new GitHubHost({
-      owner: this.sandbox.github.owner,
-      repo: this.sandbox.github.repo,
-      auth: { kind: 'token', token: this.sandbox.githubToken },
-      baseUrl: this.sandbox.endpoints.github,
+      ...this.sandbox.githubTarget(),
       logger: silentLogger,
       retryBaseMs: 5,
       throttle: false,

@@ -23,10 +23,7 @@ afterEach(() => sandbox.close());
 /** Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. */
 const host = (throttle = false, extra: { dir?: string } = {}) =>
   new GitHubHost({
-    owner: sandbox.github.owner,
-    repo: sandbox.github.repo,
-    auth: { kind: 'token', token: sandbox.githubToken },
-    baseUrl: sandbox.endpoints.github,
+    ...sandbox.githubTarget(),
     logger: silentLogger,
     retryBaseMs: 5,
     throttle,
@@ -285,10 +282,7 @@ describe('GitHubHost: one idempotent pull request', () => {
 describe('GitHubHost with the production identity, a GitHub App', () => {
   const appHost = () =>
     new GitHubHost({
-      owner: sandbox.github.owner,
-      repo: sandbox.github.repo,
-      auth: sandbox.githubAppAuth(),
-      baseUrl: sandbox.endpoints.github,
+      ...sandbox.githubTarget('app'),
       logger: silentLogger,
       retryBaseMs: 5,
       throttle: false,
