@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cronStepMinutes } from '@gpu-fleet/backtest';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { FsCheckout, renderTree, SPEC_FILE, writeTree, type ValidationReport } from '@gpu-fleet/manifests';
@@ -85,7 +86,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   };
   checkout(specText);
 
-  const step = 20;
+  // The schedule's step, as the backtest reads it (scout.schedule.cron).
+  const step = cronStepMinutes(spec.scout.schedule.cron) ?? 20;
   const sweepsTotal = Math.floor((o.days * 1440) / step);
   const failures: string[] = [];
   const calls: number[] = [];

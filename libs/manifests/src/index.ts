@@ -38,7 +38,14 @@ export {
   READY_GATE_HASH_ANNOTATION,
 } from './lib/pure/builders/workload';
 export { READY_GATE_PY } from './lib/pure/builders/ready-gate.py';
-export { LOAD_WINDOW_MINUTES, LOAD_METRIC, scaledObject, scaledObjectsRendered } from './lib/pure/builders/autoscaling';
+export {
+  LOAD_WINDOW_MINUTES,
+  LOAD_METRIC,
+  MANAGED_PROMETHEUS_LOOKBACK_MINUTES,
+  REQUEST_RATE_WINDOW_MINUTES,
+  scaledObject,
+  scaledObjectsRendered,
+} from './lib/pure/builders/autoscaling';
 export { probeResources } from './lib/pure/builders/probes';
 export {
   computeClass,

@@ -1,5 +1,11 @@
 import type { Document } from 'yaml';
-import { autoscalingRoles, loadFleetSpec, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  autoscalingMinimum,
+  autoscalingRoles,
+  loadFleetSpec,
+  type ClusterSpec,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import {
   activeMigrationAllowed,
   clusterGpuOrder,
@@ -366,7 +372,7 @@ export class ScoutPolicy implements Policy {
           autoscale: role
             ? {
                 role,
-                min: role === 'warm' ? c.spec.replicas : 0,
+                min: autoscalingMinimum(role, c.spec),
                 max: a.maxReplicasPerRegion,
                 target: a.targetGenerationsPerReplica,
                 idleMinutes: a.idleMinutesBeforeZero,

@@ -51,13 +51,19 @@ describe('SpotHedge (SkyServe) baseline', () => {
   });
 
   it('when fewer than two zones are left active, every zone is active again (the placer reset)', () => {
-    // Only two zones have capacity; the rest refuse every launch.
     const all = spec.placement.candidateRegions.flatMap((r) => catalog.zonesOffering(r, 'nvidia-l4'));
-    const good = all.slice(-2);
-    const p = policy((zone) => good.includes(zone));
+    // Two zones have capacity, the rest refuse every launch: two stay ACTIVE, so no reset, and the
+    // replicas pack into those two.
+    const two = all.slice(-2);
+    const p = policy((zone) => two.includes(zone));
     for (let m = 0; m < 5; m++) p.step(m);
-    // target + 1 = 4 spot replicas alive, packed into the two zones that have capacity
-    expect(spotZones(p).every((z) => good.includes(z))).toBe(true);
+    expect(spotZones(p).every((z) => two.includes(z))).toBe(true);
     expect(spotZones(p)).toHaveLength(4);
+    expect(p.resets).toBe(0);
+    // One zone has capacity: marking the others would leave one ACTIVE, so all become ACTIVE again.
+    const one = policy((zone) => zone === all.at(-1));
+    for (let m = 0; m < 5; m++) one.step(m);
+    expect(one.resets).toBeGreaterThan(0);
+    expect(spotZones(one).every((z) => z === all.at(-1))).toBe(true);
   });
 });

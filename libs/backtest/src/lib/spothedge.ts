@@ -39,6 +39,8 @@ export class SpotHedgePolicy implements Policy {
   /** VMs started (spot and on-demand): its "changes"; failed spot launch attempts are counted apart. */
   private launches = 0;
   failedLaunches = 0;
+  /** Times every zone was made ACTIVE again because fewer than two were left. */
+  resets = 0;
 
   constructor(
     spec: FleetSpec,
@@ -74,7 +76,10 @@ export class SpotHedgePolicy implements Policy {
 
   private markPreempted(zone: string): void {
     this.preempted.add(zone);
-    if (this.active().length < 2) this.preempted.clear();
+    if (this.active().length < 2) {
+      this.preempted.clear();
+      this.resets++;
+    }
   }
 
   /** The placer's choice, then a launch pinned to that zone: it fails fast where the zone has no capacity. */
@@ -140,21 +145,28 @@ export class SpotHedgePolicy implements Policy {
         this.onDemand = this.onDemand.filter((x) => x !== set);
       }
     }
-    for (const s of this.spot) s.set.step(minute);
-    for (const set of this.onDemand) set.step(minute);
-    for (const set of this.retired) set.step(minute);
+    for (const set of this.sets()) set.step(minute);
+    // A retired replica only costs while it drains its work; one that has finished never changes again.
+    for (const set of this.retired) if (set.draining.length) set.step(minute);
+  }
+
+  /** The replicas alive now: spot and on-demand. */
+  private sets(): RegionReplicas[] {
+    return [...this.spot.map((s) => s.set), ...this.onDemand];
   }
 
   servingRegions(minute: number): string[] {
     return [
       ...new Set(
-        [...this.spot.map((s) => s.set), ...this.onDemand].filter((s) => s.serving(minute) > 0).map((s) => s.region),
+        this.sets()
+          .filter((s) => s.serving(minute) > 0)
+          .map((s) => s.region),
       ),
     ];
   }
 
   members(): Member[] {
-    return [...this.spot.map((s) => s.set), ...this.onDemand].map((set, i) => ({
+    return this.sets().map((set, i) => ({
       name: `replica-${i}`,
       region: set.region,
       set,
@@ -165,7 +177,7 @@ export class SpotHedgePolicy implements Policy {
 
   totals(): PolicyTotals {
     return {
-      ...heldTotals([...this.retired, ...this.spot.map((s) => s.set), ...this.onDemand]),
+      ...heldTotals([...this.retired, ...this.sets()]),
       changes: this.launches,
       pullRequests: 0,
       probeGpuMinutes: 0,

@@ -1,6 +1,10 @@
 import { PROXY_CONTINENTS, proxyContinent, type FleetSpec, type ProxyContinent } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { LOAD_WINDOW_MINUTES } from '@gpu-fleet/manifests';
+import {
+  LOAD_WINDOW_MINUTES,
+  MANAGED_PROMETHEUS_LOOKBACK_MINUTES,
+  REQUEST_RATE_WINDOW_MINUTES,
+} from '@gpu-fleet/manifests';
 import { KedaAutoscaler } from './autoscaler';
 import type { Generation } from './demand';
 import type { Member } from './policy';
@@ -67,7 +71,6 @@ export class DemandSim {
   private readonly warmReadySeries: number[] = [];
   private readonly coldSince = new Map<string, number>();
   private readonly coldWaits: number[] = [];
-  private readonly cut = { scaleDown: 0, nodeLoss: 0 };
   private readonly seenSets = new Set<Member['set']>();
   private readonly timeoutMinutes: number;
 
@@ -90,10 +93,13 @@ export class DemandSim {
   private watch(m: Member): void {
     if (this.seenSets.has(m.set)) return;
     this.seenSets.add(m.set);
-    m.set.onStart = (work: Work, minute: number, region: string) => {
-      this.waits.push(minute - work.arrived);
-      if (proxyContinent(region) !== work.continent) this.remote++;
-    };
+    m.set.onStart = (work, minute, region) => this.started(work, minute, region);
+  }
+
+  /** A generation starts running: how long its user waited, and whether on another continent. */
+  private started(work: Work, minute: number, region: string): void {
+    this.waits.push(minute - work.arrived);
+    if (proxyContinent(region) !== work.continent) this.remote++;
   }
 
   private expireQueued(minute: number, members: Member[]): void {
@@ -120,11 +126,15 @@ export class DemandSim {
         (a, b) => this.distance(g.continent, a.m.region) - this.distance(g.continent, b.m.region),
       );
       let pod: Replica | undefined;
+      let region = byDistance[0]!.m.region;
       for (const x of byDistance) {
         // Round robin over the free endpoints of the nearest region that has one.
         for (const p of x.pods)
           if (p.work.length === 0 && (!pod || (p.lastSent ?? -Infinity) < (pod.lastSent ?? -Infinity))) pod = p;
-        if (pod) break;
+        if (pod) {
+          region = x.m.region;
+          break;
+        }
       }
       pod ??= byDistance[0]!.pods.reduce((best, p) => (p.work.length < best.work.length ? p : best));
       const work: Work = { arrived: minute, minutes: g.minutes, continent: g.continent };
@@ -132,9 +142,7 @@ export class DemandSim {
       pod.lastSent = minute;
       if (pod.work.length === 1) {
         work.started = minute;
-        const region = byDistance.find((x) => x.pods.includes(pod!))!.m.region;
-        this.waits.push(0);
-        if (proxyContinent(region) !== g.continent) this.remote++;
+        this.started(work, minute, region);
       }
     }
   }
@@ -158,12 +166,13 @@ export class DemandSim {
     for (const m of members) {
       let series = this.loadSeries.get(m.name);
       if (!series) this.loadSeries.set(m.name, (series = []));
-      series[minute] = m.set.load();
+      const load = m.set.load();
+      series[minute] = load;
       for (const pod of [...m.set.replicas, ...m.set.draining])
         for (const w of pod.work)
           perContinent.set(w.continent as ProxyContinent, perContinent.get(w.continent as ProxyContinent)! + 1);
       if (m.autoscale?.role === 'warm') {
-        warmLoad += m.set.load();
+        warmLoad += load;
         warmReady += m.set.servingPods(minute).length;
       }
     }
@@ -172,20 +181,17 @@ export class DemandSim {
     this.warmReadySeries[minute] = warmReady;
   }
 
-  /** avg_over_time of a series over LOAD_WINDOW_MINUTES, as it was `delay` minutes ago. */
-  private windowAverage(series: number[] | undefined, minute: number, delay: number): number {
+  /** The average of a series over `window` minutes, as it was `delay` minutes ago (avg_over_time, rate). */
+  private average(series: number[] | undefined, minute: number, delay: number, window: number): number {
     if (!series) return 0;
     let sum = 0;
-    for (let t = minute - delay - LOAD_WINDOW_MINUTES + 1; t <= minute - delay; t++) sum += series[t] ?? 0;
-    return sum / LOAD_WINDOW_MINUTES;
+    for (let t = minute - delay - window + 1; t <= minute - delay; t++) sum += series[t] ?? 0;
+    return sum / window;
   }
 
-  /** Users of `continent` sending requests, as the wake trigger sees it: a 5-minute average, requestMetricMinutes old. */
+  /** Users of `continent` sending requests (≈ their generations in flight), as the wake trigger sees it. */
   private continentRate(continent: ProxyContinent, minute: number, delay: number): number {
-    const series = this.continentSeries.get(continent)!;
-    let sum = 0;
-    for (let t = minute - delay - 4; t <= minute - delay; t++) sum += series[t] ?? 0;
-    return sum / 5;
+    return this.average(this.continentSeries.get(continent), minute, delay, REQUEST_RATE_WINDOW_MINUTES);
   }
 
   private scale(minute: number, members: Member[]): void {
@@ -194,8 +200,10 @@ export class DemandSim {
     const warm = members.filter((m) => m.autoscale?.role === 'warm');
     const warmCount = warm.length;
     const warmMin = warm.reduce((s, m) => s + m.autoscale!.min, 0);
-    // The rendered warm-down trigger: a pod that is gone keeps its last sample for the 5-minute lookback.
-    const warmDown = warmCount > 0 && (this.warmReadySeries[minute - loadMetricMinutes - 5] ?? warmMin) < warmMin;
+    // The rendered warm-down trigger: a pod that is gone keeps answering with its last sample for the lookback.
+    const warmDown =
+      warmCount > 0 &&
+      (this.warmReadySeries[minute - loadMetricMinutes - MANAGED_PROMETHEUS_LOOKBACK_MINUTES] ?? warmMin) < warmMin;
     for (const m of members) {
       const a = m.autoscale;
       if (!a) continue;
@@ -207,11 +215,12 @@ export class DemandSim {
         );
         this.scalers.set(m.name, scaler);
       }
-      const load = this.windowAverage(this.loadSeries.get(m.name), minute, loadMetricMinutes);
+      const load = this.average(this.loadSeries.get(m.name), minute, loadMetricMinutes, LOAD_WINDOW_MINUTES);
       const continent = proxyContinent(m.region);
       // The rendered warm-full trigger: warm load above what the warm regions hold at their maximum.
       const fullAt = warmCount * a.max * a.target;
-      const queueing = warmCount > 0 && this.windowAverage(this.warmLoadSeries, minute, loadMetricMinutes) > fullAt;
+      const queueing =
+        warmCount > 0 && this.average(this.warmLoadSeries, minute, loadMetricMinutes, LOAD_WINDOW_MINUTES) > fullAt;
       const usersNearby = a.role === 'cold' && this.continentRate(continent, minute, requestMetricMinutes) > wakeAt;
       const wake = usersNearby || (a.role === 'cold' && (queueing || warmDown));
       const asleep = m.set.replicas.length === 0;

@@ -75,6 +75,10 @@ export function autoscalingRoles(spec: Pick<FleetSpec, 'clusters' | 'autoscaling
   return roles;
 }
 
+/** Fewest replicas the autoscaler keeps in a cluster of that role: a warm one its `replicas`, a cold one 0. */
+export const autoscalingMinimum = (role: 'warm' | 'cold', cluster: Pick<ClusterSpec, 'replicas'>): number =>
+  role === 'warm' ? cluster.replicas : 0;
+
 /**
  * The load balancer's `proxy_continent` label for users near a region: the continent of the Google
  * front end that terminated their connection. Google documents the values by example — "America",

@@ -9,6 +9,7 @@ import {
   type GpuCatalog,
 } from '@gpu-fleet/gcp-catalog';
 import {
+  autoscalingMinimum,
   autoscalingRoles,
   connectionDrainingSeconds,
   cpuQuantity,
@@ -118,7 +119,7 @@ export function clusterInvariants(
         add(
           `declares ${dep.spec.replicas} replicas while ScaledObject "${scaler.metadata?.name}" scales it: Config Sync would reset every change the autoscaler makes; drop replicas from the Deployment (npm run scout -- render does; or remove the patch in fleet-config/patches that adds it)`,
         );
-      const min = role === 'warm' ? cluster.replicas : 0;
+      const min = role ? autoscalingMinimum(role, cluster) : 0;
       if (scaler.spec?.minReplicaCount !== min)
         add(
           `is scaled from ${scaler.spec?.minReplicaCount} but this ${role ?? 'inactive'} cluster's minimum is ${min} (warm: its replicas; cold: 0)`,

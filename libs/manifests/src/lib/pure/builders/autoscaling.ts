@@ -1,5 +1,6 @@
 import {
   appNamespace,
+  autoscalingMinimum,
   autoscalingRoles,
   kedaServiceAccount,
   proxyContinent,
@@ -40,6 +41,14 @@ export const READY_METRIC = 'gpu_fleet_webui_ready';
  * replica could help, and acting on it only buys GPU time (docs/autoscaling.md, backtest numbers).
  */
 export const LOAD_WINDOW_MINUTES = 10;
+/** The rate window of the users-nearby trigger's request count. */
+export const REQUEST_RATE_WINDOW_MINUTES = 5;
+/**
+ * How long a series that stopped reporting still answers queries: Prometheus' default 5-minute
+ * lookback, with no staleness marking in Managed Service for Prometheus ("Staleness is not supported
+ * in the Monarch backend", https://cloud.google.com/stackdriver/docs/managed-prometheus/promql-differences).
+ */
+export const MANAGED_PROMETHEUS_LOOKBACK_MINUTES = 5;
 /**
  * A threshold no request rate or load reaches: a trigger with it asks for exactly one replica once
  * active (KEDA's HPA wants ceil(value / threshold)), so it wakes a region without sizing it.
@@ -117,12 +126,6 @@ export function kedaTriggerAuthentication(spec: FleetSpec): ClusterTriggerAuthen
   };
 }
 
-/** Ready pods the warm clusters keep at least: the sum of their replicas. */
-function warmMinimum(spec: FleetSpec): number {
-  const roles = autoscalingRoles(spec);
-  return spec.clusters.filter((c) => roles.get(c.name) === 'warm').reduce((s, c) => s + c.replicas, 0);
-}
-
 /** PromQL selector of a ready-gate gauge for some clusters of this fleet. */
 function loadSelector(spec: FleetSpec, clusters: string[], metric = LOAD_METRIC): string {
   const which = clusters.length === 1 ? `cluster="${clusters[0]}"` : `cluster=~"${clusters.join('|')}"`;
@@ -142,7 +145,8 @@ function loadSelector(spec: FleetSpec, clusters: string[], metric = LOAD_METRIC)
  */
 export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObject {
   const a = spec.autoscaling;
-  const role = autoscalingRoles(spec).get(cluster.name);
+  const roles = autoscalingRoles(spec);
+  const role = roles.get(cluster.name);
   if (!role) throw new Error(`${cluster.name} is not an active cluster with autoscaling on: it has no ScaledObject`);
   const serverAddress = `https://monitoring.googleapis.com/v1/projects/${spec.project}/location/global/prometheus`;
   const auth = { kind: 'ClusterTriggerAuthentication', name: KEDA_TRIGGER_AUTH } as const;
@@ -160,14 +164,17 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
     }),
   ];
   if (role === 'cold') {
-    const warm = [...autoscalingRoles(spec)].filter(([, r]) => r === 'warm').map(([n]) => n);
+    const warm = spec.clusters.filter((c) => roles.get(c.name) === 'warm');
+    const warmNames = warm.map((c) => c.name);
+    // Ready pods the warm clusters keep at least.
+    const warmMinimum = warm.reduce((n, c) => n + autoscalingMinimum('warm', c), 0);
     // DELTA INT64 on https_lb_rule, labels include proxy_continent; sampled every 60 s, visible
     // after up to 210 s (https://cloud.google.com/monitoring/api/metrics_gcp_i_o#loadbalancing).
     // Cloud Monitoring metrics in PromQL: {"__name__"="<type>","monitored_resource"="<resource>"}
     // (https://keda.sh/blog/2025-09-15-gcp-deprecations/).
     triggers.push(
       trigger('users-nearby', {
-        query: `sum(rate({"__name__"="loadbalancing.googleapis.com/https/request_count","monitored_resource"="https_lb_rule","proxy_continent"="${proxyContinent(cluster.region)}"}[5m]))`,
+        query: `sum(rate({"__name__"="loadbalancing.googleapis.com/https/request_count","monitored_resource"="https_lb_rule","proxy_continent"="${proxyContinent(cluster.region)}"}[${REQUEST_RATE_WINDOW_MINUTES}m]))`,
         threshold: WAKE_ONLY,
         activationThreshold: String(a.wakeRequestsPerSecond),
       }),
@@ -178,17 +185,16 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
         // scales itself up to maxReplicasPerRegion first; waking a cold region before that would
         // buy a second GPU for the same overflow).
         trigger('warm-full', {
-          query: `sum(avg_over_time(${loadSelector(spec, warm)}[${LOAD_WINDOW_MINUTES}m]))`,
+          query: `sum(avg_over_time(${loadSelector(spec, warmNames)}[${LOAD_WINDOW_MINUTES}m]))`,
           threshold: WAKE_ONLY,
           activationThreshold: String(warm.length * a.maxReplicasPerRegion * a.targetGenerationsPerReplica),
         }),
         // The warm regions are down (preempted, a node lost, stocked out): fewer ready pods than
         // their minimum, so the URL would have no backend while this region sleeps. A pod that is
-        // gone stops reporting, and Managed Service for Prometheus still returns its last sample for
-        // the 5-minute lookback: "Staleness is not supported in the Monarch backend"
-        // (https://cloud.google.com/stackdriver/docs/managed-prometheus/promql-differences).
+        // gone stops reporting, and its last sample still answers for
+        // MANAGED_PROMETHEUS_LOOKBACK_MINUTES.
         trigger('warm-down', {
-          query: `${warmMinimum(spec)} - (sum(${loadSelector(spec, warm, READY_METRIC)}) or vector(0))`,
+          query: `${warmMinimum} - (sum(${loadSelector(spec, warmNames, READY_METRIC)}) or vector(0))`,
           threshold: WAKE_ONLY,
           activationThreshold: '0',
         }),
@@ -203,7 +209,7 @@ export function scaledObject(spec: FleetSpec, cluster: ClusterSpec): ScaledObjec
       scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: spec.app.name },
       pollingInterval: 30,
       cooldownPeriod: idleSeconds,
-      minReplicaCount: role === 'warm' ? cluster.replicas : 0,
+      minReplicaCount: autoscalingMinimum(role, cluster),
       maxReplicaCount: a.maxReplicasPerRegion,
       advanced: {
         horizontalPodAutoscalerConfig: {
