@@ -4,8 +4,16 @@ export { compressedClock, ManualClock } from './lib/clock';
 export type { SimClock } from './lib/clock';
 export { startSandbox, SandboxTokens, SANDBOX_REFRESH_TOKEN } from './lib/sandbox';
 export type { Sandbox, SandboxEndpoints, SandboxGitHubTarget, SandboxOptions } from './lib/sandbox';
-export { SandboxGitHub } from './lib/github';
-export type { SandboxCommit, SandboxPull } from './lib/github';
+export { SandboxGitHub, GitHubRefusal } from './lib/github/repository';
+export type {
+  BranchProtection,
+  CheckRun,
+  MergeMethod,
+  MergeRecord,
+  MergeableState,
+  SandboxCommit,
+  SandboxPull,
+} from './lib/github/repository';
 export type { Fault, RequestLog, ApiName } from './lib/http';
 export { sandboxEpoch, startEmbeddedSandbox } from './lib/embedded';
 export type { EmbeddedOptions } from './lib/embedded';

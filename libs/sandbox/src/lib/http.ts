@@ -9,13 +9,26 @@ export interface Fault {
   /** Only requests whose path matches. */
   path?: RegExp;
   /**
-   * secondary-rate-limit: GitHub's abuse limit (403 with Retry-After), https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#about-secondary-rate-limits
+   * secondary-rate-limit: GitHub's secondary limit, 403 or 429 (`status`) with Retry-After and a message
+   * that says so; primary-rate-limit: GitHub's primary limit, 403 or 429 with x-ratelimit-remaining 0
+   * and x-ratelimit-reset. Until the limit's time has passed (on the sandbox clock) GitHub keeps
+   * refusing: every further request is answered the same and logged `insideLimit`.
+   * https://docs.github.com/en/rest/using-the-rest-api/rate-limits-for-the-rest-api#exceeding-the-rate-limit
    * slow-response: the request takes effect at once, but its answer comes `ms` later — a client
    * that times out first does not know whether it took effect.
    * hold: the request waits, before it takes effect, until `until` settles (tests force a race:
    * another client acts in between); `onHold` is called when it starts waiting.
    */
-  kind: 'latency' | 'status' | 'rate-limit' | 'secondary-rate-limit' | 'timeout' | 'drop' | 'slow-response' | 'hold';
+  kind:
+    | 'latency'
+    | 'status'
+    | 'rate-limit'
+    | 'secondary-rate-limit'
+    | 'primary-rate-limit'
+    | 'timeout'
+    | 'drop'
+    | 'slow-response'
+    | 'hold';
   /** Only requests with this HTTP method. */
   method?: string;
   /** hold: released when this settles. */
@@ -24,9 +37,9 @@ export interface Fault {
   onHold?: () => void;
   /** latency, slow-response: milliseconds to wait (real time). */
   ms?: number;
-  /** status: HTTP status to answer (5xx). */
+  /** status: HTTP status to answer (5xx); GitHub's rate limits: 403 (default) or 429. */
   status?: number;
-  /** rate-limit: Retry-After seconds. */
+  /** rate-limit, secondary-rate-limit: Retry-After seconds; primary-rate-limit: seconds until x-ratelimit-reset. */
   retryAfterSec?: number;
   /** How many requests it applies to (default: all). */
   times?: number;
@@ -38,6 +51,15 @@ export interface RequestLog {
   path: string;
   /** The status answered; 499 when the client closed the connection before the answer (nginx's convention), -1 when the server dropped it. */
   status: number;
+  /** Sent while a rate limit this API answered earlier was still in force (a client that did not wait). */
+  insideLimit?: boolean;
+}
+
+/** A rate limit in force: every request before `until` (sandbox clock, ms) is refused the same way. */
+interface ActiveLimit {
+  until: number;
+  status: number;
+  kind: 'primary' | 'secondary';
 }
 
 export class HttpError extends Error {
@@ -94,9 +116,41 @@ export async function startApiServer(
     log: RequestLog[];
     authorize: ((authorization: string) => boolean) | null;
     errorBody: (status: number, message: string) => unknown;
+    /** The sandbox clock (ms), for rate-limit windows; default the real clock. */
+    now?: () => number;
   },
 ): Promise<ApiServer> {
   const sockets = new Set<Socket>();
+  const now = ctx.now ?? Date.now;
+  let limit: ActiveLimit | null = null;
+  /** GitHub's rate-limit answer: its headers and words for each kind. */
+  const limitAnswer = (l: ActiveLimit): [number, unknown, Record<string, string>] => {
+    const seconds = Math.max(1, Math.ceil((l.until - now()) / 1000));
+    return l.kind === 'secondary'
+      ? [
+          l.status,
+          {
+            message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+            documentation_url:
+              'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
+          },
+          { 'retry-after': String(seconds) },
+        ]
+      : [
+          l.status,
+          {
+            message: 'API rate limit exceeded for installation.',
+            documentation_url:
+              'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-the-primary-rate-limit',
+          },
+          {
+            'x-ratelimit-limit': '5000',
+            'x-ratelimit-remaining': '0',
+            'x-ratelimit-used': '5000',
+            'x-ratelimit-reset': String(Math.ceil(l.until / 1000)),
+          },
+        ];
+  };
   const server = http.createServer((req, res) => void serve(req, res));
   server.on('connection', (s) => {
     sockets.add(s);
@@ -128,6 +182,11 @@ export async function startApiServer(
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
     };
     try {
+      if (limit && now() < limit.until) {
+        entry.insideLimit = true;
+        const [status, body, headers] = limitAnswer(limit);
+        return send(status, body, 'application/json', headers);
+      }
       for (const f of ctx.faults) {
         if (
           f.api !== api ||
@@ -144,17 +203,14 @@ export async function startApiServer(
           return send(429, ctx.errorBody(429, 'Rate Limit Exceeded'), 'application/json', {
             'retry-after': String(f.retryAfterSec ?? 1),
           });
-        else if (f.kind === 'secondary-rate-limit') {
-          return send(
-            403,
-            {
-              message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
-              documentation_url:
-                'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits',
-            },
-            'application/json',
-            { 'retry-after': String(f.retryAfterSec ?? 60) },
-          );
+        else if (f.kind === 'secondary-rate-limit' || f.kind === 'primary-rate-limit') {
+          limit = {
+            until: now() + (f.retryAfterSec ?? 60) * 1000,
+            status: f.status ?? 403,
+            kind: f.kind === 'secondary-rate-limit' ? 'secondary' : 'primary',
+          };
+          const [status, body, headers] = limitAnswer(limit);
+          return send(status, body, 'application/json', headers);
         } else if (f.kind === 'timeout')
           return; // never answer; the client's timeout must fire
         else if (f.kind === 'drop') {

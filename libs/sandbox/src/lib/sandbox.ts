@@ -9,7 +9,8 @@ import {
   type RequestLog,
 } from './http';
 import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
-import { githubApi, SandboxGitHub } from './github';
+import { githubApi } from './github/api';
+import { SandboxGitHub } from './github/repository';
 import type { SandboxWorld } from './world';
 import { githubRepository } from '@gpu-fleet/fleet-spec';
 
@@ -112,6 +113,7 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     log: requests,
     // GitHub has its own token check; the token endpoint is where tokens come from.
     authorize: api === 'github' || api === 'oauth2' ? null : (h: string) => tokens.accepts(h),
+    now: () => world.clock.now().getTime(),
     errorBody:
       api === 'connectgateway'
         ? (status: number, message: string) => ({

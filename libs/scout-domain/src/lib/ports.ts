@@ -254,7 +254,12 @@ export interface ProposalRequest {
   autoMerge: boolean;
 }
 
-export type ProposalAction = 'created' | 'updated' | 'unchanged' | 'left-alone' | 'closed' | 'nothing-open' | 'stopped';
+/**
+ * declined: a person closed a pull request proposing this same plan without merging it ("not
+ * this", Renovate's convention): it is not proposed again until the plan changes.
+ */
+export type ProposalAction =
+  'created' | 'updated' | 'unchanged' | 'left-alone' | 'declined' | 'closed' | 'nothing-open' | 'stopped';
 
 export interface ProposalResult {
   action: ProposalAction;

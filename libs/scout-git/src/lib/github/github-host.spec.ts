@@ -7,7 +7,7 @@ import {
   silentLogger,
   type ProposalRequest,
 } from '@gpu-fleet/scout-domain';
-import { GitHubHost } from './github-host';
+import { GitHubHost, type GitHubHostOptions } from './github-host';
 
 /** The adapter with the real octokit (retry + throttling plugins) against the sandbox's GitHub wire format. */
 let sandbox: Sandbox;
@@ -20,13 +20,18 @@ beforeEach(async () => {
 });
 afterEach(() => sandbox.close());
 
-/** Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. */
-const host = (throttle = false, extra: { dir?: string } = {}) =>
+/**
+ * Throttling spaces writes 1 s apart (GitHub's rule); most tests turn it off, two keep it on. Time
+ * (deadlines, rate-limit waits) runs on the sandbox's manual clock.
+ */
+const host = (throttle = false, extra: Partial<GitHubHostOptions> = {}) =>
   new GitHubHost({
     ...sandbox.githubTarget(),
     logger: silentLogger,
     retryBaseMs: 5,
     throttle,
+    now: () => sandbox.world.clock.now().getTime(),
+    sleep: (ms) => sandbox.world.clock.sleep(ms),
     ...extra,
   });
 
@@ -59,7 +64,7 @@ describe('GitHubHost: one idempotent pull request', () => {
       base: 'main',
       title: 'region-scout: plan a',
       labels: ['region-scout', 'placement'],
-      autoMerge: false,
+      autoMerge: null,
     });
     const files = sandbox.github.files('region-scout/placement');
     expect(files.get('fleet-config/fleet.yaml')).toBe('clusters: [a]\n');
@@ -125,6 +130,8 @@ describe('GitHubHost: one idempotent pull request', () => {
     });
     expect(r).toMatchObject({ action: 'closed', number: 1 });
     expect(pulls()[0]).toMatchObject({ state: 'closed', comments: ['region-scout: no change needed any more'] });
+    // marked as the scout's own closing, so the plan is not read as declined by a person
+    expect(readMetadata(pulls()[0]!.body)).toMatchObject({ plan: 'a0000000000', withdrawn: true });
     expect(sandbox.github.refs.has('heads/region-scout/placement')).toBe(false);
     expect((await host().withdraw({ base: 'main', branch: 'region-scout/placement', comment: 'x' })).action).toBe(
       'nothing-open',
@@ -203,25 +210,33 @@ describe('GitHubHost: one idempotent pull request', () => {
     expect(pulls()).toHaveLength(0);
   });
 
-  it('stops on a secondary rate limit without retrying, nothing half-written', async () => {
-    sandbox.faults.push({ api: 'github', kind: 'secondary-rate-limit', retryAfterSec: 60, path: /\/pulls$/ });
-    const r = await host(true).propose(request('a'));
-    expect(r).toMatchObject({
-      action: 'stopped',
-      message: 'GitHub secondary rate limit: stopped; the next sweep retries',
+  it('stops on a secondary rate limit GitHub asks to wait out longer than a sweep waits, nothing half-written', async () => {
+    sandbox.faults.push({
+      api: 'github',
+      kind: 'secondary-rate-limit',
+      retryAfterSec: 600,
+      path: /\/pulls$/,
+      method: 'POST',
+      times: 1,
     });
+    const r = await host(true).propose(request('a'));
+    expect(r.action).toBe('stopped');
+    expect(r.message).toMatch(
+      /^GitHub secondary rate limit \(403\) on POST \/repos\/.*\/pulls: GitHub asks to wait 600 s; stopped, the next sweep retries$/,
+    );
     expect(sandbox.requests.filter((q) => q.api === 'github' && q.status === 403)).toHaveLength(1);
+    expect(sandbox.requests.some((q) => q.insideLimit)).toBe(false);
     expect(pulls()).toHaveLength(0);
-    // The commit on the branch is complete and the next sweep resumes from it: same plan, PR opened, no second commit.
+    // The commit on the branch is complete and the next sweep (after the limit) resumes from it: same plan, PR opened, no second commit.
     const head = sandbox.github.refs.get('heads/region-scout/placement');
-    sandbox.faults.length = 0;
+    (sandbox.world.clock as ManualClock).advance(20 * 60_000);
     const next = await host().propose(request('a'));
     expect(next).toMatchObject({ action: 'created', commit: head });
   }, 20_000);
 
   it('enables auto-merge only when asked (policy add-capacity and an additive plan)', async () => {
     await host().propose(request('a', 'b', { autoMerge: true }));
-    expect(pulls()[0]!.autoMerge).toBe(true);
+    expect(pulls()[0]!.autoMerge).toEqual({ method: 'squash' });
   });
 
   it('auto-merge refused because the repository does not allow it: the PR stands, the sweep goes on, the next sweep tries again', async () => {
@@ -231,29 +246,17 @@ describe('GitHubHost: one idempotent pull request', () => {
     expect(first.message).toMatch(
       /^opened pull request #1; auto-merge is off in this repository \(Settings → General → Pull Requests → Allow auto-merge\)/,
     );
-    expect(pulls()[0]!.autoMerge).toBe(false);
+    expect(pulls()[0]!.autoMerge).toBeNull();
     // the setting is turned on; the same plan's next sweep enables it
     sandbox.github.allowAutoMerge = true;
     const again = await host().propose(request('a', 'b', { autoMerge: true }));
     expect(again.action).toBe('unchanged');
-    expect(pulls()[0]!.autoMerge).toBe(true);
+    expect(pulls()[0]!.autoMerge).toEqual({ method: 'squash' });
     // once on, it is not asked for again
     const calls = sandbox.requests.filter((r) => r.path === '/graphql').length;
     expect(calls).toBe(2);
     await host().propose(request('a', 'b', { autoMerge: true }));
     expect(sandbox.requests.filter((r) => r.path === '/graphql').length).toBe(calls);
-  });
-
-  it('auto-merge refused on a pull request that is already mergeable (clean status): merged now, as auto-merge would', async () => {
-    sandbox.github.allowAutoMerge = false;
-    await host().propose(request('a', 'b', { autoMerge: true }));
-    sandbox.github.allowAutoMerge = true;
-    sandbox.github.cleanPulls.add(1);
-    const r = await host().propose(request('a', 'b', { autoMerge: true }));
-    expect(r.action).toBe('updated');
-    expect(r.message).toMatch(/merged #1 \(already mergeable/);
-    expect(pulls()[0]!.state).toBe('closed');
-    expect(sandbox.github.files('main').get('fleet-config/fleet.yaml')).toBe('clusters: [a]\n');
   });
 
   it('reports a rejected token as a clean stop', async () => {
@@ -275,7 +278,9 @@ describe('GitHubHost: one idempotent pull request', () => {
       logger: silentLogger,
       retryBaseMs: 5,
     }).propose(request('a'));
-    expect(elsewhere.message).toMatch(/^GitHub answered 404/);
+    expect(elsewhere.message).toBe(
+      `GitHub nobody/nothing at ${sandbox.endpoints.github}: the repository is not found, or not visible to the scout's identity (GitHub answers 404 for both): check configSync.repo, and that the token or App installation includes this repository`,
+    );
   });
 });
 
@@ -292,7 +297,10 @@ describe('GitHubHost with the production identity, a GitHub App', () => {
   it('checks the installation, takes an installation token with its JWT, and proposes', async () => {
     const r = await appHost().propose(request('a'));
     expect(r).toMatchObject({ action: 'created', number: 1 });
-    expect(paths().slice(0, 2)).toEqual(['GET /app/installations/777', 'POST /app/installations/777/access_tokens']);
+    expect(paths().slice(0, 2)).toEqual([
+      'GET /repos/gpu-fleet/gpu-fleet/installation',
+      'POST /app/installations/777/access_tokens',
+    ]);
     // A second sweep (a new process) takes a new token; the same plan writes nothing.
     expect((await appHost().propose(request('a'))).action).toBe('unchanged');
   });

@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
-  proposalParents,
+  nextProposalCommit,
   readPlanTrailer,
   type GitHostPort,
   type Logger,
@@ -100,6 +100,7 @@ export class LocalGitHost implements GitHostPort {
     const ref = `refs/heads/${req.branch}`;
     const head = await this.resolve(ref);
     await this.preview(req);
+    let position = null;
     if (head) {
       const message = (await this.git(['log', '-1', '--format=%B', head])).out;
       const trailer = readPlanTrailer(message);
@@ -108,17 +109,27 @@ export class LocalGitHost implements GitHostPort {
         this.options.logger.warn({ branch: req.branch, head }, msg);
         return { action: 'left-alone', branch: req.branch, commit: head, url: null, number: null, message: msg };
       }
-      if (trailer === req.planHash)
-        return {
-          action: 'unchanged',
-          branch: req.branch,
-          commit: head,
-          url: null,
-          number: null,
-          message: `${req.branch} already proposes this plan (${head.slice(0, 7)})`,
-        };
+      // `git merge-base --is-ancestor A B` exits 0 when A is in B's history (https://git-scm.com/docs/git-merge-base).
+      const isAncestor = async (a: string, b: string) =>
+        (await this.git(['merge-base', '--is-ancestor', a, b], { allowFail: true })).ok;
+      position = {
+        sha: head,
+        planHash: trailer,
+        baseInHistory: await isAncestor(base, head),
+        inBase: await isAncestor(head, base),
+      };
     }
-    const commit = await this.commit(req, base, head);
+    const next = nextProposalCommit(base, position, req.planHash);
+    if (!next)
+      return {
+        action: 'unchanged',
+        branch: req.branch,
+        commit: head,
+        url: null,
+        number: null,
+        message: `${req.branch} already proposes this plan (${head!.slice(0, 7)})`,
+      };
+    const commit = await this.commit(req, base, next.parents);
     await this.git(['update-ref', '-m', 'region-scout: propose placement', ref, commit, head ?? ZERO]);
     return {
       action: head ? 'updated' : 'created',
@@ -166,7 +177,7 @@ export class LocalGitHost implements GitHostPort {
   }
 
   /** A commit of the base tree plus the files, built in a private index. */
-  private async commit(req: ProposalRequest, base: string, head: string | null): Promise<string> {
+  private async commit(req: ProposalRequest, base: string, parents: string[]): Promise<string> {
     const dir = await mkdtemp(join(tmpdir(), 'region-scout-index-'));
     const env = { GIT_INDEX_FILE: join(dir, 'index') };
     try {
@@ -180,10 +191,6 @@ export class LocalGitHost implements GitHostPort {
         await this.git(['update-index', '--add', '--cacheinfo', `100644,${blob},${f.path}`], { env });
       }
       const tree = (await this.git(['write-tree'], { env })).out;
-      // `git merge-base --is-ancestor A B` exits 0 when A is in B's history (https://git-scm.com/docs/git-merge-base).
-      const baseInHistory =
-        head !== null && (await this.git(['merge-base', '--is-ancestor', base, head], { allowFail: true })).ok;
-      const parents = proposalParents(base, head ? { sha: head, baseInHistory } : null);
       const when = (this.options.now?.() ?? new Date()).toISOString();
       const who = {
         GIT_AUTHOR_NAME: 'region-scout',
