@@ -343,6 +343,11 @@ export class SandboxWorld {
     return this.configMaps.get(`${membership}/${namespace}/${name}`);
   }
 
+  /** A person deletes a ConfigMap (`kubectl delete configmap`). */
+  deleteConfigMap(membership: string, namespace: string, name: string): boolean {
+    return this.configMaps.delete(`${membership}/${namespace}/${name}`);
+  }
+
   /** Create (no resourceVersion) or replace (matching resourceVersion); a stale write is a conflict. */
   putConfigMap(
     membership: string,

@@ -50,6 +50,51 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
     }
   });
 
+  it('a ConfigMap deleted after it was read is created again on save, also when the delete comes during a conflict retry', async () => {
+    const h = await harness();
+    try {
+      const core = () => h.kube('fleet-config').core;
+      const policy = new CallPolicy({ retries: 0 });
+      const store = () =>
+        new ConfigMapEvidenceStore(core(), 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
+      const seen = (region: string) =>
+        new EvidenceLedger([
+          {
+            source: 'probe' as const,
+            region,
+            zone: null,
+            gpu: 'nvidia-l4',
+            spot: false,
+            outcome: 'success' as const,
+            at: T0.toISOString(),
+            details: 'NVIDIA L4',
+          },
+        ]).snapshot(T0);
+      const remove = () => h.world.deleteConfigMap('fleet-config', 'gpu-fleet-system', 'region-scout-evidence');
+      const a = store();
+      await a.save(seen('europe-west4'));
+      await a.load();
+      expect(remove()).toBe(true);
+      await a.save(seen('us-east4'));
+      expect((await store().load())!.observations.map((o) => o.region)).toEqual(['us-east4']);
+      // b read an older version; a wrote since (b's write conflicts), and the ConfigMap is deleted just
+      // before b re-reads it to merge.
+      const bCore = core();
+      const b = new ConfigMapEvidenceStore(bCore, 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
+      await b.load();
+      await a.save(seen('asia-northeast1'));
+      const read = bCore.readNamespacedConfigMap.bind(bCore);
+      bCore.readNamespacedConfigMap = (...args: Parameters<typeof read>) => {
+        remove();
+        return read(...args);
+      };
+      await b.save(seen('europe-west1'));
+      expect((await store().load())!.observations.map((o) => o.region)).toEqual(['europe-west1']);
+    } finally {
+      await h.close();
+    }
+  });
+
   it('sets unreadable evidence aside in a new ConfigMap (never overwritten) and starts a new history', async () => {
     const h = await harness();
     try {

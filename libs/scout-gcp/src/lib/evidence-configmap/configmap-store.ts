@@ -49,7 +49,12 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
         this.core.readNamespacedConfigMap({ name: this.name, namespace: this.namespace }, abortable(signal)),
       );
     } catch (e) {
-      if (answerOf(e).status === 404) return null;
+      if (answerOf(e).status === 404) {
+        // Gone (deleted by hand, or never written): the next write creates it. A resourceVersion kept
+        // from an earlier read would make that write a replace of nothing, refused with 404 again.
+        this.resourceVersion = undefined;
+        return null;
+      }
       throw e;
     }
     this.resourceVersion = cm.metadata?.resourceVersion;
@@ -107,8 +112,10 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
         first = false;
         await this.write(merged);
       },
-      // 409 Conflict: a replace with a stale resourceVersion; 409 AlreadyExists: a create raced another writer's.
-      { isConflict: (e) => answerOf(e).status === 409 },
+      // 409 Conflict: a replace with a stale resourceVersion; 409 AlreadyExists: a create raced another
+      // writer's; 404 NotFound: the replace found the ConfigMap deleted since it was read. Each is
+      // re-read (which forgets a resourceVersion that no longer exists) and written again.
+      { isConflict: (e) => answerOf(e).status === 409 || answerOf(e).status === 404 },
     );
   }
 
