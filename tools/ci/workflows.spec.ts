@@ -10,6 +10,7 @@ import {
   WORKFLOW_VARIABLES,
 } from '@gpu-fleet/manifests';
 import { REVIEW_MARKER } from '@gpu-fleet/scout-decide';
+import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
 
 /** The GitHub workflows, parsed: the keys each must have, and their ties to infra/ and the CLI. */
 const ROOT = join(__dirname, '../..');
@@ -22,6 +23,7 @@ type Step = {
   env?: Record<string, string>;
 };
 type Job = {
+  name?: string;
   'runs-on': string;
   'timeout-minutes'?: number;
   if?: string;
@@ -157,6 +159,21 @@ describe('GitHub workflows', () => {
     expect(r).toMatch(/gh api -X PATCH "repos\/\$GITHUB_REPOSITORY\/issues\/comments\/\$id"/);
     expect(w.jobs.review!.permissions!['pull-requests']).toBe('write');
     expect(w.permissions).toEqual({ contents: 'read' });
+  });
+
+  it('validate.yml: one gate job named as the check the scout requires, which always runs and passes only when every test job did', () => {
+    const w = load('validate.yml');
+    const check = loadFleetSpec(EXAMPLE_FLEET_YAML).spec.scout.proposal.validationCheck;
+    const gate = w.jobs[check] as Job & { needs: string[] };
+    expect(gate).toBeDefined();
+    expect(gate.name ?? check).toBe(check);
+    expect(gate.if).toBe('always()');
+    expect(gate.needs).toEqual(['test']);
+    const step = gate.steps.at(-1)!;
+    expect(step.env!.RESULT).toBe('${{ needs.test.result }}');
+    const run = (result: string) => spawnSync('bash', ['-c', step.run!], { env: { RESULT: result }, encoding: 'utf8' });
+    expect(run('success').status).toBe(0);
+    for (const other of ['failure', 'cancelled', 'skipped']) expect(run(other).status).toBe(1);
   });
 
   it('infra.yml: plan on PRs touching the spec or infra/, apply on main in the protected environment infra/ trusts', () => {

@@ -14,6 +14,8 @@ export interface HostOptions {
   repo?: string;
   githubApi?: string;
   env?: NodeJS.ProcessEnv;
+  /** No GitHub call past this time (the session clock): the sweep's deadline. */
+  deadline?: Date;
 }
 
 /**
@@ -30,37 +32,47 @@ export function proposalHost(
 ): GitHostPort | null {
   if (options.proposal === 'none') return null;
   if (options.proposal === 'local') return new LocalGitHost({ root: ws.root, logger, now: () => session.clock.now() });
-  return githubHost(parseRepo(options.repo, spec), session.sandbox, { ...options, dir: spec.configSync.dir }, logger);
+  return githubHost(
+    parseRepo(options.repo, spec),
+    session.sandbox,
+    { ...options, dir: spec.configSync.dir, validationCheck: spec.scout.proposal.validationCheck },
+    logger,
+  );
 }
 
 /** GitHub for one repository: the sandbox's server in the sandbox, otherwise GitHub with credentials from the environment. */
 export function githubHost(
   target: { owner: string; repo: string },
   sandbox: EmbeddedSandbox | undefined,
-  options: Pick<HostOptions, 'githubApi' | 'env'> & { dir?: string },
+  options: Pick<HostOptions, 'githubApi' | 'env' | 'deadline'> & { dir?: string; validationCheck?: string },
   logger: Logger,
 ): GitHubHost {
   const { owner, repo } = target;
-  const { dir } = options;
+  const common = {
+    owner,
+    repo,
+    logger,
+    dir: options.dir,
+    validationCheck: options.validationCheck,
+    ...(options.deadline ? { deadline: options.deadline.getTime() } : {}),
+  };
   if (sandbox) {
+    // The sandbox's GitHub keeps its rate-limit windows on the simulated clock: waits run on it too.
+    const clock = sandbox.world.clock;
     return new GitHubHost({
-      owner,
-      repo,
+      ...common,
       auth: { kind: 'token', token: sandbox.sandbox.githubToken },
       baseUrl: sandbox.sandbox.endpoints.github,
-      logger,
       retryBaseMs: 10,
-      dir,
+      now: () => clock.now().getTime(),
+      sleep: (ms) => clock.sleep(ms),
     });
   }
   const env = options.env ?? process.env;
   return new GitHubHost({
-    owner,
-    repo,
+    ...common,
     auth: githubAuth(env),
     baseUrl: options.githubApi ?? env.GITHUB_API_URL ?? 'https://api.github.com',
-    logger,
-    dir,
   });
 }
 

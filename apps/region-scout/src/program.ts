@@ -215,6 +215,12 @@ export function buildProgram(
       '--from-github <branch>',
       'read the repository from GitHub at <branch> instead of --root (for runners without a checkout, e.g. the CronJob); needs --proposal github',
     )
+    .addOption(
+      new Option(
+        '--deadline-seconds <n>',
+        "finish within n seconds of starting: past it nothing is proposed and no GitHub call is made (the evidence is saved); set below the runner's own limit (the CronJob's activeDeadlineSeconds, the workflow's timeout-minutes)",
+      ).argParser(integer('--deadline-seconds', 30, 86400)),
+    )
     .action(async (options: SweepCommandOptions) =>
       setExit(await load.sweep().sweepCommand(ws(), io, logger(), withClock(options))),
     );

@@ -161,6 +161,11 @@ export async function openSession(ws: Workspace, spec: FleetSpec, options: Sessi
       options.logger.warn({ file: e.file, movedTo: e.movedTo }, 'evidence store was corrupt; set aside');
       ledger = new EvidenceLedger();
     }
+    // Saves run one after another (the sweep saves before proposing, at the end, and on SIGTERM):
+    // two concurrent writes of the same store would only conflict with each other.
+    let saving: Promise<void> = Promise.resolve();
+    const saveEvidence = () =>
+      (saving = saving.catch(() => undefined).then(() => store.save(ledger.snapshot(clock.now()))));
     return {
       mode: sandbox ? 'sandbox' : 'google',
       description: sandbox
@@ -171,7 +176,7 @@ export async function openSession(ws: Workspace, spec: FleetSpec, options: Sessi
       ledger,
       store,
       sandbox,
-      saveEvidence: () => store.save(ledger.snapshot(clock.now())),
+      saveEvidence,
       close: async () => {
         await adapters.close();
         await sandbox?.close();

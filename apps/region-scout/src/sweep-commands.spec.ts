@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +6,8 @@ import { EXAMPLE_FLEET_YAML, loadFleetSpec, writeClusters } from '@gpu-fleet/fle
 import { ManualClock, sandboxEpoch } from '@gpu-fleet/sandbox';
 import { run } from './program';
 import { DEMO_START } from './commands/start';
+import { onTermination } from './commands/sweep';
+import { silentLogger } from '@gpu-fleet/scout-domain';
 
 /** The CLI's sweep, plan, status and start on the embedded sandbox, in a scratch git repository. */
 let root: string;
@@ -329,4 +331,72 @@ describe('the repository spec', () => {
     const { spec, document } = loadFleetSpec(text);
     expect(writeClusters(document, spec.clusters)).toBe(text);
   });
+});
+
+describe('a sweep that is killed', () => {
+  it('onTermination: SIGTERM and SIGINT save the evidence, then exit 143 / 130; disposed, it listens no more', async () => {
+    const saved: string[] = [];
+    const exits: number[] = [];
+    const err: string[] = [];
+    const before = process.listenerCount('SIGTERM');
+    const t = onTermination(
+      async () => void saved.push('saved'),
+      silentLogger,
+      { err: (l) => err.push(l) },
+      (code) => exits.push(code),
+    );
+    process.emit('SIGTERM');
+    await new Promise((r) => setImmediate(r));
+    expect([saved, exits]).toEqual([['saved'], [143]]);
+    expect(err).toEqual(['SIGTERM: saving the evidence gathered so far, then stopping']);
+    t.dispose();
+    const u = onTermination(
+      () => Promise.reject(new Error('API server gone')),
+      silentLogger,
+      { err: () => undefined },
+      (code) => exits.push(code),
+    );
+    process.emit('SIGINT');
+    await new Promise((r) => setImmediate(r));
+    expect(exits).toEqual([143, 130]); // exits even when the save fails
+    u.dispose();
+    expect(process.listenerCount('SIGTERM')).toBe(before);
+  });
+
+  it('the real process, killed with SIGTERM in the middle of a sweep, keeps what it gathered', async () => {
+    const evidence = join(root, '.gpu-fleet/sandbox-evidence.json');
+    const child = spawn(
+      process.execPath,
+      [join(__dirname, '../bin/region-scout.cjs'), 'sweep', '--sandbox', '--proposal', 'local'],
+      {
+        cwd: root,
+        env: { ...process.env, METADATA_SERVER_DETECTION: 'none', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    await new Promise<void>((resolve, reject) => {
+      child.stderr.on('data', (d: Buffer) => {
+        stderr += d.toString();
+        // Signals are gathered (and in the ledger) once the probe step starts; nothing was saved yet.
+        if (/· probes:/.test(stderr)) resolve();
+      });
+      void exited.then(() => reject(new Error(`the sweep ended before its probe step:\n${stderr}`)));
+    });
+    expect(existsSync(evidence)).toBe(false);
+    child.kill('SIGTERM');
+    expect(await exited).toBe(143);
+    expect(stderr).toContain('SIGTERM: saving the evidence gathered so far, then stopping');
+    // Saved by the handler (killed before the decision, so before the sweep's own save).
+    const saved = JSON.parse(readFileSync(evidence, 'utf8')) as { schemaVersion: number; sweeps: unknown[] };
+    expect(saved.schemaVersion).toBe(1);
+    expect(saved.sweeps).toEqual([]);
+  }, 90_000);
+});
+
+it('--deadline-seconds takes whole seconds from 30 to a day, and says so', async () => {
+  const r = await cli('sweep', '--sandbox', '--deadline-seconds', '10');
+  expect(r.code).toBe(2);
+  expect(r.err).toContain('--deadline-seconds must be an integer from 30 to 86400, got "10"');
 });

@@ -21,7 +21,15 @@ export {
 } from './lib/io/fs-tree';
 export type { Drift } from './lib/io/fs-tree';
 export { FsCheckout } from './lib/io/checkout';
-export { GENERATED_HEADER, SPEC_FILE, generatedYaml, stableYaml, isGenerated } from './lib/pure/yaml';
+export {
+  GENERATED_HEADER,
+  RENDERER_VERSION,
+  SPEC_FILE,
+  generatedYaml,
+  stableYaml,
+  isGenerated,
+  rendererVersionOf,
+} from './lib/pure/yaml';
 export * from './lib/pure/labels';
 export * from './lib/pure/gke-types';
 export {

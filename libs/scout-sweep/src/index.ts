@@ -1,2 +1,2 @@
-export { runSweep, changedFiles } from './lib/sweep';
+export { runSweep, changedFiles, rendererSkew } from './lib/sweep';
 export type { CheckoutPort, ProbeRun, SweepDeps, SweepOptions, SweepResult, SweepStep } from './lib/sweep';

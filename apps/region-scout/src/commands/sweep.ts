@@ -35,6 +35,8 @@ export interface SweepCommandOptions extends CloudOptions {
   proposal: ProposalTarget;
   repo?: string;
   githubApi?: string;
+  /** The sweep must be done this many seconds after it starts (its runner's own limit comes after). */
+  deadlineSeconds?: number;
 }
 
 /** Run one sweep in an open session (also used by `start` and the benchmark). */
@@ -53,6 +55,8 @@ export async function sweepOnce(
     sweepId?: string;
     baseCommit?: string;
     onStep?: (s: SweepStep, d: string) => void;
+    /** Nothing is proposed, and no GitHub call made, past this time (the session clock). */
+    deadline?: Date;
   },
 ): Promise<SweepResult> {
   const host = options.dryRun
@@ -61,7 +65,7 @@ export async function sweepOnce(
         ws,
         spec,
         session,
-        { proposal: options.proposal, repo: options.repo, githubApi: options.githubApi },
+        { proposal: options.proposal, repo: options.repo, githubApi: options.githubApi, deadline: options.deadline },
         logger,
       );
   const sweepId = options.sweepId ?? `sweep-${session.clock.now().toISOString().replace(/[-:.]/g, '').slice(0, 15)}`;
@@ -83,6 +87,9 @@ export async function sweepOnce(
       logger,
       onStep: options.onStep,
       baseCommit: options.baseCommit,
+      deadline: options.deadline,
+      // Saved once the sweep is recorded, before anything is proposed (and again by the caller at the end).
+      ...(options.dryRun ? {} : { saveEvidence: () => session.saveEvidence() }),
     },
     { sweepId, probes: options.probes, dryRun: options.dryRun },
   );
@@ -131,6 +138,13 @@ export async function sweepCommand(
       );
     }
     const session = await openCloudSession(ws, spec, io, logger, options);
+    const deadline =
+      options.deadlineSeconds === undefined
+        ? undefined
+        : new Date(session.clock.now().getTime() + options.deadlineSeconds * 1000);
+    // A kill (the CronJob's activeDeadlineSeconds, a node drain, a cancelled workflow) saves the
+    // evidence gathered so far before the process ends.
+    const termination = options.dryRun ? null : onTermination(() => session.saveEvidence(), logger, io);
     try {
       // In the sandbox, its GitHub server was seeded from the local checkout when the session opened.
       if (options.sandbox && options.fromGithub !== undefined) {
@@ -141,16 +155,22 @@ export async function sweepCommand(
       }
       const started = performance.now();
       const steps = options.json ? undefined : (s: SweepStep, d: string) => io.err(`· ${s}: ${d}`);
-      const r = await sweepOnce(ws, spec, document, session, logger, {
-        dryRun: !!options.dryRun,
-        probes: options.probes !== false,
-        proposal: options.proposal,
-        repo: options.repo,
-        githubApi: options.githubApi,
-        baseCommit,
-        onStep: steps,
-      });
-      if (!options.dryRun) await session.saveEvidence();
+      let r: SweepResult;
+      try {
+        r = await sweepOnce(ws, spec, document, session, logger, {
+          dryRun: !!options.dryRun,
+          probes: options.probes !== false,
+          proposal: options.proposal,
+          repo: options.repo,
+          githubApi: options.githubApi,
+          baseCommit,
+          onStep: steps,
+          deadline,
+        });
+      } finally {
+        // Again at the end, whatever happened: a failed proposal still keeps what the sweep learnt.
+        if (!options.dryRun) await session.saveEvidence();
+      }
       if (options.json) io.out(JSON.stringify(sweepJson(r)));
       else {
         const banner = sandboxBanner(session);
@@ -161,11 +181,44 @@ export async function sweepCommand(
       }
       return sweepExit(r);
     } finally {
+      termination?.dispose();
       await session.close();
     }
   } finally {
     if (checkout) rmSync(checkout, { recursive: true, force: true });
   }
+}
+
+/**
+ * On SIGTERM (what the kubelet sends a pod when its Job's activeDeadlineSeconds passes, 30 s before
+ * SIGKILL by default: https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination)
+ * or SIGINT (what a cancelled GitHub Actions step gets first): save the evidence, then exit
+ * 128 + the signal's number. What GitHub already has is consistent — the branch moves only to a
+ * complete commit — and the next sweep converges from it.
+ */
+export function onTermination(
+  save: () => Promise<void>,
+  logger: Logger,
+  io: Pick<Io, 'err'>,
+  exit: (code: number) => void = (code) => process.exit(code),
+): { dispose(): void } {
+  const codes = { SIGTERM: 143, SIGINT: 130 } as const;
+  const handlers = (Object.keys(codes) as Array<keyof typeof codes>).map((signal) => {
+    const handler = () => {
+      logger.warn({ signal }, `${signal}: saving the evidence, then stopping`);
+      io.err(`${signal}: saving the evidence gathered so far, then stopping`);
+      void save().then(
+        () => exit(codes[signal]),
+        (e: unknown) => {
+          logger.error({ err: (e as Error).message }, 'evidence not saved on termination');
+          exit(codes[signal]);
+        },
+      );
+    };
+    process.once(signal, handler);
+    return [signal, handler] as const;
+  });
+  return { dispose: () => handlers.forEach(([signal, handler]) => process.removeListener(signal, handler)) };
 }
 
 /**

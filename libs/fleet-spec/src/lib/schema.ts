@@ -708,7 +708,15 @@ export const ScoutSpec = z
           .enum(['off', 'add-capacity'])
           .default('off')
           .describe(
-            'off: a person merges every proposal. add-capacity: enable GitHub auto-merge when the proposal only adds serving capacity (activations, no drain or GPU change).',
+            'off: a person merges every proposal. add-capacity: enable GitHub auto-merge when the proposal only adds serving capacity (activations, no drain or GPU change) — only where the base branch requires `validationCheck` (branch protection or a ruleset), and off again before the branch moves to any other plan.',
+          ),
+        validationCheck: z
+          .string()
+          .min(1)
+          .max(100)
+          .default('validate')
+          .describe(
+            'The check run that validates a proposal: the gate job of .github/workflows/validate.yml. Auto-merge is enabled only where the base branch requires it, and the scout merges a pull request itself only after it passed on that head.',
           ),
       })
       .prefault({})

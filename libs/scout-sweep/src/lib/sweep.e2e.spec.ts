@@ -5,7 +5,7 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { FsCheckout, renderTree, validateTree, writeTree, type ValidationReport } from '@gpu-fleet/manifests';
 import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
-import { EvidenceLedger, silentLogger, type MemberRef } from '@gpu-fleet/scout-domain';
+import { EvidenceLedger, silentLogger, type GitHostPort, type MemberRef } from '@gpu-fleet/scout-domain';
 import { createGcpAdapters, type GcpAdapters } from '@gpu-fleet/scout-gcp';
 import { GitHubHost } from '@gpu-fleet/scout-git';
 import type { Document } from 'yaml';
@@ -76,7 +76,13 @@ class Scenario {
 
   async sweep(
     minute: number,
-    opts: { probes?: boolean; validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport> } = {},
+    opts: {
+      probes?: boolean;
+      validate?: (root: string, spec: FleetSpec) => Promise<ValidationReport>;
+      host?: GitHostPort;
+      saveEvidence?: () => Promise<void>;
+      deadline?: Date;
+    } = {},
   ): Promise<SweepResult> {
     this.clock.set(at(minute));
     // Probes poll on the hand-moved clock: each wait moves it 20 s, so outcomes do not depend on machine speed.
@@ -92,8 +98,10 @@ class Scenario {
         ports: this.adapters.ports,
         ledger: this.ledger,
         prober: opts.probes ? prober : () => Promise.reject(new Error('probes are off in this scenario')),
-        host: this.host(),
+        host: opts.host ?? this.host(),
         logger: silentLogger,
+        saveEvidence: opts.saveEvidence,
+        deadline: opts.deadline,
       },
       { sweepId: `s${minute}`, probes: opts.probes ?? false, dryRun: false },
     );
@@ -343,5 +351,68 @@ describe('sweep end to end (sandbox)', () => {
     expect(r.plan.changes).toEqual([]);
     expect(r.result).toMatchObject({ action: 'closed', number: 1 });
     expect(s.sandbox.github.pulls[0]!.comments[0]).toMatch(/needs no change any more/);
+  });
+});
+
+describe('a sweep that may be cut short (the CronJob deadline, a kill, a stale image)', () => {
+  /** A stockout that makes the third sweep propose. */
+  const proposing = async () => {
+    s = await Scenario.start((w) => {
+      for (const g of [L4, T4]) w.forceStockout('us-central1', g, at(-10), at(60));
+    });
+    for (const m of [0, 10]) await s.sweep(m);
+  };
+  const host = (propose: GitHostPort['propose']): GitHostPort & { calls: number } => {
+    const h = {
+      calls: 0,
+      describe: () => 'a test host',
+      propose: (req: Parameters<GitHostPort['propose']>[0]) => {
+        h.calls++;
+        return propose(req);
+      },
+      withdraw: () => Promise.reject(new Error('not expected')),
+    };
+    return h;
+  };
+
+  it('the evidence is saved before proposing: a sweep killed while proposing keeps its record', async () => {
+    await proposing();
+    const saved: string[][] = [];
+    const killed = host(() => Promise.reject(new Error('SIGKILL while proposing')));
+    await expect(
+      s!.sweep(20, {
+        host: killed,
+        saveEvidence: async () => void saved.push(s!.ledger.sweeps().map((w) => w.id)),
+      }),
+    ).rejects.toThrow('SIGKILL while proposing');
+    expect(killed.calls).toBe(1);
+    expect(saved).toEqual([['s0', 's10', 's20']]);
+  });
+
+  it('evidence that cannot be saved means nothing is proposed', async () => {
+    await proposing();
+    const never = host(() => Promise.reject(new Error('not expected')));
+    const r = await s!.sweep(20, { host: never, saveEvidence: () => Promise.reject(new Error('409 Conflict, twice')) });
+    expect(r.stopped).toMatch(/^the evidence could not be saved \(409 Conflict, twice\): nothing proposed/);
+    expect(never.calls).toBe(0);
+  });
+
+  it('past its deadline the sweep proposes nothing and says so', async () => {
+    await proposing();
+    const never = host(() => Promise.reject(new Error('not expected')));
+    const r = await s!.sweep(20, { host: never, deadline: at(19) });
+    expect(r.stopped).toMatch(/^the sweep's deadline \(.*\) passed before proposing: the evidence is saved/);
+    expect(r.plan.changes.length).toBeGreaterThan(0);
+    expect(never.calls).toBe(0);
+  });
+
+  it('main rendered by a newer region-scout: nothing proposed, "re-pin the scout image"', async () => {
+    await proposing();
+    const file = join(s!.root, 'clusters/sd-us-central1/kustomization.yaml');
+    writeFileSync(file, readFileSync(file, 'utf8').replace(/\(renderer \d+\)/, '(renderer 999)'));
+    const never = host(() => Promise.reject(new Error('not expected')));
+    const r = await s!.sweep(20, { host: never });
+    expect(r.stopped).toMatch(/newer region-scout \(renderer 999; this one is renderer \d+\).* Re-pin the scout image/);
+    expect(never.calls).toBe(0);
   });
 });

@@ -2,7 +2,14 @@ import { createHash } from 'node:crypto';
 import { diffLines } from 'diff';
 import { formatIssue, parseFleetSpec, writeClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { renderTree, type Finding, type RenderedTree, type ValidationReport } from '@gpu-fleet/manifests';
+import {
+  renderTree,
+  RENDERER_VERSION,
+  rendererVersionOf,
+  type Finding,
+  type RenderedTree,
+  type ValidationReport,
+} from '@gpu-fleet/manifests';
 import {
   decide,
   observedFromSignals,
@@ -68,6 +75,15 @@ export interface SweepDeps {
   baseCommit?: string;
   /** Set when the ports talk to a simulated cloud, e.g. "embedded sandbox (seed 1)": the proposal says so (ProposalOptions.simulated). */
   simulated?: string;
+  /**
+   * Persist the ledger. Called once the sweep is recorded, before anything is proposed — so a
+   * sweep killed while proposing (the CronJob's deadline, a node drain) keeps its record, its probe
+   * results and their budget charges, and no pull request stands without the evidence behind it.
+   * The caller saves again at the end. A failed save here stops the proposal.
+   */
+  saveEvidence?: () => Promise<void>;
+  /** Past this time (ports.clock) nothing is proposed: the runner's own limit comes soon after. */
+  deadline?: Date;
 }
 
 export interface SweepOptions {
@@ -154,6 +170,7 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   step('decide', 'deciding the placement');
   const plan = decideNow();
   if (!opts.dryRun) ledger.recordSweep(plan.record);
+  const saved = opts.dryRun ? null : await saveEvidence(deps);
   const base: SweepResult = {
     sweepId: opts.sweepId,
     signals,
@@ -167,6 +184,9 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
     result: null,
     stopped: null,
   };
+  if (saved) return { ...base, stopped: saved };
+  const late = pastDeadline(deps);
+  if (late && deps.host && !opts.dryRun) return { ...base, stopped: late };
 
   if (!plan.changes.length) {
     if (deps.host && !opts.dryRun) {
@@ -190,6 +210,12 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
       specText,
       stopped: `the proposed spec is invalid, nothing proposed:\n${parsed.issues.map((i) => `  ${formatIssue(i)}`).join('\n')}`,
     };
+  }
+
+  const skew = deps.host && !opts.dryRun ? rendererSkew(deps.checkout) : null;
+  if (skew) {
+    logger.error({ sweep: opts.sweepId }, skew);
+    return { ...base, specText, stopped: skew };
   }
 
   step('render', 'rendering the proposed tree');
@@ -222,6 +248,8 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
   const withFiles = { ...base, specText, files, stats, validation, proposal: text };
   if (!deps.host || opts.dryRun) return withFiles;
 
+  const tooLate = pastDeadline(deps);
+  if (tooLate) return { ...withFiles, stopped: tooLate };
   step('propose', `proposing on ${deps.host.describe()}`);
   const result = await deps.host.propose({
     base: spec.configSync.branch,
@@ -237,6 +265,45 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
     autoMerge: spec.scout.proposal.autoMerge === 'add-capacity' && text.addsCapacityOnly,
   });
   return { ...withFiles, result };
+}
+
+/** Save the ledger before proposing; why nothing may be proposed when that failed, else null. */
+async function saveEvidence(deps: SweepDeps): Promise<string | null> {
+  if (!deps.saveEvidence) return null;
+  try {
+    await deps.saveEvidence();
+    return null;
+  } catch (e) {
+    const why = `the evidence could not be saved (${(e as Error).message}): nothing proposed, so no pull request stands without the evidence behind it; the next sweep tries again`;
+    deps.logger.error({ err: (e as Error).message }, why);
+    return why;
+  }
+}
+
+function pastDeadline(deps: SweepDeps): string | null {
+  if (!deps.deadline || deps.ports.clock.now() < deps.deadline) return null;
+  const why = `the sweep's deadline (${deps.deadline.toISOString()}) passed before proposing: the evidence is saved and the next sweep proposes`;
+  deps.logger.warn({ deadline: deps.deadline.toISOString() }, why);
+  return why;
+}
+
+/**
+ * The renderer versions the checkout's generated files were written by (their stamp), when any
+ * differs from this scout's: its proposal would rewrite every generated file in its own way, and
+ * validate.yml's `render --check` (main's code) would fail it. The usual cause is a scout image
+ * pinned before main's renderer changed.
+ */
+export function rendererSkew(checkout: Pick<CheckoutPort, 'read' | 'ownedFiles'>): string | null {
+  const versions = new Set<number>();
+  for (const path of checkout.ownedFiles()) {
+    const v = rendererVersionOf(checkout.read(path) ?? '');
+    if (v !== null) versions.add(v);
+  }
+  const other = [...versions].filter((v) => v !== RENDERER_VERSION).sort((a, b) => b - a)[0];
+  if (other === undefined) return null;
+  return other > RENDERER_VERSION
+    ? `main's generated files were written by a newer region-scout (renderer ${other}; this one is renderer ${RENDERER_VERSION}): a proposal from it would revert them and fail \`render --check\`. Re-pin the scout image: build it from main and run \`region-scout pin --scout-image <image@sha256:…>\` (apps/region-scout/README.md); nothing proposed`
+    : `this region-scout renders differently (renderer ${RENDERER_VERSION}) from main's code (renderer ${other}): its proposal would fail \`render --check\`. Re-pin the scout image to one built from main (\`region-scout pin --scout-image\`, apps/region-scout/README.md); nothing proposed`;
 }
 
 /**

@@ -56,7 +56,11 @@ describe('region-scout CronJob (config cluster)', () => {
       'main',
       '--evidence',
       'configmap:gpu-fleet-system/region-scout-evidence',
+      '--deadline-seconds',
+      '1740',
     ]);
+    // The sweep's own deadline comes a minute before the Job's (SIGTERM gives 30 s to save the evidence).
+    expect(cron.spec!.jobTemplate.spec!.activeDeadlineSeconds).toBe(1740 + 60);
   });
 
   it('reads the tree from its folder when the spec keeps it in one (configSync.dir)', () => {

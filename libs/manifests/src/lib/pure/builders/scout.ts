@@ -11,6 +11,22 @@ export const SCOUT_NAME = 'region-scout';
 /** Non-root user of the image (distroless "nonroot"); the Dockerfile runs as the same id. */
 export const SCOUT_UID = 65532;
 
+/**
+ * How long a scheduled sweep may run, whoever runs it (the CronJob's activeDeadlineSeconds, the
+ * workflow's timeout-minutes): probes wait up to probeDeadlineSeconds for a GPU; gathering,
+ * rendering and proposing take minutes at most.
+ */
+export const sweepTimeLimitSeconds = (spec: FleetSpec): number => spec.scout.probeDeadlineSeconds + 900;
+
+/**
+ * The sweep's own deadline (--deadline-seconds) under that limit, so it stops proposing and saves its
+ * evidence before it is killed. In the CronJob: 60 s before activeDeadlineSeconds (the kubelet's
+ * SIGTERM then allows 30 s by default, https://kubernetes.io/docs/concepts/workloads/pods/pod-lifecycle/#pod-termination).
+ * In the workflow: 5 minutes before timeout-minutes, which also covers checkout, npm ci and sign-in.
+ */
+export const sweepDeadlineSeconds = (spec: FleetSpec, runner: 'config-cluster' | 'github-actions'): number =>
+  sweepTimeLimitSeconds(spec) - (runner === 'config-cluster' ? 60 : 300);
+
 const scoutLabels = (spec: FleetSpec) => ({ ...commonLabels(spec), 'app.kubernetes.io/component': 'region-scout' });
 
 /**
@@ -32,6 +48,8 @@ export function scoutSweepArgs(spec: FleetSpec): string[] {
     ...(spec.configSync.dir ? ['--repo-dir', spec.configSync.dir] : []),
     '--evidence',
     `configmap:${spec.scout.namespace}/${spec.scout.evidenceConfigMap}`,
+    '--deadline-seconds',
+    String(sweepDeadlineSeconds(spec, 'config-cluster')),
   ];
 }
 
@@ -86,8 +104,7 @@ export function scoutResources(spec: FleetSpec): Array<Namespace | ServiceAccoun
         spec: {
           // No retries inside a run: the schedule is the retry, and a sweep is idempotent.
           backoffLimit: 0,
-          // Probes wait up to probeDeadlineSeconds for a GPU; gathering, rendering and proposing take minutes at most.
-          activeDeadlineSeconds: spec.scout.probeDeadlineSeconds + 900,
+          activeDeadlineSeconds: sweepTimeLimitSeconds(spec),
           ttlSecondsAfterFinished: 86400,
           template: {
             metadata: { labels },

@@ -1,4 +1,5 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { sweepDeadlineSeconds, sweepTimeLimitSeconds } from './scout';
 
 /**
  * Third-party actions, pinned by commit (a tag can be moved; a commit cannot). The version in the
@@ -67,7 +68,7 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
     jobs: {
       sweep: {
         'runs-on': 'ubuntu-24.04',
-        'timeout-minutes': Math.ceil((spec.scout.probeDeadlineSeconds + 900) / 60),
+        'timeout-minutes': Math.ceil(sweepTimeLimitSeconds(spec) / 60),
         steps: [
           {
             // Fail fast without the scout's own GitHub identity: the workflow's GITHUB_TOKEN cannot open
@@ -94,7 +95,7 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
           },
           {
             name: 'Sweep',
-            run: `npm run --silent scout -- sweep --project ${spec.project} --proposal github --evidence ${evidence} --base-commit "$(git rev-parse HEAD)" \${{ inputs.dry-run && '--dry-run' || '' }}`,
+            run: `npm run --silent scout -- sweep --project ${spec.project} --proposal github --evidence ${evidence} --base-commit "$(git rev-parse HEAD)" --deadline-seconds ${sweepDeadlineSeconds(spec, 'github-actions')} \${{ inputs.dry-run && '--dry-run' || '' }}`,
             env: {
               GITHUB_TOKEN: '${{ secrets.REGION_SCOUT_GITHUB_TOKEN }}',
               GITHUB_APP_ID: '${{ secrets.REGION_SCOUT_APP_ID }}',
