@@ -64,7 +64,15 @@ export {
 export { trafficLayer, multiClusterIngressLayer } from './lib/pure/builders/traffic';
 export type { TrafficLayer } from './lib/pure/builders/traffic';
 export * from './lib/io/validate-tree';
-export { scoutResources, scoutObserverRbac, scoutSweepArgs, SCOUT_NAME, SCOUT_UID } from './lib/pure/builders/scout';
+export {
+  scoutResources,
+  scoutObserverRbac,
+  scoutSweepArgs,
+  sweepDeadlineSeconds,
+  sweepTimeLimitSeconds,
+  SCOUT_NAME,
+  SCOUT_UID,
+} from './lib/pure/builders/scout';
 export {
   sweepWorkflow,
   ACTIONS,
