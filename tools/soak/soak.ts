@@ -387,8 +387,9 @@ class People {
       this.bumped = true;
       this.applyMain();
     }
-    // A proposal behind main: a person clicks "Update branch" (once).
-    if (this.events.updatedBranch === null && !gh.isAncestor(gh.refs.get('heads/main')!, head)) {
+    // A proposal behind main: a person clicks "Update branch" (once; GitHub offers it only without conflicts).
+    const main = gh.refs.get('heads/main')!;
+    if (this.events.updatedBranch === null && !gh.isAncestor(main, head) && gh.mergeTrees(head, main)) {
       gh.updateBranch(open.number);
       this.events.updatedBranch = open.number;
       return;

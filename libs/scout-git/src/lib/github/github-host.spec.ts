@@ -1,5 +1,5 @@
-import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
-import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
+import type { ManualClock, Sandbox } from '@gpu-fleet/sandbox';
+import { githubSandbox } from '../../test/github-sandbox';
 import {
   metadataComment,
   planTrailer,
@@ -12,11 +12,7 @@ import { GitHubHost, type GitHubHostOptions } from './github-host';
 /** The adapter with the real octokit (retry + throttling plugins) against the sandbox's GitHub wire format. */
 let sandbox: Sandbox;
 beforeEach(async () => {
-  const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
-  const world = new SandboxWorld({ seed: 1, clock: new ManualClock(new Date('2026-11-23T12:00:00Z')), spec });
-  sandbox = await startSandbox(world, {
-    githubFiles: { 'fleet-config/fleet.yaml': 'clusters: []\n', 'clusters/old/kustomization.yaml': 'old\n' },
-  });
+  sandbox = await githubSandbox();
 });
 afterEach(() => sandbox.close());
 

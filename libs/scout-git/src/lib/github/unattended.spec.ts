@@ -1,5 +1,5 @@
-import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
-import { ManualClock, SandboxWorld, startSandbox, type Sandbox } from '@gpu-fleet/sandbox';
+import type { ManualClock, Sandbox } from '@gpu-fleet/sandbox';
+import { githubSandbox } from '../../test/github-sandbox';
 import { metadataComment, planTrailer, silentLogger, type ProposalRequest } from '@gpu-fleet/scout-domain';
 import { GitHubHost, type GitHubHostOptions } from './github-host';
 
@@ -11,11 +11,7 @@ import { GitHubHost, type GitHubHostOptions } from './github-host';
 let sandbox: Sandbox;
 const BRANCH = 'region-scout/placement';
 beforeEach(async () => {
-  const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
-  const world = new SandboxWorld({ seed: 1, clock: new ManualClock(new Date('2026-11-23T12:00:00Z')), spec });
-  sandbox = await startSandbox(world, {
-    githubFiles: { 'fleet-config/fleet.yaml': 'clusters: []\n', 'clusters/old/kustomization.yaml': 'old\n' },
-  });
+  sandbox = await githubSandbox();
 });
 afterEach(() => sandbox.close());
 
