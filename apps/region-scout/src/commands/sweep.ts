@@ -201,6 +201,7 @@ export function onTermination(
   logger: Logger,
   io: Pick<Io, 'err'>,
   exit: (code: number) => void = (code) => process.exit(code),
+  signals: Pick<NodeJS.EventEmitter, 'once' | 'removeListener'> = process,
 ): { dispose(): void } {
   const codes = { SIGTERM: 143, SIGINT: 130 } as const;
   const handlers = (Object.keys(codes) as Array<keyof typeof codes>).map((signal) => {
@@ -215,10 +216,10 @@ export function onTermination(
         },
       );
     };
-    process.once(signal, handler);
+    signals.once(signal, handler);
     return [signal, handler] as const;
   });
-  return { dispose: () => handlers.forEach(([signal, handler]) => process.removeListener(signal, handler)) };
+  return { dispose: () => handlers.forEach(([signal, handler]) => signals.removeListener(signal, handler)) };
 }
 
 /**

@@ -254,7 +254,8 @@ export class GitHubHost implements GitHostPort {
           number: null,
           message: 'no open proposal',
         };
-      if (head && !(await this.ownPlan(head, await this.baseHead(req.base))))
+      // The base is read only when the head is not plainly the scout's (an update-branch merge).
+      if (head && !readPlanTrailer(head.message) && !(await this.ownPlan(head, await this.baseHead(req.base))))
         return this.leftAlone(req.branch, head.sha, open);
       await gh.rest.issues.createComment({ ...this.repo, issue_number: open.number, body: req.comment });
       // Marked withdrawn in the same edit that closes it, so it never reads as declined by a person.
