@@ -64,6 +64,7 @@ const medianResult = (label: string, runs: PolicyResult[]): Row => {
     changes: m((r) => r.changes)!,
     pullRequests: m((r) => r.pullRequests)!,
     probeGpuMinutes: m((r) => r.probeGpuMinutes)!,
+    maxRegionsHolding: m((r) => r.maxRegionsHolding)!,
     demand: null,
   };
 };

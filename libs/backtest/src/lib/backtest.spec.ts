@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parseDocument } from 'yaml';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { backtestRandom } from '@gpu-fleet/sandbox';
@@ -114,5 +115,32 @@ describe('the bundled real traces', () => {
     // us-east-2b's 3247 five-minute ticks are the shortest.
     expect(second.lengthMinutes).toBe(3247 * 5);
     expect(readFileSync(join(root, 'SOURCES.md'), 'utf8')).toContain('skypilot-org/spot-traces');
+  });
+});
+
+describe('the scout does not grow the fleet by a region per incident (on-demand)', () => {
+  it('a serving region without capacity for the first half day, and a first replacement that fails before it is ready: the scout ends where static is, in GPU-hours and regions', async () => {
+    // us-central1 has nothing for 13 h; asia-northeast1 (the standby the scout reaches for first)
+    // has capacity only for the first two hours — long enough for a probe, not for the replacement.
+    const cap = capacity((zone, _gpu, m) =>
+      zone.startsWith('us-central1')
+        ? m >= 13 * 60
+        : zone.startsWith('asia-northeast1')
+          ? m < 120 || m >= 16 * 60
+          : true,
+    );
+    const doc = parseDocument(specText);
+    doc.setIn(
+      ['placement', 'candidateRegions'],
+      ['us-central1', 'us-east4', 'europe-west4', 'europe-west1', 'asia-northeast1', 'asia-southeast1'],
+    );
+    const r = await run(
+      { specText: doc.toString(), capacity: cap, policies: ['static', 'scout'], days: 6 },
+      { provisioning: 'on-demand' },
+    );
+    const [statics, scout] = r.policies;
+    expect(scout!.availability).toBeGreaterThanOrEqual(statics!.availability);
+    expect(scout!.gpuHours).toBeLessThanOrEqual(statics!.gpuHours * 1.05);
+    expect(scout!.maxRegionsHolding).toBeLessThanOrEqual(spec.placement.maxServingRegions + 1);
   });
 });

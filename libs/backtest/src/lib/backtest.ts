@@ -4,7 +4,7 @@ import { parseDocument } from 'yaml';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { FailoverPolicy, StaticPolicy } from './baselines';
 import type { CapacitySource } from './capacity';
-import type { Policy, PolicyName } from './policy';
+import type { Member, Policy, PolicyName } from './policy';
 import type { SimEnv } from './replicas';
 import { demandArrivals, type DemandSource } from './demand';
 import { ScoutPolicy } from './scout-policy';
@@ -49,6 +49,8 @@ export interface PolicyResult {
   changes: number;
   pullRequests: number;
   probeGpuMinutes: number;
+  /** Most regions in which the policy held GPUs at one minute (pods with a node, or draining their work). */
+  maxRegionsHolding: number;
   /** What users saw (demand runs only). */
   demand: DemandResult | null;
 }
@@ -158,6 +160,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const serving = policies.map(() => new Map(regions.map((r) => [r, new IntervalRecorder()])));
   const up = policies.map(() => new IntervalRecorder());
   const servedMinutes = policies.map(() => 0);
+  const maxHolding = policies.map(() => 0);
   const minServedMinutes = policies.map(() => 0);
   let oracleMinutes = 0;
 
@@ -173,6 +176,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       if (now.size) servedMinutes[i]!++;
       if (now.size >= spec.placement.minServingRegions) minServedMinutes[i]!++;
       up[i]!.record(minute, now.size > 0);
+      maxHolding[i] = Math.max(maxHolding[i]!, regionsHolding(p.members(minute)));
       for (const r of regions) serving[i]!.get(r)!.record(minute, now.has(r));
     }
     if (o.onProgress && (minute % 1440 === 1439 || minute === minutes - 1)) o.onProgress(minute + 1, minutes);
@@ -201,6 +205,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       changes: totals.changes,
       pullRequests: totals.pullRequests,
       probeGpuMinutes: totals.probeGpuMinutes,
+      maxRegionsHolding: maxHolding[i]!,
       demand: o.demand ? users[i]!.result() : null,
     };
   });
@@ -229,6 +234,15 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       ),
     },
   };
+}
+
+/** Regions where these members hold GPUs: a pod with a node, or a removed pod still finishing its work. */
+export function regionsHolding(members: readonly Member[]): number {
+  return new Set(
+    members
+      .filter((m) => m.set.replicas.some((r) => r.phase !== 'pending') || m.set.draining.length > 0)
+      .map((m) => m.region),
+  ).size;
 }
 
 /**

@@ -19,6 +19,9 @@ export { eligibilitySummary } from './plan-builder';
  * 4. draining goes to standby after the drain time;
  * 5. a healthy region is switched only for a candidate better by switchMargin, after minDwellMinutes;
  * and at most maxChangesPerSweep cluster changes in all; unknown signals never count as unavailable.
+ * A replacement that fails before it was ever ready is withdrawn, and a region added to reach the
+ * minimum replaces the failed one it stands in for: the fleet never grows by a region per incident
+ * (the spec itself refuses more than maxServingRegions active regions besides replacements in flight).
  */
 export function decide(
   spec: FleetSpec,

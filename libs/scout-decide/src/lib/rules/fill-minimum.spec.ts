@@ -1,4 +1,4 @@
-import { baseSpec, builder, fleet, L4, stockout, T4, withClusters } from '../../testing/world';
+import { baseSpec, builder, fleet, history, L4, stockout, T4, withClusters } from '../../testing/world';
 import { fillMinimum } from './fill-minimum';
 
 const one = withClusters(baseSpec(), [{ name: 'sd-europe-west4', region: 'europe-west4', mode: 'active' }]);
@@ -47,4 +47,22 @@ describe('rule: fill the minimum', () => {
     fillMinimum(p);
     expect(p.changes).toEqual([]);
   });
+});
+
+it('a region added while a failed cluster has no replacement replaces it (one for one), so it is drained once the new one is ready', () => {
+  const two = withClusters(baseSpec(), [
+    { name: 'sd-europe-west4', region: 'europe-west4', mode: 'active' },
+    { name: 'sd-us-central1', region: 'us-central1', mode: 'active' },
+  ]);
+  const spec = { ...two, placement: { ...two.placement, minServingRegions: 2, maxServingRegions: 3 } };
+  const p = builder(
+    spec,
+    [stockout('us-central1', L4, 99), stockout('us-central1', T4, 99)],
+    fleet(spec, { 'sd-us-central1': 0 }, history(spec, 3, 100, ['sd-us-central1'])),
+    100,
+  );
+  fillMinimum(p);
+  expect(p.changes).toHaveLength(1);
+  expect(p.changes[0]).toMatchObject({ replaces: 'sd-us-central1' });
+  expect(p.changes[0]!.reason).toMatch(/; it replaces sd-us-central1$/);
 });

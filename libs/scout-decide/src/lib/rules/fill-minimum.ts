@@ -19,10 +19,14 @@ export function fillMinimum(p: PlanBuilder): void {
       );
       break;
     }
+    // One for one: a failed cluster nobody replaces yet is what this region stands in for, so it is
+    // drained once this one is ready (rule 1) instead of staying on beside it when it recovers.
+    const standsFor = p.activeWork().find((c) => failed(c.name) && !p.replacedSoon(c.name));
     if (
       !p.activate(
         cand,
-        `only ${counting()} region(s) serve, below placement.minServingRegions (${p.policy.minServingRegions}); ${cand.region} is the best eligible region (score ${cand.score.toFixed(2)})`,
+        `only ${counting()} region(s) serve, below placement.minServingRegions (${p.policy.minServingRegions}); ${cand.region} is the best eligible region (score ${cand.score.toFixed(2)})${standsFor ? `; it replaces ${standsFor.name}` : ''}`,
+        standsFor?.name,
       )
     )
       break;

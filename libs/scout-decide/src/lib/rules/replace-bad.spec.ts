@@ -76,3 +76,33 @@ describe('rule: replace bad clusters', () => {
     );
   });
 });
+
+describe('rule: replace bad clusters — a replacement that fails before it was ever ready', () => {
+  it('is withdrawn (drained), not replaced in turn, so the original gets a new replacement and the fleet does not grow', () => {
+    // sd-asia-northeast1 was activated to replace sd-us-central1; both have been bad since.
+    const inFlight = {
+      ...spec,
+      clusters: spec.clusters.map((c) =>
+        c.name === 'sd-asia-northeast1' ? { ...c, mode: 'active' as const, replaces: 'sd-us-central1' } : c,
+      ),
+    };
+    const p = builder(
+      inFlight,
+      [stockout('us-central1', L4, 99), stockout('asia-northeast1', T4, 99), stockout('asia-northeast1', L4, 99)],
+      fleet(
+        inFlight,
+        { 'sd-us-central1': 0, 'sd-asia-northeast1': 0 },
+        history(inFlight, 3, 100, ['sd-us-central1', 'sd-asia-northeast1']),
+      ),
+      100,
+      onlyL4,
+    );
+    replaceBadClusters(p);
+    expect(p.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-asia-northeast1', 'drain']]);
+    expect(p.changes[0]!.reason).toMatch(
+      /^replacement for sd-us-central1 failing for \d+ sweeps .* before it was ever ready: withdrawn; sd-us-central1 gets another replacement$/,
+    );
+    expect(p.byName('sd-asia-northeast1')!.replaces).toBeUndefined();
+    expect(p.byName('sd-us-central1')!.mode).toBe('active');
+  });
+});

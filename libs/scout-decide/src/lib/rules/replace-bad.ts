@@ -18,6 +18,21 @@ export function replaceBadClusters(p: PlanBuilder): void {
       continue;
     }
     if (p.replacedSoon(c.name)) continue; // a replacement is on its way (rule 1)
+    // A replacement that fails before it was ever ready is withdrawn, not replaced in turn: a
+    // replacement of the replacement would leave the original without one, so once the original
+    // recovered the fleet would keep it, the second replacement and the rest — one region more per
+    // such chain (on-demand, where a pod keeps its node, for good). The original gets another
+    // replacement on the next sweep.
+    const original = c.replaces ? p.byName(c.replaces) : undefined;
+    if (original?.mode === 'active') {
+      p.change(
+        c,
+        'drain',
+        { mode: 'draining', replaces: null },
+        `replacement for ${original.name} failing for ${h.badSweeps} sweeps (${h.reason}) before it was ever ready: withdrawn; ${original.name} gets another replacement`,
+      );
+      continue;
+    }
     // In-region fallback: another preferred GPU type here beats moving the region — but only on
     // positive evidence (a probe or pods got it): the cluster's ComputeClass already tries every
     // preferred type in the region, so its failing pods say nothing good about the others.
