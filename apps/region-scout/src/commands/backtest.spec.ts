@@ -51,6 +51,7 @@ describe('region-scout backtest', () => {
         'changes',
         'pullRequests',
         'probeGpuMinutes',
+        'maxRegionsHolding',
         'demand',
       ]);
       // no --demand: nothing about users

@@ -5,7 +5,7 @@ import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { FailoverPolicy, StaticPolicy } from './baselines';
 import type { CapacitySource } from './capacity';
 import type { Member, Policy, PolicyName } from './policy';
-import type { SimEnv } from './replicas';
+import { Holdings, type SimEnv } from './replicas';
 import { demandArrivals, type DemandSource } from './demand';
 import { ScoutPolicy } from './scout-policy';
 import { SpotHedgePolicy } from './spothedge';
@@ -128,6 +128,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     timeline: o.timeline,
     gpuCount: spec.gpu.count,
     random: o.random(name),
+    holdings: new Holdings(),
   });
   const policies: Policy[] = o.policies.map((name) => {
     switch (name) {

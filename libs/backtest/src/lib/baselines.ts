@@ -75,6 +75,8 @@ export class FailoverPolicy implements Policy {
       .filter((c) => c.mode === 'active')
       .map((c) => {
         const set = RegionReplicas.warmStart(c.region, this.gpusIn(c.region), env, c.replicas);
+        // VMs SkyPilot launches itself: no cluster autoscaler, no back-off.
+        set.autoscalerBackoff = false;
         return { set, attemptUntil: env.timeline.nodeProvisionMinutes, replicas: c.replicas };
       });
   }
@@ -96,6 +98,7 @@ export class FailoverPolicy implements Policy {
         if (next) {
           this.retired.push(slot.set);
           slot.set = new RegionReplicas(next, this.gpusIn(next), this.env);
+          slot.set.autoscalerBackoff = false;
           slot.set.scale(slot.replicas, minute);
           this.changes++;
         }

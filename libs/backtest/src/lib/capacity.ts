@@ -5,6 +5,8 @@ import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 /** Whether a GPU can be obtained in a zone, minute by minute from the start of the run. */
 export interface CapacitySource {
   has(zone: string, gpu: string, minute: number): boolean;
+  /** How many instances could be had (a trace's value); absent: unbounded whenever `has`. */
+  count?(zone: string, gpu: string, minute: number): number;
   /** Minutes of record (a trace ends), or null when the source never ends. */
   readonly lengthMinutes: number | null;
   describe(): string;
@@ -115,10 +117,15 @@ export class TraceCapacity implements CapacitySource {
   }
 
   has(zone: string, gpu: string, minute: number): boolean {
+    return this.count(zone, gpu, minute) > 0;
+  }
+
+  /** The trace's value at that tick: how many instances could be had. */
+  count(zone: string, gpu: string, minute: number): number {
     const s = this.series.get(`${zone}|${gpu}`);
-    if (!s) return false;
+    if (!s) return 0;
     const tick = Math.floor(minute / s.gapMinutes);
-    return tick < s.data.length && s.data[tick]! > 0;
+    return tick < s.data.length ? s.data[tick]! : 0;
   }
 
   /** The (zone, GPU) pairs that have a trace. */

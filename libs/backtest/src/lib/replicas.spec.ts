@@ -1,7 +1,7 @@
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { backtestRandom } from '@gpu-fleet/sandbox';
-import { RegionReplicas } from './replicas';
+import { Holdings, RegionReplicas } from './replicas';
 import { timelineFor } from './timeline';
 
 const catalog = GpuCatalog.bundled();
@@ -16,9 +16,14 @@ describe('spot-then-on-demand replicas (the ComputeClass)', () => {
       describe: () => 'test',
     },
     catalog,
-    timeline: timelineFor(spec, { provisioning: 'spot-then-on-demand', nodeEventsPerMonth: 0 }),
+    timeline: timelineFor(spec, {
+      provisioning: 'spot-then-on-demand',
+      nodeEventsPerMonth: 0,
+      onDemandCapacity: 'always',
+    }),
     gpuCount: 1,
     random: backtestRandom(1)('r'),
+    holdings: new Holdings(),
   };
   const run = (migrate: boolean) => {
     const set = RegionReplicas.warmStart('us-central1', ['nvidia-l4'], env, 2);

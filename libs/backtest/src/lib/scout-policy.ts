@@ -235,7 +235,8 @@ export class ScoutPolicy implements Policy {
   private prober(): ProbePort {
     return {
       run: async (req: ProbeRequest): Promise<ProbeResult> => {
-        const zone = zoneWithCapacity(this.env, req.region, req.gpu, this.now);
+        // The probe asks for the node the real probe does: spot only for a spot fleet (req.spot).
+        const zone = zoneWithCapacity(this.env, req.region, req.gpu, this.now, req.spot);
         return zone
           ? {
               outcome: 'success',
@@ -325,25 +326,27 @@ export class ScoutPolicy implements Policy {
         appPods: async (): Promise<AppPods> => {
           const live = this.clusters.get(member.id);
           if (!live) return { total: 0, ready: 0, pending: [] };
-          const obtainable = live.set.obtainable(this.now);
           const zones = [...new Set(live.set.gpus.flatMap((g) => catalog.zonesOffering(live.spec.region, g)))];
+          const failed = live.set.lastScaleUpFailure;
           return {
             total: live.set.replicas.length,
             ready: live.set.ready(),
             pending: live.set.pending().map((r, i) => ({
               name: `${this.spec.app.name}-${i}`,
               since: this.at(r.pendingSince).toISOString(),
-              // What GKE's cluster autoscaler reports for a pod no zone can host (a real event's text).
-              events: obtainable
-                ? []
-                : [
-                    {
-                      reason: 'FailedScaleUp',
-                      type: 'Warning',
-                      at: this.at(this.now).toISOString(),
-                      message: `Node scale up in zones ${zones.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.`,
-                    },
-                  ],
+              // What GKE's cluster autoscaler reports for a pod no zone can host (a real event's text) —
+              // once a scale-up for it has failed, not before (timeline.scaleUpFailureMinutes).
+              events:
+                failed !== null && failed >= r.pendingSince && failed <= this.now
+                  ? [
+                      {
+                        reason: 'FailedScaleUp',
+                        type: 'Warning',
+                        at: this.at(failed).toISOString(),
+                        message: `Node scale up in zones ${zones.join(', ')} associated with this pod failed: GCE out of resources. Pod is at risk of not being scheduled.`,
+                      },
+                    ]
+                  : [],
             })),
           };
         },

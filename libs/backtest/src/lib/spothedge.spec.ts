@@ -2,6 +2,7 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { backtestRandom } from '@gpu-fleet/sandbox';
 import type { CapacitySource } from './capacity';
+import { Holdings } from './replicas';
 import { SpotHedgePolicy } from './spothedge';
 import { timelineFor } from './timeline';
 
@@ -15,6 +16,7 @@ const policy = (has: CapacitySource['has']) =>
     timeline: timelineFor(spec, { provisioning: 'spot', nodeEventsPerMonth: 0 }),
     gpuCount: 1,
     random: backtestRandom(1)('spothedge'),
+    holdings: new Holdings(),
   });
 const spotZones = (p: SpotHedgePolicy) =>
   p

@@ -1,6 +1,6 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Member, Policy, PolicyTotals } from './policy';
-import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
+import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './replicas';
 
 /**
  * SkyServe's SpotHedge (Mao et al., EuroSys 2025; SkyPilot `sky serve` with `use_spot: true`,
@@ -22,8 +22,9 @@ import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
  *   spot launch into a zone without capacity fails fast (retry_until_up false) within a minute; a
  *   preemption is seen by the next readiness probe (10 s) and replaced at once. A VM and the model
  *   take the same node and app start times as a GKE node here.
- * - On-demand replicas are placed by SkyPilot's optimizer in the cheapest candidate region; on-demand
- *   capacity is assumed obtainable, as for the scout's on-demand fallback.
+ * - On-demand replicas are placed by SkyPilot's optimizer in the cheapest candidate region, failing
+ *   over to the next where a launch finds no capacity; on-demand capacity follows the timeline's
+ *   onDemandCapacity, the one rule every policy's on-demand nodes follow.
  */
 export class SpotHedgePolicy implements Policy {
   readonly name = 'spothedge' as const;
@@ -35,7 +36,8 @@ export class SpotHedgePolicy implements Policy {
   private readonly preempted = new Set<string>();
   private readonly gpu: string;
   private readonly target: number;
-  private readonly odRegion: string;
+  /** Candidate regions offering the GPU, cheapest on-demand first. */
+  private readonly odRegions: string[];
   /** VMs started (spot and on-demand): its "changes"; failed spot launch attempts are counted apart. */
   private launches = 0;
   failedLaunches = 0;
@@ -59,13 +61,13 @@ export class SpotHedgePolicy implements Policy {
       )
       .sort((a, b) => a.price - b.price || a.zone.localeCompare(b.zone));
     this.target = spec.clusters.filter((c) => c.mode === 'active').reduce((n, c) => n + c.replicas, 0);
-    this.odRegion = [...spec.placement.candidateRegions]
+    this.odRegions = [...spec.placement.candidateRegions]
       .filter((r) => env.catalog.offers(r, this.gpu))
       .sort(
         (a, b) =>
           (env.catalog.pricePerGpuHour(a, this.gpu, false) ?? Infinity) -
             (env.catalog.pricePerGpuHour(b, this.gpu, false) ?? Infinity) || a.localeCompare(b),
-      )[0]!;
+      );
     // The service was running before the record starts: its spot replicas ready where they could be.
     for (let i = 0; i < this.target + this.overprovision; i++) this.launchSpot(0, true);
   }
@@ -89,7 +91,7 @@ export class SpotHedgePolicy implements Policy {
     const fresh = active.filter((z) => !used.has(z.zone));
     const pick = (fresh.length ? fresh : active)[0];
     if (!pick) return;
-    if (!this.env.capacity.has(pick.zone, this.gpu, minute)) {
+    if (!this.env.holdings.free(this.env, pick.zone, this.gpu, true, minute)) {
       this.failedLaunches++;
       this.markPreempted(pick.zone);
       return;
@@ -100,9 +102,12 @@ export class SpotHedgePolicy implements Policy {
       ...this.env,
       timeline: { ...this.env.timeline, provisioning: 'spot' },
     });
+    // A VM SkyServe launches itself: no cluster autoscaler, no back-off.
+    set.autoscalerBackoff = false;
     set.scale(1, minute);
     // pinned to the chosen zone
-    set.zoneWith = (gpu, m) => (this.env.capacity.has(pick.zone, gpu, m) ? pick.zone : null);
+    set.zoneWith = (gpu, m, spot = true) =>
+      this.env.holdings.free(this.env, pick.zone, gpu, spot, m) ? pick.zone : null;
     if (warm) set.warm(minute);
     this.spot.push({ set, zone: pick.zone });
   }
@@ -111,7 +116,7 @@ export class SpotHedgePolicy implements Policy {
     // Preempted spot replicas: the zone is marked, the replica is gone (terminal), replaced below.
     for (const s of [...this.spot]) {
       const r = s.set.replicas[0];
-      if (r && r.phase !== 'pending' && !this.env.capacity.has(s.zone, this.gpu, minute)) {
+      if (r && r.phase !== 'pending' && this.env.holdings.overCapacity(this.env, r, minute)) {
         this.markPreempted(s.zone);
         s.set.scale(0, minute);
         this.retired.push(s.set);
@@ -123,13 +128,13 @@ export class SpotHedgePolicy implements Policy {
     const readySpot = this.spot.filter((s) => s.set.ready() > 0).length;
     const odNeeded = Math.min(this.target, Math.max(0, this.target + this.overprovision - readySpot));
     while (this.onDemand.length < odNeeded) {
-      const set = new RegionReplicas(this.odRegion, [this.gpu], {
-        ...this.env,
-        timeline: { ...this.env.timeline, provisioning: 'on-demand' },
-      });
-      // On-demand capacity is assumed obtainable: the pod takes a node in the region's first zone.
-      const zone = this.env.catalog.zonesOffering(this.odRegion, this.gpu)[0]!;
-      set.zoneWith = () => zone;
+      // SkyPilot's optimizer: the cheapest candidate region; its provisioner fails over to the next
+      // when a launch finds no capacity (on-demand capacity per the timeline's onDemandCapacity).
+      const env = { ...this.env, timeline: { ...this.env.timeline, provisioning: 'on-demand' as const } };
+      const region =
+        this.odRegions.find((r) => zoneWithCapacity(env, r, this.gpu, minute, false)) ?? this.odRegions[0]!;
+      const set = new RegionReplicas(region, [this.gpu], env);
+      set.autoscalerBackoff = false;
       set.scale(1, minute);
       this.onDemand.push(set);
       this.launches++;

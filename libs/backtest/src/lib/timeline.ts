@@ -97,10 +97,23 @@ export const TimelineSchema = z.object({
     .describe(
       'Minutes a removed pod may keep finishing its generations (demand runs only) before it is killed and they are cut: terminationGracePeriodSeconds of the rendered Deployment, rounded down.',
     ),
+  scaleUpFailureMinutes: z
+    .number()
+    .int()
+    .min(0)
+    .max(60)
+    .describe(
+      "Minutes from a GKE pod's scale-up attempt finding no capacity to the cluster autoscaler knowing it failed: when the FailedScaleUp event a sweep reads appears, and when the node group's back-off (5 min, doubling to 30, upstream defaults) starts. Default 2: an assumption — the autoscaler scans every 10 s and GCE refuses a VM at once with ZONE_RESOURCE_POOL_EXHAUSTED, but GKE publishes no figure for the event.",
+    ),
+  onDemandCapacity: z
+    .enum(['always', 'trace'])
+    .describe(
+      'Whether a new on-demand node needs the record: one rule for every on-demand node of every policy (pure on-demand fleets, the ComputeClass fallback, SpotHedge’s fallback). always (default): the records measure spot capacity, which is the capacity Compute Engine can reclaim for standard VMs (https://cloud.google.com/compute/docs/instances/spot), so where spot can be had on-demand can too, and often where it cannot — how often the record cannot say; SkyServe’s on-demand fallback assumes it. trace: on-demand no better than the record (a lower bound). Either way a running on-demand node is never taken back (https://cloud.google.com/compute/docs/resource-error).',
+    ),
   provisioning: z
     .enum(['on-demand', 'spot', 'spot-then-on-demand'])
     .describe(
-      'on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. spot-then-on-demand: a pod takes a spot node where its region has spot capacity, else an on-demand node in the same region (the ComputeClass priorities, no pull request); on-demand is assumed obtainable (the traces record spot capacity; Google publishes no on-demand availability). Default: gpu.provisioning.',
+      'on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. spot-then-on-demand: a pod takes a spot node where its region has spot capacity, else an on-demand node in the same region (the ComputeClass priorities, no pull request; on-demand capacity per onDemandCapacity). Default: gpu.provisioning.',
     ),
 });
 export type Timeline = z.infer<typeof TimelineSchema>;
@@ -133,6 +146,8 @@ export function timelineFor(spec: FleetSpec, overrides: Partial<Timeline> = {}):
     loadMetricMinutes: 1,
     requestMetricMinutes: 5,
     terminationGraceMinutes: Math.floor(terminationGracePeriodSeconds(spec) / 60),
+    scaleUpFailureMinutes: 2,
+    onDemandCapacity: 'always',
     provisioning: spec.gpu.provisioning,
   };
   const merged = { ...defaults, ...Object.fromEntries(Object.entries(overrides).filter(([, v]) => v !== undefined)) };

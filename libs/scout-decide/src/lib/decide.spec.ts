@@ -164,8 +164,9 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
 });
 
 describe('decide: in-region GPU fallback', () => {
-  it('prefers changing the GPU type of the cluster over moving the region', () => {
-    const spec = baseSpec();
+  it('with node selectors, prefers changing the GPU type of the cluster over moving the region', () => {
+    const base = baseSpec();
+    const spec = { ...base, gpu: { ...base.gpu, selection: 'node-selector' as const } };
     const obs = [stockout('us-central1', L4, 99), observation('us-central1', T4, 'success', at(97))];
     const plan = run(spec, obs, fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100);
     expect(plan.changes).toEqual([
@@ -179,8 +180,9 @@ describe('decide: in-region GPU fallback', () => {
     expect(plan.changes[0]!.reason).toMatch(/changes GPU type instead of moving region/);
   });
 
-  it('does not switch GPU type on no evidence: the ComputeClass already tried it; moves region instead', () => {
-    const spec = baseSpec();
+  it('with node selectors, does not switch GPU type on no evidence; moves region instead', () => {
+    const base = baseSpec();
+    const spec = { ...base, gpu: { ...base.gpu, selection: 'node-selector' as const } };
     const plan = run(
       spec,
       [stockout('us-central1', L4, 99)],
@@ -190,6 +192,14 @@ describe('decide: in-region GPU fallback', () => {
     expect(plan.changes.map((c) => c.kind)).not.toContain('switch-gpu');
     expect(plan.changes[0]).toMatchObject({ replaces: 'sd-us-central1' });
     expect(plan.notes.join('\n')).toMatch(/nvidia-tesla-t4 in us-central1 is not confirmed by a probe/);
+  });
+
+  it('with a ComputeClass, never switches the type (it already tries them all): moves region, even after a probe saw the other type', () => {
+    const spec = baseSpec();
+    const obs = [stockout('us-central1', L4, 99), observation('us-central1', T4, 'success', at(97))];
+    const plan = run(spec, obs, fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100);
+    expect(plan.changes.map((c) => c.kind)).not.toContain('switch-gpu');
+    expect(plan.changes[0]).toMatchObject({ replaces: 'sd-us-central1' });
   });
 });
 

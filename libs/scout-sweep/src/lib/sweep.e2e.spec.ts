@@ -248,8 +248,10 @@ describe('sweep end to end (sandbox)', () => {
     expect(s.openPulls()).toHaveLength(0);
   });
 
-  it('GPU fallback inside a region: switch the GPU type before moving the region', async () => {
+  it('GPU fallback inside a region (node selectors): switch the GPU type before moving the region', async () => {
     s = await Scenario.start((w) => w.forceStockout('us-central1', L4, at(-10), at(120)));
+    // With a ComputeClass the pods already fall back to T4 in the region; with node selectors the scout does.
+    s.checkout(SPEC_TEXT.replace(/^gpu:\n/m, 'gpu:\n  selection: node-selector\n'));
     for (const m of [0, 10]) await s.sweep(m);
     // An earlier sweep's probe got a T4 there (probes themselves are tested with the GCP adapters).
     s.ledger.add({
@@ -271,7 +273,7 @@ describe('sweep end to end (sandbox)', () => {
       }),
     ]);
     expect(r.files.map((f) => f.path)).toEqual(
-      expect.arrayContaining([SPEC_PATH, 'clusters/sd-us-central1/computeclass.yaml']),
+      expect.arrayContaining([SPEC_PATH, 'clusters/sd-us-central1/gpu-patch.yaml']),
     );
     expect(r.result?.action).toBe('created');
   });

@@ -22,11 +22,24 @@ describe('rule: replace bad clusters', () => {
     ]);
   });
 
-  it('switches the GPU type in the region when another preferred type is confirmed there', () => {
+  it('with node selectors, switches the GPU type in the region when another preferred type is confirmed there', () => {
+    const bySelector = { ...spec, gpu: { ...spec.gpu, selection: 'node-selector' as const } };
+    const obs = [stockout('us-central1', L4, 99), observation('us-central1', T4, 'success', at(97))];
+    const p = builder(
+      bySelector,
+      obs,
+      fleet(bySelector, { 'sd-us-central1': 0 }, history(bySelector, 2, 100, ['sd-us-central1'])),
+      100,
+    );
+    replaceBadClusters(p);
+    expect(p.changes.map((c) => [c.cluster, c.kind, c.to.gpu])).toEqual([['sd-us-central1', 'switch-gpu', T4]]);
+  });
+
+  it('with a ComputeClass (which already tries every preferred type there), moves the region instead, whatever a probe said', () => {
     const obs = [stockout('us-central1', L4, 99), observation('us-central1', T4, 'success', at(97))];
     const p = builder(spec, obs, fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])), 100);
     replaceBadClusters(p);
-    expect(p.changes.map((c) => [c.cluster, c.kind, c.to.gpu])).toEqual([['sd-us-central1', 'switch-gpu', T4]]);
+    expect(p.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-asia-northeast1', 'activate']]);
   });
 
   it('activates a replacement region otherwise, the failing cluster still serving (make-before-break)', () => {

@@ -33,26 +33,30 @@ export function replaceBadClusters(p: PlanBuilder): void {
       );
       continue;
     }
-    // In-region fallback: another preferred GPU type here beats moving the region — but only on
-    // positive evidence (a probe or pods got it): the cluster's ComputeClass already tries every
-    // preferred type in the region, so its failing pods say nothing good about the others.
-    const fallback = p.evaluate(
-      c.region,
-      p.prefs.filter((g) => g !== c.gpu),
-    );
-    const confirmed = (p.evidenceOf(c.region, fallback.gpu)?.capacity ?? 0) > 0;
-    if (fallback.eligible && !confirmed)
-      p.notes.push(
-        `${c.name}: ${fallback.gpu} in ${c.region} is not confirmed by a probe; moving region instead of switching GPU type`,
+    // In-region fallback: another preferred GPU type here beats moving the region — but only with
+    // gpu.selection node-selector, where the pods ask for the cluster's type alone, and only on
+    // positive evidence (a probe or pods got it). With a ComputeClass the pods already try every
+    // preferred type the region offers, in order: failing pods mean those failed too, and switching
+    // the cluster's type would only reorder the same list (however recent a probe's success was).
+    if (p.spec.gpu.selection === 'node-selector') {
+      const fallback = p.evaluate(
+        c.region,
+        p.prefs.filter((g) => g !== c.gpu),
       );
-    if (fallback.eligible && confirmed) {
-      p.change(
-        c,
-        'switch-gpu',
-        { gpu: fallback.gpu },
-        `${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${fallback.gpu} is eligible there, so the cluster changes GPU type instead of moving region`,
-      );
-      continue;
+      const confirmed = (p.evidenceOf(c.region, fallback.gpu)?.capacity ?? 0) > 0;
+      if (fallback.eligible && !confirmed)
+        p.notes.push(
+          `${c.name}: ${fallback.gpu} in ${c.region} is not confirmed by a probe; moving region instead of switching GPU type`,
+        );
+      if (fallback.eligible && confirmed) {
+        p.change(
+          c,
+          'switch-gpu',
+          { gpu: fallback.gpu },
+          `${c.gpu} failing in ${c.region} for ${h.badSweeps} sweeps (${h.reason}); ${fallback.gpu} is eligible there, so the cluster changes GPU type instead of moving region`,
+        );
+        continue;
+      }
     }
     const remaining = p.readyOthers(c.name);
     const repl = p.bestReplacement(c, remaining < p.policy.minServingRegions);
