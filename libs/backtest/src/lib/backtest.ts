@@ -140,9 +140,14 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       case 'spothedge':
         return new SpotHedgePolicy(spec, env(name));
       case 'scout':
-        return new ScoutPolicy(o.specText, env(name), o.start);
+        return new ScoutPolicy(withProvisioning(o.specText, o.timeline), env(name), o.start);
       case 'autoscaled':
-        return new ScoutPolicy(withAutoscaling(o.specText), env(name), o.start, 'autoscaled');
+        return new ScoutPolicy(
+          withAutoscaling(withProvisioning(o.specText, o.timeline)),
+          env(name),
+          o.start,
+          'autoscaled',
+        );
     }
   });
   const arrivals = o.demand
@@ -244,6 +249,19 @@ export function regionsHolding(members: readonly Member[]): number {
       .filter((m) => m.set.replicas.some((r) => r.phase !== 'pending') || m.set.draining.length > 0)
       .map((m) => m.region),
   ).size;
+}
+
+/**
+ * The spec as the simulated fleet runs: gpu.provisioning is the timeline's (a run with --provisioning
+ * spot simulates a spot fleet, so the scout must read spot evidence and probe for spot nodes), with
+ * acceptCutGenerations, which the spec requires for spot.
+ */
+export function withProvisioning(specText: string, timeline: Pick<Timeline, 'provisioning'>): string {
+  const doc = parseDocument(specText);
+  if (doc.getIn(['gpu', 'provisioning']) === timeline.provisioning) return specText;
+  doc.setIn(['gpu', 'provisioning'], timeline.provisioning);
+  if (timeline.provisioning !== 'on-demand') doc.setIn(['gpu', 'acceptCutGenerations'], true);
+  return doc.toString();
 }
 
 /**

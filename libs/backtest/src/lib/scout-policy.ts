@@ -19,6 +19,7 @@ import {
   type AppPods,
   type Clock,
   type GitHostPort,
+  type Observation,
   type ProbePort,
   type ProbeRequest,
   type ProbeResult,
@@ -38,6 +39,16 @@ interface LiveCluster {
   spec: ClusterSpec;
   set: RegionReplicas;
   existsFrom: number;
+}
+
+/** A probe pod waiting for a GPU: answered once it gets one (after node provisioning) or at its deadline. */
+interface RunningProbe {
+  req: ProbeRequest;
+  deadline: number;
+  /** Minute the answer comes, once known. */
+  answerAt: number | null;
+  result: ProbeResult | null;
+  resolve: (r: ProbeResult) => void;
 }
 
 /** The open pull request: the spec it proposes and when it will be merged. */
@@ -70,6 +81,9 @@ export class ScoutPolicy implements Policy {
   private probeGpuMinutes = 0;
   private now = 0;
   private sweeps = 0;
+  /** The sweep under way: it waits for its probes as the real one does (the CronJob never overlaps two). */
+  private inflight: Promise<void> | null = null;
+  private probes: RunningProbe[] = [];
 
   constructor(
     specText: string,
@@ -108,8 +122,52 @@ export class ScoutPolicy implements Policy {
       this.apply(this.applyAt.specText, minute);
       this.applyAt = null;
     }
-    if (minute % timeline.sweepIntervalMinutes === 0) await this.sweep(minute);
+    this.advanceProbes(minute);
+    if (!this.inflight && minute % timeline.sweepIntervalMinutes === 0) {
+      this.inflight = this.sweep().finally(() => (this.inflight = null));
+    }
+    // Let the sweep run until it is done or waits for a probe's answer: every other port answers at
+    // once (in-memory), so one turn of the event loop after the microtasks settle is enough.
+    if (this.inflight) await Promise.race([this.inflight, new Promise<void>((r) => setImmediate(r))]);
     for (const c of this.clusters.values()) if (minute >= c.existsFrom) c.set.step(minute);
+  }
+
+  /**
+   * Probe pods as the real ones go: a probe that gets a GPU answers success once its node is
+   * provisioned; one that finds none answers stockout at its deadline (scout.probeDeadlineSeconds).
+   */
+  private advanceProbes(minute: number): void {
+    const { timeline } = this.env;
+    for (const p of this.probes) {
+      if (p.answerAt === null) {
+        const zone = zoneWithCapacity(this.env, p.req.region, p.req.gpu, minute, p.req.spot);
+        if (zone) {
+          p.answerAt = minute + timeline.nodeProvisionMinutes;
+          p.result = {
+            outcome: 'success',
+            cause: null,
+            gpuName: p.req.gpu,
+            gpuMemoryMiB: null,
+            secondsToRunning: timeline.nodeProvisionMinutes * 60,
+            zone,
+            details: `probe got ${p.req.gpu} in ${zone}`,
+          };
+        } else if (minute >= p.deadline) {
+          p.answerAt = minute;
+          p.result = {
+            outcome: 'stockout',
+            cause: null,
+            gpuName: null,
+            gpuMemoryMiB: null,
+            secondsToRunning: null,
+            zone: null,
+            details: `no ${p.req.gpu} in ${p.req.region} within the probe's deadline: GCE out of resources`,
+          };
+        }
+      }
+      if (p.answerAt !== null && minute >= p.answerAt) p.resolve(p.result!);
+    }
+    this.probes = this.probes.filter((p) => p.answerAt === null || minute < p.answerAt);
   }
 
   /** Config Sync applies the merged spec: clusters change mode, new regions get a cluster from infra/. */
@@ -149,7 +207,7 @@ export class ScoutPolicy implements Policy {
     }
   }
 
-  private async sweep(minute: number): Promise<void> {
+  private async sweep(): Promise<void> {
     this.sweeps++;
     const r = await runSweep(
       {
@@ -161,14 +219,14 @@ export class ScoutPolicy implements Policy {
         ports: this.ports(),
         ledger: this.ledger,
         prober: async () => this.prober(),
-        host: this.host(minute),
+        host: this.host(),
         logger: silentLogger,
       },
       { sweepId: `bt-${this.sweeps}`, probes: true, dryRun: false },
     );
     for (const p of r.probes) if (p.result) this.probeGpuMinutes += this.probeCost(p.result);
     // The runner saves the ledger after every sweep, which compacts it (decayed evidence dropped).
-    this.ledger.snapshot(this.at(minute));
+    this.ledger.snapshot(this.at(this.now));
   }
 
   /** GPU-minutes a probe holds: the daily budget's charge (gpu.count × probeDeadlineSeconds) when it got a GPU. */
@@ -191,7 +249,8 @@ export class ScoutPolicy implements Policy {
     };
   }
 
-  private host(minute: number): GitHostPort {
+  /** Pull requests as the sweep proposes them, at the minute it does (after its probes). */
+  private host(): GitHostPort {
     const { timeline } = this.env;
     const result = (action: ProposalResult['action']): ProposalResult => ({
       action,
@@ -211,7 +270,7 @@ export class ScoutPolicy implements Policy {
         if (this.pull) {
           // A person merges what the PR holds when they get to it; auto-merge waits for CI again.
           Object.assign(this.pull, { specText, planHash: req.planHash, bodyHash: req.bodyHash });
-          if (req.autoMerge) this.pull.mergeAt = Math.max(this.pull.mergeAt, minute + delay);
+          if (req.autoMerge) this.pull.mergeAt = Math.max(this.pull.mergeAt, this.now + delay);
           return result('updated');
         }
         this.pulls++;
@@ -220,7 +279,7 @@ export class ScoutPolicy implements Policy {
           specText,
           planHash: req.planHash,
           bodyHash: req.bodyHash,
-          mergeAt: minute + delay,
+          mergeAt: this.now + delay,
         };
         return result('created');
       },
@@ -234,29 +293,18 @@ export class ScoutPolicy implements Policy {
 
   private prober(): ProbePort {
     return {
-      run: async (req: ProbeRequest): Promise<ProbeResult> => {
-        // The probe asks for the node the real probe does: spot only for a spot fleet (req.spot).
-        const zone = zoneWithCapacity(this.env, req.region, req.gpu, this.now, req.spot);
-        return zone
-          ? {
-              outcome: 'success',
-              cause: null,
-              gpuName: req.gpu,
-              gpuMemoryMiB: null,
-              secondsToRunning: this.env.timeline.nodeProvisionMinutes * 60,
-              zone,
-              details: `probe got ${req.gpu} in ${zone}`,
-            }
-          : {
-              outcome: 'stockout',
-              cause: null,
-              gpuName: null,
-              gpuMemoryMiB: null,
-              secondsToRunning: null,
-              zone: null,
-              details: `no ${req.gpu} in ${req.region}: GCE out of resources`,
-            };
-      },
+      run: (req: ProbeRequest) =>
+        new Promise<ProbeResult>((resolve) => {
+          const probe: RunningProbe = {
+            req,
+            deadline: this.now + Math.ceil(req.deadlineSeconds / 60),
+            answerAt: null,
+            result: null,
+            resolve,
+          };
+          this.probes.push(probe);
+          this.advanceProbes(this.now);
+        }),
       cleanup: async () => ({ removed: 0, live: [] }),
     };
   }
@@ -352,6 +400,11 @@ export class ScoutPolicy implements Policy {
         },
       }),
     };
+  }
+
+  /** The evidence the scout holds now (probe answers, passive stockouts): what its sweeps decided on. */
+  evidence(): readonly Observation[] {
+    return this.ledger.all();
   }
 
   servingRegions(minute: number): string[] {
