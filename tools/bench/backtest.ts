@@ -61,6 +61,12 @@ const medianResult = (label: string, runs: PolicyResult[]): Row => {
     restoreP95Minutes: m((r) => r.restoreP95Minutes),
     gpuHours: m((r) => r.gpuHours)!,
     cost: m((r) => r.cost)!,
+    costBreakdown: {
+      gpu: m((r) => r.costBreakdown.gpu)!,
+      clusterFees: m((r) => r.costBreakdown.clusterFees)!,
+      probes: m((r) => r.costBreakdown.probes)!,
+      controller: m((r) => r.costBreakdown.controller)!,
+    },
     changes: m((r) => r.changes)!,
     pullRequests: m((r) => r.pullRequests)!,
     probeGpuMinutes: m((r) => r.probeGpuMinutes)!,

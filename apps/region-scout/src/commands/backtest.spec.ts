@@ -48,6 +48,7 @@ describe('region-scout backtest', () => {
         'restoreP95Minutes',
         'gpuHours',
         'cost',
+        'costBreakdown',
         'changes',
         'pullRequests',
         'probeGpuMinutes',

@@ -144,3 +144,22 @@ describe('the scout does not grow the fleet by a region per incident (on-demand)
     expect(scout!.maxRegionsHolding).toBeLessThanOrEqual(spec.placement.maxServingRegions + 1);
   });
 });
+
+describe('full cost', () => {
+  it('costBreakdown sums to cost: GKE cluster fees for every cluster that exists (standby and the config cluster too), the controller VM of SkyPilot-run policies, probe GPU time', async () => {
+    const r = await run({ capacity: capacity(() => true), policies: ['static', 'spothedge', 'scout'], days: 1 });
+    const [statics, spothedge, scout] = r.policies;
+    for (const p of r.policies) {
+      const b = p.costBreakdown;
+      expect(p.cost).toBeCloseTo(b.gpu + b.clusterFees + b.probes + b.controller, 6);
+    }
+    const active = spec.clusters.filter((c) => c.mode === 'active').length;
+    expect(statics!.costBreakdown).toMatchObject({ probes: 0, controller: 0 });
+    expect(statics!.costBreakdown.clusterFees).toBeCloseTo((active + 1) * 24 * 0.1, 6);
+    // the scout keeps its standby cluster, which GKE charges for too
+    expect(scout!.costBreakdown.clusterFees).toBeCloseTo((spec.clusters.length + 1) * 24 * 0.1, 6);
+    expect(scout!.costBreakdown.probes).toBeGreaterThan(0);
+    expect(spothedge!.costBreakdown).toMatchObject({ clusterFees: 0, probes: 0 });
+    expect(spothedge!.costBreakdown.controller).toBeCloseTo(24 * 0.19424, 6);
+  });
+});

@@ -3,6 +3,7 @@ import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
 import { parseDocument } from 'yaml';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { FailoverPolicy, StaticPolicy } from './baselines';
+import { CONTROLLER_VM, GKE_CLUSTER_FEE_PER_HOUR, totalCost, type CostBreakdown } from './costs';
 import type { CapacitySource } from './capacity';
 import type { Member, Policy, PolicyName } from './policy';
 import { Holdings, type SimEnv } from './replicas';
@@ -45,7 +46,9 @@ export interface PolicyResult {
   restoreP50Minutes: number | null;
   restoreP95Minutes: number | null;
   gpuHours: number;
+  /** Everything the policy costs, USD: the sum of costBreakdown. */
   cost: number;
+  costBreakdown: CostBreakdown;
   changes: number;
   pullRequests: number;
   probeGpuMinutes: number;
@@ -198,6 +201,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     }
     if (cursor < minutes) outages.push(minutes - cursor);
     const totals = p.totals();
+    const costBreakdown: CostBreakdown = {
+      gpu: totals.gpuCost,
+      clusterFees: (totals.clusterMinutes / 60) * GKE_CLUSTER_FEE_PER_HOUR,
+      probes: totals.probeCost,
+      controller: (totals.controllerMinutes / 60) * CONTROLLER_VM.usdPerHour,
+    };
     return {
       name: p.name,
       availability: servedMinutes[i]! / minutes,
@@ -207,7 +216,8 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       restoreP50Minutes: percentile(outages, 50),
       restoreP95Minutes: percentile(outages, 95),
       gpuHours: totals.gpuMinutes / 60,
-      cost: totals.cost,
+      cost: totalCost(costBreakdown),
+      costBreakdown,
       changes: totals.changes,
       pullRequests: totals.pullRequests,
       probeGpuMinutes: totals.probeGpuMinutes,

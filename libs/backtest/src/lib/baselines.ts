@@ -11,6 +11,7 @@ import { heldTotals, RegionReplicas, type SimEnv } from './replicas';
 export class StaticPolicy implements Policy {
   private readonly sets: RegionReplicas[];
   private readonly names: string[];
+  private minutes = 0;
 
   constructor(
     readonly name: Extract<PolicyName, 'static' | 'in-region'>,
@@ -26,6 +27,7 @@ export class StaticPolicy implements Policy {
   }
 
   step(minute: number): void {
+    this.minutes = minute + 1;
     for (const s of this.sets) s.step(minute);
   }
 
@@ -34,7 +36,16 @@ export class StaticPolicy implements Policy {
   }
 
   totals(): PolicyTotals {
-    return { ...heldTotals(this.sets), changes: 0, pullRequests: 0, probeGpuMinutes: 0 };
+    return {
+      ...heldTotals(this.sets),
+      changes: 0,
+      pullRequests: 0,
+      probeGpuMinutes: 0,
+      probeCost: 0,
+      // Its GKE clusters and the config cluster the MultiClusterIngress needs.
+      clusterMinutes: (this.sets.length + 1) * this.minutes,
+      controllerMinutes: 0,
+    };
   }
 
   members(): Member[] {
@@ -60,6 +71,7 @@ export class FailoverPolicy implements Policy {
   private readonly order: string[];
   private readonly retired: RegionReplicas[] = [];
   private changes = 0;
+  private minutes = 0;
 
   constructor(
     private readonly spec: FleetSpec,
@@ -86,6 +98,7 @@ export class FailoverPolicy implements Policy {
   }
 
   step(minute: number): void {
+    this.minutes = minute + 1;
     for (const slot of this.slots) {
       const lost = slot.set.replicas.every((r) => r.phase === 'pending');
       if (!lost) {
@@ -128,6 +141,10 @@ export class FailoverPolicy implements Policy {
       changes: this.changes,
       pullRequests: 0,
       probeGpuMinutes: 0,
+      probeCost: 0,
+      // VMs it launches itself, from a controller (SkyPilot's jobs controller: see costs.ts).
+      clusterMinutes: 0,
+      controllerMinutes: this.minutes,
     };
   }
 }

@@ -27,9 +27,16 @@ export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PolicyTotals {
   gpuMinutes: number;
-  cost: number;
+  /** The replicas' GPU time at list prices, USD. */
+  gpuCost: number;
   /** Placement changes applied: a region activated, drained, moved to another GPU, or a relaunch elsewhere. */
   changes: number;
   pullRequests: number;
   probeGpuMinutes: number;
+  /** The probes' GPU time at list prices, USD. */
+  probeCost: number;
+  /** GKE cluster-minutes: every cluster that existed (standby too) and the config cluster. */
+  clusterMinutes: number;
+  /** Controller VM minutes (SkyServe's, SkyPilot's jobs controller). */
+  controllerMinutes: number;
 }

@@ -90,15 +90,15 @@ export function zoneWithCapacity(
   return null;
 }
 
-/** GPU-minutes and cost held by replica sets, summed. */
-export function heldTotals(sets: Iterable<RegionReplicas>): { gpuMinutes: number; cost: number } {
+/** GPU-minutes and their cost held by replica sets, summed. */
+export function heldTotals(sets: Iterable<RegionReplicas>): { gpuMinutes: number; gpuCost: number } {
   let gpuMinutes = 0;
-  let cost = 0;
+  let gpuCost = 0;
   for (const s of sets) {
     gpuMinutes += s.gpuMinutes;
-    cost += s.cost;
+    gpuCost += s.cost;
   }
-  return { gpuMinutes, cost };
+  return { gpuMinutes, gpuCost };
 }
 
 export type ReplicaPhase = 'pending' | 'starting' | 'ready';

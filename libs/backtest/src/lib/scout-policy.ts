@@ -79,6 +79,8 @@ export class ScoutPolicy implements Policy {
   private pulls = 0;
   private changes = 0;
   private probeGpuMinutes = 0;
+  private probeCost = 0;
+  private clusterMinutes = 0;
   private now = 0;
   private sweeps = 0;
   /** The sweep under way: it waits for its probes as the real one does (the CronJob never overlaps two). */
@@ -129,7 +131,13 @@ export class ScoutPolicy implements Policy {
     // Let the sweep run until it is done or waits for a probe's answer: every other port answers at
     // once (in-memory), so one turn of the event loop after the microtasks settle is enough.
     if (this.inflight) await Promise.race([this.inflight, new Promise<void>((r) => setImmediate(r))]);
-    for (const c of this.clusters.values()) if (minute >= c.existsFrom) c.set.step(minute);
+    let clusters = 1; // the config cluster
+    for (const c of this.clusters.values())
+      if (minute >= c.existsFrom) {
+        c.set.step(minute);
+        clusters++;
+      }
+    this.clusterMinutes += clusters;
   }
 
   /**
@@ -224,13 +232,19 @@ export class ScoutPolicy implements Policy {
       },
       { sweepId: `bt-${this.sweeps}`, probes: true, dryRun: false },
     );
-    for (const p of r.probes) if (p.result) this.probeGpuMinutes += this.probeCost(p.result);
+    for (const p of r.probes) {
+      if (!p.result) continue;
+      const minutes = this.probeMinutes(p.result);
+      this.probeGpuMinutes += minutes;
+      const price = this.env.catalog.pricePerGpuHour(p.region, p.gpu, this.spec.gpu.provisioning === 'spot') ?? 0;
+      this.probeCost += (minutes * price) / 60;
+    }
     // The runner saves the ledger after every sweep, which compacts it (decayed evidence dropped).
     this.ledger.snapshot(this.at(this.now));
   }
 
   /** GPU-minutes a probe holds: the daily budget's charge (gpu.count × probeDeadlineSeconds) when it got a GPU. */
-  private probeCost(result: ProbeResult): number {
+  private probeMinutes(result: ProbeResult): number {
     return result.outcome === 'success'
       ? Math.ceil((this.spec.gpu.count * this.spec.scout.probeDeadlineSeconds) / 60)
       : 0;
@@ -444,6 +458,9 @@ export class ScoutPolicy implements Policy {
       changes: this.changes,
       pullRequests: this.pulls,
       probeGpuMinutes: this.probeGpuMinutes,
+      probeCost: this.probeCost,
+      clusterMinutes: this.clusterMinutes,
+      controllerMinutes: 0,
     };
   }
 }

@@ -43,6 +43,7 @@ export class SpotHedgePolicy implements Policy {
   failedLaunches = 0;
   /** Times every zone was made ACTIVE again because fewer than two were left. */
   resets = 0;
+  private minutes = 0;
 
   constructor(
     spec: FleetSpec,
@@ -113,6 +114,7 @@ export class SpotHedgePolicy implements Policy {
   }
 
   step(minute: number): void {
+    this.minutes = minute + 1;
     // Preempted spot replicas: the zone is marked, the replica is gone (terminal), replaced below.
     for (const s of [...this.spot]) {
       const r = s.set.replicas[0];
@@ -186,6 +188,10 @@ export class SpotHedgePolicy implements Policy {
       changes: this.launches,
       pullRequests: 0,
       probeGpuMinutes: 0,
+      probeCost: 0,
+      // SkyServe's controller VM runs the whole time (costs.ts).
+      clusterMinutes: 0,
+      controllerMinutes: this.minutes,
     };
   }
 }
