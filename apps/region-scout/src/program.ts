@@ -266,14 +266,14 @@ export function buildProgram(
   program
     .command('backtest')
     .description(
-      "Replay GPU capacity (real traces with --traces, else the sandbox's seeded stockout process) through the real scout and its alternatives (static, in-region, failover) and the oracle; prints availability, outages, cost and churn per policy. Every delay is a documented default you can override (docs/benchmarks.md).",
+      "Replay GPU capacity (real traces with --traces, else the sandbox's seeded stockout process) through the real scout and its alternatives (static, in-region, failover as SkyPilot's EAGER_NEXT_REGION, failover-same-region, SkyServe's SpotHedge at any size) and the oracles; prints availability, target-ready share, outages, full cost (GPUs, cluster fees, probes, controller) and churn per policy. Every delay is a documented default you can override (docs/benchmarks.md).",
     )
     .option('--traces <folder>', 'folder with traces.yaml and trace files ({"metadata":{"gap_seconds":N},"data":[…]})')
     .addOption(bounded('--days <n>', 'simulated days (a shorter trace ends the run)', 1, 365).default(30))
     .addOption(seedOption('seeds node events and synthetic capacity').default(1))
     .option(
       '--policies <list>',
-      'comma-separated: static,in-region,failover,spothedge,scout,autoscaled (the scout with autoscaling on)',
+      'comma-separated: static,in-region,failover,failover-same-region,spothedge,scout,autoscaled (the scout with autoscaling on)',
       'static,in-region,failover,scout',
     )
     .option('--demand <model>', 'users: none, diurnal (seeded daily cycle per continent) or file', 'none')
@@ -282,6 +282,22 @@ export function buildProgram(
       'with --demand file: generations/minute per hour, header hour,America,Europe,Asia',
     )
     .option('--provisioning <model>', 'on-demand, spot or spot-then-on-demand (default: gpu.provisioning)')
+    .option(
+      '--spothedge <sizes>',
+      "SpotHedge's sizes, each run as its own policy spothedge-<target>+<extra>: comma-separated <target>+<extra>, e.g. 2+0,2+1 (default: the spec's serving replicas +0, SkyServe's default over-provisioning)",
+    )
+    .option(
+      '--on-demand-capacity <rule>',
+      'always (default: the records measure spot; on-demand is taken as obtainable) or trace (a new on-demand node needs the record too), for every policy',
+    )
+    .addOption(
+      bounded(
+        '--scale-up-failure-minutes <min>',
+        "a GKE scale-up finding no capacity to the autoscaler's FailedScaleUp and back-off (default 2)",
+        0,
+        60,
+      ),
+    )
     .option('--json', 'print one JSON document {period, oracle, policies}')
     .option('--report <file.html>', 'write a self-contained HTML report (timelines, table, map)')
     .addOption(bounded('--sweep-interval <min>', 'minutes between sweeps (default: scout.schedule.cron)', 1, 1440))

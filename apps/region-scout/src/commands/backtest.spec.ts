@@ -42,6 +42,7 @@ describe('region-scout backtest', () => {
         'name',
         'availability',
         'minServingAvailability',
+        'targetReadyShare',
         'outages',
         'outageMinutes',
         'restoreP50Minutes',
@@ -53,6 +54,7 @@ describe('region-scout backtest', () => {
         'pullRequests',
         'probeGpuMinutes',
         'maxRegionsHolding',
+        'log',
         'demand',
       ]);
       // no --demand: nothing about users
@@ -75,7 +77,7 @@ describe('region-scout backtest', () => {
     const report = join(dir, 'r.html');
     await expect(run({ policies: 'static,best', report })).rejects.toThrow(
       new CliError(
-        '--policies: "best" is not a policy; choose from static,in-region,failover,spothedge,scout,autoscaled (comma-separated).',
+        '--policies: "best" is not a policy; choose from static,in-region,failover,failover-same-region,spothedge,scout,autoscaled (comma-separated).',
       ),
     );
     await expect(run({ traces: dir, report })).rejects.toThrow(
@@ -101,7 +103,24 @@ describe('region-scout backtest', () => {
     await expect(run({ demand: 'file', demandFile: join(dir, 'd.csv'), report })).rejects.toThrow(
       /d\.csv:2: Europe is "x"; give generations started per minute/,
     );
+    await expect(run({ onDemandCapacity: 'sometimes', report })).rejects.toThrow(
+      '--on-demand-capacity: "sometimes" is not a rule; use always (on-demand obtainable) or trace (a new on-demand node needs the record\'s capacity too).',
+    );
+    await expect(run({ policies: 'spothedge', spothedge: '2-1', report })).rejects.toThrow(
+      '--spothedge: "2-1" is not a size; give <target>+<extra> with a target from 1 to 64 and extra replicas from 0 to 64, e.g. --spothedge 2+0,2+1',
+    );
+    await expect(run({ policies: 'static', spothedge: '2+1', report })).rejects.toThrow(
+      /^--spothedge sizes SpotHedge, which --policies does not run \(static\); add spothedge/,
+    );
     expect(existsSync(report)).toBe(false);
+  });
+
+  it('--spothedge runs each size as its own policy; --on-demand-capacity trace makes on-demand wait on the record', async () => {
+    const r = await run({ policies: 'spothedge', spothedge: '2+0,2+1', json: true, days: 2, provisioning: 'spot' });
+    const doc = JSON.parse(r.out[0]!) as BacktestResult;
+    expect(doc.policies.map((p) => p.name)).toEqual(['spothedge-2+0', 'spothedge-2+1']);
+    const trace = await run({ policies: 'static', onDemandCapacity: 'trace', json: true, days: 2 });
+    expect((JSON.parse(trace.out[0]!) as BacktestResult).period.timeline.onDemandCapacity).toBe('trace');
   });
 
   it('--demand diurnal: a users table per policy; the autoscaled fleet pays for fewer GPU-hours', async () => {
@@ -140,7 +159,7 @@ describe('region-scout backtest', () => {
         args: ['--no-sandbox', '--disable-background-networking'],
       });
       try {
-        const page = await b.newPage();
+        const page = await b.newPage({ viewport: { width: 1400, height: 900 } });
         const problems: string[] = [];
         const requests: string[] = [];
         page.on('console', (m) => m.type() === 'error' && problems.push(m.text()));
@@ -162,6 +181,15 @@ describe('region-scout backtest', () => {
         expect(await page.textContent('#oracle')).toBe(`${(doc.oracle.availability * 100).toFixed(2)} %`);
         expect(await page.locator('#timeline svg path, #timeline svg rect').count()).toBeGreaterThan(10);
         expect(await page.locator('#map svg path').count()).toBeGreaterThan(0);
+        // The URL-up lane sits above the regions; the scatter has every policy and the floor.
+        expect(await page.locator('#timeline svg text', { hasText: 'URL up' }).count()).toBeGreaterThan(0);
+        for (const p of doc.policies)
+          expect(
+            await page.locator('#scatter svg text', { hasText: new RegExp(`^${p.name}$`) }).count(),
+          ).toBeGreaterThan(0);
+        expect(await page.textContent('#floor')).toBe(`$${doc.oracle.foresightCostFloor.toFixed(0)}`);
+        // A 1400-px window shows it all without scrolling sideways.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1400);
         expect(problems).toEqual([]);
         expect(requests).toEqual([]);
       } finally {

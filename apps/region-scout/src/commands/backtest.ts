@@ -43,6 +43,9 @@ export interface BacktestCommandOptions {
   appStartMinutes?: number;
   healthCheckSeconds?: number;
   nodeEventsPerMonth?: number;
+  scaleUpFailureMinutes?: number;
+  onDemandCapacity?: string;
+  spothedge?: string;
   demand?: string;
   demandFile?: string;
   /** Where progress goes (a terminal's stderr); none when absent. */
@@ -62,6 +65,26 @@ export function parsePolicies(list: string): PolicyName[] {
   return [...new Set(names)] as PolicyName[];
 }
 
+/** --spothedge 2+0,2+1: SpotHedge's sizes (target replicas + over-provisioning). */
+export function parseSpotHedgeSizes(list: string): Array<{ target: number; extra: number }> {
+  const sizes = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map((s) => {
+      const m = /^(\d+)\+(\d+)$/.exec(s);
+      const target = Number(m?.[1]);
+      const extra = Number(m?.[2]);
+      if (!m || target < 1 || target > 64 || extra > 64)
+        throw new CliError(
+          `--spothedge: "${s}" is not a size; give <target>+<extra> with a target from 1 to 64 and extra replicas from 0 to 64, e.g. --spothedge 2+0,2+1`,
+        );
+      return { target, extra };
+    });
+  if (!sizes.length) throw new CliError('--spothedge: no size given; e.g. --spothedge 2+0,2+1');
+  return sizes.filter((a, i) => sizes.findIndex((b) => b.target === a.target && b.extra === a.extra) === i);
+}
+
 const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 
 /** The summary as a table a person reads: the report's rows and columns. */
@@ -69,7 +92,11 @@ export function summaryLines(r: BacktestResult): string[] {
   return [
     `backtest: ${r.period.days.toFixed(1)} days from ${r.period.start.slice(0, 16)}Z, ${r.period.capacity}, ${r.period.timeline.provisioning}`,
     ...(r.period.demand ? [`demand: ${r.period.demand}`] : []),
-    `oracle availability (any candidate zone has capacity): ${pct(r.oracle.availability)}`,
+    `oracles: spot capacity somewhere ${pct(r.oracle.availability)}; with the start delay ${pct(r.oracle.withStartDelay.all)} (${Object.entries(
+      r.oracle.withStartDelay.byGpu,
+    )
+      .map(([g, x]) => `${g} ${pct(x)}`)
+      .join(', ')}); foresight GPU cost floor $${r.oracle.foresightCostFloor.toFixed(0)}`,
     '',
     ...table(REPORT_COLUMNS, reportRows(r)),
     ...(r.period.demand ? ['', `users (${r.period.demand}):`, ...table(DEMAND_COLUMNS, demandRows(r))] : []),
@@ -86,6 +113,15 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
   )
     throw new CliError(
       `--provisioning: "${options.provisioning}" is not a provisioning model; use on-demand, spot or spot-then-on-demand.`,
+    );
+  if (options.onDemandCapacity !== undefined && !['always', 'trace'].includes(options.onDemandCapacity))
+    throw new CliError(
+      `--on-demand-capacity: "${options.onDemandCapacity}" is not a rule; use always (on-demand obtainable) or trace (a new on-demand node needs the record's capacity too).`,
+    );
+  const spothedgeSizes = options.spothedge !== undefined ? parseSpotHedgeSizes(options.spothedge) : undefined;
+  if (spothedgeSizes && !policies.includes('spothedge'))
+    throw new CliError(
+      `--spothedge sizes SpotHedge, which --policies does not run (${policies.join(',')}); add spothedge to --policies or drop --spothedge`,
     );
   const demandKind = options.demand ?? 'none';
   if (!['none', 'diurnal', 'file'].includes(demandKind))
@@ -113,6 +149,8 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
       appStartMinutes: options.appStartMinutes,
       healthCheckSeconds: options.healthCheckSeconds,
       nodeEventsPerMonth: options.nodeEventsPerMonth,
+      scaleUpFailureMinutes: options.scaleUpFailureMinutes,
+      onDemandCapacity: options.onDemandCapacity as Timeline['onDemandCapacity'] | undefined,
       provisioning: options.provisioning as Timeline['provisioning'] | undefined,
     });
     if (options.traces) {
@@ -148,6 +186,7 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
     seed: options.seed,
     random: backtestRandom(options.seed),
     policies,
+    ...(spothedgeSizes ? { spothedgeSizes } : {}),
     start,
     demand,
     onProgress: options.progress,

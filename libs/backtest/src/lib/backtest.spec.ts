@@ -62,22 +62,46 @@ describe('runBacktest', () => {
     expect(r.period.minutes).toBe(600);
   });
 
-  it('spot: a stockout of the serving regions preempts static fleets; failover walks the price order one attempt at a time', async () => {
+  it('spot: a stockout of the serving regions preempts static fleets; failover (EAGER_NEXT_REGION) relaunches where capacity is in one launch, failover-same-region walks the price order one attempt at a time', async () => {
     // From minute 60 only asia-northeast1 (the priciest candidate) has L4s.
     const cap = capacity((zone, gpu, m) => m < 60 || (regionOf(zone) === 'asia-northeast1' && gpu === 'nvidia-l4'));
     const t = timelineFor(spec, { provisioning: 'spot' });
-    const r = await run({ capacity: cap, policies: ['static', 'failover'] }, { provisioning: 'spot' });
-    const [statics, failover] = r.policies;
+    const r = await run(
+      { capacity: cap, policies: ['static', 'failover', 'failover-same-region'] },
+      { provisioning: 'spot' },
+    );
+    const [statics, eager, cautious] = r.policies;
     expect(r.oracle.availability).toBe(1);
     // Static never gets capacity back: one outage from minute 60 (+ the health check) to the end.
     expect(statics).toMatchObject({ outages: 1, outageMinutes: 1440 - 60, changes: 0 });
-    // Failover: each failed attempt costs one node provisioning time before the next region.
+    // EAGER_NEXT_REGION: the slots that lost their region start in asia-northeast1 at once.
+    expect(eager!.name).toBe('failover');
+    expect(eager!.outages).toBe(1);
+    expect(eager!.outageMinutes).toBeLessThanOrEqual(t.nodeProvisionMinutes + t.appStartMinutes + 2);
+    // The cautious one: each failed attempt costs one node provisioning time before the next region.
     const order = ['us-central1', 'europe-west4', 'asia-northeast1'];
-    expect(failover!.outages).toBe(1);
-    expect(failover!.changes).toBeGreaterThanOrEqual(1);
-    expect(failover!.outageMinutes).toBeGreaterThanOrEqual(t.nodeProvisionMinutes * 2 + t.appStartMinutes);
-    expect(failover!.outageMinutes).toBeLessThanOrEqual(t.nodeProvisionMinutes * order.length + t.appStartMinutes + 2);
+    expect(cautious!.name).toBe('failover-same-region');
+    expect(cautious!.outages).toBe(1);
+    expect(cautious!.outageMinutes).toBeGreaterThanOrEqual(t.nodeProvisionMinutes * 2 + t.appStartMinutes);
+    expect(cautious!.outageMinutes).toBeLessThanOrEqual(t.nodeProvisionMinutes * order.length + t.appStartMinutes + 2);
     expect(r.timelines.serving['failover']!['asia-northeast1']!.at(-1)![1]).toBe(1440);
+  });
+
+  it('SpotHedge at several sizes, each its own policy named by size', async () => {
+    const r = await run(
+      {
+        capacity: capacity(() => true),
+        policies: ['spothedge'],
+        spothedgeSizes: [
+          { target: 3, extra: 0 },
+          { target: 3, extra: 1 },
+        ],
+      },
+      { provisioning: 'spot' },
+    );
+    expect(r.policies.map((p) => p.name)).toEqual(['spothedge-3+0', 'spothedge-3+1']);
+    const [plain, extra] = r.policies;
+    expect(extra!.gpuHours).toBeCloseTo((plain!.gpuHours * 4) / 3, 0);
   });
 
   it('the real scout moves the fleet to where capacity is, through pull requests merged after the delay', async () => {
@@ -161,5 +185,45 @@ describe('full cost', () => {
     expect(scout!.costBreakdown.probes).toBeGreaterThan(0);
     expect(spothedge!.costBreakdown).toMatchObject({ clusterFees: 0, probes: 0 });
     expect(spothedge!.costBreakdown.controller).toBeCloseTo(24 * 0.19424, 6);
+  });
+});
+
+describe('measures that matter', () => {
+  it('target-ready share, oracles with the start delay per GPU type, the foresight cost floor, and a log of why each policy changed', async () => {
+    // From minute 60 only asia-northeast1 has L4s (and no T4 anywhere).
+    const cap = capacity(
+      (zone, gpu, m) =>
+        (m < 60 && gpu === 'nvidia-l4') || (regionOf(zone) === 'asia-northeast1' && gpu === 'nvidia-l4'),
+    );
+    const r = await run(
+      { capacity: cap, policies: ['static', 'failover', 'scout'] },
+      { provisioning: 'spot', personMergeMinutes: 30, autoMergeMinutes: 10 },
+    );
+    const t = timelineFor(spec, { provisioning: 'spot' });
+    // A spot fleet that knew where to be: L4 ready from the start delay on; T4 never.
+    expect(r.oracle.withStartDelay.byGpu['nvidia-tesla-t4']).toBe(0);
+    const delay = t.nodeProvisionMinutes + t.appStartMinutes + Math.ceil(t.healthCheckSeconds / 60);
+    expect(r.oracle.withStartDelay.all).toBeCloseTo((1440 - delay - 1) / 1440, 2);
+    expect(r.oracle.withStartDelay.byGpu['nvidia-l4']).toBe(r.oracle.withStartDelay.all);
+    // The floor: one L4 at the cheapest spot price obtainable each minute.
+    const cheapest = Math.min(
+      ...spec.placement.candidateRegions.map((reg) => catalog.pricePerGpuHour(reg, 'nvidia-l4', true) ?? Infinity),
+    );
+    const asia = catalog.pricePerGpuHour('asia-northeast1', 'nvidia-l4', true)!;
+    expect(r.oracle.foresightCostFloor).toBeCloseTo((60 * cheapest + (1440 - 60) * asia) / 60, 4);
+    for (const p of r.policies) {
+      expect(p.targetReadyShare).toBeLessThanOrEqual(p.availability);
+      expect(p.costBreakdown.gpu).toBeGreaterThan(0);
+    }
+    const [statics, failover, scout] = r.policies;
+    expect(statics!.log).toEqual([]);
+    expect(failover!.log[0]).toMatchObject({
+      change: expect.stringMatching(/^slot-\d: .* → asia-northeast1$/),
+      reason: expect.stringMatching(/EAGER_NEXT_REGION/),
+    });
+    expect(Date.parse(failover!.log[0]!.at)).toBeGreaterThanOrEqual(START.getTime() + 60 * 60_000);
+    expect(
+      scout!.log.some((e) => /^activate sd-asia-northeast1/.test(e.change) && /pull request #\d+/.test(e.reason)),
+    ).toBe(true);
   });
 });

@@ -1,11 +1,11 @@
-import { loadFleetSpec } from '@gpu-fleet/fleet-spec';
+import { loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 
 import { parseDocument } from 'yaml';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { FailoverPolicy, StaticPolicy } from './baselines';
+import { EagerFailoverPolicy, FailoverPolicy, StaticPolicy } from './baselines';
 import { CONTROLLER_VM, GKE_CLUSTER_FEE_PER_HOUR, totalCost, type CostBreakdown } from './costs';
 import type { CapacitySource } from './capacity';
-import type { Member, Policy, PolicyName } from './policy';
+import type { LogEntry, Member, Policy, PolicyName } from './policy';
 import { Holdings, type SimEnv } from './replicas';
 import { demandArrivals, type DemandSource } from './demand';
 import { ScoutPolicy } from './scout-policy';
@@ -25,6 +25,11 @@ export interface BacktestOptions {
   /** Seeded uniform draws in [0, 1), one independent stream per name (each policy's node events). */
   random: (stream: string) => () => number;
   policies: readonly PolicyName[];
+  /**
+   * SpotHedge's sizes, each run as its own policy named spothedge-<target>+<extra> (default: the
+   * spec's serving replicas, SkyServe's default over-provisioning of 0).
+   */
+  spothedgeSizes?: ReadonlyArray<{ target: number; extra: number }>;
   /** Wall-clock instant minute 0 stands for (evidence timestamps). */
   start: Date;
   /** Users by continent (--demand); null: none — availability and GPU-hours only. */
@@ -35,12 +40,34 @@ export interface BacktestOptions {
 /** [from, to) in minutes. */
 export type Interval = [number, number];
 
+/**
+ * What was possible, to read the policies against. None is reachable by a real policy; each is a
+ * bound in one direction only.
+ * - availability: some candidate zone has spot capacity this minute (no start delay) — neither an
+ *   upper bound for fleets using on-demand nor reachable by spot-only ones.
+ * - withStartDelay: some zone has had spot capacity for the node and app start time (node
+ *   provisioning + app start + health check), for every preferred GPU together (`all`) and per GPU
+ *   type: what a spot fleet that knew where to be could serve.
+ * - foresightCostFloor: the GPU cost (USD) of keeping one replica up at the cheapest price obtainable
+ *   each minute (spot where the record has it, on-demand per the run's provisioning and
+ *   onDemandCapacity), knowing the future and ignoring start delays, clusters and controllers: no
+ *   schedule that keeps the URL up costs less in GPUs.
+ */
+export interface Oracles {
+  availability: number;
+  withStartDelay: { all: number; byGpu: Record<string, number> };
+  foresightCostFloor: number;
+}
+
 export interface PolicyResult {
-  name: PolicyName;
+  /** The policy, with its size where it has one (spothedge-2+1). */
+  name: string;
   /** Fraction of minutes at least one region serves with a Ready replica in the load balancer. */
   availability: number;
   /** Fraction of minutes with at least placement.minServingRegions serving. */
   minServingAvailability: number;
+  /** Fraction of minutes with at least the target replicas (the spec's serving replicas) serving. */
+  targetReadyShare: number;
   outages: number;
   outageMinutes: number;
   restoreP50Minutes: number | null;
@@ -54,6 +81,8 @@ export interface PolicyResult {
   probeGpuMinutes: number;
   /** Most regions in which the policy held GPUs at one minute (pods with a node, or draining their work). */
   maxRegionsHolding: number;
+  /** What the policy changed and why, in order: {at, change, reason}. */
+  log: LogEntry[];
   /** What users saw (demand runs only). */
   demand: DemandResult | null;
 }
@@ -69,12 +98,13 @@ export interface BacktestResult {
     seed: number;
     timeline: Timeline;
   };
-  oracle: { availability: number };
+  oracle: Oracles;
   policies: PolicyResult[];
-  /** For the report: capacity per candidate region (any preferred GPU), serving intervals per policy and region. */
+  /** For the report: capacity per candidate region (any preferred GPU), when each policy's URL was up, serving intervals per policy and region. */
   timelines: {
     regions: string[];
     capacity: Record<string, Interval[]>;
+    up: Record<string, Interval[]>;
     serving: Record<string, Record<string, Interval[]>>;
   };
 }
@@ -133,24 +163,29 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     random: o.random(name),
     holdings: new Holdings(),
   });
-  const policies: Policy[] = o.policies.map((name) => {
+  const policies: Policy[] = o.policies.flatMap((name): Policy[] => {
     switch (name) {
       case 'static':
       case 'in-region':
-        return new StaticPolicy(name, spec, env(name));
+        return [new StaticPolicy(name, spec, env(name))];
       case 'failover':
-        return new FailoverPolicy(spec, env(name));
+        return [new EagerFailoverPolicy(spec, env(name))];
+      case 'failover-same-region':
+        return [new FailoverPolicy(spec, env(name))];
       case 'spothedge':
-        return new SpotHedgePolicy(spec, env(name));
-      case 'scout':
-        return new ScoutPolicy(withProvisioning(o.specText, o.timeline), env(name), o.start);
-      case 'autoscaled':
-        return new ScoutPolicy(
-          withAutoscaling(withProvisioning(o.specText, o.timeline)),
-          env(name),
-          o.start,
-          'autoscaled',
+        return (o.spothedgeSizes ?? [{ target: spotHedgeTarget(spec), extra: 0 }]).map(
+          (size) =>
+            new SpotHedgePolicy(spec, env(`spothedge-${size.target}+${size.extra}`), {
+              target: size.target,
+              overprovision: size.extra,
+            }),
         );
+      case 'scout':
+        return [new ScoutPolicy(withProvisioning(o.specText, o.timeline), env(name), o.start)];
+      case 'autoscaled':
+        return [
+          new ScoutPolicy(withAutoscaling(withProvisioning(o.specText, o.timeline)), env(name), o.start, 'autoscaled'),
+        ];
     }
   });
   const arrivals = o.demand
@@ -169,7 +204,10 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
   const serving = policies.map(() => new Map(regions.map((r) => [r, new IntervalRecorder()])));
   const up = policies.map(() => new IntervalRecorder());
   const servedMinutes = policies.map(() => 0);
+  const targetMinutes = policies.map(() => 0);
   const maxHolding = policies.map(() => 0);
+  const target = spotHedgeTarget(spec);
+  const oracles = new OracleTracker(spec, o.catalog, o.timeline, capacity, zones);
   const minServedMinutes = policies.map(() => 0);
   let oracleMinutes = 0;
 
@@ -177,6 +215,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     const generations = arrivals?.(minute) ?? [];
     const withCapacity = new Set(zones.filter((z) => capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
     if (withCapacity.size) oracleMinutes++;
+    oracles.step(minute);
     for (const r of regions) capacityByRegion.get(r)!.record(minute, withCapacity.has(r));
     for (const [i, p] of policies.entries()) {
       await p.step(minute);
@@ -185,17 +224,20 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       if (now.size) servedMinutes[i]!++;
       if (now.size >= spec.placement.minServingRegions) minServedMinutes[i]!++;
       up[i]!.record(minute, now.size > 0);
-      maxHolding[i] = Math.max(maxHolding[i]!, regionsHolding(p.members(minute)));
+      const members = p.members(minute);
+      maxHolding[i] = Math.max(maxHolding[i]!, regionsHolding(members));
+      if (servingReplicas(members, minute) >= target) targetMinutes[i]!++;
       for (const r of regions) serving[i]!.get(r)!.record(minute, now.has(r));
     }
     if (o.onProgress && (minute % 1440 === 1439 || minute === minutes - 1)) o.onProgress(minute + 1, minutes);
   }
 
+  const upIntervals = policies.map((_, i) => up[i]!.close(minutes));
   const results = policies.map((p, i): PolicyResult => {
-    const upIntervals = up[i]!.close(minutes);
+    const ups = upIntervals[i]!;
     const outages: number[] = [];
     let cursor = 0;
-    for (const [from, to] of upIntervals) {
+    for (const [from, to] of ups) {
       if (from > cursor) outages.push(from - cursor);
       cursor = to;
     }
@@ -211,6 +253,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       name: p.name,
       availability: servedMinutes[i]! / minutes,
       minServingAvailability: minServedMinutes[i]! / minutes,
+      targetReadyShare: targetMinutes[i]! / minutes,
       outages: outages.length,
       outageMinutes: outages.reduce((s, d) => s + d, 0),
       restoreP50Minutes: percentile(outages, 50),
@@ -222,6 +265,11 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       pullRequests: totals.pullRequests,
       probeGpuMinutes: totals.probeGpuMinutes,
       maxRegionsHolding: maxHolding[i]!,
+      log: (p.log?.() ?? []).map((e) => ({
+        at: new Date(o.start.getTime() + e.minute * 60_000).toISOString(),
+        change: e.change,
+        reason: e.reason,
+      })),
       demand: o.demand ? users[i]!.result() : null,
     };
   });
@@ -237,11 +285,12 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       seed: o.seed,
       timeline: o.timeline,
     },
-    oracle: { availability: oracleMinutes / minutes },
+    oracle: { availability: oracleMinutes / minutes, ...oracles.result(minutes) },
     policies: results,
     timelines: {
       regions,
       capacity: Object.fromEntries(regions.map((r) => [r, capacityByRegion.get(r)!.close(minutes)])),
+      up: Object.fromEntries(policies.map((p, i) => [p.name, upIntervals[i]!])),
       serving: Object.fromEntries(
         policies.map((p, i) => [
           p.name,
@@ -250,6 +299,68 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       ),
     },
   };
+}
+
+/** The replicas the spec's fleet serves with: SpotHedge's default target. */
+export const spotHedgeTarget = (spec: FleetSpec): number =>
+  spec.clusters.filter((c) => c.mode === 'active').reduce((n, c) => n + c.replicas, 0);
+
+/** Replicas the load balancer sends traffic to, across the serving members. */
+function servingReplicas(members: readonly Member[], minute: number): number {
+  let n = 0;
+  for (const m of members) if (m.serving) n += m.set.serving(minute);
+  return n;
+}
+
+/** The oracles, minute by minute (see Oracles). */
+class OracleTracker {
+  private readonly delay: number;
+  private readonly runs = new Map<string, number>();
+  private readonly upAll = { minutes: 0 };
+  private readonly upByGpu = new Map<string, number>();
+  private floor = 0;
+
+  constructor(
+    private readonly spec: FleetSpec,
+    private readonly catalog: GpuCatalog,
+    private readonly timeline: Timeline,
+    private readonly capacity: CapacitySource,
+    private readonly zones: ReadonlyArray<{ region: string; zone: string; gpu: string }>,
+  ) {
+    this.delay = timeline.nodeProvisionMinutes + timeline.appStartMinutes + Math.ceil(timeline.healthCheckSeconds / 60);
+    for (const g of spec.gpu.preferences) this.upByGpu.set(g, 0);
+  }
+
+  step(minute: number): void {
+    const ready = new Set<string>();
+    let cheapest = Infinity;
+    const spotAllowed = this.timeline.provisioning !== 'on-demand';
+    const odAllowed = this.timeline.provisioning !== 'spot';
+    for (const z of this.zones) {
+      const key = `${z.zone}|${z.gpu}`;
+      const has = this.capacity.has(z.zone, z.gpu, minute);
+      const run = has ? (this.runs.get(key) ?? 0) + 1 : 0;
+      this.runs.set(key, run);
+      if (run > this.delay) ready.add(z.gpu);
+      if (spotAllowed && has)
+        cheapest = Math.min(cheapest, this.catalog.pricePerGpuHour(z.region, z.gpu, true) ?? Infinity);
+      if (odAllowed && (has || this.timeline.onDemandCapacity === 'always'))
+        cheapest = Math.min(cheapest, this.catalog.pricePerGpuHour(z.region, z.gpu, false) ?? Infinity);
+    }
+    if (ready.size) this.upAll.minutes++;
+    for (const g of ready) this.upByGpu.set(g, this.upByGpu.get(g)! + 1);
+    if (cheapest < Infinity) this.floor += (cheapest * this.spec.gpu.count) / 60;
+  }
+
+  result(minutes: number): Omit<Oracles, 'availability'> {
+    return {
+      withStartDelay: {
+        all: this.upAll.minutes / minutes,
+        byGpu: Object.fromEntries([...this.upByGpu].map(([g, n]) => [g, n / minutes])),
+      },
+      foresightCostFloor: this.floor,
+    };
+  }
 }
 
 /** Regions where these members hold GPUs: a pod with a node, or a removed pod still finishing its work. */

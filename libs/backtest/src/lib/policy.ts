@@ -1,7 +1,8 @@
 import type { RegionReplicas } from './replicas';
 /** What the backtest reads from a policy each simulated minute. */
 export interface Policy {
-  readonly name: PolicyName;
+  /** The policy, and its size where it has one (e.g. spothedge-2+1). */
+  readonly name: string;
   /** Act (a sweep, a merge, a relaunch) and let the replicas move: one simulated minute. */
   step(minute: number): Promise<void> | void;
   /** Regions the load balancer sends traffic to at this minute. */
@@ -9,6 +10,22 @@ export interface Policy {
   totals(): PolicyTotals;
   /** The pods behind the load balancer and, for an autoscaled fleet, what each cluster may scale to. */
   members(minute: number): Member[];
+  /** What it changed and why (none: it never changes anything). */
+  log?(): PolicyLogEntry[];
+}
+
+/** One change a policy made: the minute, what, and why in its own words. */
+export interface PolicyLogEntry {
+  minute: number;
+  change: string;
+  reason: string;
+}
+
+/** A change as the result reports it: when (ISO), what, why. */
+export interface LogEntry {
+  at: string;
+  change: string;
+  reason: string;
 }
 
 /** One cluster of a policy's fleet as the demand simulation sees it. */
@@ -22,7 +39,15 @@ export interface Member {
   autoscale: { role: 'warm' | 'cold'; min: number; max: number; target: number; idleMinutes: number } | null;
 }
 
-export const POLICY_NAMES = ['static', 'in-region', 'failover', 'spothedge', 'scout', 'autoscaled'] as const;
+export const POLICY_NAMES = [
+  'static',
+  'in-region',
+  'failover',
+  'failover-same-region',
+  'spothedge',
+  'scout',
+  'autoscaled',
+] as const;
 export type PolicyName = (typeof POLICY_NAMES)[number];
 
 export interface PolicyTotals {

@@ -34,6 +34,7 @@ export function reportRows(r: Pick<BacktestResult, 'policies'>): string[][] {
   return r.policies.map((p) => [
     p.name,
     pct(p.availability),
+    pct(p.targetReadyShare),
     pct(p.minServingAvailability),
     String(p.outages),
     String(p.outageMinutes),
@@ -41,6 +42,7 @@ export function reportRows(r: Pick<BacktestResult, 'policies'>): string[][] {
     fixed(p.restoreP95Minutes),
     fixed(p.gpuHours, 1),
     fixed(p.cost, 2),
+    `${fixed(p.costBreakdown.gpu, 0)} / ${fixed(p.costBreakdown.clusterFees, 0)} / ${fixed(p.costBreakdown.probes, 0)} / ${fixed(p.costBreakdown.controller, 0)}`,
     String(p.changes),
     String(p.pullRequests),
     String(p.probeGpuMinutes),
@@ -50,6 +52,7 @@ export function reportRows(r: Pick<BacktestResult, 'policies'>): string[][] {
 export const REPORT_COLUMNS = [
   'policy',
   'availability',
+  'target ready',
   'min serving',
   'outages',
   'outage minutes',
@@ -57,6 +60,7 @@ export const REPORT_COLUMNS = [
   'restore p95 (min)',
   'GPU hours',
   'cost (USD)',
+  'GPU / clusters / probes / controller',
   'changes',
   'pull requests',
   'probe GPU minutes',
@@ -110,39 +114,96 @@ ${rows
   .join('\n')}
 </tbody></table>`;
 
-/** One bar per interval: capacity per region, then each policy's serving time in that region. */
+const CHART_WIDTH = 1000;
+
+/**
+ * When each policy's URL was up (one lane per policy, on top), then per candidate region its
+ * capacity and each policy's serving time there.
+ */
 function timelineSpec(r: BacktestResult): object {
   const t0 = Date.parse(r.period.start);
   const at = (m: number) => t0 + m * 60_000;
-  const tracks = ['capacity', ...Object.keys(r.timelines.serving)];
-  const values = r.timelines.regions.flatMap((region) => [
-    ...r.timelines.capacity[region]!.map(([a, b]) => ({ region, track: 'capacity', from: at(a), to: at(b) })),
-    ...Object.entries(r.timelines.serving).flatMap(([policy, byRegion]) =>
-      byRegion[region]!.map(([a, b]) => ({ region, track: `${policy} serving`, from: at(a), to: at(b) })),
-    ),
-  ]);
+  const policies = Object.keys(r.timelines.serving);
+  const tracks = ['capacity', ...policies.map((p) => `${p} serving`)];
+  const upLane = policies.flatMap((policy) =>
+    (r.timelines.up[policy] ?? []).map(([a, b]) => ({
+      region: 'URL up',
+      track: `${policy} serving`,
+      from: at(a),
+      to: at(b),
+    })),
+  );
+  const values = [
+    ...upLane,
+    ...r.timelines.regions.flatMap((region) => [
+      ...r.timelines.capacity[region]!.map(([a, b]) => ({ region, track: 'capacity', from: at(a), to: at(b) })),
+      ...Object.entries(r.timelines.serving).flatMap(([policy, byRegion]) =>
+        byRegion[region]!.map(([a, b]) => ({ region, track: `${policy} serving`, from: at(a), to: at(b) })),
+      ),
+    ]),
+  ];
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
-    title: 'Capacity and serving, per candidate region',
+    title: 'When the URL was up (each policy), then capacity and serving per candidate region',
     data: { values },
-    facet: { row: { field: 'region', type: 'nominal', title: null, header: { labelAngle: 0, labelAlign: 'left' } } },
+    facet: {
+      row: {
+        field: 'region',
+        type: 'nominal',
+        title: null,
+        sort: ['URL up', ...r.timelines.regions],
+        header: { labelAngle: 0, labelAlign: 'left' },
+      },
+    },
     spec: {
-      width: 900,
-      height: 16 * tracks.length,
-      mark: { type: 'bar', height: 12 },
+      width: CHART_WIDTH - 260,
+      height: 14 * tracks.length,
+      mark: { type: 'bar', height: 10 },
       encoding: {
         x: { field: 'from', type: 'temporal', title: null, axis: { format: '%b %d', labelOverlap: true } },
         x2: { field: 'to' },
-        y: {
-          field: 'track',
-          type: 'nominal',
-          title: null,
-          sort: tracks.map((t) => (t === 'capacity' ? t : `${t} serving`)),
-        },
-        color: { field: 'track', type: 'nominal', title: null, legend: { orient: 'top' } },
+        y: { field: 'track', type: 'nominal', title: null, sort: tracks },
+        color: { field: 'track', type: 'nominal', title: null, legend: { orient: 'top', columns: 4 } },
       },
     },
+    resolve: { scale: { y: 'independent' } },
     config: { view: { stroke: null } },
+  };
+}
+
+/** Cost against availability: each policy a point, the foresight GPU cost floor a rule. */
+function scatterSpec(r: BacktestResult): object {
+  const points = r.policies.map((p) => ({ policy: p.name, cost: p.cost, availability: p.availability }));
+  return {
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: 'Cost against availability (the rule: the foresight GPU cost floor)',
+    width: CHART_WIDTH - 300,
+    height: 320,
+    layer: [
+      {
+        data: { values: points },
+        mark: { type: 'point', filled: true, size: 90 },
+        encoding: {
+          x: { field: 'cost', type: 'quantitative', title: 'cost (USD)', scale: { zero: true } },
+          y: { field: 'availability', type: 'quantitative', title: 'URL availability', axis: { format: '.1%' } },
+          color: { field: 'policy', type: 'nominal', title: null },
+        },
+      },
+      {
+        data: { values: points },
+        mark: { type: 'text', dx: 8, align: 'left', fontSize: 11 },
+        encoding: {
+          x: { field: 'cost', type: 'quantitative' },
+          y: { field: 'availability', type: 'quantitative' },
+          text: { field: 'policy' },
+        },
+      },
+      {
+        data: { values: [{ floor: r.oracle.foresightCostFloor }] },
+        mark: { type: 'rule', strokeDash: [4, 4], color: '#555' },
+        encoding: { x: { field: 'floor', type: 'quantitative' } },
+      },
+    ],
   };
 }
 
@@ -165,7 +226,7 @@ function mapSpec(r: BacktestResult, catalog: GpuCatalog): object {
   return {
     $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
     title: `Candidate regions (size: share of time ${policy ?? ''} served there)`,
-    width: 900,
+    width: CHART_WIDTH - 100,
     height: 450,
     projection: { type: 'equalEarth' },
     layer: [
@@ -208,7 +269,11 @@ function mapSpec(r: BacktestResult, catalog: GpuCatalog): object {
 
 /** The report as one HTML document: summary table, timelines, map, and the result as JSON. */
 export async function renderReport(r: BacktestResult, catalog: GpuCatalog): Promise<string> {
-  const [timeline, map] = await Promise.all([svg(timelineSpec(r)), svg(mapSpec(r, catalog))]);
+  const [timeline, scatter, map] = await Promise.all([
+    svg(timelineSpec(r)),
+    svg(scatterSpec(r)),
+    svg(mapSpec(r, catalog)),
+  ]);
   const { timelines: _timelines, ...summary } = r;
   const users = demandRows(r);
   const t = r.period.timeline;
@@ -221,9 +286,12 @@ export async function renderReport(r: BacktestResult, catalog: GpuCatalog): Prom
 <meta charset="utf-8">
 <title>gpu-fleet backtest</title>
 <style>
-body { font: 14px/1.45 system-ui, sans-serif; margin: 2rem auto; max-width: 1000px; color: #222; }
-table { border-collapse: collapse; margin: 1rem 0; }
-th, td { padding: .3rem .6rem; border-bottom: 1px solid #ddd; text-align: right; }
+body { font: 14px/1.45 system-ui, sans-serif; margin: 1.5rem auto; max-width: 1320px; padding: 0 1rem; color: #222; }
+table { border-collapse: collapse; margin: 1rem 0; font-size: 13px; }
+th, td { padding: .25rem .45rem; border-bottom: 1px solid #ddd; text-align: right; }
+thead th { vertical-align: bottom; max-width: 7rem; }
+figure { margin: 1rem 0; max-width: 100%; overflow: hidden; }
+figure svg { max-width: 100%; height: auto; }
 tr th:first-child { text-align: left; }
 .note { color: #555; }
 </style>
@@ -231,7 +299,7 @@ tr th:first-child { text-align: left; }
 <body>
 <h1>Backtest: where could the app run?</h1>
 <p class="note">${escapeHtml(r.period.days.toFixed(1))} days from ${escapeHtml(r.period.start)}; ${escapeHtml(r.period.capacity)}; ${escapeHtml(t.provisioning)}; seed ${r.period.seed}.
-Oracle (some candidate zone has capacity): <strong id="oracle">${escapeHtml(pct(r.oracle.availability))}</strong>.</p>
+Oracles: some candidate zone has spot capacity <strong id="oracle">${escapeHtml(pct(r.oracle.availability))}</strong>; with the node and app start delay <strong id="oracle-start">${escapeHtml(pct(r.oracle.withStartDelay.all))}</strong>; foresight GPU cost floor <strong id="floor">$${escapeHtml(r.oracle.foresightCostFloor.toFixed(0))}</strong>.</p>
 ${htmlTable('summary', REPORT_COLUMNS, reportRows(r))}
 ${
   users.length
@@ -240,6 +308,8 @@ ${
 ${htmlTable('users', DEMAND_COLUMNS, users)}`
     : ''
 }
+<h2>Cost and availability</h2>
+<figure id="scatter">${scatter}</figure>
 <h2>Timeline</h2>
 <figure id="timeline">${timeline}</figure>
 <h2>Map</h2>

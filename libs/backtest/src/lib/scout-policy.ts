@@ -28,7 +28,7 @@ import {
   type SignalPorts,
 } from '@gpu-fleet/scout-domain';
 import { runSweep, type CheckoutPort } from '@gpu-fleet/scout-sweep';
-import type { Member, Policy, PolicyName, PolicyTotals } from './policy';
+import type { Member, Policy, PolicyLogEntry, PolicyName, PolicyTotals } from './policy';
 import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './replicas';
 
 const MINUTE = 60_000;
@@ -58,6 +58,8 @@ interface OpenPull {
   planHash: string;
   bodyHash: string;
   mergeAt: number;
+  /** The plan's changes and their reasons, logged once Config Sync applies them. */
+  changes: Array<{ change: string; reason: string }>;
 }
 
 /**
@@ -75,7 +77,8 @@ export class ScoutPolicy implements Policy {
   private readonly clusters = new Map<string, LiveCluster>();
   private readonly retired: RegionReplicas[] = [];
   private pull: OpenPull | null = null;
-  private applyAt: { minute: number; specText: string } | null = null;
+  private applyAt: { minute: number; specText: string; changes: OpenPull['changes'] } | null = null;
+  private readonly entries: PolicyLogEntry[] = [];
   private pulls = 0;
   private changes = 0;
   private probeGpuMinutes = 0;
@@ -117,10 +120,15 @@ export class ScoutPolicy implements Policy {
     const { timeline } = this.env;
     if (this.pull && minute >= this.pull.mergeAt) {
       this.specText = this.pull.specText;
-      this.applyAt = { minute: minute + Math.ceil(timeline.configSyncSeconds / 60), specText: this.pull.specText };
+      this.applyAt = {
+        minute: minute + Math.ceil(timeline.configSyncSeconds / 60),
+        specText: this.pull.specText,
+        changes: this.pull.changes,
+      };
       this.pull = null;
     }
     if (this.applyAt && minute >= this.applyAt.minute) {
+      for (const c of this.applyAt.changes) this.entries.push({ minute, ...c });
       this.apply(this.applyAt.specText, minute);
       this.applyAt = null;
     }
@@ -232,6 +240,13 @@ export class ScoutPolicy implements Policy {
       },
       { sweepId: `bt-${this.sweeps}`, probes: true, dryRun: false },
     );
+    if (this.pull && (r.result?.action === 'created' || r.result?.action === 'updated'))
+      this.pull.changes = r.plan.changes
+        .filter((c) => c.kind !== 'tidy')
+        .map((c) => ({
+          change: `${c.kind} ${c.cluster} (${c.region}${c.to.gpu ? `, ${c.to.gpu}` : ''})`,
+          reason: `${c.reason} [pull request #${this.pull!.number}]`,
+        }));
     for (const p of r.probes) {
       if (!p.result) continue;
       const minutes = this.probeMinutes(p.result);
@@ -294,6 +309,7 @@ export class ScoutPolicy implements Policy {
           planHash: req.planHash,
           bodyHash: req.bodyHash,
           mergeAt: this.now + delay,
+          changes: [],
         };
         return result('created');
       },
@@ -414,6 +430,10 @@ export class ScoutPolicy implements Policy {
         },
       }),
     };
+  }
+
+  log(): PolicyLogEntry[] {
+    return this.entries;
   }
 
   /** The evidence the scout holds now (probe answers, passive stockouts): what its sweeps decided on. */

@@ -10,14 +10,18 @@ const catalog = GpuCatalog.bundled();
 const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec; // target: 1 + 2 replicas, L4 first
 const capacity = (has: CapacitySource['has']): CapacitySource => ({ has, lengthMinutes: null, describe: () => 'test' });
 const policy = (has: CapacitySource['has']) =>
-  new SpotHedgePolicy(spec, {
-    capacity: capacity(has),
-    catalog,
-    timeline: timelineFor(spec, { provisioning: 'spot', nodeEventsPerMonth: 0 }),
-    gpuCount: 1,
-    random: backtestRandom(1)('spothedge'),
-    holdings: new Holdings(),
-  });
+  new SpotHedgePolicy(
+    spec,
+    {
+      capacity: capacity(has),
+      catalog,
+      timeline: timelineFor(spec, { provisioning: 'spot', nodeEventsPerMonth: 0 }),
+      gpuCount: 1,
+      random: backtestRandom(1)('spothedge'),
+      holdings: new Holdings(),
+    },
+    { overprovision: 1 },
+  );
 const spotZones = (p: SpotHedgePolicy) =>
   p
     .members()

@@ -1,5 +1,5 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import type { Member, Policy, PolicyTotals } from './policy';
+import type { Member, Policy, PolicyLogEntry, PolicyTotals } from './policy';
 import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './replicas';
 
 /**
@@ -27,7 +27,9 @@ import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './rep
  *   onDemandCapacity, the one rule every policy's on-demand nodes follow.
  */
 export class SpotHedgePolicy implements Policy {
-  readonly name = 'spothedge' as const;
+  /** spothedge-<target>+<over-provisioning>. */
+  readonly name: string;
+  readonly overprovision: number;
   /** One single-replica set per replica: each is its own VM in its own zone. */
   private spot: Array<{ set: RegionReplicas; zone: string }> = [];
   private onDemand: RegionReplicas[] = [];
@@ -35,7 +37,6 @@ export class SpotHedgePolicy implements Policy {
   private readonly zones: Array<{ zone: string; region: string; price: number }>;
   private readonly preempted = new Set<string>();
   private readonly gpu: string;
-  private readonly target: number;
   /** Candidate regions offering the GPU, cheapest on-demand first. */
   private readonly odRegions: string[];
   /** VMs started (spot and on-demand): its "changes"; failed spot launch attempts are counted apart. */
@@ -44,12 +45,21 @@ export class SpotHedgePolicy implements Policy {
   /** Times every zone was made ACTIVE again because fewer than two were left. */
   resets = 0;
   private minutes = 0;
+  private readonly entries: PolicyLogEntry[] = [];
 
+  readonly target: number;
+
+  /**
+   * `size`: the target replicas and the over-provisioning (num_overprovision). SkyServe's default
+   * over-provisioning is none (sky/serve/service_spec.py: num_overprovision defaults to None, 0 extra);
+   * the default target is the spec's serving replicas.
+   */
   constructor(
     spec: FleetSpec,
     private readonly env: SimEnv,
-    readonly overprovision = 1,
+    size: { target?: number; overprovision?: number } = {},
   ) {
+    this.overprovision = size.overprovision ?? 0;
     // One accelerator type: a SkyServe service's resources differ only in cloud/region/zone.
     this.gpu = spec.gpu.preferences[0]!;
     this.zones = spec.placement.candidateRegions
@@ -61,7 +71,8 @@ export class SpotHedgePolicy implements Policy {
         })),
       )
       .sort((a, b) => a.price - b.price || a.zone.localeCompare(b.zone));
-    this.target = spec.clusters.filter((c) => c.mode === 'active').reduce((n, c) => n + c.replicas, 0);
+    this.target = size.target ?? spec.clusters.filter((c) => c.mode === 'active').reduce((n, c) => n + c.replicas, 0);
+    this.name = `spothedge-${this.target}+${this.overprovision}`;
     this.odRegions = [...spec.placement.candidateRegions]
       .filter((r) => env.catalog.offers(r, this.gpu))
       .sort(
@@ -98,6 +109,12 @@ export class SpotHedgePolicy implements Policy {
       return;
     }
     this.launches++;
+    if (!warm)
+      this.entries.push({
+        minute,
+        change: `spot replica launched in ${pick.zone}`,
+        reason: `keeping ${this.target}+${this.overprovision} spot replicas: the cheapest ACTIVE zone${fresh.length ? ' without one' : ''}`,
+      });
     this.preempted.delete(pick.zone);
     const set = new RegionReplicas(pick.region, [this.gpu], {
       ...this.env,
@@ -119,6 +136,11 @@ export class SpotHedgePolicy implements Policy {
     for (const s of [...this.spot]) {
       const r = s.set.replicas[0];
       if (r && r.phase !== 'pending' && this.env.holdings.overCapacity(this.env, r, minute)) {
+        this.entries.push({
+          minute,
+          change: `spot replica in ${s.zone} preempted`,
+          reason: 'its zone lost spot capacity; the zone is marked PREEMPTED',
+        });
         this.markPreempted(s.zone);
         s.set.scale(0, minute);
         this.retired.push(s.set);
@@ -140,6 +162,11 @@ export class SpotHedgePolicy implements Policy {
       set.scale(1, minute);
       this.onDemand.push(set);
       this.launches++;
+      this.entries.push({
+        minute,
+        change: `on-demand replica launched in ${region}`,
+        reason: `${readySpot} spot replica(s) ready of ${this.target}+${this.overprovision}: dynamic on-demand fallback`,
+      });
     }
     if (this.onDemand.length > odNeeded) {
       // not-ready first, then the newest
@@ -147,6 +174,11 @@ export class SpotHedgePolicy implements Policy {
         (a, b) => a.ready() - b.ready() || this.onDemand.indexOf(b) - this.onDemand.indexOf(a),
       );
       for (const set of order.slice(0, this.onDemand.length - odNeeded)) {
+        this.entries.push({
+          minute,
+          change: `on-demand replica in ${set.region} released`,
+          reason: `${readySpot} spot replica(s) ready again`,
+        });
         set.scale(0, minute);
         this.retired.push(set);
         this.onDemand = this.onDemand.filter((x) => x !== set);
@@ -180,6 +212,10 @@ export class SpotHedgePolicy implements Policy {
       serving: true,
       autoscale: null,
     }));
+  }
+
+  log(): PolicyLogEntry[] {
+    return this.entries;
   }
 
   totals(): PolicyTotals {
