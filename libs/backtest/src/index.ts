@@ -1,5 +1,5 @@
 export { runBacktest, percentile, withAutoscaling } from './lib/backtest';
-export type { BacktestOptions, BacktestResult, Interval, PolicyResult } from './lib/backtest';
+export type { BacktestOptions, BacktestResult, Interval, Oracles, PolicyResult } from './lib/backtest';
 export { TimelineSchema, TimelineError, timelineFor, cronStepMinutes } from './lib/timeline';
 export type { Timeline } from './lib/timeline';
 export {
