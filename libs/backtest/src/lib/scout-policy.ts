@@ -3,6 +3,7 @@ import {
   autoscalingMinimum,
   autoscalingRoles,
   loadFleetSpec,
+  renderedReplicas,
   type ClusterSpec,
   type FleetSpec,
 } from '@gpu-fleet/fleet-spec';
@@ -101,7 +102,7 @@ export class ScoutPolicy implements Policy {
     this.spec = loaded.spec;
     this.document = loaded.document;
     for (const c of this.spec.clusters) {
-      const set = RegionReplicas.warmStart(c.region, this.gpusOf(c), env, c.mode === 'standby' ? 0 : c.replicas);
+      const set = RegionReplicas.warmStart(c.region, this.gpusOf(c), env, renderedReplicas(c));
       set.migrateToSpot = activeMigrationAllowed(this.spec, c);
       this.clusters.set(c.name, { spec: c, set, existsFrom: -1 });
     }
@@ -208,7 +209,7 @@ export class ScoutPolicy implements Policy {
       live.spec = c;
       live.set.gpus = this.gpusOf(c);
       live.set.migrateToSpot = activeMigrationAllowed(this.spec, c);
-      if (!autoscaled.has(c.name)) live.set.scale(c.mode === 'standby' ? 0 : c.replicas, minute);
+      if (!autoscaled.has(c.name)) live.set.scale(renderedReplicas(c), minute);
       // Activated with the autoscaler owning replicas: the Deployment no longer declares the standby's
       // 0, so the API server defaults it to 1 (server-side apply drops a field its only owner
       // removed); the ScaledObject takes it from there.

@@ -33,8 +33,15 @@ export const READY_GATE_RESOURCES = { cpu: '100m', memory: '128Mi', ephemeralSto
 export const scoutServiceAccount = (spec: FleetSpec): string =>
   spec.scout.gcpServiceAccount ?? `region-scout@${spec.project}.iam.gserviceaccount.com`;
 
-/** Pods a cluster runs: replicas unless standby. */
-export const renderedReplicas = (c: ClusterSpec): number => (c.mode === 'standby' ? 0 : c.replicas);
+/**
+ * Pods a cluster runs: its replicas while active, none when draining or standby. A draining cluster
+ * has left the load balancer's backends in the same commit; its pods stop as any scale-down does —
+ * the ready gate fails readiness at once (the NEG detaches the endpoint and the load balancer drains
+ * its connections for drainingTimeoutSec) and holds the WebUI until its running and queued
+ * generations are done, within terminationGracePeriodSeconds — so no GPU is held for the hours a
+ * person may take to merge the standby.
+ */
+export const renderedReplicas = (c: ClusterSpec): number => (c.mode === 'active' ? c.replicas : 0);
 
 /** Clusters that receive traffic from the load balancer. */
 export const servingClusters = (spec: FleetSpec): ClusterSpec[] => spec.clusters.filter((c) => c.mode === 'active');
