@@ -16,12 +16,16 @@ import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './rep
  *   else the cheapest ACTIVE zone (spread across failure domains, then price).
  * - Every decision (20 s; here every simulated minute): keep T + O spot replicas alive (launching or
  *   ready) and min(T, max(0, T + O − ready spot)) on-demand ones (dynamic fallback; B = 0), where T is
- *   the target (the spec's serving replicas) and O the over-provisioning; on-demand ones go in the same
- *   decision once enough spot is ready, not-ready ones first.
- * - A controller that launches VMs itself, no pull request: a launch starts at the next decision; a
- *   spot launch into a zone without capacity fails fast (retry_until_up false) within a minute; a
- *   preemption is seen by the next readiness probe (10 s) and replaced at once. A VM and the model
- *   take the same node and app start times as a GKE node here.
+ *   the target (default the spec's serving replicas) and O the over-provisioning (num_overprovision,
+ *   default none); on-demand ones go in the same decision once enough spot is ready, not-ready ones first.
+ * - A controller that launches VMs itself, no pull request. Its intervals are all under the
+ *   simulation's one-minute step (sky/serve/constants.py: ENDPOINT_PROBE_INTERVAL_SECONDS 10,
+ *   AUTOSCALER_DEFAULT_DECISION_INTERVAL_SECONDS 20, LB_CONTROLLER_SYNC_INTERVAL_SECONDS 20), so it
+ *   acts within the minute: a launch starts at the next decision; a spot launch into a zone without
+ *   capacity fails fast (retry_until_up false); a preemption is seen by the next readiness probe (a
+ *   failed probe on a spot replica forces a status refresh; not UP means preempted) and replaced at
+ *   once. A VM and the model take the same node and app start times as a GKE node here, and no
+ *   cluster autoscaler stands between (no back-off).
  * - On-demand replicas are placed by SkyPilot's optimizer in the cheapest candidate region, failing
  *   over to the next where a launch finds no capacity; on-demand capacity follows the timeline's
  *   onDemandCapacity, the one rule every policy's on-demand nodes follow.
