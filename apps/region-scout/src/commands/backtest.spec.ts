@@ -69,7 +69,8 @@ describe('region-scout backtest', () => {
     expect(r.out[0]).toMatch(
       /^backtest: 2\.0 days from .*Z, traces .*aws-08-27-2023-16node \(3 zone\/GPU pairs\), on-demand$/,
     );
-    expect(r.out[3]).toMatch(/^policy\s+availability\s+min serving\s+outages/);
+    expect(r.out[1]).toMatch(/^oracles: spot capacity somewhere .* with the start delay .*; foresight GPU cost floor \$\d+$/);
+    expect(r.out[3]).toMatch(/^policy\s+availability\s+target ready\s+min serving\s+outages/);
     expect(r.out.slice(4).map((l) => l.split(/\s+/)[0])).toEqual(['static', 'failover']);
   });
 
