@@ -111,3 +111,11 @@ export const kedaServiceAccount = (spec: Pick<FleetSpec, 'project'>): string =>
 /** The GPU probe's image: scout.probeImage, else the scout's own image (both pinned by digest in the fleet's registry), else null. */
 export const probeImageOf = (spec: Pick<FleetSpec, 'scout'>): string | null =>
   spec.scout.probeImage ?? spec.scout.image ?? null;
+
+/** The serving slots run on Spot VMs (spot, hedged): what the scout's evidence and probes are about. */
+export const slotsOnSpot = (spec: Pick<FleetSpec, 'gpu'>): boolean =>
+  spec.gpu.provisioning === 'spot' || spec.gpu.provisioning === 'hedged';
+
+/** KEDA runs in the GPU clusters: for demand-driven scaling or for the hedge's on-demand replicas. */
+export const kedaNeeded = (spec: Pick<FleetSpec, 'gpu' | 'autoscaling'>): boolean =>
+  spec.autoscaling.enabled || spec.gpu.provisioning === 'hedged';

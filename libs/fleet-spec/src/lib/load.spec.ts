@@ -80,7 +80,7 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       'unknown key with a suggestion',
       replace('  count: 1', '  count: 1\n  provisoning: spot'),
       [
-        'gpu.provisoning: unknown key; did you mean "provisioning"? allowed here: preferences, count, provisioning, acceptCutGenerations, selection (line 19)',
+        'gpu.provisoning: unknown key; did you mean "provisioning"? allowed here: preferences, count, provisioning, hedge, acceptCutGenerations, selection (line 19)',
       ],
     ],
     [

@@ -27,11 +27,40 @@ export const ClusterMode = z
   );
 
 export const GpuProvisioning = z
-  .enum(['on-demand', 'spot', 'spot-then-on-demand'])
+  .enum(['on-demand', 'spot', 'spot-then-on-demand', 'hedged'])
   .describe(
     'on-demand: standard VMs. spot: Spot VMs only (cheaper, preemptible; GKE caps the termination grace period of Spot Pods). ' +
-      'spot-then-on-demand: the ComputeClass tries Spot first, then on-demand, for each GPU type.',
+      'spot-then-on-demand: the ComputeClass tries Spot first, then on-demand, for each GPU type. ' +
+      'hedged: every serving region runs its replicas on Spot only, and one active cluster (gpu.hedge) starts on-demand replicas while the fleet has fewer Spot replicas serving than it should, keeping them until Spot has served again for gpu.hedge.cooldownMinutes (docs/hedging.md).',
   );
+
+export const HedgeSpec = z
+  .strictObject({
+    onDemandCluster: z
+      .string()
+      .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, { message: 'must be the name of a cluster in clusters' })
+      .optional()
+      .describe(
+        'The active cluster that starts the on-demand replicas. Default, and whenever this one is not active: the active cluster with the cheapest on-demand price for its GPU.',
+      ),
+    cooldownMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(20)
+      .describe(
+        "Minutes the fleet's Spot replicas must have been serving enough again before an on-demand replica is released (the HPA's scale-down stabilisation window). Default 20: SkyServe's own downscale delay (1200 s), long enough for a Spot region that just came back to prove it stays.",
+      ),
+    maxOnDemandReplicas: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .optional()
+      .describe('At most this many on-demand replicas at once. Default: the replicas the fleet serves with.'),
+  })
+  .describe('The on-demand hedge of gpu.provisioning hedged.');
 
 const Quantity = (what: string) =>
   z.string().regex(/^[0-9]+(\.[0-9]+)?(m|Ki|Mi|Gi|Ti)?$/, {
@@ -209,11 +238,12 @@ export const GpuSpec = z
       ),
     count: z.number().int().min(1).max(16).default(1).describe('GPUs per pod.'),
     provisioning: GpuProvisioning.default('on-demand'),
+    hedge: HedgeSpec.prefault({}),
     acceptCutGenerations: z
       .boolean()
       .default(false)
       .describe(
-        'Accept that a Spot preemption cuts in-flight generations: GKE gives a preempted Spot Pod at most 25 s to stop, while a generation may run for ingress.backendTimeoutSec. Required with provisioning spot or spot-then-on-demand.',
+        'Accept that a Spot preemption cuts in-flight generations: GKE gives a preempted Spot Pod at most 25 s to stop, while a generation may run for ingress.backendTimeoutSec. Required with provisioning spot, spot-then-on-demand or hedged.',
       ),
     selection: z
       .enum(['compute-class', 'node-selector'])

@@ -21,6 +21,7 @@ import { checkAutoscaling } from './autoscaling';
 import { checkClusters } from './clusters';
 import { checkDraining } from './draining';
 import { checkGpu } from './gpu';
+import { checkHedge } from './hedge';
 import { checkIngress } from './ingress';
 import { checkPlacement } from './placement';
 import { checkScoutAndInfra } from './scout-infra';
@@ -33,6 +34,7 @@ const SECTIONS: ReadonlyArray<(ctx: SemanticContext) => void> = [
   checkGpu,
   checkPlacement,
   checkClusters,
+  checkHedge,
   checkApp,
   checkDraining,
   checkIngress,
