@@ -46,12 +46,12 @@ resource "google_service_account" "config_sync" {
 }
 
 # KEDA's operator reads the load and the load balancer's request counts from Managed Service for
-# Prometheus as this account (autoscaling.enabled only): Workload Identity for its KSA keda/keda-operator,
+# Prometheus as this account (autoscaling.enabled or gpu.provisioning hedged): Workload Identity for its KSA keda/keda-operator,
 # as KEDA documents for Google Managed Prometheus (https://keda.sh/docs/2.20/scalers/prometheus/,
 # https://keda.sh/docs/2.20/authentication-providers/gcp-workload-identity/). The rendered KEDA
 # RootSync names it (libs/fleet-spec kedaServiceAccount: keda-operator@<project>).
 resource "google_service_account" "keda" {
-  count        = local.autoscaling_enabled ? 1 : 0
+  count        = local.keda_enabled ? 1 : 0
   account_id   = "keda-operator"
   display_name = "KEDA operator (gpu-fleet autoscaling)"
   description  = "Reads the WebUI load and load balancer request counts (Cloud Monitoring) to scale regions with demand"
@@ -110,9 +110,9 @@ locals {
     { who = "config_sync", role = "roles/securesourcemanager.instanceAccessor", on = "project", why = "reach the Secure Source Manager instance", when = local.sync_auth == "gcpserviceaccount" },
     { who = "config_sync", role = "roles/securesourcemanager.repoReader", on = "project", why = "read the repository", when = local.sync_auth == "gcpserviceaccount" },
     { who = "config_sync_reconciler", role = "roles/iam.workloadIdentityUser", on = "sa:config_sync", why = "Config Sync's root reconciler runs as config-sync", when = local.sync_auth == "gcpserviceaccount" },
-    # demand-driven scaling (autoscaling.enabled): KEDA reads Managed Service for Prometheus
-    { who = "keda", role = "roles/monitoring.viewer", on = "project", why = "KEDA's prometheus scaler queries the WebUI load and the load balancer's request_count through Managed Service for Prometheus", when = local.autoscaling_enabled },
-    { who = "keda_operator", role = "roles/iam.workloadIdentityUser", on = "sa:keda", why = "the KEDA operator (KSA keda/keda-operator, installed by Config Sync) runs as keda-operator", when = local.autoscaling_enabled },
+    # demand-driven scaling (autoscaling.enabled) and the hedge (gpu.provisioning hedged): KEDA reads Managed Service for Prometheus
+    { who = "keda", role = "roles/monitoring.viewer", on = "project", why = "KEDA's prometheus scaler queries the WebUI load, the Spot replicas ready and the load balancer's request_count through Managed Service for Prometheus", when = local.keda_enabled },
+    { who = "keda_operator", role = "roles/iam.workloadIdentityUser", on = "sa:keda", why = "the KEDA operator (KSA keda/keda-operator, installed by Config Sync) runs as keda-operator", when = local.keda_enabled },
     # infra.yml: plans with a read-only identity any same-repository workflow run may use
     { who = "infra_plan", role = "roles/viewer", on = "project", why = "read every resource to diff it", when = local.github_enabled },
     { who = "infra_plan", role = "roles/iam.securityReviewer", on = "project", why = "read IAM policies", when = local.github_enabled },

@@ -49,8 +49,10 @@ locals {
 
   workload_pool = "${local.project}.svc.id.goog"
 
-  # Demand-driven scaling: KEDA's identity and its monitoring.viewer grant (iam.tf).
+  # KEDA runs for demand-driven scaling and for the on-demand hedge (gpu.provisioning hedged): its
+  # identity and its monitoring.viewer grant (iam.tf). libs/fleet-spec kedaNeeded is the same rule.
   autoscaling_enabled = try(local.spec.autoscaling.enabled, false)
+  keda_enabled        = local.autoscaling_enabled || try(local.spec.gpu.provisioning, "on-demand") == "hedged"
 }
 
 # Fail the plan, not the apply, on a spec this Terraform was not written for.

@@ -53,7 +53,7 @@ describe('bad input: exit 2, precise errors, nothing written', () => {
       'unknown key',
       EXAMPLE_FLEET_YAML.replace('  count: 1', '  count: 1\n  colour: green'),
       [
-        'gpu.colour: unknown key; allowed here: preferences, count, provisioning, acceptCutGenerations, selection (line 19)',
+        'gpu.colour: unknown key; allowed here: preferences, count, provisioning, hedge, acceptCutGenerations, selection (line 19)',
       ],
     ],
     [

@@ -281,7 +281,7 @@ export function buildProgram(
       '--demand-file <file.csv>',
       'with --demand file: generations/minute per hour, header hour,America,Europe,Asia',
     )
-    .option('--provisioning <model>', 'on-demand, spot or spot-then-on-demand (default: gpu.provisioning)')
+    .option('--provisioning <model>', 'on-demand, spot, spot-then-on-demand or hedged (default: gpu.provisioning)')
     .option(
       '--spothedge <sizes>',
       "SpotHedge's sizes, each run as its own policy spothedge-<target>+<extra>: comma-separated <target>+<extra>, e.g. 2+0,2+1 (default: the spec's serving replicas +0, SkyServe's default over-provisioning)",

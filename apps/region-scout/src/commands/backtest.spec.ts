@@ -69,7 +69,9 @@ describe('region-scout backtest', () => {
     expect(r.out[0]).toMatch(
       /^backtest: 2\.0 days from .*Z, traces .*aws-08-27-2023-16node \(3 zone\/GPU pairs\), on-demand$/,
     );
-    expect(r.out[1]).toMatch(/^oracles: spot capacity somewhere .* with the start delay .*; foresight GPU cost floor \$\d+$/);
+    expect(r.out[1]).toMatch(
+      /^oracles: spot capacity somewhere .* with the start delay .*; foresight GPU cost floor \$\d+$/,
+    );
     expect(r.out[3]).toMatch(/^policy\s+availability\s+target ready\s+min serving\s+outages/);
     expect(r.out.slice(4).map((l) => l.split(/\s+/)[0])).toEqual(['static', 'failover']);
   });
@@ -85,7 +87,7 @@ describe('region-scout backtest', () => {
       /--traces .*: no traces\.yaml in it; write one mapping zones/,
     );
     await expect(run({ provisioning: 'reserved', report })).rejects.toThrow(
-      '--provisioning: "reserved" is not a provisioning model; use on-demand, spot or spot-then-on-demand.',
+      '--provisioning: "reserved" is not a provisioning model; use on-demand, spot, spot-then-on-demand or hedged.',
     );
     await expect(run({ sweepInterval: 0, report })).rejects.toThrow(/sweepIntervalMinutes = 0 is invalid/);
     await expect(run({ demand: 'weekly', report })).rejects.toThrow(
@@ -190,7 +192,7 @@ describe('region-scout backtest', () => {
           ).toBeGreaterThan(0);
         expect(await page.textContent('#floor')).toBe(`$${doc.oracle.foresightCostFloor.toFixed(0)}`);
         // A 1400-px window shows it all without scrolling sideways.
-        expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(1400);
+        expect(await page.evaluate('document.documentElement.scrollWidth')).toBeLessThanOrEqual(1400);
         expect(problems).toEqual([]);
         expect(requests).toEqual([]);
       } finally {

@@ -109,10 +109,10 @@ export async function backtestCommand(ws: Workspace, io: Io, options: BacktestCo
   const { spec, text } = readSpecDocument(ws);
   if (
     options.provisioning !== undefined &&
-    !['on-demand', 'spot', 'spot-then-on-demand'].includes(options.provisioning)
+    !['on-demand', 'spot', 'spot-then-on-demand', 'hedged'].includes(options.provisioning)
   )
     throw new CliError(
-      `--provisioning: "${options.provisioning}" is not a provisioning model; use on-demand, spot or spot-then-on-demand.`,
+      `--provisioning: "${options.provisioning}" is not a provisioning model; use on-demand, spot, spot-then-on-demand or hedged.`,
     );
   if (options.onDemandCapacity !== undefined && !['always', 'trace'].includes(options.onDemandCapacity))
     throw new CliError(

@@ -6,6 +6,7 @@ import {
   renderedReplicas,
   type ClusterSpec,
   type FleetSpec,
+  slotsOnSpot,
 } from '@gpu-fleet/fleet-spec';
 import {
   activeMigrationAllowed,
@@ -30,6 +31,7 @@ import {
 } from '@gpu-fleet/scout-domain';
 import { runSweep, type CheckoutPort } from '@gpu-fleet/scout-sweep';
 import type { Member, Policy, PolicyLogEntry, PolicyName, PolicyTotals } from './policy';
+import { HedgeModel } from './hedge';
 import { heldTotals, RegionReplicas, zoneWithCapacity, type SimEnv } from './replicas';
 
 const MINUTE = 60_000;
@@ -89,6 +91,8 @@ export class ScoutPolicy implements Policy {
   private sweeps = 0;
   /** The sweep under way: it waits for its probes as the real one does (the CronJob never overlaps two). */
   private inflight: Promise<void> | null = null;
+  /** gpu.provisioning hedged: the on-demand replicas of the hedge cluster (./hedge.ts). */
+  private readonly hedge: HedgeModel | null;
   private probes: RunningProbe[] = [];
 
   constructor(
@@ -98,6 +102,7 @@ export class ScoutPolicy implements Policy {
     readonly name: Extract<PolicyName, 'scout' | 'autoscaled'> = 'scout',
   ) {
     this.specText = specText;
+    this.hedge = env.timeline.provisioning === 'hedged' ? new HedgeModel(env) : null;
     const loaded = loadFleetSpec(specText, { catalog: env.catalog });
     this.spec = loaded.spec;
     this.document = loaded.document;
@@ -141,12 +146,21 @@ export class ScoutPolicy implements Policy {
     // once (in-memory), so one turn of the event loop after the microtasks settle is enough.
     if (this.inflight) await Promise.race([this.inflight, new Promise<void>((r) => setImmediate(r))]);
     let clusters = 1; // the config cluster
+    let spotServing = 0;
     for (const c of this.clusters.values())
       if (minute >= c.existsFrom) {
         c.set.step(minute);
         clusters++;
+        if (c.spec.mode === 'active') spotServing += c.set.serving(minute);
       }
     this.clusterMinutes += clusters;
+    this.hedge?.step(
+      minute,
+      this.spec,
+      spotServing,
+      (c) => this.gpusOf(c),
+      (c) => minute >= (this.clusters.get(c.name)?.existsFrom ?? Infinity),
+    );
   }
 
   /**
@@ -252,7 +266,7 @@ export class ScoutPolicy implements Policy {
       if (!p.result) continue;
       const minutes = this.probeMinutes(p.result);
       this.probeGpuMinutes += minutes;
-      const price = this.env.catalog.pricePerGpuHour(p.region, p.gpu, this.spec.gpu.provisioning === 'spot') ?? 0;
+      const price = this.env.catalog.pricePerGpuHour(p.region, p.gpu, slotsOnSpot(this.spec)) ?? 0;
       this.probeCost += (minutes * price) / 60;
     }
     // The runner saves the ledger after every sweep, which compacts it (decayed evidence dropped).
@@ -434,7 +448,14 @@ export class ScoutPolicy implements Policy {
   }
 
   log(): PolicyLogEntry[] {
-    return this.entries;
+    const moves = (this.hedge?.moves ?? [])
+      .filter((m) => m.from !== null)
+      .map((m) => ({
+        minute: m.minute,
+        change: `on-demand hedge ${m.from} → ${m.to ?? 'none'}`,
+        reason: `the hedge cluster changed with the active clusters (${m.serving} on-demand replica(s) serving there stop)`,
+      }));
+    return [...this.entries, ...moves].sort((a, b) => a.minute - b.minute);
   }
 
   /** The evidence the scout holds now (probe answers, passive stockouts): what its sweeps decided on. */
@@ -443,14 +464,24 @@ export class ScoutPolicy implements Policy {
   }
 
   servingRegions(minute: number): string[] {
-    return [...this.clusters.values()]
-      .filter((c) => c.spec.mode === 'active' && minute >= c.existsFrom && c.set.serving(minute) > 0)
-      .map((c) => c.spec.region);
+    const od = this.hedge?.current();
+    return [
+      ...new Set([
+        ...[...this.clusters.values()]
+          .filter((c) => c.spec.mode === 'active' && minute >= c.existsFrom && c.set.serving(minute) > 0)
+          .map((c) => c.spec.region),
+        ...(od && od.serving(minute) > 0 ? [od.region] : []),
+      ]),
+    ];
   }
 
   members(minute: number): Member[] {
     const roles = autoscalingRoles(this.spec);
     const a = this.spec.autoscaling;
+    const od = this.hedge?.current();
+    const hedge: Member[] = od
+      ? [{ name: `${od.region}-on-demand`, region: od.region, set: od, serving: true, autoscale: null }]
+      : [];
     return [...this.clusters.values()]
       .filter((c) => minute >= c.existsFrom)
       .map((c) => {
@@ -470,12 +501,17 @@ export class ScoutPolicy implements Policy {
               }
             : null,
         };
-      });
+      })
+      .concat(hedge);
   }
 
   totals(): PolicyTotals {
     return {
-      ...heldTotals([...this.retired, ...[...this.clusters.values()].map((c) => c.set)]),
+      ...heldTotals([
+        ...this.retired,
+        ...[...this.clusters.values()].map((c) => c.set),
+        ...(this.hedge ? this.hedge.sets.values() : []),
+      ]),
       changes: this.changes,
       pullRequests: this.pulls,
       probeGpuMinutes: this.probeGpuMinutes,

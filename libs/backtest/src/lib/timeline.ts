@@ -111,9 +111,9 @@ export const TimelineSchema = z.object({
       'Whether a new on-demand node needs the record: one rule for every on-demand node of every policy (pure on-demand fleets, the ComputeClass fallback, SpotHedge’s fallback). always (default): the records measure spot capacity, which is the capacity Compute Engine can reclaim for standard VMs (https://cloud.google.com/compute/docs/instances/spot), so where spot can be had on-demand can too, and often where it cannot — how often the record cannot say; SkyServe’s on-demand fallback assumes it. trace: on-demand no better than the record (a lower bound). Either way a running on-demand node is never taken back (https://cloud.google.com/compute/docs/resource-error).',
     ),
   provisioning: z
-    .enum(['on-demand', 'spot', 'spot-then-on-demand'])
+    .enum(['on-demand', 'spot', 'spot-then-on-demand', 'hedged'])
     .describe(
-      'on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. spot-then-on-demand: a pod takes a spot node where its region has spot capacity, else an on-demand node in the same region (the ComputeClass priorities, no pull request; on-demand capacity per onDemandCapacity). Default: gpu.provisioning.',
+      "on-demand: a running replica keeps its node through a stockout. spot: it is preempted when its zone has no capacity. spot-then-on-demand: a pod takes a spot node where its region has spot capacity, else an on-demand node in the same region (the ComputeClass priorities, no pull request; on-demand capacity per onDemandCapacity). hedged: the scout's fleets run Spot only and the hedge cluster adds on-demand replicas while Spot replicas are missing (docs/hedging.md); every other policy runs spot. Default: gpu.provisioning.",
     ),
 });
 export type Timeline = z.infer<typeof TimelineSchema>;

@@ -1,3 +1,4 @@
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import type { ClusterSpec, FleetSpec } from './schema';
 
 /** Prefix of every label key gpu-fleet owns. */
@@ -8,6 +9,12 @@ export const LABEL_PREFIX = 'gpu-fleet.dev';
  */
 export const MANAGED_BY_LABEL = `${LABEL_PREFIX}/managed-by`;
 export const MANAGED_BY_VALUE = 'region-scout';
+/**
+ * With gpu.provisioning hedged, the pods of the hedge's on-demand Deployment carry
+ * `gpu-fleet.dev/capacity: on-demand` (the Spot Deployment's pods `spot`): the scout's evidence about
+ * Spot reads only pods without the on-demand value, and the hedge's query counts Spot replicas alone.
+ */
+export const CAPACITY_LABEL = `${LABEL_PREFIX}/capacity`;
 
 /** Derived values with documented defaults, so builders never re-implement them. */
 export const appNamespace = (spec: FleetSpec): string => spec.app.namespace ?? spec.app.name;
@@ -119,3 +126,39 @@ export const slotsOnSpot = (spec: Pick<FleetSpec, 'gpu'>): boolean =>
 /** KEDA runs in the GPU clusters: for demand-driven scaling or for the hedge's on-demand replicas. */
 export const kedaNeeded = (spec: Pick<FleetSpec, 'gpu' | 'autoscaling'>): boolean =>
   spec.autoscaling.enabled || spec.gpu.provisioning === 'hedged';
+
+/**
+ * The replicas the fleet serves with, which the hedge keeps: each serving slot's replicas (its
+ * autoscaling minimum when autoscaled) — a cluster and its replacement in flight count once.
+ */
+export function hedgeTarget(spec: FleetSpec): number {
+  const roles = autoscalingRoles(spec);
+  const active = spec.clusters.filter((c) => c.mode === 'active');
+  const replaced = new Set(active.map((c) => c.replaces).filter((n): n is string => !!n));
+  return active
+    .filter((c) => !replaced.has(c.name))
+    .reduce((n, c) => {
+      const role = roles.get(c.name);
+      return n + (role ? autoscalingMinimum(role, c) : c.replicas);
+    }, 0);
+}
+
+/**
+ * The active cluster that runs the on-demand replicas: gpu.hedge.onDemandCluster while it is
+ * active; else the active cluster with the cheapest on-demand price for its GPU (ties by name) —
+ * the fallback is what the fleet pays for while Spot is missing — that is not a replacement in
+ * flight (not proven yet: its ComputeClass may have no capacity at all). A cluster being replaced
+ * keeps the hedge until it drains: its Spot is what failed, not its on-demand capacity, and moving
+ * the hedge then would stop the on-demand replicas exactly while they cover the missing Spot; when it
+ * drains its replacement serves, so the move stops replicas no longer needed. Only when every
+ * active cluster is a replacement in flight, any of them.
+ */
+export function hedgeCluster(spec: FleetSpec, catalog: GpuCatalog): ClusterSpec | null {
+  const active = spec.clusters.filter((c) => c.mode === 'active');
+  const pinned = active.find((c) => c.name === spec.gpu.hedge.onDemandCluster);
+  if (pinned) return pinned;
+  const price = (c: ClusterSpec) => catalog.pricePerGpuHour(c.region, c.gpu, false) ?? Infinity;
+  const pick = (cs: ClusterSpec[]) =>
+    [...cs].sort((a, b) => price(a) - price(b) || a.name.localeCompare(b.name))[0] ?? null;
+  return pick(active.filter((c) => !c.replaces)) ?? pick(active);
+}

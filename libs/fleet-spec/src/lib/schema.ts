@@ -59,6 +59,15 @@ export const HedgeSpec = z
       .max(64)
       .optional()
       .describe('At most this many on-demand replicas at once. Default: the replicas the fleet serves with.'),
+    moveAfterMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(10080)
+      .default(120)
+      .describe(
+        "Minutes a Spot slot must have been without Spot (bad sweeps in a row) before the scout proposes moving it to another region; placement.badSweepsBeforeDrop still applies. The hedge's on-demand replicas serve meanwhile, so waiting costs only their price. Default 120: Spot outages are heavy-tailed — one that has lasted long is likely to last about as long again (docs/hedging.md) — so after two hours a move, ready in about half an hour with auto-merge, is likely to pay, while the many short outages end before a pull request would even be merged.",
+      ),
   })
   .describe('The on-demand hedge of gpu.provisioning hedged.');
 

@@ -223,11 +223,18 @@ export function gkehubApi(world: SandboxWorld): Handler {
 
 // ---- Kubernetes through Connect Gateway ---------------------------------------------------------
 
+/**
+ * Equality-based label selectors, comma-separated (ANDed): `key`, `key=value`, `key==value` and
+ * `key!=value`, which also matches objects without the key
+ * (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#equality-based-requirement).
+ */
 function matchesSelector(labels: Record<string, string>, selector: string | null): boolean {
   if (!selector) return true;
   return selector.split(',').every((term) => {
-    const [k, v] = term.split('=');
-    return v === undefined ? k! in labels : labels[k!] === v;
+    const ne = /^([^!=]+)!=(.*)$/.exec(term);
+    if (ne) return labels[ne[1]!] !== ne[2];
+    const eq = /^([^!=]+)==?(.*)$/.exec(term);
+    return eq ? labels[eq[1]!] === eq[2] : term in labels;
   });
 }
 

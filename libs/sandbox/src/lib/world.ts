@@ -7,6 +7,7 @@ import {
   proxyContinent,
   type ClusterSpec,
   type FleetSpec,
+  slotsOnSpot,
 } from '@gpu-fleet/fleet-spec';
 import { diurnalDemand } from './demand';
 import { exponential, hash32, keyedRng } from './rng';
@@ -740,7 +741,7 @@ export class SandboxWorld {
         region: cluster.region,
         gpu: cluster.gpu,
         count: this.spec.gpu.count,
-        spot: this.spec.gpu.provisioning === 'spot',
+        spot: slotsOnSpot(this.spec),
         createdAt,
         delay: 5 * 60_000,
         t,

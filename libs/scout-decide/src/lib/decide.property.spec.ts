@@ -52,7 +52,7 @@ interface Scenario {
   fleet: FleetState;
 }
 
-const scenarios = ({ minDwell = 0, minHistory = 0 } = {}): fc.Arbitrary<Scenario> =>
+const scenarios = ({ minDwell = 0, minHistory = 0, hedged = false } = {}): fc.Arbitrary<Scenario> =>
   fc
     .record({
       clusters: fc
@@ -74,6 +74,7 @@ const scenarios = ({ minDwell = 0, minHistory = 0 } = {}): fc.Arbitrary<Scenario
         maxLength: 36,
       }),
       replaces: fc.option(fc.tuple(fc.nat(5), fc.nat(5)), { nil: undefined }),
+      moveAfter: fc.constantFrom(0, 30, 60, 120),
     })
     .map((r) => {
       const base = baseSpec();
@@ -84,6 +85,16 @@ const scenarios = ({ minDwell = 0, minHistory = 0 } = {}): fc.Arbitrary<Scenario
       }
       const spec: FleetSpec = {
         ...base,
+        ...(hedged
+          ? {
+              gpu: {
+                ...base.gpu,
+                provisioning: 'hedged' as const,
+                acceptCutGenerations: true,
+                hedge: { cooldownMinutes: 20, moveAfterMinutes: r.moveAfter },
+              },
+            }
+          : {}),
         placement: {
           ...base.placement,
           candidateRegions: REGIONS,
@@ -115,7 +126,9 @@ const scenarios = ({ minDwell = 0, minHistory = 0 } = {}): fc.Arbitrary<Scenario
         })),
         history,
       };
-      return { spec, obs: r.obs, setup: r.setup, fleet };
+      // Hedged: the evidence that decides is about Spot.
+      const obs = hedged ? r.obs.map((o) => ({ ...o, spot: true })) : r.obs;
+      return { spec, obs, setup: r.setup, fleet };
     });
 
 const arbScenario = scenarios();
@@ -199,7 +212,8 @@ describe('decide: properties', () => {
         const activation = (k: string) => k === 'activate' || k === 'add-cluster';
         for (const ch of realChanges(second.changes)) {
           const completion =
-            ch.kind === 'drain' && applied.clusters.some((c) => c.mode === 'active' && c.replaces === ch.cluster);
+            (ch.kind === 'drain' || ch.kind === 'standby') &&
+            applied.clusters.some((c) => c.mode === 'active' && c.replaces === ch.cluster);
           const heldBack = first.heldBack.some((h) =>
             h.cluster === null
               ? activation(ch.kind)
@@ -221,6 +235,81 @@ describe('decide: properties', () => {
         }
       }),
       RUNS,
+    );
+  });
+});
+
+/**
+ * gpu.provisioning hedged: the same safety rules hold; the one exception to the change budget is a
+ * Spot slot with no ready replica stood by in the same change as its replacement (it serves nothing).
+ */
+describe('decide (hedged): properties', () => {
+  const hedgedScenario = scenarios({ hedged: true });
+  const observedReady = (s: Scenario, name: string) => s.fleet.observed.find((o) => o.name === name)?.readyReplicas;
+
+  it('is deterministic', () => {
+    fc.assert(
+      fc.property(hedgedScenario, (s) => expect(decideOn(s)).toEqual(decideOn(s))),
+      RUNS,
+    );
+  });
+
+  it('never leaves fewer ready serving regions than the minimum', () => {
+    fc.assert(
+      fc.property(hedgedScenario, (s) => {
+        const before = readyActive(s, s.spec.clusters);
+        return readyActive(s, decideOn(s).clusters) >= Math.min(s.spec.placement.minServingRegions, before);
+      }),
+      RUNS,
+    );
+  });
+
+  it('stays within placement.maxChangesPerSweep but for slots with no ready replica swapped out with their replacement', () => {
+    fc.assert(
+      fc.property(hedgedScenario, (s) => {
+        const changes = realChanges(decideOn(s).changes);
+        // Swapped out with a replacement (PlanBuilder.activate): idle, and named so in the reason.
+        const swappedOut = changes.filter((c) => c.kind === 'standby' && /in the same change/.test(c.reason));
+        for (const c of swappedOut) expect(observedReady(s, c.cluster)).toBe(0);
+        if (swappedOut.length)
+          expect(changes.some((x) => x.kind === 'activate' || x.kind === 'add-cluster')).toBe(true);
+        return changes.length - swappedOut.length <= s.spec.placement.maxChangesPerSweep;
+      }),
+      RUNS,
+    );
+  });
+
+  it('never stands by or changes a serving cluster that had a ready replica, unless a ready replacement was merged for it', () => {
+    fc.assert(
+      fc.property(hedgedScenario, (s) => {
+        const plan = decideOn(s);
+        for (const c of s.spec.clusters.filter((x) => x.mode === 'active')) {
+          const ready = observedReady(s, c.name);
+          if (ready === 0) continue;
+          const healthyOrUnknown = ready === null || ready === undefined || ready >= c.replicas;
+          if (!healthyOrUnknown) continue;
+          const replacedByMerge = s.spec.clusters.some((x) => x.mode === 'active' && x.replaces === c.name);
+          const after = plan.clusters.find((x) => x.name === c.name)!;
+          if (!replacedByMerge && (after.mode !== 'active' || after.gpu !== c.gpu)) return false;
+        }
+        return true;
+      }),
+      RUNS,
+    );
+  });
+
+  it('converges: on unchanged evidence, deciding on its own merged plans reaches a placement it keeps', () => {
+    fc.assert(
+      fc.property(scenarios({ hedged: true, minDwell: 30, minHistory: 1 }), (s) => {
+        let spec = s.spec;
+        for (let i = 0; i < 12; i++) {
+          const plan = decideOn(s, spec);
+          if (!realChanges(plan.changes).length) return true;
+          spec = applyPlan(spec, plan);
+        }
+        return false;
+      }),
+      { ...RUNS, numRuns: Math.min(RUNS.numRuns, 200) },
     );
   });
 });

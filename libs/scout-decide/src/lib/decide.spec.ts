@@ -114,10 +114,15 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
   });
 
   it('drains the failing region only once the replacement has ready replicas, then stands it by', () => {
+    // Two replicas, one still ready: that backend may have requests in flight, so it drains first.
+    const spec = {
+      ...baseSpec(),
+      clusters: baseSpec().clusters.map((c) => (c.name === 'sd-us-central1' ? { ...c, replicas: 2 } : c)),
+    };
     const first = run(
       spec,
       obs,
-      fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])),
+      fleet(spec, { 'sd-us-central1': 1 }, history(spec, 2, 100, ['sd-us-central1'])),
       100,
       setup,
     );
@@ -126,7 +131,7 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
     let hist = appendHistory(history(spec, 2, 100, ['sd-us-central1']), first.record);
 
     // Replacement still starting: no drain.
-    const starting = run(merged, obs, fleet(merged, { 'sd-us-central1': 0, [repl]: 0 }, hist), 110, setup);
+    const starting = run(merged, obs, fleet(merged, { 'sd-us-central1': 1, [repl]: 0 }, hist), 110, setup);
     expect(starting.changes).toEqual([]);
     expect(starting.notes.join('\n')).toContain(
       `sd-us-central1 keeps serving until its replacement ${repl} has ready replicas`,
@@ -134,7 +139,7 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
     hist = appendHistory(hist, starting.record);
 
     // Replacement ready: drain the failing one and clear the marker.
-    const ready = run(merged, obs, fleet(merged, { 'sd-us-central1': 0 }, hist), 120, setup);
+    const ready = run(merged, obs, fleet(merged, { 'sd-us-central1': 1 }, hist), 120, setup);
     expect(ready.changes.map((c) => [c.cluster, c.kind])).toEqual([
       ['sd-us-central1', 'drain'],
       [repl, 'tidy'],
@@ -160,6 +165,29 @@ describe('decide: a serving region stocks out (hysteresis, make-before-break)', 
     expect(soon.notes.join('\n')).toMatch(/sd-us-central1 draining for 5\/15 min/);
     const later = run(drained, obs, afterDrain, 142, setup);
     expect(later.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-us-central1', 'standby']]);
+  });
+
+  it('stands a failing region by at once when none of its replicas is ready: nothing is in flight to drain', () => {
+    const first = run(
+      spec,
+      obs,
+      fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100, ['sd-us-central1'])),
+      100,
+      setup,
+    );
+    const merged = applyPlan(spec, first);
+    const repl = first.changes[0]!.cluster;
+    const hist = appendHistory(history(spec, 2, 100, ['sd-us-central1']), first.record);
+    const ready = run(merged, obs, fleet(merged, { 'sd-us-central1': 0 }, hist), 120, setup);
+    expect(ready.changes.map((c) => [c.cluster, c.kind, c.to.mode])).toEqual([
+      ['sd-us-central1', 'standby', 'standby'],
+      [repl, 'tidy', 'active'],
+    ]);
+    expect(ready.changes[0]!.reason).toMatch(/no replica was ready, so nothing is in flight to drain/);
+    // One pull request, not two: nothing is left for a later sweep to stand by.
+    const after = applyPlan(merged, ready);
+    expect(after.clusters.find((c) => c.name === 'sd-us-central1')).toMatchObject({ mode: 'standby' });
+    expect(after.clusters.some((c) => c.mode === 'draining')).toBe(false);
   });
 });
 

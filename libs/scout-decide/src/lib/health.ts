@@ -57,6 +57,19 @@ export function trailingBad(history: SweepRecord[], c: ClusterSpec): number {
   return n;
 }
 
+/** When the trailing run of bad sweeps began: the first of them in the history, else now (this sweep is the first). */
+export function badSince(history: SweepRecord[], c: ClusterSpec, now: string): string {
+  let s = now;
+  for (let i = history.length - 1; i >= 0; i--) {
+    const h = history[i]!.clusters.find((x) => x.name === c.name);
+    if (!h || h.mode !== c.mode || h.gpu !== c.gpu) break;
+    if (h.health === 'unknown') continue;
+    if (h.health !== 'bad') break;
+    s = history[i]!.at;
+  }
+  return s;
+}
+
 /**
  * When the cluster entered its current mode and GPU, if the history saw it happen: the first record
  * after the last one that showed it differently (or now, when even the last sweep saw it differently).
@@ -99,6 +112,7 @@ export function assessHealth(
       gpu: c.gpu,
       health,
       badSweeps: health === 'bad' ? 1 + trailingBad(fleet.history, c) : 0,
+      badSince: health === 'bad' ? badSince(fleet.history, c, at) : null,
       since: since(fleet.history, c, at),
       readyReplicas: observedCluster?.readyReplicas ?? null,
       reason,

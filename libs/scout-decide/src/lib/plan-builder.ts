@@ -1,4 +1,10 @@
-import { servingClusters, type ClusterSpec, type FleetSpec, type PlacementPolicy } from '@gpu-fleet/fleet-spec';
+import {
+  servingClusters,
+  slotsOnSpot,
+  type ClusterSpec,
+  type FleetSpec,
+  type PlacementPolicy,
+} from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type DecayedEvidence, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { assessHealth, coldClusters } from './health';
@@ -70,7 +76,7 @@ export class PlanBuilder {
   ) {
     this.policy = spec.placement;
     this.prefs = spec.gpu.preferences;
-    this.spot = spec.gpu.provisioning === 'spot';
+    this.spot = slotsOnSpot(spec);
     this.at = now.toISOString();
     this.regionSignals = new Map(signals.regions.map((r) => [r.region, r]));
     for (const r of signals.regions) for (const e of r.evidence) this.evidence.set(keyOf(e), e);
@@ -101,6 +107,48 @@ export class PlanBuilder {
 
   evidenceOf(region: string, gpu: string): DecayedEvidence | undefined {
     return this.evidence.get(keyOf({ region, gpu, spot: this.spot }));
+  }
+
+  /** Learned uptime of a (region, GPU) on the evidence's provisioning (ledger: one-day half-life; 0.5 unknown). */
+  uptimeOf(region: string, gpu: string): number {
+    return this.evidenceOf(region, gpu)?.uptime ?? 0.5;
+  }
+
+  /**
+   * With gpu.provisioning hedged, which candidates may take over a failing Spot slot: those whose
+   * learned uptime beats the slot's region by placement.switchMargin. The hedge's on-demand replicas
+   * already cover the slot, so a move pays only where Spot is clearly likelier; a region that just
+   * failed a replacement has learned a low uptime, so a slot does not bounce between regions that are
+   * all short. Every candidate otherwise.
+   */
+  movesSlot(failing: ClusterSpec | undefined): (c: Candidate) => boolean {
+    if (!failing || this.spec.gpu.provisioning !== 'hedged') return () => true;
+    const mine = this.uptimeOf(failing.region, failing.gpu);
+    return (c) => this.uptimeOf(c.region, c.gpu) >= mine + this.policy.switchMargin;
+  }
+
+  /**
+   * Hedged: whether a failing Spot slot must still wait before it may move — it may once Spot was
+   * missing for most of the last gpu.hedge.moveAfterMinutes: at least half of the sweeps of that
+   * window that saw it (unknown ones skipped) found it bad, and the history covers the whole window
+   * in its current mode and GPU. A share, not a run of bad sweeps in a row: Spot that comes back for
+   * one sweep and goes again would restart a run every time and keep the slot in a region that
+   * mostly has none. Always false in the other modes.
+   */
+  hedgeWaits(c: ClusterSpec): boolean {
+    if (this.spec.gpu.provisioning !== 'hedged') return false;
+    const window = this.spec.gpu.hedge.moveAfterMinutes * MINUTE_MS;
+    const from = this.now.getTime() - window;
+    const since = this.healthOfName.get(c.name)?.since;
+    if (since && Date.parse(since) > from) return true;
+    const seen = this.fleet.history
+      .filter((h) => Date.parse(h.at) >= from)
+      .map((h) => h.clusters.find((x) => x.name === c.name))
+      .filter((x) => x && x.mode === c.mode && x.gpu === c.gpu && x.health !== 'unknown')
+      .map((x) => x!.health);
+    seen.push(this.healthOfName.get(c.name)?.health ?? 'unknown');
+    const bad = seen.filter((h) => h === 'bad').length;
+    return bad * 2 < seen.length;
   }
 
   healthOf(name: string): ClusterHealth | undefined {
@@ -209,11 +257,15 @@ export class PlanBuilder {
    * within its dwell time or draining is not rested: it is used only when the fleet would otherwise
    * stay below the minimum (`belowMin`), so regions do not flap.
    */
-  bestReplacement(leaving: ClusterSpec | undefined, belowMin: boolean): Candidate | undefined {
+  bestReplacement(
+    leaving: ClusterSpec | undefined,
+    belowMin: boolean,
+    accept: (c: Candidate) => boolean = () => true,
+  ): Candidate | undefined {
     return this.regions
       .filter((r) => r !== leaving?.region && !this.activeWork().some((c) => c.region === r))
       .map((r) => this.evaluate(r, this.prefs, leaving?.name))
-      .filter((c) => !this.touched.has(c.cluster))
+      .filter((c) => !this.touched.has(c.cluster) && accept(c))
       .map((c) => ({
         c,
         rested: c.newCluster || (this.dwellOk(c.cluster) && this.byName(c.cluster)?.mode !== 'draining'),
@@ -249,8 +301,9 @@ export class PlanBuilder {
     to: Partial<ClusterShape> & { replaces?: string | null },
     reason: string,
     isNew = false,
+    outsideBudget = false,
   ): boolean {
-    if (kind !== 'tidy' && this.budgetLeft() <= 0) {
+    if (kind !== 'tidy' && !outsideBudget && this.budgetLeft() <= 0) {
       this.holdBack(c.name, kind, `${c.name} ${kind}`, reason);
       return false;
     }
@@ -275,8 +328,54 @@ export class PlanBuilder {
     return true;
   }
 
+  /**
+   * Take a serving cluster out of the load balancer: to `draining` while the last sweep saw ready
+   * replicas (backends that may have requests in flight, which connection draining lets finish
+   * before standby), straight to `standby` when it saw none — no backend took traffic, nothing is
+   * in flight, and both modes render the same 0 replicas (renderedReplicas), so draining first would
+   * be a second pull request that changes nothing in the cluster.
+   */
+  retire(c: ClusterSpec, reason: string, to: { replaces?: null } = {}): boolean {
+    const idle = this.healthOfName.get(c.name)?.readyReplicas === 0;
+    return idle
+      ? this.change(
+          c,
+          'standby',
+          { ...to, mode: 'standby' },
+          `${reason}; no replica was ready, so nothing is in flight to drain: straight to standby`,
+        )
+      : this.change(c, 'drain', { ...to, mode: 'draining' }, reason);
+  }
+
+  /**
+   * Hedged: a slot being replaced that has no ready replica goes to standby in the same pull request
+   * as its replacement's activation, instead of waiting for the replacement to be ready. It serves
+   * nothing — the hedge's on-demand replicas stand in for it until the replacement's Spot replicas are
+   * ready, as they would have until then anyway — so make-before-break has nothing to keep, and the
+   * swap is one pull request, not two that a replacement whose Spot comes and goes would open and
+   * withdraw again and again. Outside the change budget: it removes no serving capacity.
+   */
+  private swapsOut(name: string | undefined): ClusterSpec | undefined {
+    if (!name || this.spec.gpu.provisioning !== 'hedged') return undefined;
+    const old = this.byName(name);
+    return old?.mode === 'active' && this.healthOfName.get(name)?.readyReplicas === 0 ? old : undefined;
+  }
+
   /** Make a candidate serve: activate its standby cluster, or add a new cluster there; optionally replacing another. */
   activate(cand: Candidate, reason: string, replaces?: string): boolean {
+    const old = this.swapsOut(replaces);
+    if (old) {
+      if (!this.activate(cand, reason)) return false;
+      this.change(
+        old,
+        'standby',
+        { mode: 'standby', replaces: null },
+        `replaced by ${cand.cluster} (${cand.region}) in the same change: no replica of it was ready, so it serves nothing and the hedge's on-demand replicas stand in until ${cand.cluster} is ready`,
+        false,
+        true,
+      );
+      return true;
+    }
     const existing = this.byName(cand.cluster);
     if (existing) {
       const replicas = existing.replicas > 0 ? existing.replicas : this.defaultReplicas;

@@ -1,4 +1,4 @@
-import { connectionDrainingSeconds, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { connectionDrainingSeconds, type ClusterSpec, type FleetSpec, slotsOnSpot } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { keyOf, type RegionSignals } from '@gpu-fleet/scout-domain';
 import { minutesAgo, shortGpu } from './plugins';
@@ -60,7 +60,7 @@ export function renderProposal(
       : plan.changes.length
         ? `region-scout: ${plan.changes.map((c) => c.reason).join('; ')}`
         : 'region-scout: no placement change');
-  const spot = spec.gpu.provisioning === 'spot';
+  const spot = slotsOnSpot(spec);
   const evidenceBy = new Map(signals.regions.flatMap((r) => r.evidence.map((e) => [keyOf(e), e] as const)));
   const before = new Map(spec.clusters.map((c) => [c.name, c]));
   const changeOf = new Map(plan.changes.map((c) => [c.cluster, c]));

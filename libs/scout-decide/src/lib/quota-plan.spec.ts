@@ -158,3 +158,27 @@ describe('quotaPreferenceId', () => {
     expect(ids).toContain('gpu-fleet-nvidia-l4-gpus-per-project-region-us-central1');
   });
 });
+
+describe('quotaPlan (hedged)', () => {
+  it('asks Spot quota for the slots and probes, on-demand quota for the hedge only, and the hedge on top project-wide', () => {
+    const base = baseSpec();
+    const spec = {
+      ...base,
+      gpu: {
+        ...base.gpu,
+        provisioning: 'hedged' as const,
+        acceptCutGenerations: true,
+        hedge: { cooldownMinutes: 20, moveAfterMinutes: 120, maxOnDemandReplicas: 2 },
+      },
+    };
+    const plan = quotaPlan(spec, catalog);
+    const l4 = (spot: boolean) =>
+      plan.needs.find((n) => n.region === 'us-central1' && n.gpu === 'nvidia-l4' && n.spot === spot)!;
+    expect(l4(false)).toMatchObject({ needed: 3, why: expect.stringMatching(/the hedge's 2 on-demand replica/) });
+    expect(l4(true).needed).toBe(
+      quotaPlan(base, catalog).needs.find((n) => n.region === 'us-central1' && n.gpu === 'nvidia-l4')!.needed,
+    );
+    const project = (p: typeof plan) => p.needs.find((n) => n.scope === 'project')!.needed;
+    expect(project(plan)).toBe(project(quotaPlan(base, catalog)) + 2);
+  });
+});

@@ -1,4 +1,4 @@
-import { type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { hedgeTarget, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { computeQuotaId, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
 
 /**
@@ -49,6 +49,9 @@ export interface QuotaPlan {
  *   proposal drains while their replacements start, maxChangesPerSweep), each at the largest
  *   per-region app peak, plus the probes one sweep may start (probesPerSweep × gpu.count).
  * Spot provisioning counts against the PREEMPTIBLE_ metrics; spot-then-on-demand needs both.
+ * Hedged: the slots (and the probes) on the PREEMPTIBLE_ metrics; on-demand, in any region that may
+ * hold the hedge, its replicas (gpu.hedge.maxOnDemandReplicas, default hedgeTarget) plus one surge,
+ * and project-wide those GPUs on top.
  */
 export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
   const count = spec.gpu.count;
@@ -58,6 +61,8 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
   const spotModes: boolean[] =
     spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
   const probeGpus = spec.scout.probeMaxGpus;
+  const isHedged = spec.gpu.provisioning === 'hedged';
+  const hedgeMax = isHedged ? (spec.gpu.hedge.maxOnDemandReplicas ?? Math.max(1, hedgeTarget(spec))) : 0;
   const needs: QuotaNeed[] = [];
   const skipped: QuotaPlan['skipped'] = [];
   let largestAppPeak = 0;
@@ -92,6 +97,7 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
     for (const gpu of offered) {
       for (const spot of spotModes) {
         const metric = catalog.quotaMetric(gpu, spot);
+        const hedge = isHedged && !spot;
         needs.push({
           scope: 'region',
           region,
@@ -99,8 +105,10 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
           quotaId: computeQuotaId(metric, 'region'),
           gpu,
           spot,
-          needed: appPeak + probeGpus,
-          why: `${replicas} replica(s) + 1 rollout surge, × ${count} GPU(s), + ${probeGpus} probe GPU(s)`,
+          needed: hedge ? (hedgeMax + 1) * count : appPeak + probeGpus,
+          why: hedge
+            ? `the hedge's ${hedgeMax} on-demand replica(s) + 1 rollout surge, × ${count} GPU(s)`
+            : `${replicas} replica(s) + 1 rollout surge, × ${count} GPU(s), + ${probeGpus} probe GPU(s)`,
           hasCluster: clusters.length > 0,
           confirmed: catalog.quotaMetricConfirmed(gpu),
         });
@@ -118,8 +126,8 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
       quotaId: computeQuotaId('GPUS_ALL_REGIONS', 'project'),
       gpu: null,
       spot: false,
-      needed: podRegions * largestAppPeak + probes,
-      why: `${podRegions} region(s) with pods at once (maxServingRegions ${spec.placement.maxServingRegions} + maxChangesPerSweep ${spec.placement.maxChangesPerSweep} draining) × ${largestAppPeak} GPU(s), + ${probes} probe GPU(s)`,
+      needed: podRegions * largestAppPeak + probes + hedgeMax * count,
+      why: `${podRegions} region(s) with pods at once (maxServingRegions ${spec.placement.maxServingRegions} + maxChangesPerSweep ${spec.placement.maxChangesPerSweep} draining) × ${largestAppPeak} GPU(s), + ${probes} probe GPU(s)${isHedged ? `, + the hedge's ${hedgeMax * count} on-demand GPU(s)` : ''}`,
       hasCluster: true,
       confirmed: true,
     });

@@ -111,6 +111,8 @@ export interface ClusterHealth {
   health: Health;
   /** Consecutive bad sweeps including this one (unknown sweeps neither count nor break the run). */
   badSweeps: number;
+  /** When that run of bad sweeps began (the first bad sweep the history holds); null unless bad. */
+  badSince: string | null;
   /** When the cluster entered its current mode and GPU, as far as the history knows. */
   since: string | null;
   readyReplicas: number | null;

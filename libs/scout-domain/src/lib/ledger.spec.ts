@@ -178,3 +178,41 @@ describe('EvidenceLedger within a byte budget (a ConfigMap holds at most 1 MiB)'
     expect(snapshotBytes(l.snapshot(minutes(400)))).toBeLessThanOrEqual(20_000);
   });
 });
+
+describe('EvidenceLedger: the learned uptime (one-day half-life)', () => {
+  it('is 0.5 with nothing known and moves only part-way on one sighting', () => {
+    expect(new EvidenceLedger([]).evidenceFor(key, t0).uptime).toBe(0.5);
+    const once = new EvidenceLedger([obs('success', t0)]).evidenceFor(key, t0);
+    expect(once.uptime).toBeCloseTo(2 / 3);
+    expect(once.uptimeWeight).toBeCloseTo(1);
+  });
+
+  it('weighs a stockout and a success alike, however short-lived their own half-lives', () => {
+    // Six hours later the stockout says nothing about capacity now, but still as much as the success about uptime.
+    const l = new EvidenceLedger([obs('stockout', t0), obs('success', t0, { details: 'ok' })]);
+    const e = l.evidenceFor(key, minutes(360));
+    expect(e.stockoutWeight).toBeLessThan(0.001);
+    expect(e.uptime).toBeCloseTo(0.5);
+    expect(e.uptimeWeight).toBeCloseTo(2 * 0.5 ** (360 / (24 * 60)));
+  });
+
+  it("a serving cluster's own successes teach the uptime, not the current capacity", () => {
+    const passive = Array.from({ length: 6 }, (_, i) =>
+      obs('success', minutes(i * 20), { source: 'passive', details: `ready ${i}` }),
+    );
+    const e = new EvidenceLedger([...passive, obs('stockout', minutes(101), { source: 'passive' })]).evidenceFor(
+      key,
+      minutes(102),
+    );
+    expect(e.capacity).toBeLessThan(0);
+    expect(e.uptime).toBeGreaterThan(0.7);
+  });
+
+  it('compaction keeps what the uptime still weighs (four half-lives), not only what the capacity does', () => {
+    const l = new EvidenceLedger([obs('stockout', t0)]);
+    l.compact(minutes(3 * 24 * 60));
+    expect(l.all()).toHaveLength(1);
+    l.compact(minutes(5 * 24 * 60));
+    expect(l.all()).toHaveLength(0);
+  });
+});

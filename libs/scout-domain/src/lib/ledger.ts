@@ -16,6 +16,19 @@ export const HALF_LIFE_MINUTES: Readonly<Record<Outcome, number>> = {
   unknown: 10,
 };
 
+/**
+ * Half-life of the learned uptime (DecayedEvidence.uptime), the slow loop's memory of how reliably a
+ * (region, GPU) had capacity: one day. Spot supply varies across regions and through the day with the
+ * demand of other tenants (SkyServe, EuroSys 2025, §2: preemptions and availability differ by region
+ * and change over time, https://arxiv.org/abs/2411.01438; SkyNomad predicts spot lifetimes per region
+ * from probes for the same reason, https://arxiv.org/abs/2601.06520): a one-day half-life weighs a full
+ * daily cycle, so one good or bad hour does not decide, and a region that recovered is forgiven within
+ * days. Observations are kept for UPTIME_KEEP_HALF_LIVES of it, even once their own half-life made
+ * them irrelevant to the current capacity.
+ */
+export const UPTIME_HALF_LIFE_MINUTES = 24 * 60;
+export const UPTIME_KEEP_HALF_LIVES = 4;
+
 /** How much each outcome says about capacity: +1 a GPU was had, −1 none was. */
 const CAPACITY_VALUE: Readonly<Record<Outcome, number>> = {
   success: 1,
@@ -29,6 +42,14 @@ const CAPACITY_VALUE: Readonly<Record<Outcome, number>> = {
 
 /** How much a source is trusted: a probe is a direct measurement, a pending app pod nearly so. */
 const SOURCE_TRUST: Readonly<Record<EvidenceSource, number>> = { probe: 1, passive: 0.8, quota: 1 };
+
+/** An observation's weight in the learned uptime: its source's trust, halved every UPTIME_HALF_LIFE_MINUTES; 0 for outcomes that say nothing about capacity. */
+export const learnedWeightAt = (observation: Observation, now: Date): number => {
+  if (CAPACITY_VALUE[observation.outcome] === 0) return 0;
+  const ageMin = Math.max(0, (now.getTime() - Date.parse(observation.at)) / 60_000);
+  return SOURCE_TRUST[observation.source] * 0.5 ** (ageMin / UPTIME_HALF_LIFE_MINUTES);
+};
+const UPTIME_KEEP_WEIGHT = 0.5 ** UPTIME_KEEP_HALF_LIVES;
 
 export const weightAt = (observation: Observation, now: Date): number => {
   const ageMin = Math.max(0, (now.getTime() - Date.parse(observation.at)) / 60_000);
@@ -47,6 +68,14 @@ export interface DecayedEvidence extends EvidenceKey {
   capacity: number;
   /** Sum of decayed weights behind `capacity`: how much is known. */
   confidence: number;
+  /**
+   * Learned uptime, 0…1: the share of capacity observations that found GPUs, each weighted by a
+   * one-day half-life (UPTIME_HALF_LIFE_MINUTES) whatever its outcome, with one success and one
+   * failure as prior — 0.5 when nothing is known, and a single sighting moves it only part-way.
+   */
+  uptime: number;
+  /** Sum of the one-day weights behind `uptime`. */
+  uptimeWeight: number;
   /** Decayed weight of stockout observations (≥ 0.5 ≈ within the last half-life). */
   stockoutWeight: number;
   quotaWeight: number;
@@ -219,7 +248,7 @@ export class EvidenceLedger {
     this.ids = null;
     this.repeats = null;
     this.observations = this.observations
-      .filter((o) => weightAt(o, now) >= this.minWeight)
+      .filter((o) => weightAt(o, now) >= this.minWeight || learnedWeightAt(o, now) >= UPTIME_KEEP_WEIGHT)
       .sort((a, b) => Date.parse(a.at) - Date.parse(b.at))
       .slice(-this.max);
     if (this.maxBytes !== Infinity) {
@@ -299,11 +328,20 @@ function summarise(obs: Observation[], now: Date, key?: EvidenceKey): DecayedEvi
   const k = key ?? { region: obs[0]!.region, gpu: obs[0]!.gpu, spot: obs[0]!.spot };
   let num = 0;
   let den = 0;
+  let had = 0;
+  let missed = 0;
   const byOutcome = (outcome: Outcome) =>
     weighted.filter((o) => o.outcome === outcome).reduce((s, o) => s + o.weight, 0);
   for (const observation of weighted) {
     const v = CAPACITY_VALUE[observation.outcome];
     if (v === 0) continue;
+    const lw = learnedWeightAt(observation, now);
+    if (v > 0) had += v * lw;
+    else missed += -v * lw;
+    // A serving cluster's own success (every replica ready, one per sweep) teaches the uptime only:
+    // in `capacity` hours of them would outweigh the stockouts of a region that just lost its GPUs,
+    // and the cluster's health already says it serves.
+    if (observation.source === 'passive' && v > 0) continue;
     num += v * observation.weight;
     den += observation.weight;
   }
@@ -313,6 +351,8 @@ function summarise(obs: Observation[], now: Date, key?: EvidenceKey): DecayedEvi
     spot: k.spot,
     capacity: den > 0 ? num / Math.max(den, 1) : 0,
     confidence: den,
+    uptime: (had + 1) / (had + missed + 2),
+    uptimeWeight: had + missed,
     stockoutWeight: byOutcome('stockout'),
     quotaWeight: byOutcome('quota'),
     rejectedWeight: byOutcome('rejected'),

@@ -1,5 +1,5 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { appNamespace, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, CAPACITY_LABEL, slotsOnSpot, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { classify } from './classify';
 import { EvidenceLedger, type DecayedEvidence } from './ledger';
 import type { Observation } from './types';
@@ -152,9 +152,14 @@ async function callFleet(ports: SignalPorts, problems: string[]): Promise<FleetC
 }
 
 /**
- * The passive signal: pending app pods in every cluster that should serve, their scheduling events
- * classified into observations (a namespace ResourceQuota is the cluster's own limit, not evidence
- * about Google's capacity, and unknown or transient events say nothing).
+ * The passive signal: app pods in every cluster that should serve. Pending pods' scheduling events
+ * are classified into observations (a namespace ResourceQuota is the cluster's own limit, not
+ * evidence about Google's capacity, and unknown or transient events say nothing); an active cluster
+ * with every replica Ready had its GPUs, one success observation per sweep — the positive side of
+ * the learned uptime (DecayedEvidence.uptime), which stockouts alone would only ever lower. The hedge's
+ * on-demand pods (CAPACITY_LABEL) say nothing about Spot and are not read: a set-based `!=`
+ * requirement also matches pods without the label
+ * (https://kubernetes.io/docs/concepts/overview/working-with-objects/labels/#equality-based-requirement).
  */
 async function readAppPods(
   spec: FleetSpec,
@@ -175,15 +180,30 @@ async function readAppPods(
       return [
         c.name,
         await settle(
-          ports.workloads(m, projectNumber).appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name}`),
+          ports
+            .workloads(m, projectNumber)
+            .appPods(appNamespace(spec), `app.kubernetes.io/name=${spec.app.name},${CAPACITY_LABEL}!=on-demand`),
         ),
       ] as const;
     }),
   );
   for (const [name, r] of results) pods.set(name, r);
+  const spot = slotsOnSpot(spec);
   for (const c of serving) {
     const r = pods.get(c.name);
     if (!r?.ok) continue;
+    if (c.mode === 'active' && c.replicas > 0 && r.value.ready >= c.replicas && !r.value.pending.length)
+      observations.push({
+        source: 'passive',
+        region: c.region,
+        zone: null,
+        gpu: c.gpu,
+        spot,
+        outcome: 'success',
+        at: ports.clock.now().toISOString(),
+        details: `${c.name}: ${r.value.ready}/${c.replicas} replicas ready`,
+        sweepId,
+      });
     for (const pod of r.value.pending) {
       for (const ev of pod.events) {
         const cls = classify(ev.message);
@@ -193,7 +213,7 @@ async function readAppPods(
           region: c.region,
           zone: cls.zone,
           gpu: cls.gpu ?? c.gpu,
-          spot: spec.gpu.provisioning === 'spot',
+          spot,
           outcome: cls.kind,
           at: ev.at,
           details: `${c.name}/${pod.name} ${ev.reason}: ${ev.message}`,

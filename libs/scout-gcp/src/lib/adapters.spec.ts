@@ -97,14 +97,22 @@ describe('adapters against the sandbox, with the official clients', () => {
     const usc1 = report.regions.find((r) => r.region === 'us-central1')!;
     expect(usc1.status).toBe('ok');
     expect(usc1.clusters[0]).toMatchObject({ name: 'sd-us-central1', pendingPods: 1, syncCode: 'SYNCED' });
-    const passive = report.newObservations.filter((o) => o.source === 'passive');
+    const passive = report.newObservations.filter((o) => o.source === 'passive' && o.outcome !== 'success');
     expect(passive).toEqual([
       expect.objectContaining({ region: 'us-central1', gpu: 'nvidia-l4', outcome: 'stockout', zone: 'us-central1-a' }),
     ]);
     expect(passive[0]!.details).toContain('GCE out of resources');
+    // The cluster with every replica ready had its GPUs: one success for the learned uptime.
+    expect(report.newObservations.filter((o) => o.outcome === 'success')).toEqual([
+      expect.objectContaining({
+        source: 'passive',
+        region: 'europe-west4',
+        details: 'sd-europe-west4: 2/2 replicas ready',
+      }),
+    ]);
     // gathering again does not double-count the same event
     const again = await gatherSignals(h.spec, h.adapters.ports, ledger);
-    expect(again.newObservations.filter((o) => o.source === 'passive')).toEqual([]);
+    expect(again.newObservations.filter((o) => o.source === 'passive' && o.outcome === 'stockout')).toEqual([]);
   });
 
   it('sends Google’s error body back as a SignalError naming the API', async () => {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { diffLines } from 'diff';
-import { formatIssue, parseFleetSpec, writeClusters, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { formatIssue, parseFleetSpec, writeClusters, type FleetSpec, slotsOnSpot } from '@gpu-fleet/fleet-spec';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import {
   renderTree,
@@ -322,7 +322,7 @@ async function runProbes(
   const count = spec.gpu.count;
   const gpuMinutes = Math.ceil((count * spec.scout.probeDeadlineSeconds) / 60);
   const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, ledger.all(), gpuMinutes);
-  const spot = spec.gpu.provisioning === 'spot';
+  const spot = slotsOnSpot(spec);
   const want = spec.scout.probesPerSweep;
   let projectNumber: string;
   let memberships: Membership[];

@@ -24,6 +24,7 @@ import {
 } from '@gpu-fleet/fleet-spec';
 import type { K8sObject } from './k8s-object';
 import { GPU_RESOURCE, readinessEndpoint as readinessEndpointOf } from './builders/workload';
+import { onDemandName } from './labels';
 
 export interface Finding {
   /** Folder (clusters/<name>, fleet-config/config-cluster) or spec file the finding is about. */
@@ -119,7 +120,8 @@ export function clusterInvariants(
         add(
           `declares ${dep.spec.replicas} replicas while ScaledObject "${scaler.metadata?.name}" scales it: Config Sync would reset every change the autoscaler makes; drop replicas from the Deployment (npm run scout -- render does; or remove the patch in fleet-config/patches that adds it)`,
         );
-      const min = role ? autoscalingMinimum(role, cluster) : 0;
+      // The hedge's on-demand Deployment starts from 0 whatever the cluster's role.
+      const min = resource.metadata?.name === onDemandName(spec) ? 0 : role ? autoscalingMinimum(role, cluster) : 0;
       if (scaler.spec?.minReplicaCount !== min)
         add(
           `is scaled from ${scaler.spec?.minReplicaCount} but this ${role ?? 'inactive'} cluster's minimum is ${min} (warm: its replicas; cold: 0)`,
@@ -158,6 +160,57 @@ export function clusterInvariants(
   }
   if (!objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === spec.app.name)) {
     findings.push({ scope, message: `builds no Deployment "${spec.app.name}"` });
+  }
+  if (spec.gpu.provisioning === 'hedged') findings.push(...hedgeInvariants(scope, spec, objects, classes));
+  return findings;
+}
+
+type Labelled = K8sObject & {
+  spec?: {
+    selector?: { matchLabels?: Record<string, string> } & Record<string, unknown>;
+    template?: { metadata?: { labels?: Record<string, string> }; spec?: Pod };
+  };
+};
+const matches = (selector: Record<string, string> | undefined, labels: Record<string, string> | undefined) =>
+  !!selector && Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => labels?.[k] === v);
+
+/**
+ * gpu.provisioning hedged (docs/hedging.md): the cluster's own pods run on Spot only and the hedge's
+ * on-demand only — each GPU Deployment's ComputeClass says so; the two Deployments' selectors do not
+ * overlap (Deployments with overlapping selectors fight over pods:
+ * https://kubernetes.io/docs/concepts/workloads/controllers/deployment/#label-selector-updates); and the
+ * Service selects the pods of both, or the on-demand replicas would serve nothing.
+ */
+function hedgeInvariants(
+  scope: string,
+  spec: FleetSpec,
+  objects: K8sObject[],
+  classes: Map<string | undefined, ComputeClassObject>,
+): Finding[] {
+  const findings: Finding[] = [];
+  const deployments = objects.filter((o) => o.kind === 'Deployment') as Labelled[];
+  const service = objects.find((o) => o.kind === 'Service' && o.metadata?.name === spec.app.name) as
+    (K8sObject & { spec?: { selector?: Record<string, string> } }) | undefined;
+  for (const dep of deployments) {
+    const add = (message: string) => findings.push({ scope, object: objectId(dep), message });
+    const onDemand = dep.metadata?.name === onDemandName(spec);
+    if (dep.metadata?.name !== spec.app.name && !onDemand) continue;
+    const cc = classes.get(dep.spec?.template?.spec?.nodeSelector?.['cloud.google.com/compute-class']);
+    const wrong = (cc?.spec?.priorities ?? []).filter((p) => (p.spot === true) === onDemand);
+    if (wrong.length)
+      add(
+        onDemand
+          ? `is the hedge's on-demand Deployment but its ComputeClass has Spot rules: the hedge must not depend on Spot`
+          : `is a Spot slot of a hedged fleet but its ComputeClass has on-demand rules: the fallback is the hedge's Deployment, sized fleet-wide (gpu.provisioning hedged renders Spot only)`,
+      );
+    const labels = dep.spec?.template?.metadata?.labels;
+    if (service && !matches(service.spec?.selector, labels))
+      add(`its pods do not match Service "${spec.app.name}"'s selector: they would get no traffic`);
+    for (const other of deployments.filter((d) => d !== dep))
+      if (matches(dep.spec?.selector?.matchLabels, other.spec?.template?.metadata?.labels))
+        add(
+          `its selector also matches the pods of Deployment "${other.metadata?.name}": overlapping selectors fight over pods`,
+        );
   }
   return findings;
 }

@@ -7,11 +7,11 @@ import { RENDERER_VERSION, rendererVersionOf } from './yaml';
 /**
  * RENDERER_VERSION must change whenever the rendered output changes, or a pinned scout image would
  * not notice that main was rendered by different code (the sweep's renderer check). The digest of
- * the example fleet's rendering — plain, with autoscaling, on spot, with a scout image — is recorded
+ * the example fleet's rendering — plain, with autoscaling, on spot, hedged — is recorded
  * here beside the version it belongs to: a change to the output fails this test until both are
  * updated together.
  */
-const RECORDED = { version: 2, digest: '5e99f76385bc67e2' };
+const RECORDED = { version: 3, digest: 'fffd92b6335e7b0b' };
 
 const catalog = GpuCatalog.bundled();
 function renderedDigest(): string {
@@ -19,6 +19,7 @@ function renderedDigest(): string {
     EXAMPLE_FLEET_YAML,
     `${EXAMPLE_FLEET_YAML}\nautoscaling:\n  enabled: true\n`,
     EXAMPLE_FLEET_YAML.replace(/^gpu:\n/m, 'gpu:\n  provisioning: spot\n  acceptCutGenerations: true\n'),
+    EXAMPLE_FLEET_YAML.replace(/^gpu:\n/m, 'gpu:\n  provisioning: hedged\n  acceptCutGenerations: true\n'),
   ];
   const hash = createHash('sha256');
   for (const text of variants) {

@@ -2,6 +2,8 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import {
   fleetJsonSchema,
   fleetSpecMarkdown,
+  hedgeCluster,
+  kedaNeeded,
   renderedReplicas,
   type ClusterSpec,
   type FleetSpec,
@@ -11,6 +13,7 @@ import { CLUSTER_LABEL, GPU_LABEL, MODE_LABEL, REGION_LABEL } from './labels';
 import {
   deployment,
   namespace,
+  onDemandDeployment,
   podDisruptionBudget,
   readyGateConfigMap,
   service,
@@ -20,6 +23,7 @@ import { probeResources } from './builders/probes';
 import { acceleratorSelectorPatch, computeClass } from './builders/compute-class';
 import { trafficLayer } from './builders/traffic';
 import {
+  hedgeScaledObject,
   kedaInstall,
   kedaTriggerAuthentication,
   loadPodMonitoring,
@@ -73,9 +77,7 @@ export function renderTree(spec: FleetSpec, catalog: GpuCatalog = GpuCatalog.bun
     ['poddisruptionbudget.yaml', [podDisruptionBudget(spec)]],
     ['probes.yaml', probeResources(spec)],
     ['scout-rbac.yaml', scoutObserverRbac(spec)],
-    ...(spec.autoscaling.enabled
-      ? ([['podmonitoring.yaml', [loadPodMonitoring(spec)]]] as Array<[string, unknown[]]>)
-      : []),
+    ...(kedaNeeded(spec) ? ([['podmonitoring.yaml', [loadPodMonitoring(spec)]]] as Array<[string, unknown[]]>) : []),
   ];
   for (const [file, objects] of base) put(`${BASE_DIR}/${file}`, generatedYaml(objects));
   put(
@@ -163,7 +165,8 @@ function clusterOverlay(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatal
     out.push([`${dir}/gpu-patch.yaml`, generatedYaml([acceleratorSelectorPatch(spec, cluster)])]);
     patches.push({ path: 'gpu-patch.yaml' });
   }
-  if (spec.autoscaling.enabled) {
+  // KEDA in every GPU cluster: the hedge moves with the active clusters, autoscaling runs in each.
+  if (kedaNeeded(spec)) {
     out.push([`${dir}/keda.yaml`, generatedYaml(kedaInstall(spec))]);
     resources.push('keda.yaml');
   }
@@ -175,6 +178,23 @@ function clusterOverlay(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatal
       generatedYaml([kedaTriggerAuthentication(spec), scaledObject(spec, cluster)]),
     ]);
     resources.push('scaledobject.yaml');
+  }
+  // gpu.provisioning hedged: the hedge cluster runs the on-demand Deployment and its ScaledObject
+  // (docs/hedging.md); every other cluster runs Spot only.
+  if (spec.gpu.provisioning === 'hedged' && hedgeCluster(spec, catalog)?.name === cluster.name) {
+    out.push([
+      `${dir}/hedge.yaml`,
+      generatedYaml(
+        [
+          computeClass(spec, cluster, catalog, 'on-demand'),
+          onDemandDeployment(spec),
+          ...(autoscaled ? [] : [kedaTriggerAuthentication(spec)]),
+          hedgeScaledObject(spec),
+        ],
+        `The fleet's on-demand hedge (gpu.provisioning hedged): replicas for the Spot ones missing fleet-wide. This cluster holds it: ${spec.gpu.hedge.onDemandCluster === cluster.name ? 'gpu.hedge.onDemandCluster' : 'the active cluster with the cheapest on-demand GPU'}.`,
+      ),
+    ]);
+    resources.push('hedge.yaml');
   }
   const kustomization = {
     ...KUSTOMIZATION,

@@ -15,13 +15,24 @@ const replacing = (min = 2): FleetSpec => {
 describe('rule: make-before-break', () => {
   it('drains the replaced cluster once every replica of its replacement is ready, and tidies the marker', () => {
     const spec = replacing();
-    const p = builder(spec, [], fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100)), 100);
+    // Replaced for an opportunity, not for failing: its replica is ready and may have requests in flight.
+    const p = builder(spec, [], fleet(spec, {}, history(spec, 2, 100)), 100);
     finishReplacements(p);
     expect(p.changes.map((c) => [c.cluster, c.kind, c.to.mode])).toEqual([
       ['sd-us-central1', 'drain', 'draining'],
       ['sd-asia-northeast1', 'tidy', 'active'],
     ]);
     expect(p.byName('sd-asia-northeast1')!.replaces).toBeUndefined();
+  });
+
+  it('stands the replaced cluster by at once when none of its replicas is ready (no backend, nothing in flight)', () => {
+    const spec = replacing();
+    const p = builder(spec, [], fleet(spec, { 'sd-us-central1': 0 }, history(spec, 2, 100)), 100);
+    finishReplacements(p);
+    expect(p.changes.map((c) => [c.cluster, c.kind, c.to.mode])).toEqual([
+      ['sd-us-central1', 'standby', 'standby'],
+      ['sd-asia-northeast1', 'tidy', 'active'],
+    ]);
   });
 
   it('keeps the old cluster serving while the replacement is not ready', () => {

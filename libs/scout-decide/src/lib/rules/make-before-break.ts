@@ -20,11 +20,10 @@ export function finishReplacements(p: PlanBuilder): void {
     } else if (p.isGood(x.name)) {
       const h = p.healthOf(x.name)!;
       if (
-        p.change(
+        p.retire(
           old,
-          'drain',
-          { mode: 'draining', replaces: null },
           `replaced by ${x.name} (${x.region}), which has ${h.readyReplicas}/${x.replicas} ready replicas: make-before-break`,
+          { replaces: null },
         )
       ) {
         p.change(x, 'tidy', { replaces: null }, `replacement of ${old.name} complete`);

@@ -70,7 +70,8 @@ describe('rule: replace bad clusters', () => {
       onlyL4,
     );
     replaceBadClusters(p);
-    expect(p.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-us-central1', 'drain']]);
+    // No replica ready: no backend had traffic, so it goes to standby in one step.
+    expect(p.changes.map((c) => [c.cluster, c.kind, c.to.mode])).toEqual([['sd-us-central1', 'standby', 'standby']]);
   });
 
   it('keeps a failing cluster active when there is no replacement and draining would go below the minimum', () => {
@@ -91,7 +92,7 @@ describe('rule: replace bad clusters', () => {
 });
 
 describe('rule: replace bad clusters — a replacement that fails before it was ever ready', () => {
-  it('is withdrawn (drained), not replaced in turn, so the original gets a new replacement and the fleet does not grow', () => {
+  it('is withdrawn (to standby: it never served), not replaced in turn, so the original gets a new replacement and the fleet does not grow', () => {
     // sd-asia-northeast1 was activated to replace sd-us-central1; both have been bad since.
     const inFlight = {
       ...spec,
@@ -111,9 +112,9 @@ describe('rule: replace bad clusters — a replacement that fails before it was 
       onlyL4,
     );
     replaceBadClusters(p);
-    expect(p.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-asia-northeast1', 'drain']]);
+    expect(p.changes.map((c) => [c.cluster, c.kind])).toEqual([['sd-asia-northeast1', 'standby']]);
     expect(p.changes[0]!.reason).toMatch(
-      /^replacement for sd-us-central1 failing for \d+ sweeps .* before it was ever ready: withdrawn; sd-us-central1 gets another replacement$/,
+      /^replacement for sd-us-central1 failing for \d+ sweeps .* before it was ever ready: withdrawn; sd-us-central1 gets another replacement; no replica was ready/,
     );
     expect(p.byName('sd-asia-northeast1')!.replaces).toBeUndefined();
     expect(p.byName('sd-us-central1')!.mode).toBe('active');

@@ -18,6 +18,12 @@ export function replaceBadClusters(p: PlanBuilder): void {
       continue;
     }
     if (p.replacedSoon(c.name)) continue; // a replacement is on its way (rule 1)
+    if (!c.replaces && p.hedgeWaits(c)) {
+      p.notes.push(
+        `${c.name}: Spot missing (${h.reason}); the hedge's on-demand replicas cover it; it moves only once Spot was missing for most of gpu.hedge.moveAfterMinutes (${p.spec.gpu.hedge.moveAfterMinutes} min)`,
+      );
+      continue;
+    }
     // A replacement that fails before it was ever ready is withdrawn, not replaced in turn: a
     // replacement of the replacement would leave the original without one, so once the original
     // recovered the fleet would keep it, the second replacement and the rest — one region more per
@@ -25,11 +31,10 @@ export function replaceBadClusters(p: PlanBuilder): void {
     // replacement on the next sweep.
     const original = c.replaces ? p.byName(c.replaces) : undefined;
     if (original?.mode === 'active') {
-      p.change(
+      p.retire(
         c,
-        'drain',
-        { mode: 'draining', replaces: null },
         `replacement for ${original.name} failing for ${h.badSweeps} sweeps (${h.reason}) before it was ever ready: withdrawn; ${original.name} gets another replacement`,
+        { replaces: null },
       );
       continue;
     }
@@ -59,7 +64,15 @@ export function replaceBadClusters(p: PlanBuilder): void {
       }
     }
     const remaining = p.readyOthers(c.name);
-    const repl = p.bestReplacement(c, remaining < p.policy.minServingRegions);
+    const belowMin = remaining < p.policy.minServingRegions;
+    const repl = p.bestReplacement(c, belowMin, p.movesSlot(c));
+    if (!repl && p.bestReplacement(c, belowMin)) {
+      // Hedged only (movesSlot accepts every candidate otherwise).
+      p.notes.push(
+        `${c.name}: Spot missing for ${h.badSweeps} sweeps (${h.reason}); the hedge's on-demand replicas cover it and no candidate's learned uptime beats ${c.region}'s ${p.uptimeOf(c.region, c.gpu).toFixed(2)} by placement.switchMargin ${p.policy.switchMargin}: the slot stays`,
+      );
+      continue;
+    }
     if (repl) {
       p.activate(
         repl,
@@ -67,10 +80,8 @@ export function replaceBadClusters(p: PlanBuilder): void {
         c.name,
       );
     } else if (remaining >= p.policy.minServingRegions) {
-      p.change(
+      p.retire(
         c,
-        'drain',
-        { mode: 'draining' },
         `failing for ${h.badSweeps} sweeps (${h.reason}) and no eligible replacement; ${remaining} other region(s) still serve (min ${p.policy.minServingRegions})`,
       );
     } else {

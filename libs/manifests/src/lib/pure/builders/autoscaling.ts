@@ -2,6 +2,7 @@ import {
   appNamespace,
   autoscalingMinimum,
   autoscalingRoles,
+  hedgeTarget,
   kedaServiceAccount,
   proxyContinent,
   type ClusterSpec,
@@ -15,7 +16,7 @@ import type {
   ScaledObject,
   ScaledObjectTrigger,
 } from '../gke-types';
-import { commonLabels, selectorLabels } from '../labels';
+import { CAPACITY_LABEL, commonLabels, hedged, onDemandName, servingSelector } from '../labels';
 
 /**
  * Demand-driven scaling with KEDA (docs/autoscaling.md has the engine choice and every source).
@@ -110,8 +111,71 @@ export function loadPodMonitoring(spec: FleetSpec): PodMonitoring {
     kind: 'PodMonitoring',
     metadata: { name: `${spec.app.name}-load`, namespace: appNamespace(spec), labels: commonLabels(spec) },
     spec: {
-      selector: { matchLabels: selectorLabels(spec) },
+      selector: { matchLabels: servingSelector(spec) },
       endpoints: [{ port: spec.app.probes.readiness.port, path: '/metrics', interval: '30s' }],
+      // Hedged: each series says which Deployment its pod belongs to (the hedge counts Spot replicas
+      // alone); targetLabels.fromPod copies a pod label onto the target
+      // (https://github.com/GoogleCloudPlatform/prometheus-engine/blob/main/doc/api.md#labelmapping).
+      ...(hedged(spec) ? { targetLabels: { fromPod: [{ from: CAPACITY_LABEL, to: 'capacity' }] } } : {}),
+    },
+  };
+}
+
+/**
+ * Minutes of samples the hedge's query looks at: max_over_time over one minute, so a Spot pod that
+ * was preempted (and stopped reporting) drops out of the sum within a minute instead of answering for
+ * Managed Service for Prometheus' 5-minute lookback (MANAGED_PROMETHEUS_LOOKBACK_MINUTES); two
+ * 30-second scrapes fall in it. The backtest's HEDGE_METRIC_MINUTES models this delay plus KEDA's poll.
+ */
+export const HEDGE_SAMPLE_MINUTES = 1;
+
+/**
+ * gpu.provisioning hedged, the fast loop: the hedge cluster's ScaledObject sizes the on-demand
+ * Deployment to the fleet's missing Spot replicas — hedgeTarget (the replicas the fleet serves with)
+ * minus the Spot replicas ready anywhere in the project, read from Managed Service for Prometheus,
+ * which answers for every cluster of the project. Up at once (the HPA's default scale-up), down only
+ * after the Spot replicas have been back for gpu.hedge.cooldownMinutes (the scale-down stabilisation
+ * window), one pod a minute; KEDA's cooldownPeriod (the same) before the last one. Each removed pod's
+ * ready gate holds its stop until its generations are done: make-before-break with the drain.
+ */
+export function hedgeScaledObject(spec: FleetSpec): ScaledObject {
+  const target = hedgeTarget(spec);
+  const cooldown = spec.gpu.hedge.cooldownMinutes * 60;
+  const spotReady = `${READY_METRIC}{capacity="spot",namespace="${appNamespace(spec)}"}`;
+  return {
+    apiVersion: 'keda.sh/v1alpha1',
+    kind: 'ScaledObject',
+    metadata: { name: onDemandName(spec), namespace: appNamespace(spec), labels: commonLabels(spec) },
+    spec: {
+      scaleTargetRef: { apiVersion: 'apps/v1', kind: 'Deployment', name: onDemandName(spec) },
+      pollingInterval: 30,
+      cooldownPeriod: cooldown,
+      minReplicaCount: 0,
+      maxReplicaCount: spec.gpu.hedge.maxOnDemandReplicas ?? target,
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          behavior: {
+            scaleDown: {
+              stabilizationWindowSeconds: cooldown,
+              policies: [{ type: 'Pods', value: 1, periodSeconds: 60 }],
+            },
+          },
+        },
+      },
+      triggers: [
+        {
+          type: 'prometheus',
+          name: 'spot-missing',
+          metadata: {
+            serverAddress: `https://monitoring.googleapis.com/v1/projects/${spec.project}/location/global/prometheus`,
+            // ceil(missing / 1) replicas; active (from 0) when any is missing.
+            query: `clamp_min(${target} - (sum(max_over_time(${spotReady}[${HEDGE_SAMPLE_MINUTES}m])) or vector(0)), 0)`,
+            threshold: '1',
+            activationThreshold: '0',
+          },
+          authenticationRef: { kind: 'ClusterTriggerAuthentication', name: KEDA_TRIGGER_AUTH },
+        },
+      ],
     },
   };
 }

@@ -1,7 +1,7 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { appNamespace, autoscalingRoles, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { ComputeClass, ComputeClassPriority } from '../gke-types';
-import { commonLabels, computeClassName } from '../labels';
+import { commonLabels, computeClassName, onDemandComputeClassName } from '../labels';
 
 /**
  * GPU types a cluster tries, in order: its own GPU first, then the spec's other preferences that
@@ -19,11 +19,21 @@ export function clusterGpuOrder(spec: FleetSpec, cluster: ClusterSpec, catalog: 
  * `whenUnsatisfiable: DoNotScaleUp` keeps a stocked-out GPU pod Pending (a visible stockout signal)
  * instead of landing on a node without a GPU.
  */
-export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatalog): ComputeClass {
+export function computeClass(
+  spec: FleetSpec,
+  cluster: ClusterSpec,
+  catalog: GpuCatalog,
+  capacity: 'slots' | 'on-demand' = 'slots',
+): ComputeClass {
   const priorities: ComputeClassPriority[] = clusterGpuOrder(spec, cluster, catalog).flatMap((type) => {
     const gpu = { type, count: spec.gpu.count };
+    // hedged: the cluster's own pods on Spot only — the fallback is the hedge's Deployment on the
+    // on-demand class, sized fleet-wide, not this class's next rule (which would keep a pod on
+    // on-demand in every region until active migration moves it back).
+    if (capacity === 'on-demand') return [{ gpu, spot: false }];
     switch (spec.gpu.provisioning) {
       case 'spot':
+      case 'hedged':
         return [{ gpu, spot: true }];
       case 'spot-then-on-demand':
         return [
@@ -37,9 +47,15 @@ export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: Gpu
   return {
     apiVersion: 'cloud.google.com/v1',
     kind: 'ComputeClass',
-    metadata: { name: computeClassName(spec), labels: commonLabels(spec) },
+    metadata: {
+      name: capacity === 'on-demand' ? onDemandComputeClassName(spec) : computeClassName(spec),
+      labels: commonLabels(spec),
+    },
     spec: {
-      description: `GPU preference order for ${spec.app.name} in ${cluster.region}`,
+      description:
+        capacity === 'on-demand'
+          ? `On-demand GPUs for the ${spec.app.name} hedge in ${cluster.region}`
+          : `GPU preference order for ${spec.app.name} in ${cluster.region}`,
       priorities,
       whenUnsatisfiable: 'DoNotScaleUp',
       nodePoolAutoCreation: { enabled: true },
@@ -48,7 +64,9 @@ export function computeClass(spec: FleetSpec, cluster: ClusterSpec, catalog: Gpu
       // replica it could never move the pod — and if it could, the region would be down for a full
       // model reload. Only a cluster with two or more replicas can migrate one pod at a time while
       // the other serves. https://cloud.google.com/kubernetes-engine/docs/concepts/about-custom-compute-classes
-      ...(activeMigrationAllowed(spec, cluster) ? { activeMigration: { optimizeRulePriority: true } } : {}),
+      ...(capacity === 'slots' && activeMigrationAllowed(spec, cluster)
+        ? { activeMigration: { optimizeRulePriority: true } }
+        : {}),
     },
   };
 }

@@ -7,7 +7,7 @@ import {
   type FleetSpec,
 } from '@gpu-fleet/fleet-spec';
 import type { BackendConfig, FrontendConfig, MultiClusterIngress, MultiClusterService } from '../gke-types';
-import { commonLabels, selectorLabels } from '../labels';
+import { commonLabels, servingSelector } from '../labels';
 import { namespace, readinessEndpoint } from './workload';
 
 /** A traffic layer: the objects the config cluster needs to expose the app at one global VIP. */
@@ -49,7 +49,7 @@ export const multiClusterIngressLayer: TrafficLayer = {
       spec: {
         template: {
           spec: {
-            selector: selectorLabels(spec),
+            selector: servingSelector(spec),
             ports: [{ name: 'http', protocol: 'TCP', port: spec.app.port, targetPort: spec.app.port }],
           },
         },

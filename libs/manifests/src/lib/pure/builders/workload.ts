@@ -19,7 +19,17 @@ import {
   terminationGracePeriodSeconds,
   type FleetSpec,
 } from '@gpu-fleet/fleet-spec';
-import { commonLabels, computeClassName, selectorLabels } from '../labels';
+import {
+  CAPACITY_LABEL,
+  commonLabels,
+  computeClassName,
+  onDemandComputeClassName,
+  onDemandName,
+  SERVES_LABEL,
+  selectorLabels,
+  servingSelector,
+  spotPodLabels,
+} from '../labels';
 import { READY_GATE_PY } from './ready-gate.py';
 
 export const GPU_RESOURCE = 'nvidia.com/gpu';
@@ -225,7 +235,7 @@ export function deployment(spec: FleetSpec): Deployment {
       progressDeadlineSeconds: app.probes.startupTimeoutSeconds + 900,
       template: {
         metadata: {
-          labels: commonLabels(spec),
+          labels: { ...commonLabels(spec), ...spotPodLabels(spec) },
           ...(Object.keys(annotations).length ? { annotations: sortKeys(annotations) } : {}),
         },
         spec: {
@@ -246,6 +256,43 @@ export function deployment(spec: FleetSpec): Deployment {
 }
 
 export const READY_GATE_HASH_ANNOTATION = 'gpu-fleet.dev/ready-gate-sha256';
+
+/**
+ * gpu.provisioning hedged: the hedge's Deployment in the hedge cluster — the app's own pod, on the
+ * on-demand ComputeClass, under a selector of its own (labels.ts SERVES_LABEL says why), with no
+ * `replicas`: its ScaledObject (hedgeScaledObject) owns them, from 0. A Deployment created without
+ * replicas starts at 1, and KEDA scales a new target to minReplicaCount at once ("when you first
+ * create your Deployment ... KEDA will immediately scale it to minReplicaCount",
+ * https://keda.sh/docs/2.20/reference/scaledobject-spec/#cooldownperiod), so at most one pod is
+ * pending briefly when the hedge moves.
+ */
+export function onDemandDeployment(spec: FleetSpec): Deployment {
+  const spot = deployment(spec);
+  const name = onDemandName(spec);
+  const podSpec = spot.spec!.template.spec!;
+  return {
+    ...spot,
+    metadata: { ...spot.metadata, name },
+    spec: {
+      revisionHistoryLimit: spot.spec!.revisionHistoryLimit,
+      selector: { matchLabels: { 'app.kubernetes.io/name': name } },
+      strategy: spot.spec!.strategy,
+      progressDeadlineSeconds: spot.spec!.progressDeadlineSeconds,
+      template: {
+        metadata: {
+          ...spot.spec!.template.metadata,
+          labels: {
+            ...commonLabels(spec),
+            'app.kubernetes.io/name': name,
+            [SERVES_LABEL]: spec.app.name,
+            [CAPACITY_LABEL]: 'on-demand',
+          },
+        },
+        spec: { ...podSpec, nodeSelector: { 'cloud.google.com/compute-class': onDemandComputeClassName(spec) } },
+      },
+    },
+  };
+}
 
 /**
  * The Cloud Storage FUSE sidecar's resources as the driver's pod annotations
@@ -279,7 +326,7 @@ export function service(spec: FleetSpec): Service {
     metadata: { name: spec.app.name, namespace: appNamespace(spec), labels: commonLabels(spec) },
     spec: {
       type: 'ClusterIP',
-      selector: selectorLabels(spec),
+      selector: servingSelector(spec),
       ports: [{ name: 'http', port: spec.app.port, targetPort: 'http', protocol: 'TCP' }],
     },
   };
