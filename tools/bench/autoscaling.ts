@@ -21,6 +21,7 @@ import {
   type DemandSource,
   type PolicyName,
   type PolicyResult,
+  type Timeline,
 } from '@gpu-fleet/backtest';
 import type { ProxyContinent } from '@gpu-fleet/fleet-spec';
 import { backtestRandom, diurnalDemand, sandboxEpoch, syntheticCapacity } from '@gpu-fleet/sandbox';
@@ -92,6 +93,9 @@ interface Case {
   specText: string;
   policy: PolicyName;
   demandFactor?: number;
+  /** Default: on-demand on the synthetic month, spot on a trace. */
+  provisioning?: Timeline['provisioning'];
+  spothedge?: { target: number; extra: number };
 }
 
 async function scenario(cases: Case[], seeds: number[], trace?: string): Promise<Row[]> {
@@ -106,11 +110,15 @@ async function scenario(cases: Case[], seeds: number[], trace?: string): Promise
         specText: c.specText,
         catalog,
         ...source,
-        timeline: timelineFor(spec, trace ? { provisioning: 'spot' } : {}),
+        timeline: timelineFor(
+          spec,
+          c.provisioning ? { provisioning: c.provisioning } : trace ? { provisioning: 'spot' } : {},
+        ),
         days: 30,
         seed,
         random: backtestRandom(seed),
         policies: [c.policy],
+        ...(c.spothedge ? { spothedgeSizes: [c.spothedge] } : {}),
         demand: scaledDemand(seed, source.start, c.demandFactor ?? 1),
       });
       runs.push(r.policies[0]!);
@@ -124,14 +132,15 @@ const pct = (x: number) => `${(x * 100).toFixed(2)} %`;
 const n = (x: number | null, d = 0) => (x === null ? '—' : x.toFixed(d));
 
 function table(title: string, rows: Row[], baseline: number): string[] {
+  const cost0 = rows[0]!.cost;
   return [
     `**${title}**`,
     '',
-    '| fleet | URL availability | GPU h | vs always-on | cost $ | generations served | failed | wait p95 min | served remotely | cold starts | cold wait p50 / p95 min | cut by scale-down | cut by node loss |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '| fleet | URL availability | GPU h | vs always-on | cost $ | cost vs first row | generations served | failed | wait p95 min | served remotely | cold starts | cold wait p50 / p95 min | cut by scale-down | cut by node loss |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows.map(
       (r) =>
-        `| ${r.label} | ${pct(r.availability)} | ${n(r.gpuHours)} | ${(((r.gpuHours - baseline) / baseline) * 100).toFixed(1)} % | ${n(r.cost)} | ${pct(r.served)} | ${n(r.failed)} | ${n(r.waitP95)} | ${pct(r.remote)} | ${n(r.coldStarts)} | ${n(r.coldP50)} / ${n(r.coldP95)} | ${r.cutScaleDown} | ${r.cutNodeLoss} |`,
+        `| ${r.label} | ${pct(r.availability)} | ${n(r.gpuHours)} | ${(((r.gpuHours - baseline) / baseline) * 100).toFixed(1)} % | ${n(r.cost)} | ${((r.cost / cost0) * 100).toFixed(0)} % | ${pct(r.served)} | ${n(r.failed)} | ${n(r.waitP95)} | ${pct(r.remote)} | ${n(r.coldStarts)} | ${n(r.coldP50)} / ${n(r.coldP95)} | ${r.cutScaleDown} | ${r.cutNodeLoss} |`,
     ),
     '',
   ];
@@ -190,6 +199,28 @@ async function main() {
     [1],
     'aws-10-26-2022',
   );
+  // gpu.provisioning hedged with users (issue 23): the warm region's floor on Spot with the on-demand
+  // hedge, cold regions waking on Spot first; against the always-on fleet on on-demand and SkyServe.
+  const hedgedCases: Case[] = [
+    { label: 'static always-on, on-demand', specText: always, policy: 'static', provisioning: 'on-demand' },
+    { label: 'scout always-on, hedged', specText: always, policy: 'scout', provisioning: 'hedged' },
+    { label: '**scout autoscaled, hedged**', specText: always, policy: 'autoscaled', provisioning: 'hedged' },
+    ...[
+      { target: 2, extra: 0 },
+      { target: 2, extra: 1 },
+      { target: 1, extra: 1 },
+    ].map((size): Case => ({
+      label: `SpotHedge ${size.target}+${size.extra} (SkyServe), spot + on-demand fallback`,
+      specText: always,
+      policy: 'spothedge',
+      provisioning: 'spot',
+      spothedge: size,
+    })),
+  ];
+  const hedged = [
+    await scenario(hedgedCases, [1], 'aws-10-26-2022'),
+    await scenario(hedgedCases, [1], 'aws-08-27-2023-16node'),
+  ];
   const wall = (performance.now() - t0) / 1000;
   const d = diurnalDemand(1, sandboxEpoch(1));
   const lines = [
@@ -210,6 +241,16 @@ async function main() {
       'Spot on the real trace aws-10-26-2022 (27 days, spot preemptions from the trace)',
       spot,
       spot[0]!.gpuHours,
+    ),
+    ...table(
+      'Hedged with the diurnal demand, real trace aws-10-26-2022 (27 days; cost vs the always-on on-demand fleet in the first row)',
+      hedged[0]!,
+      hedged[0]![0]!.gpuHours,
+    ),
+    ...table(
+      'Hedged with the diurnal demand, real trace aws-08-27-2023-16node (11 days)',
+      hedged[1]!,
+      hedged[1]![0]!.gpuHours,
     ),
   ];
   const text = lines.join('\n').trimEnd();

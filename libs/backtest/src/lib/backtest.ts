@@ -382,6 +382,8 @@ export function withProvisioning(specText: string, timeline: Pick<Timeline, 'pro
   if (doc.getIn(['gpu', 'provisioning']) === timeline.provisioning) return specText;
   doc.setIn(['gpu', 'provisioning'], timeline.provisioning);
   if (timeline.provisioning !== 'on-demand') doc.setIn(['gpu', 'acceptCutGenerations'], true);
+  // The hedge as it runs once KEDA is installed (step 2; docs/hedging.md).
+  if (timeline.provisioning === 'hedged') doc.setIn(['gpu', 'hedge', 'stage'], 'hedge');
   return doc.toString();
 }
 

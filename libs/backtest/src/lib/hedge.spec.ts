@@ -14,7 +14,7 @@ const spec: FleetSpec = {
     ...base.gpu,
     provisioning: 'hedged',
     acceptCutGenerations: true,
-    hedge: { cooldownMinutes: 20, moveAfterMinutes: 120 },
+    hedge: { cooldownMinutes: 20, moveAfterMinutes: 120, stage: 'hedge' as const },
   },
 };
 const timeline = timelineFor(spec, { provisioning: 'hedged', nodeEventsPerMonth: 0 });

@@ -123,6 +123,10 @@ export const probeImageOf = (spec: Pick<FleetSpec, 'scout'>): string | null =>
 export const slotsOnSpot = (spec: Pick<FleetSpec, 'gpu'>): boolean =>
   spec.gpu.provisioning === 'spot' || spec.gpu.provisioning === 'hedged';
 
+/** gpu.provisioning hedged at step 2 (gpu.hedge.stage hedge): Spot-only clusters and the on-demand hedge are rendered. */
+export const hedgeActive = (spec: Pick<FleetSpec, 'gpu'>): boolean =>
+  spec.gpu.provisioning === 'hedged' && spec.gpu.hedge.stage === 'hedge';
+
 /** KEDA runs in the GPU clusters: for demand-driven scaling or for the hedge's on-demand replicas. */
 export const kedaNeeded = (spec: Pick<FleetSpec, 'gpu' | 'autoscaling'>): boolean =>
   spec.autoscaling.enabled || spec.gpu.provisioning === 'hedged';

@@ -68,6 +68,12 @@ export const HedgeSpec = z
       .describe(
         "Minutes a Spot slot must have been without Spot (bad sweeps in a row) before the scout proposes moving it to another region; placement.badSweepsBeforeDrop still applies. The hedge's on-demand replicas serve meanwhile, so waiting costs only their price. Default 120: Spot outages are heavy-tailed — one that has lasted long is likely to last about as long again (docs/hedging.md) — so after two hours a move, ready in about half an hour with auto-merge, is likely to pay, while the many short outages end before a pull request would even be merged.",
       ),
+    stage: z
+      .enum(['install-keda', 'hedge'])
+      .default('install-keda')
+      .describe(
+        "install-keda (step 1): KEDA is installed in every GPU cluster while each cluster's ComputeClass still falls back to on-demand in its own region; no ScaledObject yet, since Config Sync cannot apply one before KEDA's CRDs exist (KNV1021). hedge (step 2, once `kubectl get crd scaledobjects.keda.sh` answers in every GPU cluster): Spot-only clusters and the on-demand hedge. docs/hedging.md.",
+      ),
   })
   .describe('The on-demand hedge of gpu.provisioning hedged.');
 

@@ -91,7 +91,7 @@ const scenarios = ({ minDwell = 0, minHistory = 0, hedged = false } = {}): fc.Ar
                 ...base.gpu,
                 provisioning: 'hedged' as const,
                 acceptCutGenerations: true,
-                hedge: { cooldownMinutes: 20, moveAfterMinutes: r.moveAfter },
+                hedge: { cooldownMinutes: 20, moveAfterMinutes: r.moveAfter, stage: 'hedge' as const },
               },
             }
           : {}),

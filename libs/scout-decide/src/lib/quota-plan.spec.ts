@@ -168,7 +168,7 @@ describe('quotaPlan (hedged)', () => {
         ...base.gpu,
         provisioning: 'hedged' as const,
         acceptCutGenerations: true,
-        hedge: { cooldownMinutes: 20, moveAfterMinutes: 120, maxOnDemandReplicas: 2 },
+        hedge: { cooldownMinutes: 20, moveAfterMinutes: 120, stage: 'hedge' as const, maxOnDemandReplicas: 2 },
       },
     };
     const plan = quotaPlan(spec, catalog);

@@ -11,7 +11,7 @@ const issues = (text: string) => {
 describe('gpu.provisioning hedged and gpu.hedge', () => {
   it('defaults: a 20-minute cooldown (SkyServe’s downscale delay), no pinned cluster; Spot slots and KEDA', () => {
     const { spec } = loadFleetSpec(withGpu('  provisioning: hedged\n  acceptCutGenerations: true\n'));
-    expect(spec.gpu.hedge).toEqual({ cooldownMinutes: 20, moveAfterMinutes: 120 });
+    expect(spec.gpu.hedge).toEqual({ cooldownMinutes: 20, moveAfterMinutes: 120, stage: 'install-keda' });
     expect(slotsOnSpot(spec)).toBe(true);
     expect(kedaNeeded(spec)).toBe(true);
     expect(kedaNeeded(loadFleetSpec(EXAMPLE_FLEET_YAML).spec)).toBe(false);

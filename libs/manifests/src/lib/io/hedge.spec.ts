@@ -15,9 +15,12 @@ import {
 
 /** gpu.provisioning hedged, rendered and built with kustomize: Spot slots, one on-demand hedge, KEDA sizing it. */
 const catalog = GpuCatalog.bundled();
-const spec = loadFleetSpec(
-  EXAMPLE_FLEET_YAML.replace('  count: 1\n', '  count: 1\n  provisioning: hedged\n  acceptCutGenerations: true\n'),
-).spec;
+const hedgedYaml = (stage: string) =>
+  EXAMPLE_FLEET_YAML.replace(
+    '  count: 1\n',
+    `  count: 1\n  provisioning: hedged\n  acceptCutGenerations: true\n  hedge:\n    stage: ${stage}\n`,
+  );
+const spec = loadFleetSpec(hedgedYaml('hedge')).spec;
 let root: string;
 let built: Map<string, K8sObject[]>;
 const find = (objs: K8sObject[], kind: string, name?: string) =>
@@ -142,5 +145,25 @@ describe('hedged render', () => {
         ]),
       );
     });
+  });
+
+  it('step 1 (gpu.hedge.stage install-keda, the default): KEDA and the labels, each region still falling back to on-demand, no ScaledObject', async () => {
+    const step1 = loadFleetSpec(hedgedYaml('install-keda')).spec;
+    const dir = mkdtempSync(join(tmpdir(), 'gpu-fleet-hedge1-'));
+    try {
+      writeTree(dir, renderTree(step1, catalog));
+      const report = await validateTree(dir, step1, { catalog });
+      expect(report.findings).toEqual([]);
+      for (const [scope, objs] of report.built) {
+        if (!scope.startsWith('clusters/')) continue;
+        expect(objs.some((o) => o.kind === 'ScaledObject')).toBe(false);
+        expect(find(objs, 'Deployment', 'sd-webui-on-demand')).toBeUndefined();
+        expect(find(objs, 'RootSync', 'keda')).toBeDefined();
+        const rules = find(objs, 'ComputeClass', 'sd-webui-gpu').spec.priorities.map((p: { spot: boolean }) => p.spot);
+        expect(rules.slice(0, 2)).toEqual([true, false]);
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

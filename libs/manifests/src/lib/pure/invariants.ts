@@ -12,6 +12,7 @@ import {
   autoscalingMinimum,
   autoscalingRoles,
   connectionDrainingSeconds,
+  hedgeActive,
   cpuQuantity,
   findPlaceholders,
   MANAGED_BY_LABEL,
@@ -161,7 +162,7 @@ export function clusterInvariants(
   if (!objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === spec.app.name)) {
     findings.push({ scope, message: `builds no Deployment "${spec.app.name}"` });
   }
-  if (spec.gpu.provisioning === 'hedged') findings.push(...hedgeInvariants(scope, spec, objects, classes));
+  if (hedgeActive(spec)) findings.push(...hedgeInvariants(scope, spec, objects, classes));
   return findings;
 }
 

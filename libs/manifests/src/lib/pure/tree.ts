@@ -2,6 +2,7 @@ import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import {
   fleetJsonSchema,
   fleetSpecMarkdown,
+  hedgeActive,
   hedgeCluster,
   kedaNeeded,
   renderedReplicas,
@@ -179,9 +180,9 @@ function clusterOverlay(spec: FleetSpec, cluster: ClusterSpec, catalog: GpuCatal
     ]);
     resources.push('scaledobject.yaml');
   }
-  // gpu.provisioning hedged: the hedge cluster runs the on-demand Deployment and its ScaledObject
-  // (docs/hedging.md); every other cluster runs Spot only.
-  if (spec.gpu.provisioning === 'hedged' && hedgeCluster(spec, catalog)?.name === cluster.name) {
+  // gpu.provisioning hedged, step 2 (gpu.hedge.stage hedge, KEDA's CRDs exist): the hedge cluster
+  // runs the on-demand Deployment and its ScaledObject (docs/hedging.md); every cluster runs Spot only.
+  if (hedgeActive(spec) && hedgeCluster(spec, catalog)?.name === cluster.name) {
     out.push([
       `${dir}/hedge.yaml`,
       generatedYaml(

@@ -21,7 +21,7 @@ const hedgedSpec = (over: Partial<FleetSpec['gpu']['hedge']> = {}): FleetSpec =>
       ...base.gpu,
       provisioning: 'hedged',
       acceptCutGenerations: true,
-      hedge: { cooldownMinutes: 20, moveAfterMinutes: 120, ...over },
+      hedge: { cooldownMinutes: 20, moveAfterMinutes: 120, stage: 'hedge' as const, ...over },
     },
   };
 };

@@ -1,5 +1,5 @@
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { appNamespace, autoscalingRoles, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { appNamespace, autoscalingRoles, hedgeActive, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { ComputeClass, ComputeClassPriority } from '../gke-types';
 import { commonLabels, computeClassName, onDemandComputeClassName } from '../labels';
 
@@ -31,7 +31,11 @@ export function computeClass(
     // on-demand class, sized fleet-wide, not this class's next rule (which would keep a pod on
     // on-demand in every region until active migration moves it back).
     if (capacity === 'on-demand') return [{ gpu, spot: false }];
-    switch (spec.gpu.provisioning) {
+    // hedged at step 1 (KEDA still installing): each region falls back to on-demand on its own, as
+    // spot-then-on-demand does, until the hedge takes over.
+    const provisioning =
+      spec.gpu.provisioning === 'hedged' && !hedgeActive(spec) ? 'spot-then-on-demand' : spec.gpu.provisioning;
+    switch (provisioning) {
       case 'spot':
       case 'hedged':
         return [{ gpu, spot: true }];
