@@ -1,7 +1,8 @@
 # Fleet: one membership per cluster (same name as the cluster: the scout, the MultiClusterService
 # links and Config Sync's cluster name all rely on it), the configmanagement feature with each
 # membership syncing its own folder, and Multi Cluster Ingress with the config cluster as config
-# membership. Memberships are global, which is where the scout and Connect Gateway look for them.
+# membership. Memberships here are global; the scout also finds regional ones (Autopilot clusters
+# registered at creation) and reaches each on its location's Connect Gateway host.
 
 resource "google_gke_hub_membership" "fleet" {
   for_each      = google_container_cluster.fleet

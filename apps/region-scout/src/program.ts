@@ -329,7 +329,7 @@ export function buildProgram(
   program
     .command('classify')
     .description(
-      'Classify GCE/GKE error and event messages read from stdin, one per line; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.',
+      'Classify GCE/GKE error and event messages read from stdin, one per line — a message, or a JSON object {"message", "reason" (a Kubernetes event reason), "code" (a Google error code), "httpStatus"} whose fields decide first; prints one JSON object per line {kind, scope, zone, region, gpu, suggestedZones, metric}.',
     )
     .action(async () => setExit(await load.classify().classifyCommand(stdin ?? process.stdin, io)));
 

@@ -54,6 +54,28 @@ describe('region-scout classify', () => {
       { kind: 'stockout', scope: null, zone: null, region: null, gpu: null, suggestedZones: [], metric: null },
     ]);
   });
+
+  it('reads the structured fields of a JSON line first; a JSON error body is still a message', async () => {
+    const r = await cli(
+      ['classify'],
+      [
+        JSON.stringify({ message: 'Operation failed', code: 'ZONE_RESOURCE_POOL_EXHAUSTED' }),
+        JSON.stringify({
+          message: "pod didn't trigger scale-up: 1 max node group size reached",
+          reason: 'NotTriggerScaleUp',
+        }),
+        '{"error": {"code": 403, "message": "Quota \'NVIDIA_L4_GPUS\' exceeded. Limit: 0.0 in region us-east4."}}',
+        'Operation failed',
+      ].join('\n'),
+    );
+    expect(r.code).toBe(0);
+    expect(r.out.split('\n').map((l) => (JSON.parse(l) as { kind: string }).kind)).toEqual([
+      'stockout',
+      'unknown',
+      'quota',
+      'unknown',
+    ]);
+  });
 });
 
 describe('region-scout signals (embedded sandbox)', () => {

@@ -6,7 +6,9 @@ export {
   AUTOPILOT_GRACE,
   CONFIG_SYNC_MANAGED_BY,
   DRAINING_TIMEOUT_MAX_SECONDS,
+  GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX,
   GCSFUSE_SIDECAR_DEFAULTS,
+  GCSFUSE_SIDECAR_MODEL_LOADING,
   resourceQuotaItemProblem,
   webuiPathAnswersBeforeModelLoad,
 } from './lib/platform';

@@ -44,6 +44,8 @@ export {
   gcsFuseSidecarAnnotations,
   GPU_RESOURCE,
   READY_GATE_HASH_ANNOTATION,
+  drainCommand,
+  webuiArgs,
 } from './lib/pure/builders/workload';
 export { READY_GATE_PY } from './lib/pure/builders/ready-gate.py';
 export {

@@ -1,5 +1,6 @@
 export * from './lib/types';
 export { classify } from './lib/classify';
+export type { FailureFields } from './lib/classify';
 export {
   EvidenceLedger,
   HALF_LIFE_MINUTES,

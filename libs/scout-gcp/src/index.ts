@@ -12,7 +12,14 @@ export {
 export type { CallOptions, CallPolicyOptions } from './lib/policy/policy';
 export { ComputeSignals } from './lib/compute/compute';
 export { GkeFleet } from './lib/fleet/fleet';
-export { KubeWorkloads, abortable, gatewayServer, kubeApis } from './lib/kubernetes/kubernetes';
+export {
+  CONNECT_GATEWAY_ROOT,
+  KubeWorkloads,
+  abortable,
+  connectGatewayHost,
+  gatewayServer,
+  kubeApis,
+} from './lib/kubernetes/kubernetes';
 export type { GatewayTarget, KubeApis, TokenSource } from './lib/kubernetes/kubernetes';
 export { KubeProbeRunner, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib/probe/probe';
 export type { ProbeOptions } from './lib/probe/probe';

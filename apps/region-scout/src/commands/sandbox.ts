@@ -31,7 +31,7 @@ export async function sandboxCommand(
     }),
   );
   io.err(
-    `sandbox serving (seed ${options.seed}, clock ×${options.timeFactor}); Kubernetes API of membership M (location L) at ${sb.sandbox.endpoints.connectgateway}/v1/projects/${sb.world.projectNumber}/locations/L/gkeMemberships/M. Ctrl-C to stop.`,
+    `sandbox serving (seed ${options.seed}, clock ×${options.timeFactor}); Kubernetes API of membership M (location L) at ${sb.sandbox.endpoints.connectgateway}/v1/projects/${sb.world.projectNumber}/locations/L/gkeMemberships/M, {host} being connectgateway.googleapis.com for L=global, else L-connectgateway.googleapis.com (as Google). Ctrl-C to stop.`,
   );
   await new Promise<void>((resolve) => {
     const stop = () => resolve();

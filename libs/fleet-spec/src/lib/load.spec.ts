@@ -284,9 +284,9 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
     ],
     [
       'requests Autopilot cannot place (the Pod total, sidecars included)',
-      replace('cpu: "4"', 'cpu: "30.8"'),
+      replace('cpu: "4"', 'cpu: "29"'),
       [
-        'app.resources.cpu: the Pod requests 31.15 vCPU (webui 30.8 + ready gate 0.1 + Cloud Storage FUSE sidecar 0.25), more than Autopilot accepts with 1 × nvidia-l4 (at most 31 vCPU, derived: g2-standard-32 (32 vCPU, 128 GB)); lower app.resources.cpu (line 12)',
+        'app.resources.cpu: the Pod requests 31.1 vCPU (webui 29 + ready gate 0.1 + Cloud Storage FUSE sidecar 2), more than Autopilot accepts with 1 × nvidia-l4 (at most 31 vCPU, derived: g2-standard-32 (32 vCPU, 128 GB)); lower app.resources.cpu (line 12)',
       ],
     ],
     [
@@ -301,6 +301,34 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       replace('  resources:', '  probes:\n    readiness: {mode: http-path, path: /sdapi/v1/sd-models}\n  resources:'),
       [
         'app.probes.readiness.path: "/sdapi/v1/sd-models" answers while the model is still loading (the WebUI loads it in a background thread after its API is up: modules/initialize.py), so new pods would take traffic they cannot serve; use mode "generation" (the ready gate), or a path your image serves only once it can generate (line 12)',
+      ],
+    ],
+    [
+      'API password the ready gate cannot send',
+      replace('  resources:', '  args: [--listen, --api, --port=7860, "--api-auth=admin:s3cret"]\n  resources:'),
+      [
+        'app.args: "--api-auth=…" puts a password on every WebUI API route, including the txt2img and progress calls the ready gate makes without credentials, so no pod would ever become Ready; remove it and protect the URL with Identity-Aware Proxy (ingress.iap), or set app.probes.readiness.mode "http-path" with a path your image serves once it can generate (line 11)',
+      ],
+    ],
+    [
+      'a FUSE sidecar bigger than Autopilot grants it on a GPU node',
+      replace(
+        '    bucket: sd-fleet-test-4821-models',
+        '    bucket: sd-fleet-test-4821-models\n    sidecar: {cpu: "4", memory: 16Gi}',
+      ),
+      [
+        'app.modelStorage.sidecar.cpu: "4" is more than the 2 vCPU the Cloud Storage FUSE sidecar can have on an Autopilot GPU node (gcs-fuse-csi-driver troubleshooting guide, known issue); use "2" or less (line 16)',
+        'app.modelStorage.sidecar.memory: "16Gi" is more than the 14 GiB the Cloud Storage FUSE sidecar can have on an Autopilot GPU node (gcs-fuse-csi-driver troubleshooting guide, known issue); use "14Gi" or less (line 16)',
+      ],
+    ],
+    [
+      'checkpoint hashing on and off at once',
+      replace(
+        '  resources:',
+        '  args: [--listen, --api, --port=7860, --no-hashing]\n  checkpointHashing: true\n  resources:',
+      ),
+      [
+        'app.checkpointHashing: true while app.args has "--no-hashing", which turns hashing off; remove one of the two (line 12)',
       ],
     ],
     [

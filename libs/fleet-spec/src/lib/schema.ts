@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { GCSFUSE_SIDECAR_DEFAULTS } from '@gpu-fleet/gcp-catalog';
+import { GCSFUSE_SIDECAR_DEFAULTS, GCSFUSE_SIDECAR_MODEL_LOADING } from '@gpu-fleet/gcp-catalog';
 
 /**
  * The fleet spec (fleet-config/fleet.yaml): the single source of truth for types, validation,
@@ -115,6 +115,12 @@ export const AppSpec = z
       .describe(
         'Container arguments. `--api` serves the HTTP API; `--listen` binds 0.0.0.0 so the load balancer can reach it.',
       ),
+    checkpointHashing: z
+      .boolean()
+      .default(false)
+      .describe(
+        'Let the WebUI compute each checkpoint’s SHA-256 when it loads it. Off (default) renders `--no-hashing`: the WebUI otherwise reads the whole checkpoint once more before loading it (modules/sd_models.py calculate_shorthash → modules/hashes.py) and keeps the hash in a cache under its data directory, on the pod’s ephemeral storage — so every cold start pays one extra full read over the Cloud Storage FUSE mount. Without it, generation info and extensions see no model hash.',
+      ),
     env: z
       .record(
         z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'must be an environment variable name' }),
@@ -222,11 +228,15 @@ export const AppSpec = z
         sidecar: z
           .strictObject({
             cpu: Quantity('CPU')
-              .default(GCSFUSE_SIDECAR_DEFAULTS.cpu)
-              .describe('CPU request (= limit) of the Cloud Storage FUSE sidecar GKE injects (the driver’s default).'),
+              .default(GCSFUSE_SIDECAR_MODEL_LOADING.cpu)
+              .describe(
+                'CPU request (= limit) of the Cloud Storage FUSE sidecar GKE injects. Every cold start streams the checkpoint through it, and a throttled sidecar is the usual cause of slow reads (the driver’s troubleshooting guide), so the default is 2 — the most Autopilot gives the sidecar on a GPU node — not the driver’s 250m.',
+              ),
             memory: Quantity('memory')
-              .default(GCSFUSE_SIDECAR_DEFAULTS.memory)
-              .describe('Memory request (= limit) of the Cloud Storage FUSE sidecar (the driver’s default).'),
+              .default(GCSFUSE_SIDECAR_MODEL_LOADING.memory)
+              .describe(
+                'Memory request (= limit) of the Cloud Storage FUSE sidecar: its read buffers (at most 14 GiB on an Autopilot GPU node).',
+              ),
             ephemeralStorage: Quantity('ephemeral storage')
               .default(GCSFUSE_SIDECAR_DEFAULTS.ephemeralStorage)
               .describe(

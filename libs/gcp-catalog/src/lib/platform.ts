@@ -65,6 +65,23 @@ export const DRAINING_TIMEOUT_MAX_SECONDS = 3600;
 export const GCSFUSE_SIDECAR_DEFAULTS = { cpu: '250m', memory: '256Mi', ephemeralStorage: '5Gi' } as const;
 
 /**
+ * What gpu-fleet gives the Cloud Storage FUSE sidecar by default, and the most it can have on an
+ * Autopilot GPU node. Every cold start streams the whole checkpoint through the sidecar, and
+ * "in most cases, unsatisfactory performance is caused by insufficient CPU or memory allocated to
+ * the Cloud Storage FUSE sidecar container" (GoogleCloudPlatform/gcs-fuse-csi-driver
+ * docs/troubleshooting.md @ 5fcdc04a); gcsfuse's download workers also scale with the CPUs it sees
+ * (max-parallel-downloads = max(16, 2 × NumCPU), GoogleCloudPlatform/gcsfuse cfg/config_util.go).
+ * On Autopilot "the sidecar container resource limits and requests" cannot be unset with "0", and
+ * "the sidecar container CPU allocation cannot exceed 2 vCPU and memory allocation cannot exceed
+ * 14 GiB on GPU nodes on Autopilot clusters" (same troubleshooting guide, a known issue still listed
+ * in 2026-08). So: the 2 vCPU ceiling as the default — more is not granted, less throttles the read
+ * — and 1 GiB of memory for gcsfuse's read buffers (no file cache: the Pod's 10 GiB ephemeral
+ * maximum cannot hold a checkpoint anyway).
+ */
+export const GCSFUSE_SIDECAR_MODEL_LOADING = { cpu: '2', memory: '1Gi' } as const;
+export const GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX = { cpu: 2, memoryGiB: 14 } as const;
+
+/**
  * WebUI paths that answer before the model has loaded, so they cannot mean "ready": the API and
  * its read endpoints come up first while the model loads in a background thread
  * (AUTOMATIC1111/stable-diffusion-webui modules/initialize.py initialize_rest → load_model;

@@ -357,17 +357,45 @@ function eventFilter(fieldSelector: string | null): (ref: { kind: string; name: 
 }
 
 /**
+ * The host Connect Gateway answers a membership location on, as Google's own tooling builds it:
+ * no prefix for "global", "<location>-" before connectgateway.googleapis.com for a regional
+ * membership (gcloud's GetConnectGatewayServiceName, lib/googlecloudsdk/command_lib/container/fleet/
+ * memberships/util.py: `prefix = '' if location in ('global', None) else '{}-'.format(location)`;
+ * the same rule in GoogleCloudPlatform/gke-fleet-management fleet-argocd-plugin/fleetclient).
+ */
+export const connectGatewayHostFor = (location: string): string =>
+  location === 'global' ? 'connectgateway.googleapis.com' : `${location}-connectgateway.googleapis.com`;
+
+/**
  * The Kubernetes API of each fleet member at
- * <gateway>/v1/projects/<number>/locations/<membership location>/gkeMemberships/<m>: a regional
- * membership is not found under locations/global, nor a global one under its cluster's region.
+ * <gateway>/v1/projects/<number>/locations/<membership location>/gkeMemberships/<m>. Loopback has
+ * one address for every host, so the sandbox takes the host Google would be reached on as the
+ * first path segment (its endpoint is the template http://127.0.0.1:<port>/{host}) and refuses a
+ * membership on another location's host — a regional membership through the global host, as a
+ * client that ignores the location does (google-cloud-python#13852 reports Google's answer to that
+ * as "400 … Request contains an invalid argument."). A regional membership is not found under
+ * locations/global, nor a global one under its cluster's region.
  */
 export function connectGatewayApi(world: SandboxWorld): Handler {
-  return async ({ method, path, query, body }) => {
+  return async ({ method, path: fullPath, query, body }) => {
+    const h = /^\/([^/]+)(\/.*)$/.exec(fullPath);
+    const host = h?.[1] ?? '';
+    const path = h?.[2] ?? fullPath;
+    if (!/^([a-z0-9-]+-)?connectgateway\.googleapis\.com$/.test(host))
+      throw new HttpError(
+        404,
+        `no Connect Gateway host in ${fullPath}: the sandbox endpoint is <url>/{host}, {host} being connectgateway.googleapis.com or <location>-connectgateway.googleapis.com`,
+      );
     const m = /^\/v1\/projects\/([^/]+)\/locations\/([^/]+)\/gkeMemberships\/([^/]+)(\/.*)$/.exec(path);
     if (!m) throw new HttpError(404, `no route ${path}`);
     if (m[1] !== world.projectNumber)
       throw new HttpError(403, `Permission denied on project ${m[1]} (Connect Gateway expects the project number)`);
     const [location, membership] = [m[2]!, m[3]!];
+    if (host !== connectGatewayHostFor(location))
+      throw new HttpError(
+        400,
+        `Request contains an invalid argument. (membership location ${location} is served at ${connectGatewayHostFor(location)}, not ${host})`,
+      );
     if (!world.membership(location, membership))
       throw new HttpError(
         404,

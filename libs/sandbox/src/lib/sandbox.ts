@@ -146,7 +146,8 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     compute: servers.compute.url,
     container: servers.container.url,
     gkehub: servers.gkehub.url,
-    connectgateway: servers.connectgateway.url,
+    // A template: {host} is the host Google would be reached on (connectGatewayApi).
+    connectgateway: `${servers.connectgateway.url}/{host}`,
     github: servers.github.url,
     oauth2Token: `${servers.oauth2.url}/token`,
     project: world.project,

@@ -123,7 +123,7 @@ describe('sandbox servers', () => {
         error: { code: 400, status: 'INVALID_ARGUMENT', message: 'Invalid page token: zzz' },
       });
       const gw = await fetch(
-        `${sb.endpoints.connectgateway}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`,
+        `${sb.endpoints.connectgateway.replace('{host}', 'connectgateway.googleapis.com')}/v1/projects/${spec.project}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/x/pods`,
         { headers: { authorization: `Bearer ${sb.accessToken()}` } },
       );
       expect(gw.status).toBe(403); // Connect Gateway wants the project number, not the id

@@ -59,6 +59,23 @@ describe('quotaPlan', () => {
     expect(need(big.needs, 'europe-west4', 'NVIDIA_L4_GPUS')!.needed).toBe((2 + 1) * 2 + 4);
   });
 
+  it('with autoscaling, sizes each region for what KEDA may scale it to (maxReplicasPerRegion), not for replicas', () => {
+    const scaled = quotaPlan(
+      { ...spec, autoscaling: { ...spec.autoscaling, enabled: true, maxReplicasPerRegion: 4 } },
+      catalog,
+    );
+    // sd-us-central1 declares 1 replica but may run 4: (4 + 1 surge) × 1 GPU + 1 probe GPU
+    expect(need(scaled.needs, 'us-central1', 'NVIDIA_L4_GPUS')).toMatchObject({
+      needed: 6,
+      why: expect.stringContaining('autoscaling.maxReplicasPerRegion'),
+    });
+    expect(need(scaled.needs, 'us-east4', 'NVIDIA_L4_GPUS')!.needed).toBe(6);
+    // project-wide: 4 regions with pods × (4 + 1) + 2 probes
+    expect(need(scaled.needs, null, 'GPUS_ALL_REGIONS')!.needed).toBe(4 * 5 + 2);
+    // off: the declared replicas, as before
+    expect(need(plan.needs, 'us-central1', 'NVIDIA_L4_GPUS')!.needed).toBe(3);
+  });
+
   it('skips excluded regions without clusters and regions offering none of the preferences, saying why', () => {
     const bare = catalog
       .regions()

@@ -44,7 +44,8 @@ export interface QuotaPlan {
  * - per region and GPU type: the replicas a cluster there runs (its own, or what the scout gives a
  *   new activation: the largest serving replica count) plus one rollout surge Pod (the Deployment's
  *   maxSurge 1, and a ComputeClass may land it on any preferred type), each with gpu.count GPUs, plus
- *   the probe quota scout.probeMaxGpus the probe namespace may hold in that cluster;
+ *   the probe quota scout.probeMaxGpus the probe namespace may hold in that cluster; with
+ *   autoscaling on, at least autoscaling.maxReplicasPerRegion replicas (what KEDA may scale to);
  * - project-wide: the regions that can hold pods at once (maxServingRegions, plus the ones a
  *   proposal drains while their replacements start, maxChangesPerSweep), each at the largest
  *   per-region app peak, plus the probes one sweep may start (probesPerSweep × gpu.count).
@@ -62,6 +63,7 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
     spec.gpu.provisioning === 'on-demand' ? [false] : spec.gpu.provisioning === 'spot' ? [true] : [true, false];
   const probeGpus = spec.scout.probeMaxGpus;
   const isHedged = spec.gpu.provisioning === 'hedged';
+  const autoscaled = spec.autoscaling.enabled;
   const hedgeMax = isHedged ? (spec.gpu.hedge.maxOnDemandReplicas ?? Math.max(1, hedgeTarget(spec))) : 0;
   const needs: QuotaNeed[] = [];
   const skipped: QuotaPlan['skipped'] = [];
@@ -89,9 +91,13 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
     }
     usableRegions++;
     // As decide() activates: a cluster keeps its own replica count, a new or zero-replica one gets the default.
-    const replicas = clusters.length
+    const declared = clusters.length
       ? Math.max(...clusters.map((c) => (c.replicas > 0 ? c.replicas : defaultReplicas)))
       : defaultReplicas;
+    // With autoscaling, KEDA may run up to maxReplicasPerRegion in any active region; a quota sized
+    // for `replicas` leaves the extra pods pending on "Quota exceeded" — which the scout would then
+    // record as quota evidence against a healthy region.
+    const replicas = autoscaled ? Math.max(declared, spec.autoscaling.maxReplicasPerRegion) : declared;
     const appPeak = (replicas + 1) * count;
     largestAppPeak = Math.max(largestAppPeak, appPeak);
     for (const gpu of offered) {
@@ -108,7 +114,7 @@ export function quotaPlan(spec: FleetSpec, catalog: GpuCatalog): QuotaPlan {
           needed: hedge ? (hedgeMax + 1) * count : appPeak + probeGpus,
           why: hedge
             ? `the hedge's ${hedgeMax} on-demand replica(s) + 1 rollout surge, × ${count} GPU(s)`
-            : `${replicas} replica(s) + 1 rollout surge, × ${count} GPU(s), + ${probeGpus} probe GPU(s)`,
+            : `${replicas} replica(s)${autoscaled ? ' (autoscaling.maxReplicasPerRegion)' : ''} + 1 rollout surge, × ${count} GPU(s), + ${probeGpus} probe GPU(s)`,
           hasCluster: clusters.length > 0,
           confirmed: catalog.quotaMetricConfirmed(gpu),
         });

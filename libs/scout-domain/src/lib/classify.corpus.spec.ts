@@ -15,6 +15,11 @@ interface Row {
   source: string;
   kind: FailureKind;
   message: string;
+  surface?: string;
+  /** Structured fields, where the source shows them (heldout-5 on): what the adapters pass. */
+  reason?: string;
+  code?: string;
+  httpStatus?: number;
 }
 const load = (file: string): Row[] =>
   readFileSync(join(__dirname, '../testdata', file), 'utf8')
@@ -24,17 +29,23 @@ const load = (file: string): Row[] =>
 
 const tuning = ['tuning', 'heldout', 'heldout-2', 'heldout-3'].flatMap((f) => load(`capacity-messages.${f}.jsonl`));
 const heldout = load('capacity-messages.heldout-4.jsonl');
+/** Round 5: gathered after the structured-field rules were written, measured once (docs/classifier.md). */
+const heldout5 = load('capacity-messages.heldout-5.jsonl');
+const GOOGLE_SURFACES = new Set(['gke-event', 'autopilot-admission', 'gce-api', 'gcloud', 'terraform', 'tpu']);
 const KINDS: FailureKind[] = ['stockout', 'quota', 'rejected', 'transient', 'unknown'];
+const kindOf = (r: Row) => classify(r.message, { reason: r.reason, code: r.code, httpStatus: r.httpStatus }).kind;
 const misses = (rows: Row[]) =>
   rows
-    .filter((r) => classify(r.message).kind !== r.kind)
-    .map((r) => ({ want: r.kind, got: classify(r.message).kind, source: r.source, message: r.message.slice(0, 160) }));
+    .filter((r) => kindOf(r) !== r.kind)
+    .map((r) => ({ want: r.kind, got: kindOf(r), source: r.source, message: r.message.slice(0, 160) }));
 
 describe('classify on the corpus of real messages', () => {
   it('has every kind in both sets, and no message in both', () => {
-    for (const rows of [tuning, heldout]) expect(new Set(rows.map((r) => r.kind))).toEqual(new Set(KINDS));
+    for (const rows of [tuning, heldout, heldout5]) expect(new Set(rows.map((r) => r.kind))).toEqual(new Set(KINDS));
     const seen = new Set(tuning.map((r) => r.message));
     expect(heldout.filter((r) => seen.has(r.message))).toEqual([]);
+    const seen4 = new Set([...seen, ...heldout.map((r) => r.message)]);
+    expect(heldout5.filter((r) => seen4.has(r.message))).toEqual([]);
   });
 
   it('classifies every message of the tuning set', () => {
@@ -46,5 +57,12 @@ describe('classify on the corpus of real messages', () => {
     // only stops a change from making things worse; it is not a goal.
     expect(heldout).toHaveLength(68);
     expect(heldout.length - misses(heldout).length).toBeGreaterThanOrEqual(38);
+  });
+
+  it('classifies at least as many heldout-5 messages as when it was measured, fields passed as the adapters do (45/70; 37/58 on Google surfaces; the target is 95 %, not met)', () => {
+    expect(heldout5).toHaveLength(70);
+    expect(heldout5.length - misses(heldout5).length).toBeGreaterThanOrEqual(45);
+    const google = heldout5.filter((r) => GOOGLE_SURFACES.has(r.surface ?? ''));
+    expect(google.length - misses(google).length).toBeGreaterThanOrEqual(37);
   });
 });

@@ -176,3 +176,74 @@ describe('classify (real messages)', () => {
     expect(classify('GCE out of resources for nvidia-tesla-t4').region).toBeNull();
   });
 });
+
+describe('classify: structured fields decide before the wording', () => {
+  // GKE's FailedScaleUp pod event: "Node scale up in zones %v associated with this pod failed: %v.
+  // Pod is at risk of not being scheduled." with a fixed cause text (cluster-autoscaler-visibility).
+  const scaleUp = (cause: string) =>
+    `Node scale up in zones us-central1-c associated with this pod failed: ${cause}. Pod is at risk of not being scheduled.`;
+
+  it('FailedScaleUp: the cause GKE names', () => {
+    expect(classify(scaleUp('GCE out of resources'), { reason: 'FailedScaleUp' })).toMatchObject({
+      kind: 'stockout',
+      scope: 'zone',
+      zone: 'us-central1-c',
+    });
+    expect(classify(scaleUp('GCE quota exceeded'), { reason: 'FailedScaleUp' })).toMatchObject({
+      kind: 'quota',
+      region: 'us-central1',
+    });
+    expect(classify(scaleUp('IP space exhausted'), { reason: 'FailedScaleUp' }).kind).toBe('unknown');
+    expect(
+      classify(scaleUp('Some nodes in node group "gk3-pool" failed to appear in time'), { reason: 'FailedScaleUp' })
+        .kind,
+    ).toBe('transient');
+    expect(classify(scaleUp('Invalid TPU topology'), { reason: 'FailedScaleUp' }).kind).toBe('rejected');
+  });
+
+  it('NotTriggerScaleUp: backoff is a stockout, operator limits are not evidence, anything else cannot fit', () => {
+    const ev = (m: string) => classify(`pod didn't trigger scale-up: ${m}`, { reason: 'NotTriggerScaleUp' }).kind;
+    expect(ev('2 in backoff after failed scale-up')).toBe('stockout');
+    expect(ev('1 max node group size reached')).toBe('unknown');
+    expect(ev("3 node(s) didn't match Pod's node affinity/selector")).toBe('rejected');
+    // the same words without the reason say nothing decisive
+    expect(classify("pod didn't trigger scale-up: 3 node(s) had untolerated taint {x: y}").kind).toBe('unknown');
+  });
+
+  it('FailedScheduling is the scheduler’s view, never Google’s capacity', () => {
+    expect(
+      classify('0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes are available', {
+        reason: 'FailedScheduling',
+      }).kind,
+    ).toBe('unknown');
+  });
+
+  it('Compute and GKE error codes decide even when the text is vague or misleading', () => {
+    expect(classify('Operation failed').kind).toBe('unknown');
+    expect(classify('Operation failed', { code: 'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS' }).kind).toBe('stockout');
+    expect(classify('Operation failed', { code: 'GCE_STOCKOUT' }).kind).toBe('stockout');
+    expect(classify('Operation failed', { code: 'GCE_QUOTA_EXCEEDED' }).kind).toBe('quota');
+    expect(classify('Operation failed', { code: 'QUOTA_EXCEEDED' }).kind).toBe('quota');
+    // a bare 503 is transient by its words; the bulk API's insufficientCapacity says stockout
+    expect(classify('503 Service Unavailable').kind).toBe('transient');
+    expect(classify('503 Service Unavailable', { code: 'insufficientCapacity', httpStatus: 503 }).kind).toBe(
+      'stockout',
+    );
+    // a rate quota is worded as a quota; its code says it passes
+    expect(
+      classify("Quota exceeded for quota metric 'Queries' and limit 'Queries per minute'", {
+        code: 'rateLimitExceeded',
+      }).kind,
+    ).toBe('transient');
+  });
+
+  it('the HTTP status alone decides last, only where nothing else does', () => {
+    expect(classify('upstream connect error', { httpStatus: 503 }).kind).toBe('transient');
+    expect(classify('upstream connect error', { httpStatus: 400 }).kind).toBe('rejected');
+    expect(classify('upstream connect error', { httpStatus: 403 }).kind).toBe('unknown');
+    // the text still wins over the status: a quota answered with 429 stays a quota
+    expect(classify("Quota 'NVIDIA_L4_GPUS' exceeded. Limit: 0.0 in region us-east4.", { httpStatus: 429 }).kind).toBe(
+      'quota',
+    );
+  });
+});

@@ -178,7 +178,137 @@ function quotaMetric(text: string): string | null {
  */
 const K8S_RESOURCE_QUOTA = /\bexceeded quota: [a-z0-9]([-a-z0-9.]*[a-z0-9])?, requested: /;
 
-export function classify(message: string): Classification {
+/**
+ * The structured fields a failure arrives with, which the adapters pass through: they are Google's
+ * and Kubernetes' own vocabulary, stabler than any wording, so they decide first and the text only
+ * where they say nothing.
+ */
+export interface FailureFields {
+  /** The Kubernetes event's `reason` (FailedScaleUp, NotTriggerScaleUp, FailedCreate, FailedScheduling, …). */
+  reason?: string | null;
+  /**
+   * A Google error code: Compute's Operation `error.errors[].code` (ZONE_RESOURCE_POOL_EXHAUSTED,
+   * QUOTA_EXCEEDED, …), a googleapis JSON error's `errors[].reason` (quotaExceeded, rateLimitExceeded,
+   * backendError, …), GKE's StatusCondition code (GCE_STOCKOUT, GCE_QUOTA_EXCEEDED).
+   */
+  code?: string | null;
+  /** HTTP status of the failed call; decides only when neither the fields nor the text do. */
+  httpStatus?: number | null;
+}
+
+/**
+ * Google's error codes, as documented:
+ * - ZONE_RESOURCE_POOL_EXHAUSTED[_WITH_DETAILS]: "a shortage of physical hardware in a zone"
+ *   (https://cloud.google.com/compute/docs/troubleshooting/troubleshooting-resource-availability);
+ *   cluster-autoscaler reads RESOURCE_POOL_EXHAUSTED and both of these as a stockout and any code
+ *   containing QUOTA as quota (kubernetes/autoscaler cluster-autoscaler/cloudprovider/gce/
+ *   autoscaling_gce_client.go isResourcePoolExhaustedErrorCode, isQuotaExceededErrorCode);
+ * - the bulk insert API's `insufficientCapacity` (503), `quotaExceeded` (403), `rateLimitExceeded`
+ *   (https://cloud.google.com/compute/docs/troubleshooting/troubleshooting-bulk-vm-creation);
+ * - "403 QUOTA_EXCEEDED", and "403 RATE_LIMIT_EXCEEDED" for a rate quota
+ *   (https://cloud.google.com/docs/quotas/troubleshoot);
+ * - GKE StatusCondition.Code GCE_STOCKOUT ("Compute Engine resources are temporarily unavailable")
+ *   and GCE_QUOTA_EXCEEDED (googleapis google/container/v1/cluster_service.proto);
+ * - googleapis JSON error reasons backendError/internalError (retry), alreadyExists, forbidden.
+ * RESOURCE_EXHAUSTED (gRPC) is used for quota and for capacity alike: the text decides.
+ */
+function kindOfCode(raw: string): FailureKind | null {
+  const code = raw.trim();
+  if (
+    /^(?:ZONE_|REGION_)?RESOURCE_POOL_EXHAUSTED(?:_WITH_DETAILS)?$|^GCE_STOCKOUT$|^STOCKOUT$|^insufficientCapacity$/i.test(
+      code,
+    )
+  )
+    return 'stockout';
+  if (/^(?:RATE_LIMIT_EXCEEDED|rateLimitExceeded|userRateLimitExceeded|OPERATION_RATE_EXCEEDED)$/i.test(code))
+    return 'transient';
+  if (/QUOTA/i.test(code)) return 'quota';
+  if (/^(?:backendError|internalError|INTERNAL|UNAVAILABLE|DEADLINE_EXCEEDED|serviceUnavailable)$/i.test(code))
+    return 'transient';
+  if (/^(?:INVALID_ARGUMENT|invalid|badRequest|invalidParameter|acceleratorTypeNotFound)$/i.test(code))
+    return 'rejected';
+  if (/^(?:ALREADY_EXISTS|alreadyExists|IP_SPACE_EXHAUSTED)$/i.test(code)) return 'unknown';
+  return null;
+}
+
+/**
+ * Kubernetes event reasons:
+ * - FailedScaleUp: GKE's cluster autoscaler on the pod, "Node scale up in zones … associated with
+ *   this pod failed: <cause>. Pod is at risk of not being scheduled." — the cause is one of GKE's
+ *   fixed texts ("GCE out of resources", "GCE quota exceeded", "IP space exhausted", "Service Account
+ *   was deleted", "… failed to appear in time", reservation and TPU topology errors, "Internal error";
+ *   the scale.up.error.* messages of
+ *   https://cloud.google.com/kubernetes-engine/docs/how-to/cluster-autoscaler-visibility#messages).
+ * - NotTriggerScaleUp: "pod didn't trigger scale-up: <reasons>" (kubernetes/autoscaler
+ *   processors/status/eventing_scale_up_processor.go): in backoff after a failed scale-up (stockout,
+ *   as the corpus labels it), a limit the operator set (max node group size, cluster limits), else no
+ *   node group could ever hold the pod as written (rejected).
+ * - FailedScheduling: the scheduler's own view ("0/N nodes are available"), no statement about
+ *   Google's capacity (kubernetes pkg/scheduler/schedule_one.go): unknown.
+ * - FailedCreate: the controller could not create a pod ("Error creating: <API error>",
+ *   pkg/controller/controller_utils.go): the API error's text decides (admission, ResourceQuota).
+ * - Progress (TriggeredScaleUp, Scheduled, Pulling, …): not a failure.
+ */
+function kindOfReason(reason: string, text: string): FailureKind | null {
+  switch (reason) {
+    case 'FailedScaleUp':
+      if (/\bGCE out of resources\b|\bReservation capacity exceeded\b/i.test(text)) return 'stockout';
+      if (/\bGCE quota exceeded\b/i.test(text)) return 'quota';
+      if (/\bIP space exhausted\b|\bService Account was deleted\b/i.test(text)) return 'unknown';
+      if (/failed to appear in time|\bInternal error\b/i.test(text)) return 'transient';
+      if (
+        /\bReservation not found\b|\bReservation incompatible\b|\bInvalid Reservation\b|\bInvalid TPU topology\b/i.test(
+          text,
+        )
+      )
+        return 'rejected';
+      return null;
+    case 'NotTriggerScaleUp':
+      if (/in backoff after failed scale-up/i.test(text)) return 'stockout';
+      if (
+        /max (?:node group|cluster)[^,:]*(?:size|limit) reached|max total nodes in cluster reached|max cluster limit reached/i.test(
+          text,
+        )
+      )
+        return 'unknown';
+      return 'rejected';
+    case 'FailedScheduling':
+      return 'unknown';
+    case 'TriggeredScaleUp':
+    case 'ScaledUpGroup':
+    case 'Scheduled':
+    case 'Pulling':
+    case 'Pulled':
+    case 'Created':
+    case 'Started':
+    case 'SuccessfulCreate':
+      return 'unknown';
+    default:
+      return null;
+  }
+}
+
+/** The HTTP status alone, last: 429 and 5xx pass, 400 can never succeed as sent; the rest says nothing. */
+function kindOfStatus(status: number): FailureKind | null {
+  if (status === 429 || (status >= 500 && status <= 504)) return 'transient';
+  if (status === 400) return 'rejected';
+  return null;
+}
+
+/** The text rules, in order; null when none matched. */
+function kindOfText(text: string): FailureKind | null {
+  const matches = (rules: RegExp[]) => rules.some((r) => r.test(text));
+  if (matches(NOT_CAPACITY)) return 'unknown';
+  if (matches(RATE_LIMIT)) return 'transient';
+  if (matches(QUOTA)) return 'quota';
+  if (matches(STOCKOUT)) return 'stockout';
+  if (matches(PASSING_STATE)) return 'transient';
+  if (matches(REJECTED)) return 'rejected';
+  if (matches(TRANSIENT)) return 'transient';
+  return null;
+}
+
+export function classify(message: string, fields: FailureFields = {}): Classification {
   // One line, single spaces: tools wrap, indent and fold long messages (the rules match phrases).
   const text = message.replace(/\s+/g, ' ').trim();
   if (K8S_RESOURCE_QUOTA.test(text)) {
@@ -192,15 +322,14 @@ export function classify(message: string): Classification {
       metric: /requested: ([^=,\s]+)=/.exec(text)?.[1] ?? null,
     };
   }
-  const matches = (rules: RegExp[]) => rules.some((r) => r.test(text));
-  let kind: FailureKind = 'unknown';
-  if (matches(NOT_CAPACITY)) kind = 'unknown';
-  else if (matches(RATE_LIMIT)) kind = 'transient';
-  else if (matches(QUOTA)) kind = 'quota';
-  else if (matches(STOCKOUT)) kind = 'stockout';
-  else if (matches(PASSING_STATE)) kind = 'transient';
-  else if (matches(REJECTED)) kind = 'rejected';
-  else if (matches(TRANSIENT)) kind = 'transient';
+  // Structured fields first (the code, then the event reason), the text where they say nothing,
+  // the bare HTTP status last.
+  const kind: FailureKind =
+    (fields.code ? kindOfCode(fields.code) : null) ??
+    (fields.reason ? kindOfReason(fields.reason, text) : null) ??
+    kindOfText(text) ??
+    (fields.httpStatus ? kindOfStatus(fields.httpStatus) : null) ??
+    'unknown';
 
   const zone = firstZone(text);
   const region = zone ? zone.replace(/-[a-z]$/, '') : firstRegion(text);

@@ -206,7 +206,8 @@ async function readAppPods(
       });
     for (const pod of r.value.pending) {
       for (const ev of pod.events) {
-        const cls = classify(ev.message);
+        // The event's reason decides before its wording (FailedScaleUp's cause, NotTriggerScaleUp, …).
+        const cls = classify(ev.message, { reason: ev.reason });
         if (cls.kind === 'unknown' || cls.kind === 'transient' || cls.scope === 'namespace') continue;
         observations.push({
           source: 'passive',

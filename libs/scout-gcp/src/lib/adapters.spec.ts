@@ -319,7 +319,7 @@ describe('regional fleet memberships', () => {
         pods.every(
           (r) =>
             r.path.startsWith(
-              `/v1/projects/${h.world.projectNumber}/locations/us-central1/gkeMemberships/sd-us-central1/`,
+              `/us-central1-connectgateway.googleapis.com/v1/projects/${h.world.projectNumber}/locations/us-central1/gkeMemberships/sd-us-central1/`,
             ) && r.status === 200,
         ),
       ).toBe(true);
@@ -350,11 +350,20 @@ describe('regional fleet memberships', () => {
       expect(await list('asia-south1')).toEqual({ status: 200, names: [] });
       expect((await list('global')).names).not.toContain('us-central1/memberships/sd-us-central1');
       // and Connect Gateway does not find a regional membership under locations/global
-      const gw = await fetch(
-        `${h.sandbox.endpoints.connectgateway}/v1/projects/${h.world.projectNumber}/locations/global/gkeMemberships/sd-us-central1/api/v1/namespaces/sd-webui/pods`,
-        { headers: { authorization: `Bearer ${h.sandbox.accessToken()}` } },
+      const at = (host: string, location: string) =>
+        fetch(
+          `${h.sandbox.endpoints.connectgateway.replace('{host}', host)}/v1/projects/${h.world.projectNumber}/locations/${location}/gkeMemberships/sd-us-central1/api/v1/namespaces/sd-webui/pods`,
+          { headers: { authorization: `Bearer ${h.sandbox.accessToken()}` } },
+        );
+      expect((await at('connectgateway.googleapis.com', 'global')).status).toBe(404);
+      // nor on the global host under its own location: a regional membership has a regional host
+      const wrongHost = await at('connectgateway.googleapis.com', 'us-central1');
+      expect(wrongHost.status).toBe(400);
+      expect(((await wrongHost.json()) as { message: string }).message).toMatch(
+        /served at us-central1-connectgateway\.googleapis\.com/,
       );
-      expect(gw.status).toBe(404);
+      expect((await at('europe-west4-connectgateway.googleapis.com', 'us-central1')).status).toBe(400);
+      expect((await at('us-central1-connectgateway.googleapis.com', 'us-central1')).status).toBe(200);
     } finally {
       await h.close();
     }

@@ -1,7 +1,11 @@
-import { AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB, webuiPathAnswersBeforeModelLoad } from '@gpu-fleet/gcp-catalog';
+import {
+  AUTOPILOT_EPHEMERAL_STORAGE_MAX_GIB,
+  GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX,
+  webuiPathAnswersBeforeModelLoad,
+} from '@gpu-fleet/gcp-catalog';
 import { show } from '../issues';
 import type { SemanticContext } from './context';
-import { podRequestParts, round } from './quantities';
+import { cpuQuantity, memoryGiB, podRequestParts, round } from './quantities';
 
 /** app: a pinned image, its port, readiness that means "can generate", and the Pod's totals within what Autopilot accepts. */
 export function checkApp(ctx: SemanticContext): void {
@@ -37,6 +41,37 @@ export function checkApp(ctx: SemanticContext): void {
       add(
         ['app', 'args'],
         `the ready gate runs one generation through the WebUI API, which needs "--api"; add it, or set app.probes.readiness.mode "http-path" with a path your image serves once it can generate`,
+      );
+    }
+    // --api-auth puts HTTP Basic auth on every API route (modules/api/api.py: each route depends on
+    // auth when cmd_opts.api_auth is set), including /sdapi/v1/txt2img and /sdapi/v1/progress that
+    // the ready gate and the drain call without credentials: no pod would ever become Ready.
+    const apiAuth = app.args.find((a) => a === '--api-auth' || a.startsWith('--api-auth='));
+    if (apiAuth && r.mode === 'generation') {
+      add(
+        ['app', 'args'],
+        `${show(apiAuth.replace(/=.*$/, '=…'))} puts a password on every WebUI API route, including the txt2img and progress calls the ready gate makes without credentials, so no pod would ever become Ready; remove it and protect the URL with Identity-Aware Proxy (ingress.iap), or set app.probes.readiness.mode "http-path" with a path your image serves once it can generate`,
+      );
+    }
+    if (app.checkpointHashing && app.args.includes('--no-hashing')) {
+      add(
+        ['app', 'checkpointHashing'],
+        `true while app.args has "--no-hashing", which turns hashing off; remove one of the two`,
+      );
+    }
+    // The FUSE sidecar on an Autopilot GPU node gets no more than 2 vCPU / 14 GiB (a known issue in
+    // GoogleCloudPlatform/gcs-fuse-csi-driver docs/troubleshooting.md): more is not granted.
+    const sidecar = app.modelStorage?.sidecar;
+    if (sidecar && cpuQuantity(sidecar.cpu) > GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX.cpu) {
+      add(
+        ['app', 'modelStorage', 'sidecar', 'cpu'],
+        `${show(sidecar.cpu)} is more than the ${GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX.cpu} vCPU the Cloud Storage FUSE sidecar can have on an Autopilot GPU node (gcs-fuse-csi-driver troubleshooting guide, known issue); use "${GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX.cpu}" or less`,
+      );
+    }
+    if (sidecar && memoryGiB(sidecar.memory) > GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX.memoryGiB) {
+      add(
+        ['app', 'modelStorage', 'sidecar', 'memory'],
+        `${show(sidecar.memory)} is more than the ${GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX.memoryGiB} GiB the Cloud Storage FUSE sidecar can have on an Autopilot GPU node (gcs-fuse-csi-driver troubleshooting guide, known issue); use "${GCSFUSE_SIDECAR_AUTOPILOT_GPU_MAX.memoryGiB}Gi" or less`,
       );
     }
     // What Autopilot checks: the Pod's totals, sidecars included, against the GPU type's maxima.

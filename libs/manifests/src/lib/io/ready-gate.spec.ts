@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { READY_GATE_PY } from '../pure/builders/ready-gate.py';
+import { drainCommand } from '../pure/builders/workload';
 
 /**
  * The ready gate's script, run for real with python3 against a stand-in for the WebUI API that
@@ -19,6 +20,10 @@ class FakeWebUI {
   busy = false;
   /** Tasks /internal/pending-tasks lists (null: a WebUI without that path). */
   queued: number | null = 0;
+  /** /sdapi/v1/progress never answers (its threadpool is busy). */
+  progressHangs = false;
+  /** /internal/pending-tasks answers 500. */
+  pendingFails = false;
   /** Generations waiting for the model. */
   pending = 0;
   generations: Array<Record<string, unknown>> = [];
@@ -42,6 +47,9 @@ class FakeWebUI {
       res.writeHead(code, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
     };
+    if (req.method === 'GET' && req.url?.startsWith('/sdapi/v1/progress') && this.progressHangs) return;
+    if (req.method === 'GET' && req.url === '/internal/pending-tasks' && this.pendingFails)
+      return json(500, { detail: 'Internal Server Error' });
     if (req.method === 'GET' && req.url?.startsWith('/sdapi/v1/progress'))
       return json(200, { progress: 0, state: { job: this.busy ? 'job 1' : '', job_count: this.busy ? 1 : 0 } });
     if (req.method === 'GET' && req.url === '/internal/pending-tasks' && this.queued !== null)
@@ -61,7 +69,14 @@ class FakeWebUI {
     json(404, { detail: 'Not Found' });
   }
 
+  /** The WebUI process is gone: nothing listens on its port any more (connections are refused). */
+  async stop() {
+    this.server.closeAllConnections();
+    await new Promise<void>((r) => this.server.close(() => r()));
+  }
+
   close() {
+    if (!this.server.listening) return Promise.resolve();
     for (const w of this.waiting.splice(0)) w();
     this.server.closeAllConnections();
     return new Promise<void>((r) => this.server.close(() => r()));
@@ -118,6 +133,8 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
         '0',
         '--poll-seconds',
         '0.1',
+        '--answer-seconds',
+        '0.3',
       ],
       { stdio: 'ignore' },
     );
@@ -163,6 +180,79 @@ describe('ready gate (python3, against a stand-in WebUI)', () => {
     webui.queued = 0;
     await drain;
     expect(drained).toBe('idle');
+  });
+
+  const startDrain = (localAddress = '127.0.0.1') => {
+    const out: { status: number; drained: string | null; done: boolean } = { status: 0, drained: null, done: false };
+    const req = http.get({ host: '127.0.0.1', port: gatePort, path: '/drain', localAddress }, (res) => {
+      let raw = '';
+      res.on('data', (c) => (raw += String(c)));
+      res.on('end', () => {
+        out.status = res.statusCode ?? 0;
+        out.drained = (JSON.parse(raw) as { drained?: string }).drained ?? null;
+        out.done = true;
+      });
+    });
+    req.on('error', () => (out.done = true));
+    return out;
+  };
+
+  it('a WebUI that does not answer is busy, not idle: the drain waits for a real answer', async () => {
+    webui.apiUp = true;
+    webui.loadModel();
+    await until('ready', async () => (await ready()) === 200);
+    // generating, and the API's threadpool is taken: progress requests time out
+    webui.busy = true;
+    webui.progressHangs = true;
+    const d = startDrain();
+    await until('not ready while draining', async () => (await ready()) === 503);
+    // many answer timeouts (0.3 s each) later, still held
+    await new Promise((r) => setTimeout(r, 2500));
+    expect(d.done).toBe(false);
+    // progress answers idle, but the queue cannot be read: still held
+    webui.progressHangs = false;
+    webui.busy = false;
+    webui.pendingFails = true;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(d.done).toBe(false);
+    webui.pendingFails = false;
+    await until('the drain to end', async () => d.done);
+    expect(d).toMatchObject({ status: 200, drained: 'idle' });
+  });
+
+  it('a refused connection means the WebUI is gone: the drain ends at once', async () => {
+    webui.apiUp = true;
+    webui.loadModel();
+    await until('ready', async () => (await ready()) === 200);
+    webui.busy = true;
+    const d = startDrain();
+    await until('not ready while draining', async () => (await ready()) === 503);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(d.done).toBe(false);
+    await webui.stop();
+    await until('the drain to end', async () => d.done, 5000);
+    expect(d).toMatchObject({ status: 200, drained: 'gone' });
+  });
+
+  it('takes /drain from inside the pod only: another address is refused and the pod keeps serving', async () => {
+    webui.apiUp = true;
+    webui.loadModel();
+    await until('ready', async () => (await ready()) === 200);
+    // 127.0.0.2 is another source address on the loopback network: what a request from elsewhere looks like to the gate
+    const other = startDrain('127.0.0.2');
+    await until('the answer', async () => other.done);
+    expect(other.status).toBe(403);
+    expect(await ready()).toBe(200);
+    // the preStop hook's own request, as rendered, over 127.0.0.1
+    // (spawned, not spawnSync: the stand-in WebUI answers from this process's event loop)
+    const cmd = drainCommand(python!, gatePort, 20);
+    const hook = spawn(cmd[0]!, cmd.slice(1), { stdio: ['ignore', 'pipe', 'inherit'] });
+    let stdout = '';
+    hook.stdout!.on('data', (c) => (stdout += String(c)));
+    const code = await new Promise<number | null>((r) => hook.on('close', r));
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout)).toEqual({ drained: 'idle' });
+    expect(await ready()).toBe(503);
   });
 
   it('warms up again after the WebUI restarts', async () => {

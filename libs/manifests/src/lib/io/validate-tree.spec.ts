@@ -312,10 +312,10 @@ describe('fleet invariants: one negative test each', () => {
       'requests 12.06 GiB of ephemeral storage in total (sidecars included); Autopilot allows at most 10 GiB for a Pod',
     ]);
     tmpl.metadata.annotations['gke-gcsfuse/ephemeral-storage-request'] = '5Gi';
-    // 31.65 vCPU with the sidecars: over L4's maximum, within T4's (both in this cluster's ComputeClass)
-    tmpl.spec.containers[0].resources.requests.cpu = '31.3';
+    // 31.4 vCPU with the sidecars (ready gate 0.1, FUSE 2): over L4's maximum, within T4's (both in this cluster's ComputeClass)
+    tmpl.spec.containers[0].resources.requests.cpu = '29.3';
     expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
-      'requests 31.65 vCPU in total (sidecars included); Autopilot accepts at most 31 with 1 × nvidia-l4 (derived: g2-standard-32 (32 vCPU, 128 GB))',
+      'requests 31.4 vCPU in total (sidecars included); Autopilot accepts at most 31 with 1 × nvidia-l4 (derived: g2-standard-32 (32 vCPU, 128 GB))',
     ]);
   });
 
@@ -325,7 +325,25 @@ describe('fleet invariants: one negative test each', () => {
     find(objs, 'ComputeClass').spec.activeMigration = { optimizeRulePriority: true };
     expect(clusterInvariants(scope, spec, cluster('sd-us-central1'), objs, catalog).map((f) => f.message)).toEqual([
       'has 1 replica(s) while ComputeClass "sd-webui-gpu" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas',
+      'needs 930 s to stop (terminationGracePeriodSeconds: the drain of up to 900 s + 30 s) while ComputeClass "sd-webui-gpu" turns on activeMigration, which moves a pod by a GKE-initiated eviction whose grace Autopilot caps at 600 s (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods): a generation in flight would be killed; remove activeMigration from the ComputeClass (render leaves it out when the drain does not fit), lower ingress.connectionDrainingSec to 570 or less, or set gpu.acceptCutGenerations: true',
     ]);
+  });
+
+  it('activeMigration only where the drain fits the 10-minute grace of a GKE-initiated eviction', () => {
+    const scope = 'clusters/sd-europe-west4';
+    const objs = objectsOf(scope);
+    expect(find(objs, 'Deployment').spec.replicas).toBe(2);
+    // render leaves it out with the example's 900 s drain; a hand patch adding it is refused
+    expect(find(objs, 'ComputeClass').spec.activeMigration).toBeUndefined();
+    expect(clusterInvariants(scope, spec, cluster('sd-europe-west4'), objs, catalog)).toEqual([]);
+    find(objs, 'ComputeClass').spec.activeMigration = { optimizeRulePriority: true };
+    expect(clusterInvariants(scope, spec, cluster('sd-europe-west4'), objs, catalog).map((f) => f.message)).toEqual([
+      expect.stringMatching(
+        /^needs 930 s to stop .* caps at 600 s .* lower ingress\.connectionDrainingSec to 570 or less/,
+      ),
+    ]);
+    const accepting: FleetSpec = { ...spec, gpu: { ...spec.gpu, acceptCutGenerations: true } };
+    expect(clusterInvariants(scope, accepting, cluster('sd-europe-west4'), objs, catalog)).toEqual([]);
   });
 
   it('no Spot rule unless the spec accepts cut generations', () => {

@@ -20,6 +20,7 @@ import {
   READY_GATE_STOP,
   renderedReplicas,
   servingClusters,
+  stopMarginSeconds,
   type ClusterSpec,
   type FleetSpec,
 } from '@gpu-fleet/fleet-spec';
@@ -144,6 +145,16 @@ export function clusterInvariants(
     if (cc?.spec?.activeMigration?.optimizeRulePriority && fewest < 2) {
       add(
         `${scaler ? 'can scale to' : 'has'} ${fewest} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`,
+      );
+    }
+    const grace = pod.terminationGracePeriodSeconds ?? 30;
+    if (
+      cc?.spec?.activeMigration?.optimizeRulePriority &&
+      !spec.gpu.acceptCutGenerations &&
+      grace > AUTOPILOT_GRACE.scaleDownMaxSeconds
+    ) {
+      add(
+        `needs ${grace} s to stop (terminationGracePeriodSeconds: the drain of up to ${connectionDrainingSeconds(spec)} s + ${stopMarginSeconds()} s) while ComputeClass "${selectedClass}" turns on activeMigration, which moves a pod by a GKE-initiated eviction whose grace Autopilot caps at ${AUTOPILOT_GRACE.scaleDownMaxSeconds} s (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods): a generation in flight would be killed; remove activeMigration from the ComputeClass (render leaves it out when the drain does not fit), lower ingress.connectionDrainingSec to ${AUTOPILOT_GRACE.scaleDownMaxSeconds - stopMarginSeconds()} or less, or set gpu.acceptCutGenerations: true`,
       );
     }
     const spotRules = cc

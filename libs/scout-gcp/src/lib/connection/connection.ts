@@ -3,6 +3,7 @@ import { AcceleratorTypesClient, ProjectsClient, RegionsClient } from '@google-c
 import { GoogleAuth, OAuth2Client, type AuthClient } from 'google-auth-library';
 // Only the GKE Hub API module: the googleapis index loads every Google API.
 import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1';
+import { CONNECT_GATEWAY_ROOT } from '../kubernetes/kubernetes';
 
 /**
  * Where the Google APIs are and how to authenticate. Empty endpoints mean Google's production
@@ -31,6 +32,7 @@ export interface GcpClients {
    * client caches it and refreshes it before it expires (access tokens live about an hour).
    */
   accessToken(): Promise<string>;
+  /** Connect Gateway root; `{host}` stands for the host of each membership's location (gatewayServer). */
   connectGateway: string;
   close(): Promise<void>;
 }
@@ -104,7 +106,7 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
     projects,
     clusters,
     gkehub,
-    connectGateway: ep.connectgateway ?? 'https://connectgateway.googleapis.com',
+    connectGateway: ep.connectgateway ?? CONNECT_GATEWAY_ROOT,
     accessToken: async () => {
       const t = await authClient.getAccessToken();
       if (!t.token)

@@ -20,7 +20,10 @@ export type TokenSource = () => Promise<string>;
 
 /** Where one fleet member's Kubernetes API is reached through Connect Gateway. */
 export interface GatewayTarget {
-  /** Connect Gateway root, e.g. https://connectgateway.googleapis.com. */
+  /**
+   * Connect Gateway root: `https://{host}` for Google ({host} is filled per membership location by
+   * connectGatewayHost), or a fixed root (a proxy) used for every location as written.
+   */
   gateway: string;
   projectNumber: string;
   /** The membership's location: "global" or the region it was registered in. */
@@ -28,14 +31,30 @@ export interface GatewayTarget {
   membership: string;
 }
 
+/** The Connect Gateway root for Google: the host depends on the membership's location. */
+export const CONNECT_GATEWAY_ROOT = 'https://{host}';
+
+/**
+ * The host Connect Gateway serves a membership location on: connectgateway.googleapis.com for
+ * "global", <location>-connectgateway.googleapis.com for a membership registered in a region — the
+ * rule of gcloud's own `fleet memberships get-credentials` (GetConnectGatewayServiceName in
+ * lib/googlecloudsdk/command_lib/container/fleet/memberships/util.py: `prefix = '' if location in
+ * ('global', None) else '{}-'.format(location)`), also in Google's fleet Argo CD plugin
+ * (GoogleCloudPlatform/gke-fleet-management fleet-argocd-plugin/fleetclient/fleetclient.go
+ * connectGatewayURL). A client that always uses the global host cannot reach regional memberships
+ * (google-github-actions/get-gke-credentials#344; google-cloud-python#13852).
+ */
+export const connectGatewayHost = (location: string): string =>
+  location === 'global' ? 'connectgateway.googleapis.com' : `${location}-connectgateway.googleapis.com`;
+
 /**
  * The Kubernetes API server URL of a fleet member through Connect Gateway:
- * <gateway>/v1/projects/<project number>/locations/<membership location>/gkeMemberships/<membership>
- * (https://cloud.google.com/kubernetes-engine/enterprise/multicluster-management/gateway/using).
- * The location is the membership's own: "global" for global memberships, the region for regional ones.
+ * https://<host for the location>/v1/projects/<project number>/locations/<membership location>/gkeMemberships/<membership>
+ * (https://cloud.google.com/kubernetes-engine/enterprise/multicluster-management/gateway/using; the
+ * path keeps the location, gcloud's SERVER_FORMAT in command_lib/container/fleet/gateway.py).
  */
 export const gatewayServer = (t: GatewayTarget): string =>
-  `${t.gateway.replace(/\/$/, '')}/v1/projects/${t.projectNumber}/locations/${t.location}/gkeMemberships/${t.membership}`;
+  `${t.gateway.split('{host}').join(connectGatewayHost(t.location)).replace(/\/$/, '')}/v1/projects/${t.projectNumber}/locations/${t.location}/gkeMemberships/${t.membership}`;
 
 /**
  * Authentication for Connect Gateway: the KubeConfig's transport settings (TLS) and a Google access

@@ -5,6 +5,7 @@ import {
   classify,
   type Clock,
   type EvidenceCause,
+  type FailureFields,
   type LiveProbe,
   type Logger,
   type ProbeCleanup,
@@ -258,7 +259,7 @@ export class KubeProbeRunner implements ProbePort {
           // ours: an earlier attempt of this very create reached the server
         } else if (status === 403 && reason === 'Forbidden') {
           // Autopilot admission (Warden) or a ResourceQuota on Jobs answers the create itself.
-          const denied = this.denial((e as Error).message);
+          const denied = this.denial((e as Error).message, { httpStatus: status });
           if (denied) return result(denied.outcome, denied.details, { cause: denied.cause });
           throw e;
         } else {
@@ -293,8 +294,11 @@ export class KubeProbeRunner implements ProbePort {
   }
 
   /** Classify an admission or quota denial; null when the message is neither. */
-  private denial(message: string): { outcome: ProbeResult['outcome']; cause: EvidenceCause; details: string } | null {
-    const cls = classify(message);
+  private denial(
+    message: string,
+    fields: FailureFields,
+  ): { outcome: ProbeResult['outcome']; cause: EvidenceCause; details: string } | null {
+    const cls = classify(message, fields);
     // A Kubernetes ResourceQuota is the probe namespace's own cap, not Google's quota: another
     // probe holds it. Says nothing about GPU capacity.
     if (cls.kind === 'quota' && cls.scope === 'namespace')
@@ -318,7 +322,7 @@ export class KubeProbeRunner implements ProbePort {
   ): Promise<(Partial<ProbeResult> & Pick<ProbeResult, 'outcome' | 'details'>) | null> {
     for (const e of await this.eventsOf(req, `involvedObject.kind=Job,involvedObject.name=${job}`)) {
       if (e.reason !== 'FailedCreate' || !e.message) continue;
-      const denied = this.denial(e.message);
+      const denied = this.denial(e.message, { reason: e.reason });
       if (denied) return { ...denied, details: `FailedCreate: ${e.message}` };
     }
     return null;
@@ -400,7 +404,7 @@ export class KubeProbeRunner implements ProbePort {
     }
     for (const e of await this.eventsOf(req, `involvedObject.name=${pod.metadata.name}`)) {
       if (e.type !== 'Warning' || !e.message) continue;
-      const cls = classify(e.message);
+      const cls = classify(e.message, { reason: e.reason });
       if (cls.kind === 'stockout' || cls.kind === 'quota' || cls.kind === 'rejected') {
         return {
           outcome: cls.kind,

@@ -10,6 +10,7 @@ import {
   probeResources,
   readyGateConfigMap,
   READY_GATE_PY,
+  webuiArgs,
 } from '../../../index';
 import { RENDERER_VERSION } from '../yaml';
 
@@ -79,8 +80,22 @@ describe('Deployment', () => {
     expect(readyGateConfigMap(spec)).toEqual([]);
   });
 
+  it('renders --no-hashing unless the spec wants checkpoint hashes (one read of the checkpoint per cold start, not two)', () => {
+    expect(c.args).toEqual([...example.app.args, '--no-hashing']);
+    const hashing: FleetSpec = { ...example, app: { ...example.app, checkpointHashing: true } };
+    expect(webuiArgs(hashing.app)).toEqual(example.app.args);
+    const already: FleetSpec = { ...example, app: { ...example.app, args: [...example.app.args, '--no-hashing'] } };
+    expect(webuiArgs(already.app).filter((a) => a === '--no-hashing')).toHaveLength(1);
+  });
+
   it('holds a stopping pod until in-flight generations end: preStop asks the gate, the grace period covers the drain', () => {
-    expect(c.lifecycle!.preStop).toEqual({ httpGet: { path: '/drain', port: 7861 } });
+    // an exec hook over loopback: the gate refuses /drain from any other address
+    expect(c.lifecycle!.preStop!.exec!.command).toEqual([
+      expect.any(String),
+      '-c',
+      expect.stringContaining("urlopen('http://127.0.0.1:7861/drain', timeout="),
+    ]);
+    expect(c.lifecycle!.preStop!.httpGet).toBeUndefined();
     // 15 s detach + 900 s draining (= backendTimeoutSec) + 15 s for the WebUI to exit
     expect(pod.terminationGracePeriodSeconds).toBe(930);
   });
@@ -92,10 +107,10 @@ describe('Deployment', () => {
   it('mounts the model bucket read-only through GCS FUSE, with the sidecar’s resources explicit', () => {
     expect(dep.spec!.template.metadata!.annotations).toMatchObject({
       'gke-gcsfuse/volumes': 'true',
-      'gke-gcsfuse/cpu-request': '250m',
-      'gke-gcsfuse/cpu-limit': '250m',
-      'gke-gcsfuse/memory-request': '256Mi',
-      'gke-gcsfuse/memory-limit': '256Mi',
+      'gke-gcsfuse/cpu-request': '2',
+      'gke-gcsfuse/cpu-limit': '2',
+      'gke-gcsfuse/memory-request': '1Gi',
+      'gke-gcsfuse/memory-limit': '1Gi',
       'gke-gcsfuse/ephemeral-storage-request': '5Gi',
       'gke-gcsfuse/ephemeral-storage-limit': '5Gi',
     });
@@ -152,13 +167,24 @@ describe('ComputeClass', () => {
     expect(cc.spec.whenUnsatisfiable).toBe('DoNotScaleUp');
   });
 
-  it('turns on active migration only where a second replica keeps serving while one pod moves', () => {
+  it('turns on active migration only where a second replica keeps serving while one pod moves, and the drain fits', () => {
+    // Migration evicts with at most Autopilot's 600 s scale-down grace: the example's 900 s drain does not fit
+    const fits: FleetSpec = { ...example, ingress: { ...example.ingress, connectionDrainingSec: 570 } };
     // one replica: the PDB (minAvailable 1) would forbid the eviction, and the region would go down for a model reload
-    expect(computeClass(example, cluster(example, 'sd-us-central1'), catalog).spec.activeMigration).toBeUndefined();
-    expect(computeClass(example, cluster(example, 'sd-europe-west4'), catalog).spec.activeMigration).toEqual({
+    expect(computeClass(fits, cluster(fits, 'sd-us-central1'), catalog).spec.activeMigration).toBeUndefined();
+    expect(computeClass(fits, cluster(fits, 'sd-europe-west4'), catalog).spec.activeMigration).toEqual({
       optimizeRulePriority: true,
     });
-    expect(computeClass(example, cluster(example, 'sd-asia-northeast1'), catalog).spec.activeMigration).toBeUndefined();
+    expect(computeClass(fits, cluster(fits, 'sd-asia-northeast1'), catalog).spec.activeMigration).toBeUndefined();
+    // 571 s of draining + 30 s to stop = 601 s > 600 s: a generation could be killed mid-way
+    const over: FleetSpec = { ...example, ingress: { ...example.ingress, connectionDrainingSec: 571 } };
+    expect(computeClass(over, cluster(over, 'sd-europe-west4'), catalog).spec.activeMigration).toBeUndefined();
+    expect(computeClass(example, cluster(example, 'sd-europe-west4'), catalog).spec.activeMigration).toBeUndefined();
+    // unless the spec accepts cut generations
+    const accepting: FleetSpec = { ...example, gpu: { ...example.gpu, acceptCutGenerations: true } };
+    expect(computeClass(accepting, cluster(accepting, 'sd-europe-west4'), catalog).spec.activeMigration).toEqual({
+      optimizeRulePriority: true,
+    });
   });
 });
 

@@ -1,5 +1,12 @@
-import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { appNamespace, autoscalingRoles, hedgeActive, type ClusterSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { AUTOPILOT_GRACE, type GpuCatalog } from '@gpu-fleet/gcp-catalog';
+import {
+  appNamespace,
+  autoscalingRoles,
+  hedgeActive,
+  terminationGracePeriodSeconds,
+  type ClusterSpec,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import type { ComputeClass, ComputeClassPriority } from '../gke-types';
 import { commonLabels, computeClassName, onDemandComputeClassName } from '../labels';
 
@@ -77,14 +84,24 @@ export function computeClass(
 
 /**
  * Whether the ComputeClass may migrate pods back to a preferred rule: only while a second replica
- * keeps serving (PodDisruptionBudget minAvailable 1; see computeClass). A standby cluster runs no pods;
- * a cold one (autoscaling) may run one.
+ * keeps serving (PodDisruptionBudget minAvailable 1; see computeClass), and only where the pod's
+ * drain fits the grace GKE gives it. Migration empties the old node by a GKE-initiated eviction, and
+ * on Autopilot "for scale-down events, the grace period can be up to 10 minutes"
+ * (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods; cluster-autoscaler
+ * caps the eviction's GracePeriodSeconds at its maximum, core/scaledown/actuation/drain.go) — below
+ * the 930 s a 900 s drain needs, so a generation in flight would be killed. Unless the spec accepts
+ * cut generations, a longer drain renders no migration. A standby cluster runs no pods; a cold one
+ * (autoscaling) may run one.
  */
 export const activeMigrationAllowed = (
-  spec: Pick<FleetSpec, 'clusters' | 'autoscaling'>,
+  spec: Pick<FleetSpec, 'clusters' | 'autoscaling' | 'app' | 'ingress' | 'gpu'>,
   cluster: ClusterSpec,
 ): boolean =>
-  cluster.mode !== 'standby' && cluster.replicas >= 2 && autoscalingRoles(spec).get(cluster.name) !== 'cold';
+  cluster.mode !== 'standby' &&
+  cluster.replicas >= 2 &&
+  autoscalingRoles(spec).get(cluster.name) !== 'cold' &&
+  (spec.gpu.acceptCutGenerations ||
+    terminationGracePeriodSeconds(spec as FleetSpec) <= AUTOPILOT_GRACE.scaleDownMaxSeconds);
 
 /** Strategic-merge patch used instead when `gpu.selection: node-selector`. */
 export function acceleratorSelectorPatch(spec: FleetSpec, cluster: ClusterSpec) {

@@ -112,6 +112,31 @@ const quantities = (r: { cpu: string; memory: string; ephemeralStorage: string }
  * - Resources: requests = limits on every container; the Cloud Storage FUSE sidecar's are set by
  *   annotation, so the Pod total (what Autopilot checks) is known at render time.
  */
+/**
+ * The WebUI container's preStop command: ask the ready gate, over loopback, to hold the stop until
+ * the WebUI is idle. The WebUI image has Python (the gate runs on it); the read timeout outlasts the
+ * gate's own detach + draining time, after which the gate answers in any case.
+ */
+export function drainCommand(python: string, port: number, drainSeconds: number): string[] {
+  const timeout = READY_GATE_STOP.detachSeconds + drainSeconds + 30;
+  return [
+    python,
+    '-c',
+    `import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:${port}/drain', timeout=${timeout}).read().decode())`,
+  ];
+}
+
+/**
+ * The WebUI's arguments as rendered: the spec's, plus `--no-hashing` unless app.checkpointHashing.
+ * The WebUI hashes a checkpoint before loading it (modules/sd_models.py get_checkpoint_state_dict →
+ * calculate_shorthash → modules/hashes.py sha256, which reads the whole file) unless "--no-hashing"
+ * ("disable sha256 hashing of checkpoints to help loading performance", modules/cmd_args.py), and
+ * its hash cache lives under the data directory, on ephemeral storage that a new pod starts without.
+ */
+export function webuiArgs(app: FleetSpec['app']): string[] {
+  return app.checkpointHashing || app.args.includes('--no-hashing') ? app.args : [...app.args, '--no-hashing'];
+}
+
 export function deployment(spec: FleetSpec): Deployment {
   const { app, gpu } = spec;
   const period = 10;
@@ -146,7 +171,9 @@ export function deployment(spec: FleetSpec): Deployment {
   const container: Container = {
     name: 'webui',
     image: app.image,
-    args: app.args,
+    // --no-hashing unless the spec wants checkpoint hashes: otherwise each cold start reads the
+    // whole checkpoint twice (hash, then load) over the FUSE mount (app.checkpointHashing).
+    args: webuiArgs(app),
     env: Object.keys(app.env)
       .sort()
       .map((name) => ({ name, value: app.env[name] })),
@@ -175,9 +202,13 @@ export function deployment(spec: FleetSpec): Deployment {
       failureThreshold: 6,
     },
     // Gate: hold SIGTERM until the WebUI is idle. Without it, only the pause for the endpoint to leave the load balancer.
+    // An exec hook, not httpGet: the kubelet sends an httpGet hook from the node, not from inside
+    // the pod, and the gate takes /drain from loopback only (so nothing else in the VPC can drain
+    // a pod). The pod's containers share one network namespace, so 127.0.0.1 is the gate
+    // (https://kubernetes.io/docs/concepts/workloads/pods/#pod-networking).
     lifecycle: {
       preStop: gated
-        ? { httpGet: { path: '/drain', port: readiness.port } }
+        ? { exec: { command: drainCommand(readiness.python, readiness.port, connectionDrainingSeconds(spec)) } }
         : { sleep: { seconds: READY_GATE_STOP.detachSeconds } },
     },
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
