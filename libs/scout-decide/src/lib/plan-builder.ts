@@ -276,6 +276,19 @@ export class PlanBuilder {
       )[0]?.c;
   }
 
+  /**
+   * An eligible region whose cluster this plan already changed (a replacement it just withdrew, say):
+   * this sweep cannot pick it, the next may (bestReplacement takes an unrested cluster when the fleet
+   * is below its minimum). Recorded as held back, so the follow-up is expected, not a flap.
+   */
+  nextSweepCandidate(): Candidate | undefined {
+    return this.regions
+      .filter((r) => !this.activeWork().some((c) => c.region === r))
+      .map((r) => this.evaluate(r, this.prefs))
+      .filter((c) => this.touched.has(c.cluster) && c.eligible)
+      .sort((a, b) => b.score - a.score || a.region.localeCompare(b.region))[0];
+  }
+
   /** "4/6 regions eligible", or with none, why. */
   eligibilityLine(): string {
     return eligibilitySummary(this.regions.map((r) => this.evaluate(r)));

@@ -33,9 +33,18 @@ export function fillMinimum(p: PlanBuilder): void {
       continue;
     }
     if (!cand) {
-      p.notes.push(
-        `only ${counting()} serving region(s), below the minimum of ${p.policy.minServingRegions}, and nothing to add: ${p.eligibilityLine()}`,
-      );
+      const later = p.nextSweepCandidate();
+      if (later)
+        p.holdBack(
+          null,
+          'activate',
+          `${later.region} (${later.cluster})`,
+          `only ${counting()} serving region(s), below placement.minServingRegions (${p.policy.minServingRegions}); the one eligible region's cluster was changed by this plan, so the next sweep may take it`,
+        );
+      else
+        p.notes.push(
+          `only ${counting()} serving region(s), below the minimum of ${p.policy.minServingRegions}, and nothing to add: ${p.eligibilityLine()}`,
+        );
       break;
     }
     if (
