@@ -3,9 +3,14 @@
 # enrolled in a release channel: https://cloud.google.com/kubernetes-engine/docs/concepts/autopilot-overview
 # GPUs need no node pools: the rendered ComputeClass asks Autopilot for them per pod.
 locals {
+  # Deletion protection per cluster: Terraform reads it from the state when it deletes, so turning
+  # it off and removing the cluster in one apply fails ("Deleting this cluster via terraform destroy
+  # or terraform apply will only succeed if this field is false in the Terraform state",
+  # https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/container_cluster#deletion_protection).
+  # One cluster's clusters[].deletionProtection: false is applied first, its removal second.
   all_clusters = merge(
-    { for name, c in local.clusters : name => { region = c.region, role = "gpu" } },
-    { (local.config_cluster_name) = { region = local.config_cluster_region, role = "config" } },
+    { for name, c in local.clusters : name => { region = c.region, role = "gpu", deletion_protection = try(c.deletionProtection, local.deletion_protection) } },
+    { (local.config_cluster_name) = { region = local.config_cluster_region, role = "config", deletion_protection = local.deletion_protection } },
   )
 }
 
@@ -15,7 +20,7 @@ resource "google_container_cluster" "fleet" {
   name                = each.key
   location            = each.value.region
   enable_autopilot    = true
-  deletion_protection = local.deletion_protection
+  deletion_protection = each.value.deletion_protection
 
   release_channel {
     channel = local.release_channel
@@ -36,6 +41,7 @@ resource "google_container_cluster" "fleet" {
     }
   }
 
-  # The node account has its roles before the first node exists.
-  depends_on = [google_project_service.apis, google_project_iam_member.grants]
+  # The node account has its roles before the first node exists; the clusters wait for nothing else
+  # (the Multi Cluster Ingress agent's grant comes after the feature, iam.tf).
+  depends_on = [google_project_service.apis, google_project_iam_member.nodes]
 }

@@ -103,6 +103,7 @@ locals {
     # image builds
     { who = "build", role = "roles/artifactregistry.writer", on = "repository", why = "push the images it builds" },
     { who = "build", role = "roles/logging.logWriter", on = "project", why = "write build logs to Cloud Logging (a build with its own service account cannot use the default logs bucket)" },
+    { who = "build", role = "roles/storage.objectViewer", on = "bucket:build_source", why = "read the source gcloud builds submit uploads there (--gcs-source-staging-dir): a build reads its source as its own service account" },
     # serving
     { who = "mci_agent", role = "roles/container.admin", on = "project", why = "Multi Cluster Ingress programs the load balancer and reads every member cluster" },
     { who = "webui", role = "roles/storage.objectViewer", on = "bucket:models", why = "the WebUI pods read the checkpoints (Cloud Storage FUSE, read-only)", when = local.model_bucket != null },
@@ -127,13 +128,22 @@ locals {
     { who = "infra_apply", role = "roles/container.admin", on = "project", why = "clusters, and the git-creds Secret through Connect Gateway", when = local.github_enabled },
     { who = "infra_apply", role = "roles/gkehub.admin", on = "project", why = "memberships and features", when = local.github_enabled },
     { who = "infra_apply", role = "roles/gkehub.gatewayEditor", on = "project", why = "write the git-creds Secret in every cluster", when = local.github_enabled },
-    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "project", why = "the service accounts above and their IAM", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountCreator", on = "project", why = "create the service accounts above (not admin on every account of the project: with setIamPolicy on all of them it could make itself token creator on any)", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:scout", why = "update region-scout and its IAM", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:nodes", why = "update gpu-fleet-nodes and its IAM", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:build", why = "update gpu-fleet-build and its IAM", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:config_sync", why = "update config-sync and its IAM", when = local.github_enabled && local.sync_auth == "gcpserviceaccount" },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:keda", why = "update keda-operator and its IAM", when = local.github_enabled && local.keda_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:infra_plan", why = "update gpu-fleet-infra-plan and its IAM", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.serviceAccountAdmin", on = "sa:infra_apply", why = "update gpu-fleet-infra-apply and its IAM", when = local.github_enabled },
     { who = "infra_apply", role = "roles/iam.serviceAccountUser", on = "sa:nodes", why = "create clusters whose nodes run as gpu-fleet-nodes", when = local.github_enabled },
-    { who = "infra_apply", role = "roles/iam.workloadIdentityPoolAdmin", on = "project", why = "the GitHub Workload Identity Federation pool", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/iam.workloadIdentityPoolViewer", on = "project", why = "read the GitHub Workload Identity Federation pool and provider to refresh them; changing them stays with a project owner (the bootstrap apply)", when = local.github_enabled },
     { who = "infra_apply", role = "roles/iap.admin", on = "project", why = "grant the IAP-secured Web App User role to ingress.iap.members", when = local.github_enabled },
     { who = "infra_apply", role = "roles/serviceusage.serviceUsageAdmin", on = "project", why = "enable the APIs in apis.tf", when = local.github_enabled },
-    { who = "infra_apply", role = "roles/storage.admin", on = "bucket:models", why = "the model bucket and its IAM (storage rights on no other bucket)", when = local.github_enabled && local.model_bucket != null },
+    { who = "infra_apply", role = "roles/storage.admin", on = "bucket:models", why = "the model bucket and its IAM", when = local.github_enabled && local.model_bucket != null },
+    { who = "infra_apply", role = "roles/storage.admin", on = "bucket:build_source", why = "the build source bucket and its IAM", when = local.github_enabled },
     { who = "infra_apply", role = "roles/storage.objectUser", on = "bucket:state", why = "read and write the Terraform state and its lock", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/storage.legacyBucketOwner", on = "bucket:state", why = "refresh and change the grants on the state bucket (storage.buckets.getIamPolicy and setIamPolicy, which objectUser lacks: it does not give permission to get or set ACLs or IAM policies); a legacy role, granted on this bucket only", when = local.github_enabled },
     { who = "infra_apply_github", role = "roles/iam.workloadIdentityUser", on = "sa:infra_apply", why = "only jobs in the protected environment infra apply as gpu-fleet-infra-apply", when = local.github_enabled },
   ]
   active_grants = { for g in local.grants : "${g.who} ${g.role} ${g.on}" => g if try(g.when, true) }
@@ -145,10 +155,30 @@ locals {
 }
 
 resource "google_project_iam_member" "grants" {
-  for_each = { for k, g in local.active_grants : k => g if g.on == "project" }
+  for_each = { for k, g in local.active_grants : k => g if g.on == "project" && !contains(["nodes", "mci_agent"], g.who) }
   project  = local.project
   role     = each.value.role
   member   = local.members[each.value.who]
+}
+
+# The node account's project roles, separate so the clusters wait for these and nothing else.
+resource "google_project_iam_member" "nodes" {
+  for_each = { for k, g in local.active_grants : k => g if g.on == "project" && g.who == "nodes" }
+  project  = local.project
+  role     = each.value.role
+  member   = local.members[each.value.who]
+}
+
+# The Multi Cluster Ingress service agent's grant comes after the feature, as in Google's setup
+# ("gcloud container fleet ingress enable", then the roles/container.admin grant to
+# service-PROJECT_NUMBER@gcp-sa-multiclusteringress: https://cloud.google.com/kubernetes-engine/docs/how-to/multi-cluster-ingress-setup),
+# and nothing else waits for it: the clusters, memberships and feature come first.
+resource "google_project_iam_member" "mci_agent" {
+  for_each   = { for k, g in local.active_grants : k => g if g.on == "project" && g.who == "mci_agent" }
+  project    = local.project
+  role       = each.value.role
+  member     = local.members[each.value.who]
+  depends_on = [google_gke_hub_feature.multiclusteringress]
 }
 
 resource "google_artifact_registry_repository_iam_member" "grants" {
@@ -165,7 +195,11 @@ resource "google_artifact_registry_repository_iam_member" "grants" {
 # once a cluster does ("Identity Pool does not exist" otherwise).
 resource "google_storage_bucket_iam_member" "grants" {
   for_each   = { for k, g in local.active_grants : k => g if startswith(g.on, "bucket:") }
-  bucket     = each.value.on == "bucket:models" ? google_storage_bucket.models[0].name : var.state_bucket
+  bucket = {
+    "bucket:models"       = try(google_storage_bucket.models[0].name, null)
+    "bucket:build_source" = google_storage_bucket.build_source.name
+    "bucket:state"        = var.state_bucket
+  }[each.value.on]
   role       = each.value.role
   member     = local.members[each.value.who]
   depends_on = [google_container_cluster.fleet]
@@ -180,6 +214,7 @@ resource "google_service_account_iam_member" "grants" {
   service_account_id = {
     scout       = google_service_account.scout.name
     nodes       = google_service_account.nodes.name
+    build       = google_service_account.build.name
     config_sync = try(google_service_account.config_sync[0].name, null)
     keda        = try(google_service_account.keda[0].name, null)
     infra_plan  = try(google_service_account.infra["plan"].name, null)
@@ -241,8 +276,12 @@ moved {
   to   = google_service_account_iam_member.grants["scout_cronjob roles/iam.workloadIdentityUser sa:scout"]
 }
 moved {
-  from = google_project_iam_member.mci_agent
-  to   = google_project_iam_member.grants["mci_agent roles/container.admin project"]
+  from = google_project_iam_member.grants["mci_agent roles/container.admin project"]
+  to   = google_project_iam_member.mci_agent["mci_agent roles/container.admin project"]
+}
+moved {
+  from = google_project_iam_member.grants["nodes roles/container.defaultNodeServiceAccount project"]
+  to   = google_project_iam_member.nodes["nodes roles/container.defaultNodeServiceAccount project"]
 }
 moved {
   from = google_storage_bucket_iam_member.models[0]

@@ -11,11 +11,20 @@ resource "google_compute_global_address" "ingress" {
   depends_on = [google_project_service.apis]
 }
 
+# A managed certificate cannot change its domains (every field forces a new one) and cannot be
+# deleted while a target proxy uses it ("resourceInUseByAnotherResource"): the name changes with the
+# domains and the new certificate is created before the old one goes — the provider's documented
+# recreation pattern (https://registry.terraform.io/providers/hashicorp/google/latest/docs/resources/compute_managed_ssl_certificate,
+# "Managed Ssl Certificate Recreation"). The renderer writes the same name into the
+# MultiClusterIngress (libs/fleet-spec managedCertificateName; tools/infra/infra.spec.ts checks both).
 resource "google_compute_managed_ssl_certificate" "ingress" {
   count = local.managed_cert_name == null ? 0 : 1
-  name  = local.managed_cert_name
+  name  = "${local.managed_cert_name}-${substr(sha256(join(",", local.domains)), 0, 8)}"
   managed {
     domains = local.domains
+  }
+  lifecycle {
+    create_before_destroy = true
   }
   depends_on = [google_project_service.apis]
 }

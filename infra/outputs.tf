@@ -8,6 +8,11 @@ output "cluster_endpoints" {
   value       = { for name, c in google_container_cluster.fleet : name => c.endpoint }
 }
 
+output "managed_certificate" {
+  description = "The Google-managed certificate's name (ingress.managedCertificate.name and a hash of ingress.domains); null without one."
+  value       = one(google_compute_managed_ssl_certificate.ingress[*].name)
+}
+
 output "scout_service_account" {
   description = "The Google service account region-scout runs as (CronJob and GitHub Actions)."
   value       = google_service_account.scout.email
@@ -21,6 +26,11 @@ output "image_repository" {
 output "build_service_account" {
   description = "The identity Cloud Build runs image builds as (gcloud builds submit --service-account)."
   value       = google_service_account.build.id
+}
+
+output "build_source_staging_dir" {
+  description = "Where gcloud builds submit uploads the source (--gcs-source-staging-dir): gpu-fleet-build can read it there."
+  value       = "gs://${google_storage_bucket.build_source.name}/source"
 }
 
 output "node_service_account" {

@@ -13,3 +13,25 @@ resource "google_storage_bucket" "models" {
   }
   depends_on = [google_project_service.apis]
 }
+
+# Where `gcloud builds submit` uploads the source of the image builds (docs/runbook.md step 8,
+# --gcs-source-staging-dir): a build that runs as its own service account reads its source as that
+# account, and gpu-fleet-build has read access here and on no other bucket (iam.tf). Without it the
+# source goes to gs://<project>_cloudbuild, which gpu-fleet-build cannot read
+# (https://cloud.google.com/sdk/gcloud/reference/builds/submit#--gcs-source-staging-dir).
+resource "google_storage_bucket" "build_source" {
+  name                        = "${local.project}-build-source"
+  location                    = local.model_bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  # Uploaded sources are only needed while their build runs.
+  lifecycle_rule {
+    condition {
+      age = 7
+    }
+    action {
+      type = "Delete"
+    }
+  }
+  depends_on = [google_project_service.apis]
+}

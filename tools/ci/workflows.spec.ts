@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import {
@@ -73,8 +74,8 @@ describe('GitHub workflows', () => {
       expect(uses).toMatch(/@[0-9a-f]{40}$/);
       expect(source).toMatch(new RegExp(`'${uses.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}', // v\\d+\\.\\d+\\.\\d+`));
     }
-    // hand-written workflows say the version too
-    for (const f of files.filter((x) => x !== 'sweep.yml'))
+    // every workflow says the version too, the rendered one included
+    for (const f of files)
       for (const line of raw(f)
         .split('\n')
         .filter((l) => /uses: /.test(l)))
@@ -118,7 +119,8 @@ describe('GitHub workflows', () => {
     const w = load('sweep.yml');
     expect(w.on.workflow_dispatch).toBeDefined();
     expect(w.concurrency).toEqual({ group: 'region-scout-sweep', 'cancel-in-progress': false });
-    expect(w.permissions!['id-token']).toBe('write');
+    // the workflow's own token only checks out and fetches the OIDC token: the scout proposes with its App or token
+    expect(w.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
     expect(runs(w)).toMatch(/scout -- sweep --project \S+ --proposal github --evidence configmap:/);
   });
 
@@ -227,7 +229,11 @@ describe('GitHub workflows', () => {
   it('infra.yml: the pin pull request commits new files, is opened with the App or a token (never GITHUB_TOKEN), and fails loudly', () => {
     const { apply } = load('infra.yml').jobs as { apply: Job };
     const pin = apply.steps.find((s) => s.name === 'Pin the static IP address in the spec')!;
-    expect(pin.run).toContain('git add -A');
+    // stages through the script, never a bare `git add -A` (the auth action's credentials are in the checkout)
+    expect(pin.run).toContain('tools/ci/stage-pin.sh');
+    expect(pin.run).not.toMatch(/git add -A\s*$/m);
+    expect(pin.run!.indexOf('stage-pin.sh')).toBeGreaterThan(pin.run!.indexOf('scout -- pin'));
+    expect(pin.run!.indexOf('stage-pin.sh')).toBeLessThan(pin.run!.indexOf('git commit'));
     expect(pin.run).not.toMatch(/commit -am/);
     expect(pin.run).not.toMatch(/\|\| true/);
     expect(pin.run).toMatch(/set -euo pipefail/);
@@ -242,5 +248,38 @@ describe('GitHub workflows', () => {
     expect(apply.steps.find((s) => s.uses === ACTIONS.checkout)!.with!.token).toContain(
       'steps.app-token.outputs.token',
     );
+  });
+
+  it('stage-pin.sh, run on a checkout holding gha-creds-x.json, stages the pinned spec and new rendered files only', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'stage-pin-'));
+    try {
+      const git = (...args: string[]) => {
+        const r = spawnSync('git', args, { cwd: dir, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+        return r.stdout;
+      };
+      git('init', '-q', '-b', 'main');
+      git('config', 'user.email', 't@example.com');
+      git('config', 'user.name', 't');
+      mkdirSync(join(dir, 'fleet-config/config-cluster'), { recursive: true });
+      writeFileSync(join(dir, 'fleet-config/fleet.yaml'), 'ingress: {}\n');
+      git('add', '-A');
+      git('commit', '-q', '-m', 'init');
+      // what the job's checkout holds after auth and pin: the credentials file, the pinned spec, a new rendered file
+      writeFileSync(join(dir, 'gha-creds-0123abcd.json'), '{"type":"external_account"}');
+      writeFileSync(join(dir, 'fleet-config/fleet.yaml'), 'ingress: {staticIp: {address: 34.1.2.3}}\n');
+      writeFileSync(join(dir, 'fleet-config/config-cluster/multiclusteringress.yaml'), 'kind: MultiClusterIngress\n');
+      // without the ignore rule too: the script alone must keep the credentials out
+      const r = spawnSync('bash', [join(ROOT, 'tools/ci/stage-pin.sh')], { cwd: dir, encoding: 'utf8' });
+      expect(r.status).toBe(0);
+      expect(git('diff', '--cached', '--name-only').trim().split('\n').sort()).toEqual([
+        'fleet-config/config-cluster/multiclusteringress.yaml',
+        'fleet-config/fleet.yaml',
+      ]);
+      // and the repository ignores it
+      expect(readFileSync(join(ROOT, '.gitignore'), 'utf8')).toMatch(/^gha-creds-\*\.json$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

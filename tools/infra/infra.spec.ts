@@ -1,9 +1,11 @@
+import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   EXAMPLE_FLEET_YAML,
   fleetJsonSchema,
   loadFleetSpec,
+  managedCertificateName,
   scoutServiceAccount,
   type FleetSpec,
 } from '@gpu-fleet/fleet-spec';
@@ -162,7 +164,12 @@ describe('infra/ reads only what the spec schema defines', () => {
     }>;
     const fromTerraform = grants.map((g) => `${g.who} | \`${g.role}\` | ${g.on} | ${g.why}`);
     // the two grants outside the table: the conditioned IAM admin and the IAP users
-    expect(Object.keys(parsed.resource.google_project_iam_member!).sort()).toEqual(['apply_iam_admin', 'grants']);
+    expect(Object.keys(parsed.resource.google_project_iam_member!).sort()).toEqual([
+      'apply_iam_admin',
+      'grants',
+      'mci_agent',
+      'nodes',
+    ]);
     expect(Object.keys(parsed.resource.google_iap_web_iam_member!)).toEqual(['users']);
     fromTerraform.push('infra_apply | `roles/resourcemanager.projectIamAdmin` | project, with a condition');
     fromTerraform.push('`ingress.iap.members` | `roles/iap.httpsResourceAccessor` | iap');
@@ -190,14 +197,17 @@ describe('infra/ reads only what the spec schema defines', () => {
       grants
         .filter(
           (g) =>
-            !/^(project|repository|bucket:(models|state)|sa:(scout|nodes|config_sync|keda|infra_plan|infra_apply))$/.test(
+            !/^(project|repository|bucket:(models|build_source|state)|sa:(scout|nodes|build|config_sync|keda|infra_plan|infra_apply))$/.test(
               g.on,
             ),
         )
         .map((g) => g.on),
     ).toEqual([]);
     expect(grants.map((g) => g.role)).not.toContain('roles/resourcemanager.projectIamAdmin');
-    expect(grants.filter((g) => g.role === 'roles/storage.admin').map((g) => g.on)).toEqual(['bucket:models']);
+    expect(grants.filter((g) => g.role === 'roles/storage.admin').map((g) => g.on)).toEqual([
+      'bucket:models',
+      'bucket:build_source',
+    ]);
     expect(grants.filter((g) => g.who === 'infra_plan' && g.on === 'bucket:state').map((g) => g.role)).toEqual([
       'roles/storage.objectViewer',
     ]);
@@ -207,5 +217,114 @@ describe('infra/ reads only what the spec schema defines', () => {
     const iam = code(readFileSync(join(INFRA, 'iam.tf'), 'utf8'));
     const ksa = /serviceAccount:\$\{local\.workload_pool\}\[\$\{local\.scout_namespace\}\/([\w-]+)\]/.exec(iam);
     expect(ksa?.[1]).toBe(SCOUT_NAME);
+  });
+
+  describe('the first deploy and later changes (issue 25)', () => {
+    type Parsed = {
+      locals: Array<Record<string, unknown>>;
+      resource: Record<string, Record<string, Array<Record<string, unknown>>>>;
+    };
+    const all = async (): Promise<Parsed> => {
+      const merged: Parsed = { locals: [], resource: {} };
+      for (const { file, text } of hcl) {
+        const p = (await parse(file, text)) as Partial<Parsed>;
+        merged.locals.push(...(p.locals ?? []));
+        for (const [type, byName] of Object.entries(p.resource ?? {}))
+          merged.resource[type] = { ...(merged.resource[type] ?? {}), ...byName };
+      }
+      return merged;
+    };
+    const grantsOf = (p: Parsed) =>
+      p.locals.find((l) => l.grants)!.grants as Array<{ who: string; role: string; on: string }>;
+    const dependsOn = (p: Parsed, type: string, name: string) =>
+      ((p.resource[type]![name]![0]!.depends_on as string[] | undefined) ?? []).map((d) =>
+        d.replace(/^\$\{(.*)\}$/, '$1'),
+      );
+
+    it('the apply identity can read and change the grants on the state bucket it refreshes (objectUser cannot)', async () => {
+      const p = await all();
+      const onState = grantsOf(p)
+        .filter((g) => g.who === 'infra_apply' && g.on === 'bucket:state')
+        .map((g) => g.role);
+      expect(onState).toEqual(expect.arrayContaining(['roles/storage.objectUser', 'roles/storage.legacyBucketOwner']));
+      // and Terraform keeps grants on that bucket, which is why it must read them
+      expect(grantsOf(p).some((g) => g.on === 'bucket:state' && g.who !== 'infra_apply')).toBe(true);
+    });
+
+    it('image builds read their source from a bucket infra/ creates, which the build account can read, in that order', async () => {
+      const p = await all();
+      expect(p.resource.google_storage_bucket!.build_source).toBeDefined();
+      expect(grantsOf(p)).toContainEqual(
+        expect.objectContaining({ who: 'build', role: 'roles/storage.objectViewer', on: 'bucket:build_source' }),
+      );
+      // the grant names the bucket resource, so the plan creates the bucket first
+      const iam = code(readFileSync(join(INFRA, 'iam.tf'), 'utf8'));
+      expect(iam).toMatch(/"bucket:build_source"\s*=\s*google_storage_bucket\.build_source\.name/);
+      const outputs = code(readFileSync(join(INFRA, 'outputs.tf'), 'utf8'));
+      expect(outputs).toMatch(/output "build_source_staging_dir"[\s\S]*google_storage_bucket\.build_source\.name/);
+      // every documented build passes it
+      for (const doc of ['docs/runbook.md', 'tools/webui-image/README.md', 'apps/region-scout/README.md']) {
+        const text = readFileSync(join(__dirname, '../..', doc), 'utf8');
+        for (const cmd of text.match(/gcloud builds submit(?:[^\n]*\\\n)*[^\n]*/g) ?? [])
+          if (!cmd.includes('--no-source')) expect(cmd).toContain('--gcs-source-staging-dir');
+      }
+    });
+
+    it('the Multi Cluster Ingress agent is granted after the feature, and the clusters wait only for the node grants', async () => {
+      const p = await all();
+      expect(dependsOn(p, 'google_project_iam_member', 'mci_agent')).toContain(
+        'google_gke_hub_feature.multiclusteringress',
+      );
+      const clusterDeps = dependsOn(p, 'google_container_cluster', 'fleet');
+      expect(clusterDeps).toContain('google_project_iam_member.nodes');
+      expect(clusterDeps).not.toContain('google_project_iam_member.grants');
+      expect(clusterDeps).not.toContain('google_project_iam_member.mci_agent');
+      // the general grants resource no longer holds the agent's or the nodes' grants
+      const iam = code(readFileSync(join(INFRA, 'iam.tf'), 'utf8'));
+      expect(iam).toMatch(
+        /resource "google_project_iam_member" "grants" \{\s*for_each = \{[^}]*!contains\(\["nodes", "mci_agent"\], g\.who\)/,
+      );
+    });
+
+    it('the apply identity creates service accounts but administers only the fleet’s own, and no longer the WIF pool', async () => {
+      const p = await all();
+      const apply = grantsOf(p).filter((g) => g.who === 'infra_apply');
+      expect(apply.filter((g) => g.role === 'roles/iam.serviceAccountAdmin' && g.on === 'project')).toEqual([]);
+      expect(apply).toContainEqual(expect.objectContaining({ role: 'roles/iam.serviceAccountCreator', on: 'project' }));
+      expect(
+        apply
+          .filter((g) => g.role === 'roles/iam.serviceAccountAdmin')
+          .map((g) => g.on)
+          .sort(),
+      ).toEqual(['sa:build', 'sa:config_sync', 'sa:infra_apply', 'sa:infra_plan', 'sa:keda', 'sa:nodes', 'sa:scout']);
+      expect(apply.map((g) => g.role)).not.toContain('roles/iam.workloadIdentityPoolAdmin');
+      // every service account the fleet creates is administered that way
+      const accounts = Object.keys(p.resource.google_service_account!);
+      expect(accounts.sort()).toEqual(['build', 'config_sync', 'infra', 'keda', 'nodes', 'scout']);
+    });
+
+    it('deletion protection is per cluster, and the managed certificate is renamed with its domains, created before destroyed', async () => {
+      const p = await all();
+      expect(p.resource.google_container_cluster!.fleet![0]!.deletion_protection).toBe(
+        '${each.value.deletion_protection}',
+      );
+      const cert = p.resource.google_compute_managed_ssl_certificate!.ingress![0]!;
+      expect(cert.name).toBe('${local.managed_cert_name}-${substr(sha256(join(",", local.domains)), 0, 8)}');
+      expect(cert.lifecycle).toEqual([{ create_before_destroy: true }]);
+      // the renderer's name for the same spec: the same formula in TypeScript
+      const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
+      const withCert: FleetSpec = {
+        ...spec,
+        ingress: {
+          ...spec.ingress,
+          domains: ['sd.example.org', 'www.sd.example.org'],
+          managedCertificate: { name: 'sd-cert' },
+        },
+      };
+      const hash = createHash('sha256').update('sd.example.org,www.sd.example.org').digest('hex').slice(0, 8);
+      expect(managedCertificateName(withCert)).toBe(`sd-cert-${hash}`);
+      const moved: FleetSpec = { ...withCert, ingress: { ...withCert.ingress, domains: ['sd.example.org'] } };
+      expect(managedCertificateName(moved)).not.toBe(managedCertificateName(withCert));
+    });
   });
 });

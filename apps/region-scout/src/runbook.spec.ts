@@ -127,6 +127,30 @@ describe('docs/runbook.md', () => {
     expect(shell).toContain('cloudquotas.googleapis.com');
   });
 
+  it('checks that Actions run on the fork before the first workflow run, and follows the run it started', () => {
+    const check = shell.indexOf('actions/permissions" --jq .enabled');
+    expect(check).toBeGreaterThan(-1);
+    expect(check).toBeLessThan(shell.indexOf('gh workflow run infra.yml'));
+    // the run it watches is newer than the one before the dispatch, never just "the latest"
+    expect(shell).toMatch(/before=\$\(gh run list[^\n]*\n[\s\S]*select\(\.databaseId > \$before\)/);
+    expect(shell).not.toMatch(/gh run watch[^\n]*--limit 1/);
+  });
+
+  it('builds images from the source bucket the build account can read', () => {
+    for (const cmd of shell.match(/gcloud builds submit(?:[^\n]*\\\n)*[^\n]*/g) ?? [])
+      if (!cmd.includes('--no-source')) expect(cmd).toContain('--gcs-source-staging-dir "$staging"');
+    expect(shell).toContain('staging=$(terraform -chdir=infra output -raw build_source_staging_dir)');
+  });
+
+  it('says what each GitHub plan allows for the infra environment, removal takes two applies, and what stops silently', () => {
+    expect(RUNBOOK).toMatch(/required reviewers need\s+Enterprise/);
+    expect(RUNBOOK).not.toMatch(/Required reviewers on a private repository need a GitHub Team/);
+    expect(RUNBOOK).toMatch(/first set the\s+cluster's `deletionProtection: false`, then remove the entry/);
+    expect(RUNBOOK).toMatch(/60 days/);
+    expect(RUNBOOK).toMatch(/iam\.allowedPolicyMemberDomains/);
+    expect(RUNBOOK).toMatch(/keep a `standby` cluster there/);
+  });
+
   it('commits the provider lock file before the workflows need it', () => {
     const lock = shell.indexOf('git add infra/.terraform.lock.hcl');
     expect(lock).toBeGreaterThan(shell.indexOf('terraform -chdir=infra init'));

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import type { ClusterSpec, FleetSpec } from './schema';
 
@@ -57,9 +58,23 @@ export const servingClusters = (spec: FleetSpec): ClusterSpec[] => spec.clusters
 export const configClusterRegion = (spec: FleetSpec): string =>
   spec.configCluster.region ?? spec.placement.candidateRegions[0]!;
 
+/**
+ * The Google-managed certificate's name: ingress.managedCertificate.name and the first 8 hex digits
+ * of the SHA-256 of the domains joined by ",". A managed certificate cannot change its domains (the
+ * resource is immutable), and one the load balancer uses cannot be deleted, so a new domain set gets
+ * a new certificate created before the old one is destroyed — the provider's own pattern
+ * (google_compute_managed_ssl_certificate, "Managed Ssl Certificate Recreation": a name that changes
+ * with the domains, lifecycle create_before_destroy). infra/network.tf computes the same name
+ * (`substr(sha256(join(",", local.domains)), 0, 8)`; tools/infra/infra.spec.ts holds them equal).
+ */
+export const managedCertificateName = (spec: FleetSpec): string | null =>
+  spec.ingress.managedCertificate
+    ? `${spec.ingress.managedCertificate.name}-${createHash('sha256').update(spec.ingress.domains.join(',')).digest('hex').slice(0, 8)}`
+    : null;
+
 /** SSL certificates the load balancer presents: the managed one (created by infra/) first, then the pre-shared ones. */
 export const certificateNames = (spec: FleetSpec): string[] => [
-  ...(spec.ingress.managedCertificate ? [spec.ingress.managedCertificate.name] : []),
+  ...(spec.ingress.managedCertificate ? [managedCertificateName(spec)!] : []),
   ...spec.ingress.preSharedCertificates,
 ];
 

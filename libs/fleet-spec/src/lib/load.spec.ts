@@ -304,6 +304,16 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       ],
     ],
     [
+      'an IAP member outside the organisation’s allowed domains',
+      replace(
+        '  iap: {members: [group:sd-users@gpu-fleet.dev]}',
+        '  iap: {members: [group:sd-users@gpu-fleet.dev, "user:someone@gmail.com"], organizationDomains: [gpu-fleet.dev]}',
+      ),
+      [
+        'ingress.iap.members[1]: "user:someone@gmail.com" is outside ingress.iap.organizationDomains (gpu-fleet.dev): domain-restricted sharing would refuse the grant and fail the apply; use a member of your organisation, or have an organisation policy administrator add gmail.com\'s customer ID to the project\'s exception and list gmail.com in organizationDomains (line 25)',
+      ],
+    ],
+    [
       'API password the ready gate cannot send',
       replace('  resources:', '  args: [--listen, --api, --port=7860, "--api-auth=admin:s3cret"]\n  resources:'),
       [

@@ -319,8 +319,8 @@ export const IngressSpec = z
       .describe('Host names served. Empty: any host.'),
     managedCertificate: z
       .strictObject({
-        name: dnsLabel('a Compute Engine SSL certificate name', 63).describe(
-          'Name of the Google-managed SSL certificate infra/ creates for `domains`.',
+        name: dnsLabel('a Compute Engine SSL certificate name prefix', 54).describe(
+          'Name prefix of the Google-managed SSL certificate infra/ creates for `domains`: the certificate is named <name>-<first 8 hex digits of sha256 of the domains joined by ",">, so changing `domains` creates a new certificate before the old one is deleted (a managed certificate cannot change its domains, nor be deleted while the load balancer uses it).',
         ),
       })
       .optional()
@@ -362,6 +362,12 @@ export const IngressSpec = z
           .min(10, { message: 'must explain why (at least 10 characters)' })
           .optional()
           .describe('Why the app is public without IAP (required when enabled is false).'),
+        organizationDomains: z
+          .array(z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, { message: 'must be a domain such as "example.com"' }))
+          .optional()
+          .describe(
+            'The domains your organisation’s domain-restricted sharing (iam.allowedPolicyMemberDomains, enforced by default in organisations created on or after 2024-05-03) lets IAM grants name: its own, and any customer you added as an exception. When set, validate refuses a user, group or domain member outside them, which the Terraform apply would fail on.',
+          ),
       })
       .prefault({})
       .describe('Identity-Aware Proxy: on by default; turning it off needs a reason.'),
@@ -611,6 +617,12 @@ export const ClusterSpec = z
       .describe(
         'Written by region-scout (make-before-break): this cluster was activated to replace the named one, which the scout drains only once this cluster has ready replicas. Remove it to cancel the replacement.',
       ),
+    deletionProtection: z
+      .boolean()
+      .optional()
+      .describe(
+        'This cluster’s Terraform deletion protection (default: infra.deletionProtection). Removing a cluster takes two applied pull requests: Terraform reads the protection from its state, so set this to false first (merge, let infra.yml apply), then remove the entry.',
+      ),
   })
   .describe('One GKE Autopilot cluster of the fleet.');
 
@@ -808,7 +820,7 @@ export const InfraSpec = z
       .boolean()
       .default(true)
       .describe(
-        'Terraform refuses to delete clusters while true. Set false (and apply) before removing a cluster from `clusters`, or before destroying the fleet.',
+        'Terraform refuses to delete clusters while true (the default of each cluster’s deletionProtection, and the config cluster’s). Turn it off for one cluster with clusters[].deletionProtection; set false (and apply) before destroying the fleet.',
       ),
     artifactRegistry: z
       .strictObject({

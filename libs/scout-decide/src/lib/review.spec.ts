@@ -66,11 +66,21 @@ describe('reviewSpecChange: what a pull request does to the fleet', () => {
     ]);
     expect(r.infra).toEqual([
       'creates the Autopilot cluster `sd-us-east4` in us-east4 and registers it to the fleet; Config Sync then applies `clusters/sd-us-east4/`',
-      `deletes the cluster \`${standby.name}\` (needs infra.deletionProtection: false)`,
+      `deletes the cluster \`${standby.name}\``,
     ]);
     const md = formatReview(r);
     expect(md.startsWith(REVIEW_MARKER)).toBe(true);
     expect(md).toContain('**On merge, infra/ (Terraform)**');
+  });
+
+  it('removing a cluster whose deletion protection is still on in the applied spec takes two pull requests, and says so', () => {
+    const removed = edit(before, (cs) => cs.filter((c) => c.name !== standby.name));
+    expect(reviewSpecChange(before, removed, catalog).warnings).toContainEqual(
+      expect.stringMatching(/^Terraform will refuse to delete `.+`: .* first set its `deletionProtection: false`/),
+    );
+    // the first pull request turns it off for that cluster only; the second removes it without the warning
+    const unprotected = edit(before, set(standby.name, { deletionProtection: false }));
+    expect(reviewSpecChange(unprotected, removed, catalog).warnings.filter((w) => w.includes('refuse'))).toEqual([]);
   });
 
   it('a GPU switch restarts pods; a make-before-break replacement is named', () => {

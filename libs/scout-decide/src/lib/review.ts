@@ -71,10 +71,13 @@ export function reviewSpecChange(before: FleetSpec, after: FleetSpec, catalog: G
     if (was.region !== c.region) infra.push(`recreates \`${c.name}\` in ${c.region}`);
     if (parts.length) clusters.push(`${label(c)} ${parts.join('; ')}`);
   }
+  const removedProtected: string[] = [];
   for (const c of before.clusters) {
     if (now.has(c.name)) continue;
     clusters.push(`${label(c)} is removed${c.mode === 'active' ? ' while still serving' : ''}`);
-    infra.push(`deletes the cluster \`${c.name}\` (needs infra.deletionProtection: false)`);
+    infra.push(`deletes the cluster \`${c.name}\``);
+    // Terraform reads deletion protection from its state: it must be off in an applied change before this one.
+    if (c.deletionProtection ?? before.infra.deletionProtection) removedProtected.push(c.name);
   }
 
   const traffic: string[] = [];
@@ -104,6 +107,10 @@ export function reviewSpecChange(before: FleetSpec, after: FleetSpec, catalog: G
     );
   }
   if (!to.length) warnings.push('nothing serves: the global URL will answer errors');
+  for (const name of removedProtected)
+    warnings.push(
+      `Terraform will refuse to delete \`${name}\`: its deletion protection is on in the applied state. Remove it in two pull requests — first set its \`deletionProtection: false\` (merge and let infra.yml apply), then remove the entry`,
+    );
 
   const sections = TOP_SECTIONS.filter((k) => JSON.stringify(before[k]) !== JSON.stringify(after[k])).map(
     (k) => `\`${k}\``,

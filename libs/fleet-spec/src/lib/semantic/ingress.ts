@@ -54,6 +54,23 @@ export function checkIngress(ctx: SemanticContext): void {
         `is empty, so IAP would let nobody in (it admits only principals holding roles/iap.httpsResourceAccessor); list who may use the app, e.g. ["group:sd-users@example.com", "domain:example.com"]`,
       );
     }
+    // Domain-restricted sharing refuses an IAM grant to a member outside the organisation's allowed
+    // domains ("The domain restriction constraint will apply to any IAM policy changes",
+    // https://cloud.google.com/resource-manager/docs/organization-policy/restricting-domains), which
+    // secure-by-default organisations (created on or after 2024-05-03) enforce
+    // (https://cloud.google.com/resource-manager/docs/secure-by-default-organizations).
+    const domains = ingress.iap.organizationDomains;
+    if (ingress.iap.enabled && domains?.length) {
+      ingress.iap.members.forEach((m, i) => {
+        const d = /^(?:user|group):[^@]+@(.+)$|^domain:(.+)$/.exec(m);
+        const domain = d?.[1] ?? d?.[2];
+        if (domain && !domains.some((o) => domain === o || domain.endsWith(`.${o}`)))
+          add(
+            ['ingress', 'iap', 'members', i],
+            `${show(m)} is outside ingress.iap.organizationDomains (${domains.join(', ')}): domain-restricted sharing would refuse the grant and fail the apply; use a member of your organisation, or have an organisation policy administrator add ${domain}'s customer ID to the project's exception and list ${domain} in organizationDomains`,
+          );
+      });
+    }
     if (!ingress.iap.enabled && !ingress.iap.reason) {
       add(['ingress', 'iap', 'reason'], `is required when iap.enabled is false; say why the app is public`);
     }

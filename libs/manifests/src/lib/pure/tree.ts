@@ -32,7 +32,7 @@ import {
   scaledObjectsRendered,
 } from './builders/autoscaling';
 import { scoutObserverRbac, scoutResources } from './builders/scout';
-import { SWEEP_WORKFLOW, sweepWorkflow } from './builders/workflows';
+import { SWEEP_WORKFLOW, sweepWorkflow, withVersionComments } from './builders/workflows';
 
 /** Folders render owns entirely: every file in them is generated. */
 export const OWNED_DIRS = ['clusters', 'fleet-config/base', 'fleet-config/config-cluster'] as const;
@@ -114,9 +114,11 @@ export function renderTree(spec: FleetSpec, catalog: GpuCatalog = GpuCatalog.bun
   put('docs/reference/fleet-spec.md', fleetSpecMarkdown());
   put(
     SWEEP_WORKFLOW,
-    generatedYaml(
-      [sweepWorkflow(spec)],
-      'Scheduled region-scout sweep on GitHub Actions (schedule: scout.schedule in the spec).',
+    withVersionComments(
+      generatedYaml(
+        [sweepWorkflow(spec)],
+        'Scheduled region-scout sweep on GitHub Actions (schedule: scout.schedule in the spec).',
+      ),
     ),
   );
 

@@ -97,6 +97,26 @@ export function rateLimitOf(
   return { kind: secondary || !exhausted ? 'secondary' : 'primary', status: e.status, waitSec };
 }
 
+/** Warn this many days before a token expires. */
+export const TOKEN_EXPIRY_WARN_DAYS = 14;
+
+/**
+ * A token with an expiry (a fine-grained personal access token always has one) is answered with
+ * its expiry on every response, in the header GitHub-Authentication-Token-Expiration, as
+ * "YYYY-MM-DD HH:MM:SS UTC"; App installation tokens and tokens without an expiry have none.
+ * Returns the expiry when it is within TOKEN_EXPIRY_WARN_DAYS of `nowMs`.
+ */
+export function tokenExpiresSoon(res: unknown, nowMs: number): { expires: string; daysLeft: number } | null {
+  const headers = (res as { headers?: Record<string, unknown> } | undefined)?.headers;
+  const raw = headers?.['github-authentication-token-expiration'];
+  if (typeof raw !== 'string') return null;
+  const m = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2}) UTC$/.exec(raw.trim());
+  const at = m ? Date.parse(`${m[1]}T${m[2]}Z`) : Date.parse(raw);
+  if (!Number.isFinite(at)) return null;
+  const daysLeft = Math.max(0, Math.floor((at - nowMs) / 86_400_000));
+  return at - nowMs <= TOKEN_EXPIRY_WARN_DAYS * 86_400_000 ? { expires: new Date(at).toISOString(), daysLeft } : null;
+}
+
 /**
  * octokit's own plugins, configured so that only this adapter's rules act on limits: plugin-retry
  * retries 5xx and timeouts (never 429, which it would retry at 1/4/9 s whatever Retry-After says),
@@ -121,13 +141,25 @@ export function octokitClass(o: GitHubClientOptions) {
     return fetch(url, { ...init, signal: init.signal ? AbortSignal.any([init.signal, limit]) : limit });
   };
 
+  let expiryWarned = false;
   const limits = (octokit: { hook: { wrap: (name: 'request', fn: Wrapped) => void } }) => {
     octokit.hook.wrap('request', async (request, options) => {
       for (let waited = false; ; waited = true) {
         if (remainingMs() <= 0)
           throw new GitHubDeadlineError(`the sweep's deadline passed before ${describe(options)}`);
         try {
-          return await request(options);
+          const res = await request(options);
+          if (!expiryWarned) {
+            const soon = tokenExpiresSoon(res, now());
+            if (soon) {
+              expiryWarned = true;
+              logger.warn(
+                { expires: soon.expires, daysLeft: soon.daysLeft },
+                `the GitHub token expires in ${soon.daysLeft} day(s) (${soon.expires}): replace the secret, or use the GitHub App, which does not expire — sweeps stop proposing when it does`,
+              );
+            }
+          }
+          return res;
         } catch (e) {
           if (remainingMs() <= 0)
             throw new GitHubDeadlineError(`the sweep's deadline passed during ${describe(options)}`);

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse, parseAllDocuments } from 'yaml';
@@ -237,7 +238,9 @@ describe('traffic layer (config cluster)', () => {
       ),
     );
     const mci = multiClusterIngressLayer.objects(spec).find((o) => o.kind === 'MultiClusterIngress')!;
-    expect(mci.metadata!.annotations!['networking.gke.io/pre-shared-certs']).toBe('sd-managed,sd-webui-cert');
+    // named after its domains (infra/network.tf computes the same name): a new domain set, a new certificate
+    const hash = createHash('sha256').update(spec.ingress.domains.join(',')).digest('hex').slice(0, 8);
+    expect(mci.metadata!.annotations!['networking.gke.io/pre-shared-certs']).toBe(`sd-managed-${hash},sd-webui-cert`);
   });
 
   it('emits no FrontendConfig and no IAP without certificates', () => {

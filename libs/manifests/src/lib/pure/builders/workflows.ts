@@ -15,6 +15,24 @@ export const ACTIONS = {
   appToken: 'actions/create-github-app-token@1b10c78c7865c340bc4f6099eb2f838309f1e8c3', // v3.1.1
 } as const;
 
+/** The version each pinned commit was tagged as, written beside the pin in the rendered workflow. */
+export const ACTION_VERSIONS: Record<(typeof ACTIONS)[keyof typeof ACTIONS], string> = {
+  [ACTIONS.checkout]: 'v7.0.1',
+  [ACTIONS.setupNode]: 'v7.0.0',
+  [ACTIONS.gcpAuth]: 'v3.0.0',
+  [ACTIONS.setupTerraform]: 'v4.0.1',
+  [ACTIONS.setupGcloud]: 'v3.0.1',
+  [ACTIONS.appToken]: 'v3.1.1',
+};
+
+/** A rendered workflow's `uses:` lines with the pinned commit's version beside them, as in the hand-written ones. */
+export function withVersionComments(yaml: string): string {
+  return yaml.replace(/^(\s*(?:- )?uses: )(\S+)$/gm, (line, head: string, ref: string) => {
+    const version = (ACTION_VERSIONS as Record<string, string>)[ref];
+    return version ? `${head}${ref} # ${version}` : line;
+  });
+}
+
 /**
  * The Node.js the workflows (and the scout image) run on: a maintained LTS. Node 20 reached end of
  * life on 2026-04-30; 24 is LTS until 2028-04-30 (https://github.com/nodejs/Release). The code also
@@ -63,7 +81,11 @@ export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
         },
       },
     },
-    permissions: { contents: 'write', 'pull-requests': 'write', 'id-token': 'write' },
+    // The scout proposes with the App or a token of its own (the first step refuses to run without
+    // one), never GITHUB_TOKEN: the workflow's token only checks out (contents: read) and asks for
+    // the OIDC token Workload Identity Federation exchanges (id-token: write).
+    // https://docs.github.com/en/actions/security-for-github-actions/security-guides/automatic-token-authentication#modifying-the-permissions-for-the-github_token
+    permissions: { contents: 'read', 'id-token': 'write' },
     concurrency: { group: 'region-scout-sweep', 'cancel-in-progress': false },
     jobs: {
       sweep: {
