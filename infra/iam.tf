@@ -194,7 +194,7 @@ resource "google_artifact_registry_repository_iam_member" "grants" {
 # for it; the WebUI's principal:// member also needs the Workload Identity pool, which exists only
 # once a cluster does ("Identity Pool does not exist" otherwise).
 resource "google_storage_bucket_iam_member" "grants" {
-  for_each   = { for k, g in local.active_grants : k => g if startswith(g.on, "bucket:") }
+  for_each = { for k, g in local.active_grants : k => g if startswith(g.on, "bucket:") }
   bucket = {
     "bucket:models"       = try(google_storage_bucket.models[0].name, null)
     "bucket:build_source" = google_storage_bucket.build_source.name
