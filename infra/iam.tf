@@ -95,6 +95,7 @@ locals {
     { who = "scout", role = "roles/container.clusterViewer", on = "project", why = "projects.locations.clusters.list" },
     { who = "scout", role = "roles/gkehub.viewer", on = "project", why = "memberships.list, features.get (configmanagement: Config Sync state per membership)" },
     { who = "scout", role = "roles/gkehub.gatewayEditor", on = "project", why = "the Kubernetes API of every cluster through Connect Gateway; what it may do there is the rendered RBAC (app pods and events, probe Jobs, its evidence ConfigMap)" },
+    { who = "scout", role = "roles/storage.objectUser", on = "bucket:evidence", why = "read and write the evidence object (scout.evidenceStore kind gcs; overwriting an object needs create and delete)", when = local.evidence_bucket != null },
     { who = "scout_cronjob", role = "roles/iam.workloadIdentityUser", on = "sa:scout", why = "the CronJob in the config cluster runs as region-scout (Workload Identity)" },
     { who = "sweep_workflow", role = "roles/iam.workloadIdentityUser", on = "sa:scout", why = "sweep.yml on the synced branch runs as region-scout (Workload Identity Federation); no other workflow or branch can", when = local.github_enabled },
     # the nodes
@@ -142,6 +143,7 @@ locals {
     { who = "infra_apply", role = "roles/serviceusage.serviceUsageAdmin", on = "project", why = "enable the APIs in apis.tf", when = local.github_enabled },
     { who = "infra_apply", role = "roles/storage.admin", on = "bucket:models", why = "the model bucket and its IAM", when = local.github_enabled && local.model_bucket != null },
     { who = "infra_apply", role = "roles/storage.admin", on = "bucket:build_source", why = "the build source bucket and its IAM", when = local.github_enabled },
+    { who = "infra_apply", role = "roles/storage.admin", on = "bucket:evidence", why = "the evidence bucket and its IAM", when = local.github_enabled && local.evidence_bucket != null },
     { who = "infra_apply", role = "roles/storage.objectUser", on = "bucket:state", why = "read and write the Terraform state and its lock", when = local.github_enabled },
     { who = "infra_apply", role = "roles/storage.legacyBucketOwner", on = "bucket:state", why = "refresh and change the grants on the state bucket (storage.buckets.getIamPolicy and setIamPolicy, which objectUser lacks: it does not give permission to get or set ACLs or IAM policies); a legacy role, granted on this bucket only", when = local.github_enabled },
     { who = "infra_apply_github", role = "roles/iam.workloadIdentityUser", on = "sa:infra_apply", why = "only jobs in the protected environment infra apply as gpu-fleet-infra-apply", when = local.github_enabled },
@@ -198,6 +200,7 @@ resource "google_storage_bucket_iam_member" "grants" {
   bucket = {
     "bucket:models"       = try(google_storage_bucket.models[0].name, null)
     "bucket:build_source" = google_storage_bucket.build_source.name
+    "bucket:evidence"     = try(google_storage_bucket.evidence[0].name, null)
     "bucket:state"        = var.state_bucket
   }[each.value.on]
   role       = each.value.role

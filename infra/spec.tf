@@ -12,6 +12,8 @@ locals {
   # Multi-region: the fleet's regions move; every one reads the same checkpoints.
   model_bucket_location = try(local.spec.infra.modelBucketLocation, "US")
   app_gsa               = try(local.spec.app.serviceAccount.gcpServiceAccount, null)
+  # The evidence ledger in Cloud Storage (scout.evidenceStore kind gcs); null keeps it in the ConfigMap.
+  evidence_bucket = try(local.spec.scout.evidenceStore.kind, "configmap") == "gcs" ? local.spec.scout.evidenceStore.bucket : null
 
   # The GPU clusters, by name. Adding or removing an entry in the spec adds or removes a cluster.
   clusters = { for c in local.spec.clusters : c.name => c }

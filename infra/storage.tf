@@ -35,3 +35,26 @@ resource "google_storage_bucket" "build_source" {
   }
   depends_on = [google_project_service.apis]
 }
+
+# The evidence ledger both runners share, when scout.evidenceStore is kind gcs: one object written
+# with ifGenerationMatch preconditions. Versioned, so an overwritten ledger can be read back; old
+# versions are deleted after 30 days.
+resource "google_storage_bucket" "evidence" {
+  count                       = local.evidence_bucket == null ? 0 : 1
+  name                        = local.evidence_bucket
+  location                    = local.model_bucket_location
+  uniform_bucket_level_access = true
+  public_access_prevention    = "enforced"
+  versioning {
+    enabled = true
+  }
+  lifecycle_rule {
+    condition {
+      days_since_noncurrent_time = 30
+    }
+    action {
+      type = "Delete"
+    }
+  }
+  depends_on = [google_project_service.apis]
+}

@@ -197,7 +197,7 @@ describe('infra/ reads only what the spec schema defines', () => {
       grants
         .filter(
           (g) =>
-            !/^(project|repository|bucket:(models|build_source|state)|sa:(scout|nodes|build|config_sync|keda|infra_plan|infra_apply))$/.test(
+            !/^(project|repository|bucket:(models|build_source|evidence|state)|sa:(scout|nodes|build|config_sync|keda|infra_plan|infra_apply))$/.test(
               g.on,
             ),
         )
@@ -207,6 +207,7 @@ describe('infra/ reads only what the spec schema defines', () => {
     expect(grants.filter((g) => g.role === 'roles/storage.admin').map((g) => g.on)).toEqual([
       'bucket:models',
       'bucket:build_source',
+      'bucket:evidence',
     ]);
     expect(grants.filter((g) => g.who === 'infra_plan' && g.on === 'bucket:state').map((g) => g.role)).toEqual([
       'roles/storage.objectViewer',

@@ -95,8 +95,8 @@ function withCloud(cmd: Command): Command {
       "GCP project to query with Application Default Credentials (default: the spec's project)",
     ),
   ).option(
-    '--evidence <file|configmap:ns/name>',
-    'evidence store: a file (default: .gpu-fleet/evidence.json, or sandbox-evidence.json with --sandbox), or configmap:<namespace>/<name> in the config cluster (shared by every runner)',
+    '--evidence <file|configmap:ns/name|gcs://bucket/object>',
+    'evidence store: a file (default: .gpu-fleet/evidence.json, or sandbox-evidence.json with --sandbox), configmap:<namespace>/<name> in the config cluster, or gcs://<bucket>/<object> in Cloud Storage (both shared by every runner)',
   );
 }
 

@@ -172,6 +172,7 @@ describe('region-scout sandbox', () => {
         'gkehub',
         'connectgateway',
         'github',
+        'storage',
         'oauth2Token',
         'project',
         'projectNumber',

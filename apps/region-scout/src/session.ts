@@ -21,7 +21,7 @@ export interface SessionOptions {
   project?: string;
   seed?: number;
   timeFactor?: number;
-  /** Evidence store: a file path (default .gpu-fleet/…), or configmap:<namespace>/<name> in the config cluster. */
+  /** Evidence store: a file path (default .gpu-fleet/…), configmap:<namespace>/<name> in the config cluster, or gcs://<bucket>/<object>. */
   evidence?: string;
   /** Sandbox: simulated start time (default: sandboxEpoch(seed)). */
   start?: Date;
@@ -118,6 +118,7 @@ export const sandboxBanner = (session: ScoutSession): string | null =>
 export async function openSession(ws: Workspace, spec: FleetSpec, options: SessionOptions): Promise<ScoutSession> {
   // Bad input is reported before any server starts.
   const configMap = parseConfigMapRef(options.evidence);
+  const gcs = parseGcsRef(options.evidence);
   let sandbox: EmbeddedSandbox | undefined;
   let clock: Clock = { now: () => new Date() };
   let connection;
@@ -132,6 +133,8 @@ export async function openSession(ws: Workspace, spec: FleetSpec, options: Sessi
     });
     clock = sandbox.world.clock;
     connection = sandbox.connection;
+    // The sandbox plays infra/: the evidence bucket named on the command line exists.
+    if (gcs) sandbox.sandbox.storage.addBucket(gcs.bucket);
   } else {
     connection = { project: options.project ?? spec.project };
   }
@@ -147,10 +150,12 @@ export async function openSession(ws: Workspace, spec: FleetSpec, options: Sessi
     }
     const store = configMap
       ? await adapters.evidenceConfigMap(configMap.namespace, configMap.name)
-      : new FileEvidenceStore(
-          options.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'),
-          () => clock.now(),
-        );
+      : gcs
+        ? adapters.evidenceGcs(gcs.bucket, gcs.object)
+        : new FileEvidenceStore(
+            options.evidence ?? join(ws.root, '.gpu-fleet', sandbox ? 'sandbox-evidence.json' : 'evidence.json'),
+            () => clock.now(),
+          );
     let ledger: EvidenceLedger;
     try {
       const snap = await store.load();
@@ -197,6 +202,17 @@ export function parseConfigMapRef(value: string | undefined): { namespace: strin
       `--evidence: "${value}" is not configmap:<namespace>/<name>; for example --evidence configmap:gpu-fleet-system/region-scout-evidence`,
     );
   return { namespace: m[1]!, name: m[3]! };
+}
+
+/** `gcs://<bucket>/<object>` → its parts; any other value is not a Cloud Storage object (null). */
+export function parseGcsRef(value: string | undefined): { bucket: string; object: string } | null {
+  if (!value?.startsWith('gcs://')) return null;
+  const m = /^gcs:\/\/([a-z0-9][a-z0-9._-]{1,220}[a-z0-9])\/([^\s#?*[\]]{1,1024})$/.exec(value);
+  if (!m)
+    throw new CliError(
+      `--evidence: "${value}" is not gcs://<bucket>/<object>; for example --evidence gcs://my-project-scout-evidence/region-scout/evidence.json`,
+    );
+  return { bucket: m[1]!, object: m[2]! };
 }
 
 /** The sandbox GitHub repository starts as this checkout (under configSync.dir): the spec and every file a sweep reads. */

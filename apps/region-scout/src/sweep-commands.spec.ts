@@ -175,6 +175,28 @@ describe('region-scout sweep / plan / status', () => {
     expect(r.code).toBe(0);
   });
 
+  it('status --json carries the facts alerts are made of: serving regions vs the minimum, sweeps, probe budget, evidence', async () => {
+    const fresh = JSON.parse((await cli('status', '--sandbox', '--json')).out) as { facts: Record<string, unknown> };
+    expect(fresh.facts).toMatchObject({
+      servingRegions: 2,
+      minServingRegions: 2,
+      belowMinimum: false,
+      lastSweep: null,
+      sweepIntervalMinutes: 20,
+      sweepsStopped: true,
+      probeBudget: { probesLeft: 24, gpuMinutesLeft: 360, exhausted: false },
+      evidence: { store: 'configmap', budgetBytes: 921600 },
+    });
+    // after a sweep (the sandbox keeps its evidence in a local file): it is recorded, and not stale
+    expect((await cli('sweep', '--sandbox', '--no-probes')).code).toBe(0);
+    const after = JSON.parse((await cli('status', '--sandbox', '--json')).out) as {
+      facts: { lastSweep: { ageMinutes: number } | null; sweepsStopped: boolean; evidence: { observations: number } };
+    };
+    expect(after.facts.lastSweep).not.toBeNull();
+    expect(after.facts.sweepsStopped).toBe(false);
+    expect(after.facts.evidence.observations).toBeGreaterThan(0);
+  });
+
   it('sweep --proposal github needs credentials outside the sandbox, and says which', async () => {
     const token = process.env.GITHUB_TOKEN;
     delete process.env.GITHUB_TOKEN;
@@ -213,6 +235,26 @@ describe('the scheduled sweep without a checkout (as the CronJob runs it)', () =
     expect(git('status', '--porcelain')).toBe('');
   });
 
+  it('keeps the evidence in a Cloud Storage object with --evidence gcs://bucket/object, never in a local file', async () => {
+    const r = await cli(
+      'sweep',
+      '--sandbox',
+      '--proposal',
+      'github',
+      '--from-github',
+      'main',
+      '--no-probes',
+      '--evidence',
+      'gcs://sd-scout-evidence/region-scout/evidence.json',
+    );
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/proposal: nothing-open/);
+    // not a file path: nothing named gcs:, no .gpu-fleet folder, the checkout untouched
+    expect(existsSync(join(root, 'gcs:'))).toBe(false);
+    expect(existsSync(join(root, '.gpu-fleet'))).toBe(false);
+    expect(git('status', '--porcelain')).toBe('');
+  });
+
   it('names the mistake: --from-github without --proposal github, a bad ConfigMap reference, a branch that does not exist', async () => {
     const local = await cli('sweep', '--sandbox', '--from-github', 'main');
     expect(local.code).toBe(2);
@@ -222,6 +264,9 @@ describe('the scheduled sweep without a checkout (as the CronJob runs it)', () =
     const cm = await cli('sweep', '--sandbox', '--dry-run', '--evidence', 'configmap:Bad/x');
     expect(cm.code).toBe(2);
     expect(cm.err).toContain('--evidence: "configmap:Bad/x" is not configmap:<namespace>/<name>');
+    const gcs = await cli('sweep', '--sandbox', '--dry-run', '--evidence', 'gcs://Bad Bucket/x');
+    expect(gcs.code).toBe(2);
+    expect(gcs.err).toContain('--evidence: "gcs://Bad Bucket/x" is not gcs://<bucket>/<object>');
     const noEvidence = await cli('sweep', '--sandbox', '--proposal', 'github', '--from-github', 'main');
     expect(noEvidence.code).toBe(2);
     expect(noEvidence.err).toContain('--from-github leaves no local folder to keep evidence in');

@@ -1,4 +1,5 @@
 export { SandboxWorld, AdmissionError } from './lib/world';
+export { SandboxStorage } from './lib/storage/storage';
 export type { WorldOptions, ProbeJob } from './lib/world';
 export { compressedClock, ManualClock } from './lib/clock';
 export type { SimClock } from './lib/clock';

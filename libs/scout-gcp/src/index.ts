@@ -25,5 +25,6 @@ export { KubeProbeRunner, parseNvidiaSmi, PROBE_LABEL, SWEEP_LABEL } from './lib
 export type { ProbeOptions } from './lib/probe/probe';
 export { FileEvidenceStore, CorruptEvidenceError } from './lib/evidence-file/file-store';
 export { ConfigMapEvidenceStore, CONFIGMAP_EVIDENCE_BUDGET } from './lib/evidence-configmap/configmap-store';
+export { GcsEvidenceStore } from './lib/evidence-gcs/gcs-store';
 export { createGcpAdapters } from './lib/wiring';
 export type { GcpAdapters } from './lib/wiring';

@@ -1,4 +1,5 @@
-import { decide, observedFromSignals } from '@gpu-fleet/scout-decide';
+import { decide, fleetFacts, observedFromSignals } from '@gpu-fleet/scout-decide';
+import { CONFIGMAP_EVIDENCE_BUDGET } from '@gpu-fleet/scout-gcp';
 import { gatherSignals, type Logger } from '@gpu-fleet/scout-domain';
 import { readSpec, type Io, type Workspace } from '../context';
 import { EXIT } from '../errors';
@@ -42,8 +43,25 @@ export async function statusCommand(ws: Workspace, io: Io, logger: Logger, optio
         reason: h.reason,
       };
     });
+    // The facts alerts are made of (docs/operate.md): serving regions vs the minimum, the last sweep's
+    // age, probe budget, evidence size against its store's budget.
+    const facts = fleetFacts(
+      spec,
+      plan.health,
+      session.ledger,
+      session.clock.now(),
+      spec.scout.evidenceStore.kind === 'configmap' ? CONFIGMAP_EVIDENCE_BUDGET : null,
+    );
     if (options.json)
-      io.out(JSON.stringify({ source: session.mode, at: report.at, clusters: rows, problems: report.problems }));
+      io.out(
+        JSON.stringify({
+          source: session.mode,
+          at: report.at,
+          clusters: rows,
+          problems: report.problems,
+          facts: { ...facts, clusters: undefined },
+        }),
+      );
     else {
       const banner = sandboxBanner(session);
       if (banner) io.out(banner);
@@ -68,6 +86,9 @@ export async function statusCommand(ws: Workspace, io: Io, logger: Logger, optio
       io.out('');
       io.out(
         `${serving} of ${rows.filter((r) => r.mode === 'active').length} active cluster(s) serving (min ${spec.placement.minServingRegions})`,
+      );
+      io.out(
+        `last sweep: ${facts.lastSweep ? `${facts.lastSweep.id}, ${facts.lastSweep.ageMinutes} min ago${facts.sweepsStopped ? ' — no sweep for 3 intervals: the scout has stopped' : ''}` : 'none recorded'} · probe budget today: ${facts.probeBudget.probesLeft} probe(s), ${facts.probeBudget.gpuMinutesLeft} GPU-min left · evidence: ${facts.evidence.observations} observations, ${Math.round(facts.evidence.bytes / 1024)} KiB${facts.evidence.share !== null ? ` (${Math.round(100 * facts.evidence.share)} % of the ConfigMap's budget)` : ' (Cloud Storage)'}`,
       );
       for (const p of report.problems) io.out(`warning: ${p}`);
     }

@@ -181,3 +181,12 @@ export function hedgeCluster(spec: FleetSpec, catalog: GpuCatalog): ClusterSpec 
     [...cs].sort((a, b) => price(a) - price(b) || a.name.localeCompare(b.name))[0] ?? null;
   return pick(active.filter((c) => !c.replaces)) ?? pick(active);
 }
+
+/**
+ * The scout's --evidence for the runners the render writes (sweep.yml, the CronJob): the ConfigMap
+ * in the config cluster, or the Cloud Storage object (scout.evidenceStore).
+ */
+export const evidenceFlag = (spec: FleetSpec): string =>
+  spec.scout.evidenceStore.kind === 'gcs'
+    ? `gcs://${spec.scout.evidenceStore.bucket}/${spec.scout.evidenceStore.object}`
+    : `configmap:${spec.scout.namespace}/${spec.scout.evidenceConfigMap}`;

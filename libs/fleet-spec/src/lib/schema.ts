@@ -744,6 +744,31 @@ export const ScoutSpec = z
       .describe(
         'ConfigMap in `namespace` of the config cluster holding the evidence ledger, shared by both runners (reached through Connect Gateway, written with optimistic concurrency).',
       ),
+    evidenceStore: z
+      .strictObject({
+        kind: z
+          .enum(['configmap', 'gcs'])
+          .default('configmap')
+          .describe(
+            'Where both runners keep the evidence ledger. configmap (default): `evidenceConfigMap` in the config cluster, which holds at most 1 MiB (about 1,800 observations; the oldest are dropped beyond that, with a warning before). gcs: one Cloud Storage object (`bucket`, `object`), written with ifGenerationMatch preconditions (compare-and-swap), no size limit that matters here; infra/ creates the bucket and lets region-scout read and write it.',
+          ),
+        bucket: z
+          .string()
+          .regex(/^[a-z0-9][a-z0-9._-]{1,220}[a-z0-9]$/, {
+            message: 'must be a Cloud Storage bucket name (lowercase letters, digits, ".", "_", "-")',
+          })
+          .optional()
+          .describe('kind gcs: the bucket (created by infra/, versioned, in infra.modelBucketLocation).'),
+        object: z
+          .string()
+          .regex(/^[^\s#?*[\]]{1,1024}$/, {
+            message: 'must be an object name without spaces, "#", "?", "*", "[" or "]"',
+          })
+          .default('region-scout/evidence.json')
+          .describe('kind gcs: the object holding the ledger.'),
+      })
+      .prefault({})
+      .describe('The evidence store both runners share.'),
     github: z
       .strictObject({
         auth: z

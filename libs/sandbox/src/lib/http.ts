@@ -1,7 +1,7 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type ApiName = 'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github' | 'oauth2';
+export type ApiName = 'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github' | 'oauth2' | 'storage';
 
 /** Fault injection, applied per request before the handler. */
 export interface Fault {
@@ -77,6 +77,8 @@ export type Handler = (req: {
   path: string;
   query: URLSearchParams;
   body: unknown;
+  /** The request body as sent (uploads: multipart or raw bytes, which are not JSON). */
+  rawBody?: Buffer;
   headers: IncomingMessage['headers'];
 }) => Promise<{ status?: number; body: unknown; contentType?: string; headers?: Record<string, string> }>;
 
@@ -234,18 +236,20 @@ export async function startApiServer(
         );
       const chunks: Buffer[] = [];
       for await (const c of req) chunks.push(c as Buffer);
-      const raw = Buffer.concat(chunks).toString('utf8');
-      const form = String(req.headers['content-type'] ?? '').startsWith('application/x-www-form-urlencoded');
-      const body = !raw
-        ? undefined
-        : form
-          ? Object.fromEntries(new URLSearchParams(raw))
-          : (JSON.parse(raw) as unknown);
+      const rawBody = Buffer.concat(chunks);
+      const raw = rawBody.toString('utf8');
+      const type = String(req.headers['content-type'] ?? '');
+      const form = type.startsWith('application/x-www-form-urlencoded');
+      // Uploads (multipart/related, or bytes of any type) are not JSON: the handler reads rawBody.
+      const opaque = type.startsWith('multipart/') || (type !== '' && !/json/.test(type) && !form);
+      const body =
+        !raw || opaque ? undefined : form ? Object.fromEntries(new URLSearchParams(raw)) : (JSON.parse(raw) as unknown);
       const out = await handler({
         method: entry.method,
         path: url.pathname,
         query: url.searchParams,
         body,
+        rawBody,
         headers: req.headers,
       });
       await send(out.status ?? 200, out.body, out.contentType, out.headers);

@@ -9,6 +9,7 @@ import {
   type RequestLog,
 } from './http';
 import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
+import { SandboxStorage, storageApi } from './storage/storage';
 import { githubApi } from './github/api';
 import { SandboxGitHub } from './github/repository';
 import type { SandboxWorld } from './world';
@@ -20,6 +21,8 @@ export interface SandboxEndpoints {
   gkehub: string;
   connectgateway: string;
   github: string;
+  /** Cloud Storage JSON API root (the evidence store's objects). */
+  storage: string;
   /** OAuth 2.0 token endpoint: exchanges the sandbox refresh token for short-lived access tokens. */
   oauth2Token: string;
   project: string;
@@ -53,6 +56,8 @@ export interface Sandbox {
   world: SandboxWorld;
   /** The GitHub repository behind the github endpoint (the repository of spec.configSync). */
   github: SandboxGitHub;
+  /** The Cloud Storage objects behind the storage endpoint. */
+  storage: SandboxStorage;
   /** Fault rules, mutable while running. */
   faults: Fault[];
   /** Every request served, for tests and benchmarks. */
@@ -102,6 +107,8 @@ export interface SandboxOptions {
   githubFiles?: Record<string, string>;
   /** Lifetime of the access tokens the token endpoint issues, in real seconds (default 3599, as Google's). */
   tokenLifetimeSeconds?: number;
+  /** Cloud Storage buckets that exist (default: the spec's evidence and model buckets). */
+  storageBuckets?: string[];
 }
 
 export async function startSandbox(world: SandboxWorld, options: SandboxOptions = {}): Promise<Sandbox> {
@@ -134,6 +141,11 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     files: options.githubFiles ?? {},
     now,
   });
+  const storage = new SandboxStorage(
+    options.storageBuckets ??
+      [world.spec.scout.evidenceStore.bucket, world.spec.app.modelStorage?.bucket].filter((b): b is string => !!b),
+    now,
+  );
   const servers: Record<ApiName, ApiServer> = {
     compute: await startApiServer('compute', computeApi(world), ctx('compute')),
     container: await startApiServer('container', containerApi(world), ctx('container')),
@@ -141,6 +153,7 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     connectgateway: await startApiServer('connectgateway', connectGatewayApi(world), ctx('connectgateway')),
     github: await startApiServer('github', githubApi(github, now), ctx('github')),
     oauth2: await startApiServer('oauth2', oauth2Api(tokens), ctx('oauth2')),
+    storage: await startApiServer('storage', storageApi(storage), ctx('storage')),
   };
   const endpoints: SandboxEndpoints = {
     compute: servers.compute.url,
@@ -149,11 +162,13 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     // A template: {host} is the host Google would be reached on (connectGatewayApi).
     connectgateway: `${servers.connectgateway.url}/{host}`,
     github: servers.github.url,
+    storage: servers.storage.url,
     oauth2Token: `${servers.oauth2.url}/token`,
     project: world.project,
   };
   return {
     endpoints,
+    storage,
     refreshToken: SANDBOX_REFRESH_TOKEN,
     connection: { project: world.project, endpoints, refreshToken: SANDBOX_REFRESH_TOKEN },
     accessToken: () => tokens.issue().access_token,

@@ -9,6 +9,7 @@ import {
   type ProbePort,
   type SignalPorts,
 } from '@gpu-fleet/scout-domain';
+import { GcsEvidenceStore } from './evidence-gcs/gcs-store';
 import { ConfigMapEvidenceStore } from './evidence-configmap/configmap-store';
 import { createGcpClients, type GcpClients, type GcpConnection } from './connection/connection';
 import { CallPolicy, type CallPolicyOptions } from './policy/policy';
@@ -25,6 +26,8 @@ export interface GcpAdapters {
   prober(member: MemberRef, projectNumber: string, options?: Partial<ProbeOptions>): Promise<ProbePort>;
   /** The evidence ConfigMap in the config cluster (spec.configCluster), reached through Connect Gateway like every cluster. */
   evidenceConfigMap(namespace: string, name: string): Promise<EvidenceStore>;
+  /** The evidence object in Cloud Storage (scout.evidenceStore kind gcs). */
+  evidenceGcs(bucket: string, object: string): EvidenceStore;
   close(): Promise<void>;
 }
 
@@ -68,10 +71,17 @@ export async function createGcpAdapters(
         throw new Error(
           `the config cluster ${cc.name} (${cc.region}) has no fleet membership; its evidence ConfigMap is reached through Connect Gateway (infra/ registers it)`,
         );
-      return new ConfigMapEvidenceStore(apisFor(member, projectNumber).core, namespace, name, policy, () =>
-        deps.clock.now(),
+      return new ConfigMapEvidenceStore(
+        apisFor(member, projectNumber).core,
+        namespace,
+        name,
+        policy,
+        () => deps.clock.now(),
+        (message) => deps.logger.warn({ evidence: `configmap:${namespace}/${name}` }, message),
       );
     },
+    evidenceGcs: (bucket, object) =>
+      new GcsEvidenceStore(clients.storage, bucket, object, policy, () => deps.clock.now(), clients.storageRoot),
     close: () => clients.close(),
   };
 }

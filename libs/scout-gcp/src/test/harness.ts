@@ -41,13 +41,19 @@ export async function harness(
     retries?: number;
     tokenLifetimeSeconds?: number;
     memberships?: WorldOptions['memberships'];
+    /** Cloud Storage buckets that exist in the sandbox (default: the spec's). */
+    storageBuckets?: string[];
   } = {},
 ): Promise<Harness> {
   const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
   const clock = opts.clock ?? compressedClock(T0, opts.factor ?? 600);
   const world = new SandboxWorld({ seed: 42, clock, spec, memberships: opts.memberships });
   opts.setup?.(world);
-  const sandbox = await startSandbox(world, { faults: opts.faults, tokenLifetimeSeconds: opts.tokenLifetimeSeconds });
+  const sandbox = await startSandbox(world, {
+    faults: opts.faults,
+    tokenLifetimeSeconds: opts.tokenLifetimeSeconds,
+    ...(opts.storageBuckets ? { storageBuckets: opts.storageBuckets } : {}),
+  });
   const adapters = await createGcpAdapters(sandbox.connection, {
     clock,
     logger: silentLogger,

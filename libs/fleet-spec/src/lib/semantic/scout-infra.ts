@@ -12,6 +12,18 @@ export function checkScoutAndInfra(ctx: SemanticContext): void {
       `${scout.probeMaxGpus} cannot hold one probe of gpu.count ${gpu.count} GPU(s): the probe namespace's ResourceQuota would refuse every probe pod; raise it to at least ${gpu.count}, or set scout.probesPerSweep to 0`,
     );
   }
+  if (scout && scout.evidenceStore.kind === 'gcs' && !scout.evidenceStore.bucket) {
+    add(
+      ['scout', 'evidenceStore', 'bucket'],
+      `is required with kind "gcs": name the bucket infra/ creates for the evidence (for example "${typeof raw.project === 'string' ? raw.project : 'my-project'}-scout-evidence"), or use kind "configmap"`,
+    );
+  }
+  if (scout && scout.evidenceStore.kind === 'configmap' && scout.evidenceStore.bucket) {
+    add(
+      ['scout', 'evidenceStore', 'bucket'],
+      `${show(scout.evidenceStore.bucket)} is set but kind is "configmap", which keeps the evidence in scout.evidenceConfigMap; set kind "gcs" or remove bucket`,
+    );
+  }
   if (scout && scout.schedule.runner === 'config-cluster' && !scout.image) {
     add(
       ['scout', 'image'],

@@ -3,6 +3,8 @@ import { AcceleratorTypesClient, ProjectsClient, RegionsClient } from '@google-c
 import { GoogleAuth, OAuth2Client, type AuthClient } from 'google-auth-library';
 // Only the GKE Hub API module: the googleapis index loads every Google API.
 import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1';
+// Only the Cloud Storage JSON API module (gaxios underneath, like the GKE Hub client).
+import { storage_v1 } from 'googleapis/build/src/apis/storage/v1';
 import { CONNECT_GATEWAY_ROOT } from '../kubernetes/kubernetes';
 
 /**
@@ -12,7 +14,14 @@ import { CONNECT_GATEWAY_ROOT } from '../kubernetes/kubernetes';
  */
 export interface GcpConnection {
   project: string;
-  endpoints?: { compute?: string; container?: string; gkehub?: string; connectgateway?: string; oauth2Token?: string };
+  endpoints?: {
+    compute?: string;
+    container?: string;
+    gkehub?: string;
+    connectgateway?: string;
+    storage?: string;
+    oauth2Token?: string;
+  };
   /**
    * Sandbox only: an OAuth 2.0 refresh token that `endpoints.oauth2Token` exchanges for
    * short-lived access tokens, as Google's token endpoint does. Without it, Application Default
@@ -34,6 +43,10 @@ export interface GcpClients {
   accessToken(): Promise<string>;
   /** Connect Gateway root; `{host}` stands for the host of each membership's location (gatewayServer). */
   connectGateway: string;
+  /** Cloud Storage JSON API (the evidence store's object). */
+  storage: storage_v1.Storage;
+  /** Its root when not Google's (the sandbox): uploads need it per call. */
+  storageRoot?: string;
   close(): Promise<void>;
 }
 
@@ -100,12 +113,19 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
     auth: authClient as never,
     ...(ep.gkehub ? { rootUrl: `${ep.gkehub.replace(/\/$/, '')}/` } : {}),
   });
+  // Google's client for the Cloud Storage JSON API; against the sandbox, its root.
+  const storage = new storage_v1.Storage({
+    auth: authClient as never,
+    ...(ep.storage ? { rootUrl: `${ep.storage.replace(/\/$/, '')}/` } : {}),
+  });
   return {
     accelerators,
     regions,
     projects,
     clusters,
     gkehub,
+    storage,
+    ...(ep.storage ? { storageRoot: `${ep.storage.replace(/\/$/, '')}/` } : {}),
     connectGateway: ep.connectgateway ?? CONNECT_GATEWAY_ROOT,
     accessToken: async () => {
       const t = await authClient.getAccessToken();

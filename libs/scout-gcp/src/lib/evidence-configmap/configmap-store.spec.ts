@@ -171,8 +171,27 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
       }));
       const snapshot = { schemaVersion: 1 as const, observations: many, sweeps: [] };
       expect(snapshotBytes(snapshot)).toBeGreaterThan(1024 * 1024);
-      const store = new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy, () => T0);
+      const warnings: string[] = [];
+      const store = new ConfigMapEvidenceStore(
+        core,
+        'gpu-fleet-system',
+        'region-scout-evidence',
+        policy,
+        () => T0,
+        (m) => warnings.push(m),
+      );
+      // nearing the budget: a warning, nothing dropped yet
+      const near = { ...snapshot, observations: many.slice(-3000) };
+      expect(snapshotBytes(near) / CONFIGMAP_EVIDENCE_BUDGET).toBeGreaterThan(0.8);
+      expect(snapshotBytes(near)).toBeLessThan(CONFIGMAP_EVIDENCE_BUDGET);
+      await store.save(near);
+      expect(warnings).toEqual([
+        expect.stringMatching(/holds \d+ KiB of its 900 KiB budget \(\d+ %\).*kind "gcs" before then$/),
+      ]);
       await store.save(snapshot);
+      expect(warnings[1]).toMatch(
+        /over its 900 KiB budget, so the \d+ oldest observation\(s\) were dropped; set scout\.evidenceStore kind "gcs"/,
+      );
       const stored = await new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy).load();
       expect(snapshotBytes(stored!)).toBeLessThanOrEqual(CONFIGMAP_EVIDENCE_BUDGET);
       expect(stored!.observations.at(-1)).toEqual(many.at(-1));

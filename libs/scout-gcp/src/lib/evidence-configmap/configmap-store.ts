@@ -4,6 +4,7 @@ import {
   EvidenceLedger,
   fitSnapshot,
   parseLedgerSnapshot,
+  snapshotBytes,
   type EvidenceStore,
   type LedgerSnapshot,
 } from '@gpu-fleet/scout-domain';
@@ -30,6 +31,8 @@ const KEY = 'evidence.json';
  * (soak) has the sizes a real month reaches.
  */
 export const CONFIGMAP_EVIDENCE_BUDGET = 900 * 1024;
+/** Warn from this share of the budget on: time to move to scout.evidenceStore kind gcs before evidence is dropped. */
+export const CONFIGMAP_EVIDENCE_WARN_SHARE = 0.8;
 
 export class ConfigMapEvidenceStore implements EvidenceStore {
   private resourceVersion: string | undefined;
@@ -40,6 +43,8 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     private readonly name: string,
     private readonly policy: CallPolicy,
     private readonly now: () => Date = () => new Date(),
+    /** Told when the evidence nears the ConfigMap's budget, and when it drops the oldest to fit. */
+    private readonly warn: (message: string) => void = () => undefined,
   ) {}
 
   async load(): Promise<LedgerSnapshot | null> {
@@ -122,6 +127,16 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
   private async write(full: LedgerSnapshot): Promise<void> {
     // Every write, the merged one after a conflict included (a union of two fitting snapshots may not fit).
     const snapshot = fitSnapshot(full, CONFIGMAP_EVIDENCE_BUDGET);
+    const size = snapshotBytes(full);
+    const dropped = full.observations.length - snapshot.observations.length;
+    if (dropped > 0)
+      this.warn(
+        `evidence ConfigMap ${this.namespace}/${this.name}: ${Math.round(size / 1024)} KiB of evidence is over its ${CONFIGMAP_EVIDENCE_BUDGET / 1024} KiB budget, so the ${dropped} oldest observation(s) were dropped; set scout.evidenceStore kind "gcs" to keep them all`,
+      );
+    else if (size >= CONFIGMAP_EVIDENCE_WARN_SHARE * CONFIGMAP_EVIDENCE_BUDGET)
+      this.warn(
+        `evidence ConfigMap ${this.namespace}/${this.name} holds ${Math.round(size / 1024)} KiB of its ${CONFIGMAP_EVIDENCE_BUDGET / 1024} KiB budget (${Math.round((100 * size) / CONFIGMAP_EVIDENCE_BUDGET)} %); beyond it the oldest evidence is dropped: set scout.evidenceStore kind "gcs" before then`,
+      );
     const body = {
       apiVersion: 'v1',
       kind: 'ConfigMap',

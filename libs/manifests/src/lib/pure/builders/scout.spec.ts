@@ -195,3 +195,37 @@ describe('scout observer RBAC (every GPU cluster)', () => {
     );
   });
 });
+
+describe('the evidence store both runners share (scout.evidenceStore)', () => {
+  it('renders --evidence for the Cloud Storage object when kind is gcs, the ConfigMap otherwise', () => {
+    const gcs = withScout(
+      `  image: ${IMAGE}\n  schedule: {runner: config-cluster, cron: "*/30 * * * *"}\n  evidenceStore: {kind: gcs, bucket: sd-scout-evidence}\n`,
+    );
+    const args = cronJobOf(gcs).spec!.jobTemplate.spec!.template.spec!.containers[0]!.args!;
+    expect(args[args.indexOf('--evidence') + 1]).toBe('gcs://sd-scout-evidence/region-scout/evidence.json');
+    const run = (sweepWorkflow(gcs) as { jobs: { sweep: { steps: Array<{ run?: string }> } } }).jobs.sweep.steps.at(
+      -1,
+    )!.run!;
+    expect(run).toContain('--evidence gcs://sd-scout-evidence/region-scout/evidence.json');
+    const cm = withScout(`  image: ${IMAGE}\n  schedule: {runner: config-cluster, cron: "*/30 * * * *"}\n`);
+    const cmArgs = cronJobOf(cm).spec!.jobTemplate.spec!.template.spec!.containers[0]!.args!;
+    expect(cmArgs[cmArgs.indexOf('--evidence') + 1]).toBe('configmap:gpu-fleet-system/region-scout-evidence');
+  });
+
+  it('refuses kind gcs without a bucket, and a bucket with kind configmap', () => {
+    const bad = (scout: string) => {
+      try {
+        withScout(scout);
+        return [];
+      } catch (e) {
+        return (e as { issues: Array<{ path: string; message: string }> }).issues.map((i) => `${i.path}: ${i.message}`);
+      }
+    };
+    expect(bad('  evidenceStore: {kind: gcs}\n')).toEqual([
+      'scout.evidenceStore.bucket: is required with kind "gcs": name the bucket infra/ creates for the evidence (for example "sd-fleet-test-4821-scout-evidence"), or use kind "configmap"',
+    ]);
+    expect(bad('  evidenceStore: {bucket: sd-scout-evidence}\n')).toEqual([
+      'scout.evidenceStore.bucket: "sd-scout-evidence" is set but kind is "configmap", which keeps the evidence in scout.evidenceConfigMap; set kind "gcs" or remove bucket',
+    ]);
+  });
+});

@@ -2,7 +2,13 @@ import type { Namespace, ServiceAccount } from 'kubernetes-types/core/v1';
 import type { CronJob } from 'kubernetes-types/batch/v1';
 import type { EnvVar } from 'kubernetes-types/core/v1';
 import type { Role, RoleBinding } from 'kubernetes-types/rbac/v1';
-import { appNamespace, githubRepository, scoutServiceAccount, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import {
+  appNamespace,
+  evidenceFlag,
+  githubRepository,
+  scoutServiceAccount,
+  type FleetSpec,
+} from '@gpu-fleet/fleet-spec';
 import { commonLabels } from '../labels';
 import { scoutRole } from './rbac';
 
@@ -47,7 +53,7 @@ export function scoutSweepArgs(spec: FleetSpec): string[] {
     spec.configSync.branch,
     ...(spec.configSync.dir ? ['--repo-dir', spec.configSync.dir] : []),
     '--evidence',
-    `configmap:${spec.scout.namespace}/${spec.scout.evidenceConfigMap}`,
+    evidenceFlag(spec),
     '--deadline-seconds',
     String(sweepDeadlineSeconds(spec, 'config-cluster')),
   ];

@@ -1,4 +1,4 @@
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { evidenceFlag, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { sweepDeadlineSeconds, sweepTimeLimitSeconds } from './scout';
 
 /**
@@ -69,7 +69,7 @@ export const SWEEP_IDENTITY_CHECK = [
  *   https://docs.github.com/en/actions/security-for-github-actions/security-guides/automatic-token-authentication#using-the-github_token-in-a-workflow
  */
 export function sweepWorkflow(spec: FleetSpec): Record<string, unknown> {
-  const evidence = `configmap:${spec.scout.namespace}/${spec.scout.evidenceConfigMap}`;
+  const evidence = evidenceFlag(spec);
   const scheduled = spec.scout.schedule.runner === 'github-actions';
   return {
     name: 'region-scout sweep',

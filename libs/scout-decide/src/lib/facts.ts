@@ -1,0 +1,80 @@
+import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { ProbeBudget, snapshotBytes, type EvidenceLedger } from '@gpu-fleet/scout-domain';
+import type { ClusterHealth } from './types';
+
+/**
+ * What an operator asks of a running fleet, as numbers (`region-scout status --json`): is the URL
+ * served by enough regions, is the scout still sweeping, how much probe budget and evidence room is
+ * left. Pure: the command reads the cloud and the ledger, this only counts.
+ */
+export interface FleetFacts {
+  servingRegions: number;
+  minServingRegions: number;
+  belowMinimum: boolean;
+  clusters: Array<{ name: string; region: string; mode: string; gpu: string; health: string }>;
+  lastSweep: { id: string; at: string; ageMinutes: number } | null;
+  /** The cron's interval when it is a plain every-N-minutes schedule; null otherwise. */
+  sweepIntervalMinutes: number | null;
+  /** No recorded sweep for 3 intervals (or none at all). */
+  sweepsStopped: boolean;
+  probeBudget: { probesLeft: number; gpuMinutesLeft: number; exhausted: boolean };
+  evidence: {
+    store: 'configmap' | 'gcs';
+    observations: number;
+    bytes: number;
+    budgetBytes: number | null;
+    share: number | null;
+  };
+}
+
+/** `*\/20 * * * *` → 20; other schedules are not a fixed interval here. */
+export function cronIntervalMinutes(cron: string): number | null {
+  const m = /^\*\/(\d+) \* \* \* \*$/.exec(cron.trim());
+  if (m) return Number(m[1]);
+  return /^0 \* \* \* \*$/.test(cron.trim()) ? 60 : null;
+}
+
+export function fleetFacts(
+  spec: FleetSpec,
+  health: readonly ClusterHealth[],
+  ledger: EvidenceLedger,
+  now: Date,
+  evidenceBudgetBytes: number | null,
+): FleetFacts {
+  const good = new Set(health.filter((h) => h.health === 'good').map((h) => h.cluster));
+  const serving = new Set(spec.clusters.filter((c) => c.mode === 'active' && good.has(c.name)).map((c) => c.region));
+  const last = ledger.sweeps().at(-1) ?? null;
+  const interval = cronIntervalMinutes(spec.scout.schedule.cron);
+  const ageMinutes = last ? Math.max(0, Math.round((now.getTime() - Date.parse(last.at)) / 60_000)) : null;
+  const gpuMinutesPerProbe = Math.ceil((spec.gpu.count * spec.scout.probeDeadlineSeconds) / 60);
+  const left = ProbeBudget.fromObservations(spec.scout.probeBudget, ledger.all(), gpuMinutesPerProbe).remaining(now);
+  const snapshot = ledger.snapshot(now);
+  const bytes = snapshotBytes(snapshot);
+  return {
+    servingRegions: serving.size,
+    minServingRegions: spec.placement.minServingRegions,
+    belowMinimum: serving.size < spec.placement.minServingRegions,
+    clusters: spec.clusters.map((c) => ({
+      name: c.name,
+      region: c.region,
+      mode: c.mode,
+      gpu: c.gpu,
+      health: health.find((h) => h.cluster === c.name)?.health ?? 'unknown',
+    })),
+    lastSweep: last ? { id: last.id, at: last.at, ageMinutes: ageMinutes! } : null,
+    sweepIntervalMinutes: interval,
+    sweepsStopped: last === null || (interval !== null && ageMinutes! > 3 * interval),
+    probeBudget: {
+      probesLeft: left.probes,
+      gpuMinutesLeft: left.gpuMinutes,
+      exhausted: left.probes < 1 || left.gpuMinutes < gpuMinutesPerProbe,
+    },
+    evidence: {
+      store: spec.scout.evidenceStore.kind,
+      observations: snapshot.observations.length,
+      bytes,
+      budgetBytes: evidenceBudgetBytes,
+      share: evidenceBudgetBytes ? Math.round((1000 * bytes) / evidenceBudgetBytes) / 1000 : null,
+    },
+  };
+}
