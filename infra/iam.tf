@@ -95,6 +95,7 @@ locals {
     { who = "scout", role = "roles/container.clusterViewer", on = "project", why = "projects.locations.clusters.list" },
     { who = "scout", role = "roles/gkehub.viewer", on = "project", why = "memberships.list, features.get (configmanagement: Config Sync state per membership)" },
     { who = "scout", role = "roles/gkehub.gatewayEditor", on = "project", why = "the Kubernetes API of every cluster through Connect Gateway; what it may do there is the rendered RBAC (app pods and events, probe Jobs, its evidence ConfigMap)" },
+    { who = "scout", role = "roles/monitoring.metricWriter", on = "project", why = "write the sweep's time series (custom.googleapis.com/gpu_fleet/*, docs/operate.md)" },
     { who = "scout", role = "roles/storage.objectUser", on = "bucket:evidence", why = "read and write the evidence object (scout.evidenceStore kind gcs; overwriting an object needs create and delete)", when = local.evidence_bucket != null },
     { who = "scout_cronjob", role = "roles/iam.workloadIdentityUser", on = "sa:scout", why = "the CronJob in the config cluster runs as region-scout (Workload Identity)" },
     { who = "sweep_workflow", role = "roles/iam.workloadIdentityUser", on = "sa:scout", why = "sweep.yml on the synced branch runs as region-scout (Workload Identity Federation); no other workflow or branch can", when = local.github_enabled },

@@ -173,6 +173,7 @@ describe('region-scout sandbox', () => {
         'connectgateway',
         'github',
         'storage',
+        'monitoring',
         'oauth2Token',
         'project',
         'projectNumber',

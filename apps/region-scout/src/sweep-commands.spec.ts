@@ -249,6 +249,10 @@ describe('the scheduled sweep without a checkout (as the CronJob runs it)', () =
     );
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/proposal: nothing-open/);
+    // and the sweep's numbers went to (the sandbox's) Cloud Monitoring
+    expect(r.out).toMatch(
+      /^metrics: \d+ time series → Cloud Monitoring, project \S+: custom\.googleapis\.com\/gpu_fleet\/\*$/m,
+    );
     // not a file path: nothing named gcs:, no .gpu-fleet folder, the checkout untouched
     expect(existsSync(join(root, 'gcs:'))).toBe(false);
     expect(existsSync(join(root, '.gpu-fleet'))).toBe(false);

@@ -1,5 +1,7 @@
 export { SandboxWorld, AdmissionError } from './lib/world';
 export { SandboxStorage } from './lib/storage/storage';
+export { SandboxMonitoring } from './lib/monitoring/monitoring';
+export type { RecordedPoint } from './lib/monitoring/monitoring';
 export type { WorldOptions, ProbeJob } from './lib/world';
 export { compressedClock, ManualClock } from './lib/clock';
 export type { SimClock } from './lib/clock';

@@ -26,5 +26,6 @@ export type { ProbeOptions } from './lib/probe/probe';
 export { FileEvidenceStore, CorruptEvidenceError } from './lib/evidence-file/file-store';
 export { ConfigMapEvidenceStore, CONFIGMAP_EVIDENCE_BUDGET } from './lib/evidence-configmap/configmap-store';
 export { GcsEvidenceStore } from './lib/evidence-gcs/gcs-store';
+export { CloudMonitoringMetrics, METRIC_PREFIX, toTimeSeries } from './lib/metrics/metrics';
 export { createGcpAdapters } from './lib/wiring';
 export type { GcpAdapters } from './lib/wiring';

@@ -10,7 +10,7 @@ import { readSpecDocument, type Io, type Workspace } from '../context';
 import { openSession } from '../session';
 import { CliError } from '../errors';
 import { describeDrift } from './render';
-import { formatOutcome, formatPlan, sweepExit, sweepOnce } from './sweep';
+import { formatOutcome, formatPlan, sweepExit, sweepOnce, writeSweepMetrics } from './sweep';
 
 /** The demo's simulated morning: fixed, so a second `npm start` finds the same plan already proposed. */
 export const DEMO_START = new Date('2026-11-23T08:00:00Z');
@@ -108,6 +108,9 @@ export async function start(ws: Workspace, io: Io, logger: Logger, options: Star
       ])
         io.out(line);
     }
+    // Where a real sweep's numbers go (docs/operate.md); here the sandbox's Cloud Monitoring records them.
+    const metrics = await writeSweepMetrics(spec, session, r, logger);
+    if (metrics) io.out(metrics.replace('→ Cloud Monitoring', '→ Cloud Monitoring (sandbox)'));
     io.out('');
     io.out(`Global URL: ${globalUrl(spec)}`);
     io.out(

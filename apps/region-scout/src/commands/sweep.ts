@@ -4,7 +4,8 @@ import type { GitHubHost } from '@gpu-fleet/scout-git';
 import { rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { realChanges, shortGpu, type Plan } from '@gpu-fleet/scout-decide';
+import { factsToMetricPoints, fleetFacts, realChanges, shortGpu, type Plan } from '@gpu-fleet/scout-decide';
+import { CONFIGMAP_EVIDENCE_BUDGET } from '@gpu-fleet/scout-gcp';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import { runSweep, type SweepResult, type SweepStep } from '@gpu-fleet/scout-sweep';
 import type { Document } from 'yaml';
@@ -171,12 +172,14 @@ export async function sweepCommand(
         // Again at the end, whatever happened: a failed proposal still keeps what the sweep learnt.
         if (!options.dryRun) await session.saveEvidence();
       }
+      const metrics = options.dryRun ? null : await writeSweepMetrics(spec, session, r, logger);
       if (options.json) io.out(JSON.stringify(sweepJson(r)));
       else {
         const banner = sandboxBanner(session);
         if (banner) io.out(banner);
         io.out(`sweep ${r.sweepId} · ${session.description}${options.dryRun ? ' · dry run: nothing written' : ''}`);
         for (const line of formatSweep(spec, r)) io.out(line);
+        if (metrics) io.out(metrics);
         io.out(`(${((performance.now() - started) / 1000).toFixed(1)} s)`);
       }
       return sweepExit(r);
@@ -380,4 +383,36 @@ export function formatOutcome(r: SweepResult): string[] {
   if (r.result)
     out.push('', `proposal: ${r.result.action} — ${r.result.message}${r.result.url ? ` ${r.result.url}` : ''}`);
   return out;
+}
+
+/**
+ * The sweep's facts as time series (docs/operate.md), after the evidence is saved. Never fails the
+ * sweep: a refused or unreachable Monitoring API is a warning, the next sweep writes again.
+ */
+export async function writeSweepMetrics(
+  spec: FleetSpec,
+  session: ScoutSession,
+  r: SweepResult,
+  logger: Logger,
+): Promise<string | null> {
+  const now = session.clock.now();
+  const facts = fleetFacts(
+    spec,
+    r.plan.health,
+    session.ledger,
+    now,
+    spec.scout.evidenceStore.kind === 'configmap' ? CONFIGMAP_EVIDENCE_BUDGET : null,
+  );
+  const action = r.result?.action;
+  const points = factsToMetricPoints(facts, {
+    outcome: r.stopped ? 'stopped' : r.proposal ? 'proposed' : 'nothing-to-propose',
+    proposalOpen: action === 'created' || action === 'updated' || action === 'unchanged' || action === 'left-alone',
+  });
+  try {
+    await session.adapters.metrics.write(points, now);
+    return `metrics: ${points.length} time series → ${session.adapters.metrics.destination}`;
+  } catch (e) {
+    logger.warn({ err: (e as Error).message }, 'writing the sweep metrics failed; the next sweep writes again');
+    return `metrics: not written (${(e as Error).message})`;
+  }
 }

@@ -1,7 +1,8 @@
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 
-export type ApiName = 'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github' | 'oauth2' | 'storage';
+export type ApiName =
+  'compute' | 'container' | 'gkehub' | 'connectgateway' | 'github' | 'oauth2' | 'storage' | 'monitoring';
 
 /** Fault injection, applied per request before the handler. */
 export interface Fault {

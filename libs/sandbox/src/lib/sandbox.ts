@@ -10,6 +10,7 @@ import {
 } from './http';
 import { computeApi, connectGatewayApi, containerApi, gkehubApi } from './apis';
 import { SandboxStorage, storageApi } from './storage/storage';
+import { monitoringApi, SandboxMonitoring } from './monitoring/monitoring';
 import { githubApi } from './github/api';
 import { SandboxGitHub } from './github/repository';
 import type { SandboxWorld } from './world';
@@ -23,6 +24,8 @@ export interface SandboxEndpoints {
   github: string;
   /** Cloud Storage JSON API root (the evidence store's objects). */
   storage: string;
+  /** Cloud Monitoring API root (the sweep's time series). */
+  monitoring: string;
   /** OAuth 2.0 token endpoint: exchanges the sandbox refresh token for short-lived access tokens. */
   oauth2Token: string;
   project: string;
@@ -58,6 +61,8 @@ export interface Sandbox {
   github: SandboxGitHub;
   /** The Cloud Storage objects behind the storage endpoint. */
   storage: SandboxStorage;
+  /** The time series written to the monitoring endpoint. */
+  monitoring: SandboxMonitoring;
   /** Fault rules, mutable while running. */
   faults: Fault[];
   /** Every request served, for tests and benchmarks. */
@@ -146,6 +151,7 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
       [world.spec.scout.evidenceStore.bucket, world.spec.app.modelStorage?.bucket].filter((b): b is string => !!b),
     now,
   );
+  const monitoring = new SandboxMonitoring();
   const servers: Record<ApiName, ApiServer> = {
     compute: await startApiServer('compute', computeApi(world), ctx('compute')),
     container: await startApiServer('container', containerApi(world), ctx('container')),
@@ -154,6 +160,7 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     github: await startApiServer('github', githubApi(github, now), ctx('github')),
     oauth2: await startApiServer('oauth2', oauth2Api(tokens), ctx('oauth2')),
     storage: await startApiServer('storage', storageApi(storage), ctx('storage')),
+    monitoring: await startApiServer('monitoring', monitoringApi(monitoring, world.project), ctx('monitoring')),
   };
   const endpoints: SandboxEndpoints = {
     compute: servers.compute.url,
@@ -163,12 +170,14 @@ export async function startSandbox(world: SandboxWorld, options: SandboxOptions 
     connectgateway: `${servers.connectgateway.url}/{host}`,
     github: servers.github.url,
     storage: servers.storage.url,
+    monitoring: servers.monitoring.url,
     oauth2Token: `${servers.oauth2.url}/token`,
     project: world.project,
   };
   return {
     endpoints,
     storage,
+    monitoring,
     refreshToken: SANDBOX_REFRESH_TOKEN,
     connection: { project: world.project, endpoints, refreshToken: SANDBOX_REFRESH_TOKEN },
     accessToken: () => tokens.issue().access_token,

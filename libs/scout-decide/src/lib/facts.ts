@@ -1,5 +1,5 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
-import { ProbeBudget, snapshotBytes, type EvidenceLedger } from '@gpu-fleet/scout-domain';
+import { ProbeBudget, snapshotBytes, type EvidenceLedger, type MetricPoint } from '@gpu-fleet/scout-domain';
 import type { ClusterHealth } from './types';
 
 /**
@@ -77,4 +77,33 @@ export function fleetFacts(
       share: evidenceBudgetBytes ? Math.round((1000 * bytes) / evidenceBudgetBytes) / 1000 : null,
     },
   };
+}
+
+/**
+ * The facts as the numbers a sweep writes (MetricsPort): one series each, labels only where they are
+ * bounded by the fleet (cluster, region) or by a fixed set (outcome). `proposal` is the sweep's own
+ * proposal outcome (open: a pull request waits for a merge; failover: it waits while the URL is
+ * below the minimum — the one a person must be told about).
+ */
+export function factsToMetricPoints(
+  facts: FleetFacts,
+  sweep: { outcome: 'proposed' | 'nothing-to-propose' | 'stopped'; proposalOpen: boolean },
+): MetricPoint[] {
+  return [
+    { name: 'serving_regions', value: facts.servingRegions },
+    { name: 'min_serving_regions', value: facts.minServingRegions },
+    { name: 'below_minimum', value: facts.belowMinimum ? 1 : 0 },
+    ...facts.clusters.map((c) => ({
+      name: 'cluster_serving',
+      value: c.mode === 'active' && c.health === 'good' ? 1 : 0,
+      labels: { cluster: c.name, region: c.region },
+    })),
+    { name: 'sweep', value: 1, labels: { outcome: sweep.outcome } },
+    { name: 'probes_left', value: facts.probeBudget.probesLeft },
+    { name: 'probe_gpu_minutes_left', value: facts.probeBudget.gpuMinutesLeft },
+    { name: 'evidence_bytes', value: facts.evidence.bytes },
+    ...(facts.evidence.share !== null ? [{ name: 'evidence_budget_share', value: facts.evidence.share }] : []),
+    { name: 'proposal_open', value: sweep.proposalOpen ? 1 : 0 },
+    { name: 'failover_proposal_open', value: sweep.proposalOpen && facts.belowMinimum ? 1 : 0 },
+  ];
 }

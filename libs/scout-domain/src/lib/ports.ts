@@ -281,3 +281,18 @@ export interface GitHostPort {
   /** The plan became empty: close the open proposal with a comment (never one a person pushed to). */
   withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult>;
 }
+
+/** One number a sweep reports, with its labels (at most a handful, bounded values: cluster names, regions). */
+export interface MetricPoint {
+  /** Short name under the fleet's prefix, e.g. serving_regions. */
+  name: string;
+  value: number;
+  labels?: Record<string, string>;
+}
+
+/** Where a sweep's numbers go (Cloud Monitoring in production, the sandbox's recorder otherwise). */
+export interface MetricsPort {
+  /** Where they are written, for people (e.g. "Cloud Monitoring, project p: custom.googleapis.com/gpu_fleet/*"). */
+  readonly destination: string;
+  write(points: readonly MetricPoint[], at: Date): Promise<void>;
+}

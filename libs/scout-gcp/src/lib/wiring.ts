@@ -4,12 +4,14 @@ import {
   membershipFor,
   type Clock,
   type EvidenceStore,
+  type MetricsPort,
   type Logger,
   type MemberRef,
   type ProbePort,
   type SignalPorts,
 } from '@gpu-fleet/scout-domain';
 import { GcsEvidenceStore } from './evidence-gcs/gcs-store';
+import { CloudMonitoringMetrics } from './metrics/metrics';
 import { ConfigMapEvidenceStore } from './evidence-configmap/configmap-store';
 import { createGcpClients, type GcpClients, type GcpConnection } from './connection/connection';
 import { CallPolicy, type CallPolicyOptions } from './policy/policy';
@@ -28,6 +30,8 @@ export interface GcpAdapters {
   evidenceConfigMap(namespace: string, name: string): Promise<EvidenceStore>;
   /** The evidence object in Cloud Storage (scout.evidenceStore kind gcs). */
   evidenceGcs(bucket: string, object: string): EvidenceStore;
+  /** Where a sweep's numbers go: Cloud Monitoring custom metrics. */
+  metrics: MetricsPort;
   close(): Promise<void>;
 }
 
@@ -80,6 +84,7 @@ export async function createGcpAdapters(
         (message) => deps.logger.warn({ evidence: `configmap:${namespace}/${name}` }, message),
       );
     },
+    metrics: new CloudMonitoringMetrics(clients.monitoring, conn.project, policy, clients.monitoringRoot),
     evidenceGcs: (bucket, object) =>
       new GcsEvidenceStore(clients.storage, bucket, object, policy, () => deps.clock.now(), clients.storageRoot),
     close: () => clients.close(),

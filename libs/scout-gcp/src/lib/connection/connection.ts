@@ -5,6 +5,7 @@ import { GoogleAuth, OAuth2Client, type AuthClient } from 'google-auth-library';
 import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1';
 // Only the Cloud Storage JSON API module (gaxios underneath, like the GKE Hub client).
 import { storage_v1 } from 'googleapis/build/src/apis/storage/v1';
+import { monitoring_v3 } from 'googleapis/build/src/apis/monitoring/v3';
 import { CONNECT_GATEWAY_ROOT } from '../kubernetes/kubernetes';
 
 /**
@@ -20,6 +21,7 @@ export interface GcpConnection {
     gkehub?: string;
     connectgateway?: string;
     storage?: string;
+    monitoring?: string;
     oauth2Token?: string;
   };
   /**
@@ -47,6 +49,9 @@ export interface GcpClients {
   storage: storage_v1.Storage;
   /** Its root when not Google's (the sandbox): uploads need it per call. */
   storageRoot?: string;
+  /** Cloud Monitoring API v3 (the sweep's time series), and its root when not Google's. */
+  monitoring: monitoring_v3.Monitoring;
+  monitoringRoot?: string;
   close(): Promise<void>;
 }
 
@@ -126,6 +131,8 @@ export async function createGcpClients(conn: GcpConnection): Promise<GcpClients>
     gkehub,
     storage,
     ...(ep.storage ? { storageRoot: `${ep.storage.replace(/\/$/, '')}/` } : {}),
+    monitoring: new monitoring_v3.Monitoring({ auth: authClient as never }),
+    ...(ep.monitoring ? { monitoringRoot: `${ep.monitoring.replace(/\/$/, '')}/` } : {}),
     connectGateway: ep.connectgateway ?? CONNECT_GATEWAY_ROOT,
     accessToken: async () => {
       const t = await authClient.getAccessToken();

@@ -1,0 +1,100 @@
+import { HttpError, googleError, type Handler } from '../http';
+
+/**
+ * Cloud Monitoring's projects.timeSeries.create, as far as the scout writes it, refusing what the
+ * API refuses (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.timeSeries/create):
+ * at most 200 time series per request, exactly one point each, a user-defined metric type under
+ * custom.googleapis.com/ (or external.googleapis.com/), a value, an end time, and each point more
+ * recent than the last one of its series. Written series are kept for tests and `npm start`.
+ */
+export interface RecordedPoint {
+  type: string;
+  labels: Record<string, string>;
+  resource: string;
+  endTime: string;
+  value: number;
+}
+
+export class SandboxMonitoring {
+  readonly points: RecordedPoint[] = [];
+  private readonly last = new Map<string, string>();
+
+  latest(type: string, labels: Record<string, string> = {}): number | undefined {
+    const key = seriesKey(type, labels);
+    return [...this.points].reverse().find((p) => seriesKey(p.type, p.labels) === key)?.value;
+  }
+
+  /** Refuses a point not newer than its series' last one (checked for the whole request before any is kept). */
+  check(p: RecordedPoint): void {
+    const prev = this.last.get(seriesKey(p.type, p.labels));
+    if (prev && Date.parse(p.endTime) <= Date.parse(prev))
+      throw new HttpError(
+        400,
+        `One or more TimeSeries could not be written: Points must be written in order. One or more of the points specified had an older start time than the most recent point.: ${p.type}`,
+      );
+  }
+
+  record(p: RecordedPoint): void {
+    this.last.set(seriesKey(p.type, p.labels), p.endTime);
+    this.points.push(p);
+  }
+}
+
+const seriesKey = (type: string, labels: Record<string, string>) =>
+  `${type}|${Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`;
+
+interface Series {
+  metric?: { type?: string; labels?: Record<string, string> };
+  resource?: { type?: string };
+  points?: Array<{ interval?: { endTime?: string }; value?: { int64Value?: string; doubleValue?: number } }>;
+}
+
+export function monitoringApi(store: SandboxMonitoring, project: string): Handler {
+  return async ({ method, path, body }) => {
+    const m = /^\/v3\/projects\/([^/]+)\/timeSeries$/.exec(path);
+    if (method !== 'POST' || !m) throw new HttpError(404, `no route ${method} ${path}`);
+    if (m[1] !== project)
+      throw new HttpError(
+        403,
+        `Permission denied on resource project ${m[1]}.`,
+        googleError(403, `Permission denied on resource project ${m[1]}.`, 'forbidden'),
+      );
+    const series = ((body as { timeSeries?: Series[] } | undefined)?.timeSeries ?? []) as Series[];
+    const bad = (why: string) =>
+      new HttpError(
+        400,
+        `One or more TimeSeries could not be written: ${why}`,
+        googleError(400, `One or more TimeSeries could not be written: ${why}`, 'badRequest'),
+      );
+    if (!series.length) throw bad('timeSeries is empty');
+    if (series.length > 200) throw bad(`${series.length} time series in one request; at most 200 are allowed`);
+    const accepted: RecordedPoint[] = [];
+    for (const s of series) {
+      const type = s.metric?.type ?? '';
+      if (!/^(custom|external)\.googleapis\.com\/[A-Za-z0-9_/.]+$/.test(type))
+        throw bad(`metric type "${type}" is not a user-defined metric type`);
+      if ((s.points ?? []).length !== 1)
+        throw bad(`${type}: exactly one point per time series, got ${(s.points ?? []).length}`);
+      const point = s.points![0]!;
+      const end = point.interval?.endTime;
+      if (!end || Number.isNaN(Date.parse(end))) throw bad(`${type}: the point has no valid interval.endTime`);
+      const v = point.value?.int64Value !== undefined ? Number(point.value.int64Value) : point.value?.doubleValue;
+      if (v === undefined || !Number.isFinite(v)) throw bad(`${type}: the point has no value`);
+      for (const k of Object.keys(s.metric?.labels ?? {}))
+        if (!/^[a-z][a-z0-9_]{0,99}$/.test(k)) throw bad(`${type}: label key "${k}" is not valid`);
+      accepted.push({
+        type,
+        labels: s.metric?.labels ?? {},
+        resource: s.resource?.type ?? 'global',
+        endTime: end,
+        value: v,
+      });
+    }
+    for (const p of accepted) store.check(p);
+    for (const p of accepted) store.record(p);
+    return { body: {} };
+  };
+}
