@@ -297,6 +297,15 @@ export class PlanBuilder {
   // ---- Moves (within the change budget) -----------------------------------------------------------
 
   /** Record a change the budget did not allow: the next sweep may make it. `cluster: null` — some region to reach the minimum. */
+  /**
+   * A change this sweep cannot make but the next one will (not for the budget: the plan itself is in
+   * the way, e.g. a replacement it just withdrew): announced, so the follow-up is expected.
+   */
+  defer(cluster: string | null, kind: Change['kind'], note: string): void {
+    this.heldBack.push({ cluster, kind });
+    this.notes.push(note);
+  }
+
   holdBack(cluster: string | null, kind: Change['kind'], what: string, reason: string): void {
     this.heldBack.push({ cluster, kind });
     this.notes.push(

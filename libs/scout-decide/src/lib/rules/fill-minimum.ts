@@ -35,11 +35,10 @@ export function fillMinimum(p: PlanBuilder): void {
     if (!cand) {
       const later = p.nextSweepCandidate();
       if (later)
-        p.holdBack(
+        p.defer(
           null,
           'activate',
-          `${later.region} (${later.cluster})`,
-          `only ${counting()} serving region(s), below placement.minServingRegions (${p.policy.minServingRegions}); the one eligible region's cluster was changed by this plan, so the next sweep may take it`,
+          `only ${counting()} serving region(s), below placement.minServingRegions (${p.policy.minServingRegions}); the eligible ${later.region} (${later.cluster}) was changed by this plan, so the next sweep may take it`,
         );
       else
         p.notes.push(

@@ -31,11 +31,18 @@ export function replaceBadClusters(p: PlanBuilder): void {
     // replacement on the next sweep.
     const original = c.replaces ? p.byName(c.replaces) : undefined;
     if (original?.mode === 'active') {
-      p.retire(
-        c,
-        `replacement for ${original.name} failing for ${h.badSweeps} sweeps (${h.reason}) before it was ever ready: withdrawn; ${original.name} gets another replacement`,
-        { replaces: null },
-      );
+      if (
+        p.retire(
+          c,
+          `replacement for ${original.name} failing for ${h.badSweeps} sweeps (${h.reason}) before it was ever ready: withdrawn; ${original.name} gets another replacement`,
+          { replaces: null },
+        )
+      )
+        p.defer(
+          null,
+          'add-cluster',
+          `${original.name}: its replacement ${c.name} was withdrawn; the next sweep picks another replacement (this one already changed the plan's view of ${original.name})`,
+        );
       continue;
     }
     // In-region fallback: another preferred GPU type here beats moving the region — but only with
