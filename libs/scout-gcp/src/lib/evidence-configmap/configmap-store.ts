@@ -1,7 +1,6 @@
 import type { CoreV1Api } from '@kubernetes/client-node';
 import {
   answerOf,
-  EvidenceLedger,
   fitSnapshot,
   parseLedgerSnapshot,
   snapshotBytes,
@@ -12,7 +11,7 @@ import type { CallPolicy } from '../policy/policy';
 import { abortable } from '../kubernetes/kubernetes';
 import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
-import { retryOnConflict } from '@gpu-fleet/retry';
+import { saveMerging } from '../evidence-merge';
 
 /**
  * Evidence in a ConfigMap, for the in-cluster CronJob (its filesystem is read-only and ephemeral).
@@ -102,25 +101,13 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
    * keyed by id) and write again: neither runner's evidence is lost.
    */
   async save(snapshot: LedgerSnapshot): Promise<void> {
-    let merged = snapshot;
-    let first = true;
-    await retryOnConflict(
-      async () => {
-        if (!first) {
-          const theirs = await this.load();
-          if (theirs) {
-            const ledger = EvidenceLedger.fromSnapshot(snapshot);
-            ledger.merge(theirs);
-            merged = ledger.snapshot(this.now());
-          }
-        }
-        first = false;
-        await this.write(merged);
-      },
+    await saveMerging(
+      snapshot,
+      { load: () => this.load(), write: (s) => this.write(s), now: this.now },
       // 409 Conflict: a replace with a stale resourceVersion; 409 AlreadyExists: a create raced another
       // writer's; 404 NotFound: the replace found the ConfigMap deleted since it was read. Each is
       // re-read (which forgets a resourceVersion that no longer exists) and written again.
-      { isConflict: (e) => answerOf(e).status === 409 || answerOf(e).status === 404 },
+      (e) => answerOf(e).status === 409 || answerOf(e).status === 404,
     );
   }
 

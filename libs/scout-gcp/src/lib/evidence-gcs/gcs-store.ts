@@ -1,12 +1,6 @@
 import type { storage_v1 } from 'googleapis/build/src/apis/storage/v1';
-import {
-  answerOf,
-  EvidenceLedger,
-  parseLedgerSnapshot,
-  type EvidenceStore,
-  type LedgerSnapshot,
-} from '@gpu-fleet/scout-domain';
-import { retryOnConflict } from '@gpu-fleet/retry';
+import { answerOf, parseLedgerSnapshot, type EvidenceStore, type LedgerSnapshot } from '@gpu-fleet/scout-domain';
+import { saveMerging } from '../evidence-merge';
 import type { CallPolicy } from '../policy/policy';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
 
@@ -106,24 +100,13 @@ export class GcsEvidenceStore implements EvidenceStore {
   }
 
   async save(snapshot: LedgerSnapshot): Promise<void> {
-    let merged = snapshot;
-    // Never written blind: a store that was not read yet reads first (its generation conditions the write).
-    let first = this.generation !== undefined;
-    await retryOnConflict(
-      async () => {
-        if (!first) {
-          const theirs = await this.load();
-          if (theirs) {
-            const ledger = EvidenceLedger.fromSnapshot(snapshot);
-            ledger.merge(theirs);
-            merged = ledger.snapshot(this.now());
-          }
-        }
-        first = false;
-        await this.write(merged);
-      },
+    await saveMerging(
+      snapshot,
+      { load: () => this.load(), write: (s) => this.write(s), now: this.now },
       // 412: the object changed since it was read (or appeared, for a create).
-      { isConflict: (e) => answerOf(e).status === 412 },
+      (e) => answerOf(e).status === 412,
+      // Never written blind: a store that was not read yet reads first (its generation conditions the write).
+      this.generation === undefined,
     );
   }
 
