@@ -109,7 +109,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, options: Star
         io.out(line);
     }
     // Where a real sweep's numbers go (docs/operate.md); here the sandbox's Cloud Monitoring records them.
-    const metrics = await writeSweepMetrics(spec, session, r, logger);
+    const metrics = await writeSweepMetrics(spec, session, r, logger, ws.catalog);
     if (metrics) io.out(metrics.replace('→ Cloud Monitoring', '→ Cloud Monitoring (sandbox)'));
     io.out('');
     io.out(`Global URL: ${globalUrl(spec)}`);

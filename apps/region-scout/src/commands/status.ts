@@ -51,6 +51,7 @@ export async function statusCommand(ws: Workspace, io: Io, logger: Logger, optio
       session.ledger,
       session.clock.now(),
       spec.scout.evidenceStore.kind === 'configmap' ? CONFIGMAP_EVIDENCE_BUDGET : null,
+      ws.catalog,
     );
     if (options.json)
       io.out(

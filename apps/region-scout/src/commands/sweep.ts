@@ -1,4 +1,5 @@
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { CHECKOUT_PATHS, FsCheckout, validateTree, writeCheckout } from '@gpu-fleet/manifests';
 import type { GitHubHost } from '@gpu-fleet/scout-git';
 import { rmSync } from 'node:fs';
@@ -172,7 +173,7 @@ export async function sweepCommand(
         // Again at the end, whatever happened: a failed proposal still keeps what the sweep learnt.
         if (!options.dryRun) await session.saveEvidence();
       }
-      const metrics = options.dryRun ? null : await writeSweepMetrics(spec, session, r, logger);
+      const metrics = options.dryRun ? null : await writeSweepMetrics(spec, session, r, logger, ws.catalog);
       if (options.json) io.out(JSON.stringify(sweepJson(r)));
       else {
         const banner = sandboxBanner(session);
@@ -394,6 +395,7 @@ export async function writeSweepMetrics(
   session: ScoutSession,
   r: SweepResult,
   logger: Logger,
+  catalog: GpuCatalog,
 ): Promise<string | null> {
   const now = session.clock.now();
   const facts = fleetFacts(
@@ -402,12 +404,18 @@ export async function writeSweepMetrics(
     session.ledger,
     now,
     spec.scout.evidenceStore.kind === 'configmap' ? CONFIGMAP_EVIDENCE_BUDGET : null,
+    catalog,
   );
   const action = r.result?.action;
-  const points = factsToMetricPoints(facts, {
-    outcome: r.stopped ? 'stopped' : r.proposal ? 'proposed' : 'nothing-to-propose',
-    proposalOpen: action === 'created' || action === 'updated' || action === 'unchanged' || action === 'left-alone',
-  });
+  const points = factsToMetricPoints(
+    facts,
+    {
+      outcome: r.stopped ? 'stopped' : r.proposal ? 'proposed' : 'nothing-to-propose',
+      proposalOpen: action === 'created' || action === 'updated' || action === 'unchanged' || action === 'left-alone',
+      proposalOpenedAt: r.result?.openedAt ?? null,
+    },
+    now,
+  );
   try {
     await session.adapters.metrics.write(points, now);
     return `metrics: ${points.length} time series → ${session.adapters.metrics.destination}`;

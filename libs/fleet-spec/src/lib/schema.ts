@@ -817,6 +817,68 @@ export const ScoutSpec = z
   .prefault({})
   .describe('region-scout settings rendered into the clusters.');
 
+const NotificationChannel = z.union([
+  z
+    .strictObject({
+      email: z
+        .email({ message: 'must be an email address' })
+        .describe('An email channel infra/ creates (Cloud Monitoring channel type "email").'),
+    })
+    .describe('A channel infra/ creates.'),
+  z
+    .strictObject({
+      id: z
+        .string()
+        .regex(/^projects\/[^/]+\/notificationChannels\/[0-9]+$/, {
+          message: 'must be a channel resource name: projects/PROJECT/notificationChannels/ID',
+        })
+        .describe(
+          'An existing channel (PagerDuty, Slack, webhook…) made in the console or elsewhere, so its key or token stays out of git: `gcloud beta monitoring channels list --format="value(name)"`.',
+        ),
+    })
+    .describe('A channel made elsewhere.'),
+]);
+
+export const MonitoringSpec = z
+  .strictObject({
+    alerts: z
+      .boolean()
+      .default(true)
+      .describe(
+        'infra/ creates the Cloud Monitoring alert policies rendered to fleet-config/monitoring/alert-policies.yaml (PromQL over the metrics each sweep writes; docs/operate.md lists them).',
+      ),
+    dashboard: z
+      .boolean()
+      .default(true)
+      .describe('infra/ creates the Cloud Monitoring dashboard rendered to fleet-config/monitoring/dashboard.yaml.'),
+    notificationChannels: z
+      .array(NotificationChannel)
+      .max(16)
+      .default([])
+      .describe(
+        'Who is told when an alert fires: `{email: …}` (infra/ creates the channel) or `{id: projects/…/notificationChannels/…}` (an existing one). Without any, alerts only show in the console.',
+      ),
+    failoverProposalMaxMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(1440)
+      .default(60)
+      .describe(
+        'Page when a proposal has stayed open this long while the URL is served by fewer than placement.minServingRegions regions (the merge a person must make).',
+      ),
+    evidenceBudgetShare: z
+      .number()
+      .gt(0)
+      .max(1)
+      .default(0.8)
+      .describe(
+        'Warn when the evidence ledger fills this share of the ConfigMap’s budget (scout.evidenceStore kind configmap); beyond it the oldest observations are dropped.',
+      ),
+  })
+  .prefault({})
+  .describe('Alerts and the dashboard over the metrics each sweep writes to Cloud Monitoring (created by infra/).');
+
 export const ConfigClusterSpec = z
   .strictObject({
     name: dnsLabel('a GKE cluster name', 40)
@@ -924,6 +986,7 @@ export const FleetSpec = z
     placement: PlacementPolicy,
     autoscaling: AutoscalingSpec,
     scout: ScoutSpec,
+    monitoring: MonitoringSpec,
     configCluster: ConfigClusterSpec,
     infra: InfraSpec,
     clusters: z
@@ -943,3 +1006,4 @@ export type GpuSpec = z.output<typeof GpuSpec>;
 export type PlacementPolicy = z.output<typeof PlacementPolicy>;
 export type AutoscalingSpec = z.output<typeof AutoscalingSpec>;
 export type ScoutSpec = z.output<typeof ScoutSpec>;
+export type MonitoringSpec = z.output<typeof MonitoringSpec>;

@@ -2,6 +2,7 @@ import { EvidenceLedger } from '@gpu-fleet/scout-domain';
 import { cronIntervalMinutes, factsToMetricPoints, fleetFacts } from './facts';
 import { baseSpec } from '../testing/world';
 import type { ClusterHealth } from './types';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 
 const NOW = new Date('2026-11-23T12:00:00Z');
 const health = (cluster: string, h: ClusterHealth['health']) => ({ cluster, health: h }) as ClusterHealth;
@@ -64,5 +65,34 @@ describe('fleetFacts: what an alert is made of', () => {
     const fine = fleetFacts(spec, [health(a!, 'good'), health(b!, 'good')], new EvidenceLedger(), NOW, null);
     const routine = factsToMetricPoints(fine, { outcome: 'proposed', proposalOpen: true });
     expect(routine.find((p) => p.name === 'failover_proposal_open')!.value).toBe(0);
+  });
+
+  it('prices the ready replicas at the catalog GPU price, spot prices for a spot fleet', () => {
+    const asked: Array<[string, string, boolean]> = [];
+    const catalog = {
+      pricePerGpuHour: (region: string, gpu: string, spot: boolean) => {
+        asked.push([region, gpu, spot]);
+        return region === spec.clusters[0]!.region ? 0.7 : null;
+      },
+    } as unknown as GpuCatalog;
+    const hs = [{ ...health(spec.clusters[0]!.name, 'good'), readyReplicas: 3 }];
+    const f = fleetFacts(spec, hs, new EvidenceLedger(), NOW, null, catalog);
+    const [first, ...rest] = f.clusters;
+    expect(first).toMatchObject({ readyReplicas: 3, gpuCostPerHour: Math.round(100 * 3 * spec.gpu.count * 0.7) / 100 });
+    expect(rest.every((c) => c.readyReplicas === null && c.gpuCostPerHour === null)).toBe(true);
+    expect(asked[0]).toEqual([spec.clusters[0]!.region, spec.clusters[0]!.gpu, spec.gpu.provisioning === 'spot']);
+    const points = factsToMetricPoints(f, { outcome: 'nothing-to-propose', proposalOpen: false });
+    expect(points.filter((p) => p.name === 'gpu_cost_per_hour').map((p) => p.labels!.cluster)).toEqual([first!.name]);
+    expect(points.filter((p) => p.name === 'cluster_ready_replicas').map((p) => p.value)).toEqual([3]);
+    expect(points.find((p) => p.name === 'proposal_age_minutes')).toBeUndefined();
+  });
+
+  it('ages an open proposal from when it was opened, and only an open one', () => {
+    const f = fleetFacts(spec, [], new EvidenceLedger(), NOW, null);
+    const openedAt = new Date(NOW.getTime() - 95 * 60_000).toISOString();
+    const open = factsToMetricPoints(f, { outcome: 'proposed', proposalOpen: true, proposalOpenedAt: openedAt }, NOW);
+    expect(open.find((p) => p.name === 'proposal_age_minutes')!.value).toBe(95);
+    const closed = factsToMetricPoints(f, { outcome: 'stopped', proposalOpen: false, proposalOpenedAt: openedAt }, NOW);
+    expect(closed.find((p) => p.name === 'proposal_age_minutes')).toBeUndefined();
   });
 });

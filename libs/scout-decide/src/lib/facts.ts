@@ -1,4 +1,5 @@
-import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { cronIntervalMinutes, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { ProbeBudget, snapshotBytes, type EvidenceLedger, type MetricPoint } from '@gpu-fleet/scout-domain';
 import type { ClusterHealth } from './types';
 
@@ -11,7 +12,21 @@ export interface FleetFacts {
   servingRegions: number;
   minServingRegions: number;
   belowMinimum: boolean;
-  clusters: Array<{ name: string; region: string; mode: string; gpu: string; health: string }>;
+  clusters: Array<{
+    name: string;
+    region: string;
+    mode: string;
+    gpu: string;
+    health: string;
+    /** Ready WebUI replicas the sweep saw; null when the cluster could not be read. */
+    readyReplicas: number | null;
+    /**
+     * GPU list price of the ready replicas, USD per hour (Compute Engine's per-GPU price in the
+     * region from the catalog, Spot prices for gpu.provisioning spot): an estimate of the GPU part
+     * of the bill, not Autopilot's pod price. Null when the price or the replicas are unknown.
+     */
+    gpuCostPerHour: number | null;
+  }>;
   lastSweep: { id: string; at: string; ageMinutes: number } | null;
   /** The cron's interval when it is a plain every-N-minutes schedule; null otherwise. */
   sweepIntervalMinutes: number | null;
@@ -27,12 +42,7 @@ export interface FleetFacts {
   };
 }
 
-/** `*\/20 * * * *` → 20; other schedules are not a fixed interval here. */
-export function cronIntervalMinutes(cron: string): number | null {
-  const m = /^\*\/(\d+) \* \* \* \*$/.exec(cron.trim());
-  if (m) return Number(m[1]);
-  return /^0 \* \* \* \*$/.test(cron.trim()) ? 60 : null;
-}
+export { cronIntervalMinutes };
 
 export function fleetFacts(
   spec: FleetSpec,
@@ -40,6 +50,7 @@ export function fleetFacts(
   ledger: EvidenceLedger,
   now: Date,
   evidenceBudgetBytes: number | null,
+  catalog?: GpuCatalog,
 ): FleetFacts {
   const good = new Set(health.filter((h) => h.health === 'good').map((h) => h.cluster));
   const serving = new Set(spec.clusters.filter((c) => c.mode === 'active' && good.has(c.name)).map((c) => c.region));
@@ -54,13 +65,21 @@ export function fleetFacts(
     servingRegions: serving.size,
     minServingRegions: spec.placement.minServingRegions,
     belowMinimum: serving.size < spec.placement.minServingRegions,
-    clusters: spec.clusters.map((c) => ({
-      name: c.name,
-      region: c.region,
-      mode: c.mode,
-      gpu: c.gpu,
-      health: health.find((h) => h.cluster === c.name)?.health ?? 'unknown',
-    })),
+    clusters: spec.clusters.map((c) => {
+      const h = health.find((x) => x.cluster === c.name);
+      const ready = h?.readyReplicas ?? null;
+      const price = catalog?.pricePerGpuHour(c.region, c.gpu, spec.gpu.provisioning === 'spot') ?? null;
+      return {
+        name: c.name,
+        region: c.region,
+        mode: c.mode,
+        gpu: c.gpu,
+        health: h?.health ?? 'unknown',
+        readyReplicas: ready,
+        gpuCostPerHour:
+          ready === null || price === null ? null : Math.round(100 * ready * spec.gpu.count * price) / 100,
+      };
+    }),
     lastSweep: last ? { id: last.id, at: last.at, ageMinutes: ageMinutes! } : null,
     sweepIntervalMinutes: interval,
     sweepsStopped: last === null || (interval !== null && ageMinutes! > 3 * interval),
@@ -87,8 +106,18 @@ export function fleetFacts(
  */
 export function factsToMetricPoints(
   facts: FleetFacts,
-  sweep: { outcome: 'proposed' | 'nothing-to-propose' | 'stopped'; proposalOpen: boolean },
+  sweep: {
+    outcome: 'proposed' | 'nothing-to-propose' | 'stopped';
+    proposalOpen: boolean;
+    /** When the open pull request was opened (GitHub); null when unknown or none is open. */
+    proposalOpenedAt?: string | null;
+  },
+  now?: Date,
 ): MetricPoint[] {
+  const age =
+    sweep.proposalOpen && sweep.proposalOpenedAt && now
+      ? Math.max(0, Math.round((now.getTime() - Date.parse(sweep.proposalOpenedAt)) / 60_000))
+      : null;
   return [
     { name: 'serving_regions', value: facts.servingRegions },
     { name: 'min_serving_regions', value: facts.minServingRegions },
@@ -96,14 +125,26 @@ export function factsToMetricPoints(
     ...facts.clusters.map((c) => ({
       name: 'cluster_serving',
       value: c.mode === 'active' && c.health === 'good' ? 1 : 0,
-      labels: { cluster: c.name, region: c.region },
+      labels: { cluster: c.name, region: c.region, gpu: c.gpu },
     })),
+    ...facts.clusters.flatMap((c) =>
+      c.readyReplicas === null
+        ? []
+        : [{ name: 'cluster_ready_replicas', value: c.readyReplicas, labels: { cluster: c.name, region: c.region } }],
+    ),
+    ...facts.clusters.flatMap((c) =>
+      c.gpuCostPerHour === null
+        ? []
+        : [{ name: 'gpu_cost_per_hour', value: c.gpuCostPerHour, labels: { cluster: c.name, region: c.region } }],
+    ),
     { name: 'sweep', value: 1, labels: { outcome: sweep.outcome } },
     { name: 'probes_left', value: facts.probeBudget.probesLeft },
+    { name: 'probe_budget_exhausted', value: facts.probeBudget.exhausted ? 1 : 0 },
     { name: 'probe_gpu_minutes_left', value: facts.probeBudget.gpuMinutesLeft },
     { name: 'evidence_bytes', value: facts.evidence.bytes },
     ...(facts.evidence.share !== null ? [{ name: 'evidence_budget_share', value: facts.evidence.share }] : []),
     { name: 'proposal_open', value: sweep.proposalOpen ? 1 : 0 },
     { name: 'failover_proposal_open', value: sweep.proposalOpen && facts.belowMinimum ? 1 : 0 },
+    ...(age !== null ? [{ name: 'proposal_age_minutes', value: age }] : []),
   ];
 }

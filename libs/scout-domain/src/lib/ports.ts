@@ -271,6 +271,8 @@ export interface ProposalResult {
   number: number | null;
   /** One line for people: what happened and why. */
   message: string;
+  /** When the open pull request was opened (GitHub's created_at); absent for local git. */
+  openedAt?: string | null;
 }
 
 /** Where proposals go: a GitHub pull request, or a branch in the local repository. */

@@ -9,6 +9,7 @@ import type {
   GpuSpec,
   InfraSpec,
   IngressSpec,
+  MonitoringSpec,
   PlacementPolicy,
   ScoutSpec,
 } from '../schema';
@@ -38,6 +39,7 @@ export interface SemanticContext {
   app?: AppSpec;
   ingress?: IngressSpec;
   scout?: ScoutSpec;
+  monitoring?: MonitoringSpec;
   configCluster?: z.output<typeof ConfigClusterSpec>;
   infra?: z.output<typeof InfraSpec>;
   configSync?: z.output<typeof ConfigSyncGit>;

@@ -10,6 +10,7 @@ import {
   GpuSpec,
   InfraSpec,
   IngressSpec,
+  MonitoringSpec,
   PlacementPolicy,
   ScoutSpec,
 } from '../schema';
@@ -70,6 +71,7 @@ export function crossFieldIssues(raw: Record<string, unknown>, catalog: GpuCatal
     app: AppSpec.safeParse(raw.app).data,
     ingress: IngressSpec.safeParse(raw.ingress).data,
     scout: ScoutSpec.safeParse(raw.scout).data,
+    monitoring: MonitoringSpec.safeParse(raw.monitoring).data,
     configCluster: ConfigClusterSpec.safeParse(raw.configCluster).data,
     infra: InfraSpec.safeParse(raw.infra).data,
     configSync: ConfigSyncGit.safeParse(raw.configSync).data,

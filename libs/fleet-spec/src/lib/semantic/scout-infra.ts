@@ -1,10 +1,26 @@
 import type { PathSegment } from '../issues';
 import { show } from '../issues';
+import { cronIntervalMinutes } from '../derived';
 import type { SemanticContext } from './context';
 
 /** scout, infra and the config cluster: probes fit their quota, the CronJob has an image, GitHub ids for WIF, images the nodes can pull, a config cluster of its own. */
 export function checkScoutAndInfra(ctx: SemanticContext): void {
-  const { add, raw, app, gpu, scout, infra, configSync, configCluster, names, checkRegion } = ctx;
+  const { add, raw, app, gpu, scout, infra, configSync, configCluster, names, checkRegion, monitoring } = ctx;
+  // The alerts' windows are made of the sweep interval (fleet-config/monitoring/alert-policies.yaml):
+  // "no successful sweep for 3 intervals" needs one.
+  if (scout && monitoring?.alerts && cronIntervalMinutes(scout.schedule.cron) === null) {
+    add(
+      ['scout', 'schedule', 'cron'],
+      `${show(scout.schedule.cron)} is not a fixed interval, which the alerts are measured in: use "*/N * * * *" (every N minutes) or "0 * * * *" (hourly), or set monitoring.alerts to false`,
+    );
+  }
+  const seen = new Set<string>();
+  for (const [i, ch] of (monitoring?.notificationChannels ?? []).entries()) {
+    const key = 'email' in ch ? ch.email.toLowerCase() : ch.id;
+    if (seen.has(key))
+      add(['monitoring', 'notificationChannels', i], `${show(key)} is listed twice; remove the repeat`);
+    seen.add(key);
+  }
   if (scout && gpu && scout.probesPerSweep > 0 && scout.probeMaxGpus < gpu.count) {
     // The probe namespace's ResourceQuota (requests.nvidia.com/gpu = probeMaxGpus) would refuse every probe pod.
     add(

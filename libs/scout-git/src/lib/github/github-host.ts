@@ -72,6 +72,7 @@ export const PullSchema = z.object({
   auto_merge: z.object({}).passthrough().nullable().optional(),
   merged_at: z.string().nullable().optional(),
   closed_at: z.string().nullable().optional(),
+  created_at: z.string().optional(),
 });
 export type Pull = z.infer<typeof PullSchema>;
 const TreeSchema = z.object({
@@ -237,7 +238,15 @@ export class GitHubHost implements GitHostPort {
           : open
             ? `updated pull request #${pr.number}${next ? ' with a new commit' : ' (description only)'}`
             : `found pull request #${pr.number}`;
-    return { action, branch: req.branch, commit, url: pr.html_url, number: pr.number, message: `${what}${note}` };
+    return {
+      action,
+      branch: req.branch,
+      commit,
+      url: pr.html_url,
+      number: pr.number,
+      message: `${what}${note}`,
+      openedAt: pr.created_at ?? null,
+    };
   }
 
   async withdraw(req: { base: string; branch: string; comment: string }): Promise<ProposalResult> {
@@ -314,6 +323,7 @@ export class GitHubHost implements GitHostPort {
       url: pr?.html_url ?? null,
       number: pr?.number ?? null,
       message,
+      openedAt: pr?.created_at ?? null,
     };
   }
 
