@@ -83,3 +83,18 @@ export {
   SWEEP_WORKFLOW,
   SWEEP_IDENTITY_CHECK,
 } from './lib/pure/builders/workflows';
+export {
+  ALERT_POLICIES_DIR,
+  DASHBOARD_FILE,
+  MONITORING_DIR,
+  FLEET_METRIC_PREFIX,
+  alertPolicies,
+  alertDefinitions,
+  dashboard,
+  fleetSelector,
+  lookback,
+  promqlMetricName,
+  sweepInterval,
+} from './lib/pure/builders/monitoring';
+export type { AlertPolicy, AlertSeverity } from './lib/pure/builders/monitoring';
+export { AlertPolicyFile, DashboardFile, monitoringFileProblems, promqlErrors } from './lib/pure/monitoring-schema';

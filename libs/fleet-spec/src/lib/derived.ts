@@ -18,14 +18,16 @@ export const MANAGED_BY_VALUE = 'region-scout';
 export const CAPACITY_LABEL = `${LABEL_PREFIX}/capacity`;
 
 /**
- * The sweep interval of a plain every-N-minutes schedule: `*\/20 * * * *` → 20, `0 * * * *` → 60;
- * null for any other schedule. For `*\/N` that does not divide 60 the longest gap is still N (the
+ * The sweep interval of a regular schedule: `*\/20 * * * *` → 20, `7 * * * *` (hourly at :07) → 60,
+ * `0 *\/6 * * *` → 360; null for any other schedule. For `*\/N` that does not divide 60 the longest gap is still N (the
  * minute field restarts at :00). The alerts' windows are made of it.
  */
 export function cronIntervalMinutes(cron: string): number | null {
-  const m = /^\*\/(\d+) \* \* \* \*$/.exec(cron.trim());
+  const c = cron.trim().split(/\s+/).join(' ');
+  const m = /^\*\/(\d+) \* \* \* \*$/.exec(c);
   if (m) return Number(m[1]);
-  return /^0 \* \* \* \*$/.test(cron.trim()) ? 60 : null;
+  const h = /^\d{1,2} (\*|\*\/(\d+)) \* \* \*$/.exec(c);
+  return h ? 60 * Number(h[2] ?? 1) : null;
 }
 
 /** Derived values with documented defaults, so builders never re-implement them. */

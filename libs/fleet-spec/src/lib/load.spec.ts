@@ -1,4 +1,11 @@
-import { EXAMPLE_FLEET_YAML, formatIssue, loadFleetSpec, parseFleetSpec, SpecError } from '../index';
+import {
+  EXAMPLE_FLEET_YAML,
+  cronIntervalMinutes,
+  formatIssue,
+  loadFleetSpec,
+  parseFleetSpec,
+  SpecError,
+} from '../index';
 
 /** Apply text replacements to the example and return the formatted issues. */
 function problems(edit: (y: string) => string): string[] {
@@ -269,6 +276,26 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
       ],
     ],
     [
+      'alerts on an irregular schedule',
+      replace('clusters:\n', 'scout:\n  schedule: {cron: "5 4 * * 1"}\nclusters:\n'),
+      [
+        'scout.schedule.cron: "5 4 * * 1" is not a fixed interval, which the alerts are measured in: use "*/N * * * *" (every N minutes), "M * * * *" (hourly) or "M */N * * *" (every N hours), or set monitoring.alerts to false (line 32)',
+      ],
+    ],
+    [
+      'a notification channel listed twice',
+      replace(
+        'clusters:\n',
+        'monitoring:\n  notificationChannels: [{email: oncall@gpu-fleet.dev}, {email: OnCall@gpu-fleet.dev}]\nclusters:\n',
+      ),
+      ['monitoring.notificationChannels[1]: "oncall@gpu-fleet.dev" is listed twice; remove the repeat (line 32)'],
+    ],
+    [
+      'a notification channel that is not a resource name',
+      replace('clusters:\n', 'monitoring:\n  notificationChannels: [{id: pagerduty-main}]\nclusters:\n'),
+      [expect.stringMatching(/^monitoring\.notificationChannels\[0\]/)],
+    ],
+    [
       'config cluster named like a GPU cluster',
       replace('clusters:\n', 'configCluster: {name: sd-us-central1}\nclusters:\n'),
       [
@@ -417,5 +444,28 @@ describe('parseFleetSpec: bad input gets exact, located messages', () => {
     expect(() => loadFleetSpec('', { file: 'x/fleet.yaml' })).toThrow(
       /x\/fleet\.yaml: 1 problem:\n {2}x\/fleet\.yaml: is empty/,
     );
+  });
+});
+
+describe('cronIntervalMinutes: the sweep interval the alerts are measured in', () => {
+  it.each([
+    ['*/20 * * * *', 20],
+    ['0 * * * *', 60],
+    ['7  * * * *', 60],
+    ['15 */6 * * *', 360],
+    ['5 4 * * 1', null],
+    ['0,30 * * * *', null],
+  ])('%s → %s', (cron, minutes) => {
+    expect(cronIntervalMinutes(cron)).toBe(minutes);
+  });
+
+  it('lets an irregular schedule through when alerts are off', () => {
+    const r = parseFleetSpec(
+      EXAMPLE_FLEET_YAML.replace(
+        'clusters:\n',
+        'scout:\n  schedule: {cron: "5 4 * * 1"}\nmonitoring: {alerts: false}\nclusters:\n',
+      ),
+    );
+    expect(r.ok).toBe(true);
   });
 });

@@ -11,7 +11,7 @@ export function checkScoutAndInfra(ctx: SemanticContext): void {
   if (scout && monitoring?.alerts && cronIntervalMinutes(scout.schedule.cron) === null) {
     add(
       ['scout', 'schedule', 'cron'],
-      `${show(scout.schedule.cron)} is not a fixed interval, which the alerts are measured in: use "*/N * * * *" (every N minutes) or "0 * * * *" (hourly), or set monitoring.alerts to false`,
+      `${show(scout.schedule.cron)} is not a fixed interval, which the alerts are measured in: use "*/N * * * *" (every N minutes), "M * * * *" (hourly) or "M */N * * *" (every N hours), or set monitoring.alerts to false`,
     );
   }
   const seen = new Set<string>();

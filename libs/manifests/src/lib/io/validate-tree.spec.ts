@@ -10,6 +10,7 @@ import {
   configClusterInvariants,
   KubectlMissingError,
   kustomizeBuild,
+  monitoringFindings,
   placeholderFindings,
   platformFindings,
   renderTree,
@@ -104,6 +105,28 @@ describe('validateTree on the rendered example', () => {
             m.includes('missing.yaml'),
         ),
       ).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('checks the Cloud Monitoring files infra/ hands to the API: schema and PromQL', () => {
+    expect(monitoringFindings(root)).toEqual([]);
+    const dir = mkdtempSync(join(tmpdir(), 'gpu-fleet-validate-monitoring-'));
+    try {
+      writeTree(dir, renderTree(spec, catalog));
+      const policy = join(dir, 'fleet-config/monitoring/alert-policies/below-minimum.yaml');
+      writeFileSync(policy, readFileSync(policy, 'utf8').replace(/query: (.*)\)\) < 2$/m, 'query: $1) < 2'));
+      writeFileSync(join(dir, 'fleet-config/monitoring/dashboard.yaml'), 'displayName: [unclosed\n');
+      const messages = monitoringFindings(dir).map((f) => `${f.scope}: ${f.message}`);
+      expect(messages).toEqual([
+        expect.stringMatching(
+          /^fleet-config\/monitoring\/alert-policies\/below-minimum\.yaml: conditions\.0\.conditionPrometheusQueryLanguage\.query: is not valid PromQL: syntax error at character \d+/,
+        ),
+        expect.stringMatching(
+          /^fleet-config\/monitoring\/dashboard\.yaml: is not YAML: .*; run `npm run scout -- render`$/s,
+        ),
+      ]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,7 +2,10 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import type { FleetSpec } from '@gpu-fleet/fleet-spec';
+import { parse as parseYaml } from 'yaml';
 import { CONFIG_CLUSTER_DIR, clusterDir } from '../pure/tree';
+import { ALERT_POLICIES_DIR, DASHBOARD_FILE } from '../pure/builders/monitoring';
+import { monitoringFileProblems } from '../pure/monitoring-schema';
 import { kustomizeBuildAll, type K8sObject, type KustomizeOptions } from './kustomize';
 import { SchemaValidator } from './schemas';
 import {
@@ -95,9 +98,32 @@ export async function validateTree(root: string, spec: FleetSpec, options: Valid
   if (cc) findings.push(...configClusterInvariants(CONFIG_CLUSTER_DIR, spec, cc));
   for (const [scope, objects] of built)
     findings.push(...placeholderFindings(scope, objects), ...platformFindings(scope, objects));
+  findings.push(...monitoringFindings(root));
   const invariantsMs = performance.now() - t;
 
   return { findings, built, timingsMs: { kustomize: kustomizeMs, schemas: schemasMs, invariants: invariantsMs } };
+}
+
+/**
+ * The Cloud Monitoring files (fleet-config/monitoring/) against their narrow schemas, queries parsed
+ * as PromQL: infra/ hands them to the API as they are, so a bad one would fail `terraform apply`.
+ */
+export function monitoringFindings(root: string): Finding[] {
+  const files: Array<[string, 'alert-policy' | 'dashboard']> = [];
+  const dir = join(root, ALERT_POLICIES_DIR);
+  if (existsSync(dir))
+    for (const f of readdirSync(dir).sort())
+      if (f.endsWith('.yaml')) files.push([`${ALERT_POLICIES_DIR}/${f}`, 'alert-policy']);
+  if (existsSync(join(root, DASHBOARD_FILE))) files.push([DASHBOARD_FILE, 'dashboard']);
+  return files.flatMap(([file, kind]) => {
+    let value: unknown;
+    try {
+      value = parseYaml(readFileSync(join(root, file), 'utf8'));
+    } catch (e) {
+      return [{ scope: file, message: `is not YAML: ${(e as Error).message}; run \`npm run scout -- render\`` }];
+    }
+    return monitoringFileProblems(kind, value).map((message) => ({ scope: file, message }));
+  });
 }
 
 /** "apiVersion/kind" of every document in the generated tree (clusters/, fleet-config/), read with a cheap scan. */

@@ -5,12 +5,18 @@ import { HttpError, googleError, type Handler } from '../http';
  * API refuses (https://cloud.google.com/monitoring/api/ref_v3/rest/v3/projects.timeSeries/create):
  * at most 200 time series per request, exactly one point each, a user-defined metric type under
  * custom.googleapis.com/ (or external.googleapis.com/), a value, an end time, and each point more
- * recent than the last one of its series. Written series are kept for tests and `npm start`.
+ * recent than the last one of its series, and one value type per metric: the first point
+ * auto-creates the descriptor and fixes it ("the point's type must be the same as the value type of
+ * the associated metric", google/api/metric.proto TimeSeries.points). Written series are kept for
+ * tests and `npm start`.
  */
 export interface RecordedPoint {
   type: string;
   labels: Record<string, string>;
   resource: string;
+  /** The monitored resource's labels (project_id for `global`). */
+  resourceLabels: Record<string, string>;
+  valueType: 'INT64' | 'DOUBLE';
   endTime: string;
   value: number;
 }
@@ -18,6 +24,8 @@ export interface RecordedPoint {
 export class SandboxMonitoring {
   readonly points: RecordedPoint[] = [];
   private readonly last = new Map<string, string>();
+  /** Auto-created descriptors: metric type → value type. */
+  readonly valueTypes = new Map<string, 'INT64' | 'DOUBLE'>();
 
   latest(type: string, labels: Record<string, string> = {}): number | undefined {
     const key = seriesKey(type, labels);
@@ -26,6 +34,12 @@ export class SandboxMonitoring {
 
   /** Refuses a point not newer than its series' last one (checked for the whole request before any is kept). */
   check(p: RecordedPoint): void {
+    const known = this.valueTypes.get(p.type);
+    if (known && known !== p.valueType)
+      throw new HttpError(
+        400,
+        `One or more TimeSeries could not be written: Value type for metric ${p.type} must be ${known}, but is ${p.valueType}.`,
+      );
     const prev = this.last.get(seriesKey(p.type, p.labels));
     if (prev && Date.parse(p.endTime) <= Date.parse(prev))
       throw new HttpError(
@@ -35,6 +49,7 @@ export class SandboxMonitoring {
   }
 
   record(p: RecordedPoint): void {
+    if (!this.valueTypes.has(p.type)) this.valueTypes.set(p.type, p.valueType);
     this.last.set(seriesKey(p.type, p.labels), p.endTime);
     this.points.push(p);
   }
@@ -48,7 +63,7 @@ const seriesKey = (type: string, labels: Record<string, string>) =>
 
 interface Series {
   metric?: { type?: string; labels?: Record<string, string> };
-  resource?: { type?: string };
+  resource?: { type?: string; labels?: Record<string, string> };
   points?: Array<{ interval?: { endTime?: string }; value?: { int64Value?: string; doubleValue?: number } }>;
 }
 
@@ -89,6 +104,8 @@ export function monitoringApi(store: SandboxMonitoring, project: string): Handle
         type,
         labels: s.metric?.labels ?? {},
         resource: s.resource?.type ?? 'global',
+        resourceLabels: s.resource?.labels ?? {},
+        valueType: point.value?.int64Value !== undefined ? 'INT64' : 'DOUBLE',
         endTime: end,
         value: v,
       });

@@ -20,7 +20,7 @@ describe('CloudMonitoringMetrics', () => {
   });
   afterEach(() => h.close());
 
-  it('writes one gauge point per series on the global resource, integers as INT64 and shares as DOUBLE', async () => {
+  it('writes one DOUBLE gauge point per series on the global resource, whole numbers included', async () => {
     await writer().write(
       [
         { name: 'serving_regions', value: 2 },
@@ -33,6 +33,13 @@ describe('CloudMonitoringMetrics', () => {
     expect(rec.latest(`${METRIC_PREFIX}serving_regions`)).toBe(2);
     expect(rec.latest(`${METRIC_PREFIX}evidence_budget_share`)).toBe(0.42);
     expect(rec.latest(`${METRIC_PREFIX}cluster_serving`, { cluster: 'sd-us-central1', region: 'us-central1' })).toBe(1);
+    expect(rec.points.every((p) => p.valueType === 'DOUBLE' && p.resourceLabels['project_id'] === h.spec.project)).toBe(
+      true,
+    );
+    // A gauge that is whole in one sweep and fractional in the next keeps one value type.
+    await writer().write([{ name: 'gpu_cost_per_hour', value: 2 }], T0);
+    await writer().write([{ name: 'gpu_cost_per_hour', value: 2.35 }], new Date(T0.getTime() + 60_000));
+    expect(rec.latest(`${METRIC_PREFIX}gpu_cost_per_hour`)).toBe(2.35);
     expect(toTimeSeries('p', [{ name: 'x', value: 0.5 }], T0)[0]).toMatchObject({
       metricKind: 'GAUGE',
       valueType: 'DOUBLE',
@@ -58,7 +65,7 @@ describe('CloudMonitoringMetrics', () => {
     expect(posts).toHaveLength(1 + 3);
   });
 
-  it('the sandbox refuses what Cloud Monitoring refuses: no user-defined type, more than one point, 201 series', async () => {
+  it('the sandbox refuses what Cloud Monitoring refuses: no user-defined type, more than one point, 201 series, a value type change', async () => {
     const post = (body: unknown) =>
       fetch(`${h.sandbox.endpoints.monitoring}/v3/projects/${h.spec.project}/timeSeries`, {
         method: 'POST',
@@ -81,5 +88,13 @@ describe('CloudMonitoringMetrics', () => {
     }));
     expect((await post({ timeSeries: series })).status).toBe(400);
     expect(h.sandbox.monitoring.points).toEqual([]);
+    // The first point fixes the auto-created descriptor's value type.
+    expect((await post({ timeSeries: [{ metric: { type: `${METRIC_PREFIX}y` }, points: [point] }] })).status).toBe(200);
+    const later = { interval: { endTime: new Date(T0.getTime() + 60_000).toISOString() }, value: { doubleValue: 1.5 } };
+    const flipped = await post({ timeSeries: [{ metric: { type: `${METRIC_PREFIX}y` }, points: [later] }] });
+    expect(flipped.status).toBe(400);
+    expect(((await flipped.json()) as { error: { message: string } }).error.message).toMatch(
+      /Value type for metric custom\.googleapis\.com\/gpu_fleet\/y must be INT64, but is DOUBLE/,
+    );
   });
 });

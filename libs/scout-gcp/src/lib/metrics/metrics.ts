@@ -24,13 +24,13 @@ export function toTimeSeries(
     metric: { type: `${METRIC_PREFIX}${p.name}`, labels: p.labels ?? {} },
     resource: { type: 'global', labels: { project_id: project } },
     metricKind: 'GAUGE',
-    valueType: Number.isInteger(p.value) ? 'INT64' : 'DOUBLE',
-    points: [
-      {
-        interval: { endTime: at.toISOString() },
-        value: Number.isInteger(p.value) ? { int64Value: String(p.value) } : { doubleValue: p.value },
-      },
-    ],
+    // Always DOUBLE: the first point auto-creates the descriptor with its value type and every later
+    // point must match it ("the point's type must be the same as the value type of the associated
+    // metric", google/api/metric.proto TimeSeries.points). A gauge such as the cost per hour that
+    // is sometimes whole would otherwise be refused as soon as its type flipped ("Value type for
+    // metric … must be INT64, but is DOUBLE", https://github.com/micrometer-metrics/micrometer/issues/2160).
+    valueType: 'DOUBLE',
+    points: [{ interval: { endTime: at.toISOString() }, value: { doubleValue: p.value } }],
   }));
 }
 
