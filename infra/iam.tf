@@ -141,6 +141,10 @@ locals {
     { who = "infra_apply", role = "roles/iam.serviceAccountUser", on = "sa:nodes", why = "create clusters whose nodes run as gpu-fleet-nodes", when = local.github_enabled },
     { who = "infra_apply", role = "roles/iam.workloadIdentityPoolViewer", on = "project", why = "read the GitHub Workload Identity Federation pool and provider to refresh them; changing them stays with a project owner (the bootstrap apply)", when = local.github_enabled },
     { who = "infra_apply", role = "roles/iap.admin", on = "project", why = "grant the IAP-secured Web App User role to ingress.iap.members", when = local.github_enabled },
+    # Predefined roles per Cloud Monitoring resource (https://cloud.google.com/iam/docs/roles-permissions/monitoring), not monitoring.editor: monitoring.tf manages policies, channels and one dashboard, nothing else.
+    { who = "infra_apply", role = "roles/monitoring.alertPolicyEditor", on = "project", why = "the alert policies (monitoring.tf, monitoring.alerts)", when = local.github_enabled && local.monitoring_alerts },
+    { who = "infra_apply", role = "roles/monitoring.notificationChannelEditor", on = "project", why = "the email notification channels of monitoring.notificationChannels", when = local.github_enabled && local.monitoring_alerts },
+    { who = "infra_apply", role = "roles/monitoring.dashboardEditor", on = "project", why = "the fleet dashboard (monitoring.tf, monitoring.dashboard)", when = local.github_enabled && local.monitoring_board },
     { who = "infra_apply", role = "roles/serviceusage.serviceUsageAdmin", on = "project", why = "enable the APIs in apis.tf", when = local.github_enabled },
     { who = "infra_apply", role = "roles/storage.admin", on = "bucket:models", why = "the model bucket and its IAM", when = local.github_enabled && local.model_bucket != null },
     { who = "infra_apply", role = "roles/storage.admin", on = "bucket:build_source", why = "the build source bucket and its IAM", when = local.github_enabled },

@@ -39,7 +39,7 @@ async function main() {
     data_source_schemas: pick('data', provider.data_source_schemas),
   };
   const file = join(__dirname, 'provider-schema', `google-${version}.json`);
-  writeFileSync(file, JSON.stringify(out, null, 1) + '\n');
+  writeFileSync(file, JSON.stringify(out, null, 2) + '\n');
   console.log(
     `${file}: ${Object.keys(out.resource_schemas).length} resource and ${Object.keys(out.data_source_schemas).length} data source types`,
   );

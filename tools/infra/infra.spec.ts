@@ -10,7 +10,14 @@ import {
   type FleetSpec,
 } from '@gpu-fleet/fleet-spec';
 import { GpuCatalog } from '@gpu-fleet/gcp-catalog';
-import { SCOUT_NAME } from '@gpu-fleet/manifests';
+import {
+  ALERT_POLICIES_DIR,
+  DASHBOARD_FILE,
+  MONITORING_DIR,
+  SCOUT_NAME,
+  SPEC_FILE,
+  alertPolicies,
+} from '@gpu-fleet/manifests';
 import { parse } from '@cdktf/hcl2json';
 
 /**
@@ -327,5 +334,40 @@ describe('infra/ reads only what the spec schema defines', () => {
       const moved: FleetSpec = { ...withCert, ingress: { ...withCert.ingress, domains: ['sd.example.org'] } };
       expect(managedCertificateName(moved)).not.toBe(managedCertificateName(withCert));
     });
+  });
+});
+
+describe('infra/monitoring.tf maps the rendered Cloud Monitoring files onto the provider', () => {
+  /** Paths of the leaves of a rendered policy: arrays of objects as `key` and `key[].leaf`, label maps as one leaf. */
+  const leaves = (value: Record<string, unknown>, prefix = ''): string[] =>
+    Object.entries(value).flatMap(([k, v]) => {
+      const path = `${prefix}${k}`;
+      if (Array.isArray(v)) return [path, ...leaves(v[0] as Record<string, unknown>, `${path}[].`)];
+      if (v && typeof v === 'object' && k !== 'userLabels') return leaves(v as Record<string, unknown>, `${path}.`);
+      return [path];
+    });
+
+  it('reads every field of an alert policy file, and no field the files lack', () => {
+    const tf = code(readFileSync(join(INFRA, 'monitoring.tf'), 'utf8'));
+    const reads = new Set([
+      ...[...tf.matchAll(/each\.value\.([A-Za-z][\w.]*)/g)].map((m) => m[1]!),
+      ...[...tf.matchAll(/conditions\.value\.([A-Za-z][\w.]*)/g)].map((m) => `conditions[].${m[1]!}`),
+    ]);
+    const spec = loadFleetSpec(EXAMPLE_FLEET_YAML).spec;
+    const policies = alertPolicies(spec);
+    expect(policies.length).toBeGreaterThan(3);
+    for (const [, policy] of policies)
+      expect([...reads].sort()).toEqual([...new Set(leaves(policy as unknown as Record<string, unknown>))].sort());
+  });
+
+  it('reads the files render writes, from the folder next to the spec', () => {
+    const tf = code(readFileSync(join(INFRA, 'monitoring.tf'), 'utf8'));
+    expect(tf).toContain('monitoring_dir      = "${dirname(var.spec_file)}/monitoring"');
+    expect(tf).toContain('fileset("${local.monitoring_dir}/alert-policies", "*.yaml")');
+    expect(tf).toContain('file("${local.monitoring_dir}/dashboard.yaml")');
+    // …which are where render puts them (var.spec_file is fleet-config/fleet.yaml).
+    expect(MONITORING_DIR).toBe(`${SPEC_FILE.slice(0, SPEC_FILE.lastIndexOf('/'))}/monitoring`);
+    expect(ALERT_POLICIES_DIR).toBe(`${MONITORING_DIR}/alert-policies`);
+    expect(DASHBOARD_FILE).toBe(`${MONITORING_DIR}/dashboard.yaml`);
   });
 });
