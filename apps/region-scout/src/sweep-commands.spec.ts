@@ -61,6 +61,13 @@ describe('region-scout start (the main job on the sandbox)', () => {
       'sweep 3/3 at 08:26Z: Activate sd-asia-northeast1 (asia-northeast1): replaces sd-us-central1: nvidia-l4 failing in us-central1 for 3 sweeps (0/1 ready, nvidia-l4 stockout (passive, 2 min ago)). [sd-us-central1: bad 3/3]',
     ]);
     expect(first.out).toMatch(/proposal: created — created branch region-scout\/placement at [0-9a-f]{7}/);
+    // Every round wrote its numbers; the rendered alert policies, evaluated over them, see the lost
+    // region (below the minimum) and the failover proposal that now waits for a merge.
+    expect(first.out).toMatch(/^ {2}FIRING {2}ERROR {4}below-minimum: fewer than 2 serving regions$/m);
+    expect(first.out).toMatch(
+      /^ {2}PENDING CRITICAL failover-proposal-waiting: failover proposal waiting over 60 min \(fires once it has held 60 min\)$/m,
+    );
+    expect(first.out).toMatch(/^ {2}ok {6}no-serving-region, sweeps-stopped, /m);
     expect(first.out).toContain('pull request preview');
     const proposed = git('show', 'region-scout/placement:fleet-config/fleet.yaml');
     expect(proposed).toContain('replaces: sd-us-central1');

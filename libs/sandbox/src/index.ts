@@ -1,7 +1,7 @@
 export { SandboxWorld, AdmissionError } from './lib/world';
 export { SandboxStorage } from './lib/storage/storage';
 export { SandboxMonitoring } from './lib/monitoring/monitoring';
-export type { RecordedPoint } from './lib/monitoring/monitoring';
+export type { RecordedPoint, WrittenSeries } from './lib/monitoring/monitoring';
 export type { WorldOptions, ProbeJob } from './lib/world';
 export { compressedClock, ManualClock } from './lib/clock';
 export type { SimClock } from './lib/clock';
@@ -24,3 +24,5 @@ export type { EmbeddedSandbox } from './lib/sandbox';
 export { syntheticCapacity, backtestRandom } from './lib/backtest-inputs';
 export { diurnalDemand } from './lib/demand';
 export type { SandboxDemand } from './lib/demand';
+export { evaluatePromql, alertFiring, PromqlError, parseDuration } from './lib/monitoring/promql';
+export type { Sample as PromqlSample, Series as PromqlSeries } from './lib/monitoring/promql';

@@ -1,11 +1,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { renderTree, writeTree } from '@gpu-fleet/manifests';
+import { basename } from 'node:path';
+import { parse } from 'yaml';
+import { ALERT_POLICIES_DIR, renderTree, writeTree, type AlertPolicy } from '@gpu-fleet/manifests';
 import { certificateNames, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import type { SweepResult } from '@gpu-fleet/scout-sweep';
-import type { SimClock } from '@gpu-fleet/sandbox';
+import type { SandboxMonitoring, SimClock } from '@gpu-fleet/sandbox';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { openSession } from '../session';
 import { CliError } from '../errors';
@@ -73,6 +75,7 @@ export async function start(ws: Workspace, io: Io, logger: Logger, options: Star
     }
     const rounds = Math.max(1, spec.placement.badSweepsBeforeDrop);
     let last: SweepResult | undefined;
+    let metrics: string | null = null;
     for (let i = 1; i <= rounds; i++) {
       if (i > 1) await world.clock.sleep(SWEEP_EVERY_MIN * 60_000);
       const final = i === rounds;
@@ -91,6 +94,8 @@ export async function start(ws: Workspace, io: Io, logger: Logger, options: Star
         io.out(`  probe ${p.cluster} ${p.gpu}: ${p.result ? p.result.outcome : `skipped (${p.skipped})`}`);
       // Earlier rounds are dry runs, but their verdicts are the history hysteresis counts.
       if (!final) session.ledger.recordSweep(last.plan.record);
+      // Every round writes its numbers, as each scheduled sweep does: the alerts below judge the series.
+      metrics = await writeSweepMetrics(spec, session, last, logger, ws.catalog);
     }
     const r = last!;
     for (const line of [...formatPlan(spec, r.plan), ...formatOutcome(r)]) io.out(line);
@@ -109,8 +114,8 @@ export async function start(ws: Workspace, io: Io, logger: Logger, options: Star
         io.out(line);
     }
     // Where a real sweep's numbers go (docs/operate.md); here the sandbox's Cloud Monitoring records them.
-    const metrics = await writeSweepMetrics(spec, session, r, logger, ws.catalog);
     if (metrics) io.out(metrics.replace('→ Cloud Monitoring', '→ Cloud Monitoring (sandbox)'));
+    for (const line of alertLines(tree.files, session.sandbox!.sandbox.monitoring, session.clock.now())) io.out(line);
     io.out('');
     io.out(`Global URL: ${globalUrl(spec)}`);
     io.out(
@@ -131,4 +136,36 @@ export function globalUrl(spec: FleetSpec): string {
     ? ` (anycast ${spec.ingress.staticIp.address}${spec.ingress.iap.enabled ? ', IAP' : ''})`
     : '';
   return `${https ? 'https' : 'http'}://${host}/${via}`;
+}
+
+/**
+ * The rendered alert policies (fleet-config/monitoring/alert-policies/, what infra/ creates),
+ * evaluated by the sandbox's Cloud Monitoring over the series the sweeps wrote: FIRING when the
+ * condition held for its whole duration, PENDING when it holds now but not yet that long.
+ */
+export function alertLines(files: ReadonlyMap<string, string>, monitoring: SandboxMonitoring, at: Date): string[] {
+  const policies = [...files]
+    .filter(([path]) => path.startsWith(`${ALERT_POLICIES_DIR}/`))
+    .map(([path, text]) => ({ id: basename(path, '.yaml'), policy: parse(text) as AlertPolicy }));
+  if (!policies.length) return [];
+  const rows = policies.map(({ id, policy }) => {
+    const c = policy.conditions[0]!.conditionPrometheusQueryLanguage;
+    const state = monitoring.firing(c, at).length
+      ? 'FIRING'
+      : monitoring.evaluate(c.query, at).length
+        ? 'PENDING'
+        : 'ok';
+    return { id, state, severity: policy.severity, title: policy.conditions[0]!.displayName, after: c.duration };
+  });
+  const quiet = rows.filter((r) => r.state === 'ok').map((r) => r.id);
+  return [
+    `alerts (${ALERT_POLICIES_DIR}/, evaluated by the sandbox's Cloud Monitoring):`,
+    ...rows
+      .filter((r) => r.state !== 'ok')
+      .map(
+        (r) =>
+          `  ${r.state.padEnd(7)} ${r.severity.padEnd(8)} ${r.id}: ${r.title}${r.state === 'PENDING' ? ` (fires once it has held ${Number(r.after.slice(0, -1)) / 60} min)` : ''}`,
+      ),
+    ...(quiet.length ? [`  ok      ${quiet.join(', ')}`] : []),
+  ];
 }

@@ -30,6 +30,23 @@ export function cronIntervalMinutes(cron: string): number | null {
   return h ? 60 * Number(h[2] ?? 1) : null;
 }
 
+/** The Cloud Monitoring metric type prefix every sweep writes under (custom.googleapis.com/gpu_fleet/<name>). */
+export const FLEET_METRIC_PREFIX = 'custom.googleapis.com/gpu_fleet/';
+
+/**
+ * A Cloud Monitoring metric type as PromQL names it: "Replace the first / with :" and "Replace all
+ * other special characters (including . and other / characters) with _"
+ * (https://cloud.google.com/monitoring/promql/promql-mapping). The renderer's queries and the
+ * sandbox's evaluator both use it.
+ */
+export function promqlMetricName(metricType: string): string {
+  const clean = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
+  const slash = metricType.indexOf('/');
+  return slash === -1
+    ? clean(metricType)
+    : `${clean(metricType.slice(0, slash))}:${clean(metricType.slice(slash + 1))}`;
+}
+
 /** Derived values with documented defaults, so builders never re-implement them. */
 export const appNamespace = (spec: FleetSpec): string => spec.app.namespace ?? spec.app.name;
 

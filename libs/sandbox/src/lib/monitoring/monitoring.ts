@@ -1,4 +1,6 @@
 import { HttpError, googleError, type Handler } from '../http';
+import { promqlMetricName } from '@gpu-fleet/fleet-spec';
+import { alertFiring, evaluatePromql, type Sample, type Series } from './promql';
 
 /**
  * Cloud Monitoring's projects.timeSeries.create, as far as the scout writes it, refusing what the
@@ -48,36 +50,51 @@ export class SandboxMonitoring {
       );
   }
 
-  record(p: RecordedPoint): void {
-    if (!this.valueTypes.has(p.type)) this.valueTypes.set(p.type, p.valueType);
-    this.last.set(seriesKey(p.type, p.labels), p.endTime);
-    this.points.push(p);
+  /**
+   * The recorded series as Cloud Monitoring's PromQL sees them: the metric named by the
+   * promql-mapping rules ("Replace the first / with :", every other special character with _,
+   * https://cloud.google.com/monitoring/promql/promql-mapping), its labels, the resource's labels
+   * and `monitored_resource`.
+   */
+  series(): Series[] {
+    const bySeries = new Map<string, Series>();
+    for (const p of this.points) {
+      const key = `${seriesKey(p.type, p.labels)}|${p.resource}|${seriesKey('', p.resourceLabels)}`;
+      const s = bySeries.get(key) ?? {
+        labels: {
+          ...p.resourceLabels,
+          ...p.labels,
+          monitored_resource: p.resource,
+          __name__: promqlMetricName(p.type),
+        },
+        points: [],
+      };
+      s.points.push({ t: Date.parse(p.endTime), v: p.value });
+      bySeries.set(key, s);
+    }
+    for (const s of bySeries.values()) s.points.sort((a, b) => a.t - b.t);
+    return [...bySeries.values()];
   }
-}
 
-const seriesKey = (type: string, labels: Record<string, string>) =>
-  `${type}|${Object.entries(labels)
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',')}`;
+  /** An instant PromQL query over what was written, at `at`. */
+  evaluate(query: string, at: Date): Sample[] {
+    return evaluatePromql(query, at, this.series());
+  }
 
-interface Series {
-  metric?: { type?: string; labels?: Record<string, string> };
-  resource?: { type?: string; labels?: Record<string, string> };
-  points?: Array<{ interval?: { endTime?: string }; value?: { int64Value?: string; doubleValue?: number } }>;
-}
+  /** Whether a PromQL alert condition fires at `at` (its duration and evaluation interval honoured). */
+  firing(condition: { query: string; duration: string; evaluationInterval: string }, at: Date): Sample[] {
+    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN) * 1000;
+    return alertFiring(
+      condition.query,
+      at,
+      seconds(condition.duration),
+      seconds(condition.evaluationInterval),
+      this.series(),
+    );
+  }
 
-export function monitoringApi(store: SandboxMonitoring, project: string): Handler {
-  return async ({ method, path, body }) => {
-    const m = /^\/v3\/projects\/([^/]+)\/timeSeries$/.exec(path);
-    if (method !== 'POST' || !m) throw new HttpError(404, `no route ${method} ${path}`);
-    if (m[1] !== project)
-      throw new HttpError(
-        403,
-        `Permission denied on resource project ${m[1]}.`,
-        googleError(403, `Permission denied on resource project ${m[1]}.`, 'forbidden'),
-      );
-    const series = ((body as { timeSeries?: Series[] } | undefined)?.timeSeries ?? []) as Series[];
+  /** projects.timeSeries.create: all series of the request are written, or none (HttpError 400). */
+  create(series: readonly WrittenSeries[]): void {
     const bad = (why: string) =>
       new HttpError(
         400,
@@ -110,8 +127,41 @@ export function monitoringApi(store: SandboxMonitoring, project: string): Handle
         value: v,
       });
     }
-    for (const p of accepted) store.check(p);
-    for (const p of accepted) store.record(p);
+    for (const p of accepted) this.check(p);
+    for (const p of accepted) this.record(p);
+  }
+
+  record(p: RecordedPoint): void {
+    if (!this.valueTypes.has(p.type)) this.valueTypes.set(p.type, p.valueType);
+    this.last.set(seriesKey(p.type, p.labels), p.endTime);
+    this.points.push(p);
+  }
+}
+
+const seriesKey = (type: string, labels: Record<string, string>) =>
+  `${type}|${Object.entries(labels)
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`;
+
+/** A TimeSeries as the REST API takes it (the fields the sandbox reads). */
+export interface WrittenSeries {
+  metric?: { type?: string; labels?: Record<string, string> };
+  resource?: { type?: string; labels?: Record<string, string> };
+  points?: Array<{ interval?: { endTime?: string }; value?: { int64Value?: string; doubleValue?: number } }>;
+}
+
+export function monitoringApi(store: SandboxMonitoring, project: string): Handler {
+  return async ({ method, path, body }) => {
+    const m = /^\/v3\/projects\/([^/]+)\/timeSeries$/.exec(path);
+    if (method !== 'POST' || !m) throw new HttpError(404, `no route ${method} ${path}`);
+    if (m[1] !== project)
+      throw new HttpError(
+        403,
+        `Permission denied on resource project ${m[1]}.`,
+        googleError(403, `Permission denied on resource project ${m[1]}.`, 'forbidden'),
+      );
+    store.create(((body as { timeSeries?: WrittenSeries[] } | undefined)?.timeSeries ?? []) as WrittenSeries[]);
     return { body: {} };
   };
 }

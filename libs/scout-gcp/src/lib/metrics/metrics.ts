@@ -1,4 +1,5 @@
 import type { monitoring_v3 } from 'googleapis/build/src/apis/monitoring/v3';
+import { FLEET_METRIC_PREFIX } from '@gpu-fleet/fleet-spec';
 import type { MetricPoint, MetricsPort } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 
@@ -12,7 +13,7 @@ import type { CallPolicy } from '../policy/policy';
  * Prometheus reads them back as custom_googleapis_com:gpu_fleet_<name>
  * (https://cloud.google.com/monitoring/promql/promql-mapping).
  */
-export const METRIC_PREFIX = 'custom.googleapis.com/gpu_fleet/';
+export const METRIC_PREFIX = FLEET_METRIC_PREFIX;
 export const MAX_SERIES_PER_REQUEST = 200;
 
 export function toTimeSeries(

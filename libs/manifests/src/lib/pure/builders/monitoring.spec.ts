@@ -48,12 +48,12 @@ describe('monitoring: alert policies and the dashboard', () => {
     }
   });
 
-  it('measures windows in sweep intervals: last value over two, sweeps stopped after three', () => {
+  it('measures windows in sweep intervals: last value over three, sweeps stopped after the same three', () => {
     const hourly = withScout('  schedule:\n    cron: "0 * * * *"');
     expect(hourly.scout.schedule.cron).toBe('0 * * * *');
-    expect(lookback(hourly)).toBe('120m');
+    expect(lookback(hourly)).toBe('180m');
     const byId = Object.fromEntries(alertPolicies(hourly));
-    expect(byId['below-minimum']!.conditions[0]!.conditionPrometheusQueryLanguage.query).toContain('[120m]');
+    expect(byId['below-minimum']!.conditions[0]!.conditionPrometheusQueryLanguage.query).toContain('[180m]');
     expect(byId['sweeps-stopped']!.conditions[0]!.conditionPrometheusQueryLanguage.query).toMatch(
       /^absent_over_time\(.*outcome!="stopped"\}\[180m\]\)$/,
     );

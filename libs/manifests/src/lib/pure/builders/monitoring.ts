@@ -1,4 +1,6 @@
-import { cronIntervalMinutes, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { cronIntervalMinutes, FLEET_METRIC_PREFIX, promqlMetricName, type FleetSpec } from '@gpu-fleet/fleet-spec';
+
+export { FLEET_METRIC_PREFIX, promqlMetricName };
 
 /**
  * Cloud Monitoring alert policies and a dashboard over the metrics each sweep writes
@@ -14,22 +16,6 @@ import { cronIntervalMinutes, type FleetSpec } from '@gpu-fleet/fleet-spec';
 export const MONITORING_DIR = 'fleet-config/monitoring';
 export const ALERT_POLICIES_DIR = `${MONITORING_DIR}/alert-policies`;
 export const DASHBOARD_FILE = `${MONITORING_DIR}/dashboard.yaml`;
-
-/** The metric type prefix the scout writes under (libs/scout-gcp METRIC_PREFIX). */
-export const FLEET_METRIC_PREFIX = 'custom.googleapis.com/gpu_fleet/';
-
-/**
- * A Cloud Monitoring metric type as PromQL names it: "Replace the first / with :" and "Replace all
- * other special characters (including . and other / characters) with _"
- * (https://cloud.google.com/monitoring/promql/promql-mapping).
- */
-export function promqlMetricName(metricType: string): string {
-  const slash = metricType.indexOf('/');
-  const head = slash === -1 ? metricType : metricType.slice(0, slash);
-  const tail = slash === -1 ? '' : metricType.slice(slash + 1);
-  const clean = (s: string) => s.replace(/[^A-Za-z0-9_]/g, '_');
-  return slash === -1 ? clean(head) : `${clean(head)}:${clean(tail)}`;
-}
 
 /**
  * A selector of one fleet metric. The scout writes them on the `global` monitored resource with
@@ -49,12 +35,13 @@ export const sweepInterval = (spec: FleetSpec): number => cronIntervalMinutes(sp
  * How far back a query looks for a sweep's point. The scout writes one point per series per sweep,
  * while Prometheus' instant selectors only look 5 minutes back
  * (https://prometheus.io/docs/prometheus/latest/querying/basics/#staleness), so every query takes
- * the last value over two intervals: one late sweep (GitHub may delay scheduled runs,
+ * the last value over three intervals: a late sweep or two (GitHub may delay scheduled runs,
  * https://docs.github.com/en/actions/writing-workflows/choosing-when-your-workflow-runs/events-that-trigger-workflows#schedule)
- * does not blank the charts or silence an alert; a scout that stopped does, after two, and then
- * the sweeps-stopped alert speaks for it.
+ * neither blanks the charts nor silences an alert, and when the scout has stopped the values go
+ * stale exactly as the sweeps-stopped alert (same three intervals) starts to fire, so some alert
+ * always speaks.
  */
-export const lookback = (spec: FleetSpec): string => `${2 * sweepInterval(spec)}m`;
+export const lookback = (spec: FleetSpec): string => `${3 * sweepInterval(spec)}m`;
 
 /** `max(last_over_time(metric[W]))`: the fleet's latest value of a label-less gauge. */
 const latest = (spec: FleetSpec, name: string) =>
@@ -151,7 +138,7 @@ export function alertDefinitions(spec: FleetSpec): AlertDef[] {
       // absent_over_time returns 1 when no point matched in the window
       // (https://prometheus.io/docs/prometheus/latest/querying/functions/#absent_over_time): no
       // sweep that got as far as deciding in three intervals.
-      query: `absent_over_time(${fleetSelector(spec, 'sweep', 'outcome!="stopped"')}[${3 * I}m])`,
+      query: `absent_over_time(${fleetSelector(spec, 'sweep', 'outcome!="stopped"')}[${lookback(spec)}])`,
       forSeconds: 0,
       runbook: [
         `No sweep has completed in ${3 * I} minutes (three intervals of scout.schedule.cron, "${spec.scout.schedule.cron}"): nobody is watching GPU capacity.`,
