@@ -133,7 +133,7 @@ export function buildProgram(
   program
     .command('render')
     .description(
-      'Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet.schema.json, docs and .github/workflows/sweep.yml from the spec (atomic, deterministic).',
+      'Write clusters/*, fleet-config/base, fleet-config/config-cluster, fleet-config/monitoring, fleet.schema.json, docs and .github/workflows/sweep.yml from the spec (atomic, deterministic).',
     )
     .option('--check', 'write nothing; exit 1 and list the files that differ from a fresh render')
     .action((options: { check?: boolean }) => setExit(load.render().render(ws(), io, options)));
