@@ -154,6 +154,14 @@ export default [
     files: ['**/*.spec.ts', '**/src/test/**/*.ts'],
     rules: { '@nx/enforce-module-boundaries': ['error', boundaries(true)] },
   },
+  // Functions a reader can follow: at most 100 lines, counted with blank lines and comments (a
+  // function's nested functions count toward it). Tests (describe blocks group many cases) and the
+  // sandbox (wire-format servers: one route table per API) are exempt.
+  {
+    files: ['**/*.ts'],
+    ignores: ['**/*.spec.ts', '**/src/test/**/*.ts', 'libs/sandbox/**'],
+    rules: { 'max-lines-per-function': ['error', { max: 100 }] },
+  },
   // Formatting is Prettier's (.prettierrc.json, print width 120), checked here so `nx lint` fails on
   // unformatted code; `npm run format` fixes it. Last, so it switches off the stylistic rules it owns.
   prettierRecommended,

@@ -146,82 +146,99 @@ function table(title: string, rows: Row[], baseline: number): string[] {
   ];
 }
 
+const always = SPEC;
+
+/** The autoscaling knobs, one at a time against the always-on fleet. */
+const KNOB_CASES: Case[] = [
+  { label: 'always-on', specText: always, policy: 'scout' },
+  { label: 'autoscaled, defaults (wake 1 req/s, idle 15 min, 1 warm)', specText: always, policy: 'autoscaled' },
+  {
+    label: 'wakeRequestsPerSecond 0 (wake on any visit)',
+    specText: withSettings({ wakeRequestsPerSecond: 0 }),
+    policy: 'autoscaled',
+  },
+  {
+    label: 'wakeRequestsPerSecond 1000 (only when the warm region is full)',
+    specText: withSettings({ wakeRequestsPerSecond: 1000 }),
+    policy: 'autoscaled',
+  },
+  { label: 'idleMinutesBeforeZero 5', specText: withSettings({ idleMinutesBeforeZero: 5 }), policy: 'autoscaled' },
+  {
+    label: 'idleMinutesBeforeZero 60',
+    specText: withSettings({ idleMinutesBeforeZero: 60 }),
+    policy: 'autoscaled',
+  },
+  { label: 'warmRegions 2 (both regions warm)', specText: withSettings({ warmRegions: 2 }), policy: 'autoscaled' },
+];
+
+/** Half and double the demand, always-on against autoscaled. */
+const LOAD_CASES: Case[] = [
+  { label: 'always-on, demand × 0.5', specText: always, policy: 'scout', demandFactor: 0.5 },
+  { label: 'autoscaled, demand × 0.5', specText: always, policy: 'autoscaled', demandFactor: 0.5 },
+  { label: 'always-on, demand × 2', specText: always, policy: 'scout', demandFactor: 2 },
+  { label: 'autoscaled, demand × 2', specText: always, policy: 'autoscaled', demandFactor: 2 },
+];
+
+// gpu.provisioning hedged with users (issue 23): the warm region's floor on Spot with the on-demand
+// hedge, cold regions waking on Spot first; against the always-on fleet on on-demand and SkyServe.
+const HEDGED_CASES: Case[] = [
+  { label: 'static always-on, on-demand', specText: always, policy: 'static', provisioning: 'on-demand' },
+  { label: 'scout always-on, hedged', specText: always, policy: 'scout', provisioning: 'hedged' },
+  { label: '**scout autoscaled, hedged**', specText: always, policy: 'autoscaled', provisioning: 'hedged' },
+  ...[
+    { target: 2, extra: 0 },
+    { target: 2, extra: 1 },
+    { target: 1, extra: 1 },
+  ].map((size): Case => ({
+    label: `SpotHedge ${size.target}+${size.extra} (SkyServe), spot + on-demand fallback`,
+    specText: always,
+    policy: 'spothedge',
+    provisioning: 'spot',
+    spothedge: size,
+  })),
+];
+
+interface Results {
+  main: Row[];
+  knobs: Row[];
+  load: Row[];
+  spot: Row[];
+  hedged: Row[][];
+}
+
 async function main() {
   const t0 = performance.now();
-  const always = SPEC;
-  const main = await scenario(
-    [
-      { label: 'static (always-on)', specText: always, policy: 'static' },
-      { label: 'scout, always-on (autoscaling off)', specText: always, policy: 'scout' },
-      { label: 'scout, autoscaling on (defaults)', specText: always, policy: 'autoscaled' },
+  const results: Results = {
+    main: await scenario(
+      [
+        { label: 'static (always-on)', specText: always, policy: 'static' },
+        { label: 'scout, always-on (autoscaling off)', specText: always, policy: 'scout' },
+        { label: 'scout, autoscaling on (defaults)', specText: always, policy: 'autoscaled' },
+      ],
+      [1, 2, 3, 4, 5],
+    ),
+    knobs: await scenario(KNOB_CASES, [1, 2, 3]),
+    load: await scenario(LOAD_CASES, [1, 2, 3]),
+    spot: await scenario(
+      [
+        { label: 'scout always-on, spot', specText: always, policy: 'scout' },
+        { label: 'scout autoscaled, spot', specText: always, policy: 'autoscaled' },
+      ],
+      [1],
+      'aws-10-26-2022',
+    ),
+    hedged: [
+      await scenario(HEDGED_CASES, [1], 'aws-10-26-2022'),
+      await scenario(HEDGED_CASES, [1], 'aws-08-27-2023-16node'),
     ],
-    [1, 2, 3, 4, 5],
-  );
-  const V = [1, 2, 3];
-  const knobs = await scenario(
-    [
-      { label: 'always-on', specText: always, policy: 'scout' },
-      { label: 'autoscaled, defaults (wake 1 req/s, idle 15 min, 1 warm)', specText: always, policy: 'autoscaled' },
-      {
-        label: 'wakeRequestsPerSecond 0 (wake on any visit)',
-        specText: withSettings({ wakeRequestsPerSecond: 0 }),
-        policy: 'autoscaled',
-      },
-      {
-        label: 'wakeRequestsPerSecond 1000 (only when the warm region is full)',
-        specText: withSettings({ wakeRequestsPerSecond: 1000 }),
-        policy: 'autoscaled',
-      },
-      { label: 'idleMinutesBeforeZero 5', specText: withSettings({ idleMinutesBeforeZero: 5 }), policy: 'autoscaled' },
-      {
-        label: 'idleMinutesBeforeZero 60',
-        specText: withSettings({ idleMinutesBeforeZero: 60 }),
-        policy: 'autoscaled',
-      },
-      { label: 'warmRegions 2 (both regions warm)', specText: withSettings({ warmRegions: 2 }), policy: 'autoscaled' },
-    ],
-    V,
-  );
-  const load = await scenario(
-    [
-      { label: 'always-on, demand × 0.5', specText: always, policy: 'scout', demandFactor: 0.5 },
-      { label: 'autoscaled, demand × 0.5', specText: always, policy: 'autoscaled', demandFactor: 0.5 },
-      { label: 'always-on, demand × 2', specText: always, policy: 'scout', demandFactor: 2 },
-      { label: 'autoscaled, demand × 2', specText: always, policy: 'autoscaled', demandFactor: 2 },
-    ],
-    V,
-  );
-  const spot = await scenario(
-    [
-      { label: 'scout always-on, spot', specText: always, policy: 'scout' },
-      { label: 'scout autoscaled, spot', specText: always, policy: 'autoscaled' },
-    ],
-    [1],
-    'aws-10-26-2022',
-  );
-  // gpu.provisioning hedged with users (issue 23): the warm region's floor on Spot with the on-demand
-  // hedge, cold regions waking on Spot first; against the always-on fleet on on-demand and SkyServe.
-  const hedgedCases: Case[] = [
-    { label: 'static always-on, on-demand', specText: always, policy: 'static', provisioning: 'on-demand' },
-    { label: 'scout always-on, hedged', specText: always, policy: 'scout', provisioning: 'hedged' },
-    { label: '**scout autoscaled, hedged**', specText: always, policy: 'autoscaled', provisioning: 'hedged' },
-    ...[
-      { target: 2, extra: 0 },
-      { target: 2, extra: 1 },
-      { target: 1, extra: 1 },
-    ].map((size): Case => ({
-      label: `SpotHedge ${size.target}+${size.extra} (SkyServe), spot + on-demand fallback`,
-      specText: always,
-      policy: 'spothedge',
-      provisioning: 'spot',
-      spothedge: size,
-    })),
-  ];
-  const hedged = [
-    await scenario(hedgedCases, [1], 'aws-10-26-2022'),
-    await scenario(hedgedCases, [1], 'aws-08-27-2023-16node'),
-  ];
-  const wall = (performance.now() - t0) / 1000;
+  };
+  const text = report(results, (performance.now() - t0) / 1000);
+  console.log(text);
+  if (process.argv.includes('--write')) console.log(`recorded in ${recordInDocs('autoscaling', text)}`);
+}
+
+/** The Markdown recorded in docs/benchmarks.md: the set-up in one paragraph, then a table per scenario. */
+function report({ main, knobs, load, spot, hedged }: Results, wall: number): string {
   const d = diurnalDemand(1, sandboxEpoch(1));
   const lines = [
     `${cpus().length} cores, Node ${process.version}; ${wall.toFixed(0)} s for every table below. Users: ${d.describe()} — a weekday cycle per continent peaking at 14:00 local, nothing from 22:00 to 06:00, weekends at a third; each generation holds a GPU 1 min (+1 min with probability 0.25, repeatedly). Capacity: the sandbox's synthetic month, on-demand, node events 1 per GPU node per month. GPU h: GPUs held (starting, serving, draining). "vs always-on": against the first row of each table.`,
@@ -253,9 +270,7 @@ async function main() {
       hedged[1]![0]!.gpuHours,
     ),
   ];
-  const text = lines.join('\n').trimEnd();
-  console.log(text);
-  if (process.argv.includes('--write')) console.log(`recorded in ${recordInDocs('autoscaling', text)}`);
+  return lines.join('\n').trimEnd();
 }
 
 if (require.main === module) void main();

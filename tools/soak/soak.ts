@@ -120,8 +120,55 @@ export function onlyAddsCapacity(before: FleetSpec, after: FleetSpec): boolean {
   });
 }
 
+/** The sandbox a soak runs against: its world and clock, and the scout's adapters to it. */
+interface SoakSandbox {
+  /** The repository's spec at the start (main's, before any merge). */
+  spec0: FleetSpec;
+  start: Date;
+  clock: ManualClock;
+  world: SandboxWorld;
+  sandbox: Sandbox;
+  adapters: Awaited<ReturnType<typeof createGcpAdapters>>;
+}
+
+/** A soak under way: its schedule, the people around it, and what it has counted so far. */
+interface SoakRun extends SoakSandbox {
+  o: SoakOptions;
+  step: number;
+  sweepsTotal: number;
+  ciMinutes: number;
+  finalStockoutMinute: number;
+  zeroQuotaPairs: number;
+  people: People;
+  failures: string[];
+  /** GitHub requests per sweep. */
+  calls: number[];
+  bytes: { max: number; last: number; maxObservations: number; maxQuotaObservations: number };
+  limits: { answered429: number; insideLimit: number };
+  /** The cluster the final stockout hits: one that serves on main when it comes. */
+  serving: FleetSpec['clusters'][number];
+  failover: SoakResult['failover'];
+  /** The scout's branch carried main's bumped workflow at some sweep. */
+  followed: boolean;
+}
+
 export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   const t0 = performance.now();
+  const run = planSoak(o, await startSoakSandbox(o));
+  try {
+    for (let i = 0; i < run.sweepsTotal; i++) await soakSweep(run, i);
+  } finally {
+    await run.adapters.close();
+    await run.sandbox.close();
+  }
+  return soakResult(run, t0);
+}
+
+/**
+ * The sandbox with the repository as the soak starts it: the spec and its rendered tree on main,
+ * main protected, the App's permissions as asked, and the real adapters connected.
+ */
+async function startSoakSandbox(o: SoakOptions): Promise<SoakSandbox> {
   const specText = repositorySpec();
   const spec0 = loadFleetSpec(specText).spec;
   const start = new Date('2026-11-02T00:00:00Z');
@@ -147,23 +194,17 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     spec: spec0,
     policy: { timeoutMs: 5000, retries: 1, minBackoffMs: 5, maxBackoffMs: 10 },
   });
+  return { spec0, start, clock, world, sandbox, adapters };
+}
 
+/** The month's schedule and conditions: sweeps, CI time, quota at zero headroom, the final stockout, the people. */
+function planSoak(o: SoakOptions, s: SoakSandbox): SoakRun {
+  const { spec0, start, world } = s;
   // The schedule's step, as the backtest reads it (scout.schedule.cron).
   const step = cronStepMinutes(spec0.scout.schedule.cron) ?? 20;
-  const sweepsTotal = Math.floor((o.days * 1440) / step);
-  const ciMinutes = o.ciMinutes ?? 10;
-  const failures: string[] = [];
-  const calls: number[] = [];
-  const bytes = { max: 0, last: 0, maxObservations: 0, maxQuotaObservations: 0 };
   // The last day's stockout hits a region that serves then (main's spec at that time): chosen when it comes.
-  let serving = spec0.clusters.find((c) => c.mode === 'active')!;
+  const serving = spec0.clusters.find((c) => c.mode === 'active')!;
   const finalStockoutMinute = Math.max(0, (o.days - 1) * 1440);
-  const failover = {
-    region: serving.region,
-    stockoutAt: new Date(start.getTime() + finalStockoutMinute * 60_000).toISOString(),
-    proposedAt: null as string | null,
-    sweepsLater: null as number | null,
-  };
   // Quota at zero headroom for 8 (region, GPU) pairs where the GPU is offered — the case that filled the
   // ledger in a week when every sweep recorded each again: T4 everywhere, L4 in two regions.
   const zeroQuota = [
@@ -172,78 +213,122 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     ['asia-southeast1', 'nvidia-l4'] as const,
   ].filter(([r, g]) => catalog.offers(r, g));
   for (const [r, g] of zeroQuota) world.setQuota(r, catalog.quotaMetric(g, false), 0);
-  const finalStockout = () => {
-    const main = loadFleetSpec(gh.files('main').get(SPEC_FILE)!).spec;
-    // A region that serves and that nothing is already replacing.
-    serving =
-      main.clusters.find((c) => c.mode === 'active' && !main.clusters.some((r) => r.replaces === c.name)) ?? serving;
-    failover.region = serving.region;
-    for (const g of main.gpu.preferences)
-      world.forceStockout(serving.region, g, clock.now(), new Date(start.getTime() + (o.days + 1) * 86_400_000));
-  };
-
-  const people = new People(sandbox, world, o, step);
-  const limits = { answered429: 0, insideLimit: 0 };
-  let followed = false;
-  try {
-    for (let i = 0; i < sweepsTotal; i++) {
-      const minute = i * step;
-      clock.set(new Date(start.getTime() + minute * 60_000));
-      if (o.onDay && minute % 1440 === 0) o.onDay(minute / 1440);
-      if (minute === finalStockoutMinute) finalStockout();
-      ci(gh, ciMinutes, clock.now());
-      people.act(minute);
-      sandbox.requests.length = 0;
-      if (people.burstNow(minute))
-        sandbox.faults.push({
-          api: 'github',
-          kind: 'secondary-rate-limit',
-          status: 429,
-          retryAfterSec: 40,
-          times: 1,
-          path: /\/pulls$/,
-        });
-      try {
-        const r = await scheduledSweep(sandbox, adapters, clock, `soak-${i}`);
-        o.onSweep?.(clock.now(), r);
-        const outcome = r.result?.action;
-        if (r.stopped || outcome === 'stopped' || outcome === 'left-alone')
-          failures.push(`sweep ${i} (${clock.now().toISOString()}): ${r.stopped ?? r.result!.message}`);
-        if (
-          minute >= finalStockoutMinute &&
-          failover.proposedAt === null &&
-          (outcome === 'created' || outcome === 'updated' || outcome === 'unchanged') &&
-          r.plan.changes.some((c) => c.replaces === serving.name || (c.cluster === serving.name && c.kind !== 'tidy'))
-        ) {
-          failover.proposedAt = clock.now().toISOString();
-          failover.sweepsLater = (minute - finalStockoutMinute) / step;
-        }
-      } catch (e) {
-        failures.push(`sweep ${i} (${clock.now().toISOString()}): ${(e as Error).message}`);
-      }
-      sandbox.faults.length = 0;
-      const github = sandbox.requests.filter((q) => q.api === 'github');
-      calls.push(github.length);
-      limits.answered429 += github.filter((q) => q.status === 429).length;
-      limits.insideLimit += github.filter((q) => q.insideLimit).length;
-      const branch = spec0.scout.proposal.branch;
-      if (gh.refs.has(`heads/${branch}`) && gh.files(branch).get('.github/workflows/validate.yml')?.includes('bumped'))
-        followed = true;
-      // Half a step later: CI runs on what the sweep pushed, GitHub auto-merges what is ready.
-      clock.set(new Date(start.getTime() + (minute + step / 2) * 60_000));
-      ci(gh, ciMinutes, clock.now());
-      people.applyMain();
-      measure(world, spec0, bytes);
-    }
-  } finally {
-    await adapters.close();
-    await sandbox.close();
-  }
-  const sorted = [...calls].sort((a, b) => a - b);
   return {
-    sweeps: sweepsTotal,
-    failures,
-    ledgerBytes: { ...bytes, budget: CONFIGMAP_EVIDENCE_BUDGET },
+    ...s,
+    o,
+    step,
+    sweepsTotal: Math.floor((o.days * 1440) / step),
+    ciMinutes: o.ciMinutes ?? 10,
+    finalStockoutMinute,
+    zeroQuotaPairs: zeroQuota.length,
+    people: new People(s.sandbox, world, o, step),
+    failures: [],
+    calls: [],
+    bytes: { max: 0, last: 0, maxObservations: 0, maxQuotaObservations: 0 },
+    limits: { answered429: 0, insideLimit: 0 },
+    serving,
+    failover: {
+      region: serving.region,
+      stockoutAt: new Date(start.getTime() + finalStockoutMinute * 60_000).toISOString(),
+      proposedAt: null,
+      sweepsLater: null,
+    },
+    followed: false,
+  };
+}
+
+/**
+ * Sweep i of the run: the people act and GitHub's limits bite, the sweep runs, its requests are
+ * counted; half a step later CI and merges catch up and the ledger is measured.
+ */
+async function soakSweep(run: SoakRun, i: number): Promise<void> {
+  const { o, clock, start, step, sandbox, people } = run;
+  const gh = sandbox.github;
+  const minute = i * step;
+  clock.set(new Date(start.getTime() + minute * 60_000));
+  if (o.onDay && minute % 1440 === 0) o.onDay(minute / 1440);
+  if (minute === run.finalStockoutMinute) finalStockout(run);
+  ci(gh, run.ciMinutes, clock.now());
+  people.act(minute);
+  sandbox.requests.length = 0;
+  if (people.burstNow(minute))
+    sandbox.faults.push({
+      api: 'github',
+      kind: 'secondary-rate-limit',
+      status: 429,
+      retryAfterSec: 40,
+      times: 1,
+      path: /\/pulls$/,
+    });
+  await judgedSweep(run, i, minute);
+  sandbox.faults.length = 0;
+  countGitHub(run);
+  // Half a step later: CI runs on what the sweep pushed, GitHub auto-merges what is ready.
+  clock.set(new Date(start.getTime() + (minute + step / 2) * 60_000));
+  ci(gh, run.ciMinutes, clock.now());
+  people.applyMain();
+  measure(run.world, run.spec0, run.bytes);
+}
+
+/** The last day's stockout: a serving region on main loses every preferred GPU until after the run. */
+function finalStockout(run: SoakRun): void {
+  const { world, clock, start, o } = run;
+  const main = loadFleetSpec(run.sandbox.github.files('main').get(SPEC_FILE)!).spec;
+  // A region that serves and that nothing is already replacing.
+  run.serving =
+    main.clusters.find((c) => c.mode === 'active' && !main.clusters.some((r) => r.replaces === c.name)) ?? run.serving;
+  run.failover.region = run.serving.region;
+  for (const g of main.gpu.preferences)
+    world.forceStockout(run.serving.region, g, clock.now(), new Date(start.getTime() + (o.days + 1) * 86_400_000));
+}
+
+/** One scheduled sweep, judged: a failure when it threw or stopped, and whether it proposed the failover. */
+async function judgedSweep(run: SoakRun, i: number, minute: number): Promise<void> {
+  const { clock, failover } = run;
+  try {
+    const r = await scheduledSweep(run.sandbox, run.adapters, clock, `soak-${i}`);
+    run.o.onSweep?.(clock.now(), r);
+    const outcome = r.result?.action;
+    if (r.stopped || outcome === 'stopped' || outcome === 'left-alone')
+      run.failures.push(`sweep ${i} (${clock.now().toISOString()}): ${r.stopped ?? r.result!.message}`);
+    if (
+      minute >= run.finalStockoutMinute &&
+      failover.proposedAt === null &&
+      (outcome === 'created' || outcome === 'updated' || outcome === 'unchanged') &&
+      r.plan.changes.some(
+        (c) => c.replaces === run.serving.name || (c.cluster === run.serving.name && c.kind !== 'tidy'),
+      )
+    ) {
+      failover.proposedAt = clock.now().toISOString();
+      failover.sweepsLater = (minute - run.finalStockoutMinute) / run.step;
+    }
+  } catch (e) {
+    run.failures.push(`sweep ${i} (${clock.now().toISOString()}): ${(e as Error).message}`);
+  }
+}
+
+/** The sweep's GitHub requests (all, 429s, inside a limit), and whether its branch carries the bumped workflow. */
+function countGitHub(run: SoakRun): void {
+  const { sandbox, limits } = run;
+  const gh = sandbox.github;
+  const github = sandbox.requests.filter((q) => q.api === 'github');
+  run.calls.push(github.length);
+  limits.answered429 += github.filter((q) => q.status === 429).length;
+  limits.insideLimit += github.filter((q) => q.insideLimit).length;
+  const branch = run.spec0.scout.proposal.branch;
+  if (gh.refs.has(`heads/${branch}`) && gh.files(branch).get('.github/workflows/validate.yml')?.includes('bumped'))
+    run.followed = true;
+}
+
+/** What the run counted, with the repository's own record of its pull requests. */
+function soakResult(run: SoakRun, t0: number): SoakResult {
+  const { sandbox, limits } = run;
+  const gh = sandbox.github;
+  const sorted = [...run.calls].sort((a, b) => a - b);
+  return {
+    sweeps: run.sweepsTotal,
+    failures: run.failures,
+    ledgerBytes: { ...run.bytes, budget: CONFIGMAP_EVIDENCE_BUDGET },
     github: {
       callsPerSweepP50: sorted[Math.floor(sorted.length / 2)] ?? 0,
       callsPerSweepMax: sorted.at(-1) ?? 0,
@@ -251,11 +336,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       answered429: limits.answered429,
       retriedInsideLimit: limits.insideLimit,
     },
-    zeroQuotaPairs: zeroQuota.length,
+    zeroQuotaPairs: run.zeroQuotaPairs,
     pullRequests: pullRequestCounts(sandbox),
-    events: people.events,
-    branchFollowedWorkflowBump: followed,
-    failover,
+    events: run.people.events,
+    branchFollowedWorkflowBump: run.followed,
+    failover: run.failover,
     wallSeconds: (performance.now() - t0) / 1000,
   };
 }

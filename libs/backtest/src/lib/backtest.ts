@@ -5,9 +5,9 @@ import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';
 import { EagerFailoverPolicy, FailoverPolicy, StaticPolicy } from './baselines';
 import { CONTROLLER_VM, GKE_CLUSTER_FEE_PER_HOUR, totalCost, type CostBreakdown } from './costs';
 import type { CapacitySource } from './capacity';
-import type { LogEntry, Member, Policy, PolicyName } from './policy';
+import type { LogEntry, Member, Policy, PolicyName, PolicyTotals } from './policy';
 import { Holdings, type SimEnv } from './replicas';
-import { demandArrivals, type DemandSource } from './demand';
+import { demandArrivals, type DemandSource, type Generation } from './demand';
 import { ScoutPolicy } from './scout-policy';
 import { SpotHedgePolicy } from './spothedge';
 import { percentile } from './stats';
@@ -129,17 +129,81 @@ class IntervalRecorder {
   }
 }
 
+/** A candidate zone offering one of the spec's preferred GPUs. */
+interface Zone {
+  region: string;
+  zone: string;
+  gpu: string;
+}
+
+/** What a backtest replays: the policies, the users each serves, and where capacity could be. */
+interface Replay {
+  spec: FleetSpec;
+  capacity: CapacitySource;
+  minutes: number;
+  policies: Policy[];
+  /** One per policy, in the same order. */
+  users: DemandSim[];
+  arrivals: ((minute: number) => Generation[]) | null;
+  regions: string[];
+  zones: Zone[];
+  /** Replicas that count as the target (targetReadyShare). */
+  target: number;
+}
+
+/** What the replay counts minute by minute; the per-policy arrays are in the policies' order. */
+interface Tally {
+  oracleMinutes: number;
+  oracles: OracleTracker;
+  capacityByRegion: Map<string, IntervalRecorder>;
+  up: IntervalRecorder[];
+  serving: Array<Map<string, IntervalRecorder>>;
+  servedMinutes: number[];
+  minServedMinutes: number[];
+  targetMinutes: number[];
+  maxHolding: number[];
+}
+
 /**
  * Replay a capacity record through the policies minute by minute. Every policy sees the same
  * capacity, the same delays and the same start (the spec's fleet, warm where capacity allows).
  */
 export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
+  const replay = setUpReplay(o);
+  const tally = startTally(o, replay);
+  const { minutes } = replay;
+  for (let minute = 0; minute < minutes; minute++) {
+    await replayMinute(replay, tally, minute);
+    if (o.onProgress && (minute % 1440 === 1439 || minute === minutes - 1)) o.onProgress(minute + 1, minutes);
+  }
+  return assembleResult(o, replay, tally);
+}
+
+/**
+ * The world every policy runs in: the spec, the capacity, how long the replay lasts, the policies
+ * (their random streams drawn in the order given) and the users.
+ */
+function setUpReplay(o: BacktestOptions): Replay {
   const { spec } = loadFleetSpec(o.specText, { catalog: o.catalog });
+  const capacity = memoizedCapacity(o.capacity);
+  const minutes = Math.min(o.days * 1440, capacity.lengthMinutes ?? Infinity, o.demand?.lengthMinutes ?? Infinity);
+  if (!(minutes > 0)) throw new Error(`backtest: nothing to replay (${capacity.describe()} holds no minute)`);
+  const policies = createPolicies(o, spec, capacity);
+  const arrivals = o.demand
+    ? demandArrivals(o.demand, o.random('demand'), Math.ceil(spec.ingress.backendTimeoutSec / 60))
+    : null;
+  // Autoscaled fleets follow their load even with no users (down to the warm minimum).
+  const users = policies.map(() => new DemandSim(spec, o.catalog, o.timeline));
+  const { regions, zones } = candidateZones(spec, o.catalog);
+  return { spec, capacity, minutes, policies, users, arrivals, regions, zones, target: spotHedgeTarget(spec) };
+}
+
+/** The capacity source, asked about each (zone, GPU) once per minute. */
+function memoizedCapacity(source: CapacitySource): CapacitySource {
   // Every policy and the oracle ask about the same minute: answer each (zone, GPU) once per minute.
-  const source = o.capacity;
   let memoMinute = -1;
   const memo = new Map<string, boolean>();
-  const capacity: CapacitySource = {
+  return {
     lengthMinutes: source.lengthMinutes,
     describe: () => source.describe(),
     has(zone, gpu, minute) {
@@ -153,8 +217,10 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       return has;
     },
   };
-  const minutes = Math.min(o.days * 1440, capacity.lengthMinutes ?? Infinity, o.demand?.lengthMinutes ?? Infinity);
-  if (!(minutes > 0)) throw new Error(`backtest: nothing to replay (${capacity.describe()} holds no minute)`);
+}
+
+/** The policies named in the options, in their order (spothedge once per size). */
+function createPolicies(o: BacktestOptions, spec: FleetSpec, capacity: CapacitySource): Policy[] {
   const env = (name: string): SimEnv => ({
     capacity,
     catalog: o.catalog,
@@ -163,7 +229,7 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
     random: o.random(name),
     holdings: new Holdings(),
   });
-  const policies: Policy[] = o.policies.flatMap((name): Policy[] => {
+  return o.policies.flatMap((name): Policy[] => {
     switch (name) {
       case 'static':
       case 'in-region':
@@ -188,92 +254,70 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
         ];
     }
   });
-  const arrivals = o.demand
-    ? demandArrivals(o.demand, o.random('demand'), Math.ceil(spec.ingress.backendTimeoutSec / 60))
-    : null;
-  // Autoscaled fleets follow their load even with no users (down to the warm minimum).
-  const users = policies.map(() => new DemandSim(spec, o.catalog, o.timeline));
+}
 
-  const regions = spec.placement.candidateRegions.filter((r) =>
-    spec.gpu.preferences.some((g) => o.catalog.offers(r, g)),
-  );
+/** The candidate regions offering a preferred GPU, and their zones offering each. */
+function candidateZones(spec: FleetSpec, catalog: GpuCatalog): { regions: string[]; zones: Zone[] } {
+  const regions = spec.placement.candidateRegions.filter((r) => spec.gpu.preferences.some((g) => catalog.offers(r, g)));
   const zones = regions.flatMap((r) =>
-    spec.gpu.preferences.flatMap((g) => o.catalog.zonesOffering(r, g).map((z) => ({ region: r, zone: z, gpu: g }))),
+    spec.gpu.preferences.flatMap((g) => catalog.zonesOffering(r, g).map((z) => ({ region: r, zone: z, gpu: g }))),
   );
-  const capacityByRegion = new Map(regions.map((r) => [r, new IntervalRecorder()]));
-  const serving = policies.map(() => new Map(regions.map((r) => [r, new IntervalRecorder()])));
-  const up = policies.map(() => new IntervalRecorder());
-  const servedMinutes = policies.map(() => 0);
-  const targetMinutes = policies.map(() => 0);
-  const maxHolding = policies.map(() => 0);
-  const target = spotHedgeTarget(spec);
-  const oracles = new OracleTracker(spec, o.catalog, o.timeline, capacity, zones);
-  const minServedMinutes = policies.map(() => 0);
-  let oracleMinutes = 0;
+  return { regions, zones };
+}
 
-  for (let minute = 0; minute < minutes; minute++) {
-    const generations = arrivals?.(minute) ?? [];
-    const withCapacity = new Set(zones.filter((z) => capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
-    if (withCapacity.size) oracleMinutes++;
-    oracles.step(minute);
-    for (const r of regions) capacityByRegion.get(r)!.record(minute, withCapacity.has(r));
-    for (const [i, p] of policies.entries()) {
-      await p.step(minute);
-      users[i]!.step(minute, p.members(minute), generations);
-      const now = new Set(p.servingRegions(minute));
-      if (now.size) servedMinutes[i]!++;
-      if (now.size >= spec.placement.minServingRegions) minServedMinutes[i]!++;
-      up[i]!.record(minute, now.size > 0);
-      const members = p.members(minute);
-      maxHolding[i] = Math.max(maxHolding[i]!, regionsHolding(members));
-      if (servingReplicas(members, minute) >= target) targetMinutes[i]!++;
-      for (const r of regions) serving[i]!.get(r)!.record(minute, now.has(r));
-    }
-    if (o.onProgress && (minute % 1440 === 1439 || minute === minutes - 1)) o.onProgress(minute + 1, minutes);
-  }
+/** Nothing counted yet: a recorder per region (and per policy), zero minutes everywhere. */
+function startTally(o: BacktestOptions, { spec, capacity, policies, regions, zones }: Replay): Tally {
+  const byRegion = () => new Map(regions.map((r) => [r, new IntervalRecorder()]));
+  return {
+    oracleMinutes: 0,
+    oracles: new OracleTracker(spec, o.catalog, o.timeline, capacity, zones),
+    capacityByRegion: byRegion(),
+    up: policies.map(() => new IntervalRecorder()),
+    serving: policies.map(() => byRegion()),
+    servedMinutes: policies.map(() => 0),
+    minServedMinutes: policies.map(() => 0),
+    targetMinutes: policies.map(() => 0),
+    maxHolding: policies.map(() => 0),
+  };
+}
 
-  const upIntervals = policies.map((_, i) => up[i]!.close(minutes));
-  const results = policies.map((p, i): PolicyResult => {
-    const ups = upIntervals[i]!;
-    const outages: number[] = [];
-    let cursor = 0;
-    for (const [from, to] of ups) {
-      if (from > cursor) outages.push(from - cursor);
-      cursor = to;
-    }
-    if (cursor < minutes) outages.push(minutes - cursor);
-    const totals = p.totals();
-    const costBreakdown: CostBreakdown = {
-      gpu: totals.gpuCost,
-      clusterFees: (totals.clusterMinutes / 60) * GKE_CLUSTER_FEE_PER_HOUR,
-      probes: totals.probeCost,
-      controller: (totals.controllerMinutes / 60) * CONTROLLER_VM.usdPerHour,
-    };
-    return {
-      name: p.name,
-      availability: servedMinutes[i]! / minutes,
-      minServingAvailability: minServedMinutes[i]! / minutes,
-      targetReadyShare: targetMinutes[i]! / minutes,
-      outages: outages.length,
-      outageMinutes: outages.reduce((s, d) => s + d, 0),
-      restoreP50Minutes: percentile(outages, 50),
-      restoreP95Minutes: percentile(outages, 95),
-      gpuHours: totals.gpuMinutes / 60,
-      cost: totalCost(costBreakdown),
-      costBreakdown,
-      changes: totals.changes,
-      pullRequests: totals.pullRequests,
-      probeGpuMinutes: totals.probeGpuMinutes,
-      maxRegionsHolding: maxHolding[i]!,
-      log: (p.log?.() ?? []).map((e) => ({
-        at: new Date(o.start.getTime() + e.minute * 60_000).toISOString(),
-        change: e.change,
-        reason: e.reason,
-      })),
-      demand: o.demand ? users[i]!.result() : null,
-    };
-  });
+/** One minute: the users arriving, the capacity and the oracles, then each policy in turn. */
+async function replayMinute(replay: Replay, tally: Tally, minute: number): Promise<void> {
+  const { capacity, regions } = replay;
+  const generations = replay.arrivals?.(minute) ?? [];
+  const withCapacity = new Set(replay.zones.filter((z) => capacity.has(z.zone, z.gpu, minute)).map((z) => z.region));
+  if (withCapacity.size) tally.oracleMinutes++;
+  tally.oracles.step(minute);
+  for (const r of regions) tally.capacityByRegion.get(r)!.record(minute, withCapacity.has(r));
+  for (const i of replay.policies.keys()) await stepPolicy(replay, tally, i, minute, generations);
+}
 
+/** Policy i's minute: it acts, its users are served, and what it serves is counted. */
+async function stepPolicy(
+  replay: Replay,
+  tally: Tally,
+  i: number,
+  minute: number,
+  generations: Generation[],
+): Promise<void> {
+  const p = replay.policies[i]!;
+  await p.step(minute);
+  replay.users[i]!.step(minute, p.members(minute), generations);
+  const now = new Set(p.servingRegions(minute));
+  if (now.size) tally.servedMinutes[i]!++;
+  if (now.size >= replay.spec.placement.minServingRegions) tally.minServedMinutes[i]!++;
+  tally.up[i]!.record(minute, now.size > 0);
+  const members = p.members(minute);
+  tally.maxHolding[i] = Math.max(tally.maxHolding[i]!, regionsHolding(members));
+  if (servingReplicas(members, minute) >= replay.target) tally.targetMinutes[i]!++;
+  for (const r of replay.regions) tally.serving[i]!.get(r)!.record(minute, now.has(r));
+}
+
+/** The result: the period, the oracles, each policy's measures and the timelines for the report. */
+function assembleResult(o: BacktestOptions, replay: Replay, tally: Tally): BacktestResult {
+  const { capacity, minutes, policies, regions } = replay;
+  const upIntervals = policies.map((_, i) => tally.up[i]!.close(minutes));
+  const results = policies.map((p, i) => policyResult(o, replay, tally, i, upIntervals[i]!));
   return {
     period: {
       start: o.start.toISOString(),
@@ -285,19 +329,73 @@ export async function runBacktest(o: BacktestOptions): Promise<BacktestResult> {
       seed: o.seed,
       timeline: o.timeline,
     },
-    oracle: { availability: oracleMinutes / minutes, ...oracles.result(minutes) },
+    oracle: { availability: tally.oracleMinutes / minutes, ...tally.oracles.result(minutes) },
     policies: results,
     timelines: {
       regions,
-      capacity: Object.fromEntries(regions.map((r) => [r, capacityByRegion.get(r)!.close(minutes)])),
+      capacity: Object.fromEntries(regions.map((r) => [r, tally.capacityByRegion.get(r)!.close(minutes)])),
       up: Object.fromEntries(policies.map((p, i) => [p.name, upIntervals[i]!])),
       serving: Object.fromEntries(
         policies.map((p, i) => [
           p.name,
-          Object.fromEntries(regions.map((r) => [r, serving[i]!.get(r)!.close(minutes)])),
+          Object.fromEntries(regions.map((r) => [r, tally.serving[i]!.get(r)!.close(minutes)])),
         ]),
       ),
     },
+  };
+}
+
+/** Policy i's measures, from what the replay counted and the policy's own totals and log. */
+function policyResult(o: BacktestOptions, replay: Replay, tally: Tally, i: number, ups: Interval[]): PolicyResult {
+  const { minutes } = replay;
+  const p = replay.policies[i]!;
+  const outages = outageDurations(ups, minutes);
+  const totals = p.totals();
+  const costBreakdown = costBreakdownOf(totals);
+  return {
+    name: p.name,
+    availability: tally.servedMinutes[i]! / minutes,
+    minServingAvailability: tally.minServedMinutes[i]! / minutes,
+    targetReadyShare: tally.targetMinutes[i]! / minutes,
+    outages: outages.length,
+    outageMinutes: outages.reduce((s, d) => s + d, 0),
+    restoreP50Minutes: percentile(outages, 50),
+    restoreP95Minutes: percentile(outages, 95),
+    gpuHours: totals.gpuMinutes / 60,
+    cost: totalCost(costBreakdown),
+    costBreakdown,
+    changes: totals.changes,
+    pullRequests: totals.pullRequests,
+    probeGpuMinutes: totals.probeGpuMinutes,
+    maxRegionsHolding: tally.maxHolding[i]!,
+    log: (p.log?.() ?? []).map((e) => ({
+      at: new Date(o.start.getTime() + e.minute * 60_000).toISOString(),
+      change: e.change,
+      reason: e.reason,
+    })),
+    demand: o.demand ? replay.users[i]!.result() : null,
+  };
+}
+
+/** The lengths of the gaps between the up intervals, within [0, minutes). */
+function outageDurations(ups: readonly Interval[], minutes: number): number[] {
+  const outages: number[] = [];
+  let cursor = 0;
+  for (const [from, to] of ups) {
+    if (from > cursor) outages.push(from - cursor);
+    cursor = to;
+  }
+  if (cursor < minutes) outages.push(minutes - cursor);
+  return outages;
+}
+
+/** What a policy's totals cost, USD, by item. */
+function costBreakdownOf(totals: PolicyTotals): CostBreakdown {
+  return {
+    gpu: totals.gpuCost,
+    clusterFees: (totals.clusterMinutes / 60) * GKE_CLUSTER_FEE_PER_HOUR,
+    probes: totals.probeCost,
+    controller: (totals.controllerMinutes / 60) * CONTROLLER_VM.usdPerHour,
   };
 }
 

@@ -185,7 +185,9 @@ describe('failure isolation (fault injection)', () => {
 
 describe('caching', () => {
   it('reuses the accelerator offering within its TTL, but never quotas or Config Sync state', async () => {
-    const h = await harness();
+    // Requests are counted: no retries, and a timeout no loaded machine reaches (a retried slow call
+    // would count twice; this test is about the cache, not the retry policy).
+    const h = await harness({ timeoutMs: 60_000, retries: 0 });
     try {
       const count = (re: RegExp) => h.sandbox.requests.filter((r) => re.test(r.path)).length;
       for (let i = 0; i < 3; i++) await gatherSignals(h.spec, h.adapters.ports, new EvidenceLedger());

@@ -120,58 +120,106 @@ export interface SweepResult {
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex').slice(0, 16);
 
+/** Reports a sweep's step to the log and to deps.onStep. */
+type StepReporter = (step: SweepStep, detail: string) => void;
+
+/** A candidate worth probing: a GPU type in a region, run in one of the fleet's clusters. */
+type ProbeTarget = { cluster: string; region: string; gpu: string };
+
 /**
  * One sweep: gather signals → probe the top candidates (within budget) → decide → write the plan
  * into fleet.yaml's clusters section → render → validate (kustomize + schemas, in a scratch copy)
  * → propose. Nothing is proposed when validation fails; a dry run writes nothing at all.
  */
 export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<SweepResult> {
-  const { spec, ports, ledger, logger } = deps;
-  const step = (s: SweepStep, detail: string) => {
-    logger.info({ step: s, sweep: opts.sweepId }, detail);
-    deps.onStep?.(s, detail);
-  };
+  const step = stepReporter(deps, opts);
 
   step('signals', 'gathering signals');
-  const signals = await gatherSignals(spec, ports, ledger, { sweepId: opts.sweepId });
-  const fleetState = () => ({ observed: observedFromSignals(signals.regions), history: [...ledger.sweeps()] });
-  const decideNow = () =>
-    decide(spec, signals, fleetState(), ports.clock.now(), { catalog: deps.catalog, sweepId: opts.sweepId });
-
-  // Probes: only where they can change the decision — the best eligible regions not serving yet
-  // that have a cluster to run in and no recent successful probe — and only as many in one cluster
-  // as its probe namespace's GPU quota holds.
-  const probes: ProbeRun[] = [];
-  if (opts.probes && spec.scout.probesPerSweep > 0) {
-    const pre = decideNow();
-    const ranked = pre.candidates
-      .filter(
-        (c) =>
-          c.eligible &&
-          !c.newCluster &&
-          !spec.clusters.some((k) => k.region === c.region && k.mode === 'active' && k.gpu === c.gpu),
-      )
-      .filter((c) => (c.parts.find((p) => p.name === 'probe')?.value ?? 0) === 0)
-      .sort((a, b) => b.score - a.score || a.region.localeCompare(b.region))
-      .map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu }));
-    step(
-      'probes',
-      ranked.length
-        ? `probe candidates: ${ranked
-            .slice(0, spec.scout.probesPerSweep + 2)
-            .map((t) => `${t.gpu} in ${t.cluster}`)
-            .join(', ')}`
-        : 'no probe needed',
-    );
-    if (ranked.length) probes.push(...(await runProbes(deps, opts, ranked)));
-    attachEvidence(signals.regions, ledger, ports.clock.now());
-  }
+  const signals = await gatherSignals(deps.spec, deps.ports, deps.ledger, { sweepId: opts.sweepId });
+  const probes = await probeCandidates(deps, opts, signals, step);
 
   step('decide', 'deciding the placement');
-  const plan = decideNow();
-  if (!opts.dryRun) ledger.recordSweep(plan.record);
-  const saved = opts.dryRun ? null : await saveEvidence(deps);
-  const base: SweepResult = {
+  const plan = decidePlacement(deps, opts, signals);
+  const saved = await recordAndSave(deps, opts, plan);
+  const base = emptyResult(opts, signals, probes, plan);
+  if (saved) return { ...base, stopped: saved };
+  const late = pastDeadline(deps);
+  if (late && deps.host && !opts.dryRun) return { ...base, stopped: late };
+
+  if (!plan.changes.length) return withdrawProposal(deps, opts, base, step);
+  return proposeChanges(deps, opts, base, step);
+}
+
+function stepReporter(deps: SweepDeps, opts: SweepOptions): StepReporter {
+  return (s, detail) => {
+    deps.logger.info({ step: s, sweep: opts.sweepId }, detail);
+    deps.onStep?.(s, detail);
+  };
+}
+
+/** The placement as the signals and the ledger (past sweeps, probe evidence) have it now. */
+function decidePlacement(deps: SweepDeps, opts: SweepOptions, signals: SignalsReport): Plan {
+  const { spec, ports, ledger } = deps;
+  const fleetState = { observed: observedFromSignals(signals.regions), history: [...ledger.sweeps()] };
+  return decide(spec, signals, fleetState, ports.clock.now(), { catalog: deps.catalog, sweepId: opts.sweepId });
+}
+
+/**
+ * Probes: only where they can change the decision — the best eligible regions not serving yet
+ * that have a cluster to run in and no recent successful probe — and only as many in one cluster
+ * as its probe namespace's GPU quota holds. Their outcomes are attached to the signals.
+ */
+async function probeCandidates(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  signals: SignalsReport,
+  step: StepReporter,
+): Promise<ProbeRun[]> {
+  const { spec, ports, ledger } = deps;
+  const probes: ProbeRun[] = [];
+  if (!(opts.probes && spec.scout.probesPerSweep > 0)) return probes;
+  const ranked = probeTargets(spec, decidePlacement(deps, opts, signals));
+  step('probes', describeProbeTargets(ranked, spec.scout.probesPerSweep));
+  if (ranked.length) probes.push(...(await runProbes(deps, opts, ranked)));
+  attachEvidence(signals.regions, ledger, ports.clock.now());
+  return probes;
+}
+
+/** The candidates worth probing (see probeCandidates), best first. */
+function probeTargets(spec: FleetSpec, pre: Plan): ProbeTarget[] {
+  return pre.candidates
+    .filter(
+      (c) =>
+        c.eligible &&
+        !c.newCluster &&
+        !spec.clusters.some((k) => k.region === c.region && k.mode === 'active' && k.gpu === c.gpu),
+    )
+    .filter((c) => (c.parts.find((p) => p.name === 'probe')?.value ?? 0) === 0)
+    .sort((a, b) => b.score - a.score || a.region.localeCompare(b.region))
+    .map((t) => ({ cluster: t.cluster, region: t.region, gpu: t.gpu }));
+}
+
+function describeProbeTargets(ranked: ProbeTarget[], probesPerSweep: number): string {
+  return ranked.length
+    ? `probe candidates: ${ranked
+        .slice(0, probesPerSweep + 2)
+        .map((t) => `${t.gpu} in ${t.cluster}`)
+        .join(', ')}`
+    : 'no probe needed';
+}
+
+/**
+ * Record the sweep and save the evidence (not in a dry run) before anything is proposed: see
+ * SweepDeps.saveEvidence. Why nothing may be proposed, else null.
+ */
+async function recordAndSave(deps: SweepDeps, opts: SweepOptions, plan: Plan): Promise<string | null> {
+  if (!opts.dryRun) deps.ledger.recordSweep(plan.record);
+  return opts.dryRun ? null : await saveEvidence(deps);
+}
+
+/** The sweep's result before anything is written: what it saw, probed and decided. */
+function emptyResult(opts: SweepOptions, signals: SignalsReport, probes: ProbeRun[], plan: Plan): SweepResult {
+  return {
     sweepId: opts.sweepId,
     signals,
     probes,
@@ -184,25 +232,37 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
     result: null,
     stopped: null,
   };
-  if (saved) return { ...base, stopped: saved };
-  const late = pastDeadline(deps);
-  if (late && deps.host && !opts.dryRun) return { ...base, stopped: late };
+}
 
-  if (!plan.changes.length) {
-    if (deps.host && !opts.dryRun) {
-      step('propose', 'no change: closing any open proposal');
-      const result = await deps.host.withdraw({
-        base: spec.configSync.branch,
-        branch: spec.scout.proposal.branch,
-        comment: `region-scout: the placement needs no change any more (${plan.summary}) — closing.`,
-      });
-      return { ...base, result };
-    }
-    return base;
-  }
+/** The plan changes nothing: close any open proposal (when there is a host and this is no dry run). */
+async function withdrawProposal(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  base: SweepResult,
+  step: StepReporter,
+): Promise<SweepResult> {
+  if (!deps.host || opts.dryRun) return base;
+  step('propose', 'no change: closing any open proposal');
+  const result = await deps.host.withdraw({
+    base: deps.spec.configSync.branch,
+    branch: deps.spec.scout.proposal.branch,
+    comment: `region-scout: the placement needs no change any more (${base.plan.summary}) — closing.`,
+  });
+  return { ...base, result };
+}
 
+/**
+ * The plan changes something: write it into the spec, render and validate the tree, then propose it —
+ * stopping, with the reason, at the first check that fails.
+ */
+async function proposeChanges(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  base: SweepResult,
+  step: StepReporter,
+): Promise<SweepResult> {
   // Write the plan into the spec text and check it is still a valid spec.
-  const specText = writeClusters(deps.document, plan.clusters);
+  const specText = writeClusters(deps.document, base.plan.clusters);
   const parsed = parseFleetSpec(specText, { file: deps.specPath, catalog: deps.catalog });
   if (!parsed.ok) {
     return {
@@ -212,21 +272,10 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
     };
   }
 
-  const skew = deps.host && !opts.dryRun ? rendererSkew(deps.checkout) : null;
-  if (skew) {
-    logger.error({ sweep: opts.sweepId }, skew);
-    return { ...base, specText, stopped: skew };
-  }
+  const skew = checkRendererSkew(deps, opts);
+  if (skew) return { ...base, specText, stopped: skew };
 
-  step('render', 'rendering the proposed tree');
-  const tree = renderTree(parsed.spec, deps.catalog);
-  const changed = changedFiles(deps.checkout, tree.files, deps.specPath, specText);
-  const files = changed.map((c) => c.file);
-  const stats = changed.map((c) => fileStat(c.file, c.before));
-
-  step('validate', 'validating the proposed tree (kustomize, schemas, invariants)');
-  const report = await deps.checkout.validateProposed(tree, parsed.spec);
-  const validation = { ok: report.findings.length === 0, findings: report.findings };
+  const { files, stats, validation } = await renderAndValidate(deps, parsed.spec, specText, step);
   if (!validation.ok) {
     return {
       ...base,
@@ -234,24 +283,63 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
       files,
       stats,
       validation,
-      stopped: `validation failed, nothing proposed: ${report.findings.length} problem(s)`,
+      stopped: `validation failed, nothing proposed: ${validation.findings.length} problem(s)`,
     };
   }
 
-  const text = renderProposal(spec, plan, signals, stats, {
+  const text = renderProposal(deps.spec, base.plan, base.signals, stats, {
     catalog: deps.catalog,
     sweepId: opts.sweepId,
     simulated: deps.simulated,
   });
-  const planHash = sha([text.title, ...files.map((f) => `${f.path}\0${f.content ?? '\0deleted'}`)].join('\n'));
-  const bodyHash = sha(text.digest);
   const withFiles = { ...base, specText, files, stats, validation, proposal: text };
   if (!deps.host || opts.dryRun) return withFiles;
 
   const tooLate = pastDeadline(deps);
   if (tooLate) return { ...withFiles, stopped: tooLate };
-  step('propose', `proposing on ${deps.host.describe()}`);
-  const result = await deps.host.propose({
+  const result = await propose(deps, deps.host, opts, text, files, step);
+  return { ...withFiles, result };
+}
+
+/** Only when proposing: the renderer skew between this scout and the checkout (logged), else null. */
+function checkRendererSkew(deps: SweepDeps, opts: SweepOptions): string | null {
+  const skew = deps.host && !opts.dryRun ? rendererSkew(deps.checkout) : null;
+  if (skew) deps.logger.error({ sweep: opts.sweepId }, skew);
+  return skew;
+}
+
+/** Render the proposed tree, list the files it changes, and validate it as the checkout would be. */
+async function renderAndValidate(
+  deps: SweepDeps,
+  spec: FleetSpec,
+  specText: string,
+  step: StepReporter,
+): Promise<{ files: ProposalFile[]; stats: FileStat[]; validation: NonNullable<SweepResult['validation']> }> {
+  step('render', 'rendering the proposed tree');
+  const tree = renderTree(spec, deps.catalog);
+  const changed = changedFiles(deps.checkout, tree.files, deps.specPath, specText);
+  const files = changed.map((c) => c.file);
+  const stats = changed.map((c) => fileStat(c.file, c.before));
+
+  step('validate', 'validating the proposed tree (kustomize, schemas, invariants)');
+  const report = await deps.checkout.validateProposed(tree, spec);
+  return { files, stats, validation: { ok: report.findings.length === 0, findings: report.findings } };
+}
+
+/** Propose the files on the host; the hashes of the plan and of the body go into its metadata and commit trailer. */
+async function propose(
+  deps: SweepDeps,
+  host: GitHostPort,
+  opts: SweepOptions,
+  text: ProposalText,
+  files: ProposalFile[],
+  step: StepReporter,
+): Promise<ProposalResult> {
+  const { spec } = deps;
+  const planHash = sha([text.title, ...files.map((f) => `${f.path}\0${f.content ?? '\0deleted'}`)].join('\n'));
+  const bodyHash = sha(text.digest);
+  step('propose', `proposing on ${host.describe()}`);
+  return host.propose({
     base: spec.configSync.branch,
     ...(deps.baseCommit ? { baseCommit: deps.baseCommit } : {}),
     branch: spec.scout.proposal.branch,
@@ -264,7 +352,6 @@ export async function runSweep(deps: SweepDeps, opts: SweepOptions): Promise<Swe
     labels: spec.scout.proposal.labels,
     autoMerge: spec.scout.proposal.autoMerge === 'add-capacity' && text.addsCapacityOnly,
   });
-  return { ...withFiles, result };
 }
 
 /** Save the ledger before proposing; why nothing may be proposed when that failed, else null. */
@@ -306,6 +393,17 @@ export function rendererSkew(checkout: Pick<CheckoutPort, 'read' | 'ownedFiles'>
     : `this region-scout renders differently (renderer ${RENDERER_VERSION}) from main's code (renderer ${other}): its proposal would fail \`render --check\`. Re-pin the scout image to one built from main (\`region-scout pin --scout-image\`, apps/region-scout/README.md); nothing proposed`;
 }
 
+/** A cluster's prober and the GPUs its probe namespace has free (live: the probe Jobs holding the rest), or why it cannot probe. */
+type ClusterProbeState = { prober: ProbePort; free: number; live: string[] } | { error: string };
+
+/** What every probe of one sweep shares: the GPUs each takes, their cost in GPU minutes, Spot or not, the daily budget. */
+interface ProbeSetup {
+  count: number;
+  gpuMinutes: number;
+  spot: boolean;
+  budget: ProbeBudget;
+}
+
 /**
  * Choose up to scout.probesPerSweep targets in rank order, each where its cluster's probe namespace
  * has GPU quota left (scout.probeMaxGpus, less what live probes hold — another runner's, or a crashed
@@ -313,111 +411,157 @@ export function rendererSkew(checkout: Pick<CheckoutPort, 'read' | 'ownedFiles'>
  * Outcomes go into the ledger. A candidate whose cluster is full is reported as skipped, and the next
  * candidate is tried instead: the ResourceQuota would refuse its pod (a FailedCreate on the Job).
  */
-async function runProbes(
-  deps: SweepDeps,
-  opts: SweepOptions,
-  ranked: Array<{ cluster: string; region: string; gpu: string }>,
-): Promise<ProbeRun[]> {
-  const { spec, ports, ledger } = deps;
-  const count = spec.gpu.count;
-  const gpuMinutes = Math.ceil((count * spec.scout.probeDeadlineSeconds) / 60);
-  const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, ledger.all(), gpuMinutes);
-  const spot = slotsOnSpot(spec);
-  const want = spec.scout.probesPerSweep;
-  let projectNumber: string;
-  let memberships: Membership[];
-  try {
-    [projectNumber, memberships] = await Promise.all([ports.fleet.projectNumber(), ports.fleet.memberships()]);
-  } catch (e) {
+export async function runProbes(deps: SweepDeps, opts: SweepOptions, ranked: ProbeTarget[]): Promise<ProbeRun[]> {
+  const setup = probeSetup(deps);
+  const want = deps.spec.scout.probesPerSweep;
+  const fleet = await fleetOf(deps.ports);
+  if ('failed' in fleet) {
+    const e = fleet.failed;
     return ranked
       .slice(0, want)
       .map((t) => ({ ...t, result: null, skipped: `fleet unknown: ${(e as Error).message}` }));
   }
 
-  // Per cluster: its prober and the GPUs its probe namespace has free, learnt once (cleanup first).
-  const clusters = new Map<string, { prober: ProbePort; free: number; live: string[] } | { error: string }>();
-  const clusterState = async (t: { cluster: string; region: string }) => {
-    let state = clusters.get(t.cluster);
-    if (!state) {
-      try {
-        const member = membershipFor({ name: t.cluster, region: t.region }, memberships);
-        if (!member) throw new Error('no fleet membership');
-        const prober = await deps.prober(member, projectNumber);
-        const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
-        if (removed)
-          deps.logger.info({ cluster: t.cluster, removed }, 'removed finished probe Jobs left by earlier runs');
-        state = { prober, free: freeProbeGpus(spec.scout.probeMaxGpus, live), live: live.map((l) => l.job) };
-      } catch (e) {
-        state = { error: (e as Error).message };
-      }
-      clusters.set(t.cluster, state);
-    }
-    return state;
-  };
-
+  const clusterState = clusterStates(deps, fleet.projectNumber, fleet.memberships);
   const runs: Array<ProbeRun | Promise<ProbeRun>> = [];
   let chosen = 0;
   for (const t of ranked) {
     if (chosen >= want) break;
-    const state = await clusterState(t);
-    if ('error' in state) {
-      // A probe that could not run says nothing about capacity (fail-static).
-      deps.logger.warn({ cluster: t.cluster, err: state.error }, 'probe failed to run');
-      runs.push({ ...t, result: null, skipped: `probe could not run: ${state.error}` });
-      chosen++;
-      continue;
-    }
-    if (state.free < count) {
-      runs.push({
-        ...t,
-        result: null,
-        skipped: `${t.cluster}'s probe namespace has no GPU quota left (scout.probeMaxGpus ${spec.scout.probeMaxGpus}${state.live.length ? `; held by ${state.live.join(', ')}` : ''}); trying the next candidate`,
-      });
-      continue;
-    }
-    state.free -= count;
-    chosen++;
-    const charge = budget.tryCharge(ports.clock.now(), gpuMinutes);
-    if (!charge.ok) {
-      runs.push({ ...t, result: null, skipped: charge.reason });
-      continue;
-    }
-    runs.push(
-      state.prober
-        .run({
-          membership: t.cluster,
-          region: t.region,
-          gpu: t.gpu,
-          count,
-          spot,
-          namespace: spec.scout.probeNamespace,
-          sweepId: opts.sweepId,
-          deadlineSeconds: spec.scout.probeDeadlineSeconds,
-        })
-        .then(
-          (result): ProbeRun => {
-            ledger.add({
-              source: 'probe',
-              region: t.region,
-              zone: result.zone,
-              gpu: t.gpu,
-              spot,
-              outcome: result.outcome,
-              at: ports.clock.now().toISOString(),
-              details: result.details,
-              sweepId: opts.sweepId,
-              ...(result.cause ? { cause: result.cause } : {}),
-            });
-            return { ...t, result };
-          },
-          (e: unknown): ProbeRun => {
-            deps.logger.warn({ cluster: t.cluster, err: (e as Error).message }, 'probe failed to run');
-            return { ...t, result: null, skipped: `probe could not run: ${(e as Error).message}` };
-          },
-        ),
-    );
+    const { run, counts } = startProbe(deps, opts, setup, t, await clusterState(t));
+    runs.push(run);
+    if (counts) chosen++;
   }
   return Promise.all(runs);
+}
+
+function probeSetup(deps: SweepDeps): ProbeSetup {
+  const { spec, ledger } = deps;
+  const count = spec.gpu.count;
+  const gpuMinutes = Math.ceil((count * spec.scout.probeDeadlineSeconds) / 60);
+  const budget = ProbeBudget.fromObservations(spec.scout.probeBudget, ledger.all(), gpuMinutes);
+  return { count, gpuMinutes, spot: slotsOnSpot(spec), budget };
+}
+
+/** The fleet's project number and memberships, or what failed when asking for them. */
+async function fleetOf(
+  ports: SignalPorts,
+): Promise<{ projectNumber: string; memberships: Membership[] } | { failed: unknown }> {
+  try {
+    const [projectNumber, memberships] = await Promise.all([ports.fleet.projectNumber(), ports.fleet.memberships()]);
+    return { projectNumber, memberships };
+  } catch (e) {
+    return { failed: e };
+  }
+}
+
+/** Per cluster: its prober and the GPUs its probe namespace has free, learnt once (cleanup first). */
+function clusterStates(
+  deps: SweepDeps,
+  projectNumber: string,
+  memberships: Membership[],
+): (t: ProbeTarget) => Promise<ClusterProbeState> {
+  const clusters = new Map<string, ClusterProbeState>();
+  return async (t) => {
+    let state = clusters.get(t.cluster);
+    if (!state) {
+      state = await learnCluster(deps, t, projectNumber, memberships);
+      clusters.set(t.cluster, state);
+    }
+    return state;
+  };
+}
+
+async function learnCluster(
+  deps: SweepDeps,
+  t: ProbeTarget,
+  projectNumber: string,
+  memberships: Membership[],
+): Promise<ClusterProbeState> {
+  const { spec } = deps;
+  try {
+    const member = membershipFor({ name: t.cluster, region: t.region }, memberships);
+    if (!member) throw new Error('no fleet membership');
+    const prober = await deps.prober(member, projectNumber);
+    const { removed, live } = await prober.cleanup(spec.scout.probeNamespace);
+    if (removed) deps.logger.info({ cluster: t.cluster, removed }, 'removed finished probe Jobs left by earlier runs');
+    return { prober, free: freeProbeGpus(spec.scout.probeMaxGpus, live), live: live.map((l) => l.job) };
+  } catch (e) {
+    return { error: (e as Error).message };
+  }
+}
+
+/**
+ * What one target comes to: a skip, or a probe started (its GPUs taken from the cluster's quota and
+ * its cost charged to the budget). `counts` when it takes one of the sweep's scout.probesPerSweep.
+ */
+function startProbe(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  setup: ProbeSetup,
+  t: ProbeTarget,
+  state: ClusterProbeState,
+): { run: ProbeRun | Promise<ProbeRun>; counts: boolean } {
+  const { spec } = deps;
+  if ('error' in state) {
+    // A probe that could not run says nothing about capacity (fail-static).
+    deps.logger.warn({ cluster: t.cluster, err: state.error }, 'probe failed to run');
+    return { run: { ...t, result: null, skipped: `probe could not run: ${state.error}` }, counts: true };
+  }
+  if (state.free < setup.count) {
+    const skipped = `${t.cluster}'s probe namespace has no GPU quota left (scout.probeMaxGpus ${spec.scout.probeMaxGpus}${state.live.length ? `; held by ${state.live.join(', ')}` : ''}); trying the next candidate`;
+    return { run: { ...t, result: null, skipped }, counts: false };
+  }
+  state.free -= setup.count;
+  const charge = setup.budget.tryCharge(deps.ports.clock.now(), setup.gpuMinutes);
+  if (!charge.ok) return { run: { ...t, result: null, skipped: charge.reason }, counts: true };
+  return { run: runProbe(deps, opts, setup, t, state.prober), counts: true };
+}
+
+/** Run one probe; its outcome goes into the ledger. A probe that fails to run is reported as skipped. */
+function runProbe(
+  deps: SweepDeps,
+  opts: SweepOptions,
+  setup: ProbeSetup,
+  t: ProbeTarget,
+  prober: ProbePort,
+): Promise<ProbeRun> {
+  const { spec } = deps;
+  return prober
+    .run({
+      membership: t.cluster,
+      region: t.region,
+      gpu: t.gpu,
+      count: setup.count,
+      spot: setup.spot,
+      namespace: spec.scout.probeNamespace,
+      sweepId: opts.sweepId,
+      deadlineSeconds: spec.scout.probeDeadlineSeconds,
+    })
+    .then(
+      (result): ProbeRun => {
+        recordProbe(deps, opts, setup.spot, t, result);
+        return { ...t, result };
+      },
+      (e: unknown): ProbeRun => {
+        deps.logger.warn({ cluster: t.cluster, err: (e as Error).message }, 'probe failed to run');
+        return { ...t, result: null, skipped: `probe could not run: ${(e as Error).message}` };
+      },
+    );
+}
+
+function recordProbe(deps: SweepDeps, opts: SweepOptions, spot: boolean, t: ProbeTarget, result: ProbeResult): void {
+  deps.ledger.add({
+    source: 'probe',
+    region: t.region,
+    zone: result.zone,
+    gpu: t.gpu,
+    spot,
+    outcome: result.outcome,
+    at: deps.ports.clock.now().toISOString(),
+    details: result.details,
+    sweepId: opts.sweepId,
+    ...(result.cause ? { cause: result.cause } : {}),
+  });
 }
 
 /**

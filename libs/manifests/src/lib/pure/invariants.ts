@@ -79,102 +79,139 @@ export function clusterInvariants(
     objects.filter((o) => o.kind === 'ComputeClass').map((o) => [o.metadata?.name, o as ComputeClassObject]),
   );
   for (const resource of objects.filter((x) => x.kind === 'Deployment')) {
-    const dep = resource as K8sObject & {
-      spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: Pod } };
-    };
+    const dep = resource as GpuDeployment;
     const pod = dep.spec?.template?.spec ?? {};
     const wantsGpu = (pod.containers ?? []).some((c) => c.resources?.limits?.[GPU_RESOURCE] !== undefined);
     if (!wantsGpu) continue;
     const add = (message: string) => findings.push({ scope, object: objectId(resource), message });
-    const selectedClass = pod.nodeSelector?.['cloud.google.com/compute-class'];
-    const accelerator = pod.nodeSelector?.['cloud.google.com/gke-accelerator'];
-    let types: string[] = [];
-    if (selectedClass) {
-      const cc = classes.get(selectedClass);
-      if (!cc) add(`selects ComputeClass "${selectedClass}", which this overlay does not define`);
-      types = (cc?.spec?.priorities ?? []).map((p) => p.gpu?.type).filter((t): t is string => !!t);
-      if (cc && !types.length)
-        add(`ComputeClass "${selectedClass}" has no GPU priority rule; Autopilot rejects GPU pods selecting it`);
-    } else if (accelerator) {
-      types = [accelerator];
-    } else {
-      add(
-        'requests nvidia.com/gpu without a cloud.google.com/gke-accelerator or compute-class node selector; Autopilot rejects it',
-      );
-    }
-    for (const t of types) {
-      if (!catalog.offers(cluster.region, t))
-        add(
-          `selects GPU "${t}", which ${cluster.region} does not offer (offered: ${catalog.gpusInRegion(cluster.region).join(', ') || 'none'})`,
-        );
-      else if (catalog.gpu(t)?.autopilotSupported !== true)
-        add(`selects GPU "${t}", which GKE Autopilot does not support`);
-    }
-    const scaler = objects.find(
-      (o) =>
-        o.kind === 'ScaledObject' && (o as ScaledObjectLike).spec?.scaleTargetRef?.name === resource.metadata?.name,
-    ) as ScaledObjectLike | undefined;
-    const role = autoscalingRoles(spec).get(cluster.name);
-    if (scaler) {
-      // The autoscaler owns replicas: declaring them too makes Config Sync reset every change (a
-      // controller fight, docs/autoscaling.md).
-      if (dep.spec?.replicas !== undefined)
-        add(
-          `declares ${dep.spec.replicas} replicas while ScaledObject "${scaler.metadata?.name}" scales it: Config Sync would reset every change the autoscaler makes; drop replicas from the Deployment (npm run scout -- render does; or remove the patch in fleet-config/patches that adds it)`,
-        );
-      // The hedge's on-demand Deployment starts from 0 whatever the cluster's role.
-      const min = resource.metadata?.name === onDemandName(spec) ? 0 : role ? autoscalingMinimum(role, cluster) : 0;
-      if (scaler.spec?.minReplicaCount !== min)
-        add(
-          `is scaled from ${scaler.spec?.minReplicaCount} but this ${role ?? 'inactive'} cluster's minimum is ${min} (warm: its replicas; cold: 0)`,
-        );
-    } else {
-      const want = renderedReplicas(cluster);
-      if (dep.spec?.replicas !== want)
-        add(
-          `has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`,
-        );
-    }
+    const { selectedClass, types } = selectedGpuTypes(pod, classes, cluster, catalog, add);
+    const scaler = replicaInvariants(spec, cluster, dep, objects, add);
     findings.push(
       ...servingInvariants(spec, pod, dep.spec?.template?.metadata?.annotations ?? {}, types, catalog).map(
         (message) => ({ scope, object: objectId(resource), message }),
       ),
     );
-    const cc = selectedClass ? classes.get(selectedClass) : undefined;
-    const fewest = scaler ? (scaler.spec?.minReplicaCount ?? 0) : (dep.spec?.replicas ?? 0);
-    if (cc?.spec?.activeMigration?.optimizeRulePriority && fewest < 2) {
-      add(
-        `${scaler ? 'can scale to' : 'has'} ${fewest} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`,
-      );
-    }
-    const grace = pod.terminationGracePeriodSeconds ?? 30;
-    if (
-      cc?.spec?.activeMigration?.optimizeRulePriority &&
-      !spec.gpu.acceptCutGenerations &&
-      grace > AUTOPILOT_GRACE.scaleDownMaxSeconds
-    ) {
-      add(
-        `needs ${grace} s to stop (terminationGracePeriodSeconds: the drain of up to ${connectionDrainingSeconds(spec)} s + ${stopMarginSeconds()} s) while ComputeClass "${selectedClass}" turns on activeMigration, which moves a pod by a GKE-initiated eviction whose grace Autopilot caps at ${AUTOPILOT_GRACE.scaleDownMaxSeconds} s (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods): a generation in flight would be killed; remove activeMigration from the ComputeClass (render leaves it out when the drain does not fit), lower ingress.connectionDrainingSec to ${AUTOPILOT_GRACE.scaleDownMaxSeconds - stopMarginSeconds()} or less, or set gpu.acceptCutGenerations: true`,
-      );
-    }
-    const spotRules = cc
-      ? (cc.spec?.priorities ?? []).some((p) => p.spot === true)
-      : pod.nodeSelector?.['cloud.google.com/gke-spot'] === 'true';
-    if (
-      spotRules &&
-      !spec.gpu.acceptCutGenerations &&
-      spec.ingress.backendTimeoutSec > AUTOPILOT_GRACE.spotPreemptionMaxSeconds
-    ) {
-      add(
-        `can run on Spot VMs, where a preempted pod gets at most ${AUTOPILOT_GRACE.spotPreemptionMaxSeconds} s to stop, but generations may run ${spec.ingress.backendTimeoutSec} s; set gpu.provisioning "on-demand" or gpu.acceptCutGenerations: true`,
-      );
-    }
+    stopInvariants(spec, dep, selectedClass ? classes.get(selectedClass) : undefined, selectedClass, scaler, add);
   }
   if (!objects.some((o) => o.kind === 'Deployment' && o.metadata?.name === spec.app.name)) {
     findings.push({ scope, message: `builds no Deployment "${spec.app.name}"` });
   }
   if (hedgeActive(spec)) findings.push(...hedgeInvariants(scope, spec, objects, classes));
   return findings;
+}
+
+type GpuDeployment = K8sObject & {
+  spec?: { replicas?: number; template?: { metadata?: { annotations?: Record<string, string> }; spec?: Pod } };
+};
+
+/** The GPU types a pod can land on (its ComputeClass's rules or its accelerator selector), each offered in the region and on Autopilot. */
+function selectedGpuTypes(
+  pod: Pod,
+  classes: Map<string | undefined, ComputeClassObject>,
+  cluster: ClusterSpec,
+  catalog: GpuCatalog,
+  add: (message: string) => void,
+): { selectedClass: string | undefined; types: string[] } {
+  const selectedClass = pod.nodeSelector?.['cloud.google.com/compute-class'];
+  const accelerator = pod.nodeSelector?.['cloud.google.com/gke-accelerator'];
+  let types: string[] = [];
+  if (selectedClass) {
+    const cc = classes.get(selectedClass);
+    if (!cc) add(`selects ComputeClass "${selectedClass}", which this overlay does not define`);
+    types = (cc?.spec?.priorities ?? []).map((p) => p.gpu?.type).filter((t): t is string => !!t);
+    if (cc && !types.length)
+      add(`ComputeClass "${selectedClass}" has no GPU priority rule; Autopilot rejects GPU pods selecting it`);
+  } else if (accelerator) {
+    types = [accelerator];
+  } else {
+    add(
+      'requests nvidia.com/gpu without a cloud.google.com/gke-accelerator or compute-class node selector; Autopilot rejects it',
+    );
+  }
+  for (const t of types) {
+    if (!catalog.offers(cluster.region, t))
+      add(
+        `selects GPU "${t}", which ${cluster.region} does not offer (offered: ${catalog.gpusInRegion(cluster.region).join(', ') || 'none'})`,
+      );
+    else if (catalog.gpu(t)?.autopilotSupported !== true)
+      add(`selects GPU "${t}", which GKE Autopilot does not support`);
+  }
+  return { selectedClass, types };
+}
+
+/** Replicas follow the cluster's mode, or, under a ScaledObject, are the autoscaler's alone from the role's minimum. Returns the scaler. */
+function replicaInvariants(
+  spec: FleetSpec,
+  cluster: ClusterSpec,
+  dep: GpuDeployment,
+  objects: K8sObject[],
+  add: (message: string) => void,
+): ScaledObjectLike | undefined {
+  const scaler = objects.find(
+    (o) => o.kind === 'ScaledObject' && (o as ScaledObjectLike).spec?.scaleTargetRef?.name === dep.metadata?.name,
+  ) as ScaledObjectLike | undefined;
+  const role = autoscalingRoles(spec).get(cluster.name);
+  if (scaler) {
+    // The autoscaler owns replicas: declaring them too makes Config Sync reset every change (a
+    // controller fight, docs/autoscaling.md).
+    if (dep.spec?.replicas !== undefined)
+      add(
+        `declares ${dep.spec.replicas} replicas while ScaledObject "${scaler.metadata?.name}" scales it: Config Sync would reset every change the autoscaler makes; drop replicas from the Deployment (npm run scout -- render does; or remove the patch in fleet-config/patches that adds it)`,
+      );
+    // The hedge's on-demand Deployment starts from 0 whatever the cluster's role.
+    const min = dep.metadata?.name === onDemandName(spec) ? 0 : role ? autoscalingMinimum(role, cluster) : 0;
+    if (scaler.spec?.minReplicaCount !== min)
+      add(
+        `is scaled from ${scaler.spec?.minReplicaCount} but this ${role ?? 'inactive'} cluster's minimum is ${min} (warm: its replicas; cold: 0)`,
+      );
+  } else {
+    const want = renderedReplicas(cluster);
+    if (dep.spec?.replicas !== want)
+      add(
+        `has ${dep.spec?.replicas} replicas but cluster mode "${cluster.mode}" with replicas ${cluster.replicas} means ${want}`,
+      );
+  }
+  return scaler;
+}
+
+/** What stops a pod (activeMigration's evictions, Spot preemption) must leave a generation in flight its time, and one replica standing. */
+function stopInvariants(
+  spec: FleetSpec,
+  dep: GpuDeployment,
+  cc: ComputeClassObject | undefined,
+  selectedClass: string | undefined,
+  scaler: ScaledObjectLike | undefined,
+  add: (message: string) => void,
+): void {
+  const pod = dep.spec?.template?.spec ?? {};
+  const fewest = scaler ? (scaler.spec?.minReplicaCount ?? 0) : (dep.spec?.replicas ?? 0);
+  if (cc?.spec?.activeMigration?.optimizeRulePriority && fewest < 2) {
+    add(
+      `${scaler ? 'can scale to' : 'has'} ${fewest} replica(s) while ComputeClass "${selectedClass}" turns on activeMigration: migration evicts a pod, which the PodDisruptionBudget (minAvailable 1) forbids with one replica — and would take the region down for a model reload; keep activeMigration to clusters with 2 or more replicas`,
+    );
+  }
+  const grace = pod.terminationGracePeriodSeconds ?? 30;
+  if (
+    cc?.spec?.activeMigration?.optimizeRulePriority &&
+    !spec.gpu.acceptCutGenerations &&
+    grace > AUTOPILOT_GRACE.scaleDownMaxSeconds
+  ) {
+    add(
+      `needs ${grace} s to stop (terminationGracePeriodSeconds: the drain of up to ${connectionDrainingSeconds(spec)} s + ${stopMarginSeconds()} s) while ComputeClass "${selectedClass}" turns on activeMigration, which moves a pod by a GKE-initiated eviction whose grace Autopilot caps at ${AUTOPILOT_GRACE.scaleDownMaxSeconds} s (https://cloud.google.com/kubernetes-engine/docs/how-to/extended-duration-pods): a generation in flight would be killed; remove activeMigration from the ComputeClass (render leaves it out when the drain does not fit), lower ingress.connectionDrainingSec to ${AUTOPILOT_GRACE.scaleDownMaxSeconds - stopMarginSeconds()} or less, or set gpu.acceptCutGenerations: true`,
+    );
+  }
+  const spotRules = cc
+    ? (cc.spec?.priorities ?? []).some((p) => p.spot === true)
+    : pod.nodeSelector?.['cloud.google.com/gke-spot'] === 'true';
+  if (
+    spotRules &&
+    !spec.gpu.acceptCutGenerations &&
+    spec.ingress.backendTimeoutSec > AUTOPILOT_GRACE.spotPreemptionMaxSeconds
+  ) {
+    add(
+      `can run on Spot VMs, where a preempted pod gets at most ${AUTOPILOT_GRACE.spotPreemptionMaxSeconds} s to stop, but generations may run ${spec.ingress.backendTimeoutSec} s; set gpu.provisioning "on-demand" or gpu.acceptCutGenerations: true`,
+    );
+  }
 }
 
 type Labelled = K8sObject & {

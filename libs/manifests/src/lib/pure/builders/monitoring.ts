@@ -241,12 +241,21 @@ const chart = (
   },
 });
 
+type Widget = [width: number, height: number, widget: Record<string, unknown>];
+
 /** The dashboard: the three questions first (regions serving, sweeping, a proposal waiting), then cost and budgets. */
 export function dashboard(spec: FleetSpec): Record<string, unknown> {
-  const W = lookback(spec);
+  return {
+    displayName: `gpu-fleet: ${spec.app.name}`,
+    labels: { gpu_fleet_app: spec.app.name },
+    mosaicLayout: { columns: DASHBOARD_COLUMNS, tiles: flow([...summaryWidgets(spec), ...chartWidgets(spec)]) },
+  };
+}
+
+/** The header and the three scorecards: enough regions, a proposal waiting, still sweeping. */
+function summaryWidgets(spec: FleetSpec): Widget[] {
   const min = spec.placement.minServingRegions;
-  const over = (name: string, by: string) => `max by (${by}) (last_over_time(${fleetSelector(spec, name)}[${W}]))`;
-  const widgets: Array<[number, number, Record<string, unknown>]> = [
+  return [
     [
       12,
       2,
@@ -301,6 +310,15 @@ export function dashboard(spec: FleetSpec): Record<string, unknown> {
         },
       },
     ],
+  ];
+}
+
+/** The charts: serving, readiness by region and GPU, cost, sweep history, the proposal's age, budgets. */
+function chartWidgets(spec: FleetSpec): Widget[] {
+  const W = lookback(spec);
+  const min = spec.placement.minServingRegions;
+  const over = (name: string, by: string) => `max by (${by}) (last_over_time(${fleetSelector(spec, name)}[${W}]))`;
+  return [
     [
       6,
       4,
@@ -383,15 +401,10 @@ export function dashboard(spec: FleetSpec): Record<string, unknown> {
           ]),
     ],
   ];
-  return {
-    displayName: `gpu-fleet: ${spec.app.name}`,
-    labels: { gpu_fleet_app: spec.app.name },
-    mosaicLayout: { columns: DASHBOARD_COLUMNS, tiles: flow(widgets) },
-  };
 }
 
 /** Place widgets left to right, wrapping at the column count; a row is as tall as its tallest tile. */
-function flow(widgets: Array<[number, number, Record<string, unknown>]>): Tile[] {
+function flow(widgets: Widget[]): Tile[] {
   const tiles: Tile[] = [];
   let x = 0;
   let y = 0;

@@ -4,7 +4,10 @@ import { createHash } from 'node:crypto';
 import type {
   ConfigMap,
   Container,
+  LifecycleHandler,
   Namespace,
+  PodTemplateSpec,
+  Probe,
   Service,
   ServiceAccount,
   Volume,
@@ -94,25 +97,6 @@ const quantities = (r: { cpu: string; memory: string; ephemeralStorage: string }
 });
 
 /**
- * The WebUI Deployment, valid on Autopilot for every GPU type the spec allows.
- *
- * - GPU selection: the per-cluster ComputeClass (priority list, in-region fallback) or, with
- *   `gpu.selection: node-selector`, a plain accelerator selector patched in by each overlay.
- *   Autopilot rejects GPU pods without one of the two (admission rule quoted in
- *   libs/gcp-catalog/src/data/autopilot-gpus.json).
- * - Rollout: maxSurge 1 / maxUnavailable 0 keeps the old pod serving until the new one is Ready,
- *   so a region never drops to zero ready pods because of a rollout (it may stall if no GPU is
- *   available for the surge pod, which is the safe failure).
- * - Readiness means "a generation can run" (app.probes.readiness): the ready gate sidecar answers
- *   only after one tiny generation succeeded. The startup probe allows
- *   `probes.startupTimeoutSeconds` for image pull and model load; liveness is cheap and tolerant.
- * - Stopping: the WebUI exits at SIGTERM, cutting any generation in flight, so its preStop hook asks
- *   the ready gate to hold it until the WebUI is idle (at most the load balancer's draining time);
- *   the grace period covers that plus the WebUI's own exit.
- * - Resources: requests = limits on every container; the Cloud Storage FUSE sidecar's are set by
- *   annotation, so the Pod total (what Autopilot checks) is known at render time.
- */
-/**
  * The WebUI container's preStop command: ask the ready gate, over loopback, to hold the stop until
  * the WebUI is idle. The WebUI image has Python (the gate runs on it); the read timeout outlasts the
  * gate's own detach + draining time, after which the gate answers in any case.
@@ -137,38 +121,136 @@ export function webuiArgs(app: FleetSpec['app']): string[] {
   return app.checkpointHashing || app.args.includes('--no-hashing') ? app.args : [...app.args, '--no-hashing'];
 }
 
-export function deployment(spec: FleetSpec): Deployment {
+/**
+ * What one feature adds to the WebUI pod: init containers (native sidecars), volumes, mounts into
+ * the WebUI container and pod annotations. The Deployment is the WebUI container plus these parts.
+ */
+interface PodPart {
+  initContainers: Container[];
+  volumes: Volume[];
+  webuiMounts: VolumeMount[];
+  annotations: Record<string, string>;
+}
+
+const EMPTY_PART: PodPart = { initContainers: [], volumes: [], webuiMounts: [], annotations: {} };
+
+/**
+ * app.modelStorage: the model bucket as a read-only GCS FUSE CSI ephemeral volume, its mount in the
+ * WebUI container, and the annotations that make GKE inject the Cloud Storage FUSE sidecar with
+ * known resources (gcsFuseSidecarAnnotations). Nothing without model storage.
+ */
+function modelStoragePart(storage: FleetSpec['app']['modelStorage']): PodPart {
+  if (!storage) return EMPTY_PART;
+  // GCS FUSE CSI ephemeral volume, read-only (https://cloud.google.com/kubernetes-engine/docs/how-to/persistent-volumes/cloud-storage-fuse-csi-driver).
+  const volume: Volume = {
+    name: 'models',
+    csi: {
+      driver: 'gcsfuse.csi.storage.gke.io',
+      readOnly: true,
+      volumeAttributes: {
+        bucketName: storage.bucket,
+        mountOptions: ['implicit-dirs', ...(storage.onlyDir ? [`only-dir=${storage.onlyDir}`] : [])].join(','),
+      },
+    },
+  };
+  return {
+    initContainers: [],
+    volumes: [volume],
+    webuiMounts: [{ name: 'models', mountPath: storage.mountPath, readOnly: true }],
+    annotations: { 'gke-gcsfuse/volumes': 'true', ...gcsFuseSidecarAnnotations(storage.sidecar) },
+  };
+}
+
+/** The ready gate's container: the app image's Python running the ConfigMap's script. */
+function readyGateContainer(spec: FleetSpec): Container {
+  const { app } = spec;
+  const readiness = app.probes.readiness;
+  return {
+    name: 'ready-gate',
+    image: app.image,
+    // Native sidecar: started before the WebUI, stopped after it (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/).
+    restartPolicy: 'Always',
+    command: [readiness.python, `${READY_GATE_DIR}/${READY_GATE_FILE}`],
+    args: [
+      '--app-port',
+      String(app.port),
+      '--port',
+      String(readiness.port),
+      '--path',
+      readiness.path,
+      '--drain-seconds',
+      String(connectionDrainingSeconds(spec)),
+      '--detach-seconds',
+      String(READY_GATE_STOP.detachSeconds),
+    ],
+    ports: [{ name: 'ready', containerPort: readiness.port, protocol: 'TCP' }],
+    readinessProbe: {
+      httpGet: { path: readiness.path, port: 'ready' },
+      periodSeconds: 5,
+      timeoutSeconds: 3,
+      successThreshold: 1,
+      failureThreshold: 2,
+    },
+    resources: { requests: quantities(READY_GATE_RESOURCES), limits: quantities(READY_GATE_RESOURCES) },
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    volumeMounts: [{ name: 'ready-gate', mountPath: READY_GATE_DIR, readOnly: true }],
+  };
+}
+
+/**
+ * Readiness mode generation: the ready gate sidecar, the ConfigMap volume holding its script, and
+ * the script's hash as a pod annotation. Nothing in mode http-path.
+ */
+function readyGatePart(spec: FleetSpec): PodPart {
+  if (spec.app.probes.readiness.mode !== 'generation') return EMPTY_PART;
+  return {
+    initContainers: [readyGateContainer(spec)],
+    volumes: [{ name: 'ready-gate', configMap: { name: readyGateConfigMapName(spec) } }],
+    webuiMounts: [],
+    // A new script rolls the pods (a ConfigMap change alone would not).
+    annotations: {
+      [READY_GATE_HASH_ANNOTATION]: createHash('sha256').update(READY_GATE_PY).digest('hex').slice(0, 16),
+    },
+  };
+}
+
+/**
+ * The WebUI container's readiness probe: none with the gate, whose readiness is the pod's (a
+ * sidecar's readiness counts for the pod); otherwise the app's own readiness path.
+ */
+function webuiReadinessProbe(spec: FleetSpec): Probe | undefined {
+  const readiness = spec.app.probes.readiness;
+  if (readiness.mode === 'generation') return undefined;
+  return {
+    httpGet: { path: readiness.path, port: 'http' },
+    periodSeconds: 5,
+    timeoutSeconds: 5,
+    successThreshold: 1,
+    failureThreshold: 3,
+  };
+}
+
+/**
+ * The WebUI container's preStop hook. Gate: hold SIGTERM until the WebUI is idle. Without it, only
+ * the pause for the endpoint to leave the load balancer.
+ * An exec hook, not httpGet: the kubelet sends an httpGet hook from the node, not from inside
+ * the pod, and the gate takes /drain from loopback only (so nothing else in the VPC can drain
+ * a pod). The pod's containers share one network namespace, so 127.0.0.1 is the gate
+ * (https://kubernetes.io/docs/concepts/workloads/pods/#pod-networking).
+ */
+function webuiPreStop(spec: FleetSpec): LifecycleHandler {
+  const readiness = spec.app.probes.readiness;
+  return readiness.mode === 'generation'
+    ? { exec: { command: drainCommand(readiness.python, readiness.port, connectionDrainingSeconds(spec)) } }
+    : { sleep: { seconds: READY_GATE_STOP.detachSeconds } };
+}
+
+/** The WebUI container itself, with the GPUs, probes and stop hook; `mounts` come from the pod's parts. */
+function webuiContainer(spec: FleetSpec, mounts: VolumeMount[]): Container {
   const { app, gpu } = spec;
   const period = 10;
-  const volumes: Volume[] = [];
-  const mounts: VolumeMount[] = [];
-  const annotations: Record<string, string> = {};
-  if (app.modelStorage) {
-    // GCS FUSE CSI ephemeral volume, read-only (https://cloud.google.com/kubernetes-engine/docs/how-to/persistent-volumes/cloud-storage-fuse-csi-driver).
-    volumes.push({
-      name: 'models',
-      csi: {
-        driver: 'gcsfuse.csi.storage.gke.io',
-        readOnly: true,
-        volumeAttributes: {
-          bucketName: app.modelStorage.bucket,
-          mountOptions: [
-            'implicit-dirs',
-            ...(app.modelStorage.onlyDir ? [`only-dir=${app.modelStorage.onlyDir}`] : []),
-          ].join(','),
-        },
-      },
-    });
-    mounts.push({ name: 'models', mountPath: app.modelStorage.mountPath, readOnly: true });
-    Object.assign(annotations, {
-      'gke-gcsfuse/volumes': 'true',
-      ...gcsFuseSidecarAnnotations(app.modelStorage.sidecar),
-    });
-  }
   const requests = { ...quantities(app.resources), [GPU_RESOURCE]: String(gpu.count) };
-  const readiness = app.probes.readiness;
-  const gated = readiness.mode === 'generation';
-  const container: Container = {
+  return {
     name: 'webui',
     image: app.image,
     // --no-hashing unless the spec wants checkpoint hashes: otherwise each cold start reads the
@@ -185,72 +267,69 @@ export function deployment(spec: FleetSpec): Deployment {
       timeoutSeconds: 5,
       failureThreshold: Math.ceil(app.probes.startupTimeoutSeconds / period),
     },
-    // With the gate, the pod's readiness is the gate's (a sidecar's readiness counts for the pod).
-    readinessProbe: gated
-      ? undefined
-      : {
-          httpGet: { path: readiness.path, port: 'http' },
-          periodSeconds: 5,
-          timeoutSeconds: 5,
-          successThreshold: 1,
-          failureThreshold: 3,
-        },
+    readinessProbe: webuiReadinessProbe(spec),
     livenessProbe: {
       httpGet: { path: app.probes.livenessPath, port: 'http' },
       periodSeconds: 30,
       timeoutSeconds: 10,
       failureThreshold: 6,
     },
-    // Gate: hold SIGTERM until the WebUI is idle. Without it, only the pause for the endpoint to leave the load balancer.
-    // An exec hook, not httpGet: the kubelet sends an httpGet hook from the node, not from inside
-    // the pod, and the gate takes /drain from loopback only (so nothing else in the VPC can drain
-    // a pod). The pod's containers share one network namespace, so 127.0.0.1 is the gate
-    // (https://kubernetes.io/docs/concepts/workloads/pods/#pod-networking).
-    lifecycle: {
-      preStop: gated
-        ? { exec: { command: drainCommand(readiness.python, readiness.port, connectionDrainingSeconds(spec)) } }
-        : { sleep: { seconds: READY_GATE_STOP.detachSeconds } },
-    },
+    lifecycle: { preStop: webuiPreStop(spec) },
     securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     volumeMounts: mounts.length ? mounts : undefined,
   };
-  const gate: Container | undefined = gated
-    ? {
-        name: 'ready-gate',
-        image: app.image,
-        // Native sidecar: started before the WebUI, stopped after it (https://kubernetes.io/docs/concepts/workloads/pods/sidecar-containers/).
-        restartPolicy: 'Always',
-        command: [readiness.python, `${READY_GATE_DIR}/${READY_GATE_FILE}`],
-        args: [
-          '--app-port',
-          String(app.port),
-          '--port',
-          String(readiness.port),
-          '--path',
-          readiness.path,
-          '--drain-seconds',
-          String(connectionDrainingSeconds(spec)),
-          '--detach-seconds',
-          String(READY_GATE_STOP.detachSeconds),
-        ],
-        ports: [{ name: 'ready', containerPort: readiness.port, protocol: 'TCP' }],
-        readinessProbe: {
-          httpGet: { path: readiness.path, port: 'ready' },
-          periodSeconds: 5,
-          timeoutSeconds: 3,
-          successThreshold: 1,
-          failureThreshold: 2,
-        },
-        resources: { requests: quantities(READY_GATE_RESOURCES), limits: quantities(READY_GATE_RESOURCES) },
-        securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
-        volumeMounts: [{ name: 'ready-gate', mountPath: READY_GATE_DIR, readOnly: true }],
-      }
-    : undefined;
-  if (gate) {
-    volumes.push({ name: 'ready-gate', configMap: { name: readyGateConfigMapName(spec) } });
-    // A new script rolls the pods (a ConfigMap change alone would not).
-    annotations[READY_GATE_HASH_ANNOTATION] = createHash('sha256').update(READY_GATE_PY).digest('hex').slice(0, 16);
-  }
+}
+
+/** The pod template: the WebUI container and every part's sidecars, volumes and annotations. */
+function podTemplate(spec: FleetSpec, parts: PodPart[]): PodTemplateSpec {
+  const { app, gpu } = spec;
+  const initContainers = parts.flatMap((p) => p.initContainers);
+  const volumes = parts.flatMap((p) => p.volumes);
+  const annotations: Record<string, string> = Object.assign({}, ...parts.map((p) => p.annotations));
+  return {
+    metadata: {
+      labels: { ...commonLabels(spec), ...spotPodLabels(spec) },
+      ...(Object.keys(annotations).length ? { annotations: sortKeys(annotations) } : {}),
+    },
+    spec: {
+      serviceAccountName: app.name,
+      terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec),
+      nodeSelector:
+        gpu.selection === 'compute-class' ? { 'cloud.google.com/compute-class': computeClassName(spec) } : undefined,
+      securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
+      initContainers: initContainers.length ? initContainers : undefined,
+      containers: [
+        webuiContainer(
+          spec,
+          parts.flatMap((p) => p.webuiMounts),
+        ),
+      ],
+      volumes: volumes.length ? volumes : undefined,
+    },
+  };
+}
+
+/**
+ * The WebUI Deployment, valid on Autopilot for every GPU type the spec allows.
+ *
+ * - GPU selection: the per-cluster ComputeClass (priority list, in-region fallback) or, with
+ *   `gpu.selection: node-selector`, a plain accelerator selector patched in by each overlay.
+ *   Autopilot rejects GPU pods without one of the two (admission rule quoted in
+ *   libs/gcp-catalog/src/data/autopilot-gpus.json).
+ * - Rollout: maxSurge 1 / maxUnavailable 0 keeps the old pod serving until the new one is Ready,
+ *   so a region never drops to zero ready pods because of a rollout (it may stall if no GPU is
+ *   available for the surge pod, which is the safe failure).
+ * - Readiness means "a generation can run" (app.probes.readiness): the ready gate sidecar answers
+ *   only after one tiny generation succeeded. The startup probe allows
+ *   `probes.startupTimeoutSeconds` for image pull and model load; liveness is cheap and tolerant.
+ * - Stopping: the WebUI exits at SIGTERM, cutting any generation in flight, so its preStop hook asks
+ *   the ready gate to hold it until the WebUI is idle (at most the load balancer's draining time);
+ *   the grace period covers that plus the WebUI's own exit.
+ * - Resources: requests = limits on every container; the Cloud Storage FUSE sidecar's are set by
+ *   annotation, so the Pod total (what Autopilot checks) is known at render time.
+ */
+export function deployment(spec: FleetSpec): Deployment {
+  const { app } = spec;
   return {
     apiVersion: 'apps/v1',
     kind: 'Deployment',
@@ -264,24 +343,8 @@ export function deployment(spec: FleetSpec): Deployment {
       strategy: { type: 'RollingUpdate', rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       // A GPU node takes minutes to appear; do not mark the rollout failed before the model can load.
       progressDeadlineSeconds: app.probes.startupTimeoutSeconds + 900,
-      template: {
-        metadata: {
-          labels: { ...commonLabels(spec), ...spotPodLabels(spec) },
-          ...(Object.keys(annotations).length ? { annotations: sortKeys(annotations) } : {}),
-        },
-        spec: {
-          serviceAccountName: app.name,
-          terminationGracePeriodSeconds: terminationGracePeriodSeconds(spec),
-          nodeSelector:
-            gpu.selection === 'compute-class'
-              ? { 'cloud.google.com/compute-class': computeClassName(spec) }
-              : undefined,
-          securityContext: { seccompProfile: { type: 'RuntimeDefault' } },
-          initContainers: gate ? [gate] : undefined,
-          containers: [container],
-          volumes: volumes.length ? volumes : undefined,
-        },
-      },
+      // Parts in this order: the models volume comes before the ready gate's.
+      template: podTemplate(spec, [modelStoragePart(app.modelStorage), readyGatePart(spec)]),
     },
   };
 }
