@@ -87,13 +87,11 @@ export {
   ALERT_POLICIES_DIR,
   DASHBOARD_FILE,
   MONITORING_DIR,
-  FLEET_METRIC_PREFIX,
   alertPolicies,
   alertDefinitions,
   dashboard,
   fleetSelector,
   lookback,
-  promqlMetricName,
   sweepInterval,
 } from './lib/pure/builders/monitoring';
 export type { AlertPolicy, AlertSeverity } from './lib/pure/builders/monitoring';

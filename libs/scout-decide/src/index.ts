@@ -20,5 +20,5 @@ export { reviewSpecChange, formatReview, REVIEW_MARKER } from './lib/review';
 export type { SpecReview } from './lib/review';
 export { quotaPlan, quotaVerdict, quotaPreferenceId } from './lib/quota-plan';
 export type { QuotaNeed, QuotaPlan, QuotaReading, QuotaVerdict } from './lib/quota-plan';
-export { fleetFacts, cronIntervalMinutes, factsToMetricPoints } from './lib/facts';
+export { fleetFacts, factsToMetricPoints } from './lib/facts';
 export type { FleetFacts } from './lib/facts';

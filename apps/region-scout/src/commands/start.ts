@@ -7,7 +7,7 @@ import { ALERT_POLICIES_DIR, renderTree, writeTree, type AlertPolicy } from '@gp
 import { certificateNames, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import type { Logger } from '@gpu-fleet/scout-domain';
 import type { SweepResult } from '@gpu-fleet/scout-sweep';
-import type { SandboxMonitoring, SimClock } from '@gpu-fleet/sandbox';
+import { parseDuration, type SandboxMonitoring, type SimClock } from '@gpu-fleet/sandbox';
 import { readSpecDocument, type Io, type Workspace } from '../context';
 import { openSession } from '../session';
 import { CliError } from '../errors';
@@ -164,7 +164,7 @@ export function alertLines(files: ReadonlyMap<string, string>, monitoring: Sandb
       .filter((r) => r.state !== 'ok')
       .map(
         (r) =>
-          `  ${r.state.padEnd(7)} ${r.severity.padEnd(8)} ${r.id}: ${r.title}${r.state === 'PENDING' ? ` (fires once it has held ${Number(r.after.slice(0, -1)) / 60} min)` : ''}`,
+          `  ${r.state.padEnd(7)} ${r.severity.padEnd(8)} ${r.id}: ${r.title}${r.state === 'PENDING' ? ` (fires once it has held ${parseDuration(r.after) / 60_000} min)` : ''}`,
       ),
     ...(quiet.length ? [`  ok      ${quiet.join(', ')}`] : []),
   ];

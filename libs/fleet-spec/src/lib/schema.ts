@@ -839,6 +839,9 @@ const NotificationChannel = z.union([
     .describe('A channel made elsewhere.'),
 ]);
 
+/** The share of the ConfigMap's evidence budget from which the store warns and the alert fires. */
+export const EVIDENCE_WARN_SHARE_DEFAULT = 0.8;
+
 export const MonitoringSpec = z
   .strictObject({
     alerts: z
@@ -871,7 +874,7 @@ export const MonitoringSpec = z
       .number()
       .gt(0)
       .max(1)
-      .default(0.8)
+      .default(EVIDENCE_WARN_SHARE_DEFAULT)
       .describe(
         'Warn when the evidence ledger fills this share of the ConfigMap’s budget (scout.evidenceStore kind configmap); beyond it the oldest observations are dropped.',
       ),

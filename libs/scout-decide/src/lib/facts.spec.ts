@@ -1,5 +1,6 @@
 import { EvidenceLedger } from '@gpu-fleet/scout-domain';
-import { cronIntervalMinutes, factsToMetricPoints, fleetFacts } from './facts';
+import { cronIntervalMinutes } from '@gpu-fleet/fleet-spec';
+import { factsToMetricPoints, fleetFacts } from './facts';
 import { baseSpec } from '../testing/world';
 import type { ClusterHealth } from './types';
 import type { GpuCatalog } from '@gpu-fleet/gcp-catalog';

@@ -42,8 +42,6 @@ export interface FleetFacts {
   };
 }
 
-export { cronIntervalMinutes };
-
 export function fleetFacts(
   spec: FleetSpec,
   health: readonly ClusterHealth[],

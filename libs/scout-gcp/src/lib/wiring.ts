@@ -82,6 +82,7 @@ export async function createGcpAdapters(
         policy,
         () => deps.clock.now(),
         (message) => deps.logger.warn({ evidence: `configmap:${namespace}/${name}` }, message),
+        deps.spec.monitoring.evidenceBudgetShare,
       );
     },
     metrics: new CloudMonitoringMetrics(clients.monitoring, conn.project, policy, clients.monitoringRoot),

@@ -1,6 +1,6 @@
 import { HttpError, googleError, type Handler } from '../http';
 import { promqlMetricName } from '@gpu-fleet/fleet-spec';
-import { alertFiring, evaluatePromql, type Sample, type Series } from './promql';
+import { alertFiring, evaluatePromql, parseDuration, type Sample, type Series } from './promql';
 
 /**
  * Cloud Monitoring's projects.timeSeries.create, as far as the scout writes it, refusing what the
@@ -83,12 +83,11 @@ export class SandboxMonitoring {
 
   /** Whether a PromQL alert condition fires at `at` (its duration and evaluation interval honoured). */
   firing(condition: { query: string; duration: string; evaluationInterval: string }, at: Date): Sample[] {
-    const seconds = (d: string) => Number(/^(\d+)s$/.exec(d)?.[1] ?? NaN) * 1000;
     return alertFiring(
       condition.query,
       at,
-      seconds(condition.duration),
-      seconds(condition.evaluationInterval),
+      parseDuration(condition.duration),
+      parseDuration(condition.evaluationInterval),
       this.series(),
     );
   }

@@ -70,7 +70,6 @@ const COMPARE: Record<string, (a: number, b: number) => boolean> = {
   Gtr: (a, b) => a > b,
   Lte: (a, b) => a <= b,
   Gte: (a, b) => a >= b,
-  EqlSingle: (a, b) => a === b,
   Eql: (a, b) => a === b,
   Neq: (a, b) => a !== b,
 };

@@ -192,6 +192,20 @@ describe('ConfigMapEvidenceStore (config cluster, through Connect Gateway)', () 
       expect(warnings[1]).toMatch(
         /over its 900 KiB budget, so the \d+ oldest observation\(s\) were dropped; set scout\.evidenceStore kind "gcs"/,
       );
+      // The share comes from the spec (monitoring.evidenceBudgetShare): at 0.95 the same size is quiet.
+      const quiet: string[] = [];
+      const later = new ConfigMapEvidenceStore(
+        core,
+        'gpu-fleet-system',
+        'region-scout-evidence-2',
+        policy,
+        () => T0,
+        (m) => quiet.push(m),
+        0.95,
+      );
+      expect(snapshotBytes(near) / CONFIGMAP_EVIDENCE_BUDGET).toBeLessThan(0.95);
+      await later.save(near);
+      expect(quiet).toEqual([]);
       const stored = await new ConfigMapEvidenceStore(core, 'gpu-fleet-system', 'region-scout-evidence', policy).load();
       expect(snapshotBytes(stored!)).toBeLessThanOrEqual(CONFIGMAP_EVIDENCE_BUDGET);
       expect(stored!.observations.at(-1)).toEqual(many.at(-1));

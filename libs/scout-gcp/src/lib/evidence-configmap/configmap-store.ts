@@ -9,7 +9,7 @@ import {
 } from '@gpu-fleet/scout-domain';
 import type { CallPolicy } from '../policy/policy';
 import { abortable } from '../kubernetes/kubernetes';
-import { MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
+import { EVIDENCE_WARN_SHARE_DEFAULT, MANAGED_BY_LABEL, MANAGED_BY_VALUE } from '@gpu-fleet/fleet-spec';
 import { CorruptEvidenceError } from '../evidence-file/file-store';
 import { saveMerging } from '../evidence-merge';
 
@@ -30,8 +30,6 @@ const KEY = 'evidence.json';
  * (soak) has the sizes a real month reaches.
  */
 export const CONFIGMAP_EVIDENCE_BUDGET = 900 * 1024;
-/** Warn from this share of the budget on: time to move to scout.evidenceStore kind gcs before evidence is dropped. */
-export const CONFIGMAP_EVIDENCE_WARN_SHARE = 0.8;
 
 export class ConfigMapEvidenceStore implements EvidenceStore {
   private resourceVersion: string | undefined;
@@ -44,6 +42,8 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
     private readonly now: () => Date = () => new Date(),
     /** Told when the evidence nears the ConfigMap's budget, and when it drops the oldest to fit. */
     private readonly warn: (message: string) => void = () => undefined,
+    /** Warn from this share of the budget on (monitoring.evidenceBudgetShare): time to move to scout.evidenceStore kind gcs before evidence is dropped. */
+    private readonly warnShare: number = EVIDENCE_WARN_SHARE_DEFAULT,
   ) {}
 
   async load(): Promise<LedgerSnapshot | null> {
@@ -120,7 +120,7 @@ export class ConfigMapEvidenceStore implements EvidenceStore {
       this.warn(
         `evidence ConfigMap ${this.namespace}/${this.name}: ${Math.round(size / 1024)} KiB of evidence is over its ${CONFIGMAP_EVIDENCE_BUDGET / 1024} KiB budget, so the ${dropped} oldest observation(s) were dropped; set scout.evidenceStore kind "gcs" to keep them all`,
       );
-    else if (size >= CONFIGMAP_EVIDENCE_WARN_SHARE * CONFIGMAP_EVIDENCE_BUDGET)
+    else if (size >= this.warnShare * CONFIGMAP_EVIDENCE_BUDGET)
       this.warn(
         `evidence ConfigMap ${this.namespace}/${this.name} holds ${Math.round(size / 1024)} KiB of its ${CONFIGMAP_EVIDENCE_BUDGET / 1024} KiB budget (${Math.round((100 * size) / CONFIGMAP_EVIDENCE_BUDGET)} %); beyond it the oldest evidence is dropped: set scout.evidenceStore kind "gcs" before then`,
       );

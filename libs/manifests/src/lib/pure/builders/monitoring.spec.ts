@@ -1,4 +1,4 @@
-import { EXAMPLE_FLEET_YAML, loadFleetSpec, type FleetSpec } from '@gpu-fleet/fleet-spec';
+import { EXAMPLE_FLEET_YAML, loadFleetSpec, promqlMetricName, type FleetSpec } from '@gpu-fleet/fleet-spec';
 import { parse } from 'yaml';
 import {
   ALERT_POLICIES_DIR,
@@ -8,7 +8,6 @@ import {
   lookback,
   monitoringFileProblems,
   promqlErrors,
-  promqlMetricName,
   renderTree,
 } from '../../../index';
 

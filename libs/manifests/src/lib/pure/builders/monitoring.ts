@@ -1,7 +1,5 @@
 import { cronIntervalMinutes, FLEET_METRIC_PREFIX, promqlMetricName, type FleetSpec } from '@gpu-fleet/fleet-spec';
 
-export { FLEET_METRIC_PREFIX, promqlMetricName };
-
 /**
  * Cloud Monitoring alert policies and a dashboard over the metrics each sweep writes
  * (custom.googleapis.com/gpu_fleet/*, libs/scout-gcp metrics.ts; names in
